@@ -1,0 +1,25 @@
+// Masking for CustomerKeys and portal credentials: they never appear in full in logs, errors, state or CLI output.
+
+/** `QJXZR4PNK5B8W2HD` → `QJXZ…W2HD`. Short values (under 12 characters) are fully hidden. */
+export function maskSecret(value: string | undefined | null): string {
+  if (!value) return "";
+  if (value.length < 12) return "…";
+  return `${value.slice(0, 4)}…${value.slice(-4)}`;
+}
+
+/** Replaces every occurrence of each secret in `text` with its masked form. */
+export function redactSecrets(text: string, secrets: Iterable<string | undefined | null>): string {
+  let out = text;
+  for (const secret of secrets) {
+    if (secret && secret.length >= 4) out = out.split(secret).join(maskSecret(secret));
+  }
+  return out;
+}
+
+/** A CustomerKey as the portal issues it: 16 upper-case letters or digits. */
+export const CUSTOMER_KEY_PATTERN = /\b[A-Z0-9]{16}\b/g;
+
+/** Masks anything shaped like a CustomerKey, for text whose keys we do not know in advance. */
+export function redactCustomerKeys(text: string): string {
+  return text.replace(CUSTOMER_KEY_PATTERN, (key) => maskSecret(key));
+}

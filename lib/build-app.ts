@@ -1,0 +1,30 @@
+import type { App } from "aws-cdk-lib";
+import { PracticeOnboardingStack } from "./practice-onboarding-stack.js";
+
+/** Context keys read by the app; every one is optional. */
+export const CONTEXT_KEYS = {
+  stackName: "stackName",
+  portalSecretName: "portalSecretName",
+  webhookSecretName: "webhookSecretName",
+} as const;
+
+function optionalString(app: App, key: string): string | undefined {
+  const value = app.node.tryGetContext(key);
+  if (value === undefined || value === null || value === "") return undefined;
+  if (typeof value !== "string")
+    throw new Error(`Context value "${key}" must be a string, got ${typeof value}`);
+  return value;
+}
+
+/** Builds the app's one stack from context; shared by bin/app.ts, the local stack and the tests. */
+export function buildApp(app: App): PracticeOnboardingStack {
+  return new PracticeOnboardingStack(
+    app,
+    optionalString(app, CONTEXT_KEYS.stackName) ?? "PracticeOnboarding",
+    {
+      portalCredentialsSecretName: optionalString(app, CONTEXT_KEYS.portalSecretName),
+      webhookSecretName: optionalString(app, CONTEXT_KEYS.webhookSecretName),
+      env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
+    },
+  );
+}

@@ -1,0 +1,68 @@
+import { RemovalPolicy } from "aws-cdk-lib";
+import * as dynamodb from "aws-cdk-lib/aws-dynamodb";
+import type * as iam from "aws-cdk-lib/aws-iam";
+import type * as kms from "aws-cdk-lib/aws-kms";
+import { Construct } from "constructs";
+import {
+  PK,
+  SK,
+  STATUS_INDEX,
+  STATUS_INDEX_PK,
+  STATUS_INDEX_SK,
+  TTL_ATTRIBUTE,
+} from "./practice-table-schema.js";
+
+export interface PracticeTableProps {
+  /** Customer-managed key the table is encrypted with. */
+  readonly encryptionKey: kms.IKey;
+  /** Keep the table when the stack is deleted. @default RemovalPolicy.RETAIN */
+  readonly removalPolicy?: RemovalPolicy;
+}
+
+/**
+ * The one table: practice records, key → practice items, the audit trail, create attempts,
+ * the portal rate limiter and reconciliation reports (layout in practice-table-schema.ts).
+ */
+export class PracticeTable extends Construct {
+  readonly table: dynamodb.TableV2;
+
+  constructor(scope: Construct, id: string, props: PracticeTableProps) {
+    super(scope, id);
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    this.table = new dynamodb.TableV2(this, "Table", {
+      partitionKey: { name: PK, type: dynamodb.AttributeType.STRING },
+      sortKey: { name: SK, type: dynamodb.AttributeType.STRING },
+      billing: dynamodb.Billing.onDemand(),
+      encryption: dynamodb.TableEncryptionV2.customerManagedKey(props.encryptionKey),
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      deletionProtection: removalPolicy === RemovalPolicy.RETAIN,
+      removalPolicy,
+      timeToLiveAttribute: TTL_ATTRIBUTE,
+      globalSecondaryIndexes: [
+        {
+          indexName: STATUS_INDEX,
+          partitionKey: { name: STATUS_INDEX_PK, type: dynamodb.AttributeType.STRING },
+          sortKey: { name: STATUS_INDEX_SK, type: dynamodb.AttributeType.STRING },
+          projectionType: dynamodb.ProjectionType.KEYS_ONLY,
+        },
+      ],
+    });
+  }
+
+  /** Item reads and writes, no scans and no table management. */
+  grantItemReadWrite(grantee: iam.IGrantable): iam.Grant {
+    return this.table.grant(
+      grantee,
+      "dynamodb:GetItem",
+      "dynamodb:PutItem",
+      "dynamodb:UpdateItem",
+      "dynamodb:Query",
+      "dynamodb:ConditionCheckItem",
+    );
+  }
+
+  /** Item reads only. */
+  grantItemRead(grantee: iam.IGrantable): iam.Grant {
+    return this.table.grant(grantee, "dynamodb:GetItem", "dynamodb:Query");
+  }
+}
