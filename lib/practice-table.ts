@@ -24,28 +24,28 @@ export interface PracticeTableProps {
  * the portal rate limiter and reconciliation reports (layout in practice-table-schema.ts).
  */
 export class PracticeTable extends Construct {
-  readonly table: dynamodb.TableV2;
+  readonly table: dynamodb.Table;
 
   constructor(scope: Construct, id: string, props: PracticeTableProps) {
     super(scope, id);
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
-    this.table = new dynamodb.TableV2(this, "Table", {
+    // Table (not TableV2): TableV2 cannot render a customer-managed key in a region-agnostic stack.
+    this.table = new dynamodb.Table(this, "Table", {
       partitionKey: { name: PK, type: dynamodb.AttributeType.STRING },
       sortKey: { name: SK, type: dynamodb.AttributeType.STRING },
-      billing: dynamodb.Billing.onDemand(),
-      encryption: dynamodb.TableEncryptionV2.customerManagedKey(props.encryptionKey),
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED,
+      encryptionKey: props.encryptionKey,
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       deletionProtection: removalPolicy === RemovalPolicy.RETAIN,
       removalPolicy,
       timeToLiveAttribute: TTL_ATTRIBUTE,
-      globalSecondaryIndexes: [
-        {
-          indexName: STATUS_INDEX,
-          partitionKey: { name: STATUS_INDEX_PK, type: dynamodb.AttributeType.STRING },
-          sortKey: { name: STATUS_INDEX_SK, type: dynamodb.AttributeType.STRING },
-          projectionType: dynamodb.ProjectionType.KEYS_ONLY,
-        },
-      ],
+    });
+    this.table.addGlobalSecondaryIndex({
+      indexName: STATUS_INDEX,
+      partitionKey: { name: STATUS_INDEX_PK, type: dynamodb.AttributeType.STRING },
+      sortKey: { name: STATUS_INDEX_SK, type: dynamodb.AttributeType.STRING },
+      projectionType: dynamodb.ProjectionType.ALL,
     });
   }
 
