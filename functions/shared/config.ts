@@ -76,3 +76,10 @@ export function runtimeConfig(): RuntimeConfig {
   cached ??= parseConfig(process.env);
   return cached;
 }
+
+/** The table alone, for Lambdas that never call the portal (they get no secret and no portal settings). */
+export function tableNameFromEnv(env: Record<string, string | undefined> = process.env): string {
+  const value = env.TABLE_NAME;
+  if (!value) throw new ConfigurationError("environment variable TABLE_NAME is not set");
+  return value;
+}

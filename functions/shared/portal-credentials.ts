@@ -35,10 +35,12 @@ export function portalCredentialsFromSecret(
         forceFetch: opts.forceRefresh === true,
       });
     } catch (error) {
-      throw new ConfigurationError(
-        `could not read the portal credentials secret ${secretId}: ${(error as Error).name ?? "Error"}`,
-        { cause: error },
-      );
+      // Powertools wraps the SDK error in GetParameterError; the SDK's name says what went wrong.
+      const cause = (error as { cause?: { name?: string } }).cause;
+      const reason = cause?.name ?? (error as Error).name ?? "Error";
+      throw new ConfigurationError(`could not read the portal credentials secret ${secretId}: ${reason}`, {
+        cause: error,
+      });
     }
     return parseCredentials(secretId, raw);
   };
