@@ -2,7 +2,7 @@
 // start one onboarding execution per delivery id. Dependencies are arguments so tests hand it real parts.
 import type { Logger } from "@aws-lambda-powertools/logger";
 import { Webhook } from "standardwebhooks";
-import { z } from "zod/mini";
+import * as z from "zod/mini";
 import { InvalidInput } from "./errors.js";
 import { parseOnboardingRequest } from "./practice-input.js";
 import { executionNameForWebhook, sanitizeWebhookId } from "./webhook-execution-name.js";
