@@ -1,7 +1,8 @@
-import { Duration, RemovalPolicy } from "aws-cdk-lib";
+import { Arn, ArnFormat, Duration, RemovalPolicy, Stack, Validations } from "aws-cdk-lib";
 import { AccessLogFormat } from "aws-cdk-lib/aws-apigateway";
 import * as apigwv2 from "aws-cdk-lib/aws-apigatewayv2";
 import { HttpLambdaIntegration } from "aws-cdk-lib/aws-apigatewayv2-integrations";
+import * as iam from "aws-cdk-lib/aws-iam";
 import type * as kms from "aws-cdk-lib/aws-kms";
 import type * as lambda from "aws-cdk-lib/aws-lambda";
 import * as logs from "aws-cdk-lib/aws-logs";
@@ -9,6 +10,7 @@ import type * as secretsmanager from "aws-cdk-lib/aws-secretsmanager";
 import type * as sfn from "aws-cdk-lib/aws-stepfunctions";
 import { Construct } from "constructs";
 import { HandlerFunction } from "./handler-function.js";
+import { acknowledgeWildcardResource } from "./nag-acknowledgments.js";
 
 /** The route the CRM posts to. */
 export const CRM_WEBHOOK_PATH = "/webhooks/crm";
@@ -63,8 +65,29 @@ export class WebhookApi extends Construct {
     });
     this.function = handler.function;
     props.onboardingStateMachine.grantStartExecution(handler.function);
-    props.onboardingStateMachine.grantExecution(handler.function, "states:DescribeExecution");
+    // Executions are named per delivery at run time, so the lookup covers this state machine's executions.
+    const executionsArn = Stack.of(this).formatArn({
+      service: "states",
+      resource: "execution",
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+      resourceName: `${Arn.split(props.onboardingStateMachine.stateMachineArn, ArnFormat.COLON_RESOURCE_NAME).resourceName}:*`,
+    });
+    iam.Grant.addToPrincipal({
+      grantee: handler.function,
+      actions: ["states:DescribeExecution"],
+      resourceArns: [executionsArn],
+    });
     props.webhookSecret.grantRead(handler.function);
+    acknowledgeWildcardResource(
+      handler.function,
+      executionsArn,
+      "DescribeExecution tells a redelivered webhook from a new one; execution names are only known at run time.",
+    );
+    acknowledgeWildcardResource(
+      handler.function,
+      "*",
+      "X-Ray (tracing on every function) takes no resource-level permissions.",
+    );
 
     this.api = new apigwv2.HttpApi(this, "Api", {
       description: "Receives CRM webhooks that start practice onboarding",
@@ -103,6 +126,11 @@ export class WebhookApi extends Construct {
       path: CRM_WEBHOOK_PATH,
       methods: [apigwv2.HttpMethod.POST],
       integration: new HttpLambdaIntegration("CrmWebhook", handler.function),
+    });
+    Validations.of(this.api).acknowledge({
+      id: "AwsSolutions::AwsSolutions-APIG4",
+      reason:
+        "The CRM authenticates each request with a Standard Webhooks HMAC signature that the function verifies; API Gateway has no authorizer for that scheme.",
     });
     this.url = this.stage.url;
   }

@@ -3,12 +3,13 @@
 import { execFile } from "node:child_process";
 import * as path from "node:path";
 import { promisify } from "node:util";
-import { App, type CfnElement, Stack } from "aws-cdk-lib";
+import { App, type CfnElement, Stack, Validations } from "aws-cdk-lib";
 import { Match, Template } from "aws-cdk-lib/assertions";
 import * as kms from "aws-cdk-lib/aws-kms";
 import * as logs from "aws-cdk-lib/aws-logs";
 import * as secretsmanager from "aws-cdk-lib/aws-secretsmanager";
 import * as sfn from "aws-cdk-lib/aws-stepfunctions";
+import { AwsSolutionsChecks } from "cdk-nag";
 import type { IConstruct } from "constructs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { CRM_WEBHOOK_PATH, WebhookApi, type WebhookApiProps } from "../../lib/webhook-api.js";
@@ -234,5 +235,45 @@ describe("crm-webhook bundle", () => {
     expect((await run).stdout.trim()).toBe(
       "ConfigurationError: Environment variable ONBOARDING_STATE_MACHINE_ARN is not set",
     );
+  });
+});
+
+describe("WebhookApi under cdk-nag", () => {
+  it("has no unacknowledged AwsSolutions findings of its own", () => {
+    const app = new App();
+    Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+    const stack = new Stack(app, "WebhookNag", { env: { account: "123456789012", region: "us-east-1" } });
+    const key = new kms.Key(stack, "Key", { enableKeyRotation: true });
+    const stateMachine = new sfn.StateMachine(stack, "Onboarding", {
+      definitionBody: sfn.DefinitionBody.fromChainable(new sfn.Pass(stack, "Done")),
+    });
+    const secret = new secretsmanager.Secret(stack, "WebhookSigning", { encryptionKey: key });
+    // Findings of the stand-ins and of HandlerFunction (every function shares them) belong to their owners.
+    for (const [scope, id] of [
+      [stateMachine, "AwsSolutions-SF1"],
+      [stateMachine, "AwsSolutions-SF2"],
+      [secret, "AwsSolutions-SMG4"],
+    ] as const) {
+      Validations.of(scope).acknowledge({
+        id: `AwsSolutions::${id}`,
+        reason: "Test stand-in, not under test.",
+      });
+    }
+    const webhook = new WebhookApi(stack, "Webhook", {
+      onboardingStateMachine: stateMachine,
+      webhookSecret: secret,
+      encryptionKey: key,
+    });
+    for (const id of [
+      "AwsSolutions-L1",
+      "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]",
+    ]) {
+      Validations.of(webhook.function).acknowledge({
+        id: `AwsSolutions::${id}`,
+        reason: "Owned by HandlerFunction.",
+      });
+    }
+
+    expect(() => app.synth()).not.toThrow();
   });
 });
