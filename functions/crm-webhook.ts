@@ -22,7 +22,7 @@ export function readCrmWebhookConfig(env: NodeJS.ProcessEnv): CrmWebhookConfig {
   if (!onboardingStateMachineArn) {
     throw new ConfigurationError("Environment variable ONBOARDING_STATE_MACHINE_ARN is not set");
   }
-  if (!/^arn:[^:]+:states:[^:]*:[^:]*:stateMachine:[A-Za-z0-9_-]{1,80}$/.test(onboardingStateMachineArn)) {
+  if (!/^arn:[^:]+:states:[^:]*:[^:]*:stateMachine:[^:\s]{1,80}$/.test(onboardingStateMachineArn)) {
     throw new ConfigurationError(
       `Environment variable ONBOARDING_STATE_MACHINE_ARN must be a state machine ARN (arn:aws:states:<region>:<account>:stateMachine:<name>), got "${onboardingStateMachineArn}"`,
     );

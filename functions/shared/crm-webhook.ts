@@ -29,6 +29,7 @@ export interface CrmWebhookDeps {
     name: string,
     input: object,
   ) => Promise<{ executionArn: string; alreadyStarted: boolean }>;
+  /** Clock for the ±5 minute check (the library checks again against the system clock). */
   now: () => Date;
   logger: Pick<Logger, "info" | "warn" | "error" | "appendKeys" | "removeKeys">;
 }
