@@ -48,6 +48,8 @@ export interface PortalSimulatorOptions {
   random?: number;
   /** Clock for dates and call times. @default () => new Date() */
   now?: () => Date;
+  /** Monotonic milliseconds for the rate-limit window, so tests can place requests exactly. @default performance.now */
+  monotonicNow?: () => number;
   /** @default "json-string" */
   errorBodyStyle?: ErrorBodyStyle;
 }
@@ -165,6 +167,7 @@ export async function startPortalSimulator(options: PortalSimulatorOptions = {})
   const credentials = { ...(options.credentials ?? DEFAULT_SIMULATOR_CREDENTIALS) };
   const now = options.now ?? (() => new Date());
   const today = () => now().toISOString().slice(0, 10);
+  const monotonicNow = options.monotonicNow ?? (() => performance.now());
   const errorBodyStyle = options.errorBodyStyle ?? "json-string";
   const seed = options.random ?? 1;
   const startingFaults = mergeFaults(NO_FAULTS, options.faults ?? {});
@@ -362,7 +365,7 @@ export async function startPortalSimulator(options: PortalSimulatorOptions = {})
   }
 
   async function handleRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const arrivedAt = performance.now();
+    const arrivedAt = monotonicNow();
     const url = new URL(req.url ?? "/", "http://simulator");
     if (
       url.pathname === SIMULATOR_CONTROL_PREFIX ||

@@ -246,7 +246,7 @@ export function createPortalClient(options: PortalClientOptions): PortalClient {
     if (status === 401 || status === 403) {
       return new PortalUnauthorized(
         redact(
-          `${head}. The portal refused the DeveloperKey/DeveloperPortalKey pair even after re-reading it; check the portal-credentials secret`,
+          `${head.replace(/\.$/, "")}. The portal refused the DeveloperKey/DeveloperPortalKey pair even after re-reading it; check the portal-credentials secret`,
         ),
       );
     }
