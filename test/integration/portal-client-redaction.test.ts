@@ -152,9 +152,7 @@ describe("PortalClient redaction", () => {
     for (const path of PATHS) {
       if (path.faults) sim.queueFaults(...path.faults);
       const client = clientFor(sim, {
-        credentials:
-          path.credentials ??
-          (async (opts) => (opts?.forceRefresh && path.credentials ? STALE : CREDENTIALS)),
+        credentials: path.credentials ?? (async () => CREDENTIALS),
         onCall: (call) => calls.push(call),
         ...(path.timeoutMs ? { timeoutMs: path.timeoutMs } : {}),
       });
