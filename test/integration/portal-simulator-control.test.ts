@@ -1,5 +1,6 @@
 import { spawn } from "node:child_process";
 import { once } from "node:events";
+import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { simulatorControl } from "../../local/portal-simulator-control.js";
 import { SEED_GET_RESPONSE } from "../fixtures/seed-examples.js";
@@ -81,6 +82,7 @@ describe("simulatorControl", () => {
 describe("npm run simulator", () => {
   const cli = (args: string[]) =>
     spawn(process.execPath, ["--import", "tsx", "bin/simulator.ts", ...args], {
+      cwd: fileURLToPath(new URL("../..", import.meta.url)),
       stdio: ["ignore", "pipe", "pipe"],
     });
 
@@ -88,11 +90,12 @@ describe("npm run simulator", () => {
     const child = cli(["--port", "0", "--seed-example", "--rps", "5"]);
     let out = "";
     child.stdout.setEncoding("utf8");
-    const ready = new Promise<void>((resolve) => {
+    const ready = new Promise<void>((resolve, reject) => {
       child.stdout.on("data", (chunk: string) => {
         out += chunk;
         if (out.includes("Ctrl-C to stop.")) resolve();
       });
+      child.once("exit", (code) => reject(new Error(`simulator exited early with ${code}: ${out}`)));
     });
     await ready;
     const url = /OPEN_DENTAL_BASE_URL=(\S+)/.exec(out)![1]!;
