@@ -244,10 +244,12 @@ export function createPortalClient(options: PortalClientOptions): PortalClient {
     const status = answer.status;
     if (status === 400) return new PortalRejected(redact(head));
     if (status === 401 || status === 403) {
+      const why =
+        status === 401
+          ? "refused the DeveloperKey/DeveloperPortalKey pair even after re-reading it"
+          : "refused access for this DeveloperKey/DeveloperPortalKey pair";
       return new PortalUnauthorized(
-        redact(
-          `${head.replace(/\.$/, "")}. The portal refused the DeveloperKey/DeveloperPortalKey pair even after re-reading it; check the portal-credentials secret`,
-        ),
+        redact(`${head.replace(/\.$/, "")}. The portal ${why}; check the portal-credentials secret`),
       );
     }
     if (status === 404 || status === 410) return new PortalNotFound(redact(head));
@@ -361,14 +363,16 @@ export function createPortalClient(options: PortalClientOptions): PortalClient {
       }
       const result: KeyPage = await listKeysPage(offset);
       const repeated = result.keys.filter((k) => seen.has(k.customerKey)).length;
-      if (repeated > 0) {
-        // A portal that ignores Offset would loop forever or hide keys; an incomplete listing must not pass as whole.
+      if (repeated === PORTAL_PAGE_SIZE) {
+        // A full page of keys already listed: the portal ignores Offset, and following it would loop forever or
+        // hide keys. (A few repeats are keys shifting between pages while we list; they are skipped below.)
         throw new PortalResponseInvalid(
           `GET /apikeys?Offset=${offset}&Limit=${PORTAL_PAGE_SIZE} repeated ${repeated} keys from earlier pages; ` +
             "the portal may be ignoring Offset, so the listing cannot be trusted",
         );
       }
       for (const key of result.keys) {
+        if (seen.has(key.customerKey)) continue;
         seen.add(key.customerKey);
         all.push(key);
       }

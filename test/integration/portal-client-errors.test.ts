@@ -69,6 +69,25 @@ describe("PortalClient error statuses", () => {
     },
   );
 
+  it("maps 403 to PortalUnauthorized without re-reading the credentials", async () => {
+    const sim = await start();
+    sim.queueFaults({ kind: "status", status: 403, body: "Developer account suspended." });
+    const reads: unknown[] = [];
+    const error = await rejectionOf(
+      clientFor(sim, {
+        credentials: async (opts) => {
+          reads.push(opts);
+          return sim.credentials;
+        },
+      }).listKeys(),
+    );
+    expect([error.name, error.message, reads]).toEqual([
+      "PortalUnauthorized",
+      "GET /apikeys?Offset=0&Limit=100: 403 Forbidden: Developer account suspended. The portal refused access for this DeveloperKey/DeveloperPortalKey pair; check the portal-credentials secret",
+      [undefined],
+    ]);
+  });
+
   it("names the status alone when the error body is empty", async () => {
     const sim = await start();
     sim.queueFaults({ kind: "status", status: 400, body: "" });

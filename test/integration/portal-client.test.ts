@@ -95,6 +95,19 @@ describe("PortalClient.listKeys", () => {
     );
   });
 
+  it("skips keys repeated across pages when keys shift while listing", async () => {
+    const sim = await start();
+    const first = sim.generateKeys(100);
+    const second = [first[99]!, ...sim.generateKeys(1)];
+    sim.reset();
+    sim.queueFaults(
+      { kind: "status", status: 200, body: formatLikeSeed(first) },
+      { kind: "status", status: 200, body: formatLikeSeed(second) },
+    );
+    const keys = await clientFor(sim).listKeys();
+    expect(keys.map((k) => k.customerKey)).toEqual([...first, second[1]!].map((k) => k.CustomerKey));
+  });
+
   it("joins a base URL with a trailing slash without doubling it", async () => {
     const sim = await start({ seedKeys: SEED_GET_RESPONSE });
     await clientFor(sim, { baseUrl: `${sim.url}/` }).listKeys();
