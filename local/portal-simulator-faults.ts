@@ -1,5 +1,6 @@
 // Fault injection for the portal simulator: random faults (seeded, reproducible) and a deterministic queue.
-import { z } from "zod/mini";
+// Namespace import: `import { z }` makes esbuild bundle every zod locale (417 KB instead of 12 KB).
+import * as z from "zod/mini";
 
 export type SimulatorMethod = "GET" | "POST" | "PUT";
 

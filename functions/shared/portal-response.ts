@@ -1,5 +1,6 @@
 // Reading what the Open Dental portal answers: key objects (zod/mini), and the undocumented error bodies.
-import { z } from "zod/mini";
+// Namespace import: `import { z }` makes esbuild bundle every zod locale (417 KB instead of 12 KB).
+import * as z from "zod/mini";
 import type { PortalKey } from "./portal-types.js";
 
 /** The portal's "none" dates: `DateDisabled` of a never-disabled key, `DateTimeAssigned` of an uninstalled one. */
