@@ -51,6 +51,14 @@ export type PortalUnavailable = InstanceType<typeof PortalUnavailable>;
 export const PortalResponseInvalid = named(
   class PortalResponseInvalid extends AppError {
     readonly retryable = true;
+    constructor(
+      message: string,
+      /** True for POST/PUT: a 2xx arrived, so the change was probably applied even though the body is unreadable. */
+      readonly outcomeUnknown = false,
+      options?: { cause?: unknown },
+    ) {
+      super(message, options);
+    }
   },
   "PortalResponseInvalid",
 );

@@ -1,10 +1,15 @@
-// One Powertools logger and metrics instance per Lambda module; correlation ids are appended as attributes.
+// The one Logger and Metrics instance per Lambda module (created once, reused across warm invocations).
 import { Logger } from "@aws-lambda-powertools/logger";
 import { Metrics } from "@aws-lambda-powertools/metrics";
 
-export const SERVICE_NAME = "practice-onboarding";
+/** CloudWatch namespace of every metric this project emits. */
 export const METRICS_NAMESPACE = "PracticeOnboarding";
 
-export const logger = new Logger({ serviceName: SERVICE_NAME });
+export const logger = new Logger({
+  serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? "practice-onboarding",
+});
 
-export const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAME });
+export const metrics = new Metrics({
+  namespace: METRICS_NAMESPACE,
+  serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? "practice-onboarding",
+});

@@ -1,6 +1,6 @@
 // Validation of an onboarding request (`{practiceId, devRefId?, requestedBy?}`), shared by the webhook and the
 // onboarding workflow so both accept and reject exactly the same input.
-import { z } from "zod/mini";
+import * as z from "zod/mini";
 import { InvalidInput } from "./errors.js";
 
 const PRACTICE_ID_PATTERN = /^[A-Za-z0-9._:-]{1,64}$/;

@@ -1,0 +1,616 @@
+// A stateful stand-in for the Open Dental Developer Portal `/apikeys` endpoint (DESIGN.md §3, the seed), with
+// a rate limit, fault injection and inspection, for tests, `npm start`, the demo and chaos runs.
+import { once } from "node:events";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { maskSecret } from "../functions/shared/mask.js";
+import type { PortalCredentials } from "../functions/shared/portal-types.js";
+import {
+  type FaultDecision,
+  FaultPlanner,
+  htmlPage,
+  mergeFaults,
+  mulberry32,
+  NO_FAULTS,
+  type PortalSimulatorFaults,
+  parseQueuedFaults,
+  type QueuedFault,
+} from "./portal-simulator-faults.js";
+import {
+  formatLikeSeed,
+  MAX_PAGE_SIZE,
+  type SimulatorKey,
+  SimulatorKeyStore,
+  type SimulatorRawKey,
+} from "./portal-simulator-keys.js";
+
+export type { PortalSimulatorFaults, QueuedFault } from "./portal-simulator-faults.js";
+export type { SimulatorKey, SimulatorKeyEvent, SimulatorRawKey } from "./portal-simulator-keys.js";
+
+/** How error explanations are written; the real portal's format is undocumented, so all three are tried. */
+export type ErrorBodyStyle = "json-string" | "text" | "json-object";
+
+export interface PortalSimulatorOptions {
+  /** @default 0 (a free port) */
+  port?: number;
+  /** @default "127.0.0.1" */
+  host?: string;
+  /** Path the API lives under, like the real `/api/v1`. @default "/api/v1" */
+  basePath?: string;
+  /** @default DEFAULT_SIMULATOR_CREDENTIALS */
+  credentials?: PortalCredentials;
+  /** Keys present at start (and after reset), portal-shaped; missing fields get a new key's defaults. */
+  seedKeys?: Array<Partial<SimulatorRawKey>>;
+  /** At most this many requests in any sliding 1-second window; over it, 429. @default unlimited */
+  maxRequestsPerSecond?: number;
+  faults?: Partial<PortalSimulatorFaults>;
+  /** Seed of the PRNG behind generated keys and random faults. @default 1 */
+  random?: number;
+  /** Clock for dates and call times. @default () => new Date() */
+  now?: () => Date;
+  /** Monotonic milliseconds for the rate-limit window, so tests can place requests exactly. @default performance.now */
+  monotonicNow?: () => number;
+  /** @default "json-string" */
+  errorBodyStyle?: ErrorBodyStyle;
+}
+
+/** One request the simulator received (control routes excluded). */
+export interface SimulatorCall {
+  seq: number;
+  /** ISO time of arrival. */
+  at: string;
+  method: string;
+  /** Path and query as received. */
+  path: string;
+  /** Status answered, or null when none was (timeout, drop, client gone). */
+  status: number | null;
+  /** Why the answer was not the normal one: `rateLimit`, `outage`, `queued:timeout`, `random:error 503`… */
+  fault?: string;
+  /** The key the request touched, masked. */
+  keyMasked?: string;
+}
+
+export interface SimulatorStats {
+  requests: number;
+  /** Count per status answered; `"none"` for requests that got no answer. */
+  byStatus: Record<string, number>;
+  /** Requests refused with 429 by the rate limit (not by injected throttling). */
+  rateLimited: number;
+  /** Most requests that arrived in any sliding 1-second window, refused ones included. */
+  maxInAnyWindow: number;
+}
+
+export interface SimulatorState {
+  keys: SimulatorKey[];
+  calls: SimulatorCall[];
+  stats: SimulatorStats;
+  faults: PortalSimulatorFaults;
+  queuedFaults: QueuedFault[];
+  maxRequestsPerSecond: number | null;
+}
+
+export interface GenerateKeysOptions {
+  status?: string;
+  /** `{n}` becomes the key's 1-based number in the batch. */
+  devRefId?: string;
+}
+
+export interface PortalSimulator {
+  /** Base URL of the API, basePath included: `http://127.0.0.1:PORT/api/v1`. */
+  readonly url: string;
+  /** `http://127.0.0.1:PORT`; control routes live at `/_simulator/…` under it. */
+  readonly origin: string;
+  readonly credentials: PortalCredentials;
+  keys(): SimulatorKey[];
+  calls(): SimulatorCall[];
+  stats(): SimulatorStats;
+  state(): SimulatorState;
+  addKeys(raw: Array<Partial<SimulatorRawKey>>): SimulatorRawKey[];
+  generateKeys(count: number, options?: GenerateKeysOptions): SimulatorRawKey[];
+  setFaults(partial: Partial<PortalSimulatorFaults>): PortalSimulatorFaults;
+  setRateLimit(maxRequestsPerSecond: number | undefined): void;
+  queueFaults(...faults: QueuedFault[]): void;
+  /** Back to the starting state: seed keys (empty history), starting faults and limit, no calls, PRNG reseeded. */
+  reset(): void;
+  stop(): Promise<void>;
+}
+
+export const DEFAULT_SIMULATOR_CREDENTIALS: PortalCredentials = {
+  developerKey: "simdev-developer-key-0001",
+  developerPortalKey: "simdev-portal-key-0001",
+};
+
+export const SIMULATOR_CONTROL_PREFIX = "/_simulator";
+const WINDOW_MS = 1000;
+const MAX_BODY_BYTES = 1_000_000;
+
+interface Answer {
+  status: number;
+  body: string;
+  contentType: string;
+  headers?: Record<string, string>;
+}
+
+class RequestRejected extends Error {}
+
+function normalizeBasePath(basePath: string): string {
+  const trimmed = basePath.replace(/\/+$/, "");
+  if (trimmed === "") return "";
+  return trimmed.startsWith("/") ? trimmed : `/${trimmed}`;
+}
+
+function assertRateLimit(value: number | undefined): void {
+  if (value !== undefined && (!Number.isInteger(value) || value < 1)) {
+    throw new Error(`maxRequestsPerSecond must be a whole number of at least 1, got ${value}`);
+  }
+}
+
+function isLoopback(address: string | undefined): boolean {
+  return address === "127.0.0.1" || address === "::1" || address === "::ffff:127.0.0.1";
+}
+
+async function readBody(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY_BYTES) throw new RequestRejected("The request body is too large.");
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+/** Starts a simulator and resolves once it is listening. */
+export async function startPortalSimulator(options: PortalSimulatorOptions = {}): Promise<PortalSimulator> {
+  const basePath = normalizeBasePath(options.basePath ?? "/api/v1");
+  const apiPath = `${basePath}/apikeys`;
+  const credentials = { ...(options.credentials ?? DEFAULT_SIMULATOR_CREDENTIALS) };
+  const now = options.now ?? (() => new Date());
+  const today = () => now().toISOString().slice(0, 10);
+  const monotonicNow = options.monotonicNow ?? (() => performance.now());
+  const errorBodyStyle = options.errorBodyStyle ?? "json-string";
+  const seed = options.random ?? 1;
+  const startingFaults = mergeFaults(NO_FAULTS, options.faults ?? {});
+  assertRateLimit(options.maxRequestsPerSecond);
+
+  let store!: SimulatorKeyStore;
+  let planner!: FaultPlanner;
+  let maxRequestsPerSecond: number | undefined;
+  let calls: SimulatorCall[] = [];
+  let stats: SimulatorStats;
+  /** Arrival times (performance.now()) of requests that counted against the limit, within the last window. */
+  let accepted: number[] = [];
+  /** Arrival times of every request within the last window. */
+  let arrivals: number[] = [];
+
+  function initialize(): void {
+    // Separate streams so a different number of generated keys does not shift the fault dice.
+    store = new SimulatorKeyStore(mulberry32(seed), today);
+    planner = new FaultPlanner({ ...startingFaults }, mulberry32(seed ^ 0x9e3779b9));
+    store.add(options.seedKeys ?? []);
+    maxRequestsPerSecond = options.maxRequestsPerSecond;
+    calls = [];
+    stats = { requests: 0, byStatus: {}, rateLimited: 0, maxInAnyWindow: 0 };
+    accepted = [];
+    arrivals = [];
+  }
+  initialize();
+
+  const timers = new Set<NodeJS.Timeout>();
+  const delay = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        timers.delete(timer);
+        resolve();
+      }, ms);
+      timers.add(timer);
+    });
+
+  function explain(status: number, explanation: string): Answer {
+    switch (errorBodyStyle) {
+      case "text":
+        return { status, body: explanation, contentType: "text/plain; charset=utf-8" };
+      case "json-object":
+        return {
+          status,
+          body: JSON.stringify({ Message: explanation }),
+          contentType: "application/json; charset=utf-8",
+        };
+      default:
+        return { status, body: JSON.stringify(explanation), contentType: "application/json; charset=utf-8" };
+    }
+  }
+
+  function json(status: number, body: string): Answer {
+    return { status, body, contentType: "application/json; charset=utf-8" };
+  }
+
+  /** Counts the arrival; true when the rate limit refuses it. Exact: no more than N in any (t-1000, t]. */
+  function overRateLimit(arrivedAt: number): boolean {
+    const windowStart = arrivedAt - WINDOW_MS;
+    arrivals = arrivals.filter((t) => t > windowStart);
+    arrivals.push(arrivedAt);
+    stats.maxInAnyWindow = Math.max(stats.maxInAnyWindow, arrivals.length);
+    accepted = accepted.filter((t) => t > windowStart);
+    if (maxRequestsPerSecond !== undefined && accepted.length >= maxRequestsPerSecond) return true;
+    accepted.push(arrivedAt);
+    return false;
+  }
+
+  function authorized(header: string | undefined): Answer | undefined {
+    if (!header) {
+      return explain(
+        401,
+        "Authorization header is missing. Expected: ODFHIR {DeveloperKey}/{DeveloperPortalKey}.",
+      );
+    }
+    const match = /^ODFHIR ([^/]+)\/(.+)$/.exec(header);
+    if (!match) {
+      return explain(
+        401,
+        "Authorization header is malformed. Expected: ODFHIR {DeveloperKey}/{DeveloperPortalKey}.",
+      );
+    }
+    if (match[1] !== credentials.developerKey || match[2] !== credentials.developerPortalKey) {
+      return explain(401, "Invalid DeveloperKey or DeveloperPortalKey.");
+    }
+    return undefined;
+  }
+
+  function listKeys(url: URL): Answer {
+    const params = new Map([...url.searchParams].map(([k, v]) => [k.toLowerCase(), v]));
+    const offsetText = params.get("offset") ?? "0";
+    const limitText = params.get("limit") ?? String(MAX_PAGE_SIZE);
+    if (!/^\d+$/.test(offsetText)) return explain(400, "Offset must be a non-negative integer.");
+    if (!/^\d+$/.test(limitText) || Number(limitText) < 1) {
+      return explain(400, "Limit must be a positive integer.");
+    }
+    const limit = Math.min(Number(limitText), MAX_PAGE_SIZE);
+    return json(200, formatLikeSeed(store.page(Number(offsetText), limit)));
+  }
+
+  /** The normal handling of an authenticated `/apikeys` request, and which key it touched. */
+  function handleApi(
+    method: string,
+    url: URL,
+    body: string,
+    call: SimulatorCall,
+  ): {
+    answer: Answer;
+    touched?: { customerKey: string; request?: SimulatorKeyEventRequest; changed: string[] };
+  } {
+    if (method === "GET") return { answer: listKeys(url) };
+    if (method === "POST") {
+      const key = store.create();
+      call.keyMasked = maskSecret(key.CustomerKey);
+      return {
+        answer: json(201, formatLikeSeed(key)),
+        touched: { customerKey: key.CustomerKey, changed: ["created"] },
+      };
+    }
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(body);
+    } catch {
+      return { answer: explain(400, "The request body is not valid JSON.") };
+    }
+    const putKey = (parsed as { CustomerKey?: unknown } | null)?.CustomerKey;
+    if (typeof putKey === "string") call.keyMasked = maskSecret(putKey);
+    const outcome = store.update(parsed);
+    const { KeyStatus, DevRefId } = parsed as Record<string, unknown>;
+    const request = {
+      ...(KeyStatus === undefined ? {} : { KeyStatus }),
+      ...(DevRefId === undefined ? {} : { DevRefId }),
+    };
+    if (outcome.status === 200) {
+      return {
+        answer: json(200, formatLikeSeed(outcome.key)),
+        touched: { customerKey: outcome.key.CustomerKey, request, changed: outcome.changed },
+      };
+    }
+    const touched = outcome.customerKey
+      ? { customerKey: outcome.customerKey, request, changed: [] }
+      : undefined;
+    return { answer: explain(outcome.status, outcome.explanation), ...(touched ? { touched } : {}) };
+  }
+
+  function faultAnswer(fault: FaultDecision): Answer | undefined {
+    switch (fault.kind) {
+      case "status": {
+        const body = fault.body ?? JSON.stringify(`Simulated ${fault.status} response.`);
+        let contentType = "text/plain; charset=utf-8";
+        try {
+          JSON.parse(body);
+          contentType = "application/json; charset=utf-8";
+        } catch {}
+        const headers = { ...(fault.status === 429 ? { "Retry-After": "1" } : {}), ...fault.headers };
+        return { status: fault.status, body, contentType, headers };
+      }
+      case "html":
+        return {
+          status: fault.status,
+          body: htmlPage(fault.status),
+          contentType: "text/html; charset=utf-8",
+        };
+      case "throttle":
+        return { ...explain(429, "Too many requests. Please slow down."), headers: { "Retry-After": "1" } };
+      case "error":
+        if (fault.textBody) {
+          return {
+            status: fault.status,
+            body: "The server encountered an error.",
+            contentType: "text/plain",
+          };
+        }
+        return json(fault.status, JSON.stringify({ Message: "An error has occurred." }));
+      default:
+        return undefined;
+    }
+  }
+
+  function send(res: ServerResponse, call: SimulatorCall, answer: Answer): void {
+    call.status = answer.status;
+    if (res.destroyed) return;
+    res.writeHead(answer.status, {
+      "Content-Type": answer.contentType,
+      "Content-Length": Buffer.byteLength(answer.body),
+      ...answer.headers,
+    });
+    res.end(answer.body);
+  }
+
+  function finish(call: SimulatorCall): void {
+    const label = call.status === null ? "none" : String(call.status);
+    stats.byStatus[label] = (stats.byStatus[label] ?? 0) + 1;
+  }
+
+  async function handleRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const arrivedAt = monotonicNow();
+    const url = new URL(req.url ?? "/", "http://simulator");
+    if (
+      url.pathname === SIMULATOR_CONTROL_PREFIX ||
+      url.pathname.startsWith(`${SIMULATOR_CONTROL_PREFIX}/`)
+    ) {
+      await handleControl(req, res, url);
+      return;
+    }
+    const method = req.method ?? "GET";
+    const call: SimulatorCall = {
+      seq: calls.length + 1,
+      at: now().toISOString(),
+      method,
+      path: `${url.pathname}${url.search}`,
+      status: null,
+    };
+    calls.push(call);
+    stats.requests += 1;
+    try {
+      await respondToApi(req, res, url, method, call, arrivedAt);
+    } finally {
+      finish(call);
+    }
+  }
+
+  async function respondToApi(
+    req: IncomingMessage,
+    res: ServerResponse,
+    url: URL,
+    method: string,
+    call: SimulatorCall,
+    arrivedAt: number,
+  ): Promise<void> {
+    let body: string;
+    try {
+      body = await readBody(req);
+    } catch (error) {
+      if (error instanceof RequestRejected) return send(res, call, explain(400, error.message));
+      throw error;
+    }
+    if (overRateLimit(arrivedAt)) {
+      stats.rateLimited += 1;
+      call.fault = "rateLimit";
+      const answer = explain(429, `Too many requests: the limit is ${maxRequestsPerSecond} per second.`);
+      return send(res, call, { ...answer, headers: { "Retry-After": "1" } });
+    }
+    const latency = planner.latency();
+    if (latency > 0) await delay(latency);
+    if (planner.faults.outage) {
+      call.fault = "outage";
+      return send(res, call, explain(503, "The service is temporarily unavailable."));
+    }
+    const path = url.pathname.replace(/\/+$/, "");
+    if (path !== apiPath) {
+      return send(
+        res,
+        call,
+        explain(404, `No HTTP resource was found that matches the request URI '${url.pathname}'.`),
+      );
+    }
+    if (method !== "GET" && method !== "POST" && method !== "PUT") {
+      return send(res, call, {
+        ...explain(405, `The requested resource does not support http method '${method}'.`),
+        headers: { Allow: "GET, POST, PUT" },
+      });
+    }
+    const refused = authorized(req.headers.authorization);
+    if (refused) return send(res, call, refused);
+
+    const fault = planner.next(method);
+    if (fault) call.fault = fault.label;
+    const faulted = fault && faultAnswer(fault);
+    if (faulted) return send(res, call, faulted);
+    if (fault?.kind === "timeout") {
+      // Hold the request until the client gives up (or the simulator stops); nothing is applied.
+      await once(res, "close");
+      return;
+    }
+
+    const { answer, touched } = handleApi(method, url, body, call);
+    if (fault?.kind === "commitThenDrop") {
+      record(touched, method, call, null);
+      res.socket?.destroy();
+      return;
+    }
+    if (fault?.kind === "garbage") {
+      const cut = answer.body.slice(0, Math.max(1, Math.floor(answer.body.length / 2)));
+      record(touched, method, call, answer.status);
+      return send(res, call, { ...answer, body: cut });
+    }
+    record(touched, method, call, answer.status);
+    send(res, call, answer);
+  }
+
+  function record(
+    touched: { customerKey: string; request?: SimulatorKeyEventRequest; changed: string[] } | undefined,
+    method: string,
+    call: SimulatorCall,
+    status: number | null,
+  ): void {
+    if (!touched) return;
+    store.record(touched.customerKey, {
+      at: call.at,
+      method: method as "POST" | "PUT",
+      status,
+      ...(call.fault ? { fault: call.fault } : {}),
+      ...(touched.request ? { request: touched.request } : {}),
+      changed: touched.changed,
+    });
+  }
+
+  async function handleControl(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    const reply = (status: number, value: unknown) => {
+      const body = JSON.stringify(value, null, 2);
+      res.writeHead(status, { "Content-Type": "application/json; charset=utf-8" });
+      res.end(body);
+    };
+    if (!isLoopback(req.socket.remoteAddress)) {
+      return reply(403, { error: "The simulator's control routes answer local requests only." });
+    }
+    try {
+      const route = `${req.method} ${url.pathname.slice(SIMULATOR_CONTROL_PREFIX.length)}`;
+      const text = await readBody(req);
+      let input: unknown = {};
+      if (text.trim() !== "") {
+        try {
+          input = JSON.parse(text);
+        } catch {
+          return reply(400, { error: "The request body is not valid JSON." });
+        }
+      }
+      switch (route) {
+        case "GET /state":
+          return reply(200, simulator.state());
+        case "POST /faults":
+          return reply(200, { faults: simulator.setFaults(input as Partial<PortalSimulatorFaults>) });
+        case "POST /queue": {
+          const list = Array.isArray(input) ? input : [input];
+          simulator.queueFaults(...(list as QueuedFault[]));
+          return reply(200, { queuedFaults: planner.queued() });
+        }
+        case "POST /keys": {
+          const body = input as { generate?: unknown; status?: string; devRefId?: string; keys?: unknown };
+          if (body && typeof body === "object" && "generate" in body) {
+            const count = body.generate;
+            if (typeof count !== "number" || !Number.isInteger(count) || count < 0 || count > 100_000) {
+              return reply(400, { error: "generate must be a whole number from 0 to 100000" });
+            }
+            const options = {
+              ...(body.status === undefined ? {} : { status: body.status }),
+              ...(body.devRefId === undefined ? {} : { devRefId: body.devRefId }),
+            };
+            return reply(200, { keys: simulator.generateKeys(count, options) });
+          }
+          const raw = Array.isArray(input) ? input : body?.keys;
+          if (!Array.isArray(raw)) {
+            return reply(400, { error: "Expected an array of keys, {keys: [...]}, or {generate: n}" });
+          }
+          return reply(200, { keys: simulator.addKeys(raw as Array<Partial<SimulatorRawKey>>) });
+        }
+        case "POST /reset":
+          simulator.reset();
+          return reply(200, { reset: true });
+        case "POST /rate-limit": {
+          const value = (input as { maxRequestsPerSecond?: unknown })?.maxRequestsPerSecond;
+          if (value !== undefined && value !== null && typeof value !== "number") {
+            return reply(400, { error: "maxRequestsPerSecond must be a number or null" });
+          }
+          simulator.setRateLimit(value ?? undefined);
+          return reply(200, { maxRequestsPerSecond: maxRequestsPerSecond ?? null });
+        }
+        default:
+          return reply(404, {
+            error: `Unknown control route ${route}`,
+            routes: [
+              "GET /_simulator/state",
+              "POST /_simulator/faults",
+              "POST /_simulator/queue",
+              "POST /_simulator/keys",
+              "POST /_simulator/reset",
+              "POST /_simulator/rate-limit",
+            ],
+          });
+      }
+    } catch (error) {
+      return reply(400, { error: error instanceof Error ? error.message : String(error) });
+    }
+  }
+
+  const server = createServer((req, res) => {
+    handleRequest(req, res).catch((error) => {
+      // A bug in the simulator must be visible as a 500, never a hung test.
+      if (!res.headersSent && !res.destroyed) {
+        res.writeHead(500, { "Content-Type": "text/plain" });
+        res.end(`Simulator error: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    });
+  });
+  server.listen(options.port ?? 0, options.host ?? "127.0.0.1");
+  await once(server, "listening");
+  const address = server.address() as AddressInfo;
+  const hostForUrl = address.family === "IPv6" ? `[${address.address}]` : address.address;
+  const origin = `http://${hostForUrl}:${address.port}`;
+
+  const simulator: PortalSimulator = {
+    url: `${origin}${basePath}`,
+    origin,
+    credentials,
+    keys: () => store.snapshot(),
+    calls: () => calls.map((c) => ({ ...c })),
+    stats: () => ({ ...stats, byStatus: { ...stats.byStatus } }),
+    state: () => ({
+      keys: store.snapshot(),
+      calls: calls.map((c) => ({ ...c })),
+      stats: { ...stats, byStatus: { ...stats.byStatus } },
+      faults: { ...planner.faults },
+      queuedFaults: planner.queued(),
+      maxRequestsPerSecond: maxRequestsPerSecond ?? null,
+    }),
+    addKeys: (raw) => store.add(raw),
+    generateKeys: (count, generateOptions) => {
+      if (!Number.isInteger(count) || count < 0)
+        throw new Error(`count must be a whole number, got ${count}`);
+      return store.generate(count, generateOptions);
+    },
+    setFaults: (partial) => {
+      planner.faults = mergeFaults(planner.faults, partial);
+      return { ...planner.faults };
+    },
+    setRateLimit: (value) => {
+      assertRateLimit(value);
+      maxRequestsPerSecond = value;
+    },
+    queueFaults: (...faults) => planner.enqueue(parseQueuedFaults(faults)),
+    reset: () => initialize(),
+    stop: async () => {
+      for (const timer of timers) clearTimeout(timer);
+      timers.clear();
+      const closed = once(server, "close");
+      server.close();
+      server.closeAllConnections();
+      await closed;
+    },
+  };
+  return simulator;
+}
+
+type SimulatorKeyEventRequest = { KeyStatus?: unknown; DevRefId?: unknown };
