@@ -1,5 +1,5 @@
 // Onboarding step 1: validate the execution input and claim the practice (no portal call).
-import { z } from "zod/mini";
+import * as z from "zod/mini";
 import { logger } from "./shared/observability.js";
 import { claimPractice } from "./shared/onboarding-steps.js";
 import { onboardingStore } from "./shared/onboarding-store-runtime.js";

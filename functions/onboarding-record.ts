@@ -1,5 +1,5 @@
 // Onboarding step: mark the practice ACTIVE with its key (one conditional transaction; no portal call).
-import { z } from "zod/mini";
+import * as z from "zod/mini";
 import { recordPracticeActive } from "./shared/onboarding-steps.js";
 import { onboardingStore } from "./shared/onboarding-store-runtime.js";
 import { stepHandler, stepPayloadShape } from "./shared/step-handler.js";

@@ -1,6 +1,6 @@
 // Runtime configuration of the portal-calling Lambdas: environment variables validated once, on first use,
 // with an error that names the variable at fault (never its value when it could be secret).
-import { z } from "zod/mini";
+import * as z from "zod/mini";
 import { ConfigurationError } from "./errors.js";
 
 export const DEFAULT_OPEN_DENTAL_BASE_URL = "https://api.opendental.com/api/v1";

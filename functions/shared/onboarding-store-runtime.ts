@@ -15,3 +15,8 @@ export function onboardingStore(): PracticeStore {
   });
   return store;
 }
+
+/** Forgets the store, so the next invocation reads TABLE_NAME again (tests, local stack). */
+export function resetOnboardingStore(): void {
+  store = undefined;
+}

@@ -1,7 +1,7 @@
 // Reads the portal credentials from Secrets Manager through Powertools' cached getSecret, validated.
 import { getSecret } from "@aws-lambda-powertools/parameters/secrets";
 import type { SecretsGetOptions } from "@aws-lambda-powertools/parameters/secrets/types";
-import { z } from "zod/mini";
+import * as z from "zod/mini";
 import { ConfigurationError } from "./errors.js";
 import type { PortalCredentials } from "./portal-types.js";
 

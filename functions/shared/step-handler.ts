@@ -1,7 +1,7 @@
 // Wraps a workflow step as a Lambda handler: validates the Task payload, sets the correlation ids as logger
 // attributes, and flushes metrics — so each handler file is one schema and one call.
 import type { Context } from "aws-lambda";
-import { z } from "zod/mini";
+import * as z from "zod/mini";
 import { InvalidInput } from "./errors.js";
 import { logger, metrics } from "./observability.js";
 
