@@ -1,9 +1,10 @@
 // The one account-wide portal budget, shared by every Lambda and execution through a DynamoDB item.
 //
 // GCRA / virtual scheduling without burst: the item holds `nextAt`, the earliest epoch-ms time the next request
-// may be sent. A caller reserves the slot `max(now, nextAt)` with one conditional UpdateItem that moves `nextAt`
-// one interval further, then sleeps until its slot. Reservations are strictly ordered by DynamoDB, so two
-// requests are never granted within one interval, however many callers race.
+// may be sent. A caller reserves the slot `max(now + lead, nextAt)` with one conditional UpdateItem that moves
+// `nextAt` one interval further, then sleeps until its slot. Reservations are strictly ordered by DynamoDB, so two
+// requests are never granted within one interval, however many callers race. The lead (a slot is never sooner
+// than `leadMs` after asking) lets the UpdateItem's answer arrive before the slot it grants.
 import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
 import { type DynamoDBDocumentClient, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { keys, TTL_ATTRIBUTE } from "../../lib/practice-table-schema.js";
@@ -27,6 +28,8 @@ export interface DynamoDbRateLimiterOptions {
    * and Step Functions retries the Task later. @default 10000
    */
   readonly maxWaitMs?: number;
+  /** How far ahead of the request a slot starts, to cover the UpdateItem round trip. @default 100 */
+  readonly leadMs?: number;
   /** Name of the budget (one item per budget). @default "portal" */
   readonly name?: string;
   /** @default Date.now */
@@ -50,6 +53,7 @@ export class DynamoDbRateLimiter implements PortalRateLimiter {
   /** How late past its slot a caller may still send: the safety margin, so sends stay `1000 / maxRps` apart. */
   readonly lateToleranceMs: number;
   private readonly maxWaitMs: number;
+  private readonly leadMs: number;
   private readonly key: Record<string, string>;
   private readonly now: () => number;
   private readonly sleep: (ms: number) => Promise<void>;
@@ -59,6 +63,7 @@ export class DynamoDbRateLimiter implements PortalRateLimiter {
     this.intervalMs = rateLimitIntervalMs(options.maxRps);
     this.lateToleranceMs = Math.floor(this.intervalMs - 1000 / options.maxRps);
     this.maxWaitMs = options.maxWaitMs ?? 10_000;
+    this.leadMs = options.leadMs ?? 100;
     this.key = keys.portalRateLimiter(options.name);
     this.now = options.now ?? Date.now;
     this.sleep = options.sleep ?? sleepFor;
@@ -97,29 +102,30 @@ export class DynamoDbRateLimiter implements PortalRateLimiter {
           Math.ceil((queued.nextAt - now) / 1000),
         );
       }
-      // nextAt fell into the past between the two updates: the budget is idle again, go round.
+      // nextAt fell before now + lead between the two updates: the budget is idle again, go round.
     }
     throw new PortalThrottled("local portal budget: could not reserve a slot under contention");
   }
 
-  /** Budget idle (no item, or nextAt already passed): the slot is now. */
+  /** Budget idle (no item, or nextAt before now + lead): the slot is now + lead. */
   private async reserveIdle(now: number): Promise<number | undefined> {
+    const slot = now + this.leadMs;
     try {
       await this.options.client.send(
         new UpdateCommand({
           TableName: this.options.tableName,
           Key: this.key,
           UpdateExpression: "SET nextAt = :next, #ttl = :ttl",
-          ConditionExpression: "attribute_not_exists(nextAt) OR nextAt < :now",
+          ConditionExpression: "attribute_not_exists(nextAt) OR nextAt < :slot",
           ExpressionAttributeNames: { "#ttl": TTL_ATTRIBUTE },
           ExpressionAttributeValues: {
-            ":now": now,
-            ":next": now + this.intervalMs,
+            ":slot": slot,
+            ":next": slot + this.intervalMs,
             ":ttl": this.expiry(now),
           },
         }),
       );
-      return now;
+      return slot;
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) return undefined;
       throw error;
@@ -134,10 +140,10 @@ export class DynamoDbRateLimiter implements PortalRateLimiter {
           TableName: this.options.tableName,
           Key: this.key,
           UpdateExpression: "SET nextAt = nextAt + :interval, #ttl = :ttl",
-          ConditionExpression: "nextAt >= :now AND nextAt <= :latest",
+          ConditionExpression: "nextAt >= :earliest AND nextAt <= :latest",
           ExpressionAttributeNames: { "#ttl": TTL_ATTRIBUTE },
           ExpressionAttributeValues: {
-            ":now": now,
+            ":earliest": now + this.leadMs,
             ":latest": now + this.maxWaitMs,
             ":interval": this.intervalMs,
             ":ttl": this.expiry(now),

@@ -69,10 +69,10 @@ describe("DynamoDbRateLimiter", () => {
         clock += slept.length === 1 ? ms + 100 : ms;
       },
     });
-    await budget.reserve(); // someone else holds the idle slot: ours is queued 1035 ms later
+    await budget.reserve(); // someone else holds the idle slot (+100 ms lead): ours is queued 1035 ms after it
     await budget.acquire();
-    expect(slept).toEqual([1035, 935]);
-    expect(clock).toBe(1_000_000 + 2070);
+    expect(slept).toEqual([1135, 935]);
+    expect(clock).toBe(1_000_000 + 100 + 2070);
   });
 
   it("throws PortalThrottled and reserves nothing when the next slot is further than the caller may wait", async () => {
@@ -90,19 +90,19 @@ describe("DynamoDbRateLimiter", () => {
     expect(after.Item?.nextAt).toBe(before.Item?.nextAt);
   });
 
-  it("grants the first caller of an idle budget at once", async () => {
+  it("grants the first caller of an idle budget the slot one lead time (100 ms) ahead", async () => {
     const budget = new DynamoDbRateLimiter({
       client: table.client,
       tableName: table.tableName,
       maxRps: 1,
       name: "idle",
       now: () => 1_000_000,
-      sleep: () => Promise.reject(new Error("must not sleep")),
+      sleep: async () => {},
     });
-    await budget.acquire();
+    expect(await budget.reserve()).toBe(1_000_100);
     const { Item } = await table.client.send(
       new GetCommand({ TableName: table.tableName, Key: keys.portalRateLimiter("idle") }),
     );
-    expect(Item?.nextAt).toBe(1_000_000 + 1035);
+    expect(Item?.nextAt).toBe(1_000_100 + 1035);
   });
 });
