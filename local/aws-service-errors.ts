@@ -39,8 +39,3 @@ export class ResourceNotFoundException extends AwsServiceError {
 export class InvalidParameterException extends AwsServiceError {
   override readonly name = "InvalidParameterException";
 }
-
-/** The endpoint was asked for an operation it does not implement. */
-export class UnknownOperationException extends AwsServiceError {
-  override readonly name = "UnknownOperationException";
-}

@@ -11,7 +11,6 @@ import type {
   GetExecutionHistoryOutput,
   HistoryEvent,
   ListExecutionsOutput,
-  StartExecutionOutput,
   StateMachineListItem,
 } from "@aws-sdk/client-sfn";
 import {
@@ -216,7 +215,7 @@ export class LocalWorkflowEngine {
    * execution when the input is the same, and fails with ExecutionAlreadyExists when the input differs or that
    * execution has ended.
    */
-  async startExecution(request: StartExecutionRequest): Promise<StartExecutionOutput & { startDate: Date }> {
+  async startExecution(request: StartExecutionRequest): Promise<{ executionArn: string; startDate: Date }> {
     const machine = this.machine(request.stateMachineArn);
     const name = request.name ?? randomUUID();
     if (!EXECUTION_NAME.test(name))
