@@ -154,9 +154,7 @@ export class LocalWorkflowEngine {
     for (const extracted of this.app.stateMachines) {
       let runner: StateMachine;
       try {
-        runner = new StateMachine(extracted.runnableDefinition as unknown as StateMachineDefinition, {
-          validationOptions: { checkPaths: true, checkArn: true },
-        });
+        runner = createRunner(extracted);
       } catch (error) {
         throw new Error(
           `State machine ${extracted.logicalId} (${extracted.name}): ${(error as Error).message}`,
@@ -448,6 +446,21 @@ export class LocalWorkflowEngine {
     if (!record) throw new ExecutionDoesNotExist(`Execution Does Not Exist: '${executionArn}'`);
     return record;
   }
+}
+
+/** Definitions already validated in this process: asl-validator takes ~200 ms per definition. */
+const validatedDefinitions = new Set<string>();
+
+function createRunner(extracted: ExtractedStateMachine): StateMachine {
+  const definition = extracted.runnableDefinition as unknown as StateMachineDefinition;
+  const key = JSON.stringify(definition);
+  const runner = new StateMachine(definition, {
+    validationOptions: validatedDefinitions.has(key)
+      ? { noValidate: true }
+      : { checkPaths: true, checkArn: true },
+  });
+  validatedDefinitions.add(key);
+  return runner;
 }
 
 function parseExecutionInput(input: string): JsonValue {

@@ -97,6 +97,12 @@ describe("extractStateMachines", () => {
           configuredName: undefined,
           timeoutSeconds: 1,
         },
+        {
+          logicalId: "Fanout5E42E65D",
+          name: "Fanout5E42E65D",
+          configuredName: undefined,
+          timeoutSeconds: undefined,
+        },
       ]);
     });
 

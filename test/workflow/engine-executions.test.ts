@@ -58,6 +58,13 @@ describe("LocalWorkflowEngine executions API", () => {
         stackName: "EngineFixture",
         timeoutSeconds: 1,
       },
+      {
+        name: "Fanout5E42E65D",
+        stateMachineArn: `${STATE_MACHINE_ARN_PREFIX}Fanout5E42E65D`,
+        type: "STANDARD",
+        logicalId: "Fanout5E42E65D",
+        stackName: "EngineFixture",
+      },
     ]);
   });
 
@@ -213,6 +220,41 @@ describe("LocalWorkflowEngine executions API", () => {
     expect(engine.getExecutionHistory(executionArn, { reverseOrder: true }).events).toEqual(
       [...all].reverse(),
     );
+  });
+
+  it("fails the Task with Runtime.HandlerNotFound when the module does not export the handler", async () => {
+    const broken = new LocalWorkflowEngine({ templates, loadHandlerModule: async () => ({}) });
+    const { executionArn } = await broken.startExecution({
+      stateMachineArn: broken.stateMachineArn("HangD89A21A7"),
+      name: "no-handler",
+    });
+    const description = await broken.waitForExecution(executionArn);
+    expect(description.error).toBe("Runtime.HandlerNotFound");
+    expect(JSON.parse(description.cause!)).toEqual({
+      errorType: "Runtime.HandlerNotFound",
+      errorMessage: "test/fixtures/handlers/hang.ts.handler is undefined or not exported",
+      trace: [],
+    });
+    await broken.close();
+  });
+
+  it("fails the Task with Runtime.ImportModuleError when the module cannot load", async () => {
+    const broken = new LocalWorkflowEngine({
+      templates,
+      loadHandlerModule: async () => {
+        throw new SyntaxError("Unexpected token");
+      },
+    });
+    const { executionArn } = await broken.startExecution({
+      stateMachineArn: broken.stateMachineArn("HangD89A21A7"),
+      name: "bad-module",
+    });
+    const description = await broken.waitForExecution(executionArn);
+    expect(description.error).toBe("Runtime.ImportModuleError");
+    expect(JSON.parse(description.cause!).errorMessage).toBe(
+      "SyntaxError: Unexpected token (loading test/fixtures/handlers/hang.ts for HangOneSecondFunction5AA3A4C5)",
+    );
+    await broken.close();
   });
 
   it("sets process.env from the functions' resolved environment, and close() restores it", async () => {

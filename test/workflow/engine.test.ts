@@ -280,6 +280,22 @@ describe("LocalWorkflowEngine", () => {
     });
   });
 
+  it("runs an inline Map, its iterations seeing the execution's input and start time in $$", async () => {
+    const input = { items: ["a", "b", "c"] };
+    const { description, events } = await run("Fanout5E42E65D", "fanout-1", input);
+    expect(description.status).toBe("SUCCEEDED");
+    expect(JSON.parse(description.output!)).toEqual(
+      ["a", "b", "c"].map((value, index) => ({
+        value,
+        index,
+        executionInput: input,
+        executionStartTime: description.startDate!.toISOString(),
+        stateName: "EchoItem",
+      })),
+    );
+    expect(events.filter((event) => event.type === "MapIterationSucceeded")).toHaveLength(3);
+  });
+
   it("runs many executions concurrently, each with its own retries", async () => {
     const names = Array.from({ length: 10 }, (_, i) => `concurrent-${i}`);
     const results = await Promise.all(
