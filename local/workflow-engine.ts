@@ -1,5 +1,11 @@
 // Runs the synthesized state machines locally on aws-local-stepfunctions, with the Step Functions API shape
 // (Standard semantics: named, deduplicated executions with a full history).
+//
+// Limits (beyond what the extractor refuses outright):
+// - Handlers share this process: a timed-out or stopped invocation keeps running in the background (its result
+//   is dropped), and process.env is one for all functions.
+// - `$$.State.EnteredTime/RetryCount` are tracked per state name, so concurrent Map iterations of one Task share them.
+// - History has no MapStateStarted/ParallelState* events; payload size limits (256 KiB) are not enforced.
 import { randomUUID } from "node:crypto";
 import * as path from "node:path";
 import { pathToFileURL } from "node:url";
