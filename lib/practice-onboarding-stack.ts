@@ -1,6 +1,7 @@
 import { CfnOutput, Stack, type StackProps } from "aws-cdk-lib";
 import type { Construct } from "constructs";
 import { EncryptionKey } from "./encryption-key.js";
+import { OffboardingWorkflow } from "./offboarding-workflow.js";
 import { OnboardingWorkflow } from "./onboarding-workflow.js";
 import { PortalSecrets } from "./portal-secrets.js";
 import { PracticeTable } from "./practice-table.js";
@@ -21,6 +22,7 @@ export class PracticeOnboardingStack extends Stack {
   readonly practiceTable: PracticeTable;
   readonly secrets: PortalSecrets;
   readonly onboarding: OnboardingWorkflow;
+  readonly offboarding: OffboardingWorkflow;
 
   constructor(scope: Construct, id: string, props: PracticeOnboardingStackProps = {}) {
     super(scope, id, props);
@@ -40,9 +42,20 @@ export class PracticeOnboardingStack extends Stack {
       portalBaseUrl: props.portalBaseUrl,
     });
 
+    this.offboarding = new OffboardingWorkflow(this, "Offboarding", {
+      table: this.practiceTable,
+      portalCredentials: this.secrets.portalCredentials,
+      encryptionKey: key,
+      portalMaxRps: props.portalMaxRps,
+      portalBaseUrl: props.portalBaseUrl,
+    });
+
     new CfnOutput(this, "TableName", { value: this.practiceTable.table.tableName });
     new CfnOutput(this, "PortalSecretArn", { value: this.secrets.portalCredentials.secretArn });
     new CfnOutput(this, "WebhookSecretArn", { value: this.secrets.webhookSigning.secretArn });
     new CfnOutput(this, "OnboardingStateMachineArn", { value: this.onboarding.stateMachine.stateMachineArn });
+    new CfnOutput(this, "OffboardingStateMachineArn", {
+      value: this.offboarding.stateMachine.stateMachineArn,
+    });
   }
 }
