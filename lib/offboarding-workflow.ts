@@ -1,4 +1,5 @@
 import { Duration, RemovalPolicy, Stack } from "aws-cdk-lib";
+import * as iam from "aws-cdk-lib/aws-iam";
 import type * as kms from "aws-cdk-lib/aws-kms";
 import * as logs from "aws-cdk-lib/aws-logs";
 import type * as secretsmanager from "aws-cdk-lib/aws-secretsmanager";
@@ -108,7 +109,13 @@ export class OffboardingWorkflow extends Construct {
     // Exactly the item operations each function performs: the claim reads, then one transaction (update +
     // audit put); the key step also takes rate-limiter slots (UpdateItem) and marks the key item.
     for (const handler of Object.values(f)) {
-      table.grant(handler.function, "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem");
+      // On the table alone: Table.grant() would add `<table>/index/*`, where item actions mean nothing.
+      handler.function.addToRolePolicy(
+        new iam.PolicyStatement({
+          actions: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
+          resources: [table.tableArn],
+        }),
+      );
       // Table.grant() covers the table only: items are encrypted with the customer-managed key.
       table.encryptionKey?.grant(handler.function, ...TABLE_KEY_ACTIONS);
     }
