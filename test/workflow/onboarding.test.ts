@@ -232,7 +232,8 @@ describe("Onboarding workflow", () => {
       h.simulator.credentials.developerPortalKey,
     ];
     expect(h.events.length).toBeGreaterThan(50);
-    expect(h.output.length).toBeGreaterThan(10);
+    // The scan covers real logs: the handlers' debug line for every portal call is among them.
+    expect(h.output.join("")).toContain('"message":"portal call"');
     const haystacks = [...h.events.map((e) => JSON.stringify(e)), ...h.output];
     const leaks = secrets.filter((secret) => haystacks.some((text) => text.includes(secret)));
     expect(leaks.map(maskSecret)).toEqual([]);
