@@ -1,6 +1,7 @@
 import { CfnOutput, Stack, type StackProps } from "aws-cdk-lib";
 import type { Construct } from "constructs";
 import { EncryptionKey } from "./encryption-key.js";
+import { OnboardingWorkflow } from "./onboarding-workflow.js";
 import { PortalSecrets } from "./portal-secrets.js";
 import { PracticeTable } from "./practice-table.js";
 
@@ -9,12 +10,17 @@ export interface PracticeOnboardingStackProps extends StackProps {
   readonly portalCredentialsSecretName?: string;
   /** Existing webhook-signing secret name (context `webhookSecretName`). @default a new secret */
   readonly webhookSecretName?: string;
+  /** Account-wide Open Dental portal budget, requests per second. @default 1 */
+  readonly portalMaxRps?: number;
+  /** Open Dental Developer Portal base URL. @default "https://api.opendental.com/api/v1" */
+  readonly portalBaseUrl?: string;
 }
 
 /** Wires the constructs together; each concern lives in its own construct file. */
 export class PracticeOnboardingStack extends Stack {
   readonly practiceTable: PracticeTable;
   readonly secrets: PortalSecrets;
+  readonly onboarding: OnboardingWorkflow;
 
   constructor(scope: Construct, id: string, props: PracticeOnboardingStackProps = {}) {
     super(scope, id, props);
@@ -26,8 +32,17 @@ export class PracticeOnboardingStack extends Stack {
       webhookSecretName: props.webhookSecretName,
     });
 
+    this.onboarding = new OnboardingWorkflow(this, "Onboarding", {
+      table: this.practiceTable,
+      portalCredentials: this.secrets.portalCredentials,
+      encryptionKey: key,
+      portalMaxRps: props.portalMaxRps,
+      portalBaseUrl: props.portalBaseUrl,
+    });
+
     new CfnOutput(this, "TableName", { value: this.practiceTable.table.tableName });
     new CfnOutput(this, "PortalSecretArn", { value: this.secrets.portalCredentials.secretArn });
     new CfnOutput(this, "WebhookSecretArn", { value: this.secrets.webhookSigning.secretArn });
+    new CfnOutput(this, "OnboardingStateMachineArn", { value: this.onboarding.stateMachine.stateMachineArn });
   }
 }

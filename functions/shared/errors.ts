@@ -127,6 +127,24 @@ export const ConfigurationError = named(
 );
 export type ConfigurationError = InstanceType<typeof ConfigurationError>;
 
+/** The practice is no longer in the state this execution claimed (another execution or ops changed it). */
+export const ClaimLost = named(
+  class ClaimLost extends AppError {
+    readonly retryable = false;
+  },
+  "ClaimLost",
+);
+export type ClaimLost = InstanceType<typeof ClaimLost>;
+
+/** The table refused a key mapping: the key belongs to another practice, or the practice holds another key. */
+export const KeyConflict = named(
+  class KeyConflict extends AppError {
+    readonly retryable = false;
+  },
+  "KeyConflict",
+);
+export type KeyConflict = InstanceType<typeof KeyConflict>;
+
 /** Error names Step Functions retries with backoff. */
 export const RETRYABLE_ERROR_NAMES = [
   "PortalThrottled",

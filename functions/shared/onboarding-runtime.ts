@@ -1,0 +1,53 @@
+// The onboarding Lambdas' dependencies, built once per container on first use (so a bad environment fails the
+// invocation with a ConfigurationError rather than the module import): DynamoDB, the practice store, the
+// rate-limited portal client with its metrics and debug logging.
+import { MetricUnit } from "@aws-lambda-powertools/metrics";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { runtimeConfig } from "./config.js";
+import { logger, metrics } from "./observability.js";
+import type { OnboardingDeps } from "./onboarding-steps.js";
+import { createPortalClient, type PortalCallRecord } from "./portal-client.js";
+import { portalCredentialsFromSecret } from "./portal-credentials.js";
+import { DynamoDbRateLimiter } from "./portal-rate-limiter.js";
+import { PracticeStore } from "./practice-store.js";
+
+let deps: OnboardingDeps | undefined;
+
+/** One metric per portal request (latency, and outcome by status) plus a debug line; never a full key. */
+export function reportPortalCall(call: PortalCallRecord): void {
+  metrics.addMetric("PortalCallLatency", MetricUnit.Milliseconds, call.durationMs);
+  const outcome = metrics.singleMetric();
+  outcome.addDimension("Outcome", call.outcome);
+  outcome.addDimension("Status", call.status === undefined ? "none" : String(call.status));
+  outcome.addMetric("PortalCallOutcome", MetricUnit.Count, 1);
+  logger.debug("portal call", { ...call });
+}
+
+export function onboardingDeps(): OnboardingDeps {
+  if (deps) return deps;
+  const config = runtimeConfig();
+  const documentClient = DynamoDBDocumentClient.from(new DynamoDBClient({}), {
+    marshallOptions: { removeUndefinedValues: true },
+  });
+  const store = new PracticeStore({ client: documentClient, tableName: config.tableName });
+  const portal = createPortalClient({
+    baseUrl: config.openDentalBaseUrl,
+    credentials: portalCredentialsFromSecret(config.portalSecretArn),
+    rateLimiter: new DynamoDbRateLimiter({
+      client: documentClient,
+      tableName: config.tableName,
+      maxRps: config.portalMaxRps,
+      maxWaitMs: config.portalMaxWaitMs,
+    }),
+    timeoutMs: config.portalTimeoutMs,
+    onCall: reportPortalCall,
+  });
+  deps = { store, portal, portalSecretName: config.portalSecretArn, logger };
+  return deps;
+}
+
+/** Forgets the built dependencies, so the next invocation reads the environment again (tests, local stack). */
+export function resetOnboardingDeps(): void {
+  deps = undefined;
+}

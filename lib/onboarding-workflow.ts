@@ -1,0 +1,265 @@
+import { Duration, RemovalPolicy, Stack } from "aws-cdk-lib";
+import type * as kms from "aws-cdk-lib/aws-kms";
+import * as logs from "aws-cdk-lib/aws-logs";
+import type * as secretsmanager from "aws-cdk-lib/aws-secretsmanager";
+import * as sfn from "aws-cdk-lib/aws-stepfunctions";
+import * as tasks from "aws-cdk-lib/aws-stepfunctions-tasks";
+import { Construct } from "constructs";
+import { RETRYABLE_ERROR_NAMES } from "../functions/shared/errors.js";
+import { HandlerFunction } from "./handler-function.js";
+import type { PracticeTable } from "./practice-table.js";
+
+export interface OnboardingWorkflowProps {
+  /** Table holding practice records, key items, attempts, the audit trail and the rate limiter. */
+  readonly table: PracticeTable;
+  /** Secret holding `{"developerKey","developerPortalKey"}`; only the portal-calling functions may read it. */
+  readonly portalCredentials: secretsmanager.ISecret;
+  /** Customer-managed key for the log groups and the execution history. */
+  readonly encryptionKey: kms.IKey;
+  /** Open Dental Developer Portal base URL. @default "https://api.opendental.com/api/v1" */
+  readonly portalBaseUrl?: string;
+  /** Account-wide portal budget in requests per second, shared by every execution and function. @default 1 */
+  readonly portalMaxRps?: number;
+  /** Per-request portal timeout. @default 15 seconds */
+  readonly portalTimeout?: Duration;
+  /** Whole-execution limit. @default 30 minutes */
+  readonly executionTimeout?: Duration;
+  /** Step Functions log level; execution data is never logged. @default sfn.LogLevel.ALL */
+  readonly logLevel?: sfn.LogLevel;
+  /** Log retention for the state machine and its functions. @default three months */
+  readonly logRetention?: logs.RetentionDays;
+}
+
+/** Errors a Task is retried on: our retryable domain errors and Lambda's own transient failures. */
+export const ONBOARDING_RETRY_ERRORS: readonly string[] = [
+  ...RETRYABLE_ERROR_NAMES,
+  "Lambda.ServiceException",
+  "Lambda.TooManyRequestsException",
+  "Lambda.SdkClientException",
+];
+
+/** What reading and writing items of a table encrypted with a customer-managed key takes (CDK's grantReadWriteData). */
+const TABLE_KEY_ACTIONS = [
+  "kms:Decrypt",
+  "kms:DescribeKey",
+  "kms:Encrypt",
+  "kms:ReEncrypt*",
+  "kms:GenerateDataKey*",
+];
+
+/** Timeout of the functions that only touch the table. */
+const TABLE_FUNCTION_TIMEOUT = Duration.seconds(30);
+/**
+ * Timeout of the functions that call the portal: room to wait for a rate-limit slot (PORTAL_MAX_WAIT_MS), one
+ * request and its single 401 retry. 20 executions at 1 req/s queue ~40 s of budget; waiting here is cheaper
+ * than a Step Functions retry round.
+ */
+const PORTAL_FUNCTION_TIMEOUT = Duration.seconds(90);
+/** Slack between a function's timeout and its Task's, so the Lambda's own timeout error is what surfaces. */
+const TASK_TIMEOUT_SLACK = Duration.seconds(10);
+
+/**
+ * The onboarding saga as a Standard state machine: claim → (create | re-enable → create) → label → record.
+ * A failure after the claim runs compensation (disable the key, practice FAILED) and ends in Fail.
+ * JSONPath only: the local engine runs exactly this definition and cannot run JSONata.
+ */
+export class OnboardingWorkflow extends Construct {
+  readonly stateMachine: sfn.StateMachine;
+  readonly logGroup: logs.LogGroup;
+  readonly functions: {
+    readonly claim: HandlerFunction;
+    readonly createKey: HandlerFunction;
+    readonly reenableKey: HandlerFunction;
+    readonly labelKey: HandlerFunction;
+    readonly record: HandlerFunction;
+    readonly compensate: HandlerFunction;
+  };
+
+  constructor(scope: Construct, id: string, props: OnboardingWorkflowProps) {
+    super(scope, id);
+    const table = props.table.table;
+    const portalTimeout = props.portalTimeout ?? Duration.seconds(15);
+    const maxWait = PORTAL_FUNCTION_TIMEOUT.toMilliseconds() - 2 * portalTimeout.toMilliseconds() - 10_000;
+    const tableEnv = { TABLE_NAME: table.tableName };
+    const portalEnv = {
+      ...tableEnv,
+      PORTAL_SECRET_ARN: props.portalCredentials.secretArn,
+      OPEN_DENTAL_BASE_URL: props.portalBaseUrl ?? "https://api.opendental.com/api/v1",
+      PORTAL_MAX_RPS: String(props.portalMaxRps ?? 1),
+      PORTAL_TIMEOUT_MS: String(portalTimeout.toMilliseconds()),
+      PORTAL_MAX_WAIT_MS: String(Math.max(1_000, maxWait)),
+    };
+    const functionScope = new Construct(this, "Functions");
+    const fn = (fid: string, entry: string, description: string, portal: boolean) =>
+      new HandlerFunction(functionScope, fid, {
+        entry,
+        description,
+        encryptionKey: props.encryptionKey,
+        logRetention: props.logRetention,
+        timeout: portal ? PORTAL_FUNCTION_TIMEOUT : TABLE_FUNCTION_TIMEOUT,
+        environment: portal ? portalEnv : tableEnv,
+      });
+    this.functions = {
+      claim: fn(
+        "Claim",
+        "functions/onboarding-claim.ts",
+        "Onboarding: validate input, claim the practice",
+        false,
+      ),
+      createKey: fn("CreateKey", "functions/onboarding-create-key.ts", "Onboarding: POST /apikeys", true),
+      reenableKey: fn(
+        "ReenableKey",
+        "functions/onboarding-reenable-key.ts",
+        "Onboarding: re-enable a returning practice's key",
+        true,
+      ),
+      labelKey: fn("LabelKey", "functions/onboarding-label-key.ts", "Onboarding: PUT the DevRefId", true),
+      record: fn("Record", "functions/onboarding-record.ts", "Onboarding: mark the practice ACTIVE", false),
+      compensate: fn(
+        "Compensate",
+        "functions/onboarding-compensate.ts",
+        "Onboarding: disable the key, mark FAILED",
+        true,
+      ),
+    };
+    const f = this.functions;
+    // Exactly the item operations each function performs (TransactWriteItems needs the per-item actions).
+    table.grant(f.claim.function, "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem");
+    table.grant(
+      f.createKey.function,
+      "dynamodb:GetItem",
+      "dynamodb:PutItem",
+      "dynamodb:UpdateItem",
+      "dynamodb:ConditionCheckItem",
+    );
+    for (const portalFn of [f.reenableKey, f.labelKey, f.compensate]) {
+      table.grant(portalFn.function, "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem");
+    }
+    table.grant(f.record.function, "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem");
+    for (const handler of Object.values(f)) {
+      // Table.grant() covers the table only: items are encrypted with the customer-managed key.
+      table.encryptionKey?.grant(handler.function, ...TABLE_KEY_ACTIONS);
+    }
+    for (const portalFn of [f.createKey, f.reenableKey, f.labelKey, f.compensate]) {
+      props.portalCredentials.grantRead(portalFn.function);
+    }
+
+    const executionName = "$$.Execution.Name";
+    const owned = {
+      "practiceId.$": "$.practiceId",
+      "requestedBy.$": "$.requestedBy",
+      "executionName.$": executionName,
+    };
+    const invoke = (
+      sid: string,
+      handler: HandlerFunction,
+      payload: Record<string, unknown>,
+      resultPath: string,
+      outputPath?: string,
+    ): tasks.LambdaInvoke => {
+      const task = new tasks.LambdaInvoke(this, sid, {
+        lambdaFunction: handler.function,
+        payload: sfn.TaskInput.fromObject(payload),
+        payloadResponseOnly: true,
+        resultPath,
+        outputPath,
+        retryOnServiceExceptions: false,
+        taskTimeout: sfn.Timeout.duration(handler.function.timeout!.plus(TASK_TIMEOUT_SLACK)),
+      });
+      task.addRetry({
+        errors: [...ONBOARDING_RETRY_ERRORS],
+        interval: Duration.seconds(2),
+        backoffRate: 2,
+        maxAttempts: 6,
+        maxDelay: Duration.seconds(60),
+        jitterStrategy: sfn.JitterType.FULL,
+      });
+      return task;
+    };
+
+    // The claim's result becomes the whole state (the raw input goes no further). Spelled as ResultPath + OutputPath
+    // rather than ResultPath "$", which aws-local-stepfunctions mishandles (it writes a key named "$").
+    const claim = invoke(
+      "ClaimPractice",
+      f.claim,
+      { "input.$": "$", "executionName.$": executionName },
+      "$.claim",
+      "$.claim",
+    );
+    const createKey = invoke("CreateKey", f.createKey, owned, "$.key");
+    const reenableKey = invoke("ReenablePreviousKey", f.reenableKey, owned, "$.reenable");
+    const labelKey = invoke("LabelKey", f.labelKey, { ...owned, "devRefId.$": "$.devRefId" }, "$.label");
+    const recordActive = invoke("RecordActive", f.record, owned, "$.record");
+    const compensate = invoke(
+      "Compensate",
+      f.compensate,
+      { ...owned, "error.$": "$.error" },
+      "$.compensation",
+    );
+
+    const onboarded = new sfn.Succeed(this, "Onboarded");
+    const failed = new sfn.Fail(this, "OnboardingFailed", {
+      errorPath: "$.error.Error",
+      causePath: "$.compensation.reason",
+    });
+    const compensationFailed = new sfn.Fail(this, "CompensationFailed", {
+      errorPath: "$.compensationError.Error",
+      causePath: "$.compensationError.Cause",
+    });
+    compensate.addCatch(compensationFailed, { errors: ["States.ALL"], resultPath: "$.compensationError" });
+    compensate.next(failed);
+    for (const step of [createKey, reenableKey, labelKey, recordActive]) {
+      step.addCatch(compensate, { errors: ["States.ALL"], resultPath: "$.error" });
+    }
+
+    createKey.next(labelKey);
+    labelKey.next(recordActive);
+    recordActive.next(onboarded);
+    reenableKey.next(
+      new sfn.Choice(this, "PreviousKeyReenabled")
+        .when(sfn.Condition.booleanEquals("$.reenable.reenabled", true), labelKey)
+        .otherwise(createKey),
+    );
+    const definition = claim.next(
+      new sfn.Choice(this, "ClaimOutcome")
+        .when(sfn.Condition.stringEquals("$.outcome", "claimed"), createKey)
+        .when(sfn.Condition.stringEquals("$.outcome", "returning"), reenableKey)
+        .when(
+          sfn.Condition.stringEquals("$.outcome", "alreadyActive"),
+          new sfn.Succeed(this, "AlreadyOnboarded"),
+        )
+        .when(
+          sfn.Condition.stringEquals("$.outcome", "inProgress"),
+          new sfn.Succeed(this, "OnboardingInProgressElsewhere"),
+        )
+        .otherwise(
+          new sfn.Fail(this, "UnexpectedClaimOutcome", {
+            error: "UnexpectedClaimOutcome",
+            cause: "the claim step returned an outcome this workflow does not know",
+          }),
+        ),
+    );
+
+    this.logGroup = new logs.LogGroup(this, "Logs", {
+      logGroupName: `/aws/vendedlogs/states/${Stack.of(this).stackName}-Onboarding`,
+      retention: props.logRetention ?? logs.RetentionDays.THREE_MONTHS,
+      encryptionKey: props.encryptionKey,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    this.stateMachine = new sfn.StateMachine(this, "StateMachine", {
+      stateMachineType: sfn.StateMachineType.STANDARD,
+      queryLanguage: sfn.QueryLanguage.JSON_PATH,
+      comment:
+        "Onboards a practice: claim, create and label its CustomerKey, record it; compensates on failure",
+      definitionBody: sfn.DefinitionBody.fromChainable(definition),
+      timeout: props.executionTimeout ?? Duration.minutes(30),
+      tracingEnabled: true,
+      logs: {
+        destination: this.logGroup,
+        level: props.logLevel ?? sfn.LogLevel.ALL,
+        includeExecutionData: false,
+      },
+      encryptionConfiguration: new sfn.CustomerManagedEncryptionConfiguration(props.encryptionKey),
+    });
+  }
+}

@@ -1,0 +1,238 @@
+import { createRequire } from "node:module";
+import { describe, expect, it } from "vitest";
+import { RETRYABLE_ERROR_NAMES } from "../../functions/shared/errors.js";
+import { HANDLER_ENTRY_METADATA } from "../../lib/handler-function.js";
+import { synthesizedTemplate } from "../support/practice-table.js";
+
+type Resource = { Type: string; Properties?: Record<string, unknown>; Metadata?: Record<string, unknown> };
+type State = Record<string, unknown> & { Type: string };
+
+const validateAsl = createRequire(import.meta.url)("asl-validator") as (
+  definition: unknown,
+  options?: { checkArn?: boolean; checkPaths?: boolean },
+) => { isValid: boolean; errors: unknown[] };
+
+const resources = () => (synthesizedTemplate() as { Resources: Record<string, Resource> }).Resources;
+
+function onboardingStateMachine(): [string, Resource] {
+  const found = Object.entries(resources()).filter(
+    ([id, r]) => r.Type === "AWS::StepFunctions::StateMachine" && id.startsWith("Onboarding"),
+  );
+  expect(found).toHaveLength(1);
+  return found[0]!;
+}
+
+/** The definition with every token replaced by a fake ARN naming the resource it points at. */
+function definition(): { States: Record<string, State>; [key: string]: unknown } {
+  const body = onboardingStateMachine()[1].Properties!.DefinitionString as {
+    "Fn::Join": [string, unknown[]];
+  };
+  const text = body["Fn::Join"][1]
+    .map((part) => {
+      if (typeof part === "string") return part;
+      const ref = (part as { "Fn::GetAtt"?: [string, string] })["Fn::GetAtt"]?.[0] ?? "Unknown";
+      return `arn:aws:lambda:us-east-1:123456789012:function:${ref}`;
+    })
+    .join("");
+  return JSON.parse(text);
+}
+
+const taskStates = () => Object.entries(definition().States).filter(([, s]) => s.Type === "Task");
+
+/** logical id of the function whose entry is `entry` → every IAM action any policy on its role allows. */
+function actionsOf(entry: string): string[] {
+  const all = resources();
+  const fnEntry = Object.entries(all).find(
+    ([, r]) => r.Type === "AWS::Lambda::Function" && r.Metadata?.[HANDLER_ENTRY_METADATA] === entry,
+  );
+  expect(fnEntry, `a function with entry ${entry}`).toBeDefined();
+  const roleId = ((fnEntry![1].Properties!.Role as { "Fn::GetAtt": [string] })["Fn::GetAtt"] ?? [])[0];
+  const actions = new Set<string>();
+  for (const r of Object.values(all)) {
+    if (r.Type !== "AWS::IAM::Policy") continue;
+    const roles = (r.Properties!.Roles as { Ref: string }[]).map((role) => role.Ref);
+    if (!roles.includes(roleId!)) continue;
+    const statements = (r.Properties!.PolicyDocument as { Statement: { Action: string | string[] }[] })
+      .Statement;
+    for (const s of statements) for (const a of [s.Action].flat()) actions.add(a);
+  }
+  // Managed policies on the role (basic execution role) are listed by ARN.
+  const role = all[roleId!]!;
+  for (const arn of (role.Properties!.ManagedPolicyArns as unknown[]) ?? []) actions.add(JSON.stringify(arn));
+  return [...actions].sort();
+}
+
+const XRAY = ["xray:PutTelemetryRecords", "xray:PutTraceSegments"];
+const TABLE_KMS = ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*"];
+const ITEM_RW = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"];
+const SECRET = ["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"];
+const BASIC_EXECUTION = JSON.stringify({
+  "Fn::Join": [
+    "",
+    ["arn:", { Ref: "AWS::Partition" }, ":iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"],
+  ],
+});
+
+describe("OnboardingWorkflow state machine", () => {
+  it("is a Standard state machine, traced, logging without execution data, encrypted with the customer key", () => {
+    const [, sm] = onboardingStateMachine();
+    expect(sm.Properties).toMatchObject({
+      StateMachineType: "STANDARD",
+      TracingConfiguration: { Enabled: true },
+      LoggingConfiguration: { IncludeExecutionData: false, Level: "ALL" },
+      EncryptionConfiguration: { Type: "CUSTOMER_MANAGED_KMS_KEY" },
+    });
+  });
+
+  it("is valid ASL in JSONPath only: no JSONata, Arguments, Assign or Output anywhere", () => {
+    const def = definition();
+    const validation = validateAsl(def, { checkArn: true, checkPaths: true });
+    expect({ isValid: validation.isValid, errors: validation.errors }).toEqual({ isValid: true, errors: [] });
+    expect(def.QueryLanguage).toBe("JSONPath");
+    for (const [name, state] of Object.entries(def.States)) {
+      expect({
+        name,
+        keys: Object.keys(state).filter(
+          (k) =>
+            ["Arguments", "Assign", "Output"].includes(k) ||
+            (k === "QueryLanguage" && state[k] !== "JSONPath"),
+        ),
+      }).toEqual({
+        name,
+        keys: [],
+      });
+    }
+    expect(JSON.stringify(def)).not.toMatch(/JSONata|\{%/);
+  });
+
+  it("runs claim, then create, label and record, with the claim outcome deciding the branch", () => {
+    const def = definition();
+    expect(def.StartAt).toBe("ClaimPractice");
+    expect(def.States.ClaimPractice!.Next).toBe("ClaimOutcome");
+    expect(def.States.ClaimOutcome!.Choices).toEqual([
+      { Variable: "$.outcome", StringEquals: "claimed", Next: "CreateKey" },
+      { Variable: "$.outcome", StringEquals: "returning", Next: "ReenablePreviousKey" },
+      { Variable: "$.outcome", StringEquals: "alreadyActive", Next: "AlreadyOnboarded" },
+      { Variable: "$.outcome", StringEquals: "inProgress", Next: "OnboardingInProgressElsewhere" },
+    ]);
+    expect(def.States.CreateKey!.Next).toBe("LabelKey");
+    expect(def.States.LabelKey!.Next).toBe("RecordActive");
+    expect(def.States.RecordActive!.Next).toBe("Onboarded");
+    expect(def.States.ReenablePreviousKey!.Next).toBe("PreviousKeyReenabled");
+  });
+
+  it("gives every Task a timeout and an explicit ResultPath, and the execution a timeout", () => {
+    const def = definition();
+    expect(def.TimeoutSeconds).toBe(1800);
+    for (const [name, state] of taskStates()) {
+      expect({ name, timeout: typeof state.TimeoutSeconds, resultPath: typeof state.ResultPath }).toEqual({
+        name,
+        timeout: "number",
+        resultPath: "string",
+      });
+    }
+  });
+
+  it("retries only retryable errors, with capped exponential backoff and full jitter", () => {
+    const allowed = [
+      ...RETRYABLE_ERROR_NAMES,
+      "Lambda.ServiceException",
+      "Lambda.TooManyRequestsException",
+      "Lambda.SdkClientException",
+    ];
+    for (const [name, state] of taskStates()) {
+      expect({ name, retry: state.Retry }).toEqual({
+        name,
+        retry: [
+          {
+            ErrorEquals: allowed,
+            IntervalSeconds: 2,
+            MaxAttempts: 6,
+            BackoffRate: 2,
+            MaxDelaySeconds: 60,
+            JitterStrategy: "FULL",
+          },
+        ],
+      });
+      const retried = (state.Retry as { ErrorEquals: string[] }[]).flatMap((r) => r.ErrorEquals);
+      for (const never of [
+        "PortalUnauthorized",
+        "PortalRejected",
+        "InvalidInput",
+        "States.ALL",
+        "States.TaskFailed",
+      ]) {
+        expect(retried).not.toContain(never);
+      }
+    }
+  });
+
+  it("sends every failure after the claim to compensation, and compensation to a Fail naming the error", () => {
+    const def = definition();
+    for (const name of ["CreateKey", "ReenablePreviousKey", "LabelKey", "RecordActive"]) {
+      expect({ name, catch: def.States[name]!.Catch }).toEqual({
+        name,
+        catch: [{ ErrorEquals: ["States.ALL"], ResultPath: "$.error", Next: "Compensate" }],
+      });
+    }
+    expect(def.States.ClaimPractice!.Catch).toBeUndefined();
+    expect(def.States.Compensate!.Next).toBe("OnboardingFailed");
+    expect(def.States.OnboardingFailed).toEqual({
+      Type: "Fail",
+      ErrorPath: "$.error.Error",
+      CausePath: "$.compensation.reason",
+    });
+  });
+
+  it("passes practice ids and the execution name to the steps, never a key", () => {
+    const def = definition();
+    expect(def.States.ClaimPractice!.Parameters).toEqual({
+      "input.$": "$",
+      "executionName.$": "$$.Execution.Name",
+    });
+    expect(def.States.LabelKey!.Parameters).toEqual({
+      "practiceId.$": "$.practiceId",
+      "requestedBy.$": "$.requestedBy",
+      "executionName.$": "$$.Execution.Name",
+      "devRefId.$": "$.devRefId",
+    });
+  });
+});
+
+describe("OnboardingWorkflow functions' IAM policies", () => {
+  it.each([
+    ["functions/onboarding-claim.ts", [...ITEM_RW, ...TABLE_KMS, ...XRAY]],
+    ["functions/onboarding-record.ts", [...ITEM_RW, ...TABLE_KMS, ...XRAY]],
+    [
+      "functions/onboarding-create-key.ts",
+      [...ITEM_RW, "dynamodb:ConditionCheckItem", ...TABLE_KMS, ...SECRET, ...XRAY],
+    ],
+    ["functions/onboarding-reenable-key.ts", [...ITEM_RW, ...TABLE_KMS, ...SECRET, ...XRAY]],
+    ["functions/onboarding-label-key.ts", [...ITEM_RW, ...TABLE_KMS, ...SECRET, ...XRAY]],
+    ["functions/onboarding-compensate.ts", [...ITEM_RW, ...TABLE_KMS, ...SECRET, ...XRAY]],
+  ])("%s may do exactly what it needs", (entry, expected) => {
+    expect(actionsOf(entry)).toEqual([...expected, BASIC_EXECUTION].sort());
+  });
+
+  it("scopes table actions to the practice table and secret reads to the portal credentials", () => {
+    for (const r of Object.values(resources())) {
+      if (
+        r.Type !== "AWS::IAM::Policy" ||
+        !String(JSON.stringify(r.Properties!.Roles)).includes("OnboardingFunctions")
+      ) {
+        continue;
+      }
+      const statements = (
+        r.Properties!.PolicyDocument as { Statement: { Action: string | string[]; Resource: unknown }[] }
+      ).Statement;
+      for (const s of statements) {
+        const actions = [s.Action].flat();
+        if (actions.some((a) => a.startsWith("dynamodb:")))
+          expect(JSON.stringify(s.Resource)).toContain("PracticesTable");
+        if (actions.some((a) => a.startsWith("secretsmanager:"))) {
+          expect(s.Resource).toEqual({ Ref: expect.stringMatching(/^SecretsPortalCredentials/) });
+        }
+      }
+    }
+  });
+});
