@@ -142,6 +142,15 @@ describe("buildDomainEvent", () => {
     expect(event.detail).toMatchObject({ practiceId: "01ARZ3NDEKTSV4RRFFQ69G5FAV" });
   });
 
+  it("does not scan the execution name, which may end in a basic ISO time of a key's shape", () => {
+    const event = buildDomainEvent({
+      ...onboarded,
+      executionName: "ops-offboard-practice-42-20250501T120000Z",
+    });
+
+    expect(event.detail.executionName).toBe("ops-offboard-practice-42-20250501T120000Z");
+  });
+
   it("refuses a field the schema does not define", () => {
     const error = errorOf(() => buildDomainEvent({ ...onboarded, customerKey: "QJXZ…W2HD" }));
 
