@@ -72,6 +72,8 @@ export const handler = async (
   event: APIGatewayProxyEventV2,
   context?: Context,
 ): Promise<APIGatewayProxyStructuredResultV2> => {
+  // Correlation keys belong to one invocation (locally, functions even share one logger).
+  logger.resetKeys();
   if (context) logger.addContext(context);
   try {
     const result = await handleCrmDelivery(

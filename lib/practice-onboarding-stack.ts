@@ -1,9 +1,11 @@
 import { CfnOutput, Stack, type StackProps } from "aws-cdk-lib";
 import type { Construct } from "constructs";
+import { DEFAULT_OPEN_DENTAL_BASE_URL } from "../functions/shared/config.js";
 import { EncryptionKey } from "./encryption-key.js";
 import { OnboardingWorkflow } from "./onboarding-workflow.js";
 import { PortalSecrets } from "./portal-secrets.js";
 import { PracticeTable } from "./practice-table.js";
+import { WebhookApi } from "./webhook-api.js";
 
 export interface PracticeOnboardingStackProps extends StackProps {
   /** Existing portal-credentials secret name (context `portalSecretName`). @default a new secret */
@@ -21,6 +23,7 @@ export class PracticeOnboardingStack extends Stack {
   readonly practiceTable: PracticeTable;
   readonly secrets: PortalSecrets;
   readonly onboarding: OnboardingWorkflow;
+  readonly webhookApi: WebhookApi;
 
   constructor(scope: Construct, id: string, props: PracticeOnboardingStackProps = {}) {
     super(scope, id, props);
@@ -40,9 +43,20 @@ export class PracticeOnboardingStack extends Stack {
       portalBaseUrl: props.portalBaseUrl,
     });
 
+    this.webhookApi = new WebhookApi(this, "CrmWebhook", {
+      onboardingStateMachine: this.onboarding.stateMachine,
+      webhookSecret: this.secrets.webhookSigning,
+      encryptionKey: key,
+    });
+
     new CfnOutput(this, "TableName", { value: this.practiceTable.table.tableName });
     new CfnOutput(this, "PortalSecretArn", { value: this.secrets.portalCredentials.secretArn });
     new CfnOutput(this, "WebhookSecretArn", { value: this.secrets.webhookSigning.secretArn });
     new CfnOutput(this, "OnboardingStateMachineArn", { value: this.onboarding.stateMachine.stateMachineArn });
+    new CfnOutput(this, "WebhookUrl", {
+      value: this.webhookApi.url,
+      description: "POST CRM deliveries here",
+    });
+    new CfnOutput(this, "PortalBaseUrl", { value: props.portalBaseUrl ?? DEFAULT_OPEN_DENTAL_BASE_URL });
   }
 }
