@@ -1,10 +1,12 @@
 import { CfnOutput, Stack, type StackProps } from "aws-cdk-lib";
 import type { Construct } from "constructs";
+import { DEFAULT_OPEN_DENTAL_BASE_URL } from "../functions/shared/config.js";
 import { EncryptionKey } from "./encryption-key.js";
 import { OffboardingWorkflow } from "./offboarding-workflow.js";
 import { OnboardingWorkflow } from "./onboarding-workflow.js";
 import { PortalSecrets } from "./portal-secrets.js";
 import { PracticeTable } from "./practice-table.js";
+import { WebhookApi } from "./webhook-api.js";
 
 export interface PracticeOnboardingStackProps extends StackProps {
   /** Existing portal-credentials secret name (context `portalSecretName`). @default a new secret */
@@ -23,6 +25,7 @@ export class PracticeOnboardingStack extends Stack {
   readonly secrets: PortalSecrets;
   readonly onboarding: OnboardingWorkflow;
   readonly offboarding: OffboardingWorkflow;
+  readonly webhookApi: WebhookApi;
 
   constructor(scope: Construct, id: string, props: PracticeOnboardingStackProps = {}) {
     super(scope, id, props);
@@ -50,6 +53,12 @@ export class PracticeOnboardingStack extends Stack {
       portalBaseUrl: props.portalBaseUrl,
     });
 
+    this.webhookApi = new WebhookApi(this, "CrmWebhook", {
+      onboardingStateMachine: this.onboarding.stateMachine,
+      webhookSecret: this.secrets.webhookSigning,
+      encryptionKey: key,
+    });
+
     new CfnOutput(this, "TableName", { value: this.practiceTable.table.tableName });
     new CfnOutput(this, "PortalSecretArn", { value: this.secrets.portalCredentials.secretArn });
     new CfnOutput(this, "WebhookSecretArn", { value: this.secrets.webhookSigning.secretArn });
@@ -57,5 +66,10 @@ export class PracticeOnboardingStack extends Stack {
     new CfnOutput(this, "OffboardingStateMachineArn", {
       value: this.offboarding.stateMachine.stateMachineArn,
     });
+    new CfnOutput(this, "WebhookUrl", {
+      value: this.webhookApi.url,
+      description: "POST CRM deliveries here",
+    });
+    new CfnOutput(this, "PortalBaseUrl", { value: props.portalBaseUrl ?? DEFAULT_OPEN_DENTAL_BASE_URL });
   }
 }

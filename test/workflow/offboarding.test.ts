@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { maskSecret } from "../../functions/shared/mask.js";
 import type { PracticeRecord } from "../../functions/shared/practice-store.js";
 import { localDynamoDbClient } from "../../local/dynamodb-local.js";
+import type { PortalSimulator } from "../../local/portal-simulator.js";
 import {
   type OnboardingHarness,
   PORTAL_SECRET_NAME,
@@ -12,6 +13,7 @@ import {
 } from "../support/onboarding-harness.js";
 
 let h: OnboardingHarness;
+let simulator: PortalSimulator;
 let offboardingArn: string;
 let documents: DynamoDBDocumentClient;
 let practice = 0;
@@ -19,6 +21,7 @@ let execution = 0;
 
 beforeAll(async () => {
   h = await startOnboardingHarness({ maxRps: 20 });
+  simulator = h.simulator!;
   offboardingArn = h.engine
     .stateMachines()
     .find((sm) => sm.logicalId.startsWith("OffboardingStateMachine"))!.stateMachineArn;
@@ -59,13 +62,13 @@ async function activePractice(): Promise<PracticeRecord & { customerKey: string 
 
 /** `METHOD status` of every portal request made after `from` (a count of earlier calls). */
 function callsSince(from: number): string[] {
-  return h.simulator
+  return simulator
     .calls()
     .slice(from)
     .map((c) => `${c.method} ${c.status ?? "none"}`);
 }
 
-const portalKey = (customerKey: string) => h.simulator.keys().find((k) => k.CustomerKey === customerKey)!;
+const portalKey = (customerKey: string) => simulator.keys().find((k) => k.CustomerKey === customerKey)!;
 
 /** The portal's record of requests to a key after the first `from`: method, status and body fields sent. */
 const keyRequestsSince = (customerKey: string, from: number) =>
@@ -93,7 +96,7 @@ describe("Offboarding workflow", () => {
     const active = await activePractice();
     const { practiceId, customerKey } = active;
     const maskedKey = maskSecret(customerKey);
-    const before = h.simulator.calls().length;
+    const before = simulator.calls().length;
     const history = portalKey(customerKey).history.length;
     const audit = (await h.store.listAudit(practiceId)).length;
 
@@ -162,7 +165,7 @@ describe("Offboarding workflow", () => {
     const { practiceId, customerKey } = await activePractice();
     const first = await offboard({ practiceId, reason: REASON, requestedBy: "ops:alice" });
     expect(first.status).toBe("SUCCEEDED");
-    const before = h.simulator.calls().length;
+    const before = simulator.calls().length;
     const table = await scanTable();
 
     const again = await offboard({ practiceId, reason: "asked twice", requestedBy: "ops:bob" });
@@ -180,7 +183,7 @@ describe("Offboarding workflow", () => {
   });
 
   it("fails with PracticeNotFound naming the practice, writing nothing and calling no portal, for an unknown practice", async () => {
-    const before = h.simulator.calls().length;
+    const before = simulator.calls().length;
     const table = await scanTable();
 
     const result = await offboard({
@@ -200,7 +203,7 @@ describe("Offboarding workflow", () => {
 
   it("fails at once with InvalidInput naming the field, writing nothing, when the reason is missing", async () => {
     const { practiceId } = await activePractice();
-    const before = h.simulator.calls().length;
+    const before = simulator.calls().length;
     const table = await scanTable();
 
     const result = await offboard({ practiceId, requestedBy: "ops:alice" });
@@ -220,7 +223,7 @@ describe("Offboarding workflow", () => {
       executionName: "onboarding-in-flight",
       requestedBy: "crm-webhook:msg_2",
     });
-    const before = h.simulator.calls().length;
+    const before = simulator.calls().length;
     const table = await scanTable();
 
     const result = await offboard({ practiceId, reason: REASON, requestedBy: "ops:alice" });
@@ -239,9 +242,9 @@ describe("Offboarding workflow", () => {
     async (status) => {
       const { practiceId, customerKey } = await activePractice();
       const maskedKey = maskSecret(customerKey);
-      const before = h.simulator.calls().length;
+      const before = simulator.calls().length;
       const audit = (await h.store.listAudit(practiceId)).length;
-      h.simulator.queueFaults({
+      simulator.queueFaults({
         kind: "status",
         method: "PUT",
         status,
@@ -281,8 +284,8 @@ describe("Offboarding workflow", () => {
 
   it("disables the key through a burst of 5xx answers, retried by Step Functions", async () => {
     const { practiceId, customerKey } = await activePractice();
-    const before = h.simulator.calls().length;
-    h.simulator.queueFaults(
+    const before = simulator.calls().length;
+    simulator.queueFaults(
       { kind: "status", method: "PUT", status: 503 },
       { kind: "status", method: "PUT", status: 500 },
       { kind: "status", method: "PUT", status: 502 },
@@ -300,9 +303,9 @@ describe("Offboarding workflow", () => {
     const active = await activePractice();
     const { practiceId, customerKey } = active;
     const maskedKey = maskSecret(customerKey);
-    const before = h.simulator.calls().length;
+    const before = simulator.calls().length;
     const audit = (await h.store.listAudit(practiceId)).length;
-    h.simulator.queueFaults({ kind: "status", status: 401, times: 2, body: '"Invalid DeveloperPortalKey."' });
+    simulator.queueFaults({ kind: "status", status: 401, times: 2, body: '"Invalid DeveloperPortalKey."' });
 
     const result = await offboard({ practiceId, reason: REASON, requestedBy: "ops:alice" });
 
@@ -347,7 +350,7 @@ describe("Offboarding workflow", () => {
 
   it("offboards a practice restored after a failed offboarding once the portal accepts the credentials", async () => {
     const { practiceId, customerKey } = await activePractice();
-    h.simulator.queueFaults({ kind: "status", status: 401, times: 2 });
+    simulator.queueFaults({ kind: "status", status: 401, times: 2 });
     expect((await offboard({ practiceId, reason: REASON, requestedBy: "ops:alice" })).status).toBe("FAILED");
 
     const retried = await offboard({ practiceId, reason: REASON, requestedBy: "ops:alice" });
@@ -363,7 +366,7 @@ describe("Offboarding workflow", () => {
   it("disables the key a FAILED onboarding could not disable, and records the practice OFFBOARDED", async () => {
     const practiceId = newPracticeId();
     // Labeling refused (400), then compensation refused (401 twice): FAILED with its key still enabled.
-    h.simulator.queueFaults(
+    simulator.queueFaults(
       { kind: "status", method: "PUT", status: 400, body: '"DevRefId refused."' },
       { kind: "status", method: "PUT", status: 401, times: 2 },
     );
@@ -372,7 +375,7 @@ describe("Offboarding workflow", () => {
     const failed = (await h.store.getPractice(practiceId))!;
     expect(failed.status).toBe("FAILED");
     expect(portalKey(failed.customerKey!).KeyStatus).toBe("Enabled");
-    const before = h.simulator.calls().length;
+    const before = simulator.calls().length;
 
     const result = await offboard({ practiceId, reason: "Never went live", requestedBy: "ops:alice" });
 
@@ -391,8 +394,8 @@ describe("Offboarding workflow", () => {
     expect((await offboard({ practiceId, reason: REASON, requestedBy: "ops:alice" })).status).toBe(
       "SUCCEEDED",
     );
-    const keysBefore = h.simulator.keys().length;
-    const before = h.simulator.calls().length;
+    const keysBefore = simulator.keys().length;
+    const before = simulator.calls().length;
 
     const back = await h.run({
       practiceId,
@@ -403,16 +406,16 @@ describe("Offboarding workflow", () => {
     expect(back.status).toBe("SUCCEEDED");
     expect(JSON.parse(back.output!).outcome).toBe("returning");
     expect(callsSince(before)).toEqual(["PUT 200", "PUT 200"]);
-    expect(h.simulator.keys()).toHaveLength(keysBefore);
+    expect(simulator.keys()).toHaveLength(keysBefore);
     expect(portalKey(customerKey).KeyStatus).toBe("Enabled");
     expect(await h.store.getPractice(practiceId)).toMatchObject({ status: "ACTIVE", customerKey });
   });
 
   it("never puts a full key or credential in an execution event or a log line", () => {
     const secrets = [
-      ...h.simulator.keys().map((k) => k.CustomerKey),
-      h.simulator.credentials.developerKey,
-      h.simulator.credentials.developerPortalKey,
+      ...simulator.keys().map((k) => k.CustomerKey),
+      simulator.credentials.developerKey,
+      simulator.credentials.developerPortalKey,
     ];
     expect(h.events.length).toBeGreaterThan(100);
     expect(h.output.join("").match(/"message":"key disabled"/g)?.length ?? 0).toBeGreaterThan(3);
