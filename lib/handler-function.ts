@@ -13,6 +13,24 @@ export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.
 /** Template metadata key naming a function's entry file; the local engine binds Tasks to handler modules by it. */
 export const HANDLER_ENTRY_METADATA = "practice-onboarding:entry";
 
+/**
+ * How every handler is bundled (DESIGN.md §8): ESM, SDK bundled, module-first main fields, minified, with a
+ * `require` for the CommonJS dependencies that still call it. bench/lambda-bundles.ts builds with these same
+ * options, so the measured bundles are the deployed ones.
+ */
+export const HANDLER_BUNDLING: Readonly<nodejs.BundlingOptions> = {
+  format: nodejs.OutputFormat.ESM,
+  minify: true,
+  sourceMap: true,
+  bundleAwsSDK: true,
+  mainFields: ["module", "main"],
+  target: "node22",
+  banner: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
+};
+
+/** NODE_OPTIONS every handler runs with: stack traces point into the TypeScript sources (see HANDLER_BUNDLING). */
+export const HANDLER_NODE_OPTIONS = "--enable-source-maps";
+
 export interface HandlerFunctionProps {
   /** Entry file relative to the project root, e.g. `functions/onboarding-claim.ts`. Exports `handler`. */
   readonly entry: string;
@@ -56,7 +74,7 @@ export class HandlerFunction extends Construct {
       memorySize: props.memorySize ?? 256,
       timeout: props.timeout ?? Duration.seconds(30),
       environment: {
-        NODE_OPTIONS: "--enable-source-maps",
+        NODE_OPTIONS: HANDLER_NODE_OPTIONS,
         POWERTOOLS_SERVICE_NAME: "practice-onboarding",
         ...props.environment,
       },
@@ -66,16 +84,7 @@ export class HandlerFunction extends Construct {
       reservedConcurrentExecutions: props.reservedConcurrentExecutions,
       projectRoot: PROJECT_ROOT,
       depsLockFilePath: path.join(PROJECT_ROOT, "package-lock.json"),
-      bundling: {
-        format: nodejs.OutputFormat.ESM,
-        minify: true,
-        sourceMap: true,
-        bundleAwsSDK: true,
-        mainFields: ["module", "main"],
-        target: "node22",
-        banner:
-          "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
-      },
+      bundling: HANDLER_BUNDLING,
     });
     (this.function.node.defaultChild as CfnResource).addMetadata(HANDLER_ENTRY_METADATA, props.entry);
   }
