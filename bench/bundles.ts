@@ -39,6 +39,8 @@ interface InitStats {
   readonly cpuP90Ms: number;
   /** Median time from process start to the module having loaded, minus the baseline (no handler call). */
   readonly importMedianMs: number;
+  /** The same for CPU time: what loading the bundle costs before the first event. */
+  readonly importCpuMedianMs: number;
   /** How the runs ended, with counts. */
   readonly outcomes: Record<string, number>;
 }
@@ -69,12 +71,14 @@ function initStats(results: readonly ProbeResult[], baseline: readonly ProbeResu
     outcomes[key] = (outcomes[key] ?? 0) + 1;
   }
   const cpu = minusBaseline(results, baseline, "cpuMs");
+  const importedCpu = results.map((run, round) => (run.importedCpuMs ?? run.cpuMs) - baseline[round]!.cpuMs);
   return {
     medianMs: median(net),
     p90Ms: percentile(net, 90),
     cpuMedianMs: median(cpu),
     cpuP90Ms: percentile(cpu, 90),
     importMedianMs: median(imported),
+    importCpuMedianMs: median(importedCpu),
     outcomes,
   };
 }

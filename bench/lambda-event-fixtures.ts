@@ -98,7 +98,8 @@ function workflowStepFixture(closedEndpoint: string): HandlerFixture {
     },
     measures: "init + payload validation + DynamoDB client and its first request, refused → throws",
     event: () => ({
-      input: { practiceId: "PRACTICE-BENCH-1", devRefId: "bench-1" },
+      // The claim steps validate the execution input: onboarding reads devRefId, offboarding reason.
+      input: { practiceId: "PRACTICE-BENCH-1", devRefId: "bench-1", reason: "bench", requestedBy: "bench" },
       practiceId: "PRACTICE-BENCH-1",
       devRefId: "bench-1",
       executionName: "bench-execution-1",
