@@ -182,8 +182,14 @@ export interface BuiltBundle {
   readonly gzipBytes: number;
   /** Size of the source map shipped beside it; 0 when there is none. */
   readonly sourceMapBytes: number;
-  /** Bare specifiers left for the runtime to resolve (the SDK for "cdk-defaults"). */
+  /** Packages the bundle still imports, for the runtime to resolve (the SDK for "cdk-defaults"). */
   readonly externals: readonly string[];
+  /**
+   * Those of them it imports at load (`import … from`, `require()`), not lazily through `import()`. The Lambda
+   * runtime offers only the SDK, and an ESM bundle cannot even find that (ESM ignores NODE_PATH), so for "ours"
+   * any entry here fails every cold start.
+   */
+  readonly loadTimeExternals: readonly string[];
 }
 
 /** `functions/crm-webhook.ts` → `crm-webhook`. */
@@ -226,11 +232,10 @@ export async function buildBundle(
   } catch {
     // No source map for this variant.
   }
-  const externals = new Set<string>();
-  for (const input of Object.values(result.metafile.inputs)) {
-    for (const imported of input.imports)
-      if (imported.external && !isBuiltin(imported.path)) externals.add(imported.path);
-  }
+  const packageImports = Object.values(result.metafile.outputs)
+    .flatMap((output) => output.imports)
+    .filter((imported) => imported.external && !isBuiltin(imported.path));
+  const distinct = (paths: string[]) => [...new Set(paths)].sort();
   return {
     entry,
     variant,
@@ -239,6 +244,11 @@ export async function buildBundle(
     bytes: code.byteLength,
     gzipBytes: gzipSync(code).byteLength,
     sourceMapBytes,
-    externals: [...externals].sort(),
+    externals: distinct(packageImports.map((imported) => imported.path)),
+    loadTimeExternals: distinct(
+      packageImports
+        .filter((imported) => imported.kind !== "dynamic-import")
+        .map((imported) => imported.path),
+    ),
   };
 }

@@ -1,6 +1,6 @@
-// Guard on every Lambda bundle's size, built exactly as HandlerFunction deploys it: size is most of a cold start
-// (DESIGN.md §8), and a stray import (all of zod, a whole SDK) shows up here first. Timing lives in
-// `npm run bench:bundles`, not in tests.
+// Guard on every Lambda bundle, built exactly as HandlerFunction deploys it: its size (most of a cold start,
+// DESIGN.md §8; a stray import of all of zod or a whole SDK shows up here first), and that every package it needs
+// at load is inside it. Timing lives in `npm run bench:bundles`, not in tests.
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
@@ -34,4 +34,11 @@ describe("Lambda bundles", () => {
     const bundle = built.get(entry)!;
     expect(bundle.bytes, `${entry} bundles to ${bundle.bytes} bytes`).toBeLessThan(MAX_MINIFIED_BYTES);
   });
+
+  it.each(entries.map(({ entry }) => entry))(
+    "%s imports no package at load that the Lambda runtime lacks (only lazy import()s stay external)",
+    (entry) => {
+      expect(built.get(entry)!.loadTimeExternals).toEqual([]);
+    },
+  );
 });
