@@ -15,7 +15,7 @@ export const HANDLER_ENTRY_METADATA = "practice-onboarding:entry";
 
 /**
  * SDK credential providers a Lambda never reaches: the runtime puts the execution role's keys in environment
- * variables, which the default chain reads first. Left out of the bundle they save 80–130 KB and about 20 ms of
+ * variables, which the default chain reads first. Left out of the bundle they save about 130 KB and 20–35 ms of
  * CPU at every cold start (bench/bundles.ts; esbuild inlines the chain's lazy `import()`s). Should the chain ever
  * get past the environment (AWS_PROFILE set, or no keys), the import fails with "Cannot find package".
  */
