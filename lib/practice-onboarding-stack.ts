@@ -4,6 +4,8 @@ import { EncryptionKey } from "./encryption-key.js";
 import { OnboardingWorkflow } from "./onboarding-workflow.js";
 import { PortalSecrets } from "./portal-secrets.js";
 import { PracticeTable } from "./practice-table.js";
+import { ReconciliationSchedule } from "./reconciliation-schedule.js";
+import { ReconciliationWorkflow } from "./reconciliation-workflow.js";
 
 export interface PracticeOnboardingStackProps extends StackProps {
   /** Existing portal-credentials secret name (context `portalSecretName`). @default a new secret */
@@ -14,6 +16,8 @@ export interface PracticeOnboardingStackProps extends StackProps {
   readonly portalMaxRps?: number;
   /** Open Dental Developer Portal base URL. @default "https://api.opendental.com/api/v1" */
   readonly portalBaseUrl?: string;
+  /** When reconciliation runs (EventBridge Scheduler expression). @default "rate(1 hour)" */
+  readonly reconciliationSchedule?: string;
 }
 
 /** Wires the constructs together; each concern lives in its own construct file. */
@@ -21,6 +25,8 @@ export class PracticeOnboardingStack extends Stack {
   readonly practiceTable: PracticeTable;
   readonly secrets: PortalSecrets;
   readonly onboarding: OnboardingWorkflow;
+  readonly reconciliation: ReconciliationWorkflow;
+  readonly reconciliationSchedule: ReconciliationSchedule;
 
   constructor(scope: Construct, id: string, props: PracticeOnboardingStackProps = {}) {
     super(scope, id, props);
@@ -40,9 +46,26 @@ export class PracticeOnboardingStack extends Stack {
       portalBaseUrl: props.portalBaseUrl,
     });
 
+    this.reconciliation = new ReconciliationWorkflow(this, "Reconciliation", {
+      table: this.practiceTable,
+      portalCredentials: this.secrets.portalCredentials,
+      encryptionKey: key,
+      onboardingStateMachine: this.onboarding.stateMachine,
+      portalMaxRps: props.portalMaxRps,
+      portalBaseUrl: props.portalBaseUrl,
+    });
+    this.reconciliationSchedule = new ReconciliationSchedule(this, "ReconciliationSchedule", {
+      stateMachine: this.reconciliation.stateMachine,
+      encryptionKey: key,
+      scheduleExpression: props.reconciliationSchedule,
+    });
+
     new CfnOutput(this, "TableName", { value: this.practiceTable.table.tableName });
     new CfnOutput(this, "PortalSecretArn", { value: this.secrets.portalCredentials.secretArn });
     new CfnOutput(this, "WebhookSecretArn", { value: this.secrets.webhookSigning.secretArn });
     new CfnOutput(this, "OnboardingStateMachineArn", { value: this.onboarding.stateMachine.stateMachineArn });
+    new CfnOutput(this, "ReconciliationStateMachineArn", {
+      value: this.reconciliation.stateMachine.stateMachineArn,
+    });
   }
 }
