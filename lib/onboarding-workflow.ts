@@ -155,12 +155,14 @@ export class OnboardingWorkflow extends Construct {
       handler: HandlerFunction,
       payload: Record<string, unknown>,
       resultPath: string,
+      outputPath?: string,
     ): tasks.LambdaInvoke => {
       const task = new tasks.LambdaInvoke(this, sid, {
         lambdaFunction: handler.function,
         payload: sfn.TaskInput.fromObject(payload),
         payloadResponseOnly: true,
         resultPath,
+        outputPath,
         retryOnServiceExceptions: false,
         taskTimeout: sfn.Timeout.duration(handler.function.timeout!.plus(TASK_TIMEOUT_SLACK)),
       });
@@ -175,7 +177,15 @@ export class OnboardingWorkflow extends Construct {
       return task;
     };
 
-    const claim = invoke("ClaimPractice", f.claim, { "input.$": "$", "executionName.$": executionName }, "$");
+    // The claim's result becomes the whole state (the raw input goes no further). Spelled as ResultPath + OutputPath
+    // rather than ResultPath "$", which aws-local-stepfunctions mishandles (it writes a key named "$").
+    const claim = invoke(
+      "ClaimPractice",
+      f.claim,
+      { "input.$": "$", "executionName.$": executionName },
+      "$.claim",
+      "$.claim",
+    );
     const createKey = invoke("CreateKey", f.createKey, owned, "$.key");
     const reenableKey = invoke("ReenablePreviousKey", f.reenableKey, owned, "$.reenable");
     const labelKey = invoke("LabelKey", f.labelKey, { ...owned, "devRefId.$": "$.devRefId" }, "$.label");

@@ -60,7 +60,7 @@ export interface ExtractedStateMachine {
 
 export interface ExtractedApp {
   readonly stateMachines: readonly ExtractedStateMachine[];
-  /** Every function bound to a Task, by logical id. */
+  /** Every function built with HandlerFunction (bound to a Task or not), by logical id. */
   readonly functions: ReadonlyMap<string, ExtractedFunction>;
 }
 
@@ -134,6 +134,13 @@ export function extractStateMachines(
       const machine = extractStateMachine(stack.stackName, logicalId, resource, resolver, functionLookup);
       stateMachines.push(machine);
       for (const task of machine.lambdaTasks.values()) functions.set(task.function.logicalId, task.function);
+    }
+    // Functions behind other triggers (the webhook's HTTP API) run locally too, so they are extracted as well;
+    // functions CDK adds for itself (custom resources) carry no entry metadata and are left out.
+    for (const [logicalId, resource] of lambdaResources) {
+      if (functions.has(logicalId) || typeof resource.Metadata?.[HANDLER_ENTRY_METADATA] !== "string")
+        continue;
+      functions.set(logicalId, functionLookup.find(lambdaFunctionArn(logicalId), logicalId));
     }
   }
   const seen = new Map<string, ExtractedStateMachine>();

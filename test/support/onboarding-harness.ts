@@ -1,0 +1,142 @@
+// Runs the synthesized Onboarding state machine on the local engine against DynamoDB Local, the local Secrets
+// Manager endpoint and the portal simulator over HTTP, capturing every history event and log line.
+import * as path from "node:path";
+import { pathToFileURL } from "node:url";
+import type { DescribeExecutionOutput, HistoryEvent } from "@aws-sdk/client-sfn";
+import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { PracticeStore } from "../../functions/shared/practice-store.js";
+import { buildApp } from "../../lib/build-app.js";
+import { PROJECT_ROOT } from "../../lib/handler-function.js";
+import { type LocalAwsEndpoint, startLocalAwsEndpoint } from "../../local/aws-json-endpoint.js";
+import { LOCAL_CREDENTIALS, localDynamoDbClient } from "../../local/dynamodb-local.js";
+import { LocalSecretStore } from "../../local/local-secret-store.js";
+import { type PortalSimulator, startPortalSimulator } from "../../local/portal-simulator.js";
+import { synthesizeTemplates } from "../../local/synthesize.js";
+import { LocalWorkflowEngine } from "../../local/workflow-engine.js";
+import { createTestPracticeTable } from "./practice-table.js";
+
+export const PORTAL_SECRET_NAME = "practice-onboarding/portal-credentials";
+const RECORD_ENTRY = "functions/onboarding-record.ts";
+
+export interface OnboardingHarnessOptions {
+  /** PORTAL_MAX_RPS for the functions. */
+  readonly maxRps: number;
+  /** The simulator's own limit (429 over it). @default none */
+  readonly simulatorMaxRps?: number;
+}
+
+export interface OnboardingHarness {
+  readonly engine: LocalWorkflowEngine;
+  readonly simulator: PortalSimulator;
+  readonly store: PracticeStore;
+  readonly secrets: LocalSecretStore;
+  readonly stateMachineArn: string;
+  /** Every history event of every execution, as appended. */
+  readonly events: HistoryEvent[];
+  /** Everything written to stdout/stderr while the harness ran (Powertools logs and metrics). */
+  readonly output: string[];
+  /** When set, the record step's handler throws it instead of running. */
+  failRecordWith: Error | undefined;
+  /** Starts an execution and resolves with its final description. */
+  run(input: unknown, name?: string): Promise<DescribeExecutionOutput & { name: string }>;
+  close(): Promise<void>;
+}
+
+let sequence = 0;
+
+export async function startOnboardingHarness(options: OnboardingHarnessOptions): Promise<OnboardingHarness> {
+  const output: string[] = [];
+  const restoreOutput = captureOutput(output);
+  const table = await createTestPracticeTable();
+  const simulator = await startPortalSimulator(
+    options.simulatorMaxRps ? { maxRequestsPerSecond: options.simulatorMaxRps } : {},
+  );
+  const templates = synthesizeTemplates(buildApp);
+  const tableLogicalId = Object.entries(templates[0]!.template.Resources ?? {}).find(
+    ([, r]) => r.Type === "AWS::DynamoDB::Table",
+  )![0];
+  const events: HistoryEvent[] = [];
+  const harness = {} as { failRecordWith: Error | undefined };
+  const engine = new LocalWorkflowEngine({
+    templates,
+    resourceNames: { [tableLogicalId]: table.tableName },
+    retryIntervalOverrides: 0,
+    environment: {
+      OPEN_DENTAL_BASE_URL: simulator.url,
+      PORTAL_MAX_RPS: String(options.maxRps),
+      AWS_ENDPOINT_URL_DYNAMODB: table.endpoint,
+      AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
+      POWERTOOLS_LOG_LEVEL: "DEBUG",
+    },
+    onEvent: (event) => events.push(event),
+    loadHandlerModule: async (entry) => {
+      const url = pathToFileURL(path.resolve(PROJECT_ROOT, entry)).href;
+      const module = (await import(/* @vite-ignore */ url)) as {
+        handler: (e: unknown, c: unknown) => unknown;
+      };
+      if (entry !== RECORD_ENTRY) return module;
+      return {
+        handler: async (event: unknown, context: unknown) => {
+          if (harness.failRecordWith) throw harness.failRecordWith;
+          return module.handler(event, context);
+        },
+      };
+    },
+  });
+  const secrets = LocalSecretStore.fromTemplates(templates);
+  secrets.putSecretValue(PORTAL_SECRET_NAME, JSON.stringify(simulator.credentials));
+  const endpoint: LocalAwsEndpoint = await startLocalAwsEndpoint({ engine, secrets });
+  // The handlers build their SDK clients on first use, so the endpoint only has to be known by then.
+  process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER = endpoint.url;
+  const store = new PracticeStore({
+    client: DynamoDBDocumentClient.from(localDynamoDbClient(table.endpoint)),
+    tableName: table.tableName,
+  });
+  const stateMachineArn = engine
+    .stateMachines()
+    .find((sm) => sm.logicalId.startsWith("OnboardingStateMachine"))!.stateMachineArn;
+
+  return Object.assign(harness, {
+    engine,
+    simulator,
+    store,
+    secrets,
+    stateMachineArn,
+    events,
+    output,
+    failRecordWith: undefined,
+    async run(input: unknown, name = `exec-${++sequence}`) {
+      const { executionArn } = await engine.startExecution({
+        stateMachineArn,
+        name,
+        input: JSON.stringify(input),
+      });
+      return { ...(await engine.waitForExecution(executionArn)), name };
+    },
+    async close() {
+      await engine.close();
+      await endpoint.close();
+      await simulator.stop();
+      delete process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER;
+      restoreOutput();
+    },
+  });
+}
+
+/** Tees process.stdout/stderr into `lines` (and nowhere else: metrics and debug logs would flood the run). */
+function captureOutput(lines: string[]): () => void {
+  const original = { out: process.stdout.write, err: process.stderr.write };
+  const capture = (chunk: unknown, ...rest: unknown[]) => {
+    lines.push(typeof chunk === "string" ? chunk : Buffer.from(chunk as Uint8Array).toString("utf8"));
+    const callback = rest.find((arg) => typeof arg === "function") as (() => void) | undefined;
+    callback?.();
+    return true;
+  };
+  process.stdout.write = capture as typeof process.stdout.write;
+  process.stderr.write = capture as typeof process.stderr.write;
+  return () => {
+    process.stdout.write = original.out;
+    process.stderr.write = original.err;
+  };
+}

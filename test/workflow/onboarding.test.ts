@@ -1,0 +1,240 @@
+// The Onboarding state machine as synthesized, on the local engine, DynamoDB Local and the portal simulator.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { maskSecret } from "../../functions/shared/mask.js";
+import { createPortalClient } from "../../functions/shared/portal-client.js";
+import {
+  type OnboardingHarness,
+  PORTAL_SECRET_NAME,
+  startOnboardingHarness,
+} from "../support/onboarding-harness.js";
+
+let h: OnboardingHarness;
+let practice = 0;
+
+beforeAll(async () => {
+  h = await startOnboardingHarness({ maxRps: 20 });
+});
+afterAll(() => h?.close());
+
+function newPracticeId(): string {
+  practice += 1;
+  return `wf-${practice}`;
+}
+
+/** `METHOD status` of every portal request made after `from` (a count of earlier calls). */
+function callsSince(from: number): string[] {
+  return h.simulator
+    .calls()
+    .slice(from)
+    .map((c) => `${c.method} ${c.status ?? "none"}`);
+}
+
+function keysWithDevRefId(devRefId: string) {
+  return h.simulator.keys().filter((k) => k.DevRefId === devRefId);
+}
+
+describe("Onboarding workflow", () => {
+  it("creates, labels and records one key with exactly a POST and a PUT, leaving the practice ACTIVE", async () => {
+    const practiceId = newPracticeId();
+    const before = h.simulator.calls().length;
+    const result = await h.run({ practiceId, devRefId: "Happy Dental", requestedBy: "crm-webhook:msg_1" });
+    expect(result.status).toBe("SUCCEEDED");
+    expect(callsSince(before)).toEqual(["POST 201", "PUT 200"]);
+    const [key] = keysWithDevRefId("Happy Dental");
+    expect(key).toMatchObject({ KeyStatus: "Enabled", DevRefId: "Happy Dental" });
+    const record = await h.store.getPractice(practiceId);
+    expect(record).toMatchObject({
+      status: "ACTIVE",
+      customerKey: key!.CustomerKey,
+      maskedKey: maskSecret(key!.CustomerKey),
+      devRefId: "Happy Dental",
+      lastExecution: result.name,
+    });
+    expect(
+      (await h.store.listAudit(practiceId)).map(({ action, actor, executionName }) => ({
+        action,
+        actor,
+        executionName,
+      })),
+    ).toEqual(
+      ["ONBOARDING_STARTED", "KEY_CREATED", "KEY_LABELED", "ONBOARDING_COMPLETED"].map((action) => ({
+        action,
+        actor: "crm-webhook:msg_1",
+        executionName: result.name,
+      })),
+    );
+    expect(JSON.parse(result.output!)).toEqual({
+      practiceId,
+      devRefId: "Happy Dental",
+      requestedBy: "crm-webhook:msg_1",
+      outcome: "claimed",
+      key: { maskedKey: maskSecret(key!.CustomerKey), created: true },
+      label: { maskedKey: maskSecret(key!.CustomerKey), devRefId: "Happy Dental" },
+      record: { status: "ACTIVE", maskedKey: maskSecret(key!.CustomerKey), version: 3 },
+    });
+  });
+
+  it("creates exactly one key when one practice is started 10 times at once, and again once ACTIVE", async () => {
+    const practiceId = newPracticeId();
+    const before = h.simulator.calls().length;
+    const results = await Promise.all(
+      Array.from({ length: 10 }, () => h.run({ practiceId, devRefId: "Tenfold Dental" })),
+    );
+    expect(results.map((r) => r.status)).toEqual(Array(10).fill("SUCCEEDED"));
+    const outcomes = results.map((r) => JSON.parse(r.output!).outcome as string).sort();
+    expect(outcomes).toEqual(["claimed", ...Array(9).fill("inProgress")]);
+    const again = await h.run({ practiceId, devRefId: "Tenfold Dental" });
+    expect(JSON.parse(again.output!)).toMatchObject({ outcome: "alreadyActive" });
+    expect(keysWithDevRefId("Tenfold Dental")).toHaveLength(1);
+    expect(callsSince(before)).toEqual(["POST 201", "PUT 200"]);
+    expect((await h.store.getPractice(practiceId))?.status).toBe("ACTIVE");
+  });
+
+  it("disables the key and records FAILED with the portal's explanation when labeling is refused (400)", async () => {
+    const practiceId = newPracticeId();
+    const before = h.simulator.calls().length;
+    h.simulator.queueFaults({
+      kind: "status",
+      method: "PUT",
+      status: 400,
+      body: JSON.stringify("DevRefId contains characters the portal does not allow."),
+    });
+    const result = await h.run({ practiceId, devRefId: "Refused Dental" });
+    expect(result.status).toBe("FAILED");
+    expect(result.error).toBe("PortalRejected");
+    expect(result.cause).toContain("DevRefId contains characters the portal does not allow.");
+    expect(callsSince(before)).toEqual(["POST 201", "PUT 400", "PUT 200"]);
+    const record = await h.store.getPractice(practiceId);
+    const key = h.simulator.keys().find((k) => k.CustomerKey === record?.customerKey);
+    expect(key?.KeyStatus).toBe("DisabledByDeveloper");
+    expect(record?.status).toBe("FAILED");
+    expect(record?.failureReason).toContain("DevRefId contains characters the portal does not allow.");
+    expect(record?.failureReason).toBe(result.cause);
+  });
+
+  it("disables the key and records FAILED when the record step fails", async () => {
+    const practiceId = newPracticeId();
+    const denied = Object.assign(new Error("not authorized to perform dynamodb:UpdateItem"), {
+      name: "AccessDeniedException",
+    });
+    h.failRecordWith = denied;
+    try {
+      const result = await h.run({ practiceId, devRefId: "Unrecorded Dental" });
+      expect(result.status).toBe("FAILED");
+      expect(result.error).toBe("AccessDeniedException");
+      expect(result.cause).toBe("AccessDeniedException: not authorized to perform dynamodb:UpdateItem");
+    } finally {
+      h.failRecordWith = undefined;
+    }
+    const record = await h.store.getPractice(practiceId);
+    expect(record).toMatchObject({
+      status: "FAILED",
+      failureReason: "AccessDeniedException: not authorized to perform dynamodb:UpdateItem",
+    });
+    const [key] = keysWithDevRefId("Unrecorded Dental");
+    expect(key).toMatchObject({ CustomerKey: record!.customerKey, KeyStatus: "DisabledByDeveloper" });
+  });
+
+  it("succeeds through 5xx and throttling bursts without an extra key", async () => {
+    const practiceId = newPracticeId();
+    const before = h.simulator.calls().length;
+    h.simulator.queueFaults(
+      { kind: "status", method: "POST", status: 503, times: 2 },
+      { kind: "status", method: "PUT", status: 429, times: 2 },
+    );
+    const result = await h.run({ practiceId, devRefId: "Bursty Dental" });
+    expect(result.status).toBe("SUCCEEDED");
+    expect(callsSince(before)).toEqual(["POST 503", "POST 503", "POST 201", "PUT 429", "PUT 429", "PUT 200"]);
+    expect(keysWithDevRefId("Bursty Dental")).toHaveLength(1);
+    expect((await h.store.getPractice(practiceId))?.status).toBe("ACTIVE");
+  });
+
+  it("fails fast on 401 with no retries, naming the secret to check", async () => {
+    const practiceId = newPracticeId();
+    const before = h.simulator.calls().length;
+    const keysBefore = h.simulator.keys().length;
+    h.simulator.queueFaults({ kind: "status", status: 401, times: 2, body: '"Invalid DeveloperPortalKey."' });
+    const result = await h.run({ practiceId, devRefId: "Locked Out Dental" });
+    expect(result.status).toBe("FAILED");
+    expect(result.error).toBe("PortalUnauthorized");
+    expect(result.cause).toContain(`check the DeveloperKey/DeveloperPortalKey in secret `);
+    expect(result.cause).toContain(PORTAL_SECRET_NAME);
+    // One request and the client's single retry with re-read credentials; Step Functions retries none.
+    expect(callsSince(before)).toEqual(["POST 401", "POST 401"]);
+    expect(h.simulator.keys()).toHaveLength(keysBefore);
+    expect((await h.store.getPractice(practiceId))?.status).toBe("FAILED");
+  });
+
+  it("records a POST whose answer was lost, then onboards with a new key, leaving the lost one for reconciliation", async () => {
+    const practiceId = newPracticeId();
+    const keysBefore = h.simulator.keys().length;
+    h.simulator.queueFaults({ kind: "commitThenDrop", method: "POST" });
+    const result = await h.run({ practiceId, devRefId: "Lossy Dental" });
+    expect(result.status).toBe("SUCCEEDED");
+    const created = h.simulator.keys().slice(keysBefore);
+    expect(created).toHaveLength(2);
+    const record = await h.store.getPractice(practiceId);
+    const [lost] = created.filter((k) => k.CustomerKey !== record?.customerKey);
+    expect(lost).toMatchObject({ KeyStatus: "Enabled", DevRefId: "" });
+    expect(await h.store.getKeyOwner(lost!.CustomerKey)).toBeUndefined();
+    expect(await h.store.getCreateAttempt(practiceId, result.name)).toMatchObject({
+      status: "CREATED",
+      attempts: 2,
+      lostResponses: 1,
+      maskedKey: record?.maskedKey,
+    });
+    expect((await h.store.listAudit(practiceId)).map((e) => e.action)).toEqual([
+      "ONBOARDING_STARTED",
+      "KEY_CREATE_RESPONSE_LOST",
+      "KEY_CREATED",
+      "KEY_LABELED",
+      "ONBOARDING_COMPLETED",
+    ]);
+  });
+
+  it("re-enables a returning practice's old key instead of creating one", async () => {
+    const practiceId = newPracticeId();
+    await h.run({ practiceId, devRefId: "Returning Dental" });
+    const old = (await h.store.getPractice(practiceId))!;
+    await h.store.claimForOffboarding({ practiceId, executionName: "off-1", requestedBy: "ops:alice" });
+    // Offboarding as its workflow would: the key disabled in the portal, the practice OFFBOARDED.
+    await createPortalClient({
+      baseUrl: h.simulator.url,
+      credentials: async () => h.simulator.credentials,
+    }).updateKey({ customerKey: old.customerKey!, keyStatus: "DisabledByDeveloper" });
+    await h.store.markOffboarded({ practiceId, executionName: "off-1", keyDisabled: true });
+    const before = h.simulator.calls().length;
+    const result = await h.run({ practiceId, devRefId: "Returning Dental" });
+    expect(result.status).toBe("SUCCEEDED");
+    expect(JSON.parse(result.output!).outcome).toBe("returning");
+    expect(callsSince(before)).toEqual(["PUT 200", "PUT 200"]);
+    expect(await h.store.getPractice(practiceId)).toMatchObject({
+      status: "ACTIVE",
+      customerKey: old.customerKey,
+    });
+    expect(h.simulator.keys().find((k) => k.CustomerKey === old.customerKey)?.KeyStatus).toBe("Enabled");
+  });
+
+  it("fails at once on invalid input and writes nothing", async () => {
+    const before = h.simulator.calls().length;
+    const result = await h.run({ practiceId: "not valid!", devRefId: "x" });
+    expect(result.status).toBe("FAILED");
+    expect(result.error).toBe("InvalidInput");
+    expect(result.cause).toContain("practiceId must be 1-64 characters");
+    expect(callsSince(before)).toEqual([]);
+    expect(await h.store.getPractice("not valid!")).toBeUndefined();
+  });
+
+  it("never puts a full key or credential in an execution event or a log line", () => {
+    const secrets = [
+      ...h.simulator.keys().map((k) => k.CustomerKey),
+      h.simulator.credentials.developerKey,
+      h.simulator.credentials.developerPortalKey,
+    ];
+    expect(h.events.length).toBeGreaterThan(50);
+    expect(h.output.length).toBeGreaterThan(10);
+    const haystacks = [...h.events.map((e) => JSON.stringify(e)), ...h.output];
+    const leaks = secrets.filter((secret) => haystacks.some((text) => text.includes(secret)));
+    expect(leaks.map(maskSecret)).toEqual([]);
+  });
+});
