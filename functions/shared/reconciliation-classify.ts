@@ -136,9 +136,11 @@ export function classifyPortalKey(key: PortalKey, context: KeyContext): KeyClass
   const holder = practice?.customerKey === key.customerKey ? practice : undefined;
   if (!holder) {
     if (enabled) {
-      // The latest moment anything of ours touched the key: a returning practice's re-enable, an onboarding
-      // still in progress, … Younger than the grace period, it may be about to be recorded: report, do not act.
-      const touched = [ledger.createdAt, ledger.reenabledAt, practice?.updatedAt]
+      // The latest moment anything of ours touched the key: created, re-enabled, or its practice mid-way through
+      // an execution (a returning practice's re-enabled key is recorded a moment after the portal answers).
+      // Younger than the grace period, it may be about to be recorded: report, do not act.
+      const inBetween = practice?.status === "ONBOARDING" || practice?.status === "OFFBOARDING";
+      const touched = [ledger.createdAt, ledger.reenabledAt, inBetween ? practice?.updatedAt : undefined]
         .filter(Boolean)
         .sort()
         .at(-1);
