@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy } from "aws-cdk-lib";
+import { Duration, RemovalPolicy, Validations } from "aws-cdk-lib";
 import type * as kms from "aws-cdk-lib/aws-kms";
 import * as scheduler from "aws-cdk-lib/aws-scheduler";
 import * as targets from "aws-cdk-lib/aws-scheduler-targets";
@@ -44,6 +44,10 @@ export class ReconciliationSchedule extends Construct {
       enforceSSL: true,
       retentionPeriod: Duration.days(14),
       removalPolicy: RemovalPolicy.RETAIN,
+    });
+    Validations.of(this.deadLetterQueue).acknowledge({
+      id: "AwsSolutions::AwsSolutions-SQS3",
+      reason: "This queue is the schedule's dead-letter queue; an alarm on its depth is the last line.",
     });
     this.schedule = new scheduler.Schedule(this, "Schedule", {
       description: "Starts a reconciliation of the portal's CustomerKeys with the practice table",

@@ -1,4 +1,5 @@
-import { Duration, RemovalPolicy, Stack } from "aws-cdk-lib";
+import { Arn, ArnFormat, Duration, RemovalPolicy, Stack, Validations } from "aws-cdk-lib";
+import * as iam from "aws-cdk-lib/aws-iam";
 import type * as kms from "aws-cdk-lib/aws-kms";
 import * as logs from "aws-cdk-lib/aws-logs";
 import type * as secretsmanager from "aws-cdk-lib/aws-secretsmanager";
@@ -6,6 +7,7 @@ import * as sfn from "aws-cdk-lib/aws-stepfunctions";
 import * as tasks from "aws-cdk-lib/aws-stepfunctions-tasks";
 import { Construct } from "constructs";
 import { HandlerFunction } from "./handler-function.js";
+import { acknowledgeWildcardResource } from "./nag-acknowledgments.js";
 import { ONBOARDING_RETRY_ERRORS } from "./onboarding-workflow.js";
 import type { PracticeTable } from "./practice-table.js";
 
@@ -183,8 +185,43 @@ export class ReconciliationWorkflow extends Construct {
     for (const portalFn of [f.listKeys, f.repair]) props.portalCredentials.grantRead(portalFn.function);
     for (const machine of [props.onboardingStateMachine, props.offboardingStateMachine]) {
       if (!machine) continue;
+      // The practice record names the execution; the lookup covers that state machine's executions only.
+      const executionsArn = Stack.of(this).formatArn({
+        service: "states",
+        resource: "execution",
+        arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+        resourceName: `${Arn.split(machine.stateMachineArn, ArnFormat.COLON_RESOURCE_NAME).resourceName}:*`,
+      });
       for (const lookup of [f.checkPractices, f.repair]) {
-        machine.grantExecution(lookup.function, "states:DescribeExecution");
+        iam.Grant.addToPrincipal({
+          grantee: lookup.function,
+          actions: ["states:DescribeExecution"],
+          resourceArns: [executionsArn],
+        });
+        acknowledgeWildcardResource(
+          lookup.function,
+          executionsArn,
+          "STUCK checks describe the execution a practice record names; execution names are only known at run time.",
+        );
+      }
+    }
+    for (const handler of Object.values(f)) {
+      acknowledgeWildcardResource(
+        handler.function,
+        "*",
+        "X-Ray (tracing on every function) takes no resource-level permissions.",
+      );
+      acknowledgeWildcardResource(
+        handler.function,
+        `${table.tableArn}/index/*`,
+        "Runs, open create attempts and practices by status are read through the table's status index.",
+      );
+      for (const action of ["kms:GenerateDataKey*", "kms:ReEncrypt*"]) {
+        Validations.of(handler.function).acknowledge({
+          id: `AwsSolutions::AwsSolutions-IAM5[Action::${action}]`,
+          reason:
+            "The table's items are encrypted with the customer-managed key: what CDK's grantReadWriteData grants.",
+        });
       }
     }
 
@@ -286,5 +323,17 @@ export class ReconciliationWorkflow extends Construct {
       },
       encryptionConfiguration: new sfn.CustomerManagedEncryptionConfiguration(props.encryptionKey),
     });
+    acknowledgeWildcardResource(
+      this.stateMachine,
+      "*",
+      "X-Ray tracing and CloudWatch Logs delivery take no resource-level permissions.",
+    );
+    for (const handler of Object.values(f)) {
+      acknowledgeWildcardResource(
+        this.stateMachine,
+        `${handler.function.functionArn}:*`,
+        "CDK's LambdaInvoke grants the function's versions and aliases as well as the function.",
+      );
+    }
   }
 }
