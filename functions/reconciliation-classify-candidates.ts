@@ -5,5 +5,5 @@ import { classifyCandidates } from "./shared/reconciliation-steps.js";
 import { stepHandler } from "./shared/step-handler.js";
 
 export const handler = stepHandler(stepStateSchema, (state) =>
-  classifyCandidates(reconciliationDeps({ portal: false }), state),
+  classifyCandidates(reconciliationDeps(), state),
 );

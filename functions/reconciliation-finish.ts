@@ -5,5 +5,5 @@ import { finishReconciliation } from "./shared/reconciliation-steps.js";
 import { stepHandler } from "./shared/step-handler.js";
 
 export const handler = stepHandler(finishStateSchema, (state) =>
-  finishReconciliation(reconciliationDeps({ portal: false }), state),
+  finishReconciliation(reconciliationDeps(), state),
 );

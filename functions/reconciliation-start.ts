@@ -7,6 +7,4 @@ import { stepHandler } from "./shared/step-handler.js";
 // The raw execution input is validated by startReconciliation (InvalidInput names the field).
 const payload = z.object({ input: z.unknown(), executionName: z.string().check(z.minLength(1)) });
 
-export const handler = stepHandler(payload, (event) =>
-  startReconciliation(reconciliationDeps({ portal: false }), event),
-);
+export const handler = stepHandler(payload, (event) => startReconciliation(reconciliationDeps(), event));
