@@ -1,11 +1,13 @@
 import { CfnOutput, Stack, type StackProps } from "aws-cdk-lib";
 import type { Construct } from "constructs";
+import { DEFAULT_OPEN_DENTAL_BASE_URL } from "../functions/shared/config.js";
 import { EncryptionKey } from "./encryption-key.js";
 import { OnboardingWorkflow } from "./onboarding-workflow.js";
 import { PortalSecrets } from "./portal-secrets.js";
 import { PracticeTable } from "./practice-table.js";
 import { ReconciliationSchedule } from "./reconciliation-schedule.js";
 import { ReconciliationWorkflow } from "./reconciliation-workflow.js";
+import { WebhookApi } from "./webhook-api.js";
 
 export interface PracticeOnboardingStackProps extends StackProps {
   /** Existing portal-credentials secret name (context `portalSecretName`). @default a new secret */
@@ -27,6 +29,7 @@ export class PracticeOnboardingStack extends Stack {
   readonly onboarding: OnboardingWorkflow;
   readonly reconciliation: ReconciliationWorkflow;
   readonly reconciliationSchedule: ReconciliationSchedule;
+  readonly webhookApi: WebhookApi;
 
   constructor(scope: Construct, id: string, props: PracticeOnboardingStackProps = {}) {
     super(scope, id, props);
@@ -59,6 +62,11 @@ export class PracticeOnboardingStack extends Stack {
       encryptionKey: key,
       scheduleExpression: props.reconciliationSchedule,
     });
+    this.webhookApi = new WebhookApi(this, "CrmWebhook", {
+      onboardingStateMachine: this.onboarding.stateMachine,
+      webhookSecret: this.secrets.webhookSigning,
+      encryptionKey: key,
+    });
 
     new CfnOutput(this, "TableName", { value: this.practiceTable.table.tableName });
     new CfnOutput(this, "PortalSecretArn", { value: this.secrets.portalCredentials.secretArn });
@@ -67,5 +75,10 @@ export class PracticeOnboardingStack extends Stack {
     new CfnOutput(this, "ReconciliationStateMachineArn", {
       value: this.reconciliation.stateMachine.stateMachineArn,
     });
+    new CfnOutput(this, "WebhookUrl", {
+      value: this.webhookApi.url,
+      description: "POST CRM deliveries here",
+    });
+    new CfnOutput(this, "PortalBaseUrl", { value: props.portalBaseUrl ?? DEFAULT_OPEN_DENTAL_BASE_URL });
   }
 }
