@@ -6,6 +6,7 @@ import type * as secretsmanager from "aws-cdk-lib/aws-secretsmanager";
 import * as sfn from "aws-cdk-lib/aws-stepfunctions";
 import * as tasks from "aws-cdk-lib/aws-stepfunctions-tasks";
 import { Construct } from "constructs";
+import type { DomainEventBus } from "./domain-event-bus.js";
 import { HandlerFunction } from "./handler-function.js";
 import { acknowledgeWildcardResource } from "./nag-acknowledgments.js";
 import { ONBOARDING_RETRY_ERRORS } from "./onboarding-workflow.js";
@@ -22,6 +23,8 @@ export interface ReconciliationWorkflowProps {
   readonly onboardingStateMachine: sfn.StateMachine;
   /** Offboarding workflow, once deployed: STUCK checks describe its executions. @default stuck offboardings are reported, never repaired */
   readonly offboardingStateMachine?: sfn.StateMachine;
+  /** Bus for the ReconciliationCompleted domain event. @default no event is published */
+  readonly eventBus?: DomainEventBus;
   /** Open Dental Developer Portal base URL. @default "https://api.opendental.com/api/v1" */
   readonly portalBaseUrl?: string;
   /** Account-wide portal budget in requests per second, shared with every other workflow. @default 1 */
@@ -179,6 +182,7 @@ export class ReconciliationWorkflow extends Construct {
       "dynamodb:ConditionCheckItem",
     );
     table.grant(f.finish.function, "dynamodb:UpdateItem");
+    props.eventBus?.addPublisher(f.finish.function);
     for (const handler of Object.values(f)) {
       table.encryptionKey?.grant(handler.function, ...TABLE_KEY_ACTIONS);
     }

@@ -1,26 +1,18 @@
 // What a reconciliation run can find, how each finding looks, and which ones need a person.
 // Dependency-free: handlers, the store and the ops CLI all read it.
+import {
+  RECONCILIATION_FINDING_CATEGORIES,
+  type ReconciliationFindingCategory,
+} from "../../lib/metric-names.js";
 
-/** Every drift reconciliation reports, in report order. */
-export const FINDING_CATEGORIES = [
-  /** An enabled key we created (ledger, or a lost POST answer) that no practice holds. Repair disables it. */
-  "UNMAPPED_KEY_OURS",
-  /** An enabled key we have no record of creating. Reported only; `ops import` adopts it. */
-  "UNMAPPED_KEY_FOREIGN",
-  /** A practice holds a key the portal does not list. Reported only. */
-  "KEY_MISSING",
-  /** An OFFBOARDED or FAILED practice whose key is enabled (billed). Repair disables it. */
-  "SHOULD_BE_DISABLED",
-  /** An ACTIVE practice whose key is disabled; details say by whom. Reported only. */
-  "UNEXPECTEDLY_DISABLED",
-  /** The key's DevRefId differs from the practice's. Repair re-labels it. */
-  "LABEL_DRIFT",
-  /** ONBOARDING/OFFBOARDING longer than the grace period with no running execution. Repair finishes or fails it. */
-  "STUCK",
-  /** ACTIVE for more than N days while the practice has not added its key in Open Dental. Reported only. */
-  "NOT_YET_ASSIGNED",
-] as const;
-export type FindingCategory = (typeof FINDING_CATEGORIES)[number];
+/**
+ * Every drift reconciliation reports, in report order (defined with the metrics contract, lib/metric-names.ts):
+ * UNMAPPED_KEY_OURS (repair disables), UNMAPPED_KEY_FOREIGN (reported; `ops import` adopts), KEY_MISSING,
+ * SHOULD_BE_DISABLED (repair disables), UNEXPECTEDLY_DISABLED (details say by whom), LABEL_DRIFT (repair
+ * re-labels), STUCK (repair finishes or fails), NOT_YET_ASSIGNED.
+ */
+export const FINDING_CATEGORIES = RECONCILIATION_FINDING_CATEGORIES;
+export type FindingCategory = ReconciliationFindingCategory;
 
 /** Categories repair acts on; the others are never changed automatically. */
 export const REPAIRABLE_CATEGORIES: ReadonlySet<FindingCategory> = new Set([

@@ -6,6 +6,7 @@
 //         → repair (loop, repair runs only) → finish
 
 import { PRACTICE_STATUSES } from "../../lib/practice-table-schema.js";
+import type { DomainEventInput } from "./domain-events.js";
 import { PortalThrottled } from "./errors.js";
 import { maskSecret } from "./mask.js";
 import type { StepLogger } from "./onboarding-steps.js";
@@ -85,6 +86,8 @@ export interface ReconciliationDeps {
   readonly logger?: StepLogger;
   /** Publishes a finished run's counts (Powertools metrics in Lambda). */
   readonly publishMetrics?: (counts: FindingCounts, needingAttention: number) => void;
+  /** Publishes the ReconciliationCompleted domain event (absent when no event sink is configured). */
+  readonly publishEvent?: (event: DomainEventInput) => Promise<unknown>;
   readonly now?: () => Date;
   readonly limits?: Partial<ReconciliationLimits>;
 }
@@ -582,7 +585,17 @@ export async function finishReconciliation(
   };
   await deps.runs.finishRun(run.runId, summary);
   deps.publishMetrics?.(progress.counts, needingAttention);
-  // TODO(domain events): publish ReconciliationCompleted once functions/shared/domain-events.ts exists.
+  if (status === "SUCCEEDED") {
+    // A retried finish publishes the same event again: its id derives from the run id, so consumers drop it.
+    await deps.publishEvent?.({
+      type: "ReconciliationCompleted",
+      executionName: run.runId,
+      occurredAt: summary.completedAt,
+      findingsByCategory: progress.counts,
+      needingAttention,
+      repaired: repairs.done,
+    });
+  }
   (deps.logger ?? silent).info("reconciliation finished", { runId: run.runId, status, needingAttention });
   return {
     runId: run.runId,

@@ -249,7 +249,11 @@ describe("ReconciliationWorkflow functions' IAM policies", () => {
 
   it("describes only the onboarding workflow's executions", () => {
     const statements = Object.values(resources())
-      .filter((r) => r.Type === "AWS::IAM::Policy")
+      .filter(
+        (r) =>
+          r.Type === "AWS::IAM::Policy" &&
+          JSON.stringify(r.Properties!.Roles).includes("ReconciliationFunctions"),
+      )
       .flatMap(
         (r) =>
           (r.Properties!.PolicyDocument as { Statement: { Action: unknown; Resource: unknown }[] }).Statement,

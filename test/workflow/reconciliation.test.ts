@@ -1,5 +1,8 @@
 // The Reconciliation state machine as synthesized, on the local engine, DynamoDB Local and the portal simulator:
 // one drift per category, reported without changing anything, then repaired with exactly the right portal calls.
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { maskSecret } from "../../functions/shared/mask.js";
 import { readReconciliationRun } from "../../functions/shared/reconciliation-report.js";
@@ -372,8 +375,11 @@ describe("Reconciliation workflow", () => {
     expect(changes).toEqual([]);
   });
 
-  it("stores counts per category on the run summary and returns only a reference and counts", async () => {
+  it("stores counts on the run, returns only a reference and counts, and publishes ReconciliationCompleted", async () => {
+    const eventsFile = join(mkdtempSync(join(tmpdir(), "recon-events-")), "events.jsonl");
+    process.env.LOCAL_EVENTS_FILE = eventsFile;
     const run = await h.reconcile({});
+    delete process.env.LOCAL_EVENTS_FILE;
     const output = JSON.parse(run.output!);
     const summary = (await h.runs.getRun(run.name))!;
     expect(output).toEqual({
@@ -392,6 +398,24 @@ describe("Reconciliation workflow", () => {
       graceMinutes: 30,
       notYetAssignedDays: 7,
     });
+    const events = readFileSync(eventsFile, "utf8")
+      .trim()
+      .split("\n")
+      .map((line) => JSON.parse(line));
+    expect(events.map((e) => [e["detail-type"], e.detail])).toEqual([
+      [
+        "ReconciliationCompleted",
+        {
+          schemaVersion: "1",
+          eventId: expect.any(String),
+          occurredAt: summary.completedAt,
+          executionName: run.name,
+          findingsByCategory: summary.counts,
+          needingAttention: summary.needingAttention,
+          repaired: 0,
+        },
+      ],
+    ]);
   });
 
   it("fails the execution naming the field when the input is invalid, and records no run", async () => {
