@@ -136,15 +136,12 @@ export function classifyPortalKey(key: PortalKey, context: KeyContext): KeyClass
   const holder = practice?.customerKey === key.customerKey ? practice : undefined;
   if (!holder) {
     if (enabled) {
-      // The latest moment anything of ours touched the key: created, re-enabled, or its practice mid-way through
-      // an execution (a returning practice's re-enabled key is recorded a moment after the portal answers).
-      // Younger than the grace period, it may be about to be recorded: report, do not act.
+      // Younger than the grace period (created or re-enabled moments ago) the key may be about to be recorded:
+      // report, do not act. A practice mid-way through an execution (a returning practice whose old key is being
+      // re-enabled) is left to that execution, or to the STUCK repair, which knows whether it is still running.
       const inBetween = practice?.status === "ONBOARDING" || practice?.status === "OFFBOARDING";
-      const touched = [ledger.createdAt, ledger.reenabledAt, inBetween ? practice?.updatedAt : undefined]
-        .filter(Boolean)
-        .sort()
-        .at(-1);
-      const settled = olderThan(touched, params.graceMinutes, now);
+      const touched = [ledger.createdAt, ledger.reenabledAt].filter(Boolean).sort().at(-1);
+      const settled = !inBetween && olderThan(touched, params.graceMinutes, now);
       findings.push({
         category: "UNMAPPED_KEY_OURS",
         practiceId: ledger.practiceId,
@@ -157,7 +154,7 @@ export function classifyPortalKey(key: PortalKey, context: KeyContext): KeyClass
           createdBy: ledger.createdBy ?? null,
           keyStatus: key.keyStatus,
           devRefId: key.devRefId,
-          ...(settled ? {} : { withinGracePeriod: true }),
+          ...(inBetween ? { practiceInProgress: true } : settled ? {} : { withinGracePeriod: true }),
         },
       });
       if (!params.repair) {

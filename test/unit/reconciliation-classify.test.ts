@@ -124,6 +124,21 @@ describe("the 'ours' rule for keys outside the ledger", () => {
 });
 
 describe("classifyPortalKey for ledger keys", () => {
+  it("defers disabling a key of ours created within the grace period", () => {
+    const result = classifyPortalKey(key(), {
+      ledger: { customerKey: KEY, practiceId: "p-1", createdAt: "2025-06-12T11:50:00Z" },
+      practice: practice({ customerKey: "OTHERKEY00000000" }),
+      openAttempts: [],
+      params: PARAMS,
+      now: NOW,
+    });
+    expect(result.findings[0]).toMatchObject({
+      category: "UNMAPPED_KEY_OURS",
+      details: { withinGracePeriod: true },
+    });
+    expect(result).toMatchObject({ repairs: [], deferred: 1 });
+  });
+
   const ledger = {
     customerKey: KEY,
     practiceId: "p-1",
@@ -143,17 +158,17 @@ describe("classifyPortalKey for ledger keys", () => {
     expect(result.repairs).toEqual([]);
   });
 
-  it("defers UNMAPPED_KEY_OURS while the practice is mid-way through an execution younger than the grace period", () => {
+  it("leaves UNMAPPED_KEY_OURS of a practice mid-way through an execution to it (or to the STUCK repair)", () => {
     const result = classifyPortalKey(key(), {
       ledger,
-      practice: practice({ status: "ONBOARDING", customerKey: undefined, updatedAt: "2025-06-12T11:50:00Z" }),
+      practice: practice({ status: "ONBOARDING", customerKey: undefined, updatedAt: "2025-06-01T00:00:00Z" }),
       openAttempts: [],
       params: PARAMS,
       now: NOW,
     });
     expect(result.findings[0]).toMatchObject({
       category: "UNMAPPED_KEY_OURS",
-      details: { withinGracePeriod: true },
+      details: { practiceInProgress: true },
     });
     expect(result).toMatchObject({ repairs: [], deferred: 1 });
   });
