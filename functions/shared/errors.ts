@@ -163,6 +163,24 @@ export const KeyConflict = named(
 );
 export type KeyConflict = InstanceType<typeof KeyConflict>;
 
+/** The practice is being onboarded or offboarded by another execution; try again once that one ends. */
+export const PracticeBusy = named(
+  class PracticeBusy extends AppError {
+    readonly retryable = false;
+  },
+  "PracticeBusy",
+);
+export type PracticeBusy = InstanceType<typeof PracticeBusy>;
+
+/** Secrets Manager could not be reached or throttled us (not a missing or malformed secret). Retryable. */
+export const SecretsUnavailable = named(
+  class SecretsUnavailable extends AppError {
+    readonly retryable = true;
+  },
+  "SecretsUnavailable",
+);
+export type SecretsUnavailable = InstanceType<typeof SecretsUnavailable>;
+
 /** Error names Step Functions retries with backoff. */
 export const RETRYABLE_ERROR_NAMES = [
   "PortalThrottled",
@@ -170,4 +188,5 @@ export const RETRYABLE_ERROR_NAMES = [
   "PortalResponseInvalid",
   "ConcurrentModification",
   "DomainEventPublishFailed",
+  "SecretsUnavailable",
 ] as const;

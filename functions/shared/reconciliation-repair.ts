@@ -163,14 +163,31 @@ async function finishStuck(
   const keyEnabled = repair.seenKey !== undefined && isEnabledKeyStatus(repair.seenKey.keyStatus);
 
   if (repair.status === "OFFBOARDING") {
+    let portalKeyStatus = repair.seenKey?.keyStatus;
+    let keyMissingInPortal = Boolean(key) && repair.seenKey === undefined;
     if (key && keyEnabled) {
       try {
-        await deps.portal.updateKey({ customerKey: key, keyStatus: "DisabledByDeveloper" });
+        portalKeyStatus = (
+          await deps.portal.updateKey({ customerKey: key, keyStatus: "DisabledByDeveloper" })
+        ).keyStatus;
       } catch (error) {
         if (!(error instanceof PortalNotFound)) throw error;
+        keyMissingInPortal = true;
       }
     }
-    await deps.store.markOffboarded({ ...step, keyDisabled: Boolean(key) });
+    if (practice.offboarding?.executionName === practice.lastExecution) {
+      // Claimed by the Offboarding workflow: finish its own steps, as it would have.
+      if (key && !practice.offboarding.keyDisabledAt) {
+        await deps.store.recordOffboardingKeyDisabled({
+          ...step,
+          keyMissingInPortal,
+          ...(portalKeyStatus && !keyMissingInPortal ? { portalKeyStatus } : {}),
+        });
+      }
+      await deps.store.completeOffboarding(step);
+    } else {
+      await deps.store.markOffboarded({ ...step, keyDisabled: Boolean(key) });
+    }
     return { outcome: "done", note: `stuck offboarding finished${key ? `, key ${maskedKey} disabled` : ""}` };
   }
 

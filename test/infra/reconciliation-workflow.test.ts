@@ -247,7 +247,7 @@ describe("ReconciliationWorkflow functions' IAM policies", () => {
     expect(actionsOf(entry)).toEqual([...expected].sort());
   });
 
-  it("describes only the onboarding workflow's executions", () => {
+  it("describes only the onboarding and offboarding workflows' executions", () => {
     const statements = Object.values(resources())
       .filter(
         (r) =>
@@ -259,10 +259,15 @@ describe("ReconciliationWorkflow functions' IAM policies", () => {
           (r.Properties!.PolicyDocument as { Statement: { Action: unknown; Resource: unknown }[] }).Statement,
       )
       .filter((s) => [s.Action].flat().includes("states:DescribeExecution"));
-    expect(statements).toHaveLength(2);
-    for (const s of statements) {
-      expect(JSON.stringify(s.Resource)).toMatch(/:execution:.*OnboardingStateMachine.*:\*/);
-    }
+    expect(
+      statements.map((s) => JSON.stringify(s.Resource).match(/(On|Off)boardingStateMachine/)?.[0]).sort(),
+    ).toEqual([
+      "OffboardingStateMachine",
+      "OffboardingStateMachine",
+      "OnboardingStateMachine",
+      "OnboardingStateMachine",
+    ]);
+    for (const s of statements) expect(JSON.stringify(s.Resource)).toMatch(/:execution:.*StateMachine.*:\*/);
   });
 });
 

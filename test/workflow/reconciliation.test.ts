@@ -315,26 +315,34 @@ describe("Reconciliation workflow", () => {
     expect((await reconcilerAudit(practiceId)).map((e) => e.action)).toEqual(["ONBOARDING_FAILED"]);
   });
 
-  it("reports a STUCK offboarding and leaves it to a person while no offboarding workflow can be asked", async () => {
+  it("finishes a STUCK offboarding: disables the key and records OFFBOARDED as the reconciler", async () => {
     const practiceId = "stuck-off";
     const built = await activePractice(h, practiceId, { devRefId: "Leaving Dental", at: HOURS_AGO(5) });
-    await h.store.claimForOffboarding({
+    await h.store.startOffboarding({
       practiceId,
       executionName: "offboard-vanished",
       requestedBy: "ops:bob",
+      reason: "contract ended",
       now: HOURS_AGO(4),
     });
 
     const report = await reportOnly();
-    expect((await findingsAbout(report, { practiceId })).map((f) => [f.category, f.details.status])).toEqual([
-      ["STUCK", "OFFBOARDING"],
-    ]);
+    expect(
+      (await findingsAbout(report, { practiceId })).map((f) => [f.category, f.details.execution]),
+    ).toEqual([["STUCK", "NOT_FOUND"]]);
 
     const { changes } = await repair();
-    // No offboarding state machine is deployed yet: its executions cannot be looked up, so a person decides.
-    expect(changes).toEqual([]);
-    expect((await h.store.getPractice(practiceId))?.status).toBe("OFFBOARDING");
-    expect(built.maskedKey).toBeDefined();
+    expect(changes).toEqual([`PUT ${built.maskedKey} 200`]);
+    expect(putsFor(h, built.customerKey)).toEqual([{ KeyStatus: "DisabledByDeveloper" }]);
+    expect(await h.store.getPractice(practiceId)).toMatchObject({
+      status: "OFFBOARDED",
+      customerKey: built.customerKey,
+      offboarding: { portalKeyStatus: "DisabledByDeveloper", keyMissingInPortal: false },
+    });
+    expect((await reconcilerAudit(practiceId)).map((e) => e.action)).toEqual([
+      "KEY_DISABLED",
+      "OFFBOARDING_COMPLETED",
+    ]);
   });
 
   it("does not report an in-between practice younger than the grace period", async () => {
