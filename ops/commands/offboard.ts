@@ -1,0 +1,52 @@
+// `ops offboard <practiceId> --reason <text>`: starts the Offboarding workflow (disable the key, record it).
+import { STACK_OUTPUTS } from "../../local/local-endpoints.js";
+import type { CommandContext } from "../context.js";
+import { EXIT, type ExitCode } from "../errors.js";
+import { opsExecutionName } from "../execution-names.js";
+import { formatFields } from "../format.js";
+import { practiceView } from "../practice-view.js";
+import type { OffboardOptions, OffboardRequest } from "../requests.js";
+import { runWorkflow, succeeded } from "../run-workflow.js";
+import { describeEnd } from "./workflow-end.js";
+
+export async function offboard(
+  context: CommandContext,
+  request: OffboardRequest,
+  options: OffboardOptions,
+): Promise<ExitCode> {
+  const { target } = context;
+  const stateMachineArn = target.output(STACK_OUTPUTS.offboarding, "offboarding workflow");
+  const run = await runWorkflow(context, {
+    stateMachineArn,
+    name: opsExecutionName(request.practiceId),
+    input: request,
+    wait: options.wait === true,
+  });
+  const record = run.result ? await target.practiceStore().getPractice(request.practiceId) : undefined;
+  const practice = record ? practiceView(record) : undefined;
+  context.printJson({ command: "offboard", ...request, ...run, ...(practice ? { practice } : {}) });
+  if (!run.result) {
+    context.print(
+      `Started offboarding of ${request.practiceId}\n${formatFields(
+        [
+          ["execution", run.executionName],
+          ["arn", run.executionArn],
+        ],
+        "  ",
+      )}\nFollow it with: npm run ops -- status ${request.practiceId}   (or start with --wait)`,
+    );
+    return EXIT.ok;
+  }
+  context.print(describeEnd(`Offboarding of ${request.practiceId}`, run.result));
+  if (practice)
+    context.print(
+      formatFields(
+        [
+          ["status", practice.status],
+          ["key", practice.maskedKey],
+        ],
+        "  ",
+      ),
+    );
+  return succeeded(run) ? EXIT.ok : EXIT.failed;
+}
