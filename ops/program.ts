@@ -140,7 +140,7 @@ export function buildProgram(
       integerParser("--grace-minutes", 0, 10080),
     )
     .option("--wait", "follow the execution and show its report")
-    .option("--show <runId>", "show a stored run's report instead of starting one")
+    .option("--show [runId]", "show a stored run's report (the latest without an id) instead of starting one")
     .action(async (options: ReconcileOptions, command: Command) => {
       if (
         options.show !== undefined &&

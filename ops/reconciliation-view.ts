@@ -31,9 +31,12 @@ export async function viewReconciliationOutcome(
   return { document: { outcome: output }, text };
 }
 
-/** A stored run, by id (`reconcile --show <runId>`). */
-export async function viewReconciliationRun(target: OpsTarget, runId: string): Promise<ReconciliationView> {
+/** A stored run, by id, or the latest (`reconcile --show [runId]`). */
+export async function viewReconciliationRun(
+  target: OpsTarget,
+  runId: string | true,
+): Promise<ReconciliationView> {
   throw new OperationFailed(
-    `cannot show reconciliation run ${runId}: reading stored runs needs the reconciliation domain, which ${target.description} / this build does not have yet`,
+    `cannot show ${runId === true ? "the latest reconciliation run" : `reconciliation run ${runId}`}: this build has no reconciliation domain to read stored runs with yet (${target.description})`,
   );
 }

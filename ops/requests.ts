@@ -54,7 +54,8 @@ export function validateOffboard(practiceId: string, options: OffboardOptions): 
 export interface ReconcileOptions {
   readonly repair?: boolean;
   readonly wait?: boolean;
-  readonly show?: string;
+  /** A run id, or true for the latest run. */
+  readonly show?: string | true;
   readonly graceMinutes?: number;
 }
 

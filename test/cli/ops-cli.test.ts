@@ -11,6 +11,7 @@ import { localDynamoDbClient } from "../../local/dynamodb-local.js";
 import { findFreePort } from "../../local/free-port.js";
 import { readLocalStackConfig } from "../../local/local-config.js";
 import { type LocalStack, STACK_OUTPUTS, startLocalStack } from "../../local/local-stack.js";
+import { type FakeCloudFormation, startFakeCloudFormation } from "../support/fake-cloudformation.js";
 import { type OpsRun, runOpsCli } from "../support/ops-cli.js";
 
 const HAS_OFFBOARDING = existsSync(path.join(PROJECT_ROOT, "lib/offboarding-workflow.ts"));
@@ -337,6 +338,75 @@ describe("ops --local without a running stack", () => {
     } finally {
       rmSync(empty, { recursive: true, force: true });
     }
+  });
+});
+
+describe("ops on a deployed stack (outputs from CloudFormation DescribeStacks)", () => {
+  let cloudFormation: FakeCloudFormation;
+  /** The standard SDK variables only: no credentials files, no instance metadata. */
+  const hermetic = {
+    AWS_CONFIG_FILE: "/nonexistent",
+    AWS_SHARED_CREDENTIALS_FILE: "/nonexistent",
+    AWS_EC2_METADATA_DISABLED: "true",
+  };
+  let deployed: Record<string, string>;
+
+  beforeAll(async () => {
+    cloudFormation = await startFakeCloudFormation({ PracticeOnboarding: { ...stack.endpoints.outputs } });
+    deployed = {
+      ...hermetic,
+      AWS_REGION: "us-east-1",
+      AWS_ACCESS_KEY_ID: "local",
+      AWS_SECRET_ACCESS_KEY: "local",
+      AWS_ENDPOINT_URL_CLOUDFORMATION: cloudFormation.url,
+      AWS_ENDPOINT_URL_SFN: stack.endpoints.awsEndpoint,
+      AWS_ENDPOINT_URL_SECRETS_MANAGER: stack.endpoints.awsEndpoint,
+      AWS_ENDPOINT_URL_DYNAMODB: stack.endpoints.dynamoDbEndpoint,
+      PORTAL_MAX_RPS: "20",
+    };
+  });
+  afterAll(() => cloudFormation?.close());
+
+  it("reads the stack's outputs and acts on the resources they name", async () => {
+    const run = await runOpsCli(["list", "--status", "ACTIVE", "--json"], deployed);
+    outputs.push(run);
+    expect(run.code).toBe(0);
+    expect(JSON.parse(run.stdout).practices.map((p: { practiceId: string }) => p.practiceId)).toEqual([
+      "cli-practice-1",
+      ...(HAS_OFFBOARDING ? [] : ["cli-practice-2"]),
+    ]);
+    expect(cloudFormation.requested).toEqual(["PracticeOnboarding"]);
+  });
+
+  it("exits 1 saying the stack does not exist when --stack names none", async () => {
+    const run = await runOpsCli(["list", "--stack", "NoSuchStack"], deployed);
+    expect(run).toEqual({
+      code: 1,
+      stdout: "",
+      stderr:
+        "error: stack NoSuchStack does not exist in us-east-1: deploy it (npx cdk deploy), pass --stack/--region, or use --local\n",
+    });
+  });
+
+  it("exits 1 saying AWS credentials are missing when the chain finds none", async () => {
+    const run = await runOpsCli(["status", "cli-practice-1"], {
+      ...hermetic,
+      AWS_REGION: "us-east-1",
+      AWS_ENDPOINT_URL_CLOUDFORMATION: cloudFormation.url,
+    });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toBe(
+      "error: AWS credentials are missing or not valid (CredentialsProviderError): configure them (aws configure, AWS_PROFILE, aws sso login) or use --local for the local stack\n",
+    );
+  });
+
+  it("exits 1 saying the region is missing when neither --region nor AWS_REGION gives one", async () => {
+    const run = await runOpsCli(["list"], hermetic);
+    expect(run).toEqual({
+      code: 1,
+      stdout: "",
+      stderr: "error: no AWS region: pass --region or set AWS_REGION (or use --local for the local stack)\n",
+    });
   });
 });
 

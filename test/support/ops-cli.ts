@@ -8,14 +8,24 @@ export interface OpsRun {
   readonly stderr: string;
 }
 
+/** The local stack sets AWS_* variables in the test process for its handlers; a child must not inherit them. */
+const AWS_VARIABLE = /^AWS_/;
+
+/**
+ * Runs `ops args…` with the test process's environment minus every `AWS_*` variable, plus `env`: a run sees
+ * exactly the AWS configuration its test gives it.
+ */
 export function runOpsCli(
   args: readonly string[],
   env: Readonly<Record<string, string>> = {},
 ): Promise<OpsRun> {
+  const inherited = Object.fromEntries(
+    Object.entries(process.env).filter(([name]) => !AWS_VARIABLE.test(name)),
+  );
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ["--import", "tsx", "bin/ops.ts", ...args], {
       cwd: PROJECT_ROOT,
-      env: { ...process.env, ...env },
+      env: { ...inherited, ...env },
       stdio: ["ignore", "pipe", "pipe"],
     });
     let stdout = "";
