@@ -42,7 +42,11 @@ export async function runWorkflow(context: CommandContext, start: WorkflowStart)
   context.progress(`Following ${start.name}:`);
   const result = await followExecution(context.target.sfn, executionArn, {
     pollIntervalMs: context.target.pollIntervalMs,
-    onProgress: (event) => context.progress(formatProgress(event)),
+    // The execution's own end is said once, by the command's closing line.
+    onProgress: (event) => {
+      if (event.kind !== "execution-succeeded" && event.kind !== "execution-failed")
+        context.progress(formatProgress(event));
+    },
   });
   return { ...run, result };
 }
