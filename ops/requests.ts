@@ -2,6 +2,7 @@
 // Kept free of SDK imports so usage errors and --help answer fast.
 import { existsSync } from "node:fs";
 import { InvalidInput } from "../functions/shared/errors.js";
+import { type OffboardingRequest, parseOffboardingRequest } from "../functions/shared/offboarding-input.js";
 import { type OnboardingRequest, parseOnboardingRequest } from "../functions/shared/practice-input.js";
 import { UsageError } from "./errors.js";
 import { opsRequester } from "./execution-names.js";
@@ -29,26 +30,16 @@ export interface OffboardOptions {
   readonly wait?: boolean;
 }
 
-export interface OffboardRequest {
-  readonly practiceId: string;
-  readonly reason: string;
-  readonly requestedBy: string;
-}
+export type { OffboardingRequest as OffboardRequest };
 
-const MAX_REASON_CHARACTERS = 500;
-const CONTROL_CHARACTER = /\p{Cc}/u;
-
-/** The workflow's own rules for `reason`: trimmed, 1–500 printable characters. */
-export function validateOffboard(practiceId: string, options: OffboardOptions): OffboardRequest {
-  const reason = options.reason.trim();
-  if (reason === "") throw new UsageError("--reason must not be empty or only whitespace");
-  if ([...reason].length > MAX_REASON_CHARACTERS)
-    throw new UsageError(
-      `--reason must be at most ${MAX_REASON_CHARACTERS} characters, got ${[...reason].length}`,
-    );
-  if (CONTROL_CHARACTER.test(reason))
-    throw new UsageError("--reason must not contain control characters (newline, tab, NUL, …)");
-  return { practiceId, reason, requestedBy: opsRequester() };
+/** Checks the request exactly as the workflow's first step will (functions/shared/offboarding-input.ts). */
+export function validateOffboard(practiceId: string, options: OffboardOptions): OffboardingRequest {
+  try {
+    return parseOffboardingRequest({ practiceId, reason: options.reason, requestedBy: opsRequester() });
+  } catch (error) {
+    if (error instanceof InvalidInput) throw new UsageError(error.message.replace(/^reason/, "--reason"));
+    throw error;
+  }
 }
 
 export interface ReconcileOptions {

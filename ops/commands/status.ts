@@ -129,6 +129,35 @@ export async function status(context: CommandContext, practiceId: string): Promi
         ],
         "  ",
       ),
+      ...(practice.offboarding
+        ? [
+            "",
+            "Offboarding (latest)",
+            formatFields(
+              [
+                ["reason", practice.offboarding.reason],
+                ["requested by", practice.offboarding.requestedBy],
+                ["execution", practice.offboarding.executionName],
+                ["started", formatTime(practice.offboarding.startedAt)],
+                ["key disabled", formatTime(practice.offboarding.keyDisabledAt)],
+                ["portal status", practice.offboarding.portalKeyStatus],
+                [
+                  "key missing",
+                  practice.offboarding.keyMissingInPortal ? "the portal did not know the key" : undefined,
+                ],
+                ["completed", formatTime(practice.offboarding.completedAt)],
+                ["failed", formatTime(practice.offboarding.failedAt)],
+                [
+                  "failure",
+                  practice.offboarding.failureReason
+                    ? redactCustomerKeys(practice.offboarding.failureReason)
+                    : undefined,
+                ],
+              ],
+              "  ",
+            ),
+          ]
+        : []),
       "",
       "Last execution",
       lastExecution

@@ -264,14 +264,45 @@ describe("ops offboard", () => {
   it.skipIf(!HAS_OFFBOARDING)(
     "disables the key and ends OFFBOARDED with exit 0 when --wait is given",
     async () => {
+      const fullKey = await fullKeyOf("cli-practice-2");
       const run = await ops("offboard", "cli-practice-2", "--reason", "contract ended", "--wait");
+      expect(run.stderr).toBe("");
       expect(run.code).toBe(0);
-      expect(run.stdout).toMatch(/Offboarding of cli-practice-2 SUCCEEDED in /);
-      expect(run.stdout).toContain("  status  OFFBOARDED");
-      const status = await ops("status", "cli-practice-2", "--json");
-      expect(JSON.parse(status.stdout).portal.key.keyStatus).toBe("DisabledByDeveloper");
+      const lines = run.stdout.split("\n");
+      expect(lines[0]).toMatch(/^Following ops-cli-practice-2-\d{8}T\d{9}Z:$/);
+      for (const state of ["DisableKey", "RecordOffboarded"])
+        expect(lines).toContainEqual(
+          expect.stringMatching(new RegExp(`^\\s+\\+\\d+\\.\\d{2} s  ✓ ${state} \\(`)),
+        );
+      expect(lines).toContainEqual(expect.stringMatching(/^Offboarding of cli-practice-2 SUCCEEDED in /));
+      expect(lines).toContain("  status  OFFBOARDED");
+      expect(lines).toContain(`  key     ${maskSecret(fullKey)}`);
     },
   );
+
+  it.skipIf(!HAS_OFFBOARDING)(
+    "shows the offboarding and the key disabled in the portal in status",
+    async () => {
+      const run = await ops("status", "cli-practice-2");
+      expect(run.code).toBe(0);
+      expect(run.stdout).toContain("  status        OFFBOARDED\n");
+      expect(run.stdout).toContain(
+        `Offboarding (latest)\n  reason         contract ended\n  requested by   ${ME}\n`,
+      );
+      expect(run.stdout).toContain("  status     DisabledByDeveloper\n");
+    },
+  );
+
+  it.skipIf(!HAS_OFFBOARDING)("exits 1 and starts nothing when the practice is not recorded", async () => {
+    const run = await ops("offboard", "cli-nobody", "--reason", "never signed");
+    expect(run).toEqual({
+      code: 1,
+      stdout: "",
+      stderr: expect.stringMatching(
+        /^error: no practice cli-nobody is recorded in the local stack \(pid \d+\): nothing to offboard, nothing started\n$/,
+      ),
+    });
+  });
 
   it.skipIf(HAS_OFFBOARDING)(
     "says the stack has no offboarding workflow yet (until offboarding is merged)",
