@@ -3,6 +3,7 @@
 import { MetricUnit } from "@aws-lambda-powertools/metrics";
 import { SFNClient } from "@aws-sdk/client-sfn";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from "aws-lambda";
+import { DIMENSION, METRIC } from "../lib/metric-names.js";
 import { type CrmWebhookOutcome, handleCrmDelivery } from "./shared/crm-webhook.js";
 import { ConfigurationError } from "./shared/errors.js";
 import { logger, metrics } from "./shared/observability.js";
@@ -44,23 +45,23 @@ const deps = {
 function recordOutcome(outcome: CrmWebhookOutcome): void {
   switch (outcome.kind) {
     case "accepted":
-      metrics.addMetric("WebhookAccepted", MetricUnit.Count, 1);
+      metrics.addMetric(METRIC.webhookAccepted, MetricUnit.Count, 1);
       break;
     case "duplicate":
-      metrics.addMetric("WebhookDuplicate", MetricUnit.Count, 1);
+      metrics.addMetric(METRIC.webhookDuplicate, MetricUnit.Count, 1);
       break;
     case "ignored":
-      metrics.addMetric("WebhookIgnored", MetricUnit.Count, 1);
+      metrics.addMetric(METRIC.webhookIgnored, MetricUnit.Count, 1);
       break;
     case "rejected":
       // A dimension of its own so one reason can be alarmed on without splitting the other metrics.
       metrics
         .singleMetric()
-        .addDimension("reason", outcome.reason)
-        .addMetric("WebhookRejected", MetricUnit.Count, 1);
+        .addDimension(DIMENSION.webhookRejectionReason, outcome.reason)
+        .addMetric(METRIC.webhookRejected, MetricUnit.Count, 1);
       return;
     case "failed":
-      metrics.addMetric("Webhook5xx", MetricUnit.Count, 1);
+      metrics.addMetric(METRIC.webhook5xx, MetricUnit.Count, 1);
       break;
   }
   metrics.publishStoredMetrics();

@@ -6,6 +6,7 @@ import * as lambda from "aws-cdk-lib/aws-lambda";
 import * as nodejs from "aws-cdk-lib/aws-lambda-nodejs";
 import * as logs from "aws-cdk-lib/aws-logs";
 import { Construct } from "constructs";
+import { SERVICE_NAME } from "./metric-names.js";
 
 /** Project root, so entries are given relative to it (`functions/onboarding-claim.ts`). */
 export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -57,7 +58,8 @@ export class HandlerFunction extends Construct {
       timeout: props.timeout ?? Duration.seconds(30),
       environment: {
         NODE_OPTIONS: "--enable-source-maps",
-        POWERTOOLS_SERVICE_NAME: "practice-onboarding",
+        // Powertools adds it as the `service` dimension of every metric; the alarms match on it.
+        POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
         ...props.environment,
       },
       tracing: lambda.Tracing.ACTIVE,

@@ -118,6 +118,24 @@ export const ConcurrentModification = named(
 );
 export type ConcurrentModification = InstanceType<typeof ConcurrentModification>;
 
+/** A domain event failed its schema or carried something shaped like a CustomerKey. Not retryable: a bug. */
+export const DomainEventInvalid = named(
+  class DomainEventInvalid extends AppError {
+    readonly retryable = false;
+  },
+  "DomainEventInvalid",
+);
+export type DomainEventInvalid = InstanceType<typeof DomainEventInvalid>;
+
+/** A valid domain event could not be delivered (EventBridge error, file not writable). Retryable: same eventId. */
+export const DomainEventPublishFailed = named(
+  class DomainEventPublishFailed extends AppError {
+    readonly retryable = true;
+  },
+  "DomainEventPublishFailed",
+);
+export type DomainEventPublishFailed = InstanceType<typeof DomainEventPublishFailed>;
+
 /** An environment variable or secret value is missing or malformed. Not retryable. */
 export const ConfigurationError = named(
   class ConfigurationError extends AppError {
@@ -151,4 +169,5 @@ export const RETRYABLE_ERROR_NAMES = [
   "PortalUnavailable",
   "PortalResponseInvalid",
   "ConcurrentModification",
+  "DomainEventPublishFailed",
 ] as const;

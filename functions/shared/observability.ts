@@ -1,15 +1,15 @@
 // The one Logger and Metrics instance per Lambda module (created once, reused across warm invocations).
 import { Logger } from "@aws-lambda-powertools/logger";
 import { Metrics } from "@aws-lambda-powertools/metrics";
+import { METRICS_NAMESPACE, SERVICE_NAME } from "../../lib/metric-names.js";
 
-/** CloudWatch namespace of every metric this project emits. */
-export const METRICS_NAMESPACE = "PracticeOnboarding";
+export { METRICS_NAMESPACE } from "../../lib/metric-names.js";
 
 export const logger = new Logger({
-  serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? "practice-onboarding",
+  serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? SERVICE_NAME,
 });
 
 export const metrics = new Metrics({
   namespace: METRICS_NAMESPACE,
-  serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? "practice-onboarding",
+  serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? SERVICE_NAME,
 });

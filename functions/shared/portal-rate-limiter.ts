@@ -13,10 +13,10 @@ import type { PortalRateLimiter } from "./portal-types.js";
 
 /**
  * Extra spacing on top of `1000 / maxRps`: the portal (and the simulator) see arrival times, which drift from
- * our slot times by network and event-loop jitter. 2% + 15 ms keeps a margin at 1 req/s of ~35 ms per request.
+ * our slot times by network and event-loop jitter. 2% + 50 ms keeps a margin of 70 ms per request at 1 req/s.
  */
 export const RATE_SAFETY_FACTOR = 1.02;
-export const RATE_SAFETY_MS = 15;
+export const RATE_SAFETY_MS = 50;
 
 export interface DynamoDbRateLimiterOptions {
   readonly client: DynamoDBDocumentClient;

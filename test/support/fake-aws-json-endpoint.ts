@@ -1,5 +1,6 @@
 // Test-only HTTP endpoint speaking the AWS JSON protocol for the calls the webhook makes (Step Functions
-// StartExecution/DescribeExecution, Secrets Manager GetSecretValue), so tests drive the real SDK clients.
+// StartExecution/DescribeExecution, Secrets Manager GetSecretValue) and the domain-event publisher (EventBridge
+// PutEvents), so tests drive the real SDK clients.
 // Step Functions behaves as documented for Standard workflows: a name is taken once; StartExecution with the
 // same name and input while the execution runs returns the original answer, otherwise ExecutionAlreadyExists.
 // Replace with the local stack's endpoint (local/) once it lands.
@@ -40,6 +41,10 @@ export class FakeAwsJsonEndpoint {
   readonly calls: RecordedCall[] = [];
   readonly executions = new Map<string, FakeExecution>();
   readonly secrets = new Map<string, string>();
+  /** Entries PutEvents accepted, in order. */
+  readonly putEvents: Record<string, unknown>[] = [];
+  /** When set, PutEvents answers 200 but refuses every entry with this error (as EventBridge reports it). */
+  putEventsEntryError?: { ErrorCode: string; ErrorMessage: string };
   /** Names DescribeExecution pretends not to know yet (a lookup racing another delivery's start). */
   readonly hiddenFromDescribe = new Set<string>();
   private readonly faults = new Map<string, InjectedFault[]>();
@@ -74,6 +79,8 @@ export class FakeAwsJsonEndpoint {
     this.secrets.clear();
     this.hiddenFromDescribe.clear();
     this.faults.clear();
+    this.putEvents.length = 0;
+    this.putEventsEntryError = undefined;
   }
 
   private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
@@ -82,7 +89,7 @@ export class FakeAwsJsonEndpoint {
     const target = String(request.headers["x-amz-target"] ?? "");
     const body = JSON.parse(Buffer.concat(chunks).toString("utf8") || "{}") as Record<string, unknown>;
     this.calls.push({ target, body });
-    const contentType = target.startsWith("secretsmanager.")
+    const contentType = /^(secretsmanager|AWSEvents)\./.test(target)
       ? "application/x-amz-json-1.1"
       : "application/x-amz-json-1.0";
     try {
@@ -107,6 +114,8 @@ export class FakeAwsJsonEndpoint {
         return this.describeExecution(body);
       case "secretsmanager.GetSecretValue":
         return this.getSecretValue(body);
+      case "AWSEvents.PutEvents":
+        return this.putEventsCall(body);
       default:
         throw new AwsError(400, "UnknownOperationException", `Unsupported target ${target}`);
     }
@@ -143,6 +152,19 @@ export class FakeAwsJsonEndpoint {
       throw new AwsError(400, "ExecutionDoesNotExist", `Execution Does Not Exist: '${executionArn}'`);
     }
     return { ...execution };
+  }
+
+  private putEventsCall(body: Record<string, unknown>): object {
+    const entries = body.Entries as Record<string, unknown>[];
+    if (this.putEventsEntryError) {
+      return {
+        FailedEntryCount: entries.length,
+        Entries: entries.map(() => ({ ...this.putEventsEntryError })),
+      };
+    }
+    const first = this.putEvents.length;
+    this.putEvents.push(...entries);
+    return { FailedEntryCount: 0, Entries: entries.map((_, i) => ({ EventId: `event-${first + i + 1}` })) };
   }
 
   private getSecretValue(body: Record<string, unknown>): object {

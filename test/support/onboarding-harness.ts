@@ -4,6 +4,7 @@ import * as path from "node:path";
 import { pathToFileURL } from "node:url";
 import type { DescribeExecutionOutput, HistoryEvent } from "@aws-sdk/client-sfn";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import type { PortalCredentials } from "../../functions/shared/portal-types.js";
 import { PracticeStore } from "../../functions/shared/practice-store.js";
 import { buildApp } from "../../lib/build-app.js";
 import { PROJECT_ROOT } from "../../lib/handler-function.js";
@@ -21,13 +22,14 @@ const RECORD_ENTRY = "functions/onboarding-record.ts";
 export interface OnboardingHarnessOptions {
   /** PORTAL_MAX_RPS for the functions. */
   readonly maxRps: number;
-  /** The simulator's own limit (429 over it). @default none */
-  readonly simulatorMaxRps?: number;
+  /** A portal running elsewhere (e.g. the simulator in its own process) instead of an in-process simulator. */
+  readonly externalPortal?: { readonly url: string; readonly credentials: PortalCredentials };
 }
 
 export interface OnboardingHarness {
   readonly engine: LocalWorkflowEngine;
-  readonly simulator: PortalSimulator;
+  /** The in-process simulator; undefined with `externalPortal`. */
+  readonly simulator: PortalSimulator | undefined;
   readonly store: PracticeStore;
   readonly secrets: LocalSecretStore;
   readonly stateMachineArn: string;
@@ -48,9 +50,8 @@ export async function startOnboardingHarness(options: OnboardingHarnessOptions):
   const output: string[] = [];
   const restoreOutput = captureOutput(output);
   const table = await createTestPracticeTable();
-  const simulator = await startPortalSimulator(
-    options.simulatorMaxRps ? { maxRequestsPerSecond: options.simulatorMaxRps } : {},
-  );
+  const simulator = options.externalPortal ? undefined : await startPortalSimulator();
+  const portal = options.externalPortal ?? { url: simulator!.url, credentials: simulator!.credentials };
   const templates = synthesizeTemplates(buildApp);
   const tableLogicalId = Object.entries(templates[0]!.template.Resources ?? {}).find(
     ([, r]) => r.Type === "AWS::DynamoDB::Table",
@@ -62,7 +63,7 @@ export async function startOnboardingHarness(options: OnboardingHarnessOptions):
     resourceNames: { [tableLogicalId]: table.tableName },
     retryIntervalOverrides: 0,
     environment: {
-      OPEN_DENTAL_BASE_URL: simulator.url,
+      OPEN_DENTAL_BASE_URL: portal.url,
       PORTAL_MAX_RPS: String(options.maxRps),
       AWS_ENDPOINT_URL_DYNAMODB: table.endpoint,
       AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
@@ -85,7 +86,7 @@ export async function startOnboardingHarness(options: OnboardingHarnessOptions):
     },
   });
   const secrets = LocalSecretStore.fromTemplates(templates);
-  secrets.putSecretValue(PORTAL_SECRET_NAME, JSON.stringify(simulator.credentials));
+  secrets.putSecretValue(PORTAL_SECRET_NAME, JSON.stringify(portal.credentials));
   const endpoint: LocalAwsEndpoint = await startLocalAwsEndpoint({ engine, secrets });
   // The handlers build their SDK clients on first use, so the endpoint only has to be known by then.
   process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER = endpoint.url;
@@ -117,7 +118,7 @@ export async function startOnboardingHarness(options: OnboardingHarnessOptions):
     async close() {
       await engine.close();
       await endpoint.close();
-      await simulator.stop();
+      await simulator?.stop();
       delete process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER;
       restoreOutput();
     },
