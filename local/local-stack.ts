@@ -295,7 +295,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     process.env.AWS_ENDPOINT_URL_SFN = awsEndpoint.url;
     process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER = awsEndpoint.url;
 
-    log(`Serving the HTTP API on port ${config.port}`);
+    log(`Serving the HTTP API on ${config.port === 0 ? "a free port" : `port ${config.port}`}`);
     const routes = httpApiRoutes(templates, engine.app.functions);
     let httpApi: LocalHttpApi;
     try {
