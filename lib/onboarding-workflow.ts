@@ -39,7 +39,7 @@ export const ONBOARDING_RETRY_ERRORS: readonly string[] = [
 ];
 
 /** What reading and writing items of a table encrypted with a customer-managed key takes (CDK's grantReadWriteData). */
-const TABLE_KEY_ACTIONS = [
+export const TABLE_KEY_ACTIONS = [
   "kms:Decrypt",
   "kms:DescribeKey",
   "kms:Encrypt",
@@ -48,15 +48,15 @@ const TABLE_KEY_ACTIONS = [
 ];
 
 /** Timeout of the functions that only touch the table. */
-const TABLE_FUNCTION_TIMEOUT = Duration.seconds(30);
+export const TABLE_FUNCTION_TIMEOUT = Duration.seconds(30);
 /**
  * Timeout of the functions that call the portal: room to wait for a rate-limit slot (PORTAL_MAX_WAIT_MS), one
  * request and its single 401 retry. 20 executions at 1 req/s queue ~40 s of budget; waiting here is cheaper
  * than a Step Functions retry round.
  */
-const PORTAL_FUNCTION_TIMEOUT = Duration.seconds(90);
+export const PORTAL_FUNCTION_TIMEOUT = Duration.seconds(90);
 /** Slack between a function's timeout and its Task's, so the Lambda's own timeout error is what surfaces. */
-const TASK_TIMEOUT_SLACK = Duration.seconds(10);
+export const TASK_TIMEOUT_SLACK = Duration.seconds(10);
 
 /**
  * The onboarding saga as a Standard state machine: claim → (create | re-enable → create) → label → record.

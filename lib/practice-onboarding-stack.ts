@@ -2,6 +2,7 @@ import { CfnOutput, Stack, type StackProps } from "aws-cdk-lib";
 import type { Construct } from "constructs";
 import { DEFAULT_OPEN_DENTAL_BASE_URL } from "../functions/shared/config.js";
 import { EncryptionKey } from "./encryption-key.js";
+import { OffboardingWorkflow } from "./offboarding-workflow.js";
 import { OnboardingWorkflow } from "./onboarding-workflow.js";
 import { PortalSecrets } from "./portal-secrets.js";
 import { PracticeTable } from "./practice-table.js";
@@ -23,6 +24,7 @@ export class PracticeOnboardingStack extends Stack {
   readonly practiceTable: PracticeTable;
   readonly secrets: PortalSecrets;
   readonly onboarding: OnboardingWorkflow;
+  readonly offboarding: OffboardingWorkflow;
   readonly webhookApi: WebhookApi;
 
   constructor(scope: Construct, id: string, props: PracticeOnboardingStackProps = {}) {
@@ -43,6 +45,14 @@ export class PracticeOnboardingStack extends Stack {
       portalBaseUrl: props.portalBaseUrl,
     });
 
+    this.offboarding = new OffboardingWorkflow(this, "Offboarding", {
+      table: this.practiceTable,
+      portalCredentials: this.secrets.portalCredentials,
+      encryptionKey: key,
+      portalMaxRps: props.portalMaxRps,
+      portalBaseUrl: props.portalBaseUrl,
+    });
+
     this.webhookApi = new WebhookApi(this, "CrmWebhook", {
       onboardingStateMachine: this.onboarding.stateMachine,
       webhookSecret: this.secrets.webhookSigning,
@@ -53,6 +63,9 @@ export class PracticeOnboardingStack extends Stack {
     new CfnOutput(this, "PortalSecretArn", { value: this.secrets.portalCredentials.secretArn });
     new CfnOutput(this, "WebhookSecretArn", { value: this.secrets.webhookSigning.secretArn });
     new CfnOutput(this, "OnboardingStateMachineArn", { value: this.onboarding.stateMachine.stateMachineArn });
+    new CfnOutput(this, "OffboardingStateMachineArn", {
+      value: this.offboarding.stateMachine.stateMachineArn,
+    });
     new CfnOutput(this, "WebhookUrl", {
       value: this.webhookApi.url,
       description: "POST CRM deliveries here",

@@ -163,6 +163,15 @@ export const KeyConflict = named(
 );
 export type KeyConflict = InstanceType<typeof KeyConflict>;
 
+/** The practice is being onboarded or offboarded by another execution; try again once that one ends. */
+export const PracticeBusy = named(
+  class PracticeBusy extends AppError {
+    readonly retryable = false;
+  },
+  "PracticeBusy",
+);
+export type PracticeBusy = InstanceType<typeof PracticeBusy>;
+
 /** Error names Step Functions retries with backoff. */
 export const RETRYABLE_ERROR_NAMES = [
   "PortalThrottled",

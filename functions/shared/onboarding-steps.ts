@@ -93,7 +93,7 @@ async function ownedPractice(store: PracticeStore, input: OwnedStepInput): Promi
 }
 
 /** A 401 says which secret to check; other errors pass through untouched. */
-function withSecretHint(error: unknown, secretName: string): unknown {
+export function withSecretHint(error: unknown, secretName: string): unknown {
   if (error instanceof PortalUnauthorized) {
     return new PortalUnauthorized(
       `${error.message} — check the DeveloperKey/DeveloperPortalKey in secret ${secretName}`,

@@ -22,7 +22,7 @@ import {
   STATUS_INDEX_PK,
   STATUS_INDEX_SK,
 } from "../../lib/practice-table-schema.js";
-import { ClaimLost, ConcurrentModification, KeyConflict, PracticeNotFound } from "./errors.js";
+import { ClaimLost, ConcurrentModification, KeyConflict, PracticeBusy, PracticeNotFound } from "./errors.js";
 import { maskSecret, redactCustomerKeys } from "./mask.js";
 import type { PortalKey } from "./portal-types.js";
 
@@ -54,6 +54,8 @@ export interface PracticeRecord {
   readonly activatedAt?: string;
   readonly failedAt?: string;
   readonly offboardedAt?: string;
+  /** The latest offboarding of this practice: why, by whom, what happened to its key (see startOffboarding). */
+  readonly offboarding?: OffboardingDetails;
 }
 
 /** A key we created (or re-enabled) and the practice it belongs to. */
@@ -101,6 +103,9 @@ export type AuditAction =
   | "COMPENSATION_SKIPPED"
   | "OFFBOARDING_STARTED"
   | "OFFBOARDING_COMPLETED"
+  | "OFFBOARDING_FAILED"
+  | "OFFBOARDING_COMPENSATION_SKIPPED"
+  | "KEY_MISSING_IN_PORTAL"
   | (string & {});
 
 export type AuditDetails = Readonly<Record<string, string | number | boolean | null>>;
@@ -173,6 +178,7 @@ const PRACTICE_ATTRIBUTES = [
   "activatedAt",
   "failedAt",
   "offboardedAt",
+  "offboarding",
 ] as const;
 
 function pick<T>(item: Record<string, unknown>, names: readonly string[]): T {
@@ -193,6 +199,55 @@ function isConditionFailure(error: unknown): boolean {
   }
   return (error as { name?: string })?.name === "ConditionalCheckFailedException";
 }
+
+/** What the practice was when an offboarding claimed it: put back if the offboarding fails. */
+export interface StatusBeforeOffboarding {
+  readonly status: PracticeStatus;
+  readonly lastExecution: string;
+  readonly requestedBy: string;
+}
+
+/** The latest offboarding, kept on the practice record (a returning practice keeps it as history). */
+export interface OffboardingDetails {
+  readonly executionName: string;
+  /** Audit actor, e.g. `ops:alice`. */
+  readonly requestedBy: string;
+  readonly reason: string;
+  readonly startedAt: string;
+  readonly previous: StatusBeforeOffboarding;
+  /** When the portal confirmed the key disabled, or answered that it does not know it. */
+  readonly keyDisabledAt?: string;
+  /** The portal answered 404/410 for the key: nothing left to disable. */
+  readonly keyMissingInPortal?: boolean;
+  /** KeyStatus the portal answered to the disabling PUT (DisabledByHQ stays DisabledByHQ). */
+  readonly portalKeyStatus?: string;
+  readonly completedAt?: string;
+  /** Set when the offboarding failed and the practice was put back to `previous.status`. */
+  readonly failedAt?: string;
+  readonly failureReason?: string;
+}
+
+export interface OffboardingStartRequest {
+  readonly practiceId: string;
+  readonly executionName: string;
+  readonly requestedBy: string;
+  /** Validated offboarding reason (offboarding-input.ts). */
+  readonly reason: string;
+  readonly now?: Date;
+}
+
+export type OffboardingStart =
+  | {
+      readonly outcome: "claimed";
+      readonly version: number;
+      readonly previousStatus: PracticeStatus;
+      /** The key to disable, masked; absent when the practice holds none. */
+      readonly maskedKey?: string;
+    }
+  | { readonly outcome: "alreadyOffboarded"; readonly maskedKey?: string; readonly offboardedAt?: string };
+
+/** Statuses an offboarding may start from; the in-between ones belong to a running execution. */
+const OFFBOARDABLE_STATUSES: readonly PracticeStatus[] = ["ACTIVE", "FAILED"];
 
 export interface PracticeStoreOptions {
   readonly client: DynamoDBDocumentClient;
@@ -994,6 +1049,367 @@ export class PracticeStore {
     } while (ExclusiveStartKey && items.length < limit);
     return items.slice(0, limit);
   }
+
+  // ---- Offboarding (the Offboarding workflow): startOffboarding → recordOffboardingKeyDisabled →
+  // completeOffboarding, or restoreAfterFailedOffboarding when a step after the claim fails. The practice record's
+  // `offboarding` attribute carries the whole story, so the steps pass nothing but the practice id between them.
+
+  /**
+   * Claims a practice for offboarding by `executionName`: ACTIVE or FAILED → OFFBOARDING (conditional on the
+   * version read), remembering what it was (to put it back on failure) and why it is offboarded; OFFBOARDED →
+   * "alreadyOffboarded" with nothing written. The same execution asking again gets its claim back.
+   * @throws PracticeNotFound for a practice the table does not know (nothing written).
+   * @throws PracticeBusy while another execution onboards or offboards it (nothing written).
+   */
+  async startOffboarding(request: OffboardingStartRequest): Promise<OffboardingStart> {
+    const { practiceId, executionName } = request;
+    for (let round = 0; round < MAX_CLAIM_ROUNDS; round++) {
+      const now = (request.now ?? new Date()).toISOString();
+      const current = await this.getPractice(practiceId);
+      if (!current) {
+        throw new PracticeNotFound(`practice ${practiceId} is not in the table; nothing to offboard`);
+      }
+      const masked = current.maskedKey ? { maskedKey: current.maskedKey } : {};
+      if (current.status === "OFFBOARDED") {
+        return {
+          outcome: "alreadyOffboarded",
+          ...masked,
+          ...(current.offboardedAt ? { offboardedAt: current.offboardedAt } : {}),
+        };
+      }
+      if (
+        current.status === "OFFBOARDING" &&
+        current.lastExecution === executionName &&
+        current.offboarding?.executionName === executionName
+      ) {
+        return {
+          outcome: "claimed",
+          version: current.version,
+          previousStatus: current.offboarding.previous.status,
+          ...masked,
+        };
+      }
+      if (!OFFBOARDABLE_STATUSES.includes(current.status)) {
+        throw new PracticeBusy(
+          `practice ${practiceId} is ${current.status} by execution ${current.lastExecution}; ` +
+            "offboard it once that execution has ended",
+        );
+      }
+      const reason = sanitizeReason(request.reason);
+      const offboarding: OffboardingDetails = {
+        executionName,
+        requestedBy: request.requestedBy,
+        reason,
+        startedAt: now,
+        previous: {
+          status: current.status,
+          lastExecution: current.lastExecution,
+          requestedBy: current.requestedBy,
+        },
+      };
+      try {
+        await this.transact([
+          {
+            Update: {
+              TableName: this.tableName,
+              Key: keys.practice(practiceId),
+              UpdateExpression:
+                "SET #status = :offboarding, #gsiStatus = :offboarding, version = :version, lastExecution = :exec, " +
+                "requestedBy = :requestedBy, updatedAt = :now, #details = :details",
+              ConditionExpression: "version = :expected AND #status = :seen",
+              ExpressionAttributeNames: {
+                "#status": "status",
+                "#gsiStatus": STATUS_INDEX_PK,
+                "#details": "offboarding",
+              },
+              ExpressionAttributeValues: {
+                ":offboarding": "OFFBOARDING",
+                ":version": current.version + 1,
+                ":expected": current.version,
+                ":seen": current.status,
+                ":exec": executionName,
+                ":requestedBy": request.requestedBy,
+                ":now": now,
+                ":details": offboarding,
+              },
+            },
+          },
+          this.auditPut({
+            practiceId,
+            at: now,
+            action: "OFFBOARDING_STARTED",
+            actor: request.requestedBy,
+            executionName,
+            details: { previousStatus: current.status, maskedKey: current.maskedKey ?? null, reason },
+          }),
+        ]);
+      } catch (error) {
+        if (isConditionFailure(error)) continue; // changed between our read and write: decide again
+        throw error;
+      }
+      return { outcome: "claimed", version: current.version + 1, previousStatus: current.status, ...masked };
+    }
+    throw new ConcurrentModification(
+      `practice ${practiceId} kept changing while execution ${executionName} tried to offboard it`,
+    );
+  }
+
+  /**
+   * The portal confirmed the practice's key disabled (`portalKeyStatus` as answered), or said it does not know
+   * the key (`keyMissingInPortal`): noted on the record and in the audit trail, and the key item marked disabled
+   * — only while OFFBOARDING by this execution with that key. Repeating it is a no-op.
+   * @throws ClaimLost when the practice is no longer OFFBOARDING by this execution.
+   */
+  async recordOffboardingKeyDisabled(
+    step: OwnedStep & { readonly keyMissingInPortal: boolean; readonly portalKeyStatus?: string },
+  ): Promise<PracticeRecord> {
+    const now = (step.now ?? new Date()).toISOString();
+    const current = await this.ownedOffboarding(step);
+    if (current.offboarding.keyDisabledAt) return current;
+    const customerKey = current.customerKey;
+    if (!customerKey) throw new KeyConflict(`practice ${step.practiceId} holds no key to record as disabled`);
+    const maskedKey = maskSecret(customerKey);
+    const owner = await this.getKeyOwner(customerKey);
+    const items: NonNullable<TransactWriteCommandInput["TransactItems"]> = [
+      {
+        Update: {
+          TableName: this.tableName,
+          Key: keys.practice(step.practiceId),
+          UpdateExpression:
+            "SET #details.keyDisabledAt = :now, #details.keyMissingInPortal = :missing, updatedAt = :now" +
+            (step.portalKeyStatus ? ", #details.portalKeyStatus = :portalStatus" : "") +
+            " ADD version :one",
+          ConditionExpression:
+            "#status = :offboarding AND lastExecution = :exec AND customerKey = :key AND #details.executionName = :exec",
+          ExpressionAttributeNames: { "#status": "status", "#details": "offboarding" },
+          ExpressionAttributeValues: {
+            ":now": now,
+            ":missing": step.keyMissingInPortal,
+            ":one": 1,
+            ":offboarding": "OFFBOARDING",
+            ":exec": step.executionName,
+            ":key": customerKey,
+            ...(step.portalKeyStatus ? { ":portalStatus": step.portalKeyStatus } : {}),
+          },
+        },
+      },
+      this.auditPut({
+        practiceId: step.practiceId,
+        at: now,
+        action: step.keyMissingInPortal ? "KEY_MISSING_IN_PORTAL" : "KEY_DISABLED",
+        actor: step.actor ?? current.offboarding.requestedBy,
+        executionName: step.executionName,
+        details: step.keyMissingInPortal
+          ? { maskedKey }
+          : { maskedKey, portalKeyStatus: step.portalKeyStatus ?? null },
+      }),
+    ];
+    if (owner?.practiceId === step.practiceId && !step.keyMissingInPortal) {
+      items.push({
+        Update: {
+          TableName: this.tableName,
+          Key: keys.customerKey(customerKey),
+          UpdateExpression: "SET disabledAt = :now",
+          ConditionExpression: "practiceId = :practiceId",
+          ExpressionAttributeValues: { ":now": now, ":practiceId": step.practiceId },
+        },
+      });
+    }
+    try {
+      await this.transact(items);
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+      const latest = await this.ownedOffboarding(step);
+      if (latest.offboarding.keyDisabledAt) return latest;
+      throw new ConcurrentModification(
+        `practice ${step.practiceId} changed while its key was being recorded`,
+      );
+    }
+    return (await this.getPractice(step.practiceId))!;
+  }
+
+  /**
+   * Offboarding done: practice OFFBOARDED with the time (its key kept, to re-enable if it returns), one audit
+   * entry with the reason — only while OFFBOARDING by this execution, and only once a key it holds was recorded
+   * disabled (or missing). Repeating it after success is a no-op.
+   * @throws ClaimLost when the claim is gone; KeyConflict when its key was never recorded disabled.
+   */
+  async completeOffboarding(step: OwnedStep): Promise<PracticeRecord> {
+    const now = (step.now ?? new Date()).toISOString();
+    const found = await this.getPractice(step.practiceId);
+    if (
+      found?.status === "OFFBOARDED" &&
+      found.lastExecution === step.executionName &&
+      found.offboarding?.completedAt
+    ) {
+      return found;
+    }
+    const current = await this.ownedOffboarding(step, found);
+    const details = current.offboarding;
+    if (current.customerKey && !details.keyDisabledAt) {
+      throw new KeyConflict(
+        `practice ${step.practiceId} holds key ${maskSecret(current.customerKey)}, not recorded disabled; ` +
+          "not marking it OFFBOARDED",
+      );
+    }
+    try {
+      await this.transact([
+        {
+          Update: {
+            TableName: this.tableName,
+            Key: keys.practice(step.practiceId),
+            UpdateExpression:
+              "SET #status = :offboarded, #gsiStatus = :offboarded, version = :version, offboardedAt = :now, " +
+              "updatedAt = :now, #details.completedAt = :now",
+            ConditionExpression: "#status = :offboarding AND lastExecution = :exec AND version = :expected",
+            ExpressionAttributeNames: {
+              "#status": "status",
+              "#gsiStatus": STATUS_INDEX_PK,
+              "#details": "offboarding",
+            },
+            ExpressionAttributeValues: {
+              ":offboarded": "OFFBOARDED",
+              ":offboarding": "OFFBOARDING",
+              ":version": current.version + 1,
+              ":expected": current.version,
+              ":exec": step.executionName,
+              ":now": now,
+            },
+          },
+        },
+        this.auditPut({
+          practiceId: step.practiceId,
+          at: now,
+          action: "OFFBOARDING_COMPLETED",
+          actor: step.actor ?? details.requestedBy,
+          executionName: step.executionName,
+          details: {
+            reason: details.reason,
+            previousStatus: details.previous.status,
+            maskedKey: current.maskedKey ?? null,
+            keyDisabled: Boolean(details.keyDisabledAt) && details.keyMissingInPortal !== true,
+            keyMissingInPortal: details.keyMissingInPortal === true,
+          },
+        }),
+      ]);
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+      const latest = await this.getPractice(step.practiceId);
+      if (latest?.status === "OFFBOARDED" && latest.lastExecution === step.executionName) return latest;
+      if (latest?.status === "OFFBOARDING" && latest.lastExecution === step.executionName) {
+        throw new ConcurrentModification(`practice ${step.practiceId} changed while being marked OFFBOARDED`);
+      }
+      throw offboardingClaimLost(step, latest);
+    }
+    return (await this.getPractice(step.practiceId))!;
+  }
+
+  /**
+   * Compensation of a failed offboarding: the practice goes back to the status, owner and requester it had
+   * before the claim, the failure (keys redacted) is kept in `offboarding` and the audit trail — only while
+   * OFFBOARDING by this execution, so nothing stays OFFBOARDING forever and nobody else's work is undone. A
+   * practice that is not this execution's any more gets an OFFBOARDING_COMPENSATION_SKIPPED entry instead.
+   * Repeating it is a no-op.
+   */
+  async restoreAfterFailedOffboarding(step: OwnedStep & { readonly reason: string }): Promise<{
+    readonly restored: boolean;
+    readonly status: PracticeStatus | "UNKNOWN";
+    readonly reason: string;
+  }> {
+    const now = (step.now ?? new Date()).toISOString();
+    const reason = sanitizeReason(step.reason);
+    for (let round = 0; round < MAX_CLAIM_ROUNDS; round++) {
+      const current = await this.getPractice(step.practiceId);
+      // No record: the claim never happened, so there is nothing to put back (and nothing is written).
+      if (!current) return { restored: false, status: "UNKNOWN", reason };
+      const details = current.offboarding;
+      if (details?.executionName === step.executionName && details.failedAt) {
+        return { restored: true, status: current.status, reason: details.failureReason ?? reason };
+      }
+      if (
+        current.status !== "OFFBOARDING" ||
+        current.lastExecution !== step.executionName ||
+        details?.executionName !== step.executionName
+      ) {
+        await this.appendAudit({
+          practiceId: step.practiceId,
+          action: "OFFBOARDING_COMPENSATION_SKIPPED",
+          actor: step.actor ?? current.requestedBy,
+          executionName: step.executionName,
+          details: { reason, status: current.status },
+          now: step.now,
+        });
+        return { restored: false, status: current.status, reason };
+      }
+      const previous = details.previous;
+      try {
+        await this.transact([
+          {
+            Update: {
+              TableName: this.tableName,
+              Key: keys.practice(step.practiceId),
+              UpdateExpression:
+                "SET #status = :previous, #gsiStatus = :previous, version = :version, lastExecution = :previousExec, " +
+                "requestedBy = :previousRequestedBy, updatedAt = :now, #details.failedAt = :now, " +
+                "#details.failureReason = :reason",
+              ConditionExpression: "#status = :offboarding AND lastExecution = :exec AND version = :expected",
+              ExpressionAttributeNames: {
+                "#status": "status",
+                "#gsiStatus": STATUS_INDEX_PK,
+                "#details": "offboarding",
+              },
+              ExpressionAttributeValues: {
+                ":previous": previous.status,
+                ":offboarding": "OFFBOARDING",
+                ":version": current.version + 1,
+                ":expected": current.version,
+                ":exec": step.executionName,
+                ":previousExec": previous.lastExecution,
+                ":previousRequestedBy": previous.requestedBy,
+                ":reason": reason,
+                ":now": now,
+              },
+            },
+          },
+          this.auditPut({
+            practiceId: step.practiceId,
+            at: now,
+            action: "OFFBOARDING_FAILED",
+            actor: step.actor ?? details.requestedBy,
+            executionName: step.executionName,
+            details: {
+              reason,
+              restoredStatus: previous.status,
+              maskedKey: current.maskedKey ?? null,
+              keyDisabled: Boolean(details.keyDisabledAt) && details.keyMissingInPortal !== true,
+            },
+          }),
+        ]);
+        return { restored: true, status: previous.status, reason };
+      } catch (error) {
+        if (!isConditionFailure(error)) throw error; // changed between our read and write: decide again
+      }
+    }
+    throw new ConcurrentModification(
+      `practice ${step.practiceId} kept changing while execution ${step.executionName} tried to restore it`,
+    );
+  }
+
+  /** The practice as this execution's offboarding claimed it, or ClaimLost. */
+  private async ownedOffboarding(
+    step: OwnedStep,
+    found?: PracticeRecord,
+  ): Promise<PracticeRecord & { readonly offboarding: OffboardingDetails }> {
+    const current = found ?? (await this.getPractice(step.practiceId));
+    if (
+      current?.status !== "OFFBOARDING" ||
+      current.lastExecution !== step.executionName ||
+      current.offboarding?.executionName !== step.executionName
+    ) {
+      throw offboardingClaimLost(step, current);
+    }
+    return current as PracticeRecord & { readonly offboarding: OffboardingDetails };
+  }
 }
 
 const AUDIT_ATTRIBUTES = ["practiceId", "at", "id", "action", "actor", "executionName", "details"] as const;
@@ -1030,6 +1446,15 @@ function claimLost(step: OwnedStep, current: PracticeRecord | undefined): ClaimL
     current
       ? `practice ${step.practiceId} is ${current.status} by execution ${current.lastExecution}, ` +
           `no longer ONBOARDING by ${step.executionName}`
+      : `practice ${step.practiceId} has no record; execution ${step.executionName} never claimed it`,
+  );
+}
+
+function offboardingClaimLost(step: OwnedStep, current: PracticeRecord | undefined): ClaimLost {
+  return new ClaimLost(
+    current
+      ? `practice ${step.practiceId} is ${current.status} by execution ${current.lastExecution}, ` +
+          `no longer OFFBOARDING by ${step.executionName}`
       : `practice ${step.practiceId} has no record; execution ${step.executionName} never claimed it`,
   );
 }

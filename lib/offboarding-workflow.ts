@@ -1,0 +1,224 @@
+import { Duration, RemovalPolicy, Stack } from "aws-cdk-lib";
+import * as iam from "aws-cdk-lib/aws-iam";
+import type * as kms from "aws-cdk-lib/aws-kms";
+import * as logs from "aws-cdk-lib/aws-logs";
+import type * as secretsmanager from "aws-cdk-lib/aws-secretsmanager";
+import * as sfn from "aws-cdk-lib/aws-stepfunctions";
+import * as tasks from "aws-cdk-lib/aws-stepfunctions-tasks";
+import { Construct } from "constructs";
+import { HandlerFunction } from "./handler-function.js";
+import {
+  ONBOARDING_RETRY_ERRORS,
+  PORTAL_FUNCTION_TIMEOUT,
+  TABLE_FUNCTION_TIMEOUT,
+  TABLE_KEY_ACTIONS,
+  TASK_TIMEOUT_SLACK,
+} from "./onboarding-workflow.js";
+import type { PracticeTable } from "./practice-table.js";
+
+export interface OffboardingWorkflowProps {
+  /** Table holding practice records, key items, the audit trail and the rate limiter. */
+  readonly table: PracticeTable;
+  /** Secret holding `{"developerKey","developerPortalKey"}`; only the key-disabling function may read it. */
+  readonly portalCredentials: secretsmanager.ISecret;
+  /** Customer-managed key for the log groups and the execution history. */
+  readonly encryptionKey: kms.IKey;
+  /** Open Dental Developer Portal base URL. @default "https://api.opendental.com/api/v1" */
+  readonly portalBaseUrl?: string;
+  /** Account-wide portal budget in requests per second, shared with onboarding through the table. @default 1 */
+  readonly portalMaxRps?: number;
+  /** Per-request portal timeout. @default 15 seconds */
+  readonly portalTimeout?: Duration;
+  /** Whole-execution limit. @default 15 minutes */
+  readonly executionTimeout?: Duration;
+  /** Step Functions log level; execution data is never logged. @default sfn.LogLevel.ALL */
+  readonly logLevel?: sfn.LogLevel;
+  /** Log retention for the state machine and its functions. @default three months */
+  readonly logRetention?: logs.RetentionDays;
+}
+
+/**
+ * Offboarding as a Standard state machine, input `{practiceId, reason, requestedBy?}`: claim → disable the key
+ * (`PUT KeyStatus: DisabledByDeveloper`) → record OFFBOARDED. An already offboarded practice succeeds at once
+ * without a portal call; an unknown or busy one fails at the claim with nothing written. A failure after the
+ * claim puts the practice back to its previous status (compensation) and ends in Fail.
+ * JSONPath only: the local engine runs exactly this definition and cannot run JSONata.
+ */
+export class OffboardingWorkflow extends Construct {
+  readonly stateMachine: sfn.StateMachine;
+  readonly logGroup: logs.LogGroup;
+  readonly functions: {
+    readonly claim: HandlerFunction;
+    readonly disableKey: HandlerFunction;
+    readonly record: HandlerFunction;
+    readonly compensate: HandlerFunction;
+  };
+
+  constructor(scope: Construct, id: string, props: OffboardingWorkflowProps) {
+    super(scope, id);
+    const table = props.table.table;
+    const portalTimeout = props.portalTimeout ?? Duration.seconds(15);
+    const maxWait = PORTAL_FUNCTION_TIMEOUT.toMilliseconds() - 2 * portalTimeout.toMilliseconds() - 10_000;
+    const tableEnv = { TABLE_NAME: table.tableName };
+    // The same settings as onboarding's portal callers, so both share one rate-limiter item and budget.
+    const portalEnv = {
+      ...tableEnv,
+      PORTAL_SECRET_ARN: props.portalCredentials.secretArn,
+      OPEN_DENTAL_BASE_URL: props.portalBaseUrl ?? "https://api.opendental.com/api/v1",
+      PORTAL_MAX_RPS: String(props.portalMaxRps ?? 1),
+      PORTAL_TIMEOUT_MS: String(portalTimeout.toMilliseconds()),
+      PORTAL_MAX_WAIT_MS: String(Math.max(1_000, maxWait)),
+    };
+    const functionScope = new Construct(this, "Functions");
+    const fn = (fid: string, entry: string, description: string, portal: boolean) =>
+      new HandlerFunction(functionScope, fid, {
+        entry,
+        description,
+        encryptionKey: props.encryptionKey,
+        logRetention: props.logRetention,
+        timeout: portal ? PORTAL_FUNCTION_TIMEOUT : TABLE_FUNCTION_TIMEOUT,
+        environment: portal ? portalEnv : tableEnv,
+      });
+    this.functions = {
+      claim: fn(
+        "Claim",
+        "functions/offboarding-claim.ts",
+        "Offboarding: validate input, claim the practice",
+        false,
+      ),
+      disableKey: fn(
+        "DisableKey",
+        "functions/offboarding-disable-key.ts",
+        "Offboarding: PUT KeyStatus DisabledByDeveloper",
+        true,
+      ),
+      record: fn(
+        "Record",
+        "functions/offboarding-record.ts",
+        "Offboarding: mark the practice OFFBOARDED",
+        false,
+      ),
+      compensate: fn(
+        "Compensate",
+        "functions/offboarding-compensate.ts",
+        "Offboarding: put the practice back to its previous status",
+        false,
+      ),
+    };
+    const f = this.functions;
+    // Exactly the item operations each function performs: the claim reads, then one transaction (update +
+    // audit put); the key step also takes rate-limiter slots (UpdateItem) and marks the key item.
+    for (const handler of Object.values(f)) {
+      // On the table alone: Table.grant() would add `<table>/index/*`, where item actions mean nothing.
+      handler.function.addToRolePolicy(
+        new iam.PolicyStatement({
+          actions: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
+          resources: [table.tableArn],
+        }),
+      );
+      // Table.grant() covers the table only: items are encrypted with the customer-managed key.
+      table.encryptionKey?.grant(handler.function, ...TABLE_KEY_ACTIONS);
+    }
+    props.portalCredentials.grantRead(f.disableKey.function);
+
+    const executionName = "$$.Execution.Name";
+    const owned = { "practiceId.$": "$.practiceId", "executionName.$": executionName };
+    const invoke = (
+      sid: string,
+      handler: HandlerFunction,
+      payload: Record<string, unknown>,
+      resultPath: string,
+      outputPath?: string,
+    ): tasks.LambdaInvoke => {
+      const task = new tasks.LambdaInvoke(this, sid, {
+        lambdaFunction: handler.function,
+        payload: sfn.TaskInput.fromObject(payload),
+        payloadResponseOnly: true,
+        resultPath,
+        outputPath,
+        retryOnServiceExceptions: false,
+        taskTimeout: sfn.Timeout.duration(handler.function.timeout!.plus(TASK_TIMEOUT_SLACK)),
+      });
+      task.addRetry({
+        errors: [...ONBOARDING_RETRY_ERRORS],
+        interval: Duration.seconds(2),
+        backoffRate: 2,
+        maxAttempts: 6,
+        maxDelay: Duration.seconds(60),
+        jitterStrategy: sfn.JitterType.FULL,
+      });
+      return task;
+    };
+
+    // The claim's result becomes the whole state (the raw input and its reason go no further). ResultPath +
+    // OutputPath rather than ResultPath "$", which aws-local-stepfunctions mishandles.
+    const claim = invoke(
+      "ClaimForOffboarding",
+      f.claim,
+      { "input.$": "$", "executionName.$": executionName },
+      "$.claim",
+      "$.claim",
+    );
+    const disableKey = invoke("DisableKey", f.disableKey, owned, "$.disable");
+    const recordOffboarded = invoke("RecordOffboarded", f.record, owned, "$.record");
+    const compensate = invoke(
+      "RestorePractice",
+      f.compensate,
+      { ...owned, "error.$": "$.error" },
+      "$.compensation",
+    );
+
+    const failed = new sfn.Fail(this, "OffboardingFailed", {
+      errorPath: "$.error.Error",
+      causePath: "$.compensation.reason",
+    });
+    const compensationFailed = new sfn.Fail(this, "CompensationFailed", {
+      errorPath: "$.compensationError.Error",
+      causePath: "$.compensationError.Cause",
+    });
+    compensate.addCatch(compensationFailed, { errors: ["States.ALL"], resultPath: "$.compensationError" });
+    compensate.next(failed);
+    for (const step of [disableKey, recordOffboarded]) {
+      step.addCatch(compensate, { errors: ["States.ALL"], resultPath: "$.error" });
+    }
+    disableKey.next(recordOffboarded);
+    recordOffboarded.next(new sfn.Succeed(this, "Offboarded"));
+
+    const definition = claim.next(
+      new sfn.Choice(this, "OffboardingClaimOutcome")
+        .when(sfn.Condition.stringEquals("$.outcome", "claimed"), disableKey)
+        .when(
+          sfn.Condition.stringEquals("$.outcome", "alreadyOffboarded"),
+          new sfn.Succeed(this, "AlreadyOffboarded"),
+        )
+        .otherwise(
+          new sfn.Fail(this, "UnexpectedClaimOutcome", {
+            error: "UnexpectedClaimOutcome",
+            cause: "the offboarding claim step returned an outcome this workflow does not know",
+          }),
+        ),
+    );
+
+    this.logGroup = new logs.LogGroup(this, "Logs", {
+      logGroupName: `/aws/vendedlogs/states/${Stack.of(this).stackName}-Offboarding`,
+      retention: props.logRetention ?? logs.RetentionDays.THREE_MONTHS,
+      encryptionKey: props.encryptionKey,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    this.stateMachine = new sfn.StateMachine(this, "StateMachine", {
+      stateMachineType: sfn.StateMachineType.STANDARD,
+      queryLanguage: sfn.QueryLanguage.JSON_PATH,
+      comment:
+        "Offboards a practice: claim, disable its CustomerKey, record OFFBOARDED; restores it on failure",
+      definitionBody: sfn.DefinitionBody.fromChainable(definition),
+      timeout: props.executionTimeout ?? Duration.minutes(15),
+      tracingEnabled: true,
+      logs: {
+        destination: this.logGroup,
+        level: props.logLevel ?? sfn.LogLevel.ALL,
+        includeExecutionData: false,
+      },
+      encryptionConfiguration: new sfn.CustomerManagedEncryptionConfiguration(props.encryptionKey),
+    });
+  }
+}
