@@ -102,7 +102,7 @@ function readyBlock(started: LocalStack, config: LocalStackConfig, reconcileEver
     '    npm run ops -- --local offboard practice-001 --reason "contract ended" --wait',
     "    npm run ops -- --local reconcile --wait",
     "",
-    `${READY_LINE} Press Ctrl-C to stop.`,
+    `${READY_LINE} Started in ${process.uptime().toFixed(1)} s. Press Ctrl-C to stop.`,
     "",
   ].join("\n");
 }
