@@ -1,12 +1,12 @@
 // The onboarding Lambdas' dependencies, built once per container on first use (so a bad environment fails the
 // invocation with a ConfigurationError rather than the module import): DynamoDB, the practice store, the
 // rate-limited portal client with its metrics and debug logging.
-import { MetricUnit } from "@aws-lambda-powertools/metrics";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { runtimeConfig } from "./config.js";
 import { logger, metrics } from "./observability.js";
 import type { OnboardingDeps } from "./onboarding-steps.js";
+import { recordPortalCall } from "./portal-call-metrics.js";
 import { createPortalClient, type PortalCallRecord } from "./portal-client.js";
 import { portalCredentialsFromSecret } from "./portal-credentials.js";
 import { DynamoDbRateLimiter } from "./portal-rate-limiter.js";
@@ -14,13 +14,9 @@ import { PracticeStore } from "./practice-store.js";
 
 let deps: OnboardingDeps | undefined;
 
-/** One metric per portal request (latency, and outcome by status) plus a debug line; never a full key. */
+/** The metrics the alarms and dashboard read (portal-call-metrics.ts) plus a debug line; never a full key. */
 export function reportPortalCall(call: PortalCallRecord): void {
-  metrics.addMetric("PortalCallLatency", MetricUnit.Milliseconds, call.durationMs);
-  const outcome = metrics.singleMetric();
-  outcome.addDimension("Outcome", call.outcome);
-  outcome.addDimension("Status", call.status === undefined ? "none" : String(call.status));
-  outcome.addMetric("PortalCallOutcome", MetricUnit.Count, 1);
+  recordPortalCall(metrics, call);
   logger.debug("portal call", { ...call });
 }
 

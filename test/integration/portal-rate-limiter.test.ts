@@ -27,9 +27,9 @@ function gaps(times: number[]): number[] {
 }
 
 describe("rateLimitIntervalMs", () => {
-  it("spaces requests 2% + 50 ms wider than the rate asks", () => {
-    expect(rateLimitIntervalMs(1)).toBe(1070);
-    expect(rateLimitIntervalMs(20)).toBe(101);
+  it("spaces requests 2% + 80 ms wider than the rate asks", () => {
+    expect(rateLimitIntervalMs(1)).toBe(1100);
+    expect(rateLimitIntervalMs(20)).toBe(131);
   });
 });
 
@@ -69,10 +69,10 @@ describe("DynamoDbRateLimiter", () => {
         clock += slept.length === 1 ? ms + 100 : ms;
       },
     });
-    await budget.reserve(); // someone else holds the idle slot (+100 ms lead): ours is queued 1070 ms after it
+    await budget.reserve(); // someone else holds the idle slot (+100 ms lead): ours is queued 1100 ms after it
     await budget.acquire();
-    expect(slept).toEqual([1170, 970]);
-    expect(clock).toBe(1_000_000 + 100 + 2140);
+    expect(slept).toEqual([1200, 1000]);
+    expect(clock).toBe(1_000_000 + 100 + 2200);
   });
 
   it("throws PortalThrottled and reserves nothing when the next slot is further than the caller may wait", async () => {
@@ -103,6 +103,6 @@ describe("DynamoDbRateLimiter", () => {
     const { Item } = await table.client.send(
       new GetCommand({ TableName: table.tableName, Key: keys.portalRateLimiter("idle") }),
     );
-    expect(Item?.nextAt).toBe(1_000_100 + 1070);
+    expect(Item?.nextAt).toBe(1_000_100 + 1100);
   });
 });

@@ -245,6 +245,11 @@ describe("extractStateMachines", () => {
         `${at}: field "Output" (JSONata) would be silently ignored by aws-local-stepfunctions`,
       ],
       [
+        'ResultPath "$"',
+        { Type: "Pass", Result: { x: 1 }, ResultPath: "$", End: true },
+        `${at}: "ResultPath": "$" is mishandled by aws-local-stepfunctions (it adds a "$" key); use ResultPath "$.x" with OutputPath "$.x", or omit ResultPath`,
+      ],
+      [
         "per-state JSONata",
         { Type: "Pass", QueryLanguage: "JSONata", End: true },
         `${at}: field "QueryLanguage" is "JSONata", which aws-local-stepfunctions does not run; use JSONPath`,

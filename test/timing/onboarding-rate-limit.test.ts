@@ -31,14 +31,13 @@ describe("Onboarding workflow under the account-wide rate limit", () => {
     expect((await h.store.listPractices({ status: "ACTIVE" })).map((p) => p.practiceId)).toEqual(ids);
     expect((await portal.control.keys()).map((k) => k.DevRefId).sort()).toEqual(ids);
     const stats = await portal.control.stats();
+    const arrivals = (await portal.control.calls()).map((c) => Date.parse(c.at)).sort((a, b) => a - b);
+    const closest = Math.min(...arrivals.slice(1).map((t, i) => t - arrivals[i]!));
     expect({
       rateLimited: stats.rateLimited,
       maxInAnyWindow: stats.maxInAnyWindow,
       requests: stats.requests,
-    }).toEqual({
-      rateLimited: 0,
-      maxInAnyWindow: 1,
-      requests: 40,
-    });
+      closestArrivalsAtLeast1s: closest >= 1000 ? true : closest,
+    }).toEqual({ rateLimited: 0, maxInAnyWindow: 1, requests: 40, closestArrivalsAtLeast1s: true });
   }, 180_000);
 });
