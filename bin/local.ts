@@ -130,7 +130,7 @@ async function main(): Promise<void> {
     stack = await startLocalStack({
       config,
       reconcileEveryMs: reconcileEvery,
-      log: (line) => terminal.out(`  … ${line}\n`),
+      log: (line) => terminal.out(`  … ${process.uptime().toFixed(1).padStart(5)} s  ${line}\n`),
       onExecutionEnded: (execution) =>
         terminal.out(
           `${new Date().toISOString().slice(11, 19)}  ${execution.stateMachineName.replace(/StateMachine[0-9A-F]{8}$/, "")} ${execution.executionName} ${execution.status}${execution.error ? ` (${execution.error})` : ""}\n`,

@@ -18,6 +18,7 @@ import {
   localDynamoDbClient,
   startDynamoDbLocal,
 } from "./dynamodb-local.js";
+import { findFreePort } from "./free-port.js";
 import { httpApiRoutes, type LocalHttpApi, startLocalHttpApi } from "./http-api.js";
 import type { LocalStackConfig } from "./local-config.js";
 import { LocalSecretStore } from "./local-secret-store.js";
@@ -211,16 +212,18 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
 
   try {
     await refuseIfPortBusy(config.port);
-    log("Synthesizing the CDK app");
-    const templates = synthesizeTemplates(options.buildApp ?? buildApp);
-
     log(
       config.dataDir
         ? `Starting DynamoDB Local (data in ${config.dataDir})`
         : "Starting DynamoDB Local (in memory)",
     );
-    const dynamo: DynamoDbLocal = await startDynamoDbLocal({ dataDir: config.dataDir });
-    cleanups.push(() => dynamo.stop());
+    // The JVM boots in its own process while this one synthesizes: start-up takes the longer of the two, not both.
+    const dynamoStarting = startDynamoDbLocal({ port: await findFreePort(), dataDir: config.dataDir });
+    cleanups.push(async () => (await dynamoStarting.catch(() => undefined))?.stop());
+    log("Synthesizing the CDK app");
+    const templates = synthesizeTemplates(options.buildApp ?? buildApp);
+    log("Waiting for DynamoDB Local");
+    const dynamo: DynamoDbLocal = await dynamoStarting;
     const dynamoClient = localDynamoDbClient(dynamo.endpoint);
     const resourceNames: Record<string, string> = {};
     for (const stack of templates) {
