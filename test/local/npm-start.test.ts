@@ -1,6 +1,6 @@
 // The real `npm start`, as a newcomer runs it: ready line, a signed webhook onboarding a practice, a second start
 // refused, SIGTERM leaving no process behind, a bad variable refused.
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { findFreePort } from "../../local/free-port.js";
@@ -55,6 +55,25 @@ describe("npm start", () => {
       status: "ACTIVE",
       maskedKey: expect.stringMatching(/^[A-Z0-9]{4}…[A-Z0-9]{4}$/),
     });
+  });
+
+  it("prints one line per finished execution and keeps the functions' logs in lambda.log, not on the terminal", async () => {
+    const response = await sendCrmDelivery(endpoints.outputs[STACK_OUTPUTS.webhookUrl]!, webhookSecret, {
+      practiceId: "npm-start-002",
+    });
+    const executionName = `crm-${response.webhookId}`;
+
+    await waitFor("the execution's line on the terminal", () =>
+      stack.output.stdout.includes(`Onboarding ${executionName} SUCCEEDED`),
+    );
+
+    const logLines = readFileSync(path.join(stack.stateDir, "lambda.log"), "utf8").split("\n");
+    expect(logLines.filter((line) => line.includes(executionName)).length).toBeGreaterThan(0);
+    expect(stack.output.stdout).not.toContain('"level":');
+    expect(stack.output.stdout).not.toContain("CloudWatchMetrics");
+    expect(stack.output.stdout).toMatch(
+      new RegExp(`^\\d\\d:\\d\\d:\\d\\d  Onboarding ${executionName} SUCCEEDED$`, "m"),
+    );
   });
 
   it("refuses a second npm start from the same state directory with exit 2 and says one is running", async () => {
