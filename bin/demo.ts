@@ -17,6 +17,7 @@ import {
   type PracticeSnapshot,
   practiceSnapshot,
 } from "../local/practice-snapshot.js";
+import { runOpsLocal } from "../local/run-ops.js";
 import { type DeliveryResponse, sendCrmDelivery } from "../local/signed-webhook.js";
 
 interface DemoPractice {
@@ -87,16 +88,6 @@ class Demo {
     return arn ? this.stack.engine.waitForExecution(arn) : undefined;
   }
 
-  async run(outputName: string, name: string, input: object): Promise<DescribeExecutionOutput> {
-    const stateMachineArn = this.stack.endpoints.outputs[outputName]!;
-    const { executionArn } = await this.stack.engine.startExecution({
-      stateMachineArn,
-      name,
-      input: JSON.stringify(input),
-    });
-    return this.stack.engine.waitForExecution(executionArn);
-  }
-
   async snapshot(practiceId: string): Promise<PracticeSnapshot> {
     const { devRefId } = practice(practiceId);
     return practiceSnapshot(
@@ -147,7 +138,23 @@ class Demo {
   }
 }
 
-async function scenario(demo: Demo, simulator: PortalSimulator): Promise<void> {
+function indent(text: string): string {
+  return text
+    .trimEnd()
+    .split("\n")
+    .map((line) => `    ${line}\n`)
+    .join("");
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+async function scenario(demo: Demo, simulator: PortalSimulator, stateDir: string): Promise<void> {
   step("1. Three practices signed: the CRM sends one signed webhook each");
   const first = await Promise.all(["demo-001", "demo-002", "demo-003"].map((id) => demo.deliver(id)));
   check(
@@ -219,13 +226,22 @@ async function scenario(demo: Demo, simulator: PortalSimulator): Promise<void> {
   );
   await demo.table(["demo-005"]);
 
-  step("5. Operations offboard demo-002 (contract ended)");
-  const offboarded = await demo.run(STACK_OUTPUTS.offboarding, `demo-offboard-demo-002-${Date.now()}`, {
-    practiceId: "demo-002",
-    reason: "contract ended",
-    requestedBy: "ops:demo",
-  });
-  check("the offboarding execution SUCCEEDED", offboarded.status === "SUCCEEDED", `${offboarded.status}`);
+  step(
+    '5. Operations offboard demo-002: npm run ops -- --local offboard demo-002 --reason "contract ended" --wait',
+  );
+  const offboarded = await runOpsLocal(stateDir, [
+    "offboard",
+    "demo-002",
+    "--reason",
+    "contract ended",
+    "--wait",
+  ]);
+  print(indent(offboarded.stdout + offboarded.stderr));
+  check(
+    "the ops CLI exits 0 (the offboarding execution SUCCEEDED)",
+    offboarded.code === 0,
+    `exit ${offboarded.code}`,
+  );
   await demo.expectPractice("demo-002", { status: "OFFBOARDED", portalStatus: "DisabledByDeveloper" });
   await demo.table(["demo-002"]);
 
@@ -242,13 +258,24 @@ async function scenario(demo: Demo, simulator: PortalSimulator): Promise<void> {
   check("a key is created by hand in the portal, outside this system", foreign !== undefined);
   await demo.table(PRACTICES.map((p) => p.practiceId));
 
-  step("7. Reconciliation with repair");
-  const reconciled = await demo.run(STACK_OUTPUTS.reconciliation, `demo-reconcile-${Date.now()}`, {
-    repair: true,
-    graceMinutes: 0,
-  });
-  check("the reconciliation execution SUCCEEDED", reconciled.status === "SUCCEEDED", `${reconciled.status}`);
-  const report = JSON.parse(reconciled.output ?? "{}") as ReconciliationOutcome;
+  step("7. Reconciliation with repair: npm run ops -- --local reconcile --repair --grace-minutes 0 --wait");
+  const reconciled = await runOpsLocal(stateDir, [
+    "reconcile",
+    "--repair",
+    "--grace-minutes",
+    "0",
+    "--wait",
+    "--json",
+  ]);
+  const run = parseJson(reconciled.stdout) as {
+    result?: { status?: string; output?: ReconciliationOutcome };
+  };
+  check(
+    "the ops CLI exits 0 (the reconciliation execution SUCCEEDED)",
+    reconciled.code === 0 && run?.result?.status === "SUCCEEDED",
+    `exit ${reconciled.code}: ${reconciled.stderr.trim().split("\n").at(-1)}`,
+  );
+  const report = run?.result?.output ?? {};
   const counts = Object.entries(report.counts ?? {}).map(([category, count]) => [category, String(count)]);
   print(`\n${formatTable(["finding", "count"], counts)}\n`);
   print(`  repairs ${JSON.stringify(report.repairs)}, needing a person: ${report.needingAttention}\n\n`);
@@ -296,7 +323,7 @@ async function main(): Promise<number> {
       log: (line) => print(`  … ${line}\n`),
     });
     const simulator = stack.simulator!;
-    await scenario(new Demo(stack, simulator), simulator);
+    await scenario(new Demo(stack, simulator), simulator, stateDir);
   } catch (error) {
     check("the demo ran to the end", false, (error as Error).stack ?? String(error));
   } finally {

@@ -189,27 +189,4 @@ export async function stopNpmStart(started: NpmStart | undefined): Promise<void>
   await started.exited();
 }
 
-export interface OpsRun {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-/** Runs the real `npm run ops -- --local <args>` against the stack whose state directory is `stateDir`. */
-export async function runOpsLocal(stateDir: string, args: readonly string[]): Promise<OpsRun> {
-  const child = spawn("npm", ["run", "--silent", "ops", "--", "--local", ...args], {
-    cwd: PROJECT_ROOT,
-    env: { ...process.env, PRACTICE_ONBOARDING_STATE_DIR: stateDir },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (chunk: Buffer) => {
-    stdout += chunk.toString();
-  });
-  child.stderr.on("data", (chunk: Buffer) => {
-    stderr += chunk.toString();
-  });
-  const [code] = await once(child, "exit");
-  return { code: code as number, stdout, stderr };
-}
+export { type OpsRun, runOpsLocal } from "../../local/run-ops.js";
