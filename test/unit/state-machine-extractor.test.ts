@@ -146,7 +146,6 @@ describe("extractStateMachines", () => {
         timeoutSeconds: 10,
         memorySize: 256,
         environment: {
-          NODE_OPTIONS: "--enable-source-maps",
           POWERTOOLS_SERVICE_NAME: "practice-onboarding",
           FIXTURE_TABLE_NAME: "fixture-table",
           FIXTURE_SECRET_ARN: secretArn("engine-fixture/portal-credentials"),
