@@ -3,7 +3,7 @@ import * as os from "node:os";
 import { type AslPath, aslPath } from "./asl-path.js";
 import { type PriceSheet, US_EAST_1_PRICES } from "./aws-prices.js";
 import type { BenchmarkConfig } from "./benchmark-config.js";
-import { type CostBreakdown, costPer1000 } from "./cost-model.js";
+import { type CostBreakdown, costPer1000, reconciliationRunUsd } from "./cost-model.js";
 import type { HappyPathPhase, PhaseResults } from "./phases.js";
 
 /** Both workflows' happy path: the claim finds the practice free (`$.outcome` = "claimed") and no Task fails. */
@@ -19,12 +19,17 @@ export interface BenchmarkResults {
     readonly cpus: number;
   };
   readonly prices: PriceSheet;
+  /** 1-minute load average at the start and end of each phase (this machine is shared; timings vary with it). */
+  readonly load: NonNullable<PhaseResults["load"]>;
   readonly happyPath?: HappyPathPhase & {
     readonly aslPath: { readonly onboarding: AslPath; readonly offboarding: AslPath };
     readonly costPer1000: { readonly onboarding: CostBreakdown; readonly offboarding: CostBreakdown };
   };
   readonly latency?: PhaseResults["latency"];
   readonly throughput?: PhaseResults["throughput"];
+  readonly reconciliation?: ReadonlyArray<
+    NonNullable<PhaseResults["reconciliation"]>[number] & { readonly costPerRunUsd: number }
+  >;
 }
 
 export function assembleResults(
@@ -44,6 +49,7 @@ export function assembleResults(
       cpus: cpus.length,
     },
     prices,
+    load: phases.load ?? {},
     ...(happy
       ? {
           happyPath: {
@@ -65,5 +71,13 @@ export function assembleResults(
       : {}),
     ...(phases.latency ? { latency: phases.latency } : {}),
     ...(phases.throughput ? { throughput: phases.throughput } : {}),
+    ...(phases.reconciliation
+      ? {
+          reconciliation: phases.reconciliation.map((run) => ({
+            ...run,
+            costPerRunUsd: reconciliationRunUsd(run, prices),
+          })),
+        }
+      : {}),
   };
 }

@@ -92,3 +92,25 @@ export function costPer1000(inputs: CostInputs): CostBreakdown {
   const total = lines.reduce((sum, line) => sum + line.usdPer1000, 0);
   return { lines, totalUsdPer1000: total, formula: COST_FORMULA };
 }
+
+/** What one reconciliation run costs, from its counted transitions, invocations, GB-s and request units. */
+export function reconciliationRunUsd(
+  run: {
+    readonly stateTransitions: number;
+    readonly lambdaInvocations: number;
+    readonly lambdaGbSeconds: number;
+    readonly lambdaArchitecture: "arm64" | "x86_64";
+    readonly dynamoDb: { readonly readRequestUnits: number; readonly writeRequestUnits: number };
+    readonly secretsManagerCalls: number;
+  },
+  prices: PriceSheet,
+): number {
+  return (
+    run.stateTransitions * prices.stepFunctionsPerStateTransition +
+    run.lambdaInvocations * prices.lambdaPerRequest +
+    run.lambdaGbSeconds * prices.lambdaPerGbSecond[run.lambdaArchitecture] +
+    run.dynamoDb.readRequestUnits * prices.dynamoDbPerReadRequestUnit +
+    run.dynamoDb.writeRequestUnits * prices.dynamoDbPerWriteRequestUnit +
+    run.secretsManagerCalls * prices.secretsManagerPerApiCall
+  );
+}

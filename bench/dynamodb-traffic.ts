@@ -26,6 +26,11 @@ export interface DynamoDbTraffic {
   readonly failedConditionalWrites: number;
   /** Requests whose units had to be assumed (1 per item) because no ConsumedCapacity came back. */
   readonly unitsAssumed: number;
+  /**
+   * BatchGetItem requests that DynamoDB Local reported below AWS's minimum: AWS bills every requested item, found
+   * or not, at least 1 RRU (strongly consistent) or 0.5 (eventually consistent); those are raised to it.
+   */
+  readonly batchReadsRaisedToMinimum: number;
 }
 
 export const EMPTY_TRAFFIC: DynamoDbTraffic = {
@@ -38,6 +43,7 @@ export const EMPTY_TRAFFIC: DynamoDbTraffic = {
   writeRequestUnits: 0,
   failedConditionalWrites: 0,
   unitsAssumed: 0,
+  batchReadsRaisedToMinimum: 0,
 };
 
 /** The proxy's request rewrite that asks DynamoDB (Local) to report the capacity each request consumed. */
@@ -50,15 +56,18 @@ export function requestConsumedCapacity(body: string, target: string | undefined
   return JSON.stringify({ ...parsed, ReturnConsumedCapacity: "TOTAL" });
 }
 
-export function dynamoDbTraffic(requests: readonly RecordedRequest[]): DynamoDbTraffic {
-  const traffic = { ...EMPTY_TRAFFIC, requestsByOperation: {} as Record<string, number> };
-  for (const request of requests) {
+/** Counts requests one at a time (as a proxy answers them), so nothing has to be kept. */
+export class DynamoDbTrafficCounter {
+  private traffic = { ...EMPTY_TRAFFIC, requestsByOperation: {} as Record<string, number> };
+
+  add(request: RecordedRequest): void {
+    const traffic = this.traffic;
     const operation = request.target?.split(".")[1];
-    if (!operation) continue;
+    if (!operation) return;
     traffic.requestsByOperation[operation] = (traffic.requestsByOperation[operation] ?? 0) + 1;
     const isRead = READ_OPERATIONS.has(operation);
     const isWrite = WRITE_OPERATIONS.has(operation);
-    if (!isRead && !isWrite) continue;
+    if (!isRead && !isWrite) return;
     const items = itemCount(operation, request.body);
     const answer = parseJson(request.responseBody);
     const consumed = consumedUnits(answer);
@@ -72,6 +81,13 @@ export function dynamoDbTraffic(requests: readonly RecordedRequest[]): DynamoDbT
       traffic.unitsAssumed += 1;
       units = items;
     }
+    if (operation === "BatchGetItem") {
+      const minimum = batchReadMinimumUnits(request.body);
+      if (units < minimum) {
+        traffic.batchReadsRaisedToMinimum += 1;
+        units = minimum;
+      }
+    }
     if (isRead) {
       traffic.readRequests += 1;
       traffic.itemsRead += items;
@@ -82,7 +98,16 @@ export function dynamoDbTraffic(requests: readonly RecordedRequest[]): DynamoDbT
       traffic.writeRequestUnits += units;
     }
   }
-  return traffic;
+
+  result(): DynamoDbTraffic {
+    return { ...this.traffic, requestsByOperation: { ...this.traffic.requestsByOperation } };
+  }
+}
+
+export function dynamoDbTraffic(requests: readonly RecordedRequest[]): DynamoDbTraffic {
+  const counter = new DynamoDbTrafficCounter();
+  for (const request of requests) counter.add(request);
+  return counter.result();
 }
 
 function itemCount(operation: string, body: string): number {
@@ -101,6 +126,17 @@ function itemCount(operation: string, body: string): number {
       0,
     );
   return 1;
+}
+
+function batchReadMinimumUnits(body: string): number {
+  const tables = (parseJson(body)?.RequestItems ?? {}) as Record<
+    string,
+    { Keys: unknown[]; ConsistentRead?: boolean }
+  >;
+  return Object.values(tables).reduce(
+    (sum, table) => sum + table.Keys.length * (table.ConsistentRead ? 1 : 0.5),
+    0,
+  );
 }
 
 function consumedUnits(answer: Record<string, unknown> | undefined): number | undefined {

@@ -6,9 +6,10 @@ import type { BenchmarkConfig } from "./benchmark-config.js";
 import { countsOf, runHappyPath, type WorkflowCounts } from "./happy-path.js";
 import { type LatencyAtPortalLatency, measureLatency } from "./latency.js";
 import { silenceOutput } from "./quiet-output.js";
+import { measureReconciliation, type ReconciliationScaleResult } from "./reconciliation-scale.js";
 import { measureThroughput, type ThroughputResult } from "./throughput.js";
 
-export const PHASES = ["happyPath", "latency", "throughput"] as const;
+export const PHASES = ["happyPath", "latency", "throughput", "reconciliation"] as const;
 export type PhaseName = (typeof PHASES)[number];
 
 export interface HappyPathPhase {
@@ -29,11 +30,20 @@ export interface LatencyPhase {
 
 export interface ThroughputPhase extends ThroughputResult {}
 
+/** One entry per key count (each measured in a fresh process by the CLI). */
+export type ReconciliationPhase = ReconciliationScaleResult[];
+
 export interface PhaseResults {
   happyPath?: HappyPathPhase;
   latency?: LatencyPhase;
   throughput?: ThroughputPhase;
+  reconciliation?: ReconciliationPhase;
+  /** The machine's 1-minute load average when each phase started and ended (timings are only as calm as it). */
+  load?: Record<string, { readonly start: number; readonly end: number }>;
 }
+
+/** Practices onboarded through the real workflow before a reconciliation (the rest of the keys are not ours). */
+const RECONCILIATION_PRACTICES = 3;
 
 export async function runPhase(
   phase: PhaseName,
@@ -49,6 +59,7 @@ export async function runPhase(
     happyPath: config.happyPathPortalMaxRps,
     latency: config.latencyPortalMaxRps,
     throughput: config.throughputPortalMaxRps,
+    reconciliation: config.reconciliationPortalMaxRps,
   }[phase];
   try {
     say(`[${phase}] starting a local stack (PORTAL_MAX_RPS=${portalMaxRps})`);
@@ -103,6 +114,20 @@ export async function runPhase(
               progress: say,
             }),
           };
+        case "reconciliation": {
+          const results: ReconciliationScaleResult[] = [];
+          for (const keys of config.reconciliationKeys) {
+            results.push(
+              await measureReconciliation(bench, {
+                keys,
+                practices: RECONCILIATION_PRACTICES,
+                portalMaxRps,
+                progress: say,
+              }),
+            );
+          }
+          return { reconciliation: results };
+        }
       }
     } finally {
       await bench.stop();

@@ -33,6 +33,8 @@ export interface RecordingProxyOptions {
   readonly keepResponses?: boolean;
 }
 
+export type RequestObserver = (request: RecordedRequest) => void;
+
 export interface RecordingProxy {
   /** `http://127.0.0.1:PORT` */
   readonly url: string;
@@ -42,6 +44,13 @@ export interface RecordingProxy {
   since(fromSeq: number): RecordedRequest[];
   /** The seq the next request will get. */
   nextSeq(): number;
+  /** Calls `observer` with every request once answered; returns the unsubscribe function. */
+  observe(observer: RequestObserver): () => void;
+  /**
+   * Whether answered requests stay in `requests` (default). Off, they are only passed to observers, so a long
+   * run (100,000 keys reconciled) does not keep every body in memory.
+   */
+  retain: boolean;
   close(): Promise<void>;
 }
 
@@ -56,11 +65,17 @@ async function readAll(stream: IncomingMessage): Promise<Buffer> {
 export async function startRecordingProxy(options: RecordingProxyOptions): Promise<RecordingProxy> {
   const targetUrl = new URL(options.target);
   const requests: RecordedRequest[] = [];
+  const observers = new Set<RequestObserver>();
+  let seq = 0;
+  const state = { retain: true };
+  const answered = (recorded: RecordedRequest) => {
+    for (const observer of observers) observer(recorded);
+  };
   const server: Server = createServer(async (req, res) => {
     const body = (await readAll(req)).toString("utf8");
     const target = header(req, "x-amz-target");
     const recorded: RecordedRequest = {
-      seq: requests.length + 1,
+      seq: ++seq,
       method: req.method ?? "GET",
       path: req.url ?? "/",
       ...(target ? { target } : {}),
@@ -73,7 +88,7 @@ export async function startRecordingProxy(options: RecordingProxyOptions): Promi
       ),
       startedAt: performance.now(),
     };
-    requests.push(recorded);
+    if (state.retain) requests.push(recorded);
     const forwarded = options.rewriteBody ? options.rewriteBody(body, target) : body;
     const headers = { ...req.headers, host: targetUrl.host, "content-length": Buffer.byteLength(forwarded) };
     delete headers["transfer-encoding"];
@@ -87,6 +102,7 @@ export async function startRecordingProxy(options: RecordingProxyOptions): Promi
     upstream.on("error", () => {
       // The target dropped the connection (e.g. the simulator's commit-then-drop): do the same to the client.
       recorded.endedAt = performance.now();
+      answered(recorded);
       res.socket?.destroy();
     });
     upstream.on("response", async (answer) => {
@@ -94,6 +110,7 @@ export async function startRecordingProxy(options: RecordingProxyOptions): Promi
       recorded.status = answer.statusCode ?? 0;
       recorded.endedAt = performance.now();
       if (options.keepResponses) recorded.responseBody = answerBody.toString("utf8");
+      answered(recorded);
       const answerHeaders = { ...answer.headers, "content-length": answerBody.length };
       delete answerHeaders["transfer-encoding"];
       res.writeHead(recorded.status, answerHeaders);
@@ -109,8 +126,18 @@ export async function startRecordingProxy(options: RecordingProxyOptions): Promi
   return {
     url: `http://127.0.0.1:${port}`,
     requests,
-    since: (fromSeq) => requests.slice(fromSeq - 1),
-    nextSeq: () => requests.length + 1,
+    since: (fromSeq) => requests.filter((request) => request.seq >= fromSeq),
+    nextSeq: () => seq + 1,
+    observe(observer) {
+      observers.add(observer);
+      return () => observers.delete(observer);
+    },
+    get retain() {
+      return state.retain;
+    },
+    set retain(value: boolean) {
+      state.retain = value;
+    },
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

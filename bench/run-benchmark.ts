@@ -25,13 +25,28 @@ export async function runBenchmark(options: RunBenchmarkOptions): Promise<{
 }> {
   const scratch = mkdtempSync(path.join(tmpdir(), "bench-run-"));
   try {
-    const configFile = path.join(scratch, "config.json");
-    writeFileSync(configFile, JSON.stringify(options.config));
     const phases: PhaseResults = {};
-    for (const phase of options.phases) {
-      const outFile = path.join(scratch, `${phase}.json`);
-      await runPhaseProcess(phase, configFile, outFile);
-      Object.assign(phases, JSON.parse(readFileSync(outFile, "utf8")) as PhaseResults);
+    const runs = options.phases.flatMap(
+      (phase): Array<{ phase: PhaseName; config: BenchmarkConfig }> =>
+        // One process per key count: the simulator's keys and the engine's histories stay in the process, and
+        // the peak memory of one size must not include the previous size's.
+        phase === "reconciliation"
+          ? options.config.reconciliationKeys.map((keys) => ({
+              phase,
+              config: { ...options.config, reconciliationKeys: [keys] },
+            }))
+          : [{ phase, config: options.config }],
+    );
+    for (const [index, run] of runs.entries()) {
+      const configFile = path.join(scratch, `config-${index}.json`);
+      const outFile = path.join(scratch, `${run.phase}-${index}.json`);
+      writeFileSync(configFile, JSON.stringify(run.config));
+      await runPhaseProcess(run.phase, configFile, outFile);
+      const { load, ...result } = JSON.parse(readFileSync(outFile, "utf8")) as PhaseResults;
+      phases.load = { ...phases.load, ...load };
+      if (result.reconciliation)
+        phases.reconciliation = [...(phases.reconciliation ?? []), ...result.reconciliation];
+      else Object.assign(phases, result);
     }
     const results = assembleResults(options.config, phases);
     const markdown = renderMarkdown(results);
@@ -49,7 +64,15 @@ function runPhaseProcess(phase: PhaseName, configFile: string, outFile: string):
   return new Promise((resolve, reject) => {
     const child = spawn(
       process.execPath,
-      ["--import", "tsx", path.join(BENCH_DIR, "phase-process.ts"), phase, configFile, outFile],
+      [
+        "--expose-gc",
+        "--import",
+        "tsx",
+        path.join(BENCH_DIR, "phase-process.ts"),
+        phase,
+        configFile,
+        outFile,
+      ],
       { stdio: ["ignore", "ignore", "inherit"] },
     );
     child.once("error", reject);

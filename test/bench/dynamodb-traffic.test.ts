@@ -37,6 +37,7 @@ describe("dynamoDbTraffic", () => {
       writeRequestUnits: 6,
       failedConditionalWrites: 0,
       unitsAssumed: 0,
+      batchReadsRaisedToMinimum: 0,
     });
   });
 
@@ -53,6 +54,21 @@ describe("dynamoDbTraffic", () => {
     expect(traffic.failedConditionalWrites).toBe(1);
     expect(traffic.readRequestUnits).toBe(1);
     expect(traffic.requestsByOperation).toEqual({ UpdateItem: 1, GetItem: 1 });
+  });
+});
+
+describe("dynamoDbTraffic on BatchGetItem", () => {
+  it("bills every requested item at least AWS's minimum when DynamoDB Local reports less", () => {
+    const traffic = dynamoDbTraffic([
+      recorded(
+        "BatchGetItem",
+        { RequestItems: { t: { Keys: [{}, {}, {}, {}], ConsistentRead: true }, u: { Keys: [{}, {}] } } },
+        { ConsumedCapacity: [{ TableName: "t", CapacityUnits: 1 }] },
+      ),
+    ]);
+    expect(traffic.readRequestUnits).toBe(5);
+    expect(traffic.itemsRead).toBe(6);
+    expect(traffic.batchReadsRaisedToMinimum).toBe(1);
   });
 });
 
