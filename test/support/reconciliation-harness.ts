@@ -1,6 +1,10 @@
 // Runs the synthesized Onboarding and Reconciliation state machines on the local engine against DynamoDB Local,
 // the local Step Functions / Secrets Manager endpoint (DescribeExecution for STUCK checks) and the portal
 // simulator over HTTP, recording every history event so tests can measure state payloads.
+
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { DescribeExecutionOutput, HistoryEvent } from "@aws-sdk/client-sfn";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { PracticeStore } from "../../functions/shared/practice-store.js";
@@ -32,6 +36,8 @@ export type ExecutionResult = DescribeExecutionOutput & { readonly name: string 
 
 export interface ReconciliationHarness {
   readonly engine: LocalWorkflowEngine;
+  /** Where the functions write domain events (the stack's bus is not reachable locally). */
+  readonly eventsFile: string;
   readonly simulator: PortalSimulator;
   readonly store: PracticeStore;
   readonly runs: ReconciliationStore;
@@ -57,6 +63,7 @@ export async function startReconciliationHarness(
   const tableLogicalId = Object.entries(templates[0]!.template.Resources ?? {}).find(
     ([, r]) => r.Type === "AWS::DynamoDB::Table",
   )![0];
+  const eventsFile = join(mkdtempSync(join(tmpdir(), "recon-events-")), "events.jsonl");
   const engine = new LocalWorkflowEngine({
     templates,
     resourceNames: { [tableLogicalId]: table.tableName },
@@ -70,6 +77,7 @@ export async function startReconciliationHarness(
       AWS_REGION: "us-east-1",
       POWERTOOLS_METRICS_DISABLED: "true",
       POWERTOOLS_LOG_LEVEL: "ERROR",
+      LOCAL_EVENTS_FILE: eventsFile,
     },
     ...(options.onEvent ? { onEvent: options.onEvent } : {}),
   });
@@ -100,6 +108,7 @@ export async function startReconciliationHarness(
 
   return {
     engine,
+    eventsFile,
     simulator,
     store,
     runs,

@@ -1,8 +1,6 @@
 // The Reconciliation state machine as synthesized, on the local engine, DynamoDB Local and the portal simulator:
 // one drift per category, reported without changing anything, then repaired with exactly the right portal calls.
-import { mkdtempSync, readFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { maskSecret } from "../../functions/shared/mask.js";
 import { readReconciliationRun } from "../../functions/shared/reconciliation-report.js";
@@ -384,10 +382,7 @@ describe("Reconciliation workflow", () => {
   });
 
   it("stores counts on the run, returns only a reference and counts, and publishes ReconciliationCompleted", async () => {
-    const eventsFile = join(mkdtempSync(join(tmpdir(), "recon-events-")), "events.jsonl");
-    process.env.LOCAL_EVENTS_FILE = eventsFile;
     const run = await h.reconcile({});
-    delete process.env.LOCAL_EVENTS_FILE;
     const output = JSON.parse(run.output!);
     const summary = (await h.runs.getRun(run.name))!;
     expect(output).toEqual({
@@ -406,10 +401,11 @@ describe("Reconciliation workflow", () => {
       graceMinutes: 30,
       notYetAssignedDays: 7,
     });
-    const events = readFileSync(eventsFile, "utf8")
+    const events = readFileSync(h.eventsFile, "utf8")
       .trim()
       .split("\n")
-      .map((line) => JSON.parse(line));
+      .map((line) => JSON.parse(line))
+      .filter((e) => e.detail.executionName === run.name);
     expect(events.map((e) => [e["detail-type"], e.detail])).toEqual([
       [
         "ReconciliationCompleted",
