@@ -279,6 +279,11 @@ function checkSupportedFields(at: string, state: AslState): void {
       `${at}: field "QueryLanguage" is "JSONata", which aws-local-stepfunctions does not run; use JSONPath`,
     );
   delete state.QueryLanguage;
+  // aws-local-stepfunctions writes the result under a key named "$" instead of replacing the state.
+  if (state.ResultPath === "$")
+    throw new UnsupportedStateMachine(
+      `${at}: "ResultPath": "$" is mishandled by aws-local-stepfunctions (it adds a "$" key); use ResultPath "$.x" with OutputPath "$.x", or omit ResultPath`,
+    );
   for (const [field, feature] of Object.entries(IGNORED_STATE_FIELDS)) {
     if (field in state)
       throw new UnsupportedStateMachine(

@@ -172,6 +172,15 @@ export const PracticeBusy = named(
 );
 export type PracticeBusy = InstanceType<typeof PracticeBusy>;
 
+/** Secrets Manager could not be reached or throttled us (not a missing or malformed secret). Retryable. */
+export const SecretsUnavailable = named(
+  class SecretsUnavailable extends AppError {
+    readonly retryable = true;
+  },
+  "SecretsUnavailable",
+);
+export type SecretsUnavailable = InstanceType<typeof SecretsUnavailable>;
+
 /** Error names Step Functions retries with backoff. */
 export const RETRYABLE_ERROR_NAMES = [
   "PortalThrottled",
@@ -179,4 +188,5 @@ export const RETRYABLE_ERROR_NAMES = [
   "PortalResponseInvalid",
   "ConcurrentModification",
   "DomainEventPublishFailed",
+  "SecretsUnavailable",
 ] as const;

@@ -2,7 +2,7 @@
 import { getSecret } from "@aws-lambda-powertools/parameters/secrets";
 import type { SecretsGetOptions } from "@aws-lambda-powertools/parameters/secrets/types";
 import * as z from "zod/mini";
-import { ConfigurationError } from "./errors.js";
+import { ConfigurationError, SecretsUnavailable } from "./errors.js";
 import type { PortalCredentials } from "./portal-types.js";
 
 /** How long a fetched secret is reused before Secrets Manager is asked again. */
@@ -12,6 +12,19 @@ const credentialsSchema = z.object({
   developerKey: z.string().check(z.trim(), z.minLength(1)),
   developerPortalKey: z.string().check(z.trim(), z.minLength(1)),
 });
+
+/**
+ * Secrets Manager errors that mean the secret itself is wrong or unreachable by design (missing, no permission,
+ * undecryptable): retrying cannot help. Anything else (throttling, 5xx, network) is transient.
+ */
+const PERMANENT_SECRET_ERRORS = new Set([
+  "ResourceNotFoundException",
+  "AccessDeniedException",
+  "DecryptionFailure",
+  "InvalidRequestException",
+  "InvalidParameterException",
+  "UnrecognizedClientException",
+]);
 
 /** The fetch function (Powertools `getSecret` by default); tests pass a provider bound to a local endpoint. */
 export type SecretFetcher = (name: string, options: SecretsGetOptions) => Promise<unknown>;
@@ -38,9 +51,9 @@ export function portalCredentialsFromSecret(
       // Powertools wraps the SDK error in GetParameterError; the SDK's name says what went wrong.
       const cause = (error as { cause?: { name?: string } }).cause;
       const reason = cause?.name ?? (error as Error).name ?? "Error";
-      throw new ConfigurationError(`could not read the portal credentials secret ${secretId}: ${reason}`, {
-        cause: error,
-      });
+      const message = `could not read the portal credentials secret ${secretId}: ${reason}`;
+      if (PERMANENT_SECRET_ERRORS.has(reason)) throw new ConfigurationError(message, { cause: error });
+      throw new SecretsUnavailable(message, { cause: error });
     }
     return parseCredentials(secretId, raw);
   };

@@ -29,10 +29,15 @@ export function stepHandler<S extends z.ZodMiniType, R>(
     try {
       return await step(parsed.data);
     } catch (error) {
-      logger.error("step failed", { error: (error as Error)?.name, message: (error as Error)?.message });
+      // Powertools reserves `message` (it would drop it with a warning), hence errorName/errorMessage.
+      logger.error("step failed", {
+        errorName: (error as Error)?.name,
+        errorMessage: (error as Error)?.message,
+      });
       throw error;
     } finally {
-      metrics.publishStoredMetrics();
+      // Publishing nothing would print a warning on every invocation of a step that emits no metric.
+      if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
     }
   };
 }

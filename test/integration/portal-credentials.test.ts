@@ -1,7 +1,7 @@
 import { SecretsProvider } from "@aws-lambda-powertools/parameters/secrets";
 import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ConfigurationError } from "../../functions/shared/errors.js";
+import { ConfigurationError, SecretsUnavailable } from "../../functions/shared/errors.js";
 import {
   portalCredentialsFromSecret,
   type SecretFetcher,
@@ -87,5 +87,20 @@ describe("portalCredentialsFromSecret", () => {
         "could not read the portal credentials secret creds-missing: ResourceNotFoundException",
       ),
     );
+  });
+
+  it("reports a throttled or unreachable Secrets Manager as retryable SecretsUnavailable, not a bad secret", async () => {
+    // Nothing local throttles, so the fetcher throws what Powertools throws around a throttled SDK call.
+    const throttled: SecretFetcher = async () => {
+      throw Object.assign(new Error("Failed to get secret"), {
+        name: "GetParameterError",
+        cause: Object.assign(new Error("Rate exceeded"), { name: "ThrottlingException" }),
+      });
+    };
+    const error = await portalCredentialsFromSecret("creds-busy", throttled)().catch((e: unknown) => e);
+    expect(error).toEqual(
+      new SecretsUnavailable("could not read the portal credentials secret creds-busy: ThrottlingException"),
+    );
+    expect((error as SecretsUnavailable).retryable).toBe(true);
   });
 });

@@ -146,7 +146,6 @@ describe("extractStateMachines", () => {
         timeoutSeconds: 10,
         memorySize: 256,
         environment: {
-          NODE_OPTIONS: "--enable-source-maps",
           POWERTOOLS_SERVICE_NAME: "practice-onboarding",
           FIXTURE_TABLE_NAME: "fixture-table",
           FIXTURE_SECRET_ARN: secretArn("engine-fixture/portal-credentials"),
@@ -243,6 +242,11 @@ describe("extractStateMachines", () => {
         "Output",
         { Type: "Pass", Output: {}, End: true },
         `${at}: field "Output" (JSONata) would be silently ignored by aws-local-stepfunctions`,
+      ],
+      [
+        'ResultPath "$"',
+        { Type: "Pass", Result: { x: 1 }, ResultPath: "$", End: true },
+        `${at}: "ResultPath": "$" is mishandled by aws-local-stepfunctions (it adds a "$" key); use ResultPath "$.x" with OutputPath "$.x", or omit ResultPath`,
       ],
       [
         "per-state JSONata",

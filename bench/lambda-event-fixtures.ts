@@ -1,0 +1,116 @@
+// One representative event and environment per handler for the cold-init benchmark. Every AWS endpoint and the
+// portal point at a closed local port, so a handler runs its real cold path (module init, validation, SDK client
+// construction, credentials, signing) up to its first network call, which is refused at once.
+
+export interface HandlerFixture {
+  /** The event, made fresh per run (the webhook's timestamp must be within ±5 minutes). */
+  readonly event: () => unknown;
+  /** Variables the handler reads; merged over the function's literal template environment. */
+  readonly environment: Readonly<Record<string, string>>;
+  /** What a run covers, for the report. */
+  readonly measures: string;
+}
+
+const ACCOUNT = "123456789012";
+const REGION = "us-east-1";
+
+/** What the Lambda runtime sets, and what makes the SDK fail fast (static credentials, one attempt). */
+export function lambdaEnvironment(closedEndpoint: string): Record<string, string> {
+  return {
+    AWS_REGION: REGION,
+    AWS_DEFAULT_REGION: REGION,
+    AWS_ACCESS_KEY_ID: "AKIABENCHBENCHBENCH0",
+    AWS_SECRET_ACCESS_KEY: "bench-secret-access-key",
+    AWS_SESSION_TOKEN: "bench-session-token",
+    AWS_EXECUTION_ENV: "AWS_Lambda_nodejs22.x",
+    AWS_LAMBDA_FUNCTION_NAME: "bench-function",
+    AWS_LAMBDA_FUNCTION_VERSION: "$LATEST",
+    AWS_LAMBDA_FUNCTION_MEMORY_SIZE: "256",
+    TZ: ":UTC",
+    // Every SDK client (DynamoDB, Step Functions, Secrets Manager) goes to the closed port; no retries.
+    AWS_ENDPOINT_URL: closedEndpoint,
+    AWS_MAX_ATTEMPTS: "1",
+  };
+}
+
+function webhookFixture(): HandlerFixture {
+  return {
+    environment: {
+      ONBOARDING_STATE_MACHINE_ARN: `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:Onboarding`,
+      WEBHOOK_SECRET_ARN: `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:practice-onboarding/webhook-signing`,
+    },
+    measures:
+      "init (SFN client) + header checks + Secrets Manager client and one GetSecretValue, refused → 500 response",
+    event: () => {
+      const now = new Date();
+      const body = JSON.stringify({
+        type: "practice.onboarding.requested",
+        timestamp: now.toISOString(),
+        data: { practiceId: "PRACTICE-BENCH-1", devRefId: "bench-1" },
+      });
+      return {
+        version: "2.0",
+        routeKey: "POST /webhooks/crm",
+        rawPath: "/webhooks/crm",
+        rawQueryString: "",
+        headers: {
+          "content-type": "application/json",
+          "webhook-id": "msg_bench_0001",
+          "webhook-timestamp": String(Math.floor(now.getTime() / 1000)),
+          "webhook-signature": `v1,${Buffer.alloc(32, 7).toString("base64")}`,
+        },
+        body,
+        isBase64Encoded: false,
+        requestContext: {
+          accountId: ACCOUNT,
+          apiId: "api1234567",
+          domainName: "api1234567.execute-api.us-east-1.amazonaws.com",
+          domainPrefix: "api1234567",
+          http: {
+            method: "POST",
+            path: "/webhooks/crm",
+            protocol: "HTTP/1.1",
+            sourceIp: "203.0.113.7",
+            userAgent: "crm/1.0",
+          },
+          requestId: "bench-request",
+          routeKey: "POST /webhooks/crm",
+          stage: "$default",
+          time: now.toISOString(),
+          timeEpoch: now.getTime(),
+        },
+      };
+    },
+  };
+}
+
+/**
+ * A workflow Task payload carrying every field the step handlers read (zod objects drop the rest), with the
+ * table and the portal configured; the first network call (DynamoDB, or the portal's rate limiter) is refused.
+ */
+function workflowStepFixture(closedEndpoint: string): HandlerFixture {
+  return {
+    environment: {
+      TABLE_NAME: "bench-practices",
+      PORTAL_SECRET_ARN: `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:practice-onboarding/portal`,
+      OPEN_DENTAL_BASE_URL: `${closedEndpoint}/api/v1`,
+      ONBOARDING_STATE_MACHINE_ARN: `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:Onboarding`,
+    },
+    measures: "init + payload validation + DynamoDB client and its first request, refused → throws",
+    event: () => ({
+      // The claim steps validate the execution input: onboarding reads devRefId, offboarding reason.
+      input: { practiceId: "PRACTICE-BENCH-1", devRefId: "bench-1", reason: "bench", requestedBy: "bench" },
+      practiceId: "PRACTICE-BENCH-1",
+      devRefId: "bench-1",
+      executionName: "bench-execution-1",
+      requestedBy: "bench",
+      reason: "bench",
+    }),
+  };
+}
+
+/** The fixture for `entry`; a handler with no fixture of its own gets the workflow step payload. */
+export function fixtureFor(entry: string, closedEndpoint: string): HandlerFixture {
+  if (entry === "functions/crm-webhook.ts") return webhookFixture();
+  return workflowStepFixture(closedEndpoint);
+}
