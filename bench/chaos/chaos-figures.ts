@@ -2,7 +2,7 @@
 // compensated, what the portal saw, and the key counts the invariants are about.
 import type { DriveRecord } from "./chaos-driver.js";
 import type { ChaosEvidence } from "./chaos-evidence.js";
-import type { InvariantResult, StateMachineArns } from "./chaos-invariants.js";
+import type { InvariantResult, ReconciliationOutcome, StateMachineArns } from "./chaos-invariants.js";
 import type { ChaosPlan } from "./chaos-plan.js";
 import { historyFacts } from "./execution-history-facts.js";
 import type { LeakFinding } from "./secret-scan.js";
@@ -19,6 +19,18 @@ export interface ChaosFigures {
   readonly keys: Readonly<Record<string, number>>;
   readonly practices: Readonly<Record<string, number>>;
   readonly leakedSecrets: number;
+  /** Every number in the reconciliation's output (finding counts, repairs…), by its path. */
+  readonly reconciliation: Readonly<Record<string, number>>;
+}
+
+/** `{counts: {STUCK: 2}, repairs: {done: 3}}` → `{"counts.STUCK": 2, "repairs.done": 3}`. */
+export function numbersByPath(value: unknown, prefix = ""): Record<string, number> {
+  if (typeof value === "number") return { [prefix || "value"]: value };
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return {};
+  const out: Record<string, number> = {};
+  for (const [key, inner] of Object.entries(value))
+    Object.assign(out, numbersByPath(inner, prefix ? `${prefix}.${key}` : key));
+  return out;
 }
 
 function count(into: Record<string, number>, key: string, by = 1): void {
@@ -36,6 +48,7 @@ export function computeFigures(input: {
   readonly arns: StateMachineArns;
   readonly invariants: readonly InvariantResult[];
   readonly leaks: readonly LeakFinding[];
+  readonly reconciliation: ReconciliationOutcome;
 }): ChaosFigures {
   const { evidence, plan, drive, arns, invariants, leaks } = input;
   const deliveries: Record<string, number> = {};
@@ -115,5 +128,6 @@ export function computeFigures(input: {
     keys,
     practices,
     leakedSecrets: leaks.reduce((sum, l) => sum + l.occurrences, 0),
+    reconciliation: numbersByPath(input.reconciliation.output),
   };
 }

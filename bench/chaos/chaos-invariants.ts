@@ -35,6 +35,8 @@ export interface ReconciliationOutcome {
   readonly note: string;
   readonly status?: string;
   readonly executionArn?: string;
+  /** The execution's output, parsed (finding counts, repairs…). */
+  readonly output?: unknown;
 }
 
 export interface InvariantInput {
@@ -233,8 +235,11 @@ export function checkInvariants(input: InvariantInput): InvariantResult[] {
   const keysByExecution = new Map<string, string[]>();
   for (const [customerKey, owner] of evidence.ledger) {
     if (view.preExisting.has(customerKey)) continue;
-    const created = view.keys.get(customerKey)?.history.some((e) => e.method === "POST");
-    if (!created) continue;
+    // A key whose POST answer was lost is not one the execution recorded: reconciliation may adopt it into the
+    // ledger (under that execution) only to disable it.
+    const history = view.keys.get(customerKey)?.history ?? [];
+    const recordedFromAnswer = history.some((e) => e.method === "POST" && e.status !== null);
+    if (!recordedFromAnswer) continue;
     keysByExecution.set(owner.createdBy, [
       ...(keysByExecution.get(owner.createdBy) ?? []),
       maskSecret(customerKey),

@@ -34,7 +34,7 @@ export function formatChaosReport(result: ChaosResult): string {
       rows.push([first ? name : "", key, String(value)]);
       first = false;
     }
-    if (first) rows.push([name, "(none)", ""]);
+    if (first && name) rows.push([name, "(none)", ""]);
   };
   rows.push(["run", "wall time", `${(result.wallMs / 1000).toFixed(1)} s`]);
   for (const [phase, ms] of Object.entries(result.phasesMs))
@@ -51,6 +51,7 @@ export function formatChaosReport(result: ChaosResult): string {
   section("practices", figures.practices);
   rows.push(["secrets", "leaked in full", String(figures.leakedSecrets)]);
   rows.push(["reconciliation", result.reconciliation.ran ? "ran" : "skipped", result.reconciliation.note]);
+  section("", figures.reconciliation);
 
   const lines = [
     "",

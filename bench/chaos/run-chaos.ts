@@ -107,7 +107,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
       }),
     );
     const invariants = checkInvariants({ evidence, plan, drive, arns, reconciliation, leaks });
-    const figures = computeFigures({ evidence, plan, drive, arns, invariants, leaks });
+    const figures = computeFigures({ evidence, plan, drive, arns, invariants, leaks, reconciliation });
     phase("checks");
     return {
       seed: options.seed,
@@ -156,7 +156,13 @@ async function reconcile(
       ? "SUCCEEDED"
       : `${described.status}: ${described.error ?? ""} ${(described.cause ?? "").slice(0, 300)}`;
   log(`reconciliation ${note}`);
-  return { ran: true, note, status: described.status ?? "UNKNOWN", executionArn };
+  let output: unknown;
+  try {
+    output = described.output === undefined ? undefined : JSON.parse(described.output);
+  } catch {
+    output = described.output;
+  }
+  return { ran: true, note, status: described.status ?? "UNKNOWN", executionArn, output };
 }
 
 /** Everything the system wrote or answered that must not hold a full secret. The table's own key fields are not. */
