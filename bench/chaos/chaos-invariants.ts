@@ -131,12 +131,31 @@ class RunView {
     return this.ourKeys().filter((k) => ENABLED.has(k.KeyStatus) && !heldByActive.has(k.CustomerKey));
   }
 
+  /**
+   * Why an enabled key no ACTIVE practice holds is still enabled, when it is a drift reconciliation exists to
+   * repair: a lost POST answer, a claim left mid-way (compensation could not finish), or a compensation whose
+   * disabling PUT the portal refused (recorded as "NOT disabled" in the practice's reason). Undefined otherwise.
+   */
+  awaitingReconciliation(key: SimulatorKey): string | undefined {
+    if (key.history.some((e) => e.method === "POST" && e.status === null)) return "POST answer lost";
+    for (const practiceId of this.practicesOf(key)) {
+      const practice = this.practices.get(practiceId);
+      if (IN_BETWEEN.has(practice?.status ?? "")) return `claim stuck ${practice?.status}`;
+      if (practice?.status === "FAILED" && practice.failureReason?.includes("NOT disabled"))
+        return "compensation's disable refused";
+    }
+    return undefined;
+  }
+
   describeKey(key: SimulatorKey): string {
-    const practices = [...this.practicesOf(key)];
-    const lost = key.history.some((e) => e.method === "POST" && e.status === null)
-      ? ", POST answer lost"
-      : "";
-    return `${maskSecret(key.CustomerKey)} ${key.KeyStatus}${practices.length ? ` (${practices.join(", ")})` : " (no practice)"}${lost}`;
+    const practices = [...this.practicesOf(key)].map((id) => {
+      const practice = this.practices.get(id);
+      const reason =
+        practice?.status === "FAILED" ? `: "${(practice.failureReason ?? "").slice(0, 160)}"` : "";
+      return `${id} ${practice?.status ?? "no record"}${reason}`;
+    });
+    const why = this.awaitingReconciliation(key);
+    return `${maskSecret(key.CustomerKey)} ${key.KeyStatus}${practices.length ? ` (${practices.join("; ")})` : " (no practice)"}${why ? `, ${why}` : ""}`;
   }
 }
 
@@ -264,15 +283,18 @@ export function checkInvariants(input: InvariantInput): InvariantResult[] {
       if (owner.createdBy !== name || !view.isEnabled(customerKey)) continue;
       const holder = view.practices.get(owner.practiceId);
       if (holder?.status === "ACTIVE" && holder.customerKey === customerKey) continue;
-      // Compensation that could not finish (outage) leaves the claim stuck: reconciliation's to repair.
-      if (reconSkip && IN_BETWEEN.has(holder?.status ?? "")) continue;
+      if (reconSkip && view.awaitingReconciliation(view.keys.get(customerKey)!)) continue;
       failedWithKey.push(
         `${name}: its key ${maskSecret(customerKey)} is enabled (practice ${owner.practiceId} ${holder?.status})`,
       );
     }
   }
   for (const practice of view.practices.values())
-    if (practice.status === "FAILED" && view.isEnabled(practice.customerKey))
+    if (
+      practice.status === "FAILED" &&
+      view.isEnabled(practice.customerKey) &&
+      !(reconSkip && view.awaitingReconciliation(view.keys.get(practice.customerKey!)!))
+    )
       failedWithKey.push(`${practice.practiceId} FAILED holds enabled key ${practice.maskedKey}`);
   results.push(
     result(
@@ -305,19 +327,13 @@ export function checkInvariants(input: InvariantInput): InvariantResult[] {
     ),
   );
   if (reconSkip) {
-    // Until reconciliation runs, a lost POST's key and a stuck claim's key are expected; nothing else is.
-    const unexplained = unaccounted.filter((k) => {
-      const lostPost = k.history.some((e) => e.method === "POST" && e.status === null);
-      const stuck = [...view.practicesOf(k)].some((id) =>
-        IN_BETWEEN.has(view.practices.get(id)?.status ?? ""),
-      );
-      return !lostPost && !stuck;
-    });
+    // Until reconciliation runs, the drifts it exists to repair are expected; nothing else is.
+    const unexplained = unaccounted.filter((k) => !view.awaitingReconciliation(k));
     results.push(
       result(
         "unaccounted-keys-explained",
         "§4.3–4.4",
-        "every enabled key no ACTIVE practice holds comes from a lost POST answer or a stuck claim",
+        "every enabled key no ACTIVE practice holds is a drift reconciliation repairs (lost POST answer, stuck claim, refused disable)",
         unexplained.map((k) => view.describeKey(k)),
       ),
     );
