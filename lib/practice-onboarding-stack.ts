@@ -6,6 +6,8 @@ import { OffboardingWorkflow } from "./offboarding-workflow.js";
 import { OnboardingWorkflow } from "./onboarding-workflow.js";
 import { PortalSecrets } from "./portal-secrets.js";
 import { PracticeTable } from "./practice-table.js";
+import { ReconciliationSchedule } from "./reconciliation-schedule.js";
+import { ReconciliationWorkflow } from "./reconciliation-workflow.js";
 import { WebhookApi } from "./webhook-api.js";
 
 export interface PracticeOnboardingStackProps extends StackProps {
@@ -17,6 +19,8 @@ export interface PracticeOnboardingStackProps extends StackProps {
   readonly portalMaxRps?: number;
   /** Open Dental Developer Portal base URL. @default "https://api.opendental.com/api/v1" */
   readonly portalBaseUrl?: string;
+  /** When reconciliation runs (EventBridge Scheduler expression). @default "rate(1 hour)" */
+  readonly reconciliationSchedule?: string;
 }
 
 /** Wires the constructs together; each concern lives in its own construct file. */
@@ -25,6 +29,8 @@ export class PracticeOnboardingStack extends Stack {
   readonly secrets: PortalSecrets;
   readonly onboarding: OnboardingWorkflow;
   readonly offboarding: OffboardingWorkflow;
+  readonly reconciliation: ReconciliationWorkflow;
+  readonly reconciliationSchedule: ReconciliationSchedule;
   readonly webhookApi: WebhookApi;
 
   constructor(scope: Construct, id: string, props: PracticeOnboardingStackProps = {}) {
@@ -53,6 +59,20 @@ export class PracticeOnboardingStack extends Stack {
       portalBaseUrl: props.portalBaseUrl,
     });
 
+    this.reconciliation = new ReconciliationWorkflow(this, "Reconciliation", {
+      table: this.practiceTable,
+      portalCredentials: this.secrets.portalCredentials,
+      encryptionKey: key,
+      onboardingStateMachine: this.onboarding.stateMachine,
+      offboardingStateMachine: this.offboarding.stateMachine,
+      portalMaxRps: props.portalMaxRps,
+      portalBaseUrl: props.portalBaseUrl,
+    });
+    this.reconciliationSchedule = new ReconciliationSchedule(this, "ReconciliationSchedule", {
+      stateMachine: this.reconciliation.stateMachine,
+      encryptionKey: key,
+      scheduleExpression: props.reconciliationSchedule,
+    });
     this.webhookApi = new WebhookApi(this, "CrmWebhook", {
       onboardingStateMachine: this.onboarding.stateMachine,
       webhookSecret: this.secrets.webhookSigning,
@@ -65,6 +85,9 @@ export class PracticeOnboardingStack extends Stack {
     new CfnOutput(this, "OnboardingStateMachineArn", { value: this.onboarding.stateMachine.stateMachineArn });
     new CfnOutput(this, "OffboardingStateMachineArn", {
       value: this.offboarding.stateMachine.stateMachineArn,
+    });
+    new CfnOutput(this, "ReconciliationStateMachineArn", {
+      value: this.reconciliation.stateMachine.stateMachineArn,
     });
     new CfnOutput(this, "WebhookUrl", {
       value: this.webhookApi.url,

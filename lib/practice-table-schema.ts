@@ -10,6 +10,14 @@ export const STATUS_INDEX = "byStatus";
 export const STATUS_INDEX_PK = "gsiStatus";
 export const STATUS_INDEX_SK = "gsiPracticeId";
 
+/**
+ * Values of STATUS_INDEX_PK on items that are not practice records, so the same sparse index lists them:
+ * create attempts whose POST answer was lost, until reconciliation accounts for them (sort key
+ * `<practiceId>#<executionName>`), and reconciliation run summaries (sort key `<startedAt>#<runId>`).
+ */
+export const OPEN_CREATE_ATTEMPT_INDEX = "OPEN_CREATE_ATTEMPT";
+export const RECONCILIATION_RUN_INDEX = "RECONCILIATION_RUN";
+
 /** Attribute DynamoDB uses to expire items (rate-limiter bookkeeping, old reconciliation findings). */
 export const TTL_ATTRIBUTE = "expiresAt";
 
@@ -40,6 +48,23 @@ export const keys = {
     [SK]: `FINDINGS#${String(chunk).padStart(6, "0")}`,
   }),
   reconciliationFindingsPrefix: "FINDINGS#",
+  /** A portal key a run saw that some practice may hold (KEY_MISSING lookups); expires with the run's scratch. */
+  reconciliationSeenKey: (runId: string, customerKey: string) => ({
+    [PK]: `RECON#${runId}`,
+    [SK]: `SEEN#${customerKey}`,
+  }),
+  /** An unlabeled key that a lost POST may have created; classified once every page is listed. */
+  reconciliationCandidate: (runId: string, chunk: number, index: number) => ({
+    [PK]: `RECON#${runId}`,
+    [SK]: `CANDIDATE#${String(chunk).padStart(6, "0")}#${String(index).padStart(4, "0")}`,
+  }),
+  reconciliationCandidatePrefix: "CANDIDATE#",
+  /** A repair the run planned (holds the full key, so never shown); done in the repair phase. */
+  reconciliationAction: (runId: string, chunk: number, index: number) => ({
+    [PK]: `RECON#${runId}`,
+    [SK]: `ACTION#${String(chunk).padStart(6, "0")}#${String(index).padStart(4, "0")}`,
+  }),
+  reconciliationActionPrefix: "ACTION#",
 } as const;
 
 /** Lifecycle of a practice record. ONBOARDING and OFFBOARDING are the in-between states. */

@@ -18,6 +18,13 @@ import {
 } from "./dynamodb-local.js";
 import { httpApiRoutes, type LocalHttpApi, startLocalHttpApi } from "./http-api.js";
 import type { LocalStackConfig } from "./local-config.js";
+import {
+  DEFAULT_STATE_DIR,
+  ENDPOINTS_FILE,
+  isAlive,
+  type LocalEndpoints,
+  STACK_OUTPUTS,
+} from "./local-endpoints.js";
 import { LocalSecretStore } from "./local-secret-store.js";
 import {
   type PortalSimulator,
@@ -29,26 +36,14 @@ import { createTablesFromTemplate } from "./tables-from-template.js";
 import { TemplateResolver } from "./template-resolver.js";
 import { LocalWorkflowEngine } from "./workflow-engine.js";
 
-/** What `ops --local`, `npm run webhook` and the demo read from `.local/endpoints.json`. */
-export interface LocalEndpoints {
-  readonly version: 1;
-  readonly pid: number;
-  readonly startedAt: string;
-  readonly region: string;
-  /** Base URL of the local HTTP API (the webhook is `${httpApiUrl}/webhooks/crm`). */
-  readonly httpApiUrl: string;
-  /** Step Functions and Secrets Manager (AWS JSON protocol). */
-  readonly awsEndpoint: string;
-  readonly dynamoDbEndpoint: string;
-  /** The portal the functions call (the simulator's URL unless OPEN_DENTAL_BASE_URL pointed elsewhere). */
-  readonly portalBaseUrl: string;
-  /** The built-in simulator's control origin (`/_simulator/…`), or null when another portal is used. */
-  readonly simulatorOrigin: string | null;
-  /** The stack's CloudFormation outputs, resolved to local names and ARNs (same keys as on AWS). */
-  readonly outputs: Readonly<Record<string, string>>;
-  /** Domain events are appended here, one JSON object a line. */
-  readonly eventsFile: string;
-}
+// The endpoints contract lives in its own light module so `ops --local` does not load aws-cdk-lib to read it.
+export {
+  DEFAULT_STATE_DIR,
+  ENDPOINTS_FILE,
+  type LocalEndpoints,
+  readLocalEndpoints,
+  STACK_OUTPUTS,
+} from "./local-endpoints.js";
 
 export interface LocalStackOptions {
   readonly config: LocalStackConfig;
@@ -79,47 +74,8 @@ export interface LocalStack {
   stop(): Promise<void>;
 }
 
-export const DEFAULT_STATE_DIR = path.join(PROJECT_ROOT, ".local");
-export const ENDPOINTS_FILE = "endpoints.json";
-
-/** Stack output names both `ops` (via CloudFormation) and the local stack (via endpoints.json) use. */
-export const STACK_OUTPUTS = {
-  tableName: "TableName",
-  onboarding: "OnboardingStateMachineArn",
-  offboarding: "OffboardingStateMachineArn",
-  reconciliation: "ReconciliationStateMachineArn",
-  portalSecret: "PortalSecretArn",
-  webhookSecret: "WebhookSecretArn",
-  portalBaseUrl: "PortalBaseUrl",
-  webhookUrl: "WebhookUrl",
-} as const;
-
 export class LocalStackAlreadyRunning extends Error {
   override readonly name = "LocalStackAlreadyRunning";
-}
-
-/** Reads `.local/endpoints.json` of a running local stack, or explains why there is none. */
-export function readLocalEndpoints(stateDir = DEFAULT_STATE_DIR): LocalEndpoints {
-  const file = path.join(stateDir, ENDPOINTS_FILE);
-  if (!existsSync(file))
-    throw new Error(
-      `No local stack is running (${path.relative(process.cwd(), file) || file} is missing): start one with \`npm start\``,
-    );
-  const endpoints = JSON.parse(readFileSync(file, "utf8")) as LocalEndpoints;
-  if (!isAlive(endpoints.pid))
-    throw new Error(
-      `The local stack that wrote ${file} (pid ${endpoints.pid}) is no longer running: start one with \`npm start\``,
-    );
-  return endpoints;
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
 }
 
 /** A Standard Webhooks secret: `whsec_` + base64 of 24 random bytes. */

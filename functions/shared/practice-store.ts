@@ -14,6 +14,7 @@ import {
 } from "@aws-sdk/lib-dynamodb";
 import {
   keys,
+  OPEN_CREATE_ATTEMPT_INDEX,
   PK,
   PRACTICE_STATUSES,
   type PracticeStatus,
@@ -427,10 +428,17 @@ export class PracticeStore {
             UpdateExpression:
               "SET practiceId = :practiceId, executionName = :exec, #status = :pending, " +
               "firstAttemptAt = if_not_exists(firstAttemptAt, :now), lastAttemptAt = :now, " +
-              "lostResponses = if_not_exists(lostResponses, :zero), lostAt = if_not_exists(lostAt, :empty) " +
-              "ADD attempts :one",
-            ExpressionAttributeNames: { "#status": "status" },
+              "lostResponses = if_not_exists(lostResponses, :zero), lostAt = if_not_exists(lostAt, :empty), " +
+              // Listed in the status index until reconciliation has accounted for every POST of the attempt.
+              "#gsiStatus = :openAttempt, #gsiSk = :attemptId ADD attempts :one",
+            ExpressionAttributeNames: {
+              "#status": "status",
+              "#gsiStatus": STATUS_INDEX_PK,
+              "#gsiSk": STATUS_INDEX_SK,
+            },
             ExpressionAttributeValues: {
+              ":openAttempt": OPEN_CREATE_ATTEMPT_INDEX,
+              ":attemptId": `${step.practiceId}#${step.executionName}`,
               ":practiceId": step.practiceId,
               ":exec": step.executionName,
               ":pending": "PENDING",

@@ -1,0 +1,64 @@
+import { Duration, RemovalPolicy, Validations } from "aws-cdk-lib";
+import type * as kms from "aws-cdk-lib/aws-kms";
+import * as scheduler from "aws-cdk-lib/aws-scheduler";
+import * as targets from "aws-cdk-lib/aws-scheduler-targets";
+import * as sqs from "aws-cdk-lib/aws-sqs";
+import type * as sfn from "aws-cdk-lib/aws-stepfunctions";
+import { Construct } from "constructs";
+
+export interface ReconciliationScheduleProps {
+  /** The Reconciliation state machine the schedule starts. */
+  readonly stateMachine: sfn.IStateMachine;
+  /** Customer-managed key for the dead-letter queue. */
+  readonly encryptionKey: kms.IKey;
+  /** When to reconcile, as an EventBridge Scheduler expression. @default "rate(1 hour)" */
+  readonly scheduleExpression?: string;
+  /** Execution input; repair stays off unless asked for. @default `{}` (report-only, defaults for the rest) */
+  readonly input?: {
+    readonly repair?: boolean;
+    readonly graceMinutes?: number;
+    readonly notYetAssignedDays?: number;
+  };
+  /** Scheduler's retries when StartExecution fails (throttled, unavailable). @default 5 */
+  readonly retryAttempts?: number;
+  /** How long Scheduler keeps retrying one start. @default 30 minutes (half the default interval) */
+  readonly maxEventAge?: Duration;
+  /** Whether the schedule runs. @default true */
+  readonly enabled?: boolean;
+}
+
+/**
+ * Starts the Reconciliation state machine on a schedule (EventBridge Scheduler). A start Scheduler could not make
+ * after its retries lands in the encrypted dead-letter queue, which alarms watch (`deadLetterQueue`).
+ */
+export class ReconciliationSchedule extends Construct {
+  readonly schedule: scheduler.Schedule;
+  /** Starts that failed after every retry; alarm on ApproximateNumberOfMessagesVisible > 0. */
+  readonly deadLetterQueue: sqs.Queue;
+
+  constructor(scope: Construct, id: string, props: ReconciliationScheduleProps) {
+    super(scope, id);
+    this.deadLetterQueue = new sqs.Queue(this, "DeadLetterQueue", {
+      encryption: sqs.QueueEncryption.KMS,
+      encryptionMasterKey: props.encryptionKey,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    Validations.of(this.deadLetterQueue).acknowledge({
+      id: "AwsSolutions::AwsSolutions-SQS3",
+      reason: "This queue is the schedule's dead-letter queue; an alarm on its depth is the last line.",
+    });
+    this.schedule = new scheduler.Schedule(this, "Schedule", {
+      description: "Starts a reconciliation of the portal's CustomerKeys with the practice table",
+      schedule: scheduler.ScheduleExpression.expression(props.scheduleExpression ?? "rate(1 hour)"),
+      enabled: props.enabled ?? true,
+      target: new targets.StepFunctionsStartExecution(props.stateMachine, {
+        input: scheduler.ScheduleTargetInput.fromObject(props.input ?? {}),
+        deadLetterQueue: this.deadLetterQueue,
+        retryAttempts: props.retryAttempts ?? 5,
+        maxEventAge: props.maxEventAge ?? Duration.minutes(30),
+      }),
+    });
+  }
+}

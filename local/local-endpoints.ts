@@ -1,0 +1,65 @@
+// The `.local/endpoints.json` contract between a running local stack and its clients (ops --local, npm run
+// webhook, the demo), and the stack output names shared with AWS. Dependency-light: no aws-cdk-lib.
+import { existsSync, readFileSync } from "node:fs";
+import * as path from "node:path";
+import { fileURLToPath } from "node:url";
+
+/** What `ops --local`, `npm run webhook` and the demo read from `.local/endpoints.json`. */
+export interface LocalEndpoints {
+  readonly version: 1;
+  readonly pid: number;
+  readonly startedAt: string;
+  readonly region: string;
+  /** Base URL of the local HTTP API (the webhook is `${httpApiUrl}/webhooks/crm`). */
+  readonly httpApiUrl: string;
+  /** Step Functions and Secrets Manager (AWS JSON protocol). */
+  readonly awsEndpoint: string;
+  readonly dynamoDbEndpoint: string;
+  /** The portal the functions call (the simulator's URL unless OPEN_DENTAL_BASE_URL pointed elsewhere). */
+  readonly portalBaseUrl: string;
+  /** The built-in simulator's control origin (`/_simulator/…`), or null when another portal is used. */
+  readonly simulatorOrigin: string | null;
+  /** The stack's CloudFormation outputs, resolved to local names and ARNs (same keys as on AWS). */
+  readonly outputs: Readonly<Record<string, string>>;
+  /** Domain events are appended here, one JSON object a line. */
+  readonly eventsFile: string;
+}
+
+export const DEFAULT_STATE_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), "..", ".local");
+export const ENDPOINTS_FILE = "endpoints.json";
+
+/** Stack output names both `ops` (via CloudFormation) and the local stack (via endpoints.json) use. */
+export const STACK_OUTPUTS = {
+  tableName: "TableName",
+  onboarding: "OnboardingStateMachineArn",
+  offboarding: "OffboardingStateMachineArn",
+  reconciliation: "ReconciliationStateMachineArn",
+  portalSecret: "PortalSecretArn",
+  webhookSecret: "WebhookSecretArn",
+  portalBaseUrl: "PortalBaseUrl",
+  webhookUrl: "WebhookUrl",
+} as const;
+
+/** Reads `.local/endpoints.json` of a running local stack, or explains why there is none. */
+export function readLocalEndpoints(stateDir = DEFAULT_STATE_DIR): LocalEndpoints {
+  const file = path.join(stateDir, ENDPOINTS_FILE);
+  if (!existsSync(file))
+    throw new Error(
+      `No local stack is running (${path.relative(process.cwd(), file) || file} is missing): start one with \`npm start\``,
+    );
+  const endpoints = JSON.parse(readFileSync(file, "utf8")) as LocalEndpoints;
+  if (!isAlive(endpoints.pid))
+    throw new Error(
+      `The local stack that wrote ${file} (pid ${endpoints.pid}) is no longer running: start one with \`npm start\``,
+    );
+  return endpoints;
+}
+
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}

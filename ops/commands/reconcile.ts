@@ -1,0 +1,58 @@
+// `ops reconcile [--repair] [--wait] [--show <runId>]`: starts a reconciliation (report-only unless --repair),
+// optionally follows it and shows its report; or shows a stored run.
+import { STACK_OUTPUTS } from "../../local/local-endpoints.js";
+import type { CommandContext } from "../context.js";
+import { EXIT, type ExitCode } from "../errors.js";
+import { opsExecutionName, opsRequester } from "../execution-names.js";
+import { formatFields } from "../format.js";
+import { viewReconciliationOutcome, viewReconciliationRun } from "../reconciliation-view.js";
+import type { ReconcileOptions } from "../requests.js";
+import { runWorkflow, succeeded } from "../run-workflow.js";
+import { describeEnd } from "./workflow-end.js";
+
+export async function reconcile(context: CommandContext, options: ReconcileOptions): Promise<ExitCode> {
+  const { target } = context;
+  if (options.show !== undefined) {
+    const view = await viewReconciliationRun(target, options.show);
+    context.printJson(view.document);
+    context.print(view.text);
+    return EXIT.ok;
+  }
+  const stateMachineArn = target.output(STACK_OUTPUTS.reconciliation, "reconciliation workflow");
+  const input = {
+    repair: options.repair === true,
+    ...(options.graceMinutes === undefined ? {} : { graceMinutes: options.graceMinutes }),
+  };
+  const run = await runWorkflow(context, {
+    stateMachineArn,
+    name: opsExecutionName(options.repair ? "reconcile-repair" : "reconcile"),
+    input,
+    wait: options.wait === true,
+  });
+  const view =
+    run.result?.status === "SUCCEEDED"
+      ? await viewReconciliationOutcome(target, run.result.output)
+      : undefined;
+  context.printJson({
+    command: "reconcile",
+    requestedBy: opsRequester(),
+    input,
+    ...run,
+    ...(view ? { report: view.document } : {}),
+  });
+  if (!run.result) {
+    context.print(
+      `Started ${input.repair ? "reconciliation with repair" : "report-only reconciliation"}\n${formatFields(
+        [
+          ["execution", run.executionName],
+          ["arn", run.executionArn],
+        ],
+        "  ",
+      )}\nFollow it with: npm run ops -- executions --limit 5   (or start with --wait)`,
+    );
+    return EXIT.ok;
+  }
+  context.print(describeEnd("Reconciliation", run.result));
+  if (view) context.print(view.text);
+  return succeeded(run) ? EXIT.ok : EXIT.failed;
+}

@@ -1,0 +1,33 @@
+// What every ops command is handed: the target stack and where its output goes.
+import type { OpsTarget } from "./targets.js";
+
+export interface OpsIo {
+  stdout(text: string): void;
+  stderr(text: string): void;
+}
+
+export interface CommandContext {
+  readonly target: OpsTarget;
+  /** `--json`: the command prints one JSON document on stdout and nothing else there. */
+  readonly json: boolean;
+  /** A result line for people (stdout); dropped with --json. */
+  print(text: string): void;
+  /** Progress while waiting: stdout for people, stderr with --json (stdout stays one document). */
+  progress(text: string): void;
+  /** The --json document (ignored without --json). */
+  printJson(document: unknown): void;
+}
+
+export function createContext(target: OpsTarget, json: boolean, io: OpsIo): CommandContext {
+  return {
+    target,
+    json,
+    print: (text) => {
+      if (!json) io.stdout(`${text}\n`);
+    },
+    progress: (text) => (json ? io.stderr(`${text}\n`) : io.stdout(`${text}\n`)),
+    printJson: (document) => {
+      if (json) io.stdout(`${JSON.stringify(document, null, 2)}\n`);
+    },
+  };
+}

@@ -1,0 +1,61 @@
+// A key's live state in the Open Dental portal, read the way the workflows read it: credentials from the
+// PortalSecretArn secret, the portal at PortalBaseUrl, every call inside the shared DynamoDB rate budget.
+import { GetSecretValueCommand } from "@aws-sdk/client-secrets-manager";
+import { maskSecret } from "../functions/shared/mask.js";
+import { createPortalClient } from "../functions/shared/portal-client.js";
+import { portalCredentialsFromSecret } from "../functions/shared/portal-credentials.js";
+import { DynamoDbRateLimiter } from "../functions/shared/portal-rate-limiter.js";
+import type { PortalClient, PortalKey } from "../functions/shared/portal-types.js";
+import { STACK_OUTPUTS } from "../local/local-endpoints.js";
+import type { OpsTarget } from "./targets.js";
+
+/** What `status` shows of a portal key: everything but the key itself, which is masked. */
+export interface LiveKeyView {
+  readonly maskedKey: string;
+  readonly keyStatus: string;
+  readonly devRefId: string;
+  readonly dateCreated: string | null;
+  readonly dateDisabled: string | null;
+  /** Null while the practice has not added the key in Open Dental. */
+  readonly dateTimeAssigned: string | null;
+}
+
+export function liveKeyView(key: PortalKey): LiveKeyView {
+  return {
+    maskedKey: maskSecret(key.customerKey),
+    keyStatus: key.keyStatus,
+    devRefId: key.devRefId,
+    dateCreated: key.dateCreated,
+    dateDisabled: key.dateDisabled,
+    dateTimeAssigned: key.dateTimeAssigned,
+  };
+}
+
+/** Requests per second ops may spend on the portal; the same variable the functions read. */
+function portalMaxRps(): number {
+  const value = Number(process.env.PORTAL_MAX_RPS ?? "1");
+  return Number.isFinite(value) && value > 0 ? value : 1;
+}
+
+/** A portal client for this target, sharing the workflows' rate budget in the practice table. */
+export function portalClientFor(target: OpsTarget): PortalClient {
+  const secretId = target.output(STACK_OUTPUTS.portalSecret, "portal credentials secret");
+  const baseUrl = target.output(STACK_OUTPUTS.portalBaseUrl, "portal base URL");
+  const credentials = portalCredentialsFromSecret(secretId, async (name) => {
+    const { SecretString } = await target.secretsManager.send(new GetSecretValueCommand({ SecretId: name }));
+    return SecretString;
+  });
+  const rateLimiter = new DynamoDbRateLimiter({
+    client: target.documentClient,
+    tableName: target.output(STACK_OUTPUTS.tableName, "practice table"),
+    maxRps: portalMaxRps(),
+    maxWaitMs: 30_000,
+  });
+  return createPortalClient({ baseUrl, credentials, rateLimiter });
+}
+
+/** The portal's view of `customerKey` (listKeys, all pages), or undefined when the portal does not list it. */
+export async function findLiveKey(target: OpsTarget, customerKey: string): Promise<PortalKey | undefined> {
+  const keys = await portalClientFor(target).listKeys();
+  return keys.find((key) => key.customerKey === customerKey);
+}

@@ -1,0 +1,18 @@
+// A practice record as ops shows it: the key only masked, never the full value.
+import { maskSecret } from "../functions/shared/mask.js";
+import type { PracticeRecord } from "../functions/shared/practice-store.js";
+
+/** The record without its secret fields (`customerKey`, `previousCustomerKey`), masked forms instead. */
+export interface PracticeView extends Omit<PracticeRecord, "customerKey" | "previousCustomerKey"> {
+  readonly maskedKey?: string;
+  readonly previousMaskedKey?: string;
+}
+
+export function practiceView(record: PracticeRecord): PracticeView {
+  const { customerKey, previousCustomerKey, ...rest } = record;
+  return {
+    ...rest,
+    ...(customerKey ? { maskedKey: record.maskedKey ?? maskSecret(customerKey) } : {}),
+    ...(previousCustomerKey ? { previousMaskedKey: maskSecret(previousCustomerKey) } : {}),
+  };
+}

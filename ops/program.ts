@@ -1,0 +1,207 @@
+// The ops CLI's commands and options (commander). Global options are accepted before or after the command,
+// like the AWS CLI; every argument is checked before any stack is contacted.
+// Command modules (and the AWS SDK they load) are imported only when a command runs, so --help and usage errors
+// answer at once.
+import type { ExecutionStatus } from "@aws-sdk/client-sfn";
+import { Command, CommanderError, Option } from "commander";
+import { PRACTICE_STATUSES, type PracticeStatus } from "../lib/practice-table-schema.js";
+import { EXECUTION_STATUSES, integerParser, parsePracticeId } from "./arguments.js";
+import type { CommandContext, OpsIo } from "./context.js";
+import { describeFailure, EXIT, type ExitCode, OperationFailed, UsageError } from "./errors.js";
+import {
+  type ImportOptions,
+  type OffboardOptions,
+  type OnboardOptions,
+  type ReconcileOptions,
+  validateImport,
+  validateOffboard,
+  validateOnboard,
+  validateReconcile,
+} from "./requests.js";
+import { DEFAULT_STACK_NAME, STATE_DIR_VARIABLE } from "./stack-defaults.js";
+
+interface GlobalOptions {
+  readonly local?: boolean;
+  readonly json?: boolean;
+  readonly stack: string;
+  readonly region?: string;
+  readonly stateDir?: string;
+}
+
+const USAGE_HINT = "(run with --help for usage)";
+
+const EXAMPLES = `
+Examples:
+  npm run ops -- --local onboard practice-001 --dev-ref-id "Sarah's Super Dental" --wait
+  npm run ops -- status practice-001 --local
+  npm run ops -- list --status ACTIVE --json
+  npm run ops -- offboard practice-001 --reason "contract ended" --wait
+  npm run ops -- executions --practice practice-001 --limit 5
+  npm run ops -- reconcile --wait --stack PracticeOnboarding --region eu-west-1
+
+Without --local the commands act on the deployed stack (--stack, default ${DEFAULT_STACK_NAME}) with the
+standard AWS credential chain. Exit status: 0 success, 1 the operation failed, 2 bad usage.`;
+
+/** Builds the program; `run` receives each command's validated work and returns its exit code. */
+export function buildProgram(
+  io: OpsIo,
+  run: (globals: GlobalOptions, work: (context: CommandContext) => Promise<ExitCode>) => Promise<void>,
+): Command {
+  const program = new Command()
+    .name("npm run ops --")
+    .description(
+      "Operate the practice-onboarding system: start and follow workflows, inspect practices and keys.",
+    )
+    .option("--local", "act on the running local stack (npm start) instead of AWS")
+    .option("--json", "print one JSON document instead of tables")
+    .option("--stack <name>", "CloudFormation stack to act on", DEFAULT_STACK_NAME)
+    .option("--region <region>", "AWS region (default: the standard AWS configuration)")
+    .addOption(
+      new Option(
+        "--state-dir <dir>",
+        `where --local finds endpoints.json (env ${STATE_DIR_VARIABLE})`,
+      ).hideHelp(),
+    )
+    .configureHelp({ showGlobalOptions: true })
+    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
+    .showHelpAfterError(USAGE_HINT)
+    .exitOverride()
+    .addHelpText("after", EXAMPLES);
+
+  const globals = (command: Command) => command.optsWithGlobals<GlobalOptions>();
+
+  program
+    .command("onboard")
+    .description("start onboarding a practice: create, label and record its CustomerKey")
+    .argument("<practiceId>", "practice id (1-64 of A-Z a-z 0-9 . _ : -)", parsePracticeId)
+    .option("--dev-ref-id <label>", "label shown in the Open Dental portal (default: the practice id)")
+    .option("--wait", "follow the execution state by state until it ends")
+    .action(async (practiceId: string, options: OnboardOptions, command: Command) => {
+      const request = validateOnboard(practiceId, options);
+      await run(globals(command), async (context) =>
+        (await import("./commands/onboard.js")).onboard(context, request, options),
+      );
+    });
+
+  program
+    .command("offboard")
+    .description("start offboarding a practice: disable its CustomerKey and record it")
+    .argument("<practiceId>", "practice id", parsePracticeId)
+    .requiredOption("--reason <text>", "why (kept in the record and the audit trail)")
+    .option("--wait", "follow the execution state by state until it ends")
+    .action(async (practiceId: string, options: OffboardOptions, command: Command) => {
+      const request = validateOffboard(practiceId, options);
+      await run(globals(command), async (context) =>
+        (await import("./commands/offboard.js")).offboard(context, request, options),
+      );
+    });
+
+  program
+    .command("status")
+    .description("a practice's record, last execution, live key status in the portal and recent audit")
+    .argument("<practiceId>", "practice id", parsePracticeId)
+    .action(async (practiceId: string, _options: object, command: Command) => {
+      await run(globals(command), async (context) =>
+        (await import("./commands/status.js")).status(context, practiceId),
+      );
+    });
+
+  program
+    .command("list")
+    .description("practices in the table, keys masked")
+    .addOption(new Option("--status <status>", "only practices in this status").choices(PRACTICE_STATUSES))
+    .action(async (options: { status?: PracticeStatus }, command: Command) => {
+      await run(globals(command), async (context) =>
+        (await import("./commands/list.js")).list(context, options),
+      );
+    });
+
+  program
+    .command("executions")
+    .description("recent executions of every workflow, newest first")
+    .option("--practice <id>", "only executions for this practice", parsePracticeId)
+    .addOption(new Option("--status <status>", "only executions in this status").choices(EXECUTION_STATUSES))
+    .option("--limit <n>", "at most this many (1-1000)", integerParser("--limit", 1, 1000), 20)
+    .action(
+      async (options: { practice?: string; status?: ExecutionStatus; limit: number }, command: Command) => {
+        await run(globals(command), async (context) =>
+          (await import("./commands/executions.js")).executions(context, options),
+        );
+      },
+    );
+
+  program
+    .command("reconcile")
+    .description("compare the portal's keys with the table and report drift (repair with --repair)")
+    .option("--repair", "repair what can be repaired (default: report only)")
+    .option(
+      "--grace-minutes <n>",
+      "only repair drift older than this",
+      integerParser("--grace-minutes", 0, 10080),
+    )
+    .option("--wait", "follow the execution and show its report")
+    .option("--show [runId]", "show a stored run's report (the latest without an id) instead of starting one")
+    .action(async (options: ReconcileOptions, command: Command) => {
+      if (
+        options.show !== undefined &&
+        (options.repair || options.wait || options.graceMinutes !== undefined)
+      )
+        throw new UsageError(
+          "--show reads a stored run: it cannot be combined with --repair, --wait or --grace-minutes",
+        );
+      await run(globals(command), async (context) =>
+        (await import("./commands/reconcile.js")).reconcile(context, validateReconcile(options)),
+      );
+    });
+
+  program
+    .command("import")
+    .description("adopt portal keys created outside this system into the practice table")
+    .option("--match <rule>", 'match keys to practices by "devref" (the key\'s DevRefId is the practice id)')
+    .option("--file <csv>", "match keys to practices from a CSV of practiceId,customerKey")
+    .option("--dry-run", "show what would be imported, change nothing")
+    .action(async (options: ImportOptions, command: Command) => {
+      const source = validateImport(options);
+      await run(globals(command), async (context) =>
+        (await import("./commands/import-keys.js")).importKeys(context, source, options),
+      );
+    });
+
+  return program;
+}
+
+/** Runs the CLI on `argv` (without node and script) and returns the exit code. Never throws. */
+export async function runOps(argv: readonly string[], io: OpsIo): Promise<ExitCode> {
+  let exitCode: ExitCode = EXIT.ok;
+  const program = buildProgram(io, async (globals, work) => {
+    const { createContext } = await import("./context.js");
+    const { resolveTarget } = await import("./targets.js");
+    const target = await resolveTarget({
+      ...(globals.local ? { local: true } : {}),
+      stack: globals.stack,
+      ...(globals.region ? { region: globals.region } : {}),
+      ...(globals.stateDir ? { stateDir: globals.stateDir } : {}),
+    });
+    try {
+      exitCode = await work(createContext(target, globals.json === true, io));
+    } finally {
+      target.close();
+    }
+  });
+  try {
+    await program.parseAsync([...argv], { from: "user" });
+    return exitCode;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // commander has already printed its message (and the usage hint).
+      return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    }
+    if (error instanceof UsageError) {
+      io.stderr(`error: ${error.message}\n${USAGE_HINT}\n`);
+      return EXIT.usage;
+    }
+    const message = error instanceof OperationFailed ? error.message : describeFailure(error);
+    io.stderr(`error: ${message}\n`);
+    return EXIT.failed;
+  }
+}

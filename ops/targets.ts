@@ -1,0 +1,141 @@
+// Where an ops command acts: the running local stack (`--local`, from .local/endpoints.json) or a deployed stack
+// (CloudFormation outputs of `--stack` in `--region`, credentials from the standard chain). Either way the
+// commands see the same output names (STACK_OUTPUTS) and the same SDK clients.
+import { CloudFormationClient, DescribeStacksCommand, type Stack } from "@aws-sdk/client-cloudformation";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import { SFNClient } from "@aws-sdk/client-sfn";
+import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { PracticeStore } from "../functions/shared/practice-store.js";
+import { LOCAL_CREDENTIALS } from "../local/dynamodb-local.js";
+import { DEFAULT_STATE_DIR, readLocalEndpoints, STACK_OUTPUTS } from "../local/local-endpoints.js";
+import { OperationFailed } from "./errors.js";
+import { DEFAULT_STACK_NAME, STATE_DIR_VARIABLE } from "./stack-defaults.js";
+
+export interface TargetOptions {
+  readonly local?: boolean;
+  readonly stack?: string;
+  readonly region?: string;
+  readonly stateDir?: string;
+}
+
+export interface OpsTarget {
+  /** "the local stack" or "stack PracticeOnboarding (eu-west-1)", for messages. */
+  readonly description: string;
+  readonly local: boolean;
+  readonly outputs: Readonly<Record<string, string>>;
+  readonly sfn: SFNClient;
+  readonly secretsManager: SecretsManagerClient;
+  readonly documentClient: DynamoDBDocumentClient;
+  /** How often `--wait` asks for new history events. */
+  readonly pollIntervalMs: number;
+  /** A stack output, or OperationFailed saying the stack has no `what` yet. */
+  output(name: string, what: string): string;
+  /** The optional output, or undefined when this stack does not have it. */
+  optionalOutput(name: string): string | undefined;
+  practiceStore(): PracticeStore;
+  close(): void;
+}
+
+interface ClientConfig {
+  readonly region?: string;
+  readonly endpoint?: string;
+  readonly credentials?: typeof LOCAL_CREDENTIALS;
+}
+
+function buildTarget(
+  description: string,
+  local: boolean,
+  outputs: Record<string, string>,
+  awsConfig: ClientConfig,
+  dynamoConfig: ClientConfig,
+): OpsTarget {
+  const sfn = new SFNClient(awsConfig);
+  const secretsManager = new SecretsManagerClient(awsConfig);
+  const dynamo = new DynamoDBClient(dynamoConfig);
+  const documentClient = DynamoDBDocumentClient.from(dynamo, {
+    marshallOptions: { removeUndefinedValues: true },
+  });
+  const optionalOutput = (name: string) => {
+    const value = outputs[name];
+    return value === undefined || value === "" ? undefined : value;
+  };
+  return {
+    description,
+    local,
+    outputs,
+    sfn,
+    secretsManager,
+    documentClient,
+    pollIntervalMs: local ? 150 : 1000,
+    optionalOutput,
+    output(name, what) {
+      const value = optionalOutput(name);
+      if (value === undefined)
+        throw new OperationFailed(`${description} has no ${what} yet (stack output ${name} is missing)`);
+      return value;
+    },
+    practiceStore() {
+      return new PracticeStore({
+        client: documentClient,
+        tableName: this.output(STACK_OUTPUTS.tableName, "practice table"),
+      });
+    },
+    close() {
+      sfn.destroy();
+      secretsManager.destroy();
+      dynamo.destroy();
+    },
+  };
+}
+
+function localTarget(stateDir: string): OpsTarget {
+  let endpoints: ReturnType<typeof readLocalEndpoints>;
+  try {
+    endpoints = readLocalEndpoints(stateDir);
+  } catch (error) {
+    throw new OperationFailed((error as Error).message);
+  }
+  const credentials = LOCAL_CREDENTIALS;
+  return buildTarget(
+    `the local stack (pid ${endpoints.pid})`,
+    true,
+    { ...endpoints.outputs },
+    { region: endpoints.region, endpoint: endpoints.awsEndpoint, credentials },
+    { region: endpoints.region, endpoint: endpoints.dynamoDbEndpoint, credentials },
+  );
+}
+
+async function awsTarget(stackName: string, region: string | undefined): Promise<OpsTarget> {
+  const config: ClientConfig = region ? { region } : {};
+  const cloudFormation = new CloudFormationClient(config);
+  try {
+    const resolvedRegion = await cloudFormation.config.region();
+    let stack: Stack | undefined;
+    try {
+      const answer = await cloudFormation.send(new DescribeStacksCommand({ StackName: stackName }));
+      stack = answer.Stacks?.[0];
+    } catch (error) {
+      if ((error as Error).name === "ValidationError" && /does not exist/i.test((error as Error).message))
+        throw new OperationFailed(
+          `stack ${stackName} does not exist in ${resolvedRegion}: deploy it (npx cdk deploy), pass --stack/--region, or use --local`,
+        );
+      throw error;
+    }
+    const outputs: Record<string, string> = {};
+    for (const output of stack?.Outputs ?? []) {
+      if (output.OutputKey && output.OutputValue !== undefined)
+        outputs[output.OutputKey] = output.OutputValue;
+    }
+    return buildTarget(`stack ${stackName} (${resolvedRegion})`, false, outputs, config, config);
+  } finally {
+    cloudFormation.destroy();
+  }
+}
+
+/** Resolves the target the global options name. Throws OperationFailed when it cannot be reached. */
+export async function resolveTarget(options: TargetOptions): Promise<OpsTarget> {
+  if (options.local)
+    return localTarget(options.stateDir ?? process.env[STATE_DIR_VARIABLE] ?? DEFAULT_STATE_DIR);
+  return awsTarget(options.stack ?? DEFAULT_STACK_NAME, options.region);
+}

@@ -1,0 +1,574 @@
+// The ops CLI end to end: the real binary against a real local stack started in this process.
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir, userInfo } from "node:os";
+import * as path from "node:path";
+import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { maskSecret } from "../../functions/shared/mask.js";
+import { PracticeStore } from "../../functions/shared/practice-store.js";
+import { PROJECT_ROOT } from "../../lib/handler-function.js";
+import { localDynamoDbClient } from "../../local/dynamodb-local.js";
+import { findFreePort } from "../../local/free-port.js";
+import { readLocalStackConfig } from "../../local/local-config.js";
+import { type LocalStack, STACK_OUTPUTS, startLocalStack } from "../../local/local-stack.js";
+import { type FakeCloudFormation, startFakeCloudFormation } from "../support/fake-cloudformation.js";
+import { type OpsRun, runOpsCli } from "../support/ops-cli.js";
+
+const HAS_OFFBOARDING = existsSync(path.join(PROJECT_ROOT, "lib/offboarding-workflow.ts"));
+const HAS_RECONCILIATION = existsSync(path.join(PROJECT_ROOT, "lib/reconciliation-workflow.ts"));
+const USAGE_HINT = "(run with --help for usage)";
+const ME = `ops:${userInfo().username}`;
+
+let stack: LocalStack;
+let stateDir: string;
+let store: PracticeStore;
+const outputs: OpsRun[] = [];
+
+/** Runs `ops --local …` against the test's stack and keeps its output for the leak scan. */
+async function ops(...args: string[]): Promise<OpsRun> {
+  const run = await runOpsCli(["--local", ...args], {
+    PRACTICE_ONBOARDING_STATE_DIR: stateDir,
+    PORTAL_MAX_RPS: "20",
+  });
+  outputs.push(run);
+  return run;
+}
+
+/** Without the leading --local, to prove global options work after the command. */
+async function opsRaw(...args: string[]): Promise<OpsRun> {
+  const run = await runOpsCli(args, { PRACTICE_ONBOARDING_STATE_DIR: stateDir, PORTAL_MAX_RPS: "20" });
+  outputs.push(run);
+  return run;
+}
+
+async function fullKeyOf(practiceId: string): Promise<string> {
+  const key = (await store.getPractice(practiceId))?.customerKey;
+  if (!key) throw new Error(`${practiceId} has no key`);
+  return key;
+}
+
+beforeAll(async () => {
+  stateDir = mkdtempSync(path.join(tmpdir(), "ops-cli-"));
+  const port = await findFreePort();
+  stack = await startLocalStack({
+    config: readLocalStackConfig({ LOCAL_PORT: String(port), PORTAL_MAX_RPS: "20" }),
+    stateDir,
+    retryIntervalOverrides: 0,
+  });
+  store = new PracticeStore({
+    client: DynamoDBDocumentClient.from(localDynamoDbClient(stack.endpoints.dynamoDbEndpoint)),
+    tableName: stack.endpoints.outputs[STACK_OUTPUTS.tableName]!,
+  });
+}, 180_000);
+
+afterAll(async () => {
+  await stack?.stop();
+  rmSync(stateDir, { recursive: true, force: true });
+});
+
+describe("ops onboard", () => {
+  it("starts onboarding, follows it state by state and ends ACTIVE with exit 0 when --wait is given", async () => {
+    const run = await ops("onboard", "cli-practice-1", "--dev-ref-id", "CLI Dental One", "--wait");
+    expect(run.stderr).toBe("");
+    expect(run.code).toBe(0);
+    const lines = run.stdout.split("\n");
+    expect(lines[0]).toMatch(/^Following ops-cli-practice-1-\d{8}T\d{9}Z:$/);
+    expect(lines).toContainEqual(expect.stringMatching(/^\s+\+\d+\.\d{2} s {2}execution started$/));
+    for (const state of ["ClaimPractice", "CreateKey", "LabelKey", "RecordActive"]) {
+      expect(lines).toContainEqual(expect.stringMatching(new RegExp(`^\\s+\\+\\d+\\.\\d{2} s  → ${state}$`)));
+    }
+    expect(lines).toContainEqual(
+      expect.stringMatching(/^\s+\+\d+\.\d{2} s {2}✓ CreateKey \(\d+(\.\d)? m?s\)$/),
+    );
+    expect(lines).toContainEqual(expect.stringMatching(/^Onboarding of cli-practice-1 SUCCEEDED in /));
+    expect(lines).toContain("  status  ACTIVE");
+    expect(lines).toContain(`  key     ${maskSecret(await fullKeyOf("cli-practice-1"))}`);
+  });
+
+  it("prints one JSON document with the execution and the practice when --json is given", async () => {
+    const run = await ops("onboard", "cli-practice-2", "--wait", "--json");
+    expect(run.code).toBe(0);
+    const document = JSON.parse(run.stdout);
+    expect(document).toMatchObject({
+      command: "onboard",
+      practiceId: "cli-practice-2",
+      devRefId: "cli-practice-2",
+      requestedBy: ME,
+      result: { status: "SUCCEEDED" },
+      practice: {
+        practiceId: "cli-practice-2",
+        status: "ACTIVE",
+        maskedKey: maskSecret(await fullKeyOf("cli-practice-2")),
+      },
+    });
+    expect(document.executionName).toMatch(/^ops-cli-practice-2-\d{8}T\d{9}Z$/);
+    expect(document.result.events.map((e: { kind: string }) => e.kind)).toContain("entered");
+    expect(document.practice).not.toHaveProperty("customerKey");
+    // Progress still reaches a person, on stderr, so stdout stays one document.
+    expect(run.stderr).toContain("→ CreateKey");
+  });
+
+  it("exits 1 showing the error and cause when the execution fails", async () => {
+    await fetch(`${stack.endpoints.simulatorOrigin}/_simulator/queue`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify([
+        {
+          kind: "status",
+          method: "PUT",
+          status: 400,
+          body: JSON.stringify("DevRefId refused by the portal."),
+        },
+      ]),
+    });
+    const run = await ops("onboard", "cli-practice-refused", "--wait");
+    expect(run.code).toBe(1);
+    expect(run.stdout).toMatch(
+      /✗ LabelKey failed \(attempt 1\): PortalRejected: .*DevRefId refused by the portal\./,
+    );
+    expect(run.stdout).toMatch(
+      /Onboarding of cli-practice-refused FAILED in .*\n {2}error: PortalRejected: .*DevRefId refused by the portal\./,
+    );
+    expect(run.stdout).toContain("  status   FAILED");
+  });
+});
+
+describe("ops status", () => {
+  it("shows the record, the masked key, the live portal status and the audit trail", async () => {
+    const fullKey = await fullKeyOf("cli-practice-1");
+    const run = await ops("status", "cli-practice-1");
+    expect(run.stderr).toBe("");
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain(
+      "Practice cli-practice-1\n  status        ACTIVE\n  devRefId      CLI Dental One\n",
+    );
+    expect(run.stdout).toContain(`  key           ${maskSecret(fullKey)}\n`);
+    expect(run.stdout).toContain(`  requested by  ${ME}\n`);
+    expect(run.stdout).toMatch(
+      /Last execution\n {2}name {6}ops-cli-practice-1-\d+T\d+Z\n {2}workflow {2}onboarding\n {2}status {4}SUCCEEDED\n/,
+    );
+    expect(run.stdout).toContain(
+      `Portal (live)\n  key        ${maskSecret(fullKey)}\n  status     Enabled\n  label      CLI Dental One\n`,
+    );
+    expect(run.stdout).toContain("  installed  not yet added in Open Dental\n");
+    for (const action of ["ONBOARDING_STARTED", "KEY_CREATED", "KEY_LABELED", "ONBOARDING_COMPLETED"])
+      expect(run.stdout).toMatch(new RegExp(`\\n  \\S+Z\\s+${action}\\s+${ME}`));
+  });
+
+  it("prints the same facts as JSON with --json given after the command", async () => {
+    const run = await opsRaw("status", "cli-practice-1", "--json", "--local");
+    expect(run.code).toBe(0);
+    const document = JSON.parse(run.stdout);
+    expect(document.practice).toMatchObject({
+      practiceId: "cli-practice-1",
+      status: "ACTIVE",
+      devRefId: "CLI Dental One",
+    });
+    expect(document.practice).not.toHaveProperty("customerKey");
+    expect(document.portal).toEqual({
+      found: true,
+      key: {
+        maskedKey: maskSecret(await fullKeyOf("cli-practice-1")),
+        keyStatus: "Enabled",
+        devRefId: "CLI Dental One",
+        dateCreated: expect.stringMatching(/^\d{4}-\d{2}-\d{2}$/),
+        dateDisabled: null,
+        dateTimeAssigned: null,
+      },
+    });
+    expect(document.lastExecution).toMatchObject({ workflow: "onboarding", status: "SUCCEEDED" });
+    expect(document.audit.map((entry: { action: string }) => entry.action)).toEqual([
+      "ONBOARDING_STARTED",
+      "KEY_CREATED",
+      "KEY_LABELED",
+      "ONBOARDING_COMPLETED",
+    ]);
+  });
+
+  it("exits 1 with one line when the practice is not recorded", async () => {
+    const run = await ops("status", "cli-nobody");
+    expect(run.code).toBe(1);
+    expect(run.stdout).toBe("");
+    expect(run.stderr).toMatch(
+      /^error: no practice cli-nobody is recorded in the local stack \(pid \d+\)\n$/,
+    );
+  });
+});
+
+describe("ops list", () => {
+  it("lists every practice in an aligned table, keys masked", async () => {
+    const run = await ops("list");
+    expect(run.code).toBe(0);
+    const lines = run.stdout.trimEnd().split("\n");
+    expect(lines[0]).toMatch(/^PRACTICE\s+STATUS\s+KEY\s+DEVREFID\s+UPDATED\s+LAST EXECUTION$/);
+    const one = lines.find((line) => line.startsWith("cli-practice-1 "));
+    expect(one).toMatch(
+      new RegExp(
+        `^cli-practice-1\\s+ACTIVE\\s+${maskSecret(await fullKeyOf("cli-practice-1"))}\\s+CLI Dental One\\s+`,
+      ),
+    );
+    expect(lines.find((line) => line.startsWith("cli-practice-refused "))).toMatch(
+      /^cli-practice-refused\s+FAILED\s/,
+    );
+    expect(lines.at(-1)).toMatch(/^\d+ practices$/);
+  });
+
+  it("filters by --status and answers JSON", async () => {
+    const run = await ops("list", "--status", "FAILED", "--json");
+    expect(run.code).toBe(0);
+    const { practices } = JSON.parse(run.stdout);
+    expect(practices.map((p: { practiceId: string }) => p.practiceId)).toEqual(["cli-practice-refused"]);
+    expect(practices[0]).toMatchObject({
+      status: "FAILED",
+      failureReason: expect.stringContaining("DevRefId refused"),
+    });
+  });
+});
+
+describe("ops executions", () => {
+  it("lists a practice's executions with their workflow, status and practice", async () => {
+    const run = await ops("executions", "--practice", "cli-practice-1", "--json");
+    expect(run.code).toBe(0);
+    const { executions } = JSON.parse(run.stdout);
+    expect(executions).toEqual([
+      expect.objectContaining({
+        workflow: "onboarding",
+        status: "SUCCEEDED",
+        practiceId: "cli-practice-1",
+        name: expect.stringMatching(/^ops-cli-practice-1-/),
+      }),
+    ]);
+  });
+
+  it("lists the newest executions first in a table, failed ones with their error", async () => {
+    const run = await ops("executions", "--limit", "2");
+    expect(run.code).toBe(0);
+    const lines = run.stdout.trimEnd().split("\n");
+    expect(lines[0]).toMatch(/^STARTED\s+WORKFLOW\s+STATUS\s+DURATION\s+PRACTICE\s+EXECUTION\s+ERROR$/);
+    expect(lines).toHaveLength(3);
+    expect(
+      lines.some((line) => /onboarding\s+FAILED\s+.*cli-practice-refused\s+\S+\s+PortalRejected$/.test(line)),
+    ).toBe(true);
+  });
+
+  it("filters by --status", async () => {
+    const run = await ops("executions", "--status", "FAILED", "--json");
+    expect(run.code).toBe(0);
+    const { executions } = JSON.parse(run.stdout);
+    expect(executions.map((e: { practiceId: string; status: string }) => [e.practiceId, e.status])).toEqual([
+      ["cli-practice-refused", "FAILED"],
+    ]);
+  });
+});
+
+describe("ops offboard", () => {
+  it.skipIf(!HAS_OFFBOARDING)(
+    "disables the key and ends OFFBOARDED with exit 0 when --wait is given",
+    async () => {
+      const fullKey = await fullKeyOf("cli-practice-2");
+      const run = await ops("offboard", "cli-practice-2", "--reason", "contract ended", "--wait");
+      expect(run.stderr).toBe("");
+      expect(run.code).toBe(0);
+      const lines = run.stdout.split("\n");
+      expect(lines[0]).toMatch(/^Following ops-cli-practice-2-\d{8}T\d{9}Z:$/);
+      for (const state of ["DisableKey", "RecordOffboarded"])
+        expect(lines).toContainEqual(
+          expect.stringMatching(new RegExp(`^\\s+\\+\\d+\\.\\d{2} s  ✓ ${state} \\(`)),
+        );
+      expect(lines).toContainEqual(expect.stringMatching(/^Offboarding of cli-practice-2 SUCCEEDED in /));
+      expect(lines).toContain("  status  OFFBOARDED");
+      expect(lines).toContain(`  key     ${maskSecret(fullKey)}`);
+    },
+  );
+
+  it.skipIf(!HAS_OFFBOARDING)(
+    "shows the offboarding and the key disabled in the portal in status",
+    async () => {
+      const run = await ops("status", "cli-practice-2");
+      expect(run.code).toBe(0);
+      expect(run.stdout).toContain("  status        OFFBOARDED\n");
+      expect(run.stdout).toContain(
+        `Offboarding (latest)\n  reason         contract ended\n  requested by   ${ME}\n`,
+      );
+      expect(run.stdout).toContain("  status     DisabledByDeveloper\n");
+    },
+  );
+
+  it.skipIf(!HAS_OFFBOARDING)("exits 1 and starts nothing when the practice is not recorded", async () => {
+    const run = await ops("offboard", "cli-nobody", "--reason", "never signed");
+    expect(run).toEqual({
+      code: 1,
+      stdout: "",
+      stderr: expect.stringMatching(
+        /^error: no practice cli-nobody is recorded in the local stack \(pid \d+\): nothing to offboard, nothing started\n$/,
+      ),
+    });
+  });
+
+  it.skipIf(HAS_OFFBOARDING)(
+    "says the stack has no offboarding workflow yet (until offboarding is merged)",
+    async () => {
+      const run = await ops("offboard", "cli-practice-2", "--reason", "contract ended");
+      expect(run.code).toBe(1);
+      expect(run.stderr).toMatch(
+        /^error: the local stack \(pid \d+\) has no offboarding workflow yet \(stack output OffboardingStateMachineArn is missing\)\n$/,
+      );
+    },
+  );
+});
+
+describe("ops reconcile and import", () => {
+  let foreignKey: string;
+
+  beforeAll(async () => {
+    if (!HAS_RECONCILIATION) return;
+    const response = await fetch(`${stack.endpoints.simulatorOrigin}/_simulator/keys`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ keys: [{ DevRefId: "cli-imported-1", KeyStatus: "Enabled" }] }),
+    });
+    const { keys } = (await response.json()) as { keys: { CustomerKey: string }[] };
+    foreignKey = keys[0]!.CustomerKey;
+  });
+
+  it.skipIf(!HAS_RECONCILIATION)("follows a report-only run and prints its report, exit 0", async () => {
+    const run = await ops("reconcile", "--wait");
+    expect(run.stderr).toBe("");
+    expect(run.code).toBe(0);
+    const lines = run.stdout.split("\n");
+    expect(lines[0]).toMatch(/^Following ops-reconcile-\d{8}T\d{9}Z:$/);
+    for (const state of ["ListPortalKeys", "CheckPractices", "FinishRun"])
+      expect(lines).toContainEqual(
+        expect.stringMatching(new RegExp(`^\\s+\\+\\d+\\.\\d{2} s  ✓ ${state} \\(`)),
+      );
+    expect(lines).toContainEqual(expect.stringMatching(/^Reconciliation SUCCEEDED in /));
+    expect(lines).toContainEqual(
+      expect.stringMatching(/^Reconciliation ops-reconcile-\d+T\d+Z: SUCCEEDED \(report only\)$/),
+    );
+    expect(run.stdout).toMatch(/\nUNMAPPED_KEY_FOREIGN \(1\)\n {2}- key [A-Z0-9]{4}…[A-Z0-9]{4}: /);
+    expect(run.stdout).toContain(`key ${maskSecret(foreignKey)}`);
+  });
+
+  it.skipIf(!HAS_RECONCILIATION)("shows the latest stored run as JSON with --show and no id", async () => {
+    const run = await ops("reconcile", "--show", "--json");
+    expect(run.code).toBe(0);
+    const report = JSON.parse(run.stdout);
+    expect(report.summary).toMatchObject({
+      status: "SUCCEEDED",
+      repair: false,
+      runId: expect.stringMatching(/^ops-reconcile-/),
+    });
+    expect(report.findings).toContainEqual(
+      expect.objectContaining({ category: "UNMAPPED_KEY_FOREIGN", maskedKey: maskSecret(foreignKey) }),
+    );
+  });
+
+  it.skipIf(!HAS_RECONCILIATION)("exits 1 saying so when --show names no stored run", async () => {
+    const run = await ops("reconcile", "--show", "no-such-run");
+    expect(run).toEqual({
+      code: 1,
+      stdout: "",
+      stderr: 'error: no reconciliation run "no-such-run" is stored (runs are kept 90 days)\n',
+    });
+  });
+
+  it.skipIf(!HAS_RECONCILIATION)(
+    "reports what a dry-run import by DevRefId would adopt, writing nothing",
+    async () => {
+      const run = await ops("import", "--match", "devref", "--dry-run");
+      expect(run.code).toBe(0);
+      expect(run.stdout).toContain("Import by DevRefId (dry run: nothing written)\n");
+      expect(run.stdout).toContain(
+        `  + cli-imported-1: key ${maskSecret(foreignKey)} (DevRefId "cli-imported-1")\n`,
+      );
+      expect(await store.getPractice("cli-imported-1")).toBeUndefined();
+    },
+  );
+
+  it.skipIf(!HAS_RECONCILIATION)("exits 1 naming the bad CSV line and writes nothing", async () => {
+    const csv = path.join(stateDir, "bad.csv");
+    writeFileSync(csv, `practiceId,customerKey\ncli-imported-1,${foreignKey}\nbad/id,${foreignKey}\n`);
+    const run = await ops("import", "--file", csv);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toMatch(/1 bad row\(s\); nothing was imported:\n {2}line 3: /);
+    expect(await store.getPractice("cli-imported-1")).toBeUndefined();
+  });
+
+  it.skipIf(!HAS_RECONCILIATION)(
+    "adopts the key from a CSV and the practice reads ACTIVE with it",
+    async () => {
+      const csv = path.join(stateDir, "good.csv");
+      writeFileSync(csv, `practiceId,customerKey\ncli-imported-1,${foreignKey}\n`);
+      const run = await ops("import", "--file", csv, "--json");
+      expect(run.code).toBe(0);
+      expect(JSON.parse(run.stdout)).toMatchObject({
+        command: "import",
+        mode: "csv",
+        dryRun: false,
+        written: true,
+        imported: [{ practiceId: "cli-imported-1", maskedKey: maskSecret(foreignKey) }],
+        conflicts: [],
+      });
+      expect(await store.getPractice("cli-imported-1")).toMatchObject({
+        status: "ACTIVE",
+        customerKey: foreignKey,
+      });
+    },
+  );
+
+  it.skipIf(HAS_RECONCILIATION)(
+    "says the stack has no reconciliation workflow yet (until it is merged)",
+    async () => {
+      const run = await ops("reconcile");
+      expect(run.code).toBe(1);
+      expect(run.stderr).toMatch(
+        /has no reconciliation workflow yet \(stack output ReconciliationStateMachineArn is missing\)\n$/,
+      );
+    },
+  );
+});
+
+describe("ops usage errors", () => {
+  it.each([
+    [["frobnicate"], "error: unknown command 'frobnicate'"],
+    [["offboard", "cli-practice-1"], "error: required option '--reason <text>' not specified"],
+    [
+      ["offboard", "cli-practice-1", "--reason", "  "],
+      "error: --reason must not be empty or only whitespace",
+    ],
+    [
+      ["status", "bad/id"],
+      `error: command-argument value 'bad/id' is invalid for argument 'practiceId'. practiceId must be 1-64 characters of A-Z, a-z, 0-9, ".", "_", ":" or "-", got "bad/id"`,
+    ],
+    [
+      ["list", "--status", "GONE"],
+      "error: option '--status <status>' argument 'GONE' is invalid. Allowed choices are ONBOARDING, ACTIVE, FAILED, OFFBOARDING, OFFBOARDED.",
+    ],
+    [
+      ["executions", "--limit", "0"],
+      "error: option '--limit <n>' argument '0' is invalid. --limit must be a whole number from 1 to 1000, got \"0\"",
+    ],
+  ])("exits 2 with one error line and the usage hint for %j, starting nothing", async (args, message) => {
+    const before = stack.engine.listExecutions({
+      stateMachineArn: stack.endpoints.outputs[STACK_OUTPUTS.onboarding]!,
+    });
+    const run = await opsRaw(...args, "--local");
+    expect(run).toEqual({ code: 2, stdout: "", stderr: `${message}\n${USAGE_HINT}\n` });
+    const after = stack.engine.listExecutions({
+      stateMachineArn: stack.endpoints.outputs[STACK_OUTPUTS.onboarding]!,
+    });
+    expect(after.executions).toHaveLength(before.executions!.length);
+  });
+
+  it("prints help for a command with the global options, exit 0", async () => {
+    const run = await opsRaw("onboard", "--help");
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain("Usage: npm run ops -- onboard [options] <practiceId>");
+    expect(run.stdout).toContain("Global Options:\n  --local ");
+  });
+});
+
+describe("ops --local without a running stack", () => {
+  it("exits 1 saying no local stack is running", async () => {
+    const empty = mkdtempSync(path.join(tmpdir(), "ops-cli-empty-"));
+    try {
+      const run = await runOpsCli(["list", "--local"], { PRACTICE_ONBOARDING_STATE_DIR: empty });
+      expect(run.code).toBe(1);
+      expect(run.stdout).toBe("");
+      expect(run.stderr).toMatch(
+        /^error: No local stack is running \(.*endpoints\.json is missing\): start one with `npm start`\n$/,
+      );
+    } finally {
+      rmSync(empty, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("ops on a deployed stack (outputs from CloudFormation DescribeStacks)", () => {
+  let cloudFormation: FakeCloudFormation;
+  /** The standard SDK variables only: no credentials files, no instance metadata. */
+  const hermetic = {
+    AWS_CONFIG_FILE: "/nonexistent",
+    AWS_SHARED_CREDENTIALS_FILE: "/nonexistent",
+    AWS_EC2_METADATA_DISABLED: "true",
+  };
+  let deployed: Record<string, string>;
+
+  beforeAll(async () => {
+    cloudFormation = await startFakeCloudFormation({ PracticeOnboarding: { ...stack.endpoints.outputs } });
+    deployed = {
+      ...hermetic,
+      AWS_REGION: "us-east-1",
+      AWS_ACCESS_KEY_ID: "local",
+      AWS_SECRET_ACCESS_KEY: "local",
+      AWS_ENDPOINT_URL_CLOUDFORMATION: cloudFormation.url,
+      AWS_ENDPOINT_URL_SFN: stack.endpoints.awsEndpoint,
+      AWS_ENDPOINT_URL_SECRETS_MANAGER: stack.endpoints.awsEndpoint,
+      AWS_ENDPOINT_URL_DYNAMODB: stack.endpoints.dynamoDbEndpoint,
+      PORTAL_MAX_RPS: "20",
+    };
+  });
+  afterAll(() => cloudFormation?.close());
+
+  it("reads the stack's outputs and acts on the resources they name", async () => {
+    const run = await runOpsCli(["list", "--status", "ACTIVE", "--json"], deployed);
+    outputs.push(run);
+    expect(run.code).toBe(0);
+    expect(JSON.parse(run.stdout).practices.map((p: { practiceId: string }) => p.practiceId)).toEqual([
+      ...(HAS_RECONCILIATION ? ["cli-imported-1"] : []),
+      "cli-practice-1",
+      ...(HAS_OFFBOARDING ? [] : ["cli-practice-2"]),
+    ]);
+    expect(cloudFormation.requested).toEqual(["PracticeOnboarding"]);
+  });
+
+  it("exits 1 saying the stack does not exist when --stack names none", async () => {
+    const run = await runOpsCli(["list", "--stack", "NoSuchStack"], deployed);
+    expect(run).toEqual({
+      code: 1,
+      stdout: "",
+      stderr:
+        "error: stack NoSuchStack does not exist in us-east-1: deploy it (npx cdk deploy), pass --stack/--region, or use --local\n",
+    });
+  });
+
+  it("exits 1 saying AWS credentials are missing when the chain finds none", async () => {
+    const run = await runOpsCli(["status", "cli-practice-1"], {
+      ...hermetic,
+      AWS_REGION: "us-east-1",
+      AWS_ENDPOINT_URL_CLOUDFORMATION: cloudFormation.url,
+    });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toBe(
+      "error: AWS credentials are missing or not valid (CredentialsProviderError): configure them (aws configure, AWS_PROFILE, aws sso login) or use --local for the local stack\n",
+    );
+  });
+
+  it("exits 1 saying the region is missing when neither --region nor AWS_REGION gives one", async () => {
+    const run = await runOpsCli(["list"], hermetic);
+    expect(run).toEqual({
+      code: 1,
+      stdout: "",
+      stderr: "error: no AWS region: pass --region or set AWS_REGION (or use --local for the local stack)\n",
+    });
+  });
+});
+
+describe("ops output", () => {
+  it("never contains a full CustomerKey", async () => {
+    // Every key the portal holds: the practices' (ACTIVE, OFFBOARDED, compensated), and the imported one.
+    const state = (await (await fetch(`${stack.endpoints.simulatorOrigin}/_simulator/state`)).json()) as {
+      keys: { CustomerKey: string }[];
+    };
+    const keys = state.keys.map((key) => key.CustomerKey);
+    expect(keys.length).toBeGreaterThanOrEqual(3);
+    expect(outputs.length).toBeGreaterThan(10);
+    for (const run of outputs) {
+      for (const key of keys) {
+        expect(run.stdout).not.toContain(key);
+        expect(run.stderr).not.toContain(key);
+      }
+      expect(`${run.stdout}${run.stderr}`).not.toMatch(/\b[A-Z0-9]{16}\b/);
+    }
+  });
+});

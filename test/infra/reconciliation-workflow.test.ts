@@ -1,0 +1,341 @@
+import { createRequire } from "node:module";
+import { App, Stack, Validations } from "aws-cdk-lib";
+import * as kms from "aws-cdk-lib/aws-kms";
+import * as secretsmanager from "aws-cdk-lib/aws-secretsmanager";
+import * as sfn from "aws-cdk-lib/aws-stepfunctions";
+import { AwsSolutionsChecks } from "cdk-nag";
+import { describe, expect, it } from "vitest";
+import { RETRYABLE_ERROR_NAMES } from "../../functions/shared/errors.js";
+import { HANDLER_ENTRY_METADATA } from "../../lib/handler-function.js";
+import { PracticeTable } from "../../lib/practice-table.js";
+import { ReconciliationSchedule } from "../../lib/reconciliation-schedule.js";
+import { ReconciliationWorkflow } from "../../lib/reconciliation-workflow.js";
+import { synthesizedTemplate } from "../support/practice-table.js";
+
+type Resource = { Type: string; Properties?: Record<string, unknown>; Metadata?: Record<string, unknown> };
+type State = Record<string, unknown> & { Type: string };
+
+const validateAsl = createRequire(import.meta.url)("asl-validator") as (
+  definition: unknown,
+  options?: { checkArn?: boolean; checkPaths?: boolean },
+) => { isValid: boolean; errors: unknown[] };
+
+const template = () =>
+  synthesizedTemplate() as { Resources: Record<string, Resource>; Outputs: Record<string, unknown> };
+const resources = () => template().Resources;
+
+function reconciliationStateMachine(): [string, Resource] {
+  const found = Object.entries(resources()).filter(
+    ([id, r]) => r.Type === "AWS::StepFunctions::StateMachine" && id.startsWith("Reconciliation"),
+  );
+  expect(found).toHaveLength(1);
+  return found[0]!;
+}
+
+function definition(): { States: Record<string, State>; [key: string]: unknown } {
+  const body = reconciliationStateMachine()[1].Properties!.DefinitionString as {
+    "Fn::Join": [string, unknown[]];
+  };
+  const text = body["Fn::Join"][1]
+    .map((part) => {
+      if (typeof part === "string") return part;
+      const ref = (part as { "Fn::GetAtt"?: [string, string] })["Fn::GetAtt"]?.[0] ?? "Unknown";
+      return `arn:aws:lambda:us-east-1:123456789012:function:${ref}`;
+    })
+    .join("");
+  return JSON.parse(text);
+}
+
+function actionsOf(entry: string): string[] {
+  const all = resources();
+  const fnEntry = Object.entries(all).find(
+    ([, r]) => r.Type === "AWS::Lambda::Function" && r.Metadata?.[HANDLER_ENTRY_METADATA] === entry,
+  );
+  expect(fnEntry, `a function with entry ${entry}`).toBeDefined();
+  const roleId = ((fnEntry![1].Properties!.Role as { "Fn::GetAtt": [string] })["Fn::GetAtt"] ?? [])[0];
+  const actions = new Set<string>();
+  for (const r of Object.values(all)) {
+    if (r.Type !== "AWS::IAM::Policy") continue;
+    if (!(r.Properties!.Roles as { Ref: string }[]).some((role) => role.Ref === roleId)) continue;
+    for (const s of (r.Properties!.PolicyDocument as { Statement: { Action: string | string[] }[] })
+      .Statement) {
+      for (const a of [s.Action].flat()) actions.add(a);
+    }
+  }
+  return [...actions].sort();
+}
+
+const XRAY = ["xray:PutTelemetryRecords", "xray:PutTraceSegments"];
+const TABLE_KMS = ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*"];
+const SECRET = ["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"];
+
+describe("ReconciliationWorkflow state machine", () => {
+  it("is a Standard state machine, traced, logging without execution data, encrypted with the customer key", () => {
+    expect(reconciliationStateMachine()[1].Properties).toMatchObject({
+      StateMachineType: "STANDARD",
+      TracingConfiguration: { Enabled: true },
+      LoggingConfiguration: { IncludeExecutionData: false, Level: "ALL" },
+      EncryptionConfiguration: { Type: "CUSTOMER_MANAGED_KMS_KEY" },
+    });
+  });
+
+  it("is valid ASL in JSONPath only", () => {
+    const def = definition();
+    const validation = validateAsl(def, { checkArn: true, checkPaths: true });
+    expect({ isValid: validation.isValid, errors: validation.errors }).toEqual({ isValid: true, errors: [] });
+    expect(def.QueryLanguage).toBe("JSONPath");
+    expect(JSON.stringify(def)).not.toMatch(/JSONata|\{%|"Arguments"|"Assign"|"Output"|"ItemReader"/);
+  });
+
+  it("loops each phase on its own Task until the step says done, then moves on", () => {
+    const def = definition();
+    expect(def.StartAt).toBe("StartRun");
+    expect(def.States.StartRun).toMatchObject({
+      ResultPath: "$.start",
+      OutputPath: "$.start",
+      Next: "ListPortalKeys",
+    });
+    expect(def.States.AllKeysListed!.Choices).toEqual([
+      { Variable: "$.progress.keys.done", BooleanEquals: true, Next: "CheckPractices" },
+    ]);
+    expect(def.States.AllKeysListed!.Default).toBe("ListPortalKeys");
+    expect(def.States.AllPracticesChecked!.Default).toBe("CheckPractices");
+    expect(def.States.CandidatesDecided!.Choices).toEqual([
+      { Variable: "$.progress.candidates.done", BooleanEquals: false, Next: "ClassifyCandidates" },
+      { Variable: "$.run.repair", BooleanEquals: true, Next: "RepairFindings" },
+    ]);
+    expect(def.States.CandidatesDecided!.Default).toBe("FinishRun");
+    expect(def.States.AllRepairsMade!.Default).toBe("RepairFindings");
+    expect(def.States.FinishRun).toMatchObject({
+      ResultPath: "$.outcome",
+      OutputPath: "$.outcome",
+      Next: "Reconciled",
+    });
+  });
+
+  it("hands each loop Task only the run and its cursor, and writes its answer back as the cursor", () => {
+    const def = definition();
+    for (const name of ["ListPortalKeys", "CheckPractices", "ClassifyCandidates", "RepairFindings"]) {
+      expect({
+        name,
+        parameters: def.States[name]!.Parameters,
+        resultPath: def.States[name]!.ResultPath,
+      }).toEqual({
+        name,
+        parameters: { "run.$": "$.run", "progress.$": "$.progress" },
+        resultPath: "$.progress",
+      });
+    }
+  });
+
+  it("retries only retryable errors with capped backoff and jitter, and records every later failure", () => {
+    const def = definition();
+    for (const [name, state] of Object.entries(def.States).filter(([, s]) => s.Type === "Task")) {
+      expect({ name, retry: state.Retry, timeout: typeof state.TimeoutSeconds }).toEqual({
+        name,
+        retry: [
+          {
+            ErrorEquals: [
+              ...RETRYABLE_ERROR_NAMES,
+              "Lambda.ServiceException",
+              "Lambda.TooManyRequestsException",
+              "Lambda.SdkClientException",
+            ],
+            IntervalSeconds: 2,
+            MaxAttempts: 6,
+            BackoffRate: 2,
+            MaxDelaySeconds: 60,
+            JitterStrategy: "FULL",
+          },
+        ],
+        timeout: "number",
+      });
+    }
+    for (const name of [
+      "ListPortalKeys",
+      "CheckPractices",
+      "ClassifyCandidates",
+      "RepairFindings",
+      "FinishRun",
+    ]) {
+      expect({ name, catch: def.States[name]!.Catch }).toEqual({
+        name,
+        catch: [{ ErrorEquals: ["States.ALL"], ResultPath: "$.error", Next: "RecordFailure" }],
+      });
+    }
+    expect(def.States.StartRun!.Catch).toBeUndefined();
+    expect(def.States.RecordFailure!.Next).toBe("ReconciliationFailed");
+    expect(def.States.ReconciliationFailed).toEqual({
+      Type: "Fail",
+      ErrorPath: "$.error.Error",
+      CausePath: "$.error.Cause",
+    });
+  });
+
+  it("is exported as the stack output ReconciliationStateMachineArn", () => {
+    expect(template().Outputs.ReconciliationStateMachineArn).toEqual({
+      Value: { Ref: reconciliationStateMachine()[0] },
+    });
+  });
+});
+
+describe("ReconciliationWorkflow functions' IAM policies", () => {
+  it.each([
+    [
+      "functions/reconciliation-start.ts",
+      [
+        "dynamodb:GetItem",
+        "dynamodb:PutItem",
+        "dynamodb:Query",
+        "dynamodb:UpdateItem",
+        ...TABLE_KMS,
+        ...XRAY,
+      ],
+    ],
+    [
+      "functions/reconciliation-list-keys.ts",
+      [
+        "dynamodb:BatchGetItem",
+        "dynamodb:BatchWriteItem",
+        "dynamodb:PutItem",
+        "dynamodb:Query",
+        "dynamodb:UpdateItem",
+        ...TABLE_KMS,
+        ...SECRET,
+        ...XRAY,
+      ],
+    ],
+    [
+      "functions/reconciliation-check-practices.ts",
+      [
+        "dynamodb:BatchGetItem",
+        "dynamodb:BatchWriteItem",
+        "dynamodb:PutItem",
+        "dynamodb:Query",
+        "states:DescribeExecution",
+        ...TABLE_KMS,
+        ...XRAY,
+      ],
+    ],
+    [
+      "functions/reconciliation-classify-candidates.ts",
+      [
+        "dynamodb:BatchWriteItem",
+        "dynamodb:PutItem",
+        "dynamodb:Query",
+        "dynamodb:UpdateItem",
+        ...TABLE_KMS,
+        ...XRAY,
+      ],
+    ],
+    [
+      "functions/reconciliation-repair.ts",
+      [
+        "dynamodb:ConditionCheckItem",
+        "dynamodb:GetItem",
+        "dynamodb:PutItem",
+        "dynamodb:Query",
+        "dynamodb:UpdateItem",
+        "states:DescribeExecution",
+        ...TABLE_KMS,
+        ...SECRET,
+        ...XRAY,
+      ],
+    ],
+    ["functions/reconciliation-finish.ts", ["dynamodb:UpdateItem", ...TABLE_KMS, ...XRAY]],
+  ])("%s may do exactly what it needs", (entry, expected) => {
+    expect(actionsOf(entry)).toEqual([...expected].sort());
+  });
+
+  it("describes only the onboarding and offboarding workflows' executions", () => {
+    const statements = Object.values(resources())
+      .filter(
+        (r) =>
+          r.Type === "AWS::IAM::Policy" &&
+          JSON.stringify(r.Properties!.Roles).includes("ReconciliationFunctions"),
+      )
+      .flatMap(
+        (r) =>
+          (r.Properties!.PolicyDocument as { Statement: { Action: unknown; Resource: unknown }[] }).Statement,
+      )
+      .filter((s) => [s.Action].flat().includes("states:DescribeExecution"));
+    expect(
+      statements.map((s) => JSON.stringify(s.Resource).match(/(On|Off)boardingStateMachine/)?.[0]).sort(),
+    ).toEqual([
+      "OffboardingStateMachine",
+      "OffboardingStateMachine",
+      "OnboardingStateMachine",
+      "OnboardingStateMachine",
+    ]);
+    for (const s of statements) expect(JSON.stringify(s.Resource)).toMatch(/:execution:.*StateMachine.*:\*/);
+  });
+});
+
+describe("ReconciliationSchedule", () => {
+  it("starts the state machine hourly with {} (report-only), a retry policy and the encrypted dead-letter queue", () => {
+    const schedules = Object.values(resources()).filter((r) => r.Type === "AWS::Scheduler::Schedule");
+    expect(schedules).toHaveLength(1);
+    const props = schedules[0]!.Properties!;
+    expect(props.ScheduleExpression).toBe("rate(1 hour)");
+    expect(props.State).toBe("ENABLED");
+    const target = props.Target as Record<string, unknown>;
+    expect(target.Arn).toEqual({ Ref: reconciliationStateMachine()[0] });
+    expect(target.Input).toBe("{}");
+    expect(target.RetryPolicy).toEqual({ MaximumEventAgeInSeconds: 1800, MaximumRetryAttempts: 5 });
+    const dlqId = ((target.DeadLetterConfig as { Arn: { "Fn::GetAtt": [string] } }).Arn["Fn::GetAtt"] ??
+      [])[0]!;
+    expect(resources()[dlqId]).toMatchObject({
+      Type: "AWS::SQS::Queue",
+      Properties: { KmsMasterKeyId: { "Fn::GetAtt": [expect.stringMatching(/^EncryptionKey/), "Arn"] } },
+    });
+  });
+});
+
+describe("Reconciliation constructs under cdk-nag", () => {
+  it("have no unacknowledged AwsSolutions findings of their own", () => {
+    const app = new App();
+    Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+    const stack = new Stack(app, "ReconciliationNag", {
+      env: { account: "123456789012", region: "us-east-1" },
+    });
+    const key = new kms.Key(stack, "Key", { enableKeyRotation: true });
+    const table = new PracticeTable(stack, "Table", { encryptionKey: key });
+    const onboarding = new sfn.StateMachine(stack, "Onboarding", {
+      definitionBody: sfn.DefinitionBody.fromChainable(new sfn.Pass(stack, "Done")),
+    });
+    const secret = new secretsmanager.Secret(stack, "Portal", { encryptionKey: key });
+    for (const [scope, id] of [
+      [onboarding, "AwsSolutions-SF1"],
+      [onboarding, "AwsSolutions-SF2"],
+      [secret, "AwsSolutions-SMG4"],
+    ] as const) {
+      Validations.of(scope).acknowledge({
+        id: `AwsSolutions::${id}`,
+        reason: "Test stand-in, not under test.",
+      });
+    }
+    const workflow = new ReconciliationWorkflow(stack, "Reconciliation", {
+      table,
+      portalCredentials: secret,
+      encryptionKey: key,
+      onboardingStateMachine: onboarding,
+    });
+    new ReconciliationSchedule(stack, "Schedule", {
+      stateMachine: workflow.stateMachine,
+      encryptionKey: key,
+    });
+    for (const handler of Object.values(workflow.functions)) {
+      for (const id of [
+        "AwsSolutions-L1",
+        "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]",
+      ]) {
+        Validations.of(handler.function).acknowledge({
+          id: `AwsSolutions::${id}`,
+          reason: "Owned by HandlerFunction.",
+        });
+      }
+    }
+
+    expect(() => app.synth()).not.toThrow();
+  });
+});

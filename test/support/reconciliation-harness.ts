@@ -1,0 +1,120 @@
+// Runs the synthesized Onboarding and Reconciliation state machines on the local engine against DynamoDB Local,
+// the local Step Functions / Secrets Manager endpoint (DescribeExecution for STUCK checks) and the portal
+// simulator over HTTP, recording every history event so tests can measure state payloads.
+import type { DescribeExecutionOutput, HistoryEvent } from "@aws-sdk/client-sfn";
+import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { PracticeStore } from "../../functions/shared/practice-store.js";
+import { ReconciliationStore } from "../../functions/shared/reconciliation-store.js";
+import { buildApp } from "../../lib/build-app.js";
+import { type LocalAwsEndpoint, startLocalAwsEndpoint } from "../../local/aws-json-endpoint.js";
+import { LOCAL_CREDENTIALS, localDynamoDbClient } from "../../local/dynamodb-local.js";
+import { LocalSecretStore } from "../../local/local-secret-store.js";
+import {
+  type PortalSimulator,
+  type PortalSimulatorOptions,
+  startPortalSimulator,
+} from "../../local/portal-simulator.js";
+import { synthesizeTemplates } from "../../local/synthesize.js";
+import { type ExecutionReference, LocalWorkflowEngine } from "../../local/workflow-engine.js";
+import { createTestPracticeTable } from "./practice-table.js";
+
+export const PORTAL_SECRET_NAME = "practice-onboarding/portal-credentials";
+
+export interface ReconciliationHarnessOptions {
+  /** PORTAL_MAX_RPS for the functions. @default 50 */
+  readonly maxRps?: number;
+  readonly simulator?: PortalSimulatorOptions;
+  /** Called with every history event (e.g. to measure payloads without keeping 10,000 runs of them). */
+  readonly onEvent?: (event: HistoryEvent, execution: ExecutionReference) => void;
+}
+
+export type ExecutionResult = DescribeExecutionOutput & { readonly name: string };
+
+export interface ReconciliationHarness {
+  readonly engine: LocalWorkflowEngine;
+  readonly simulator: PortalSimulator;
+  readonly store: PracticeStore;
+  readonly runs: ReconciliationStore;
+  readonly client: DynamoDBDocumentClient;
+  readonly tableName: string;
+  readonly onboardingArn: string;
+  readonly reconciliationArn: string;
+  /** Runs an onboarding to its end. */
+  onboard(input: unknown, name?: string): Promise<ExecutionResult>;
+  /** Runs a reconciliation to its end. */
+  reconcile(input?: unknown, name?: string): Promise<ExecutionResult>;
+  close(): Promise<void>;
+}
+
+let sequence = 0;
+
+export async function startReconciliationHarness(
+  options: ReconciliationHarnessOptions = {},
+): Promise<ReconciliationHarness> {
+  const table = await createTestPracticeTable();
+  const simulator = await startPortalSimulator(options.simulator ?? {});
+  const templates = synthesizeTemplates(buildApp);
+  const tableLogicalId = Object.entries(templates[0]!.template.Resources ?? {}).find(
+    ([, r]) => r.Type === "AWS::DynamoDB::Table",
+  )![0];
+  const engine = new LocalWorkflowEngine({
+    templates,
+    resourceNames: { [tableLogicalId]: table.tableName },
+    retryIntervalOverrides: 0,
+    environment: {
+      OPEN_DENTAL_BASE_URL: simulator.url,
+      PORTAL_MAX_RPS: String(options.maxRps ?? 50),
+      AWS_ENDPOINT_URL_DYNAMODB: table.endpoint,
+      AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
+      AWS_REGION: "us-east-1",
+      POWERTOOLS_METRICS_DISABLED: "true",
+      POWERTOOLS_LOG_LEVEL: "ERROR",
+    },
+    ...(options.onEvent ? { onEvent: options.onEvent } : {}),
+  });
+  const secrets = LocalSecretStore.fromTemplates(templates);
+  secrets.putSecretValue(PORTAL_SECRET_NAME, JSON.stringify(simulator.credentials));
+  const endpoint: LocalAwsEndpoint = await startLocalAwsEndpoint({ engine, secrets });
+  // The handlers build their SDK clients on first use, so the endpoint only has to be known by then.
+  process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER = endpoint.url;
+  process.env.AWS_ENDPOINT_URL_SFN = endpoint.url;
+  const client = DynamoDBDocumentClient.from(localDynamoDbClient(table.endpoint), {
+    marshallOptions: { removeUndefinedValues: true },
+  });
+  const store = new PracticeStore({ client, tableName: table.tableName });
+  const runs = new ReconciliationStore({ client, tableName: table.tableName });
+  const arnOf = (prefix: string) =>
+    engine.stateMachines().find((sm) => sm.logicalId.startsWith(prefix))!.stateMachineArn;
+  const onboardingArn = arnOf("OnboardingStateMachine");
+  const reconciliationArn = arnOf("ReconciliationStateMachine");
+
+  async function run(stateMachineArn: string, input: unknown, name: string): Promise<ExecutionResult> {
+    const { executionArn } = await engine.startExecution({
+      stateMachineArn,
+      name,
+      input: JSON.stringify(input),
+    });
+    return { ...(await engine.waitForExecution(executionArn)), name };
+  }
+
+  return {
+    engine,
+    simulator,
+    store,
+    runs,
+    client,
+    tableName: table.tableName,
+    onboardingArn,
+    reconciliationArn,
+    onboard: (input, name = `onboard-${++sequence}`) => run(onboardingArn, input, name),
+    reconcile: (input = {}, name = `recon-${++sequence}`) => run(reconciliationArn, input, name),
+    async close() {
+      await engine.close();
+      await endpoint.close();
+      await simulator.stop();
+      delete process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER;
+      delete process.env.AWS_ENDPOINT_URL_SFN;
+    },
+  };
+}
