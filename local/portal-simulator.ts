@@ -110,6 +110,8 @@ export interface PortalSimulator {
   setFaults(partial: Partial<PortalSimulatorFaults>): PortalSimulatorFaults;
   setRateLimit(maxRequestsPerSecond: number | undefined): void;
   queueFaults(...faults: QueuedFault[]): void;
+  /** Drops the queued faults not yet applied. */
+  clearQueuedFaults(): void;
   /** Back to the starting state: seed keys (empty history), starting faults and limit, no calls, PRNG reseeded. */
   reset(): void;
   stop(): Promise<void>;
@@ -600,6 +602,7 @@ export async function startPortalSimulator(options: PortalSimulatorOptions = {})
       maxRequestsPerSecond = value;
     },
     queueFaults: (...faults) => planner.enqueue(parseQueuedFaults(faults)),
+    clearQueuedFaults: () => planner.clearQueue(),
     reset: () => initialize(),
     stop: async () => {
       for (const timer of timers) clearTimeout(timer);

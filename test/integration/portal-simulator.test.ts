@@ -358,6 +358,16 @@ describe("portal simulator faults", () => {
     ]);
   });
 
+  it("drops the queued faults not yet applied when asked to clear them", async () => {
+    const sim = await start();
+    sim.queueFaults({ kind: "status", status: 400, method: "PUT" }, { kind: "status", status: 503 });
+    sim.clearQueuedFaults();
+    expect({ queued: sim.state().queuedFaults, status: (await request(sim, "GET")).status }).toEqual({
+      queued: [],
+      status: 200,
+    });
+  });
+
   it("answers 503 to every request during an outage, and normally after it", async () => {
     const sim = await start();
     sim.setFaults({ outage: true });

@@ -1,0 +1,202 @@
+// runChaos: a fresh local stack, a seeded storm of webhooks and offboardings against a faulty portal, then
+// reconciliation with repair, then every invariant of DESIGN.md §4 checked and the figures counted.
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
+import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { PracticeStore } from "../../functions/shared/practice-store.js";
+import { localDynamoDbClient } from "../../local/dynamodb-local.js";
+import { findFreePort } from "../../local/free-port.js";
+import { type LocalStack, STACK_OUTPUTS, startLocalStack } from "../../local/local-stack.js";
+import { NO_FAULTS } from "../../local/portal-simulator-faults.js";
+import { driveChaos } from "./chaos-driver.js";
+import { type ChaosEvidence, collectEvidence, waitForQuiet } from "./chaos-evidence.js";
+import { type ChaosFigures, computeFigures } from "./chaos-figures.js";
+import {
+  checkInvariants,
+  type InvariantResult,
+  type ReconciliationOutcome,
+  type StateMachineArns,
+} from "./chaos-invariants.js";
+import { type ChaosOptions, validateChaosOptions } from "./chaos-options.js";
+import { planChaos } from "./chaos-plan.js";
+import { captureOutput } from "./output-capture.js";
+import { runSecrets, type ScannedText, scanForSecrets } from "./secret-scan.js";
+
+export interface ChaosResult {
+  readonly seed: number;
+  readonly options: ChaosOptions;
+  readonly outageAtMs: number;
+  readonly wallMs: number;
+  readonly phasesMs: Readonly<Record<string, number>>;
+  readonly figures: ChaosFigures;
+  readonly invariants: InvariantResult[];
+  readonly reconciliation: ReconciliationOutcome;
+  /** True when no invariant FAILED. */
+  readonly passed: boolean;
+}
+
+/** Reconciliation acts on drift older than this: 0, since the run is over when it starts. */
+const RECONCILIATION_INPUT = { repair: true, graceMinutes: 0 };
+
+export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
+  validateChaosOptions(options);
+  const plan = planChaos(options);
+  const started = Date.now();
+  const phasesMs: Record<string, number> = {};
+  let phaseStart = started;
+  const phase = (name: string) => {
+    const now = Date.now();
+    phasesMs[name] = now - phaseStart;
+    phaseStart = now;
+  };
+  const capture = captureOutput();
+  const log = (line: string) =>
+    capture.passThrough(() =>
+      options.log?.(`[${((Date.now() - started) / 1000).toFixed(1).padStart(6)} s] ${line}`),
+    );
+  const stateDir = mkdtempSync(path.join(tmpdir(), "chaos-"));
+  let stack: LocalStack | undefined;
+  let documents: DynamoDBDocumentClient | undefined;
+  try {
+    stack = await startLocalStack({
+      config: { port: await findFreePort(), portalMaxRps: options.portalMaxRps },
+      stateDir,
+      retryIntervalOverrides: options.retryIntervalMs,
+      simulator: {
+        random: options.seed,
+        seedKeys: plan.preExistingKeys.map((k) => ({ ...k })),
+        maxRequestsPerSecond: options.portalMaxRps,
+        faults: options.faults,
+      },
+      log,
+    });
+    const simulator = stack.simulator!;
+    const outputs = stack.endpoints.outputs;
+    const arns: StateMachineArns = {
+      onboarding: outputs[STACK_OUTPUTS.onboarding]!,
+      offboarding: outputs[STACK_OUTPUTS.offboarding]!,
+      ...(outputs[STACK_OUTPUTS.reconciliation]
+        ? { reconciliation: outputs[STACK_OUTPUTS.reconciliation] }
+        : {}),
+    };
+    documents = DynamoDBDocumentClient.from(localDynamoDbClient(stack.endpoints.dynamoDbEndpoint), {
+      marshallOptions: { removeUndefinedValues: true },
+    });
+    const store = new PracticeStore({ client: documents, tableName: outputs[STACK_OUTPUTS.tableName]! });
+    phase("start the local stack");
+
+    log(
+      `driving: ${plan.deliveries.length} deliveries over ${(Math.max(...plan.deliveries.map((d) => d.atMs)) / 1000).toFixed(1)} s`,
+    );
+    const drive = await driveChaos({ stack, store, options, plan, log });
+    await waitForQuiet(stack.engine);
+    phase("deliveries, offboardings, returning practices");
+
+    const reconciliation = await reconcile(stack, arns, options, log);
+    phase("reconciliation with repair");
+
+    const evidence = await collectEvidence({ engine: stack.engine, store, simulator });
+    const leaks = scanForSecrets(
+      leakScanTexts(evidence, drive, capture.text(), stack.endpoints.eventsFile),
+      runSecrets({
+        customerKeys: evidence.keys.map((k) => k.CustomerKey),
+        developerKey: stack.portalCredentials.developerKey,
+        developerPortalKey: stack.portalCredentials.developerPortalKey,
+        webhookSecret: stack.webhookSecret,
+      }),
+    );
+    const invariants = checkInvariants({ evidence, plan, drive, arns, reconciliation, leaks });
+    const figures = computeFigures({ evidence, plan, drive, arns, invariants, leaks, reconciliation });
+    phase("checks");
+    return {
+      seed: options.seed,
+      options,
+      outageAtMs: plan.outageAtMs,
+      wallMs: Date.now() - started,
+      phasesMs,
+      figures,
+      invariants,
+      reconciliation,
+      passed: invariants.every((i) => i.status !== "FAIL"),
+    };
+  } finally {
+    documents?.destroy();
+    await stack?.stop();
+    capture.restore();
+    rmSync(stateDir, { recursive: true, force: true });
+  }
+}
+
+async function reconcile(
+  stack: LocalStack,
+  arns: StateMachineArns,
+  options: ChaosOptions,
+  log: (line: string) => void,
+): Promise<ReconciliationOutcome> {
+  if (!arns.reconciliation) {
+    const note = `the stack has no ${STACK_OUTPUTS.reconciliation} output: reconciliation has not landed on this branch`;
+    log(`reconciliation skipped: ${note}`);
+    return { ran: false, note };
+  }
+  // "The next reconciliation": the incident is over; its own faults are not what this run is about.
+  if (!options.reconcileWithFaults) {
+    stack.simulator!.setFaults({ ...NO_FAULTS });
+    stack.simulator!.clearQueuedFaults();
+  }
+  log(`reconciliation with repair: ${JSON.stringify(RECONCILIATION_INPUT)}`);
+  const { executionArn } = await stack.engine.startExecution({
+    stateMachineArn: arns.reconciliation,
+    name: "chaos-reconciliation",
+    input: JSON.stringify(RECONCILIATION_INPUT),
+  });
+  const described = await stack.engine.waitForExecution(executionArn);
+  const note =
+    described.status === "SUCCEEDED"
+      ? "SUCCEEDED"
+      : `${described.status}: ${described.error ?? ""} ${(described.cause ?? "").slice(0, 300)}`;
+  log(`reconciliation ${note}`);
+  let output: unknown;
+  try {
+    output = described.output === undefined ? undefined : JSON.parse(described.output);
+  } catch {
+    output = described.output;
+  }
+  return { ran: true, note, status: described.status ?? "UNKNOWN", executionArn, output };
+}
+
+/** Everything the system wrote or answered that must not hold a full secret. The table's own key fields are not. */
+function leakScanTexts(
+  evidence: ChaosEvidence,
+  drive: Awaited<ReturnType<typeof driveChaos>>,
+  output: string,
+  eventsFile: string,
+): ScannedText[] {
+  const texts: ScannedText[] = [{ source: "stdout/stderr", text: output }];
+  for (const execution of evidence.executions)
+    texts.push({
+      source: `history ${execution.description.name}`,
+      text: JSON.stringify([execution.description, execution.events]),
+    });
+  if (existsSync(eventsFile)) texts.push({ source: "events.jsonl", text: readFileSync(eventsFile, "utf8") });
+  for (const [practiceId, entries] of evidence.audit)
+    texts.push({ source: `audit ${practiceId}`, text: JSON.stringify(entries) });
+  for (const [practiceId, attempts] of evidence.attempts)
+    texts.push({ source: `create attempts ${practiceId}`, text: JSON.stringify(attempts) });
+  for (const practice of evidence.practices) {
+    const { customerKey: _k, previousCustomerKey: _p, ...shown } = practice;
+    texts.push({
+      source: `practice record ${practice.practiceId} (key fields excluded)`,
+      text: JSON.stringify(shown),
+    });
+  }
+  texts.push({
+    source: "webhook answers",
+    text: JSON.stringify([
+      ...drive.deliveries.map((d) => d.responseText),
+      ...drive.badDeliveries.map((d) => d.responseText),
+    ]),
+  });
+  texts.push({ source: "Step Functions API answers", text: JSON.stringify(drive.apiAnswers) });
+  return texts;
+}

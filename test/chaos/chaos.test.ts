@@ -1,0 +1,47 @@
+// The chaos suite's small configuration: 30 onboardings and 8 offboardings against a faulty portal with a 5-second
+// outage, then every invariant of DESIGN.md §4. `npm run chaos` runs the full size.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { SMALL_CHAOS } from "../../bench/chaos/chaos-options.js";
+import { formatChaosReport } from "../../bench/chaos/chaos-report.js";
+import { type ChaosResult, runChaos } from "../../bench/chaos/run-chaos.js";
+
+const SEED = 20_240_601;
+let result: ChaosResult;
+
+beforeAll(async () => {
+  result = await runChaos({ ...SMALL_CHAOS, seed: SEED });
+}, 240_000);
+
+afterAll(() => {
+  // The table is what a person needs when an invariant fails.
+  if (result && !result.passed) process.stdout.write(formatChaosReport(result));
+});
+
+describe("chaos suite (small configuration)", () => {
+  it("holds every invariant of DESIGN.md §4 under 5xx, throttling, commit-then-drop, jitter and an outage", () => {
+    const failed = result.invariants
+      .filter((i) => i.status === "FAIL")
+      .map((i) => `${i.id}: ${i.details.join("; ")}`);
+    expect(failed).toEqual([]);
+  });
+
+  it("refuses the bad deliveries and offboards practices while onboardings run", () => {
+    expect(result.figures.deliveries["bad (refused)"]).toBe(3);
+    expect(result.figures.executions.offboarding?.SUCCEEDED).toBeGreaterThanOrEqual(1);
+  });
+
+  it("injects the faults it claims: the portal answered 5xx and 429 and the workflows retried", () => {
+    const faults = Object.keys(result.figures.portalFaults);
+    expect(faults).toEqual(expect.arrayContaining(["outage", "random:throttle"]));
+    expect(faults.some((f) => f.startsWith("random:error"))).toBe(true);
+    expect(result.figures.retries).toBeGreaterThan(0);
+  });
+
+  it("leaks no secret and changes no pre-existing key", () => {
+    expect({
+      leakedSecrets: result.figures.leakedSecrets,
+      preExistingChanged: result.figures.keys["pre-existing keys changed"],
+      preExisting: result.figures.keys["pre-existing"],
+    }).toEqual({ leakedSecrets: 0, preExistingChanged: 0, preExisting: 30 });
+  });
+});
