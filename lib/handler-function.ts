@@ -1,12 +1,13 @@
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
-import { type CfnResource, Duration, RemovalPolicy } from "aws-cdk-lib";
+import { type CfnResource, Duration, RemovalPolicy, Validations } from "aws-cdk-lib";
 import type * as kms from "aws-cdk-lib/aws-kms";
 import * as lambda from "aws-cdk-lib/aws-lambda";
 import * as nodejs from "aws-cdk-lib/aws-lambda-nodejs";
 import * as logs from "aws-cdk-lib/aws-logs";
 import { Construct } from "constructs";
 import { SERVICE_NAME } from "./metric-names.js";
+import { acknowledgeCdkInlinePolicy, acknowledgeWildcardResource } from "./nag-acknowledgments.js";
 
 /** Project root, so entries are given relative to it (`functions/onboarding-claim.ts`). */
 export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -113,5 +114,44 @@ export class HandlerFunction extends Construct {
       bundling: HANDLER_BUNDLING,
     });
     (this.function.node.defaultChild as CfnResource).addMetadata(HANDLER_ENTRY_METADATA, props.entry);
+    this.acknowledgeNagFindings(props);
+  }
+
+  /** The cdk-nag findings every handler raises by design, each on this function or its role alone. */
+  private acknowledgeNagFindings(props: HandlerFunctionProps): void {
+    const fn = this.function;
+    const role = fn.role as Construct;
+    Validations.of(role).acknowledge({
+      id: "AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]",
+      reason: "AWSLambdaBasicExecutionRole grants only the log writes the function's own log group needs.",
+    });
+    acknowledgeWildcardResource(
+      fn,
+      "*",
+      "X-Ray (tracing on every function) takes no resource-level permissions.",
+    );
+    acknowledgeCdkInlinePolicy(
+      role,
+      "The function's role holds exactly its own grants as CDK's inline default policy, deleted with it.",
+    );
+    const acknowledge = (id: string, reason: string) => Validations.of(fn).acknowledge({ id, reason });
+    acknowledge(
+      "AwsSolutions::AwsSolutions-L1",
+      "Node.js 22 is pinned on purpose: the bundles target node22 and were measured on it (DESIGN.md §8).",
+    );
+    acknowledge(
+      "HIPAA.Security::HIPAA.Security-LambdaDLQ",
+      "Invoked synchronously (Step Functions Task or API Gateway), so failures return to the caller that retries; a DLQ applies to asynchronous invocations only.",
+    );
+    acknowledge(
+      "HIPAA.Security::HIPAA.Security-LambdaInsideVPC",
+      "The function calls only public AWS endpoints and the public Open Dental portal; there is nothing in a VPC for it to reach.",
+    );
+    if (props.reservedConcurrentExecutions === undefined) {
+      acknowledge(
+        "HIPAA.Security::HIPAA.Security-LambdaConcurrency",
+        "Callers bound the concurrency (state machines, the shared portal rate limiter); reserving it per function would exhaust small accounts' quota.",
+      );
+    }
   }
 }

@@ -27,3 +27,45 @@ export function acknowledgeWildcardResource(scope: IConstruct, resourceArn: stri
   const text = flatten(Stack.of(scope).resolve(resourceArn));
   Validations.of(scope).acknowledge({ id: `AwsSolutions::AwsSolutions-IAM5[Resource::${text}]`, reason });
 }
+
+/** HIPAA IAMNoInlinePolicy for the inline default policy CDK attaches to one role of ours. */
+export function acknowledgeCdkInlinePolicy(role: IConstruct, reason: string): void {
+  Validations.of(role).acknowledge({ id: "HIPAA.Security::HIPAA.Security-IAMNoInlinePolicy", reason });
+}
+
+/**
+ * The findings on a workflow's state machine role that CDK's own grants raise: X-Ray and log delivery (`*`),
+ * each invoked function's `:*` versions, and the role's inline default policy.
+ */
+export function acknowledgeStateMachineRole(
+  stateMachine: IConstruct & { readonly role: IConstruct },
+  invokedFunctionArns: readonly string[],
+): void {
+  acknowledgeWildcardResource(
+    stateMachine,
+    "*",
+    "X-Ray tracing and CloudWatch Logs delivery take no resource-level permissions.",
+  );
+  for (const functionArn of invokedFunctionArns) {
+    acknowledgeWildcardResource(
+      stateMachine,
+      `${functionArn}:*`,
+      "CDK's LambdaInvoke grants the function's versions and aliases as well as the function.",
+    );
+  }
+  acknowledgeCdkInlinePolicy(
+    stateMachine.role,
+    "The state machine's role holds exactly its own grants as CDK's inline default policy, deleted with it.",
+  );
+}
+
+/** AwsSolutions-IAM5 for the KMS wildcard actions every item read/write on the CMK-encrypted table needs. */
+export function acknowledgeTableKeyActions(fn: IConstruct): void {
+  for (const action of ["kms:GenerateDataKey*", "kms:ReEncrypt*"]) {
+    Validations.of(fn).acknowledge({
+      id: `AwsSolutions::AwsSolutions-IAM5[Action::${action}]`,
+      reason:
+        "The table's items are encrypted with the customer-managed key: what CDK's grantReadWriteData grants.",
+    });
+  }
+}

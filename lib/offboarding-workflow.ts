@@ -7,6 +7,7 @@ import * as sfn from "aws-cdk-lib/aws-stepfunctions";
 import * as tasks from "aws-cdk-lib/aws-stepfunctions-tasks";
 import { Construct } from "constructs";
 import { HandlerFunction } from "./handler-function.js";
+import { acknowledgeStateMachineRole, acknowledgeTableKeyActions } from "./nag-acknowledgments.js";
 import {
   ONBOARDING_RETRY_ERRORS,
   PORTAL_FUNCTION_TIMEOUT,
@@ -118,6 +119,7 @@ export class OffboardingWorkflow extends Construct {
       );
       // Table.grant() covers the table only: items are encrypted with the customer-managed key.
       table.encryptionKey?.grant(handler.function, ...TABLE_KEY_ACTIONS);
+      acknowledgeTableKeyActions(handler.function);
     }
     props.portalCredentials.grantRead(f.disableKey.function);
 
@@ -220,5 +222,9 @@ export class OffboardingWorkflow extends Construct {
       },
       encryptionConfiguration: new sfn.CustomerManagedEncryptionConfiguration(props.encryptionKey),
     });
+    acknowledgeStateMachineRole(
+      this.stateMachine,
+      Object.values(f).map((handler) => handler.function.functionArn),
+    );
   }
 }

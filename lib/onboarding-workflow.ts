@@ -1,4 +1,5 @@
 import { Duration, RemovalPolicy, Stack } from "aws-cdk-lib";
+import * as iam from "aws-cdk-lib/aws-iam";
 import type * as kms from "aws-cdk-lib/aws-kms";
 import * as logs from "aws-cdk-lib/aws-logs";
 import type * as secretsmanager from "aws-cdk-lib/aws-secretsmanager";
@@ -7,6 +8,7 @@ import * as tasks from "aws-cdk-lib/aws-stepfunctions-tasks";
 import { Construct } from "constructs";
 import { RETRYABLE_ERROR_NAMES } from "../functions/shared/errors.js";
 import { HandlerFunction } from "./handler-function.js";
+import { acknowledgeStateMachineRole, acknowledgeTableKeyActions } from "./nag-acknowledgments.js";
 import type { PracticeTable } from "./practice-table.js";
 
 export interface OnboardingWorkflowProps {
@@ -123,22 +125,26 @@ export class OnboardingWorkflow extends Construct {
       ),
     };
     const f = this.functions;
-    // Exactly the item operations each function performs (TransactWriteItems needs the per-item actions).
-    table.grant(f.claim.function, "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem");
-    table.grant(
-      f.createKey.function,
+    // Exactly the item operations each function performs (TransactWriteItems needs the per-item actions), on
+    // the table alone: Table.grant() would add `<table>/index/*`, which no onboarding step reads.
+    const grantItems = (handler: HandlerFunction, ...actions: string[]) =>
+      handler.function.addToRolePolicy(new iam.PolicyStatement({ actions, resources: [table.tableArn] }));
+    grantItems(f.claim, "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem");
+    grantItems(
+      f.createKey,
       "dynamodb:GetItem",
       "dynamodb:PutItem",
       "dynamodb:UpdateItem",
       "dynamodb:ConditionCheckItem",
     );
     for (const portalFn of [f.reenableKey, f.labelKey, f.compensate]) {
-      table.grant(portalFn.function, "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem");
+      grantItems(portalFn, "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem");
     }
-    table.grant(f.record.function, "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem");
+    grantItems(f.record, "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem");
     for (const handler of Object.values(f)) {
       // Table.grant() covers the table only: items are encrypted with the customer-managed key.
       table.encryptionKey?.grant(handler.function, ...TABLE_KEY_ACTIONS);
+      acknowledgeTableKeyActions(handler.function);
     }
     for (const portalFn of [f.createKey, f.reenableKey, f.labelKey, f.compensate]) {
       props.portalCredentials.grantRead(portalFn.function);
@@ -261,5 +267,9 @@ export class OnboardingWorkflow extends Construct {
       },
       encryptionConfiguration: new sfn.CustomerManagedEncryptionConfiguration(props.encryptionKey),
     });
+    acknowledgeStateMachineRole(
+      this.stateMachine,
+      Object.values(f).map((handler) => handler.function.functionArn),
+    );
   }
 }

@@ -1,4 +1,4 @@
-import { Arn, ArnFormat, Duration, RemovalPolicy, Stack, Validations } from "aws-cdk-lib";
+import { Arn, ArnFormat, Duration, RemovalPolicy, Stack } from "aws-cdk-lib";
 import * as iam from "aws-cdk-lib/aws-iam";
 import type * as kms from "aws-cdk-lib/aws-kms";
 import * as logs from "aws-cdk-lib/aws-logs";
@@ -8,7 +8,11 @@ import * as tasks from "aws-cdk-lib/aws-stepfunctions-tasks";
 import { Construct } from "constructs";
 import type { DomainEventBus } from "./domain-event-bus.js";
 import { HandlerFunction } from "./handler-function.js";
-import { acknowledgeWildcardResource } from "./nag-acknowledgments.js";
+import {
+  acknowledgeStateMachineRole,
+  acknowledgeTableKeyActions,
+  acknowledgeWildcardResource,
+} from "./nag-acknowledgments.js";
 import { ONBOARDING_RETRY_ERRORS } from "./onboarding-workflow.js";
 import type { PracticeTable } from "./practice-table.js";
 
@@ -212,21 +216,10 @@ export class ReconciliationWorkflow extends Construct {
     for (const handler of Object.values(f)) {
       acknowledgeWildcardResource(
         handler.function,
-        "*",
-        "X-Ray (tracing on every function) takes no resource-level permissions.",
-      );
-      acknowledgeWildcardResource(
-        handler.function,
         `${table.tableArn}/index/*`,
         "Runs, open create attempts and practices by status are read through the table's status index.",
       );
-      for (const action of ["kms:GenerateDataKey*", "kms:ReEncrypt*"]) {
-        Validations.of(handler.function).acknowledge({
-          id: `AwsSolutions::AwsSolutions-IAM5[Action::${action}]`,
-          reason:
-            "The table's items are encrypted with the customer-managed key: what CDK's grantReadWriteData grants.",
-        });
-      }
+      acknowledgeTableKeyActions(handler.function);
     }
 
     const invoke = (
@@ -327,17 +320,9 @@ export class ReconciliationWorkflow extends Construct {
       },
       encryptionConfiguration: new sfn.CustomerManagedEncryptionConfiguration(props.encryptionKey),
     });
-    acknowledgeWildcardResource(
+    acknowledgeStateMachineRole(
       this.stateMachine,
-      "*",
-      "X-Ray tracing and CloudWatch Logs delivery take no resource-level permissions.",
+      Object.values(f).map((handler) => handler.function.functionArn),
     );
-    for (const handler of Object.values(f)) {
-      acknowledgeWildcardResource(
-        this.stateMachine,
-        `${handler.function.functionArn}:*`,
-        "CDK's LambdaInvoke grants the function's versions and aliases as well as the function.",
-      );
-    }
   }
 }

@@ -83,11 +83,6 @@ export class WebhookApi extends Construct {
       executionsArn,
       "DescribeExecution tells a redelivered webhook from a new one; execution names are only known at run time.",
     );
-    acknowledgeWildcardResource(
-      handler.function,
-      "*",
-      "X-Ray (tracing on every function) takes no resource-level permissions.",
-    );
 
     this.api = new apigwv2.HttpApi(this, "Api", {
       description: "Receives CRM webhooks that start practice onboarding",
