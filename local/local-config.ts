@@ -1,4 +1,5 @@
 // The local stack's configuration, read from environment variables; each bad value is named in the error.
+import { statSync } from "node:fs";
 import { resolve } from "node:path";
 import { isStandardWebhooksSecret } from "../functions/shared/webhook-secrets.js";
 
@@ -13,7 +14,21 @@ export interface LocalStackConfig {
   /** Persist DynamoDB Local here; undefined → in memory. */
   readonly dataDir?: string;
   readonly portalMaxRps: number;
+  /** Where endpoints.json, events.jsonl and lambda.log go; undefined → `<project>/.local`. */
+  readonly stateDir?: string;
 }
+
+/** Every variable readLocalStackConfig reads, for help texts and the README. */
+export const LOCAL_STACK_VARIABLES = [
+  "OPEN_DENTAL_BASE_URL",
+  "OPEN_DENTAL_DEVELOPER_KEY",
+  "OPEN_DENTAL_DEVELOPER_PORTAL_KEY",
+  "WEBHOOK_SECRET",
+  "LOCAL_PORT",
+  "LOCAL_DATA_DIR",
+  "PORTAL_MAX_RPS",
+  "PRACTICE_ONBOARDING_STATE_DIR",
+] as const;
 
 export class LocalConfigError extends Error {
   override readonly name = "LocalConfigError";
@@ -34,9 +49,9 @@ export function readLocalStackConfig(env: NodeJS.ProcessEnv = process.env): Loca
     } catch {
       url = undefined;
     }
-    if (!url || !/^https?:$/.test(url.protocol))
+    if (!url || !/^https?:$/.test(url.protocol) || url.search !== "" || url.hash !== "")
       throw new LocalConfigError(
-        `OPEN_DENTAL_BASE_URL must be an http(s) URL such as https://api.opendental.com/api/v1, got "${baseUrl}"`,
+        `OPEN_DENTAL_BASE_URL must be an http(s) URL without query or fragment, such as https://api.opendental.com/api/v1, got "${baseUrl}"`,
       );
   }
   const developerKey = nonEmpty(env, "OPEN_DENTAL_DEVELOPER_KEY");
@@ -73,14 +88,29 @@ export function readLocalStackConfig(env: NodeJS.ProcessEnv = process.env): Loca
     throw new LocalConfigError(
       `PORTAL_MAX_RPS must be a number of requests per second above 0 and at most 1000, got "${rpsText}"`,
     );
-  const dataDirText = nonEmpty(env, "LOCAL_DATA_DIR");
+  const dataDir = directoryVariable(env, "LOCAL_DATA_DIR");
+  const stateDir = directoryVariable(env, "PRACTICE_ONBOARDING_STATE_DIR");
   return {
     openDentalBaseUrl: baseUrl?.replace(/\/+$/, ""),
     developerKey,
     developerPortalKey,
     webhookSecret,
     port,
-    dataDir: dataDirText === undefined ? undefined : resolve(dataDirText),
+    dataDir,
     portalMaxRps,
+    stateDir,
   };
+}
+
+/** A directory that may not exist yet (it is created), but must not be a file. */
+function directoryVariable(env: NodeJS.ProcessEnv, name: string): string | undefined {
+  const text = nonEmpty(env, name);
+  if (text === undefined) return undefined;
+  const directory = resolve(text);
+  const stats = statSync(directory, { throwIfNoEntry: false });
+  if (stats && !stats.isDirectory())
+    throw new LocalConfigError(
+      `${name} must be a directory (it is created if missing), but "${text}" is a file`,
+    );
+  return directory;
 }

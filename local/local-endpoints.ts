@@ -7,7 +7,10 @@ import { fileURLToPath } from "node:url";
 /** What `ops --local`, `npm run webhook` and the demo read from `.local/endpoints.json`. */
 export interface LocalEndpoints {
   readonly version: 1;
+  /** The process running the stack (`node`, under `npm start`). */
   readonly pid: number;
+  /** The DynamoDB Local JVM, a child of `pid`, stopped with it. */
+  readonly dynamoDbPid: number | null;
   readonly startedAt: string;
   readonly region: string;
   /** Base URL of the local HTTP API (the webhook is `${httpApiUrl}/webhooks/crm`). */
@@ -27,6 +30,14 @@ export interface LocalEndpoints {
 
 export const DEFAULT_STATE_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), "..", ".local");
 export const ENDPOINTS_FILE = "endpoints.json";
+/** Variable that moves the state directory (tests use it so they never meet a developer's running stack). */
+export const STATE_DIR_VARIABLE = "PRACTICE_ONBOARDING_STATE_DIR";
+
+/** The state directory: $PRACTICE_ONBOARDING_STATE_DIR, or `<project>/.local`. */
+export function localStateDir(env: NodeJS.ProcessEnv = process.env): string {
+  const configured = env[STATE_DIR_VARIABLE]?.trim();
+  return configured ? path.resolve(configured) : DEFAULT_STATE_DIR;
+}
 
 /** Stack output names both `ops` (via CloudFormation) and the local stack (via endpoints.json) use. */
 export const STACK_OUTPUTS = {
@@ -41,7 +52,7 @@ export const STACK_OUTPUTS = {
 } as const;
 
 /** Reads `.local/endpoints.json` of a running local stack, or explains why there is none. */
-export function readLocalEndpoints(stateDir = DEFAULT_STATE_DIR): LocalEndpoints {
+export function readLocalEndpoints(stateDir = localStateDir()): LocalEndpoints {
   const file = path.join(stateDir, ENDPOINTS_FILE);
   if (!existsSync(file))
     throw new Error(

@@ -2,8 +2,10 @@
 // DynamoDB Local, local Step Functions / Secrets Manager endpoints, the webhook's HTTP API and the portal simulator.
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
 import * as path from "node:path";
 import { pathToFileURL } from "node:url";
+import type { HistoryEvent } from "@aws-sdk/client-sfn";
 import type { App } from "aws-cdk-lib";
 import { buildApp } from "../lib/build-app.js";
 import { PROJECT_ROOT } from "../lib/handler-function.js";
@@ -16,6 +18,7 @@ import {
   localDynamoDbClient,
   startDynamoDbLocal,
 } from "./dynamodb-local.js";
+import { findFreePort } from "./free-port.js";
 import { httpApiRoutes, type LocalHttpApi, startLocalHttpApi } from "./http-api.js";
 import type { LocalStackConfig } from "./local-config.js";
 import {
@@ -34,15 +37,18 @@ import {
 import { synthesizeTemplates } from "./synthesize.js";
 import { createTablesFromTemplate } from "./tables-from-template.js";
 import { TemplateResolver } from "./template-resolver.js";
-import { LocalWorkflowEngine } from "./workflow-engine.js";
+import { type ExecutionReference, LocalWorkflowEngine } from "./workflow-engine.js";
 
 // The endpoints contract lives in its own light module so `ops --local` does not load aws-cdk-lib to read it.
 export {
   DEFAULT_STATE_DIR,
   ENDPOINTS_FILE,
+  isAlive,
   type LocalEndpoints,
+  localStateDir,
   readLocalEndpoints,
   STACK_OUTPUTS,
+  STATE_DIR_VARIABLE,
 } from "./local-endpoints.js";
 
 export interface LocalStackOptions {
@@ -59,10 +65,24 @@ export interface LocalStackOptions {
   readonly simulator?: Partial<PortalSimulatorOptions>;
   /** Progress lines while starting. */
   readonly log?: (line: string) => void;
+  /** Called when an execution of any state machine ends (the terminal's one line per execution). */
+  readonly onExecutionEnded?: (execution: EndedExecution) => void;
+}
+
+export interface EndedExecution {
+  /** State machine name, e.g. `OnboardingStateMachineFC9EE32A`. */
+  readonly stateMachineName: string;
+  readonly executionName: string;
+  readonly executionArn: string;
+  readonly status: "SUCCEEDED" | "FAILED" | "TIMED_OUT" | "ABORTED";
+  /** `error` of a failed execution (e.g. `PortalRejected`). */
+  readonly error?: string;
 }
 
 export interface LocalStack {
   readonly endpoints: LocalEndpoints;
+  /** Where endpoints.json and events.jsonl were written. */
+  readonly stateDir: string;
   readonly engine: LocalWorkflowEngine;
   readonly secrets: LocalSecretStore;
   readonly simulator?: PortalSimulator;
@@ -74,6 +94,11 @@ export interface LocalStack {
   stop(): Promise<void>;
 }
 
+/** What `npm start` prints once everything answers; tests and scripts wait for this line. */
+export const READY_LINE = "Local stack ready.";
+
+/** Written first, with the pid, so a second `npm start` during the first's start-up is refused too. */
+export const LOCK_FILE = "local-stack.pid";
 export class LocalStackAlreadyRunning extends Error {
   override readonly name = "LocalStackAlreadyRunning";
 }
@@ -104,18 +129,25 @@ function resolveOutputs(
 export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
   const { config } = options;
   const log = options.log ?? (() => undefined);
-  const stateDir = options.stateDir ?? DEFAULT_STATE_DIR;
+  const stateDir = options.stateDir ?? config.stateDir ?? DEFAULT_STATE_DIR;
   mkdirSync(stateDir, { recursive: true });
   const endpointsFile = path.join(stateDir, ENDPOINTS_FILE);
-  if (existsSync(endpointsFile)) {
-    const previous = JSON.parse(readFileSync(endpointsFile, "utf8")) as LocalEndpoints;
-    if (isAlive(previous.pid) && previous.pid !== process.pid)
-      throw new LocalStackAlreadyRunning(
-        `A local stack is already running (pid ${previous.pid}, webhook ${previous.httpApiUrl}/webhooks/crm). Stop it (Ctrl-C in its terminal, or kill ${previous.pid}) or use it: npm run ops -- --local status <practiceId>`,
-      );
-  }
+  refuseIfRunning(stateDir);
+  const lockFile = path.join(stateDir, LOCK_FILE);
+  writeFileSync(lockFile, `${process.pid}\n`);
+  // If the process ends without stop() (a signal during start-up, a crash), leave no state saying it runs.
+  const removeStateFiles = () => {
+    rmSync(endpointsFile, { force: true });
+    rmSync(lockFile, { force: true });
+  };
+  process.once("exit", removeStateFiles);
 
-  const cleanups: Array<() => Promise<void> | void> = [];
+  const cleanups: Array<() => Promise<void> | void> = [
+    () => {
+      removeStateFiles();
+      process.removeListener("exit", removeStateFiles);
+    },
+  ];
   const stop = async () => {
     for (const cleanup of cleanups.splice(0).reverse()) {
       try {
@@ -127,16 +159,19 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   };
 
   try {
-    log("Synthesizing the CDK app");
-    const templates = synthesizeTemplates(options.buildApp ?? buildApp);
-
+    await refuseIfPortBusy(config.port);
     log(
       config.dataDir
         ? `Starting DynamoDB Local (data in ${config.dataDir})`
         : "Starting DynamoDB Local (in memory)",
     );
-    const dynamo: DynamoDbLocal = await startDynamoDbLocal({ dataDir: config.dataDir });
-    cleanups.push(() => dynamo.stop());
+    // The JVM boots in its own process while this one synthesizes: start-up takes the longer of the two, not both.
+    const dynamoStarting = startDynamoDbLocal({ port: await findFreePort(), dataDir: config.dataDir });
+    cleanups.push(async () => (await dynamoStarting.catch(() => undefined))?.stop());
+    log("Synthesizing the CDK app");
+    const templates = synthesizeTemplates(options.buildApp ?? buildApp);
+    log("Waiting for DynamoDB Local");
+    const dynamo: DynamoDbLocal = await dynamoStarting;
     const dynamoClient = localDynamoDbClient(dynamo.endpoint);
     const resourceNames: Record<string, string> = {};
     for (const stack of templates) {
@@ -187,6 +222,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
         LOCAL_EVENTS_FILE: eventsFile,
       },
+      ...(options.onExecutionEnded ? { onEvent: executionEndReporter(options.onExecutionEnded) } : {}),
     });
     cleanups.push(() => engine.close());
 
@@ -210,7 +246,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     process.env.AWS_ENDPOINT_URL_SFN = awsEndpoint.url;
     process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER = awsEndpoint.url;
 
-    log(`Serving the HTTP API on port ${config.port}`);
+    log(`Serving the HTTP API on ${config.port === 0 ? "a free port" : `port ${config.port}`}`);
     const routes = httpApiRoutes(templates, engine.app.functions);
     let httpApi: LocalHttpApi;
     try {
@@ -222,7 +258,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === "EADDRINUSE")
         throw new LocalStackAlreadyRunning(
-          `Port ${config.port} is already in use (another npm start, or another program): set LOCAL_PORT to a free port`,
+          `LOCAL_PORT ${config.port} is already in use (another npm start, or another program): set LOCAL_PORT to a free port`,
         );
       throw error;
     }
@@ -244,6 +280,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const endpoints: LocalEndpoints = {
       version: 1,
       pid: process.pid,
+      dynamoDbPid: dynamo.pid ?? null,
       startedAt: new Date().toISOString(),
       region: LOCAL_REGION,
       httpApiUrl: httpApi.url,
@@ -255,10 +292,10 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       eventsFile,
     };
     writeFileSync(endpointsFile, `${JSON.stringify(endpoints, null, 2)}\n`, { mode: 0o600 });
-    cleanups.unshift(() => rmSync(endpointsFile, { force: true }));
 
     return {
       endpoints,
+      stateDir,
       engine,
       secrets,
       ...(simulator ? { simulator } : {}),
@@ -272,4 +309,63 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     await stop();
     throw error;
   }
+}
+
+/** Refuses to start beside a stack that is running, or still starting, from the same state directory. */
+function refuseIfRunning(stateDir: string): void {
+  const endpointsFile = path.join(stateDir, ENDPOINTS_FILE);
+  if (existsSync(endpointsFile)) {
+    const previous = JSON.parse(readFileSync(endpointsFile, "utf8")) as LocalEndpoints;
+    if (isAlive(previous.pid) && previous.pid !== process.pid)
+      throw new LocalStackAlreadyRunning(
+        `A local stack is already running (pid ${previous.pid}, webhook ${previous.httpApiUrl}/webhooks/crm). Stop it (Ctrl-C in its terminal, or kill ${previous.pid}) or use it: npm run ops -- --local status <practiceId>`,
+      );
+  }
+  const lockFile = path.join(stateDir, LOCK_FILE);
+  if (existsSync(lockFile)) {
+    const pid = Number(readFileSync(lockFile, "utf8").trim());
+    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && isAlive(pid))
+      throw new LocalStackAlreadyRunning(
+        `A local stack is already starting (pid ${pid}): wait for its "Local stack ready." line and use it, or stop it (kill ${pid})`,
+      );
+  }
+}
+
+/** Fails in a second, not after DynamoDB Local has started, when LOCAL_PORT is taken. */
+async function refuseIfPortBusy(port: number): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    const probe = createServer();
+    probe.once("error", (error: NodeJS.ErrnoException) =>
+      reject(
+        error.code === "EADDRINUSE"
+          ? new LocalStackAlreadyRunning(
+              `LOCAL_PORT ${port} is already in use (another npm start, or another program): set LOCAL_PORT to a free port`,
+            )
+          : error,
+      ),
+    );
+    probe.listen(port, "127.0.0.1", () => probe.close(() => resolve()));
+  });
+}
+
+const END_STATUS: Record<string, EndedExecution["status"]> = {
+  ExecutionSucceeded: "SUCCEEDED",
+  ExecutionFailed: "FAILED",
+  ExecutionTimedOut: "TIMED_OUT",
+  ExecutionAborted: "ABORTED",
+};
+
+function executionEndReporter(report: (execution: EndedExecution) => void) {
+  return (event: HistoryEvent, execution: ExecutionReference): void => {
+    const status = event.type ? END_STATUS[event.type] : undefined;
+    if (!status) return;
+    const error = event.executionFailedEventDetails?.error ?? event.executionAbortedEventDetails?.error;
+    report({
+      stateMachineName: execution.stateMachineArn.split(":").at(-1) ?? execution.stateMachineArn,
+      executionName: execution.name,
+      executionArn: execution.executionArn,
+      status,
+      ...(error ? { error } : {}),
+    });
+  };
 }

@@ -1,0 +1,226 @@
+// The local stack as the benchmark drives it: started in-process, with recording proxies in front of DynamoDB
+// Local, the local AWS endpoint (Secrets Manager, Step Functions) and the portal simulator, so every request the
+// handlers make is counted as it happens on the wire.
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
+import type { HistoryEvent } from "@aws-sdk/client-sfn";
+import { type App, Stack } from "aws-cdk-lib";
+import { CfnFunction } from "aws-cdk-lib/aws-lambda";
+import { buildApp } from "../lib/build-app.js";
+import { findFreePort } from "../local/free-port.js";
+import { type LocalStack, STACK_OUTPUTS, startLocalStack } from "../local/local-stack.js";
+import type { PortalSimulator } from "../local/portal-simulator.js";
+import { sendCrmDelivery } from "../local/signed-webhook.js";
+import { requestConsumedCapacity } from "./dynamodb-traffic.js";
+import { type RecordingProxy, startRecordingProxy } from "./recording-proxy.js";
+
+/** What Lambda bills a function by, read from the synthesized app. */
+export interface FunctionProfile {
+  readonly logicalId: string;
+  readonly memoryMb: number;
+  readonly architecture: "arm64" | "x86_64";
+}
+
+export interface BenchStackOptions {
+  /** PORTAL_MAX_RPS for the functions (their shared rate limiter). */
+  readonly portalMaxRps: number;
+  /** The simulator's own limit (429 above it). @default none */
+  readonly simulatorMaxRps?: number;
+  readonly log?: (line: string) => void;
+}
+
+export interface WorkflowRun {
+  readonly executionArn: string;
+  readonly status: string;
+  /** Client-side time of the webhook request (the webhook Lambda's duration is at most this). */
+  readonly webhookMs: number;
+  /** From sending the request (webhook or StartExecution) to the execution's end, as the caller waits for it. */
+  readonly totalMs: number;
+  readonly events: HistoryEvent[];
+}
+
+export interface BenchStack {
+  readonly stack: LocalStack;
+  readonly simulator: PortalSimulator;
+  readonly dynamoDb: RecordingProxy;
+  readonly aws: RecordingProxy;
+  readonly portal: RecordingProxy;
+  readonly stateMachineArns: {
+    readonly onboarding: string;
+    readonly offboarding: string;
+    readonly reconciliation?: string;
+  };
+  /** The function a Task state of a state machine invokes. */
+  functionForState(stateMachineArn: string, stateName: string): FunctionProfile;
+  readonly webhookFunction: FunctionProfile;
+  /** Domain events written so far (one PutEvents entry each on AWS). */
+  domainEventsWritten(): number;
+  /** One onboarding through the signed webhook, awaited to its end. */
+  onboard(practiceId: string, devRefId?: string): Promise<WorkflowRun>;
+  /** One offboarding started as the ops CLI starts it (StartExecution), awaited to its end. */
+  offboard(practiceId: string): Promise<WorkflowRun>;
+  /** Runs a state machine with an input, awaited to its end. */
+  execute(stateMachineArn: string, input: unknown, name?: string): Promise<WorkflowRun>;
+  stop(): Promise<void>;
+}
+
+const PROXIED_VARIABLES = [
+  "AWS_ENDPOINT_URL_DYNAMODB",
+  "AWS_ENDPOINT_URL_SECRETS_MANAGER",
+  "AWS_ENDPOINT_URL_SFN",
+  "OPEN_DENTAL_BASE_URL",
+] as const;
+
+export async function startBenchStack(options: BenchStackOptions): Promise<BenchStack> {
+  const stateDir = mkdtempSync(path.join(tmpdir(), "bench-stack-"));
+  let profiles = new Map<string, FunctionProfile>();
+  const stack = await startLocalStack({
+    config: { port: await findFreePort(), portalMaxRps: options.portalMaxRps },
+    stateDir,
+    buildApp: (app) => {
+      buildApp(app);
+      profiles = functionProfiles(app);
+    },
+    ...(options.simulatorMaxRps ? { simulator: { maxRequestsPerSecond: options.simulatorMaxRps } } : {}),
+    ...(options.log ? { log: options.log } : {}),
+  });
+  const simulator = stack.simulator;
+  if (!simulator)
+    throw new Error("the benchmark needs the built-in portal simulator (unset OPEN_DENTAL_BASE_URL)");
+
+  const dynamoDb = await startRecordingProxy({
+    target: stack.endpoints.dynamoDbEndpoint,
+    keepResponses: true,
+    rewriteBody: requestConsumedCapacity,
+  });
+  const aws = await startRecordingProxy({ target: stack.endpoints.awsEndpoint });
+  const portal = await startRecordingProxy({ target: simulator.origin, keepResponses: true });
+  // Handlers build their clients and read their configuration on first use, so pointing the standard variables
+  // at the proxies now puts every request of every handler through them.
+  const saved = Object.fromEntries(PROXIED_VARIABLES.map((name) => [name, process.env[name]]));
+  process.env.AWS_ENDPOINT_URL_DYNAMODB = dynamoDb.url;
+  process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER = aws.url;
+  process.env.AWS_ENDPOINT_URL_SFN = aws.url;
+  process.env.OPEN_DENTAL_BASE_URL = `${portal.url}${new URL(simulator.url).pathname}`;
+
+  const outputs = stack.endpoints.outputs;
+  const onboarding = requiredOutput(outputs, STACK_OUTPUTS.onboarding);
+  const offboarding = requiredOutput(outputs, STACK_OUTPUTS.offboarding);
+  const reconciliation = outputs[STACK_OUTPUTS.reconciliation];
+  const webhookUrl = requiredOutput(outputs, STACK_OUTPUTS.webhookUrl);
+  const { engine } = stack;
+
+  const profileOf = (logicalId: string): FunctionProfile => {
+    const profile = profiles.get(logicalId);
+    if (!profile) throw new Error(`no Lambda function ${logicalId} in the synthesized app`);
+    return profile;
+  };
+  const webhookEntry = [...engine.app.functions.values()].find((fn) => fn.entry.endsWith("crm-webhook.ts"));
+  if (!webhookEntry)
+    throw new Error("the synthesized app has no webhook function (functions/crm-webhook.ts)");
+
+  const finished = async (executionArn: string, startedAt: number, webhookMs: number) => {
+    const description = await engine.waitForExecution(executionArn);
+    const totalMs = performance.now() - startedAt;
+    return {
+      executionArn,
+      status: description.status ?? "UNKNOWN",
+      webhookMs,
+      totalMs,
+      events: fullHistory(stack, executionArn),
+    };
+  };
+
+  const execute = async (stateMachineArn: string, input: unknown, name?: string): Promise<WorkflowRun> => {
+    const startedAt = performance.now();
+    const { executionArn } = await engine.startExecution({
+      stateMachineArn,
+      input: JSON.stringify(input),
+      ...(name ? { name } : {}),
+    });
+    return finished(executionArn, startedAt, 0);
+  };
+
+  return {
+    stack,
+    simulator,
+    dynamoDb,
+    aws,
+    portal,
+    stateMachineArns: { onboarding, offboarding, ...(reconciliation ? { reconciliation } : {}) },
+    functionForState(stateMachineArn, stateName) {
+      const machine = engine.app.stateMachines.find((m) => m.stateMachineArn === stateMachineArn);
+      const binding = machine?.lambdaTasks.get(stateName);
+      if (!binding) throw new Error(`state ${stateName} of ${stateMachineArn} invokes no Lambda function`);
+      return profileOf(binding.function.logicalId);
+    },
+    webhookFunction: profileOf(webhookEntry.logicalId),
+    domainEventsWritten() {
+      try {
+        return readFileSync(stack.endpoints.eventsFile, "utf8").split("\n").filter(Boolean).length;
+      } catch {
+        return 0;
+      }
+    },
+    async onboard(practiceId, devRefId = `Bench ${practiceId}`) {
+      const startedAt = performance.now();
+      const delivery = await sendCrmDelivery(webhookUrl, stack.webhookSecret, { practiceId, devRefId });
+      const webhookMs = performance.now() - startedAt;
+      const executionArn = (delivery.body as { executionArn?: string }).executionArn;
+      if (delivery.status !== 202 || !executionArn)
+        throw new Error(`webhook answered ${delivery.status}: ${JSON.stringify(delivery.body)}`);
+      return finished(executionArn, startedAt, webhookMs);
+    },
+    offboard: (practiceId) =>
+      execute(offboarding, { practiceId, reason: "benchmark", requestedBy: "ops:bench" }),
+    execute,
+    async stop() {
+      await stack.stop();
+      await Promise.all([dynamoDb.close(), aws.close(), portal.close()]);
+      for (const [name, value] of Object.entries(saved)) {
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+      }
+      rmSync(stateDir, { recursive: true, force: true });
+    },
+  };
+}
+
+function requiredOutput(outputs: Readonly<Record<string, string>>, name: string): string {
+  const value = outputs[name];
+  if (!value) throw new Error(`the local stack has no output ${name}`);
+  return value;
+}
+
+function fullHistory(stack: LocalStack, executionArn: string): HistoryEvent[] {
+  const events: HistoryEvent[] = [];
+  let nextToken: string | undefined;
+  do {
+    const page = stack.engine.getExecutionHistory(executionArn, {
+      maxResults: 1000,
+      ...(nextToken ? { nextToken } : {}),
+    });
+    events.push(...(page.events ?? []));
+    nextToken = page.nextToken;
+  } while (nextToken);
+  return events;
+}
+
+/** Memory and architecture of every Lambda function in the app, by logical id (read before synthesis). */
+function functionProfiles(app: App): Map<string, FunctionProfile> {
+  const profiles = new Map<string, FunctionProfile>();
+  for (const construct of app.node.findAll()) {
+    if (!(construct instanceof CfnFunction)) continue;
+    const stack = Stack.of(construct);
+    const logicalId = stack.resolve(construct.logicalId) as string;
+    const memoryMb = Number(stack.resolve(construct.memorySize) ?? 128);
+    const architectures = (stack.resolve(construct.architectures) as string[] | undefined) ?? ["x86_64"];
+    profiles.set(logicalId, {
+      logicalId,
+      memoryMb,
+      architecture: architectures.includes("arm64") ? "arm64" : "x86_64",
+    });
+  }
+  return profiles;
+}
