@@ -1,12 +1,11 @@
 // The ops CLI end to end: the real binary against a real local stack started in this process.
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir, userInfo } from "node:os";
 import * as path from "node:path";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { maskSecret } from "../../functions/shared/mask.js";
 import { PracticeStore } from "../../functions/shared/practice-store.js";
-import { PROJECT_ROOT } from "../../lib/handler-function.js";
 import { localDynamoDbClient } from "../../local/dynamodb-local.js";
 import { findFreePort } from "../../local/free-port.js";
 import { readLocalStackConfig } from "../../local/local-config.js";
@@ -14,8 +13,6 @@ import { type LocalStack, STACK_OUTPUTS, startLocalStack } from "../../local/loc
 import { type FakeCloudFormation, startFakeCloudFormation } from "../support/fake-cloudformation.js";
 import { type OpsRun, runOpsCli } from "../support/ops-cli.js";
 
-const HAS_OFFBOARDING = existsSync(path.join(PROJECT_ROOT, "lib/offboarding-workflow.ts"));
-const HAS_RECONCILIATION = existsSync(path.join(PROJECT_ROOT, "lib/reconciliation-workflow.ts"));
 const USAGE_HINT = "(run with --help for usage)";
 const ME = `ops:${userInfo().username}`;
 
@@ -262,39 +259,33 @@ describe("ops executions", () => {
 });
 
 describe("ops offboard", () => {
-  it.skipIf(!HAS_OFFBOARDING)(
-    "disables the key and ends OFFBOARDED with exit 0 when --wait is given",
-    async () => {
-      const fullKey = await fullKeyOf("cli-practice-2");
-      const run = await ops("offboard", "cli-practice-2", "--reason", "contract ended", "--wait");
-      expect(run.stderr).toBe("");
-      expect(run.code).toBe(0);
-      const lines = run.stdout.split("\n");
-      expect(lines[0]).toMatch(/^Following ops-cli-practice-2-\d{8}T\d{9}Z:$/);
-      for (const state of ["DisableKey", "RecordOffboarded"])
-        expect(lines).toContainEqual(
-          expect.stringMatching(new RegExp(`^\\s+\\+\\d+\\.\\d{2} s  ✓ ${state} \\(`)),
-        );
-      expect(lines).toContainEqual(expect.stringMatching(/^Offboarding of cli-practice-2 SUCCEEDED in /));
-      expect(lines).toContain("  status  OFFBOARDED");
-      expect(lines).toContain(`  key     ${maskSecret(fullKey)}`);
-    },
-  );
-
-  it.skipIf(!HAS_OFFBOARDING)(
-    "shows the offboarding and the key disabled in the portal in status",
-    async () => {
-      const run = await ops("status", "cli-practice-2");
-      expect(run.code).toBe(0);
-      expect(run.stdout).toContain("  status        OFFBOARDED\n");
-      expect(run.stdout).toContain(
-        `Offboarding (latest)\n  reason         contract ended\n  requested by   ${ME}\n`,
+  it("disables the key and ends OFFBOARDED with exit 0 when --wait is given", async () => {
+    const fullKey = await fullKeyOf("cli-practice-2");
+    const run = await ops("offboard", "cli-practice-2", "--reason", "contract ended", "--wait");
+    expect(run.stderr).toBe("");
+    expect(run.code).toBe(0);
+    const lines = run.stdout.split("\n");
+    expect(lines[0]).toMatch(/^Following ops-cli-practice-2-\d{8}T\d{9}Z:$/);
+    for (const state of ["DisableKey", "RecordOffboarded"])
+      expect(lines).toContainEqual(
+        expect.stringMatching(new RegExp(`^\\s+\\+\\d+\\.\\d{2} s  ✓ ${state} \\(`)),
       );
-      expect(run.stdout).toContain("  status     DisabledByDeveloper\n");
-    },
-  );
+    expect(lines).toContainEqual(expect.stringMatching(/^Offboarding of cli-practice-2 SUCCEEDED in /));
+    expect(lines).toContain("  status  OFFBOARDED");
+    expect(lines).toContain(`  key     ${maskSecret(fullKey)}`);
+  });
 
-  it.skipIf(!HAS_OFFBOARDING)("exits 1 and starts nothing when the practice is not recorded", async () => {
+  it("shows the offboarding and the key disabled in the portal in status", async () => {
+    const run = await ops("status", "cli-practice-2");
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain("  status        OFFBOARDED\n");
+    expect(run.stdout).toContain(
+      `Offboarding (latest)\n  reason         contract ended\n  requested by   ${ME}\n`,
+    );
+    expect(run.stdout).toContain("  status     DisabledByDeveloper\n");
+  });
+
+  it("exits 1 and starts nothing when the practice is not recorded", async () => {
     const run = await ops("offboard", "cli-nobody", "--reason", "never signed");
     expect(run).toEqual({
       code: 1,
@@ -304,24 +295,12 @@ describe("ops offboard", () => {
       ),
     });
   });
-
-  it.skipIf(HAS_OFFBOARDING)(
-    "says the stack has no offboarding workflow yet (until offboarding is merged)",
-    async () => {
-      const run = await ops("offboard", "cli-practice-2", "--reason", "contract ended");
-      expect(run.code).toBe(1);
-      expect(run.stderr).toMatch(
-        /^error: the local stack \(pid \d+\) has no offboarding workflow yet \(stack output OffboardingStateMachineArn is missing\)\n$/,
-      );
-    },
-  );
 });
 
 describe("ops reconcile and import", () => {
   let foreignKey: string;
 
   beforeAll(async () => {
-    if (!HAS_RECONCILIATION) return;
     const response = await fetch(`${stack.endpoints.simulatorOrigin}/_simulator/keys`, {
       method: "POST",
       headers: { "Content-Type": "application/json" },
@@ -331,7 +310,7 @@ describe("ops reconcile and import", () => {
     foreignKey = keys[0]!.CustomerKey;
   });
 
-  it.skipIf(!HAS_RECONCILIATION)("follows a report-only run and prints its report, exit 0", async () => {
+  it("follows a report-only run and prints its report, exit 0", async () => {
     const run = await ops("reconcile", "--wait");
     expect(run.stderr).toBe("");
     expect(run.code).toBe(0);
@@ -349,7 +328,7 @@ describe("ops reconcile and import", () => {
     expect(run.stdout).toContain(`key ${maskSecret(foreignKey)}`);
   });
 
-  it.skipIf(!HAS_RECONCILIATION)("shows the latest stored run as JSON with --show and no id", async () => {
+  it("shows the latest stored run as JSON with --show and no id", async () => {
     const run = await ops("reconcile", "--show", "--json");
     expect(run.code).toBe(0);
     const report = JSON.parse(run.stdout);
@@ -363,7 +342,7 @@ describe("ops reconcile and import", () => {
     );
   });
 
-  it.skipIf(!HAS_RECONCILIATION)("exits 1 saying so when --show names no stored run", async () => {
+  it("exits 1 saying so when --show names no stored run", async () => {
     const run = await ops("reconcile", "--show", "no-such-run");
     expect(run).toEqual({
       code: 1,
@@ -372,20 +351,17 @@ describe("ops reconcile and import", () => {
     });
   });
 
-  it.skipIf(!HAS_RECONCILIATION)(
-    "reports what a dry-run import by DevRefId would adopt, writing nothing",
-    async () => {
-      const run = await ops("import", "--match", "devref", "--dry-run");
-      expect(run.code).toBe(0);
-      expect(run.stdout).toContain("Import by DevRefId (dry run: nothing written)\n");
-      expect(run.stdout).toContain(
-        `  + cli-imported-1: key ${maskSecret(foreignKey)} (DevRefId "cli-imported-1")\n`,
-      );
-      expect(await store.getPractice("cli-imported-1")).toBeUndefined();
-    },
-  );
+  it("reports what a dry-run import by DevRefId would adopt, writing nothing", async () => {
+    const run = await ops("import", "--match", "devref", "--dry-run");
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain("Import by DevRefId (dry run: nothing written)\n");
+    expect(run.stdout).toContain(
+      `  + cli-imported-1: key ${maskSecret(foreignKey)} (DevRefId "cli-imported-1")\n`,
+    );
+    expect(await store.getPractice("cli-imported-1")).toBeUndefined();
+  });
 
-  it.skipIf(!HAS_RECONCILIATION)("exits 1 naming the bad CSV line and writes nothing", async () => {
+  it("exits 1 naming the bad CSV line and writes nothing", async () => {
     const csv = path.join(stateDir, "bad.csv");
     writeFileSync(csv, `practiceId,customerKey\ncli-imported-1,${foreignKey}\nbad/id,${foreignKey}\n`);
     const run = await ops("import", "--file", csv);
@@ -394,38 +370,24 @@ describe("ops reconcile and import", () => {
     expect(await store.getPractice("cli-imported-1")).toBeUndefined();
   });
 
-  it.skipIf(!HAS_RECONCILIATION)(
-    "adopts the key from a CSV and the practice reads ACTIVE with it",
-    async () => {
-      const csv = path.join(stateDir, "good.csv");
-      writeFileSync(csv, `practiceId,customerKey\ncli-imported-1,${foreignKey}\n`);
-      const run = await ops("import", "--file", csv, "--json");
-      expect(run.code).toBe(0);
-      expect(JSON.parse(run.stdout)).toMatchObject({
-        command: "import",
-        mode: "csv",
-        dryRun: false,
-        written: true,
-        imported: [{ practiceId: "cli-imported-1", maskedKey: maskSecret(foreignKey) }],
-        conflicts: [],
-      });
-      expect(await store.getPractice("cli-imported-1")).toMatchObject({
-        status: "ACTIVE",
-        customerKey: foreignKey,
-      });
-    },
-  );
-
-  it.skipIf(HAS_RECONCILIATION)(
-    "says the stack has no reconciliation workflow yet (until it is merged)",
-    async () => {
-      const run = await ops("reconcile");
-      expect(run.code).toBe(1);
-      expect(run.stderr).toMatch(
-        /has no reconciliation workflow yet \(stack output ReconciliationStateMachineArn is missing\)\n$/,
-      );
-    },
-  );
+  it("adopts the key from a CSV and the practice reads ACTIVE with it", async () => {
+    const csv = path.join(stateDir, "good.csv");
+    writeFileSync(csv, `practiceId,customerKey\ncli-imported-1,${foreignKey}\n`);
+    const run = await ops("import", "--file", csv, "--json");
+    expect(run.code).toBe(0);
+    expect(JSON.parse(run.stdout)).toMatchObject({
+      command: "import",
+      mode: "csv",
+      dryRun: false,
+      written: true,
+      imported: [{ practiceId: "cli-imported-1", maskedKey: maskSecret(foreignKey) }],
+      conflicts: [],
+    });
+    expect(await store.getPractice("cli-imported-1")).toMatchObject({
+      status: "ACTIVE",
+      customerKey: foreignKey,
+    });
+  });
 });
 
 describe("ops usage errors", () => {
@@ -495,7 +457,16 @@ describe("ops on a deployed stack (outputs from CloudFormation DescribeStacks)",
   let deployed: Record<string, string>;
 
   beforeAll(async () => {
-    cloudFormation = await startFakeCloudFormation({ PracticeOnboarding: { ...stack.endpoints.outputs } });
+    const {
+      OffboardingStateMachineArn: _,
+      ReconciliationStateMachineArn: __,
+      ...older
+    } = stack.endpoints.outputs;
+    cloudFormation = await startFakeCloudFormation({
+      PracticeOnboarding: { ...stack.endpoints.outputs },
+      // A stack deployed before offboarding and reconciliation existed.
+      OlderStack: older,
+    });
     deployed = {
       ...hermetic,
       AWS_REGION: "us-east-1",
@@ -515,11 +486,23 @@ describe("ops on a deployed stack (outputs from CloudFormation DescribeStacks)",
     outputs.push(run);
     expect(run.code).toBe(0);
     expect(JSON.parse(run.stdout).practices.map((p: { practiceId: string }) => p.practiceId)).toEqual([
-      ...(HAS_RECONCILIATION ? ["cli-imported-1"] : []),
+      "cli-imported-1",
       "cli-practice-1",
-      ...(HAS_OFFBOARDING ? [] : ["cli-practice-2"]),
     ]);
     expect(cloudFormation.requested).toEqual(["PracticeOnboarding"]);
+  });
+
+  it("exits 1 saying an older stack has no offboarding workflow yet, starting nothing", async () => {
+    const run = await runOpsCli(
+      ["offboard", "cli-practice-1", "--reason", "contract ended", "--stack", "OlderStack"],
+      deployed,
+    );
+    expect(run).toEqual({
+      code: 1,
+      stdout: "",
+      stderr:
+        "error: stack OlderStack (us-east-1) has no offboarding workflow yet (stack output OffboardingStateMachineArn is missing)\n",
+    });
   });
 
   it("exits 1 saying the stack does not exist when --stack names none", async () => {
