@@ -11,7 +11,13 @@ import { localDynamoDbClient } from "../local/dynamodb-local.js";
 import { captureFunctionOutput } from "../local/function-output.js";
 import { type LocalStack, STACK_OUTPUTS, startLocalStack } from "../local/local-stack.js";
 import type { PortalSimulator } from "../local/portal-simulator.js";
-import { formatSnapshots, type PracticeSnapshot, practiceSnapshot } from "../local/practice-snapshot.js";
+import {
+  formatSnapshots,
+  formatTable,
+  type PracticeSnapshot,
+  practiceSnapshot,
+} from "../local/practice-snapshot.js";
+import { runOpsLocal } from "../local/run-ops.js";
 import { type DeliveryResponse, sendCrmDelivery } from "../local/signed-webhook.js";
 
 interface DemoPractice {
@@ -27,6 +33,13 @@ const PRACTICES: readonly DemoPractice[] = [
   { practiceId: "demo-005", devRefId: "Pine Street Dental" },
 ];
 const practice = (id: string) => PRACTICES.find((p) => p.practiceId === id)!;
+
+/** The reconciliation execution's output (the fields the demo checks). */
+interface ReconciliationOutcome {
+  readonly counts?: Record<string, number>;
+  readonly repairs?: { planned: number; done: number; failed: number };
+  readonly needingAttention?: number;
+}
 
 interface Check {
   readonly step: string;
@@ -73,16 +86,6 @@ class Demo {
   async finished(response: DeliveryResponse): Promise<DescribeExecutionOutput | undefined> {
     const arn = (response.body as { executionArn?: string } | undefined)?.executionArn;
     return arn ? this.stack.engine.waitForExecution(arn) : undefined;
-  }
-
-  async run(outputName: string, name: string, input: object): Promise<DescribeExecutionOutput> {
-    const stateMachineArn = this.stack.endpoints.outputs[outputName]!;
-    const { executionArn } = await this.stack.engine.startExecution({
-      stateMachineArn,
-      name,
-      input: JSON.stringify(input),
-    });
-    return this.stack.engine.waitForExecution(executionArn);
   }
 
   async snapshot(practiceId: string): Promise<PracticeSnapshot> {
@@ -135,9 +138,23 @@ class Demo {
   }
 }
 
-async function scenario(demo: Demo, stack: LocalStack, simulator: PortalSimulator): Promise<void> {
-  const outputs = stack.endpoints.outputs;
+function indent(text: string): string {
+  return text
+    .trimEnd()
+    .split("\n")
+    .map((line) => `    ${line}\n`)
+    .join("");
+}
 
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+async function scenario(demo: Demo, simulator: PortalSimulator, stateDir: string): Promise<void> {
   step("1. Three practices signed: the CRM sends one signed webhook each");
   const first = await Promise.all(["demo-001", "demo-002", "demo-003"].map((id) => demo.deliver(id)));
   check(
@@ -209,19 +226,24 @@ async function scenario(demo: Demo, stack: LocalStack, simulator: PortalSimulato
   );
   await demo.table(["demo-005"]);
 
-  step("5. Operations offboard demo-002 (contract ended)");
-  if (!outputs[STACK_OUTPUTS.offboarding]) {
-    print("  (skipped: this build has no offboarding workflow yet)\n");
-  } else {
-    const offboarded = await demo.run(STACK_OUTPUTS.offboarding, `demo-offboard-demo-002-${Date.now()}`, {
-      practiceId: "demo-002",
-      reason: "contract ended",
-      requestedBy: "ops:demo",
-    });
-    check("the offboarding execution SUCCEEDED", offboarded.status === "SUCCEEDED", `${offboarded.status}`);
-    await demo.expectPractice("demo-002", { status: "OFFBOARDED", portalStatus: "DisabledByDeveloper" });
-    await demo.table(["demo-002"]);
-  }
+  step(
+    '5. Operations offboard demo-002: npm run ops -- --local offboard demo-002 --reason "contract ended" --wait',
+  );
+  const offboarded = await runOpsLocal(stateDir, [
+    "offboard",
+    "demo-002",
+    "--reason",
+    "contract ended",
+    "--wait",
+  ]);
+  print(indent(offboarded.stdout + offboarded.stderr));
+  check(
+    "the ops CLI exits 0 (the offboarding execution SUCCEEDED)",
+    offboarded.code === 0,
+    `exit ${offboarded.code}`,
+  );
+  await demo.expectPractice("demo-002", { status: "OFFBOARDED", portalStatus: "DisabledByDeveloper" });
+  await demo.table(["demo-002"]);
 
   step("6. Drift: someone changes keys by hand in the portal");
   const reenabled = await demo.changeInPortal("demo-002", { KeyStatus: "Enabled" });
@@ -232,25 +254,51 @@ async function scenario(demo: Demo, stack: LocalStack, simulator: PortalSimulato
   );
   const relabeled = await demo.changeInPortal("demo-003", { DevRefId: "Someone Else's Clinic" });
   check("demo-003's key is relabeled in the portal", relabeled === 200, `${relabeled}`);
+  const [foreign] = simulator.addKeys([{ DevRefId: "Front desk test key", KeyStatus: "Enabled" }]);
+  check("a key is created by hand in the portal, outside this system", foreign !== undefined);
   await demo.table(PRACTICES.map((p) => p.practiceId));
 
-  step("7. Reconciliation with repair");
-  if (!outputs[STACK_OUTPUTS.reconciliation]) {
-    print("  (skipped: this build has no reconciliation workflow yet)\n");
-  } else {
-    const reconciled = await demo.run(STACK_OUTPUTS.reconciliation, `demo-reconcile-${Date.now()}`, {
-      repair: true,
-      graceMinutes: 0,
-    });
-    check(
-      "the reconciliation execution SUCCEEDED",
-      reconciled.status === "SUCCEEDED",
-      `${reconciled.status}`,
-    );
-    print(`  report: ${reconciled.output}\n`);
-    await demo.expectPractice("demo-002", { status: "OFFBOARDED", portalStatus: "DisabledByDeveloper" });
-    await demo.expectPractice("demo-003", { status: "ACTIVE", portalStatus: "Enabled" });
-  }
+  step("7. Reconciliation with repair: npm run ops -- --local reconcile --repair --grace-minutes 0 --wait");
+  const reconciled = await runOpsLocal(stateDir, [
+    "reconcile",
+    "--repair",
+    "--grace-minutes",
+    "0",
+    "--wait",
+    "--json",
+  ]);
+  const run = parseJson(reconciled.stdout) as {
+    result?: { status?: string; output?: ReconciliationOutcome };
+  };
+  check(
+    "the ops CLI exits 0 (the reconciliation execution SUCCEEDED)",
+    reconciled.code === 0 && run?.result?.status === "SUCCEEDED",
+    `exit ${reconciled.code}: ${reconciled.stderr.trim().split("\n").at(-1)}`,
+  );
+  const report = run?.result?.output ?? {};
+  const counts = Object.entries(report.counts ?? {}).map(([category, count]) => [category, String(count)]);
+  print(`\n${formatTable(["finding", "count"], counts)}\n`);
+  print(`  repairs ${JSON.stringify(report.repairs)}, needing a person: ${report.needingAttention}\n\n`);
+  const found = Object.fromEntries(Object.entries(report.counts ?? {}).filter(([, count]) => count > 0));
+  check(
+    "it finds the hand-made key, the re-enabled key and the relabeled key",
+    JSON.stringify(found) ===
+      JSON.stringify({ UNMAPPED_KEY_FOREIGN: 1, SHOULD_BE_DISABLED: 1, LABEL_DRIFT: 1 }),
+    JSON.stringify(found),
+  );
+  check(
+    "it repairs the two it may repair and leaves the hand-made key to a person",
+    report.repairs?.done === 2 && report.repairs.failed === 0 && report.needingAttention === 1,
+    JSON.stringify({ repairs: report.repairs, needingAttention: report.needingAttention }),
+  );
+  await demo.expectPractice("demo-002", { status: "OFFBOARDED", portalStatus: "DisabledByDeveloper" });
+  await demo.expectPractice("demo-003", { status: "ACTIVE", portalStatus: "Enabled" });
+  const foreignAfter = simulator.keys().find((key) => key.CustomerKey === foreign?.CustomerKey);
+  check(
+    "the hand-made key is untouched (still Enabled)",
+    foreignAfter?.KeyStatus === "Enabled",
+    `${foreignAfter?.KeyStatus}`,
+  );
 
   step("Final state");
   await demo.table(PRACTICES.map((p) => p.practiceId));
@@ -275,7 +323,7 @@ async function main(): Promise<number> {
       log: (line) => print(`  … ${line}\n`),
     });
     const simulator = stack.simulator!;
-    await scenario(new Demo(stack, simulator), stack, simulator);
+    await scenario(new Demo(stack, simulator), simulator, stateDir);
   } catch (error) {
     check("the demo ran to the end", false, (error as Error).stack ?? String(error));
   } finally {

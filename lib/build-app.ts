@@ -6,6 +6,10 @@ export const CONTEXT_KEYS = {
   stackName: "stackName",
   portalSecretName: "portalSecretName",
   webhookSecretName: "webhookSecretName",
+  portalBaseUrl: "portalBaseUrl",
+  portalMaxRps: "portalMaxRps",
+  reconciliationSchedule: "reconciliationSchedule",
+  alarmEmail: "alarmEmail",
 } as const;
 
 function optionalString(app: App, key: string): string | undefined {
@@ -16,6 +20,15 @@ function optionalString(app: App, key: string): string | undefined {
   return value;
 }
 
+function optionalPositiveNumber(app: App, key: string): number | undefined {
+  const value = app.node.tryGetContext(key);
+  if (value === undefined || value === null || value === "") return undefined;
+  const parsed = typeof value === "number" ? value : Number(value);
+  if (!Number.isFinite(parsed) || parsed <= 0)
+    throw new Error(`Context value "${key}" must be a positive number, got ${JSON.stringify(value)}`);
+  return parsed;
+}
+
 /** Builds the app's one stack from context; shared by bin/app.ts, the local stack and the tests. */
 export function buildApp(app: App): PracticeOnboardingStack {
   return new PracticeOnboardingStack(
@@ -24,6 +37,10 @@ export function buildApp(app: App): PracticeOnboardingStack {
     {
       portalCredentialsSecretName: optionalString(app, CONTEXT_KEYS.portalSecretName),
       webhookSecretName: optionalString(app, CONTEXT_KEYS.webhookSecretName),
+      portalBaseUrl: optionalString(app, CONTEXT_KEYS.portalBaseUrl),
+      portalMaxRps: optionalPositiveNumber(app, CONTEXT_KEYS.portalMaxRps),
+      reconciliationSchedule: optionalString(app, CONTEXT_KEYS.reconciliationSchedule),
+      alarmEmail: optionalString(app, CONTEXT_KEYS.alarmEmail),
       env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
     },
   );

@@ -1,9 +1,11 @@
 import { CfnOutput, Stack, type StackProps } from "aws-cdk-lib";
 import type { Construct } from "constructs";
 import { DEFAULT_OPEN_DENTAL_BASE_URL } from "../functions/shared/config.js";
+import { DomainEventBus } from "./domain-event-bus.js";
 import { EncryptionKey } from "./encryption-key.js";
 import { OffboardingWorkflow } from "./offboarding-workflow.js";
 import { OnboardingWorkflow } from "./onboarding-workflow.js";
+import { OperationsAlarms } from "./operations-alarms.js";
 import { PortalSecrets } from "./portal-secrets.js";
 import { PracticeTable } from "./practice-table.js";
 import { ReconciliationSchedule } from "./reconciliation-schedule.js";
@@ -21,6 +23,8 @@ export interface PracticeOnboardingStackProps extends StackProps {
   readonly portalBaseUrl?: string;
   /** When reconciliation runs (EventBridge Scheduler expression). @default "rate(1 hour)" */
   readonly reconciliationSchedule?: string;
+  /** Email address subscribed to the alarm topic (context `alarmEmail`). @default no subscription */
+  readonly alarmEmail?: string;
 }
 
 /** Wires the constructs together; each concern lives in its own construct file. */
@@ -32,10 +36,13 @@ export class PracticeOnboardingStack extends Stack {
   readonly reconciliation: ReconciliationWorkflow;
   readonly reconciliationSchedule: ReconciliationSchedule;
   readonly webhookApi: WebhookApi;
+  readonly events: DomainEventBus;
+  readonly operations: OperationsAlarms;
 
   constructor(scope: Construct, id: string, props: PracticeOnboardingStackProps = {}) {
     super(scope, id, props);
     const { key } = new EncryptionKey(this, "Encryption");
+    this.events = new DomainEventBus(this, "Events", { archive: {} });
     this.practiceTable = new PracticeTable(this, "Practices", { encryptionKey: key });
     this.secrets = new PortalSecrets(this, "Secrets", {
       encryptionKey: key,
@@ -65,6 +72,7 @@ export class PracticeOnboardingStack extends Stack {
       encryptionKey: key,
       onboardingStateMachine: this.onboarding.stateMachine,
       offboardingStateMachine: this.offboarding.stateMachine,
+      eventBus: this.events,
       portalMaxRps: props.portalMaxRps,
       portalBaseUrl: props.portalBaseUrl,
     });
@@ -77,6 +85,19 @@ export class PracticeOnboardingStack extends Stack {
       onboardingStateMachine: this.onboarding.stateMachine,
       webhookSecret: this.secrets.webhookSigning,
       encryptionKey: key,
+    });
+
+    this.operations = new OperationsAlarms(this, "Operations", {
+      encryptionKey: key,
+      stateMachines: [
+        { name: "Onboarding", stateMachine: this.onboarding.stateMachine },
+        { name: "Offboarding", stateMachine: this.offboarding.stateMachine },
+        { name: "Reconciliation", stateMachine: this.reconciliation.stateMachine },
+      ],
+      webhookApi: this.webhookApi.stage,
+      webhookFunction: this.webhookApi.function,
+      schedulerDeadLetterQueue: this.reconciliationSchedule.deadLetterQueue,
+      alarmEmail: props.alarmEmail,
     });
 
     new CfnOutput(this, "TableName", { value: this.practiceTable.table.tableName });
@@ -93,6 +114,8 @@ export class PracticeOnboardingStack extends Stack {
       value: this.webhookApi.url,
       description: "POST CRM deliveries here",
     });
+    new CfnOutput(this, "EventBusName", { value: this.events.bus.eventBusName });
+    new CfnOutput(this, "AlarmTopicArn", { value: this.operations.topic.topicArn });
     new CfnOutput(this, "PortalBaseUrl", { value: props.portalBaseUrl ?? DEFAULT_OPEN_DENTAL_BASE_URL });
   }
 }

@@ -1,34 +1,50 @@
-// How `ops reconcile` shows a run. Until the reconciliation domain lands on main this renders the workflow's
-// output (its RunOutcome: runId and counts); the swap point is these two functions.
-
+// How `ops reconcile` shows a run: the stored summary and findings (masked keys only), read and formatted by the
+// reconciliation domain's own report functions, so the CLI and the runbook show the same report.
+import { redactCustomerKeys } from "../functions/shared/mask.js";
+import {
+  formatReconciliationReport,
+  listReconciliationRuns,
+  type ReconciliationReport,
+  readReconciliationRun,
+} from "../functions/shared/reconciliation-report.js";
+import { ReconciliationStore } from "../functions/shared/reconciliation-store.js";
+import { STACK_OUTPUTS } from "../local/local-endpoints.js";
 import { OperationFailed } from "./errors.js";
 import type { OpsTarget } from "./targets.js";
 
 export interface ReconciliationView {
   /** The --json document. */
-  readonly document: unknown;
+  readonly document: ReconciliationReport;
   readonly text: string;
 }
 
-/** A finished run, from the execution's output. */
+function storeFor(target: OpsTarget): ReconciliationStore {
+  return new ReconciliationStore({
+    client: target.documentClient,
+    tableName: target.output(STACK_OUTPUTS.tableName, "practice table"),
+  });
+}
+
+async function view(target: OpsTarget, runId: string): Promise<ReconciliationView> {
+  let report: ReconciliationReport;
+  try {
+    report = await readReconciliationRun(storeFor(target), runId);
+  } catch (error) {
+    if ((error as Error).name === "InvalidInput") throw new OperationFailed((error as Error).message);
+    throw error;
+  }
+  return { document: report, text: redactCustomerKeys(formatReconciliationReport(report)) };
+}
+
+/** The run a finished reconciliation execution reported (its output names the run). */
 export async function viewReconciliationOutcome(
-  _target: OpsTarget,
+  target: OpsTarget,
   output: unknown,
 ): Promise<ReconciliationView> {
-  const outcome = (output ?? {}) as {
-    runId?: string;
-    counts?: Record<string, number>;
-    needingAttention?: number;
-  };
-  const counts = Object.entries(outcome.counts ?? {}).map(
-    ([category, n]) => `  ${category.padEnd(22)} ${String(n).padStart(7)}`,
-  );
-  const text = [
-    `Reconciliation run ${outcome.runId ?? "(no run id)"}`,
-    ...(counts.length ? ["Findings by category:", ...counts] : []),
-    ...(outcome.needingAttention === undefined ? [] : [`  needing attention: ${outcome.needingAttention}`]),
-  ].join("\n");
-  return { document: { outcome: output }, text };
+  const runId = (output as { runId?: unknown } | undefined)?.runId;
+  if (typeof runId !== "string")
+    throw new OperationFailed("the reconciliation ended without naming its run (no runId in its output)");
+  return view(target, runId);
 }
 
 /** A stored run, by id, or the latest (`reconcile --show [runId]`). */
@@ -36,7 +52,11 @@ export async function viewReconciliationRun(
   target: OpsTarget,
   runId: string | true,
 ): Promise<ReconciliationView> {
-  throw new OperationFailed(
-    `cannot show ${runId === true ? "the latest reconciliation run" : `reconciliation run ${runId}`}: this build has no reconciliation domain to read stored runs with yet (${target.description})`,
-  );
+  if (runId !== true) return view(target, runId);
+  const [latest] = await listReconciliationRuns(storeFor(target), 1);
+  if (!latest)
+    throw new OperationFailed(
+      `no reconciliation run is stored in ${target.description} yet: start one with reconcile`,
+    );
+  return view(target, latest.runId);
 }

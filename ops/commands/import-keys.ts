@@ -1,16 +1,41 @@
-// `ops import [--match devref | --file <csv>] [--dry-run]`: adopts portal keys created outside this system
-// into the practice table. The matching and writing live in the reconciliation domain (issue 5); this command
-// validates its arguments now and is wired to that domain's importKeys when it lands.
+// `ops import [--match devref | --file <csv>] [--dry-run]`: adopts portal keys created outside this system into
+// the practice table (functions/shared/key-import.ts does the matching and writing; nothing is sent to the
+// portal but one listing). Exit 1 when a CSV row is wrong (nothing written) or a conflict left a key unimported.
+import { readFileSync } from "node:fs";
+import { formatImportResult, importKeys as importPortalKeys } from "../../functions/shared/key-import.js";
+import { STACK_OUTPUTS } from "../../local/local-endpoints.js";
 import type { CommandContext } from "../context.js";
-import { type ExitCode, OperationFailed } from "../errors.js";
+import { EXIT, type ExitCode, OperationFailed } from "../errors.js";
+import { opsRequester } from "../execution-names.js";
+import { portalClientFor } from "../live-key.js";
 import type { ImportOptions, ImportSource } from "../requests.js";
+
+function readCsv(path: string): string {
+  try {
+    return readFileSync(path, "utf8");
+  } catch (error) {
+    throw new OperationFailed(
+      `could not read --file ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+    );
+  }
+}
 
 export async function importKeys(
   context: CommandContext,
-  _source: ImportSource,
-  _options: ImportOptions,
+  source: ImportSource,
+  options: ImportOptions,
 ): Promise<ExitCode> {
-  throw new OperationFailed(
-    `import is not available against ${context.target.description} in this build: it arrives with the reconciliation domain (importKeys)`,
-  );
+  const { target } = context;
+  const result = await importPortalKeys({
+    mode: source.kind === "devref" ? "devref" : { csv: readCsv(source.path) },
+    dryRun: options.dryRun === true,
+    portal: portalClientFor(target),
+    store: target.practiceStore(),
+    client: target.documentClient,
+    tableName: target.output(STACK_OUTPUTS.tableName, "practice table"),
+    actor: opsRequester(),
+  });
+  context.printJson({ command: "import", ...result });
+  context.print(formatImportResult(result));
+  return result.errors.length > 0 || result.conflicts.length > 0 ? EXIT.failed : EXIT.ok;
 }

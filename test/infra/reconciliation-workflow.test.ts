@@ -242,7 +242,11 @@ describe("ReconciliationWorkflow functions' IAM policies", () => {
         ...XRAY,
       ],
     ],
-    ["functions/reconciliation-finish.ts", ["dynamodb:UpdateItem", ...TABLE_KMS, ...XRAY]],
+    // PutEvents on the stack's domain event bus: ReconciliationCompleted.
+    [
+      "functions/reconciliation-finish.ts",
+      ["dynamodb:UpdateItem", "events:PutEvents", ...TABLE_KMS, ...XRAY],
+    ],
   ])("%s may do exactly what it needs", (entry, expected) => {
     expect(actionsOf(entry)).toEqual([...expected].sort());
   });

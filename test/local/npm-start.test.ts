@@ -3,6 +3,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { PracticeRecord } from "../../functions/shared/practice-store.js";
 import { findFreePort } from "../../local/free-port.js";
 import { generateWebhookSecret, type LocalEndpoints, STACK_OUTPUTS } from "../../local/local-stack.js";
 import { sendCrmDelivery } from "../../local/signed-webhook.js";
@@ -10,10 +11,10 @@ import {
   descendants,
   isRunning,
   type NpmStart,
+  runOpsLocal,
   spawnNpmStart,
   stopNpmStart,
   waitFor,
-  waitUntilActive,
 } from "../support/npm-start.js";
 
 const START_TIMEOUT_MS = 180_000;
@@ -40,21 +41,30 @@ describe("npm start", () => {
     expect(endpoints.dynamoDbPid && isRunning(endpoints.dynamoDbPid)).toBe(true);
   });
 
-  it("onboards a practice to ACTIVE from a signed webhook sent over HTTP", async () => {
+  it("onboards a practice from a signed webhook sent over HTTP, ACTIVE through npm run ops -- --local status", async () => {
     const response = await sendCrmDelivery(endpoints.outputs[STACK_OUTPUTS.webhookUrl]!, webhookSecret, {
       practiceId: "npm-start-001",
       devRefId: "Sarah's Super Dental",
     });
     expect(response.status).toBe(202);
 
-    const practice = await waitUntilActive(endpoints, "npm-start-001");
+    const status = await waitFor("ops status to say ACTIVE", async () => {
+      const run = await runOpsLocal(stack.stateDir, ["status", "npm-start-001", "--json"]);
+      if (run.code !== 0) return undefined;
+      const shown = JSON.parse(run.stdout) as {
+        practice: PracticeRecord;
+        portal: { key: { keyStatus: string; devRefId: string } };
+      };
+      return shown.practice.status === "ACTIVE" ? shown : undefined;
+    });
 
-    expect(practice).toMatchObject({
+    expect(status.practice).toMatchObject({
       practiceId: "npm-start-001",
       devRefId: "Sarah's Super Dental",
       status: "ACTIVE",
       maskedKey: expect.stringMatching(/^[A-Z0-9]{4}…[A-Z0-9]{4}$/),
     });
+    expect(status.portal.key).toMatchObject({ keyStatus: "Enabled", devRefId: "Sarah's Super Dental" });
   });
 
   it("prints one line per finished execution and keeps the functions' logs in lambda.log, not on the terminal", async () => {

@@ -188,3 +188,5 @@ export async function stopNpmStart(started: NpmStart | undefined): Promise<void>
   started.child.kill("SIGTERM");
   await started.exited();
 }
+
+export { type OpsRun, runOpsLocal } from "../../local/run-ops.js";
