@@ -89,6 +89,8 @@ export function renderMarkdown(results: BenchmarkResults): string {
         ],
       ),
       "",
+      `At the default PORTAL_MAX_RPS=1, LabelKey's duration is mostly the wait for its portal slot (the limiter keeps calls ≥ 1.1 s apart, and the PUT follows the POST at once); that wait is billed Lambda time, included above. ${on.dynamoDb.failedConditionalWrites} of the onboarding's writes is the limiter's "is the budget idle?" update that fails when a slot is still reserved (DynamoDB bills it 1 WRU).`,
+      "",
       on.variesAcrossRuns.length + off.variesAcrossRuns.length > 0
         ? `Counts that varied between runs: onboarding ${on.variesAcrossRuns.join(", ") || "none"}; offboarding ${off.variesAcrossRuns.join(", ") || "none"}.\n`
         : "Every count was identical in every run.\n",
@@ -121,7 +123,7 @@ export function renderMarkdown(results: BenchmarkResults): string {
         ]),
       ),
       "",
-      `Floor: the same ${results.latency.results[0]?.floorRequests ?? "?"} portal and DynamoDB requests the onboarding made, replayed in sequence from one script right after it (same proxies, renamed practice/execution/key; ${results.latency.results.reduce((sum, r) => sum + r.floorStatusMismatches, 0)} replayed requests answered differently, e.g. a rate-limiter condition).`,
+      `Floor: the same ${results.latency.results[0]?.floorRequests ?? "?"} portal and DynamoDB requests the onboarding made, replayed in sequence from one script right after it (same proxies, renamed practice/execution/key; ${results.latency.results.reduce((sum, r) => sum + r.floorStatusMismatches, 0)} replayed requests answered differently, e.g. a rate-limiter condition). Most of the gap at 0 ms is deliberate: before each portal call the limiter reserves a slot at least 100 ms ahead (its lead, so the reservation's answer arrives before the slot), i.e. ≈ 2 × 100 ms per onboarding that the floor does not wait; the rest is four Lambda hand-offs on the local engine and the webhook.`,
       "",
     );
   }
