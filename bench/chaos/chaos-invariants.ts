@@ -483,8 +483,18 @@ export function checkInvariants(input: InvariantInput): InvariantResult[] {
       returning.from === "OFFBOARDED" &&
       returning.previousCustomerKey &&
       practice.customerKey !== returning.previousCustomerKey
-    )
-      returningProblems.push(`${returning.practiceId}: got a new key instead of its old one re-enabled`);
+    ) {
+      // A new key is right only when the portal refused to re-enable the old one (the workflow audits that).
+      const executionName = execution?.description.name;
+      const refusal = evidence.audit
+        .get(returning.practiceId)
+        ?.find((a) => a.action === "KEY_REENABLE_REFUSED" && a.executionName === executionName);
+      if (refusal)
+        returningNotes.push(
+          `${returning.practiceId} got a new key: the portal refused the re-enable (${String(refusal.details?.reason ?? "").slice(0, 120)})`,
+        );
+      else returningProblems.push(`${returning.practiceId}: got a new key though no re-enable was refused`);
+    }
   }
   results.push(
     result(
