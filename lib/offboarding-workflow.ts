@@ -4,18 +4,12 @@ import type * as kms from "aws-cdk-lib/aws-kms";
 import * as logs from "aws-cdk-lib/aws-logs";
 import type * as secretsmanager from "aws-cdk-lib/aws-secretsmanager";
 import * as sfn from "aws-cdk-lib/aws-stepfunctions";
-import * as tasks from "aws-cdk-lib/aws-stepfunctions-tasks";
 import { Construct } from "constructs";
 import { HandlerFunction } from "./handler-function.js";
 import { acknowledgeStateMachineRole, acknowledgeTableKeyActions } from "./nag-acknowledgments.js";
-import {
-  ONBOARDING_RETRY_ERRORS,
-  PORTAL_FUNCTION_TIMEOUT,
-  TABLE_FUNCTION_TIMEOUT,
-  TABLE_KEY_ACTIONS,
-  TASK_TIMEOUT_SLACK,
-} from "./onboarding-workflow.js";
+import { PORTAL_FUNCTION_TIMEOUT, TABLE_FUNCTION_TIMEOUT, TABLE_KEY_ACTIONS } from "./onboarding-workflow.js";
 import type { PracticeTable } from "./practice-table.js";
+import { lambdaStep } from "./workflow-task.js";
 
 export interface OffboardingWorkflowProps {
   /** Table holding practice records, key items, the audit trail and the rate limiter. */
@@ -131,26 +125,7 @@ export class OffboardingWorkflow extends Construct {
       payload: Record<string, unknown>,
       resultPath: string,
       outputPath?: string,
-    ): tasks.LambdaInvoke => {
-      const task = new tasks.LambdaInvoke(this, sid, {
-        lambdaFunction: handler.function,
-        payload: sfn.TaskInput.fromObject(payload),
-        payloadResponseOnly: true,
-        resultPath,
-        outputPath,
-        retryOnServiceExceptions: false,
-        taskTimeout: sfn.Timeout.duration(handler.function.timeout!.plus(TASK_TIMEOUT_SLACK)),
-      });
-      task.addRetry({
-        errors: [...ONBOARDING_RETRY_ERRORS],
-        interval: Duration.seconds(2),
-        backoffRate: 2,
-        maxAttempts: 6,
-        maxDelay: Duration.seconds(60),
-        jitterStrategy: sfn.JitterType.FULL,
-      });
-      return task;
-    };
+    ) => lambdaStep(this, sid, handler, payload, resultPath, outputPath);
 
     // The claim's result becomes the whole state (the raw input and its reason go no further). ResultPath +
     // OutputPath rather than ResultPath "$", which aws-local-stepfunctions mishandles.

@@ -4,12 +4,11 @@ import type * as kms from "aws-cdk-lib/aws-kms";
 import * as logs from "aws-cdk-lib/aws-logs";
 import type * as secretsmanager from "aws-cdk-lib/aws-secretsmanager";
 import * as sfn from "aws-cdk-lib/aws-stepfunctions";
-import * as tasks from "aws-cdk-lib/aws-stepfunctions-tasks";
 import { Construct } from "constructs";
-import { RETRYABLE_ERROR_NAMES } from "../functions/shared/errors.js";
 import { HandlerFunction } from "./handler-function.js";
 import { acknowledgeStateMachineRole, acknowledgeTableKeyActions } from "./nag-acknowledgments.js";
 import type { PracticeTable } from "./practice-table.js";
+import { lambdaStep } from "./workflow-task.js";
 
 export interface OnboardingWorkflowProps {
   /** Table holding practice records, key items, attempts, the audit trail and the rate limiter. */
@@ -32,13 +31,7 @@ export interface OnboardingWorkflowProps {
   readonly logRetention?: logs.RetentionDays;
 }
 
-/** Errors a Task is retried on: our retryable domain errors and Lambda's own transient failures. */
-export const ONBOARDING_RETRY_ERRORS: readonly string[] = [
-  ...RETRYABLE_ERROR_NAMES,
-  "Lambda.ServiceException",
-  "Lambda.TooManyRequestsException",
-  "Lambda.SdkClientException",
-];
+export { ONBOARDING_RETRY_ERRORS, TASK_TIMEOUT_SLACK } from "./workflow-task.js";
 
 /** What reading and writing items of a table encrypted with a customer-managed key takes (CDK's grantReadWriteData). */
 export const TABLE_KEY_ACTIONS = [
@@ -57,8 +50,6 @@ export const TABLE_FUNCTION_TIMEOUT = Duration.seconds(30);
  * than a Step Functions retry round.
  */
 export const PORTAL_FUNCTION_TIMEOUT = Duration.seconds(90);
-/** Slack between a function's timeout and its Task's, so the Lambda's own timeout error is what surfaces. */
-export const TASK_TIMEOUT_SLACK = Duration.seconds(10);
 
 /**
  * The onboarding saga as a Standard state machine: claim → (create | re-enable → create) → label → record.
@@ -162,26 +153,7 @@ export class OnboardingWorkflow extends Construct {
       payload: Record<string, unknown>,
       resultPath: string,
       outputPath?: string,
-    ): tasks.LambdaInvoke => {
-      const task = new tasks.LambdaInvoke(this, sid, {
-        lambdaFunction: handler.function,
-        payload: sfn.TaskInput.fromObject(payload),
-        payloadResponseOnly: true,
-        resultPath,
-        outputPath,
-        retryOnServiceExceptions: false,
-        taskTimeout: sfn.Timeout.duration(handler.function.timeout!.plus(TASK_TIMEOUT_SLACK)),
-      });
-      task.addRetry({
-        errors: [...ONBOARDING_RETRY_ERRORS],
-        interval: Duration.seconds(2),
-        backoffRate: 2,
-        maxAttempts: 6,
-        maxDelay: Duration.seconds(60),
-        jitterStrategy: sfn.JitterType.FULL,
-      });
-      return task;
-    };
+    ) => lambdaStep(this, sid, handler, payload, resultPath, outputPath);
 
     // The claim's result becomes the whole state (the raw input goes no further). Spelled as ResultPath + OutputPath
     // rather than ResultPath "$", which aws-local-stepfunctions mishandles (it writes a key named "$").

@@ -4,7 +4,6 @@ import type * as kms from "aws-cdk-lib/aws-kms";
 import * as logs from "aws-cdk-lib/aws-logs";
 import type * as secretsmanager from "aws-cdk-lib/aws-secretsmanager";
 import * as sfn from "aws-cdk-lib/aws-stepfunctions";
-import * as tasks from "aws-cdk-lib/aws-stepfunctions-tasks";
 import { Construct } from "constructs";
 import type { DomainEventBus } from "./domain-event-bus.js";
 import { HandlerFunction } from "./handler-function.js";
@@ -13,8 +12,8 @@ import {
   acknowledgeTableKeyActions,
   acknowledgeWildcardResource,
 } from "./nag-acknowledgments.js";
-import { ONBOARDING_RETRY_ERRORS } from "./onboarding-workflow.js";
 import type { PracticeTable } from "./practice-table.js";
+import { lambdaStep } from "./workflow-task.js";
 
 export interface ReconciliationWorkflowProps {
   /** Table holding practices, the key ledger, create attempts, the audit trail, runs and the rate limiter. */
@@ -57,7 +56,6 @@ const TABLE_KEY_ACTIONS = [
  */
 const PORTAL_FUNCTION_TIMEOUT = Duration.seconds(90);
 const TABLE_FUNCTION_TIMEOUT = Duration.seconds(60);
-const TASK_TIMEOUT_SLACK = Duration.seconds(10);
 
 /**
  * Reconciliation as a Standard state machine of bounded loops. Each Task does a few pages, practices or repairs,
@@ -228,26 +226,7 @@ export class ReconciliationWorkflow extends Construct {
       payload: Record<string, unknown>,
       resultPath: string,
       outputPath?: string,
-    ): tasks.LambdaInvoke => {
-      const task = new tasks.LambdaInvoke(this, sid, {
-        lambdaFunction: handler.function,
-        payload: sfn.TaskInput.fromObject(payload),
-        payloadResponseOnly: true,
-        resultPath,
-        outputPath,
-        retryOnServiceExceptions: false,
-        taskTimeout: sfn.Timeout.duration(handler.function.timeout!.plus(TASK_TIMEOUT_SLACK)),
-      });
-      task.addRetry({
-        errors: [...ONBOARDING_RETRY_ERRORS],
-        interval: Duration.seconds(2),
-        backoffRate: 2,
-        maxAttempts: 6,
-        maxDelay: Duration.seconds(60),
-        jitterStrategy: sfn.JitterType.FULL,
-      });
-      return task;
-    };
+    ) => lambdaStep(this, sid, handler, payload, resultPath, outputPath);
     const cursor = { "run.$": "$.run", "progress.$": "$.progress" };
 
     // The start step's result becomes the whole state; ResultPath + OutputPath rather than ResultPath "$", which
