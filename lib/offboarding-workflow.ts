@@ -5,6 +5,8 @@ import * as logs from "aws-cdk-lib/aws-logs";
 import type * as secretsmanager from "aws-cdk-lib/aws-secretsmanager";
 import * as sfn from "aws-cdk-lib/aws-stepfunctions";
 import { Construct } from "constructs";
+import type { DomainEventBus } from "./domain-event-bus.js";
+import { domainEventPublisher, publishEventStep } from "./domain-event-step.js";
 import { HandlerFunction } from "./handler-function.js";
 import { acknowledgeStateMachineRole, acknowledgeTableKeyActions } from "./nag-acknowledgments.js";
 import { PORTAL_FUNCTION_TIMEOUT, TABLE_FUNCTION_TIMEOUT, TABLE_KEY_ACTIONS } from "./onboarding-workflow.js";
@@ -30,6 +32,8 @@ export interface OffboardingWorkflowProps {
   readonly logLevel?: sfn.LogLevel;
   /** Log retention for the state machine and its functions. @default three months */
   readonly logRetention?: logs.RetentionDays;
+  /** Bus for PracticeOffboarded. @default no event is published */
+  readonly eventBus?: DomainEventBus;
 }
 
 /**
@@ -48,6 +52,8 @@ export class OffboardingWorkflow extends Construct {
     readonly record: HandlerFunction;
     readonly compensate: HandlerFunction;
   };
+  /** Publishes PracticeOffboarded (only with `eventBus`): PutEvents, no table, no secret. */
+  readonly eventPublisher: HandlerFunction | undefined;
 
   constructor(scope: Construct, id: string, props: OffboardingWorkflowProps) {
     super(scope, id);
@@ -159,7 +165,21 @@ export class OffboardingWorkflow extends Construct {
       step.addCatch(compensate, { errors: ["States.ALL"], resultPath: "$.error" });
     }
     disableKey.next(recordOffboarded);
-    recordOffboarded.next(new sfn.Succeed(this, "Offboarded"));
+    const offboarded = new sfn.Succeed(this, "Offboarded");
+    this.eventPublisher =
+      props.eventBus &&
+      domainEventPublisher(functionScope, "PublishEvent", {
+        eventBus: props.eventBus,
+        workflow: "Offboarding",
+        encryptionKey: props.encryptionKey,
+        logRetention: props.logRetention,
+      });
+    const publisher = this.eventPublisher;
+    recordOffboarded.next(
+      publisher
+        ? publishEventStep(this, "PublishPracticeOffboarded", publisher, "$.record.event", offboarded)
+        : offboarded,
+    );
 
     const definition = claim.next(
       new sfn.Choice(this, "OffboardingClaimOutcome")
@@ -199,7 +219,7 @@ export class OffboardingWorkflow extends Construct {
     });
     acknowledgeStateMachineRole(
       this.stateMachine,
-      Object.values(f).map((handler) => handler.function.functionArn),
+      [...Object.values(f), ...(publisher ? [publisher] : [])].map((handler) => handler.function.functionArn),
     );
   }
 }

@@ -5,6 +5,8 @@ import * as logs from "aws-cdk-lib/aws-logs";
 import type * as secretsmanager from "aws-cdk-lib/aws-secretsmanager";
 import * as sfn from "aws-cdk-lib/aws-stepfunctions";
 import { Construct } from "constructs";
+import type { DomainEventBus } from "./domain-event-bus.js";
+import { domainEventPublisher, publishEventStep } from "./domain-event-step.js";
 import { HandlerFunction } from "./handler-function.js";
 import { acknowledgeStateMachineRole, acknowledgeTableKeyActions } from "./nag-acknowledgments.js";
 import type { PracticeTable } from "./practice-table.js";
@@ -29,6 +31,8 @@ export interface OnboardingWorkflowProps {
   readonly logLevel?: sfn.LogLevel;
   /** Log retention for the state machine and its functions. @default three months */
   readonly logRetention?: logs.RetentionDays;
+  /** Bus for PracticeOnboarded and PracticeOnboardingFailed. @default no event is published */
+  readonly eventBus?: DomainEventBus;
 }
 
 export { ONBOARDING_RETRY_ERRORS, TASK_TIMEOUT_SLACK } from "./workflow-task.js";
@@ -67,6 +71,8 @@ export class OnboardingWorkflow extends Construct {
     readonly record: HandlerFunction;
     readonly compensate: HandlerFunction;
   };
+  /** Publishes the workflow's domain events (only with `eventBus`): PutEvents, no table, no secret. */
+  readonly eventPublisher: HandlerFunction | undefined;
 
   constructor(scope: Construct, id: string, props: OnboardingWorkflowProps) {
     super(scope, id);
@@ -180,19 +186,35 @@ export class OnboardingWorkflow extends Construct {
       errorPath: "$.error.Error",
       causePath: "$.compensation.reason",
     });
+    this.eventPublisher =
+      props.eventBus &&
+      domainEventPublisher(functionScope, "PublishEvent", {
+        eventBus: props.eventBus,
+        workflow: "Onboarding",
+        encryptionKey: props.encryptionKey,
+        logRetention: props.logRetention,
+      });
+    const publisher = this.eventPublisher;
+    // Each outcome's event is published after it is recorded: the record and compensation steps return it.
+    const afterRecord = publisher
+      ? publishEventStep(this, "PublishPracticeOnboarded", publisher, "$.record.event", onboarded)
+      : onboarded;
+    const afterCompensation = publisher
+      ? publishEventStep(this, "PublishOnboardingFailed", publisher, "$.compensation.event", failed)
+      : failed;
     const compensationFailed = new sfn.Fail(this, "CompensationFailed", {
       errorPath: "$.compensationError.Error",
       causePath: "$.compensationError.Cause",
     });
     compensate.addCatch(compensationFailed, { errors: ["States.ALL"], resultPath: "$.compensationError" });
-    compensate.next(failed);
+    compensate.next(afterCompensation);
     for (const step of [createKey, reenableKey, labelKey, recordActive]) {
       step.addCatch(compensate, { errors: ["States.ALL"], resultPath: "$.error" });
     }
 
     createKey.next(labelKey);
     labelKey.next(recordActive);
-    recordActive.next(onboarded);
+    recordActive.next(afterRecord);
     reenableKey.next(
       new sfn.Choice(this, "PreviousKeyReenabled")
         .when(sfn.Condition.booleanEquals("$.reenable.reenabled", true), labelKey)
@@ -241,7 +263,7 @@ export class OnboardingWorkflow extends Construct {
     });
     acknowledgeStateMachineRole(
       this.stateMachine,
-      Object.values(f).map((handler) => handler.function.functionArn),
+      [...Object.values(f), ...(publisher ? [publisher] : [])].map((handler) => handler.function.functionArn),
     );
   }
 }

@@ -54,6 +54,7 @@ export class PracticeOnboardingStack extends Stack {
       table: this.practiceTable,
       portalCredentials: this.secrets.portalCredentials,
       encryptionKey: key,
+      eventBus: this.events,
       portalMaxRps: props.portalMaxRps,
       portalBaseUrl: props.portalBaseUrl,
     });
@@ -62,6 +63,7 @@ export class PracticeOnboardingStack extends Stack {
       table: this.practiceTable,
       portalCredentials: this.secrets.portalCredentials,
       encryptionKey: key,
+      eventBus: this.events,
       portalMaxRps: props.portalMaxRps,
       portalBaseUrl: props.portalBaseUrl,
     });

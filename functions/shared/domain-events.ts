@@ -5,7 +5,6 @@
 // thrown — DomainEventPublishFailed (retryable) when delivery failed, DomainEventInvalid (not retryable) when
 // the event itself is wrong. Step Functions retries the publishing task; the eventId is derived from the
 // execution name and event type, so a retried publish repeats the same event and consumers drop the duplicate.
-import { createHash } from "node:crypto";
 import { appendFile, mkdir } from "node:fs/promises";
 import { dirname } from "node:path";
 import type { Logger } from "@aws-lambda-powertools/logger";
@@ -20,6 +19,7 @@ import {
   LOCAL_EVENTS_FILE_ENV,
 } from "../../lib/domain-event-names.js";
 import { DIMENSION, METRIC, RECONCILIATION_FINDING_CATEGORIES } from "../../lib/metric-names.js";
+import { domainEventId } from "./domain-event-id.js";
 import { ConfigurationError, DomainEventInvalid, DomainEventPublishFailed } from "./errors.js";
 import { maskSecret, redactCustomerKeys } from "./mask.js";
 import { logger as sharedLogger, metrics as sharedMetrics } from "./observability.js";
@@ -32,6 +32,7 @@ export {
   DOMAIN_EVENT_TYPES,
   type DomainEventType,
 } from "../../lib/domain-event-names.js";
+export { domainEventId } from "./domain-event-id.js";
 
 /** A CustomerKey as masked by maskSecret: first four, an ellipsis, last four. */
 const MASKED_KEY_PATTERN = /^[A-Z0-9]{4}…[A-Z0-9]{4}$/;
@@ -78,11 +79,14 @@ const practiceOffboarded = z.strictObject({
   occurredAt,
   practiceId: practiceIdSchema,
   devRefId: nonEmptyText(255),
-  maskedKey,
+  /** The key now disabled; absent when the practice held none (its onboarding never got a key). */
+  maskedKey: z.optional(maskedKey),
   /** Why operations offboarded the practice, as they gave it. */
   reason: z.optional(nonEmptyText(1000)),
   /** True when the key was already disabled (a repeated offboarding, or disabled by the customer or HQ). */
   alreadyDisabled: z.optional(z.boolean()),
+  /** True when the portal no longer knew the key (404): nothing was left to disable. */
+  keyMissingInPortal: z.optional(z.boolean()),
 });
 
 const reconciliationCompleted = z.strictObject({
@@ -123,15 +127,6 @@ export interface DomainEvent {
   readonly source: typeof DOMAIN_EVENT_SOURCE;
   readonly detailType: DomainEventType;
   readonly detail: DomainEventDetail;
-}
-
-/**
- * The event's id: a UUID-shaped SHA-256 of source, type and execution name. The same execution publishing the
- * same event again (a retried task, a redriven execution) gets the same id, so consumers can drop repeats.
- */
-export function domainEventId(type: DomainEventType, executionName: string): string {
-  const hex = createHash("sha256").update(`${DOMAIN_EVENT_SOURCE}\n${type}\n${executionName}`).digest("hex");
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
 }
 
 /** The first string in `value` shaped like a CustomerKey, with where it is (`detail.devRefId`). */

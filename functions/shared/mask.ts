@@ -16,8 +16,11 @@ export function redactSecrets(text: string, secrets: Iterable<string | undefined
   return out;
 }
 
-/** A CustomerKey as the portal issues it: 16 upper-case letters or digits. */
-export const CUSTOMER_KEY_PATTERN = /\b[A-Z0-9]{16}\b/g;
+/**
+ * A CustomerKey as the portal issues it: 16 upper-case letters or digits, not part of a longer such run. Not
+ * `\b`: a key glued to a lower-case letter or an underscore (`key_QJXZ…`) has no word boundary and would slip by.
+ */
+export const CUSTOMER_KEY_PATTERN = /(?<![A-Z0-9])[A-Z0-9]{16}(?![A-Z0-9])/g;
 
 /** Masks anything shaped like a CustomerKey, for text whose keys we do not know in advance. */
 export function redactCustomerKeys(text: string): string {

@@ -5,8 +5,9 @@
 // the practice record, where the claim wrote them.
 
 import type { PracticeStatus } from "../../lib/practice-table-schema.js";
+import type { DomainEventInput } from "./domain-events.js";
 import { ClaimLost, PortalNotFound, PortalRejected } from "./errors.js";
-import { maskSecret } from "./mask.js";
+import { maskSecret, redactCustomerKeys } from "./mask.js";
 import { parseOffboardingRequest } from "./offboarding-input.js";
 import {
   type CaughtError,
@@ -143,13 +144,40 @@ export async function disablePracticeKey(
   return { maskedKey, keyDisabled: !keyMissingInPortal, keyMissingInPortal };
 }
 
-/** Practice OFFBOARDED with the time and reason (one conditional transaction; no portal call). */
+/**
+ * Practice OFFBOARDED with the time and reason (one conditional transaction; no portal call). Returns the
+ * PracticeOffboarded event for the workflow's publish step, built from the record so a retry repeats it exactly.
+ */
 export async function recordPracticeOffboarded(
   deps: { readonly store: PracticeStore },
   input: OffboardingStepInput,
-): Promise<{ readonly status: "OFFBOARDED"; readonly offboardedAt: string; readonly version: number }> {
+): Promise<{
+  readonly status: "OFFBOARDED";
+  readonly offboardedAt: string;
+  readonly version: number;
+  readonly event: DomainEventInput;
+}> {
   const record = await deps.store.completeOffboarding(input);
-  return { status: "OFFBOARDED", offboardedAt: record.offboardedAt ?? "", version: record.version };
+  const details = record.offboarding;
+  const portalKeyStatus = details?.portalKeyStatus;
+  return {
+    status: "OFFBOARDED",
+    offboardedAt: record.offboardedAt ?? "",
+    version: record.version,
+    event: {
+      type: "PracticeOffboarded",
+      executionName: input.executionName,
+      ...(record.offboardedAt ? { occurredAt: record.offboardedAt } : {}),
+      practiceId: record.practiceId,
+      devRefId: record.devRefId,
+      ...(record.maskedKey ? { maskedKey: record.maskedKey } : {}),
+      // Redacted: an operator's free text holding a key-shaped token would make the publisher refuse the event.
+      ...(details?.reason ? { reason: redactCustomerKeys(details.reason) } : {}),
+      // The portal keeps a customer's or HQ's own disable: the key was off before we asked.
+      ...(portalKeyStatus && portalKeyStatus !== "DisabledByDeveloper" ? { alreadyDisabled: true } : {}),
+      ...(details?.keyMissingInPortal ? { keyMissingInPortal: true } : {}),
+    },
+  };
 }
 
 /**

@@ -2,8 +2,10 @@
 // Lambda handlers stay thin and tests run them against DynamoDB Local and the portal simulator.
 //
 // State never carries a key: each step reads the key from the practice record, and returns it masked.
+
+import type { DomainEventInput } from "./domain-events.js";
 import { ClaimLost, KeyConflict, PortalNotFound, PortalRejected, PortalUnauthorized } from "./errors.js";
-import { maskSecret } from "./mask.js";
+import { maskSecret, redactCustomerKeys } from "./mask.js";
 import type { PortalClient, PortalKey } from "./portal-types.js";
 import { parseOnboardingRequest } from "./practice-input.js";
 import type { PracticeRecord, PracticeStore } from "./practice-store.js";
@@ -251,14 +253,36 @@ export async function labelPracticeKey(
   return { maskedKey, devRefId: input.devRefId };
 }
 
-/** Practice ACTIVE with its key (one conditional transaction). */
+/**
+ * Practice ACTIVE with its key (one conditional transaction). Returns the PracticeOnboarded event for the
+ * workflow's publish step, built from the record so a retried step repeats it exactly (same time, same origin).
+ */
 export async function recordPracticeActive(
   deps: Pick<OnboardingDeps, "store">,
   input: OwnedStepInput,
-): Promise<{ readonly status: "ACTIVE"; readonly maskedKey: string; readonly version: number }> {
+): Promise<{
+  readonly status: "ACTIVE";
+  readonly maskedKey: string;
+  readonly version: number;
+  readonly event: DomainEventInput;
+}> {
   const current = await deps.store.getPractice(input.practiceId);
   const record = await deps.store.markActive({ ...input, expectedVersion: current?.version ?? 0 });
-  return { status: "ACTIVE", maskedKey: record.maskedKey ?? "", version: record.version };
+  const maskedKey = record.maskedKey ?? "";
+  return {
+    status: "ACTIVE",
+    maskedKey,
+    version: record.version,
+    event: {
+      type: "PracticeOnboarded",
+      executionName: input.executionName,
+      ...(record.activatedAt ? { occurredAt: record.activatedAt } : {}),
+      practiceId: record.practiceId,
+      devRefId: record.devRefId,
+      maskedKey,
+      ...(record.keyOrigin ? { keyOrigin: record.keyOrigin } : {}),
+    },
+  };
 }
 
 /** The `$.error` a Catch hands over: the error name and, for Lambda errors, a JSON Cause. */
@@ -290,12 +314,14 @@ export function describeCaughtError(error: CaughtError | undefined): string {
 export async function compensateOnboarding(
   deps: OnboardingDeps,
   input: OwnedStepInput & { readonly error?: CaughtError },
-): Promise<{ readonly status: string; readonly reason: string; readonly keyDisabled: boolean | null }> {
+): Promise<CompensationOutcome> {
   const logger = deps.logger ?? silent;
   const cause = describeCaughtError(input.error);
   const practice = await deps.store.getPractice(input.practiceId);
   if (practice?.status === "FAILED" && practice.lastExecution === input.executionName) {
-    return { status: "FAILED", reason: practice.failureReason ?? cause, keyDisabled: null };
+    // A retried compensation: the same outcome and the same event as the first time.
+    const reason = practice.failureReason ?? cause;
+    return { status: "FAILED", reason, keyDisabled: null, event: failedEvent(input, practice, reason) };
   }
   if (practice?.status !== "ONBOARDING" || practice.lastExecution !== input.executionName) {
     // Not ours any more: touching its key or status would undo someone else's work.
@@ -306,7 +332,8 @@ export async function compensateOnboarding(
       executionName: input.executionName,
       details: { reason: cause.slice(0, 500), status: practice?.status ?? null },
     });
-    return { status: practice?.status ?? "UNKNOWN", reason: cause, keyDisabled: null };
+    // No event either: this execution's failure changed nothing another system must hear about.
+    return { status: practice?.status ?? "UNKNOWN", reason: cause, keyDisabled: null, event: null };
   }
   // A returning practice whose re-enable answered but was not recorded may hold its old key enabled too.
   const toDisable =
@@ -331,5 +358,43 @@ export async function compensateOnboarding(
   }
   const record = await deps.store.markFailed({ ...input, reason, keyDisabled: keyDisabled === true });
   logger.warn("onboarding failed", { reason: record.failureReason, keyDisabled });
-  return { status: "FAILED", reason: record.failureReason ?? reason, keyDisabled };
+  const recordedReason = record.failureReason ?? reason;
+  return {
+    status: "FAILED",
+    reason: recordedReason,
+    keyDisabled,
+    event: failedEvent(input, record, recordedReason),
+  };
+}
+
+/** What compensation did; `event` is the PracticeOnboardingFailed to publish, null when it was not ours to fail. */
+export interface CompensationOutcome {
+  readonly status: string;
+  readonly reason: string;
+  readonly keyDisabled: boolean | null;
+  readonly event: DomainEventInput | null;
+}
+
+/** Longest `message` a PracticeOnboardingFailed event carries (docs/events.md). */
+const MAX_EVENT_MESSAGE_LENGTH = 1000;
+
+/** PracticeOnboardingFailed from the FAILED record: the error's name as `reason`, the recorded reason as `message`. */
+function failedEvent(
+  input: OwnedStepInput & { readonly error?: CaughtError },
+  record: PracticeRecord,
+  reason: string,
+): DomainEventInput {
+  // Execution names inside the reason may end in a basic ISO time, which has a key's shape: redacted here so
+  // the publisher's key scan does not refuse the whole event.
+  const message = redactCustomerKeys(reason).slice(0, MAX_EVENT_MESSAGE_LENGTH);
+  return {
+    type: "PracticeOnboardingFailed",
+    executionName: input.executionName,
+    ...(record.failedAt ? { occurredAt: record.failedAt } : {}),
+    practiceId: record.practiceId,
+    ...(record.devRefId ? { devRefId: record.devRefId } : {}),
+    ...(record.maskedKey ? { maskedKey: record.maskedKey } : {}),
+    reason: (input.error?.Error ?? "UnknownError").slice(0, 100),
+    ...(message ? { message } : {}),
+  };
 }

@@ -29,6 +29,8 @@ import type { PortalKey } from "./portal-types.js";
 
 /** How an onboarding got its key: a new one, or (returning practice) possibly its old one re-enabled. */
 export type OnboardingKind = "new" | "returning";
+/** How the key of an ACTIVE practice came to be: created by its onboarding, or its old key re-enabled. */
+export type KeyOrigin = "created" | "reenabled";
 
 /** A practice as the table holds it. `customerKey` is secret: mask it (`maskedKey`) for anything shown. */
 export interface PracticeRecord {
@@ -47,6 +49,8 @@ export interface PracticeRecord {
   readonly maskedKey?: string;
   /** Execution that created (or re-enabled) `customerKey`. */
   readonly keyCreatedBy?: string;
+  /** Set when the practice became ACTIVE: `reenabled` when its key is the one it had before (a returning practice). */
+  readonly keyOrigin?: KeyOrigin;
   /** Returning practice: the key it had when offboarded, to re-enable if the portal allows. */
   readonly previousCustomerKey?: string;
   readonly failureReason?: string;
@@ -172,6 +176,7 @@ const PRACTICE_ATTRIBUTES = [
   "customerKey",
   "maskedKey",
   "keyCreatedBy",
+  "keyOrigin",
   "previousCustomerKey",
   "failureReason",
   "createdAt",
@@ -366,7 +371,7 @@ export class PracticeStore {
             "SET #status = :onboarding, #gsiStatus = :onboarding, version = :version, lastExecution = :exec, " +
             "requestedBy = :requestedBy, devRefId = :devRefId, onboardingKind = :kind, updatedAt = :now" +
             (returningKey ? ", previousCustomerKey = :previousKey" : "") +
-            " REMOVE customerKey, maskedKey, keyCreatedBy, failureReason, failedAt" +
+            " REMOVE customerKey, maskedKey, keyCreatedBy, keyOrigin, failureReason, failedAt" +
             (returningKey ? "" : ", previousCustomerKey"),
           ConditionExpression: "version = :expected AND #status = :seen",
           ExpressionAttributeNames: { "#status": "status", "#gsiStatus": STATUS_INDEX_PK },
@@ -693,8 +698,8 @@ export class PracticeStore {
             TableName: this.tableName,
             Key: keys.practice(step.practiceId),
             UpdateExpression:
-              "SET #status = :active, #gsiStatus = :active, version = :version, activatedAt = :now, updatedAt = :now " +
-              "REMOVE previousCustomerKey",
+              "SET #status = :active, #gsiStatus = :active, version = :version, activatedAt = :now, updatedAt = :now, " +
+              "keyOrigin = :origin REMOVE previousCustomerKey",
             ConditionExpression:
               "#status = :onboarding AND lastExecution = :exec AND version = :expected AND customerKey = :key",
             ExpressionAttributeNames: { "#status": "status", "#gsiStatus": STATUS_INDEX_PK },
@@ -706,6 +711,10 @@ export class PracticeStore {
               ":exec": step.executionName,
               ":key": current.customerKey,
               ":now": now,
+              ":origin": (current.onboardingKind === "returning" &&
+              current.previousCustomerKey === current.customerKey
+                ? "reenabled"
+                : "created") satisfies KeyOrigin,
             },
           },
         },

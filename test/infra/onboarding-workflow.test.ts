@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { RETRYABLE_ERROR_NAMES } from "../../functions/shared/errors.js";
 import { HANDLER_ENTRY_METADATA } from "../../lib/handler-function.js";
 import { synthesizedTemplate } from "../support/practice-table.js";
+import { arnOf, functionRole, logicalIdOf, roleStatements } from "../support/synthesized-workflow.js";
 
 type Resource = { Type: string; Properties?: Record<string, unknown>; Metadata?: Record<string, unknown> };
 type State = Record<string, unknown> & { Type: string };
@@ -117,7 +118,8 @@ describe("OnboardingWorkflow state machine", () => {
     ]);
     expect(def.States.CreateKey!.Next).toBe("LabelKey");
     expect(def.States.LabelKey!.Next).toBe("RecordActive");
-    expect(def.States.RecordActive!.Next).toBe("Onboarded");
+    expect(def.States.RecordActive!.Next).toBe("PublishPracticeOnboarded");
+    expect(def.States.PublishPracticeOnboarded!.Next).toBe("Onboarded");
     expect(def.States.ReenablePreviousKey!.Next).toBe("PreviousKeyReenabled");
   });
 
@@ -176,12 +178,39 @@ describe("OnboardingWorkflow state machine", () => {
       });
     }
     expect(def.States.ClaimPractice!.Catch).toBeUndefined();
-    expect(def.States.Compensate!.Next).toBe("OnboardingFailed");
+    expect(def.States.Compensate!.Next).toBe("PublishOnboardingFailed");
+    expect(def.States.PublishOnboardingFailed!.Next).toBe("OnboardingFailed");
     expect(def.States.OnboardingFailed).toEqual({
       Type: "Fail",
       ErrorPath: "$.error.Error",
       CausePath: "$.compensation.reason",
     });
+  });
+
+  it("publishes each outcome's event after it is recorded, and ends as it would have when the publish keeps failing", () => {
+    const def = definition();
+    const owned = { "practiceId.$": "$.practiceId", "executionName.$": "$$.Execution.Name" };
+    expect(
+      ["PublishPracticeOnboarded", "PublishOnboardingFailed"].map((name) => {
+        const { Parameters, ResultPath, Catch, Next } = def.States[name]!;
+        return { name, Parameters, ResultPath, Catch, Next };
+      }),
+    ).toEqual([
+      {
+        name: "PublishPracticeOnboarded",
+        Parameters: { ...owned, "event.$": "$.record.event" },
+        ResultPath: "$.published",
+        Catch: [{ ErrorEquals: ["States.ALL"], ResultPath: "$.publishError", Next: "Onboarded" }],
+        Next: "Onboarded",
+      },
+      {
+        name: "PublishOnboardingFailed",
+        Parameters: { ...owned, "event.$": "$.compensation.event" },
+        ResultPath: "$.published",
+        Catch: [{ ErrorEquals: ["States.ALL"], ResultPath: "$.publishError", Next: "OnboardingFailed" }],
+        Next: "OnboardingFailed",
+      },
+    ]);
   });
 
   it("passes practice ids and the execution name to the steps, never a key", () => {
@@ -212,6 +241,19 @@ describe("OnboardingWorkflow functions' IAM policies", () => {
     ["functions/onboarding-compensate.ts", [...ITEM_RW, ...TABLE_KMS, ...SECRET, ...XRAY]],
   ])("%s may do exactly what it needs", (entry, expected) => {
     expect(actionsOf(entry)).toEqual([...expected, BASIC_EXECUTION].sort());
+  });
+
+  it("lets the event publisher put events on the domain event bus and do nothing else", () => {
+    const { roleId, managedPolicyArns } = functionRole("functions/publish-domain-event.ts", "Onboarding");
+    expect(roleStatements(roleId)).toEqual([
+      { Action: ["xray:PutTraceSegments", "xray:PutTelemetryRecords"], Effect: "Allow", Resource: "*" },
+      {
+        Action: "events:PutEvents",
+        Effect: "Allow",
+        Resource: arnOf(logicalIdOf("AWS::Events::EventBus", "Events")),
+      },
+    ]);
+    expect(managedPolicyArns).toEqual([JSON.parse(BASIC_EXECUTION)]);
   });
 
   it("scopes table actions to the practice table and secret reads to the portal credentials", () => {

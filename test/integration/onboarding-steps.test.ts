@@ -1,4 +1,5 @@
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { maskSecret } from "../../functions/shared/mask.js";
 import {
   compensateOnboarding,
   createPracticeKey,
@@ -141,13 +142,23 @@ describe("compensateOnboarding", () => {
       }),
     };
     const result = await compensateOnboarding(deps, { ...input, error });
+    const practice = await store.getPractice(input.practiceId);
     expect(result).toEqual({
       status: "FAILED",
       reason: "PortalRejected: PUT /apikeys: 400 BadRequest: no",
       keyDisabled: true,
+      event: {
+        type: "PracticeOnboardingFailed",
+        executionName: input.executionName,
+        occurredAt: practice!.failedAt,
+        practiceId: input.practiceId,
+        devRefId: practice!.devRefId,
+        maskedKey: maskSecret(simulator.keys()[0]!.CustomerKey),
+        reason: "PortalRejected",
+        message: "PortalRejected: PUT /apikeys: 400 BadRequest: no",
+      },
     });
     expect(simulator.keys()[0]!.KeyStatus).toBe("DisabledByDeveloper");
-    const practice = await store.getPractice(input.practiceId);
     expect(practice).toMatchObject({ status: "FAILED", failureReason: result.reason });
     expect((await store.getKeyOwner(practice!.customerKey!))?.disabledAt).toBeDefined();
   });
@@ -155,16 +166,30 @@ describe("compensateOnboarding", () => {
   it("marks FAILED without a portal call when no key was created", async () => {
     const input = await claimed();
     const result = await compensateOnboarding(deps, { ...input, error: { Error: "States.Timeout" } });
-    expect(result).toEqual({ status: "FAILED", reason: "States.Timeout", keyDisabled: null });
+    expect(result).toEqual({
+      status: "FAILED",
+      reason: "States.Timeout",
+      keyDisabled: null,
+      event: {
+        type: "PracticeOnboardingFailed",
+        executionName: input.executionName,
+        occurredAt: (await store.getPractice(input.practiceId))!.failedAt,
+        practiceId: input.practiceId,
+        devRefId: expect.any(String),
+        reason: "States.Timeout",
+        message: "States.Timeout",
+      },
+    });
     expect(portalCalls()).toEqual([]);
   });
 
   it("is a no-op the second time", async () => {
     const input = await claimed();
     await createPracticeKey(deps, input);
-    await compensateOnboarding(deps, { ...input, error: { Error: "X", Cause: "first" } });
+    const first = await compensateOnboarding(deps, { ...input, error: { Error: "X", Cause: "first" } });
     const again = await compensateOnboarding(deps, { ...input, error: { Error: "X", Cause: "first" } });
-    expect(again).toEqual({ status: "FAILED", reason: "X: first", keyDisabled: null });
+    // The same event as the first time, so a retried step publishes an exact repeat.
+    expect(again).toEqual({ status: "FAILED", reason: "X: first", keyDisabled: null, event: first.event });
     expect(portalCalls()).toEqual(["POST 201", "PUT 200"]);
   });
 });

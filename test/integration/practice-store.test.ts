@@ -331,6 +331,7 @@ describe("PracticeStore.markActive", () => {
       customerKey: key.customerKey,
       maskedKey: masked,
       keyCreatedBy: "exec-a",
+      keyOrigin: "created",
       createdAt: at(0).toISOString(),
       updatedAt: at(3).toISOString(),
       activatedAt: at(3).toISOString(),
@@ -442,6 +443,7 @@ describe("PracticeStore.recordKeyReenabled", () => {
     });
     expect(active.previousCustomerKey).toBeUndefined();
     expect(active.customerKey).toBe(key.customerKey);
+    expect(active.keyOrigin).toBe("reenabled");
   });
 });
 

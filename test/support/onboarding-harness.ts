@@ -1,5 +1,7 @@
 // Runs the synthesized Onboarding state machine on the local engine against DynamoDB Local, the local Secrets
 // Manager endpoint and the portal simulator over HTTP, capturing every history event and log line.
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { pathToFileURL } from "node:url";
 import type { DescribeExecutionOutput, HistoryEvent } from "@aws-sdk/client-sfn";
@@ -37,6 +39,8 @@ export interface OnboardingHarness {
   readonly events: HistoryEvent[];
   /** Everything written to stdout/stderr while the harness ran (Powertools logs and metrics). */
   readonly output: string[];
+  /** Where the functions' domain events go (LOCAL_EVENTS_FILE), one envelope per line. */
+  readonly eventsFile: string;
   /** When set, the record step's handler throws it instead of running. */
   failRecordWith: Error | undefined;
   /** Starts an execution and resolves with its final description. */
@@ -57,6 +61,7 @@ export async function startOnboardingHarness(options: OnboardingHarnessOptions):
     ([, r]) => r.Type === "AWS::DynamoDB::Table",
   )![0];
   const events: HistoryEvent[] = [];
+  const eventsFile = path.join(mkdtempSync(path.join(tmpdir(), "onboarding-events-")), "events.jsonl");
   const harness = {} as { failRecordWith: Error | undefined };
   const engine = new LocalWorkflowEngine({
     templates,
@@ -69,6 +74,7 @@ export async function startOnboardingHarness(options: OnboardingHarnessOptions):
       AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
       AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
       POWERTOOLS_LOG_LEVEL: "DEBUG",
+      LOCAL_EVENTS_FILE: eventsFile,
     },
     onEvent: (event) => events.push(event),
     loadHandlerModule: async (entry) => {
@@ -106,6 +112,7 @@ export async function startOnboardingHarness(options: OnboardingHarnessOptions):
     stateMachineArn,
     events,
     output,
+    eventsFile,
     failRecordWith: undefined,
     async run(input: unknown, name = `exec-${++sequence}`) {
       const { executionArn } = await engine.startExecution({

@@ -45,13 +45,21 @@ export function stateMachineDefinition(prefix: string): Definition {
   return JSON.parse(text);
 }
 
-/** Logical id of the function built from `entry` (`functions/offboarding-claim.ts`). */
-export function functionLogicalId(entry: string): string {
-  const found = Object.entries(templateResources()).find(
-    ([, r]) => r.Type === "AWS::Lambda::Function" && r.Metadata?.[HANDLER_ENTRY_METADATA] === entry,
+/**
+ * Logical id of the function built from `entry` (`functions/offboarding-claim.ts`); `prefix` (its logical id's
+ * start, e.g. `Offboarding`) picks one when several workflows build a function from the same entry.
+ */
+export function functionLogicalId(entry: string, prefix = ""): string {
+  const found = Object.entries(templateResources()).filter(
+    ([id, r]) =>
+      r.Type === "AWS::Lambda::Function" &&
+      r.Metadata?.[HANDLER_ENTRY_METADATA] === entry &&
+      id.startsWith(prefix),
   );
-  if (!found) throw new Error(`no function with entry ${entry}`);
-  return found[0];
+  if (found.length !== 1) {
+    throw new Error(`expected one function with entry ${entry} under "${prefix}", found ${found.length}`);
+  }
+  return found[0]![0];
 }
 
 /** Every statement of every inline policy attached to `roleLogicalId`, as synthesized. */
@@ -67,8 +75,8 @@ export function roleStatements(roleLogicalId: string): Statement[] {
 }
 
 /** The role of the function built from `entry`: its logical id and managed policy ARNs. */
-export function functionRole(entry: string): { roleId: string; managedPolicyArns: unknown[] } {
-  const fn = templateResources()[functionLogicalId(entry)]!;
+export function functionRole(entry: string, prefix = ""): { roleId: string; managedPolicyArns: unknown[] } {
+  const fn = templateResources()[functionLogicalId(entry, prefix)]!;
   const roleId = (fn.Properties!.Role as { "Fn::GetAtt": [string] })["Fn::GetAtt"][0];
   const role = templateResources()[roleId]!;
   return { roleId, managedPolicyArns: (role.Properties!.ManagedPolicyArns as unknown[]) ?? [] };

@@ -75,6 +75,27 @@ describe("buildDomainEvent", () => {
     });
   });
 
+  it("builds a PracticeOffboarded event without a key for a practice that never got one", () => {
+    const event = buildDomainEvent({
+      type: "PracticeOffboarded",
+      executionName: "ops-practice-42-20250501T120000000Z",
+      occurredAt: AT,
+      practiceId: "practice-42",
+      devRefId: "Smile Dental #42",
+      reason: "Never went live",
+    });
+
+    expect(event.detail).toEqual({
+      schemaVersion: "1",
+      eventId: domainEventId("PracticeOffboarded", "ops-practice-42-20250501T120000000Z"),
+      occurredAt: AT,
+      executionName: "ops-practice-42-20250501T120000000Z",
+      practiceId: "practice-42",
+      devRefId: "Smile Dental #42",
+      reason: "Never went live",
+    });
+  });
+
   it("reports every reconciliation category, zero for those left out", () => {
     const event = buildDomainEvent({
       type: "ReconciliationCompleted",

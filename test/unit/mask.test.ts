@@ -28,4 +28,16 @@ describe("redactCustomerKeys", () => {
       "created 565A…UTTK for practice p-1",
     );
   });
+
+  it("masks a key glued to an underscore or a lower-case letter, where there is no word boundary", () => {
+    expect(redactCustomerKeys("key_565ATSAH4SZDUTTK and id565ATSAH4SZDUTTKx")).toBe(
+      "key_565A…UTTK and id565A…UTTKx",
+    );
+  });
+
+  it("leaves longer runs of capitals and digits alone: a basic ISO time in an execution name is not a key", () => {
+    expect(redactCustomerKeys("ops-p1-20250611T101502123Z ABCDEFGHIJKLMNOPQ")).toBe(
+      "ops-p1-20250611T101502123Z ABCDEFGHIJKLMNOPQ",
+    );
+  });
 });

@@ -1,7 +1,9 @@
 // The Offboarding state machine as synthesized, on the local engine, DynamoDB Local and the portal simulator
 // over HTTP — practices onboarded by the synthesized Onboarding state machine first.
+import { readFileSync } from "node:fs";
 import { DynamoDBDocumentClient, ScanCommand } from "@aws-sdk/lib-dynamodb";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { domainEventId } from "../../functions/shared/domain-event-id.js";
 import { maskSecret } from "../../functions/shared/mask.js";
 import type { PracticeRecord } from "../../functions/shared/practice-store.js";
 import { localDynamoDbClient } from "../../local/dynamodb-local.js";
@@ -11,6 +13,7 @@ import {
   PORTAL_SECRET_NAME,
   startOnboardingHarness,
 } from "../support/onboarding-harness.js";
+import { eventsOfExecution } from "../support/published-events.js";
 
 let h: OnboardingHarness;
 let simulator: PortalSimulator;
@@ -157,8 +160,33 @@ describe("Offboarding workflow", () => {
       maskedKey,
       previousStatus: "ACTIVE",
       disable: { maskedKey, keyDisabled: true, keyMissingInPortal: false },
-      record: { status: "OFFBOARDED", offboardedAt: record.offboardedAt, version: record.version },
+      record: {
+        status: "OFFBOARDED",
+        offboardedAt: record.offboardedAt,
+        version: record.version,
+        event: expect.objectContaining({ type: "PracticeOffboarded" }),
+      },
+      published: {
+        published: true,
+        detailType: "PracticeOffboarded",
+        eventId: domainEventId("PracticeOffboarded", result.name),
+      },
     });
+    expect(eventsOfExecution(h.eventsFile, result.name)).toEqual([
+      [
+        "PracticeOffboarded",
+        {
+          schemaVersion: "1",
+          eventId: domainEventId("PracticeOffboarded", result.name),
+          occurredAt: record.offboardedAt,
+          executionName: result.name,
+          practiceId,
+          devRefId: active.devRefId,
+          maskedKey,
+          reason: REASON,
+        },
+      ],
+    ]);
   });
 
   it("succeeds as already offboarded, with no portal call and nothing written, when run again", async () => {
@@ -180,6 +208,7 @@ describe("Offboarding workflow", () => {
     });
     expect(callsSince(before)).toEqual([]);
     expect(await scanTable()).toEqual(table);
+    expect(eventsOfExecution(h.eventsFile, again.name)).toEqual([]);
   });
 
   it("fails with PracticeNotFound naming the practice, writing nothing and calling no portal, for an unknown practice", async () => {
@@ -279,6 +308,9 @@ describe("Offboarding workflow", () => {
         keyDisabled: false,
         keyMissingInPortal: true,
       });
+      expect(eventsOfExecution(h.eventsFile, result.name)).toEqual([
+        ["PracticeOffboarded", expect.objectContaining({ practiceId, maskedKey, keyMissingInPortal: true })],
+      ]);
     },
   );
 
@@ -317,6 +349,8 @@ describe("Offboarding workflow", () => {
     // One request and the client's single retry with re-read credentials; Step Functions retries none.
     expect(callsSince(before)).toEqual(["PUT 401", "PUT 401"]);
     expect(portalKey(customerKey).KeyStatus).toBe("Enabled");
+    // A failed offboarding changed nothing integrators must hear about: no event.
+    expect(eventsOfExecution(h.eventsFile, result.name)).toEqual([]);
     const record = (await h.store.getPractice(practiceId))!;
     expect(record).toEqual({
       ...active,
@@ -411,7 +445,7 @@ describe("Offboarding workflow", () => {
     expect(await h.store.getPractice(practiceId)).toMatchObject({ status: "ACTIVE", customerKey });
   });
 
-  it("never puts a full key or credential in an execution event or a log line", () => {
+  it("never puts a full key or credential in an execution event, a log line or a domain event", () => {
     const secrets = [
       ...simulator.keys().map((k) => k.CustomerKey),
       simulator.credentials.developerKey,
@@ -419,7 +453,9 @@ describe("Offboarding workflow", () => {
     ];
     expect(h.events.length).toBeGreaterThan(100);
     expect(h.output.join("").match(/"message":"key disabled"/g)?.length ?? 0).toBeGreaterThan(3);
-    const haystacks = [...h.events.map((e) => JSON.stringify(e)), ...h.output];
+    const published = readFileSync(h.eventsFile, "utf8");
+    expect(published).toContain('"detail-type":"PracticeOffboarded"');
+    const haystacks = [...h.events.map((e) => JSON.stringify(e)), ...h.output, published];
     const leaks = secrets.filter((secret) => haystacks.some((text) => text.includes(secret)));
     expect(leaks.map(maskSecret)).toEqual([]);
   });

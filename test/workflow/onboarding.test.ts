@@ -1,5 +1,7 @@
 // The Onboarding state machine as synthesized, on the local engine, DynamoDB Local and the portal simulator.
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { domainEventId } from "../../functions/shared/domain-event-id.js";
 import { maskSecret } from "../../functions/shared/mask.js";
 import { createPortalClient } from "../../functions/shared/portal-client.js";
 import {
@@ -7,6 +9,7 @@ import {
   PORTAL_SECRET_NAME,
   startOnboardingHarness,
 } from "../support/onboarding-harness.js";
+import { eventsOfExecution, readPublishedEvents } from "../support/published-events.js";
 
 let h: OnboardingHarness;
 let practice = 0;
@@ -75,8 +78,60 @@ describe("Onboarding workflow", () => {
       outcome: "claimed",
       key: { maskedKey: maskSecret(key!.CustomerKey), created: true },
       label: { maskedKey: maskSecret(key!.CustomerKey), devRefId: "Happy Dental" },
-      record: { status: "ACTIVE", maskedKey: maskSecret(key!.CustomerKey), version: 3 },
+      record: {
+        status: "ACTIVE",
+        maskedKey: maskSecret(key!.CustomerKey),
+        version: 3,
+        event: expect.objectContaining({ type: "PracticeOnboarded" }),
+      },
+      published: {
+        published: true,
+        detailType: "PracticeOnboarded",
+        eventId: domainEventId("PracticeOnboarded", result.name),
+      },
     });
+    expect(eventsOfExecution(h.eventsFile, result.name)).toEqual([
+      [
+        "PracticeOnboarded",
+        {
+          schemaVersion: "1",
+          eventId: domainEventId("PracticeOnboarded", result.name),
+          occurredAt: record!.activatedAt,
+          executionName: result.name,
+          practiceId,
+          devRefId: "Happy Dental",
+          maskedKey: maskSecret(key!.CustomerKey),
+          keyOrigin: "created",
+        },
+      ],
+    ]);
+  });
+
+  it("still succeeds, the practice ACTIVE, when its PracticeOnboarded event cannot be written", async () => {
+    const practiceId = newPracticeId();
+    // A directory where the events file should be: every append fails, as a PutEvents outage would.
+    const written = readFileSync(h.eventsFile);
+    rmSync(h.eventsFile);
+    mkdirSync(h.eventsFile);
+    let result: Awaited<ReturnType<OnboardingHarness["run"]>>;
+    try {
+      result = await h.run({ practiceId, devRefId: "Unannounced Dental" });
+    } finally {
+      rmSync(h.eventsFile, { recursive: true });
+      writeFileSync(h.eventsFile, written);
+    }
+    expect(result.status).toBe("SUCCEEDED");
+    const output = JSON.parse(result.output!);
+    expect(output.published).toBeUndefined();
+    expect(output.publishError.Error).toBe("DomainEventPublishFailed");
+    expect((await h.store.getPractice(practiceId))?.status).toBe("ACTIVE");
+    // The publish was retried (the first try and six retries) before the Catch went on.
+    const failures = h.engine
+      .getExecutionHistory(result.executionArn!, { maxResults: 1000 })
+      .events!.filter((e) => e.type === "LambdaFunctionFailed")
+      .map((e) => e.lambdaFunctionFailedEventDetails?.error);
+    expect(failures).toEqual(Array(7).fill("DomainEventPublishFailed"));
+    expect(eventsOfExecution(h.eventsFile, result.name)).toEqual([]);
   });
 
   it("creates exactly one key when one practice is started 10 times at once, and again once ACTIVE", async () => {
@@ -92,6 +147,13 @@ describe("Onboarding workflow", () => {
     expect(JSON.parse(again.output!)).toMatchObject({ outcome: "alreadyActive" });
     expect(keysWithDevRefId("Tenfold Dental")).toHaveLength(1);
     expect(callsSince(before)).toEqual(["POST 201", "PUT 200"]);
+    // One practice onboarded once: one event, from the execution that claimed it.
+    const claimed = results.find((r) => JSON.parse(r.output!).outcome === "claimed")!;
+    expect(
+      readPublishedEvents(h.eventsFile)
+        .filter((e) => e.detail.practiceId === practiceId)
+        .map((e) => [e["detail-type"], e.detail.executionName]),
+    ).toEqual([["PracticeOnboarded", claimed.name]]);
     expect((await h.store.getPractice(practiceId))?.status).toBe("ACTIVE");
   });
 
@@ -117,6 +179,22 @@ describe("Onboarding workflow", () => {
     expect(record?.status).toBe("FAILED");
     expect(record?.failureReason).toContain("DevRefId contains characters the portal does not allow.");
     expect(record?.failureReason).toBe(result.cause);
+    expect(eventsOfExecution(h.eventsFile, result.name)).toEqual([
+      [
+        "PracticeOnboardingFailed",
+        {
+          schemaVersion: "1",
+          eventId: domainEventId("PracticeOnboardingFailed", result.name),
+          occurredAt: record!.failedAt,
+          executionName: result.name,
+          practiceId,
+          devRefId: "Refused Dental",
+          maskedKey: maskSecret(key!.CustomerKey),
+          reason: "PortalRejected",
+          message: record!.failureReason,
+        },
+      ],
+    ]);
   });
 
   it("disables the key and records FAILED when the record step fails", async () => {
@@ -224,6 +302,12 @@ describe("Onboarding workflow", () => {
         .keys()
         .find((k) => k.CustomerKey === old.customerKey)?.KeyStatus,
     ).toBe("Enabled");
+    expect(eventsOfExecution(h.eventsFile, result.name)).toEqual([
+      [
+        "PracticeOnboarded",
+        expect.objectContaining({ practiceId, maskedKey: old.maskedKey, keyOrigin: "reenabled" }),
+      ],
+    ]);
   });
 
   it("fails at once on invalid input and writes nothing", async () => {
@@ -236,7 +320,7 @@ describe("Onboarding workflow", () => {
     expect(await h.store.getPractice("not valid!")).toBeUndefined();
   });
 
-  it("never puts a full key or credential in an execution event or a log line", () => {
+  it("never puts a full key or credential in an execution event, a log line or a domain event", () => {
     const secrets = [
       ...sim()
         .keys()
@@ -247,7 +331,10 @@ describe("Onboarding workflow", () => {
     expect(h.events.length).toBeGreaterThan(50);
     // The scan covers real logs: the handlers' debug line for every portal call is among them.
     expect(h.output.join("")).toContain('"message":"portal call"');
-    const haystacks = [...h.events.map((e) => JSON.stringify(e)), ...h.output];
+    // The events are scanned too: every outcome above published one.
+    const published = readFileSync(h.eventsFile, "utf8");
+    expect(published).toContain('"detail-type":"PracticeOnboardingFailed"');
+    const haystacks = [...h.events.map((e) => JSON.stringify(e)), ...h.output, published];
     const leaks = secrets.filter((secret) => haystacks.some((text) => text.includes(secret)));
     expect(leaks.map(maskSecret)).toEqual([]);
   });
