@@ -2,10 +2,12 @@
 // masked keys) or SKIP (with why), so a failure names what broke and for whom.
 import { maskSecret } from "../../functions/shared/mask.js";
 import type { PracticeRecord } from "../../functions/shared/practice-store.js";
+import type { PublishedEnvelope } from "../../local/events-file.js";
 import type { SimulatorKey, SimulatorRawKey } from "../../local/portal-simulator.js";
 import type { DriveRecord } from "./chaos-driver.js";
 import type { ChaosEvidence, ExecutionEvidence } from "./chaos-evidence.js";
 import type { ChaosPlan } from "./chaos-plan.js";
+import { domainEventProblems } from "./domain-event-check.js";
 import { claimOutcome, historyFacts } from "./execution-history-facts.js";
 import type { LeakFinding } from "./secret-scan.js";
 
@@ -46,6 +48,8 @@ export interface InvariantInput {
   readonly arns: StateMachineArns;
   readonly reconciliation: ReconciliationOutcome;
   readonly leaks: readonly LeakFinding[];
+  /** The domain events the run published (the local events file), in the order written. */
+  readonly events: readonly PublishedEnvelope[];
 }
 
 const IN_BETWEEN = new Set(["ONBOARDING", "OFFBOARDING"]);
@@ -525,6 +529,19 @@ export function checkInvariants(input: InvariantInput): InvariantResult[] {
       "§4.1",
       "pre-existing portal keys are never changed or touched",
       changed,
+    ),
+  );
+
+  results.push(
+    result(
+      "domain-events-agree",
+      "issue 7",
+      `domain events agree with the outcomes the workflows recorded (${input.events.length} published)`,
+      domainEventProblems({
+        events: input.events,
+        practices: evidence.practices,
+        executions: [...view.onboardings, ...view.offboardings],
+      }),
     ),
   );
 

@@ -6,6 +6,7 @@ import * as path from "node:path";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { PracticeStore } from "../../functions/shared/practice-store.js";
 import { localDynamoDbClient } from "../../local/dynamodb-local.js";
+import { readEventsFile } from "../../local/events-file.js";
 import { findFreePort } from "../../local/free-port.js";
 import { type LocalStack, STACK_OUTPUTS, startLocalStack } from "../../local/local-stack.js";
 import { NO_FAULTS } from "../../local/portal-simulator-faults.js";
@@ -106,7 +107,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
         webhookSecret: stack.webhookSecret,
       }),
     );
-    const invariants = checkInvariants({ evidence, plan, drive, arns, reconciliation, leaks });
+    const events = readEventsFile(stack.endpoints.eventsFile);
+    const invariants = checkInvariants({ evidence, plan, drive, arns, reconciliation, leaks, events });
     const figures = computeFigures({ evidence, plan, drive, arns, invariants, leaks, reconciliation });
     phase("checks");
     return {
