@@ -33,6 +33,15 @@ export interface ChaosResult {
   readonly figures: ChaosFigures;
   readonly invariants: InvariantResult[];
   readonly reconciliation: ReconciliationOutcome;
+  /** What the leak scan read, so a clean scan can be told from an empty one. */
+  readonly scanned: {
+    /** JSON lines the functions logged (Powertools logs and EMF metrics). */
+    readonly logLines: number;
+    /** `Domain event published` log lines among them. */
+    readonly publishedLogLines: number;
+    readonly domainEvents: number;
+    readonly executionHistories: number;
+  };
   /** True when no invariant FAILED. */
   readonly passed: boolean;
 }
@@ -98,8 +107,10 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     phase("reconciliation with repair");
 
     const evidence = await collectEvidence({ engine: stack.engine, store, simulator });
+    const output = capture.text();
+    const logLines = output.split("\n").filter((line) => line.startsWith("{"));
     const leaks = scanForSecrets(
-      leakScanTexts(evidence, drive, capture.text(), stack.endpoints.eventsFile),
+      leakScanTexts(evidence, drive, output, stack.endpoints.eventsFile),
       runSecrets({
         customerKeys: evidence.keys.map((k) => k.CustomerKey),
         developerKey: stack.portalCredentials.developerKey,
@@ -120,6 +131,13 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
       figures,
       invariants,
       reconciliation,
+      scanned: {
+        logLines: logLines.length,
+        publishedLogLines: logLines.filter((line) => line.includes('"message":"Domain event published"'))
+          .length,
+        domainEvents: events.length,
+        executionHistories: evidence.executions.length,
+      },
       passed: invariants.every((i) => i.status !== "FAIL"),
     };
   } finally {

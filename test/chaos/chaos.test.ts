@@ -37,6 +37,14 @@ describe("chaos suite (small configuration)", () => {
     expect(result.figures.retries).toBeGreaterThan(0);
   });
 
+  it("scans real output for leaks: the functions' log lines, every execution history and every domain event", () => {
+    // Onboardings, compensations, offboardings and the reconciliation all published: one log line per event.
+    expect(result.scanned.domainEvents).toBeGreaterThan(30);
+    expect(result.scanned.publishedLogLines).toBe(result.scanned.domainEvents);
+    expect(result.scanned.logLines).toBeGreaterThan(500);
+    expect(result.scanned.executionHistories).toBeGreaterThan(30);
+  });
+
   it("leaks no secret and changes no pre-existing key", () => {
     expect({
       leakedSecrets: result.figures.leakedSecrets,
