@@ -8,6 +8,7 @@ import type { DescribeExecutionOutput } from "@aws-sdk/client-sfn";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { PracticeStore } from "../functions/shared/practice-store.js";
 import { localDynamoDbClient } from "../local/dynamodb-local.js";
+import { readEventsFile } from "../local/events-file.js";
 import { captureFunctionOutput } from "../local/function-output.js";
 import { type LocalStack, STACK_OUTPUTS, startLocalStack } from "../local/local-stack.js";
 import type { PortalSimulator } from "../local/portal-simulator.js";
@@ -298,6 +299,38 @@ async function scenario(demo: Demo, simulator: PortalSimulator, stateDir: string
     "the hand-made key is untouched (still Enabled)",
     foreignAfter?.KeyStatus === "Enabled",
     `${foreignAfter?.KeyStatus}`,
+  );
+
+  step(`8. Domain events for integrators: ${path.join(stateDir, "events.jsonl")}`);
+  const events = readEventsFile(path.join(stateDir, "events.jsonl"));
+  print(
+    `\n${formatTable(
+      ["event", "practice", "masked key", "execution"],
+      events.map((e) => [
+        e["detail-type"],
+        String(e.detail.practiceId ?? "—"),
+        String(e.detail.maskedKey ?? "—"),
+        e.detail.executionName,
+      ]),
+    )}\n\n`,
+  );
+  const published = (type: string) =>
+    events
+      .filter((e) => e["detail-type"] === type)
+      .map((e) => String(e.detail.practiceId ?? ""))
+      .sort()
+      .join(", ");
+  check(
+    "one PracticeOnboarded per onboarded practice (demo-004's two deliveries make one)",
+    published("PracticeOnboarded") === "demo-001, demo-002, demo-003, demo-004",
+    published("PracticeOnboarded"),
+  );
+  check(
+    "PracticeOnboardingFailed for demo-005, PracticeOffboarded for demo-002, one ReconciliationCompleted",
+    published("PracticeOnboardingFailed") === "demo-005" &&
+      published("PracticeOffboarded") === "demo-002" &&
+      events.filter((e) => e["detail-type"] === "ReconciliationCompleted").length === 1,
+    events.map((e) => e["detail-type"]).join(", "),
   );
 
   step("Final state");
