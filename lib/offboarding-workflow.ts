@@ -1,16 +1,22 @@
-import { Duration, RemovalPolicy, Stack } from "aws-cdk-lib";
+import { Duration } from "aws-cdk-lib";
 import * as iam from "aws-cdk-lib/aws-iam";
 import type * as kms from "aws-cdk-lib/aws-kms";
-import * as logs from "aws-cdk-lib/aws-logs";
+import type * as logs from "aws-cdk-lib/aws-logs";
 import type * as secretsmanager from "aws-cdk-lib/aws-secretsmanager";
 import * as sfn from "aws-cdk-lib/aws-stepfunctions";
 import { Construct } from "constructs";
 import type { DomainEventBus } from "./domain-event-bus.js";
 import { domainEventPublisher, publishEventStep } from "./domain-event-step.js";
 import { HandlerFunction } from "./handler-function.js";
-import { acknowledgeStateMachineRole, acknowledgeTableKeyActions } from "./nag-acknowledgments.js";
-import { PORTAL_FUNCTION_TIMEOUT, TABLE_FUNCTION_TIMEOUT, TABLE_KEY_ACTIONS } from "./onboarding-workflow.js";
+import { acknowledgeTableKeyActions } from "./nag-acknowledgments.js";
 import type { PracticeTable } from "./practice-table.js";
+import {
+  PORTAL_FUNCTION_TIMEOUT,
+  portalFunctionEnvironment,
+  TABLE_FUNCTION_TIMEOUT,
+  TABLE_KEY_ACTIONS,
+} from "./workflow-function-settings.js";
+import { workflowStateMachine } from "./workflow-state-machine.js";
 import { lambdaStep } from "./workflow-task.js";
 
 export interface OffboardingWorkflowProps {
@@ -58,18 +64,8 @@ export class OffboardingWorkflow extends Construct {
   constructor(scope: Construct, id: string, props: OffboardingWorkflowProps) {
     super(scope, id);
     const table = props.table.table;
-    const portalTimeout = props.portalTimeout ?? Duration.seconds(15);
-    const maxWait = PORTAL_FUNCTION_TIMEOUT.toMilliseconds() - 2 * portalTimeout.toMilliseconds() - 10_000;
     const tableEnv = { TABLE_NAME: table.tableName };
-    // The same settings as onboarding's portal callers, so both share one rate-limiter item and budget.
-    const portalEnv = {
-      ...tableEnv,
-      PORTAL_SECRET_ARN: props.portalCredentials.secretArn,
-      OPEN_DENTAL_BASE_URL: props.portalBaseUrl ?? "https://api.opendental.com/api/v1",
-      PORTAL_MAX_RPS: String(props.portalMaxRps ?? 1),
-      PORTAL_TIMEOUT_MS: String(portalTimeout.toMilliseconds()),
-      PORTAL_MAX_WAIT_MS: String(Math.max(1_000, maxWait)),
-    };
+    const portalEnv = portalFunctionEnvironment(table.tableName, props);
     const functionScope = new Construct(this, "Functions");
     const fn = (fid: string, entry: string, description: string, portal: boolean) =>
       new HandlerFunction(functionScope, fid, {
@@ -196,30 +192,16 @@ export class OffboardingWorkflow extends Construct {
         ),
     );
 
-    this.logGroup = new logs.LogGroup(this, "Logs", {
-      logGroupName: `/aws/vendedlogs/states/${Stack.of(this).stackName}-Offboarding`,
-      retention: props.logRetention ?? logs.RetentionDays.THREE_MONTHS,
-      encryptionKey: props.encryptionKey,
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
-    this.stateMachine = new sfn.StateMachine(this, "StateMachine", {
-      stateMachineType: sfn.StateMachineType.STANDARD,
-      queryLanguage: sfn.QueryLanguage.JSON_PATH,
+    ({ stateMachine: this.stateMachine, logGroup: this.logGroup } = workflowStateMachine(this, {
+      name: "Offboarding",
       comment:
         "Offboards a practice: claim, disable its CustomerKey, record OFFBOARDED; restores it on failure",
-      definitionBody: sfn.DefinitionBody.fromChainable(definition),
+      definition,
       timeout: props.executionTimeout ?? Duration.minutes(15),
-      tracingEnabled: true,
-      logs: {
-        destination: this.logGroup,
-        level: props.logLevel ?? sfn.LogLevel.ALL,
-        includeExecutionData: false,
-      },
-      encryptionConfiguration: new sfn.CustomerManagedEncryptionConfiguration(props.encryptionKey),
-    });
-    acknowledgeStateMachineRole(
-      this.stateMachine,
-      [...Object.values(f), ...(publisher ? [publisher] : [])].map((handler) => handler.function.functionArn),
-    );
+      encryptionKey: props.encryptionKey,
+      logLevel: props.logLevel,
+      logRetention: props.logRetention,
+      invokedFunctions: [...Object.values(f), ...(publisher ? [publisher] : [])],
+    }));
   }
 }

@@ -1,15 +1,22 @@
-import { Duration, RemovalPolicy, Stack } from "aws-cdk-lib";
+import { Duration } from "aws-cdk-lib";
 import * as iam from "aws-cdk-lib/aws-iam";
 import type * as kms from "aws-cdk-lib/aws-kms";
-import * as logs from "aws-cdk-lib/aws-logs";
+import type * as logs from "aws-cdk-lib/aws-logs";
 import type * as secretsmanager from "aws-cdk-lib/aws-secretsmanager";
 import * as sfn from "aws-cdk-lib/aws-stepfunctions";
 import { Construct } from "constructs";
 import type { DomainEventBus } from "./domain-event-bus.js";
 import { domainEventPublisher, publishEventStep } from "./domain-event-step.js";
 import { HandlerFunction } from "./handler-function.js";
-import { acknowledgeStateMachineRole, acknowledgeTableKeyActions } from "./nag-acknowledgments.js";
+import { acknowledgeTableKeyActions } from "./nag-acknowledgments.js";
 import type { PracticeTable } from "./practice-table.js";
+import {
+  PORTAL_FUNCTION_TIMEOUT,
+  portalFunctionEnvironment,
+  TABLE_FUNCTION_TIMEOUT,
+  TABLE_KEY_ACTIONS,
+} from "./workflow-function-settings.js";
+import { workflowStateMachine } from "./workflow-state-machine.js";
 import { lambdaStep } from "./workflow-task.js";
 
 export interface OnboardingWorkflowProps {
@@ -35,25 +42,12 @@ export interface OnboardingWorkflowProps {
   readonly eventBus?: DomainEventBus;
 }
 
+export {
+  PORTAL_FUNCTION_TIMEOUT,
+  TABLE_FUNCTION_TIMEOUT,
+  TABLE_KEY_ACTIONS,
+} from "./workflow-function-settings.js";
 export { ONBOARDING_RETRY_ERRORS, TASK_TIMEOUT_SLACK } from "./workflow-task.js";
-
-/** What reading and writing items of a table encrypted with a customer-managed key takes (CDK's grantReadWriteData). */
-export const TABLE_KEY_ACTIONS = [
-  "kms:Decrypt",
-  "kms:DescribeKey",
-  "kms:Encrypt",
-  "kms:ReEncrypt*",
-  "kms:GenerateDataKey*",
-];
-
-/** Timeout of the functions that only touch the table. */
-export const TABLE_FUNCTION_TIMEOUT = Duration.seconds(30);
-/**
- * Timeout of the functions that call the portal: room to wait for a rate-limit slot (PORTAL_MAX_WAIT_MS), one
- * request and its single 401 retry. 20 executions at 1 req/s queue ~40 s of budget; waiting here is cheaper
- * than a Step Functions retry round.
- */
-export const PORTAL_FUNCTION_TIMEOUT = Duration.seconds(90);
 
 /**
  * The onboarding saga as a Standard state machine: claim → (create | re-enable → create) → label → record.
@@ -77,17 +71,8 @@ export class OnboardingWorkflow extends Construct {
   constructor(scope: Construct, id: string, props: OnboardingWorkflowProps) {
     super(scope, id);
     const table = props.table.table;
-    const portalTimeout = props.portalTimeout ?? Duration.seconds(15);
-    const maxWait = PORTAL_FUNCTION_TIMEOUT.toMilliseconds() - 2 * portalTimeout.toMilliseconds() - 10_000;
     const tableEnv = { TABLE_NAME: table.tableName };
-    const portalEnv = {
-      ...tableEnv,
-      PORTAL_SECRET_ARN: props.portalCredentials.secretArn,
-      OPEN_DENTAL_BASE_URL: props.portalBaseUrl ?? "https://api.opendental.com/api/v1",
-      PORTAL_MAX_RPS: String(props.portalMaxRps ?? 1),
-      PORTAL_TIMEOUT_MS: String(portalTimeout.toMilliseconds()),
-      PORTAL_MAX_WAIT_MS: String(Math.max(1_000, maxWait)),
-    };
+    const portalEnv = portalFunctionEnvironment(table.tableName, props);
     const functionScope = new Construct(this, "Functions");
     const fn = (fid: string, entry: string, description: string, portal: boolean) =>
       new HandlerFunction(functionScope, fid, {
@@ -240,30 +225,16 @@ export class OnboardingWorkflow extends Construct {
         ),
     );
 
-    this.logGroup = new logs.LogGroup(this, "Logs", {
-      logGroupName: `/aws/vendedlogs/states/${Stack.of(this).stackName}-Onboarding`,
-      retention: props.logRetention ?? logs.RetentionDays.THREE_MONTHS,
-      encryptionKey: props.encryptionKey,
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
-    this.stateMachine = new sfn.StateMachine(this, "StateMachine", {
-      stateMachineType: sfn.StateMachineType.STANDARD,
-      queryLanguage: sfn.QueryLanguage.JSON_PATH,
+    ({ stateMachine: this.stateMachine, logGroup: this.logGroup } = workflowStateMachine(this, {
+      name: "Onboarding",
       comment:
         "Onboards a practice: claim, create and label its CustomerKey, record it; compensates on failure",
-      definitionBody: sfn.DefinitionBody.fromChainable(definition),
+      definition,
       timeout: props.executionTimeout ?? Duration.minutes(30),
-      tracingEnabled: true,
-      logs: {
-        destination: this.logGroup,
-        level: props.logLevel ?? sfn.LogLevel.ALL,
-        includeExecutionData: false,
-      },
-      encryptionConfiguration: new sfn.CustomerManagedEncryptionConfiguration(props.encryptionKey),
-    });
-    acknowledgeStateMachineRole(
-      this.stateMachine,
-      [...Object.values(f), ...(publisher ? [publisher] : [])].map((handler) => handler.function.functionArn),
-    );
+      encryptionKey: props.encryptionKey,
+      logLevel: props.logLevel,
+      logRetention: props.logRetention,
+      invokedFunctions: [...Object.values(f), ...(publisher ? [publisher] : [])],
+    }));
   }
 }

@@ -1,18 +1,20 @@
-import { Arn, ArnFormat, Duration, RemovalPolicy, Stack } from "aws-cdk-lib";
+import { Arn, ArnFormat, Duration, Stack } from "aws-cdk-lib";
 import * as iam from "aws-cdk-lib/aws-iam";
 import type * as kms from "aws-cdk-lib/aws-kms";
-import * as logs from "aws-cdk-lib/aws-logs";
+import type * as logs from "aws-cdk-lib/aws-logs";
 import type * as secretsmanager from "aws-cdk-lib/aws-secretsmanager";
 import * as sfn from "aws-cdk-lib/aws-stepfunctions";
 import { Construct } from "constructs";
 import type { DomainEventBus } from "./domain-event-bus.js";
 import { HandlerFunction } from "./handler-function.js";
-import {
-  acknowledgeStateMachineRole,
-  acknowledgeTableKeyActions,
-  acknowledgeWildcardResource,
-} from "./nag-acknowledgments.js";
+import { acknowledgeTableKeyActions, acknowledgeWildcardResource } from "./nag-acknowledgments.js";
 import type { PracticeTable } from "./practice-table.js";
+import {
+  PORTAL_FUNCTION_TIMEOUT,
+  portalFunctionEnvironment,
+  TABLE_KEY_ACTIONS,
+} from "./workflow-function-settings.js";
+import { workflowStateMachine } from "./workflow-state-machine.js";
 import { lambdaStep } from "./workflow-task.js";
 
 export interface ReconciliationWorkflowProps {
@@ -42,19 +44,7 @@ export interface ReconciliationWorkflowProps {
   readonly logRetention?: logs.RetentionDays;
 }
 
-/** What reading and writing items of a table encrypted with a customer-managed key takes. */
-const TABLE_KEY_ACTIONS = [
-  "kms:Decrypt",
-  "kms:DescribeKey",
-  "kms:Encrypt",
-  "kms:ReEncrypt*",
-  "kms:GenerateDataKey*",
-];
-/**
- * The portal-calling functions' timeout and rate-limit wait, computed as the onboarding workflow does: the local
- * stack runs every function in one process, so shared variables (PORTAL_MAX_WAIT_MS) must agree.
- */
-const PORTAL_FUNCTION_TIMEOUT = Duration.seconds(90);
+/** Reconciliation's table-only steps read and write whole chunks of the table: twice the workflows' 30 s. */
 const TABLE_FUNCTION_TIMEOUT = Duration.seconds(60);
 
 /**
@@ -81,8 +71,6 @@ export class ReconciliationWorkflow extends Construct {
   constructor(scope: Construct, id: string, props: ReconciliationWorkflowProps) {
     super(scope, id);
     const table = props.table.table;
-    const portalTimeout = props.portalTimeout ?? Duration.seconds(15);
-    const maxWait = PORTAL_FUNCTION_TIMEOUT.toMilliseconds() - 2 * portalTimeout.toMilliseconds() - 10_000;
     const tableEnv = { TABLE_NAME: table.tableName };
     const executionEnv = {
       ONBOARDING_STATE_MACHINE_ARN: props.onboardingStateMachine.stateMachineArn,
@@ -90,14 +78,9 @@ export class ReconciliationWorkflow extends Construct {
         ? { OFFBOARDING_STATE_MACHINE_ARN: props.offboardingStateMachine.stateMachineArn }
         : {}),
     };
-    const portalEnv = {
-      ...tableEnv,
-      PORTAL_SECRET_ARN: props.portalCredentials.secretArn,
-      OPEN_DENTAL_BASE_URL: props.portalBaseUrl ?? "https://api.opendental.com/api/v1",
-      PORTAL_MAX_RPS: String(props.portalMaxRps ?? 1),
-      PORTAL_TIMEOUT_MS: String(portalTimeout.toMilliseconds()),
-      PORTAL_MAX_WAIT_MS: String(Math.max(1_000, maxWait)),
-    };
+    // Identical to the other workflows' portal callers: the local stack runs every function in one process, and
+    // every caller shares one rate-limiter item and budget.
+    const portalEnv = portalFunctionEnvironment(table.tableName, props);
     const functionScope = new Construct(this, "Functions");
     const fn = (fid: string, entry: string, description: string, environment: Record<string, string>) =>
       new HandlerFunction(functionScope, fid, {
@@ -278,30 +261,16 @@ export class ReconciliationWorkflow extends Construct {
     );
     const definition = start.next(listKeys);
 
-    this.logGroup = new logs.LogGroup(this, "Logs", {
-      logGroupName: `/aws/vendedlogs/states/${Stack.of(this).stackName}-Reconciliation`,
-      retention: props.logRetention ?? logs.RetentionDays.THREE_MONTHS,
-      encryptionKey: props.encryptionKey,
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
-    this.stateMachine = new sfn.StateMachine(this, "StateMachine", {
-      stateMachineType: sfn.StateMachineType.STANDARD,
-      queryLanguage: sfn.QueryLanguage.JSON_PATH,
+    ({ stateMachine: this.stateMachine, logGroup: this.logGroup } = workflowStateMachine(this, {
+      name: "Reconciliation",
       comment:
         "Reconciles the portal's keys with the practice table: lists keys and practices in bounded loops, reports, repairs on request",
-      definitionBody: sfn.DefinitionBody.fromChainable(definition),
+      definition,
       timeout: props.executionTimeout ?? Duration.hours(6),
-      tracingEnabled: true,
-      logs: {
-        destination: this.logGroup,
-        level: props.logLevel ?? sfn.LogLevel.ALL,
-        includeExecutionData: false,
-      },
-      encryptionConfiguration: new sfn.CustomerManagedEncryptionConfiguration(props.encryptionKey),
-    });
-    acknowledgeStateMachineRole(
-      this.stateMachine,
-      Object.values(f).map((handler) => handler.function.functionArn),
-    );
+      encryptionKey: props.encryptionKey,
+      logLevel: props.logLevel,
+      logRetention: props.logRetention,
+      invokedFunctions: Object.values(f),
+    }));
   }
 }
