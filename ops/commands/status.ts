@@ -96,6 +96,12 @@ function portalLines(portal: PortalKeyStatus): string {
   );
 }
 
+/** What `keyOrigin` means, for the person reading the status. */
+const KEY_ORIGIN_TEXT: Readonly<Record<string, string>> = {
+  created: "created by its onboarding",
+  reenabled: "re-enabled: the key it had before (it may already be installed in its Open Dental)",
+};
+
 export async function status(context: CommandContext, practiceId: string): Promise<ExitCode> {
   const { target } = context;
   const store = target.practiceStore();
@@ -117,6 +123,7 @@ export async function status(context: CommandContext, practiceId: string): Promi
           ["status", practice.status],
           ["devRefId", practice.devRefId],
           ["key", practice.maskedKey ?? "(none)"],
+          ["key origin", KEY_ORIGIN_TEXT[practice.keyOrigin ?? ""]],
           ["previous key", practice.previousMaskedKey],
           ["requested by", practice.requestedBy],
           ["failure", practice.failureReason ? redactCustomerKeys(practice.failureReason) : undefined],

@@ -139,7 +139,9 @@ describe("ops status", () => {
     expect(run.stdout).toContain(
       "Practice cli-practice-1\n  status        ACTIVE\n  devRefId      CLI Dental One\n",
     );
-    expect(run.stdout).toContain(`  key           ${maskSecret(fullKey)}\n`);
+    expect(run.stdout).toContain(
+      `  key           ${maskSecret(fullKey)}\n  key origin    created by its onboarding\n`,
+    );
     expect(run.stdout).toContain(`  requested by  ${ME}\n`);
     expect(run.stdout).toMatch(
       /Last execution\n {2}name {6}ops-cli-practice-1-\d+T\d+Z\n {2}workflow {2}onboarding\n {2}status {4}SUCCEEDED\n/,
