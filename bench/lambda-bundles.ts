@@ -1,6 +1,6 @@
 // Finds every Lambda entry of the app and bundles it the way NodejsFunction would: with HandlerFunction's own
 // bundling options ("ours") or with NodejsFunction's defaults for nodejs22.x ("cdk-defaults"), for the size and
-// cold-init benchmark (bench/bundles.ts) and the bundle-size guard (test/infra/bundle-size.test.ts).
+// cold-init benchmark (bench/bundles.ts) and the bundle guard (test/infra/handler-bundles.test.ts).
 import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { isBuiltin } from "node:module";
 import * as path from "node:path";
@@ -190,6 +190,8 @@ export interface BuiltBundle {
    * any entry here fails every cold start.
    */
   readonly loadTimeExternals: readonly string[];
+  /** Source files (project-relative) that put code into the bundle: what it carries, e.g. a client it should not. */
+  readonly inputs: readonly string[];
 }
 
 /** `functions/crm-webhook.ts` → `crm-webhook`. */
@@ -249,6 +251,11 @@ export async function buildBundle(
       packageImports
         .filter((imported) => imported.kind !== "dynamic-import")
         .map((imported) => imported.path),
+    ),
+    inputs: Object.values(result.metafile.outputs).flatMap((output) =>
+      Object.entries(output.inputs)
+        .filter(([, input]) => input.bytesInOutput > 0)
+        .map(([input]) => input),
     ),
   };
 }

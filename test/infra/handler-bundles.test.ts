@@ -1,0 +1,104 @@
+// Guard on every Lambda bundle, built exactly as HandlerFunction deploys it: its size (most of a cold start,
+// DESIGN.md §8; a stray import of all of zod or a whole SDK shows up here first), that it loads as the ESM file
+// Lambda runs and exports the handler, that every package it needs at load is inside it, and that it carries an
+// SDK client or the portal client only when its function uses them. Timing lives in `npm run bench:bundles`.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
+import { pathToFileURL } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type BuiltBundle, buildBundle, discoverHandlerEntries } from "../../bench/lambda-bundles.js";
+import { fixtureFor } from "../../bench/lambda-event-fixtures.js";
+
+/** Issue 8: the build fails past this; the benchmark's own target is 350 KB. */
+const MAX_MINIFIED_BYTES = 500_000;
+
+/** What each handler may carry; a new handler must be added here (the test names any that is not). */
+const CARRIES: Readonly<Record<string, readonly Dependency[]>> = {
+  "functions/crm-webhook.ts": ["secrets", "sfn"],
+  "functions/offboarding-claim.ts": ["dynamodb"],
+  "functions/offboarding-compensate.ts": ["dynamodb"],
+  "functions/offboarding-disable-key.ts": ["dynamodb", "portal", "secrets"],
+  "functions/offboarding-record.ts": ["dynamodb"],
+  "functions/onboarding-claim.ts": ["dynamodb"],
+  "functions/onboarding-compensate.ts": ["dynamodb", "portal", "secrets"],
+  "functions/onboarding-create-key.ts": ["dynamodb", "portal", "secrets"],
+  "functions/onboarding-label-key.ts": ["dynamodb", "portal", "secrets"],
+  "functions/onboarding-record.ts": ["dynamodb"],
+  "functions/onboarding-reenable-key.ts": ["dynamodb", "portal", "secrets"],
+  "functions/publish-domain-event.ts": ["eventbridge"],
+  "functions/reconciliation-check-practices.ts": ["dynamodb", "sfn"],
+  "functions/reconciliation-classify-candidates.ts": ["dynamodb"],
+  "functions/reconciliation-finish.ts": ["dynamodb", "eventbridge"],
+  "functions/reconciliation-list-keys.ts": ["dynamodb", "portal", "secrets"],
+  "functions/reconciliation-repair.ts": ["dynamodb", "portal", "secrets", "sfn"],
+  "functions/reconciliation-start.ts": ["dynamodb"],
+};
+
+type Dependency = "dynamodb" | "eventbridge" | "portal" | "secrets" | "sfn";
+
+/** The source file whose presence in a bundle says it carries each dependency. */
+const MARKER: Readonly<Record<Dependency, RegExp>> = {
+  dynamodb: /@aws-sdk\/client-dynamodb\//,
+  eventbridge: /@aws-sdk\/client-eventbridge\//,
+  portal: /^functions\/shared\/portal-client\.ts$/,
+  secrets: /@aws-sdk\/client-secrets-manager\//,
+  sfn: /@aws-sdk\/client-sfn\//,
+};
+
+const discovered = await discoverHandlerEntries();
+const entries = discovered.map(({ entry }) => entry);
+/** Each function's environment (the benchmark's fixtures, which stand in for the template's tokens): some
+ * validate it at load, as a cold start would. */
+const environmentOf = (entry: string) => fixtureFor(entry, "http://127.0.0.1:9").environment;
+const outDir = mkdtempSync(path.join(tmpdir(), "handler-bundles-"));
+const built = new Map<string, BuiltBundle>();
+
+beforeAll(async () => {
+  for (const bundle of await Promise.all(entries.map((entry) => buildBundle(entry, "ours", { outDir })))) {
+    built.set(bundle.entry, bundle);
+  }
+});
+afterAll(() => rmSync(outDir, { recursive: true, force: true }));
+
+describe("Lambda bundles", () => {
+  it("find the webhook by its exported handler, whether or not the stack wires it in", () => {
+    expect(entries).toContain("functions/crm-webhook.ts");
+  });
+
+  it("are each declared with what they may carry", () => {
+    expect(entries.filter((entry) => !(entry in CARRIES))).toEqual([]);
+  });
+
+  it.each(entries)("%s stays under 500 KB minified", (entry) => {
+    const bundle = built.get(entry)!;
+    expect(bundle.bytes, `${entry} bundles to ${bundle.bytes} bytes`).toBeLessThan(MAX_MINIFIED_BYTES);
+  });
+
+  it.each(entries)(
+    "%s imports no package at load that the Lambda runtime lacks (only lazy import()s stay external)",
+    (entry) => {
+      expect(built.get(entry)!.loadTimeExternals).toEqual([]);
+    },
+  );
+
+  it.each(entries)("%s loads as an ES module exporting its handler", async (entry) => {
+    const saved = { ...process.env };
+    Object.assign(process.env, environmentOf(entry));
+    try {
+      const module = (await import(pathToFileURL(built.get(entry)!.file).href)) as { handler?: unknown };
+      expect(typeof module.handler).toBe("function");
+    } finally {
+      process.env = saved;
+    }
+  });
+
+  it.each(entries)("%s carries exactly the clients its function uses, and no zod locale", (entry) => {
+    const { inputs } = built.get(entry)!;
+    const carried = (Object.keys(MARKER) as Dependency[]).filter((dependency) =>
+      inputs.some((input) => MARKER[dependency].test(input)),
+    );
+    expect(carried).toEqual([...(CARRIES[entry] ?? [])].sort());
+    expect(inputs.filter((input) => input.includes("zod/v4/locales/"))).toEqual([]);
+  });
+});
