@@ -12,6 +12,7 @@ import { readLocalStackConfig } from "../../local/local-config.js";
 import { type LocalStack, STACK_OUTPUTS, startLocalStack } from "../../local/local-stack.js";
 import { type FakeCloudFormation, startFakeCloudFormation } from "../support/fake-cloudformation.js";
 import { type OpsRun, runOpsCli } from "../support/ops-cli.js";
+import { activePractice, HOURS_AGO, onboardingWithKey } from "../support/reconciliation-drift.js";
 
 const USAGE_HINT = "(run with --help for usage)";
 const ME = `ops:${userInfo().username}`;
@@ -534,6 +535,129 @@ describe("ops on a deployed stack (outputs from CloudFormation DescribeStacks)",
       stdout: "",
       stderr: "error: no AWS region: pass --region or set AWS_REGION (or use --local for the local stack)\n",
     });
+  });
+});
+
+// After the deployed-stack tests, which count the ACTIVE practices.
+describe("ops reconcile --repair --wait", () => {
+  const drift = () => ({ simulator: stack.simulator!, store });
+  /** `    +0.31 s  <text>`: one progress line of --wait. */
+  const progress = (text: string) =>
+    expect.stringMatching(new RegExp(`^ {2}\\s*\\+\\d+\\.\\d{2} s {2}${text}$`));
+
+  it("follows a repair run line by line, repairs a label drift and a stuck onboarding, and exits 0", async () => {
+    const relabeled = await activePractice(drift(), "cli-drift-label", {
+      devRefId: "Drift Dental",
+      portal: { DevRefId: "Old Drift Name" },
+    });
+    const [raw] = stack.simulator!.addKeys([{}]);
+    const stuck = await onboardingWithKey(drift(), "cli-drift-stuck", raw!, {
+      devRefId: "Stuck Dental",
+      executionName: "vanished-execution",
+      at: HOURS_AGO(2),
+    });
+    const stuckSince = (await store.getPractice("cli-drift-stuck"))!.updatedAt;
+
+    const run = await ops("reconcile", "--repair", "--wait");
+
+    expect(run.stderr).toBe("");
+    expect(run.code).toBe(0);
+    const runId = /^Following (ops-reconcile-repair-\d{8}T\d{9}Z):\n/.exec(run.stdout)?.[1];
+    expect(runId).toBeDefined();
+    const duration = "\\(\\d+(\\.\\d)? m?s\\)";
+    expect(run.stdout.split("\n")).toEqual([
+      `Following ${runId}:`,
+      progress("execution started"),
+      progress("→ StartRun"),
+      progress(`✓ StartRun ${duration}`),
+      progress("→ ListPortalKeys"),
+      progress(`✓ ListPortalKeys ${duration}`),
+      progress("→ AllKeysListed"),
+      progress("→ CheckPractices"),
+      progress(`✓ CheckPractices ${duration}`),
+      progress("→ AllPracticesChecked"),
+      progress("→ ClassifyCandidates"),
+      progress(`✓ ClassifyCandidates ${duration}`),
+      progress("→ CandidatesDecided"),
+      progress("→ RepairFindings"),
+      progress(`✓ RepairFindings ${duration}`),
+      progress("→ AllRepairsMade"),
+      progress("→ FinishRun"),
+      progress(`✓ FinishRun ${duration}`),
+      progress("→ Reconciled"),
+      expect.stringMatching(/^Reconciliation SUCCEEDED in \d+(\.\d)? m?s$/),
+      `Reconciliation ${runId}: SUCCEEDED (repair)`,
+      expect.stringMatching(/^ {2}started \S+Z, finished \S+Z$/),
+      "  grace 30 min, not-yet-assigned after 7 days",
+      "  6 portal keys on 1 pages, 6 practices checked",
+      "",
+      "Findings by category:",
+      "  UNMAPPED_KEY_OURS            0  (repairable)",
+      "  UNMAPPED_KEY_FOREIGN         0  (needs a person)",
+      "  KEY_MISSING                  0  (needs a person)",
+      "  SHOULD_BE_DISABLED           0  (repairable)",
+      "  UNEXPECTEDLY_DISABLED        0  (needs a person)",
+      "  LABEL_DRIFT                  1  (repairable)",
+      "  STUCK                        1  (repairable)",
+      "  NOT_YET_ASSIGNED             0  (report only)",
+      "  needing attention: 0",
+      "  repairs: 2 done, 0 skipped, 0 failed, 0 deferred (within grace) of 2 planned",
+      "",
+      "LABEL_DRIFT (1)",
+      `  - practice cli-drift-label, key ${relabeled.maskedKey}: portalDevRefId=Old Drift Name recordDevRefId=Drift Dental`,
+      "",
+      "STUCK (1)",
+      `  - practice cli-drift-stuck, key ${stuck.maskedKey}: execution=NOT_FOUND keyInPortal=Enabled status=ONBOARDING since=${stuckSince} lastExecution=vanished-execution`,
+      "",
+    ]);
+
+    const portal = stack.simulator!.keys();
+    expect(portal.find((key) => key.CustomerKey === relabeled.customerKey)?.DevRefId).toBe("Drift Dental");
+    expect(portal.find((key) => key.CustomerKey === stuck.customerKey)?.DevRefId).toBe("Stuck Dental");
+    expect(await store.getPractice("cli-drift-stuck")).toMatchObject({
+      status: "ACTIVE",
+      customerKey: stuck.customerKey,
+    });
+  });
+
+  it("prints the repair run's report as one JSON document, progress on stderr, with --json", async () => {
+    const relabeled = await activePractice(drift(), "cli-drift-json", {
+      devRefId: "Json Dental",
+      portal: { DevRefId: "Old Json Name" },
+    });
+
+    const run = await ops("reconcile", "--repair", "--wait", "--json");
+
+    expect(run.code).toBe(0);
+    const document = JSON.parse(run.stdout);
+    expect(document).toMatchObject({
+      command: "reconcile",
+      requestedBy: ME,
+      input: { repair: true },
+      executionName: expect.stringMatching(/^ops-reconcile-repair-\d{8}T\d{9}Z$/),
+      result: { status: "SUCCEEDED" },
+    });
+    expect(document.report.summary).toMatchObject({
+      runId: document.executionName,
+      status: "SUCCEEDED",
+      repair: true,
+      needingAttention: 0,
+      repairs: { planned: 1, done: 1, skipped: 0, failed: 0, deferred: 0 },
+    });
+    expect(document.report.summary.counts).toMatchObject({ LABEL_DRIFT: 1, STUCK: 0, SHOULD_BE_DISABLED: 0 });
+    expect(document.report.findings).toEqual([
+      {
+        category: "LABEL_DRIFT",
+        practiceId: "cli-drift-json",
+        maskedKey: relabeled.maskedKey,
+        details: { portalDevRefId: "Old Json Name", recordDevRefId: "Json Dental" },
+      },
+    ]);
+    expect(run.stderr.split("\n")[0]).toBe(`Following ${document.executionName}:`);
+    expect(run.stderr).toMatch(/\n\s+\+\d+\.\d{2} s {2}✓ RepairFindings \(/);
+    expect(stack.simulator!.keys().find((key) => key.CustomerKey === relabeled.customerKey)?.DevRefId).toBe(
+      "Json Dental",
+    );
   });
 });
 
