@@ -11,7 +11,7 @@ import { findFreePort } from "../../local/free-port.js";
 import { readLocalStackConfig } from "../../local/local-config.js";
 import { type LocalStack, STACK_OUTPUTS, startLocalStack } from "../../local/local-stack.js";
 import { type FakeCloudFormation, startFakeCloudFormation } from "../support/fake-cloudformation.js";
-import { type OpsRun, runOpsCli } from "../support/ops-cli.js";
+import { type OpsRun, runOpsCli, startOpsCli } from "../support/ops-cli.js";
 import { activePractice, HOURS_AGO, onboardingWithKey } from "../support/reconciliation-drift.js";
 
 const USAGE_HINT = "(run with --help for usage)";
@@ -22,12 +22,11 @@ let stateDir: string;
 let store: PracticeStore;
 const outputs: OpsRun[] = [];
 
+const localEnv = () => ({ PRACTICE_ONBOARDING_STATE_DIR: stateDir, PORTAL_MAX_RPS: "20" });
+
 /** Runs `ops --local …` against the test's stack and keeps its output for the leak scan. */
 async function ops(...args: string[]): Promise<OpsRun> {
-  const run = await runOpsCli(["--local", ...args], {
-    PRACTICE_ONBOARDING_STATE_DIR: stateDir,
-    PORTAL_MAX_RPS: "20",
-  });
+  const run = await runOpsCli(["--local", ...args], localEnv());
   outputs.push(run);
   return run;
 }
@@ -658,6 +657,74 @@ describe("ops reconcile --repair --wait", () => {
     expect(stack.simulator!.keys().find((key) => key.CustomerKey === relabeled.customerKey)?.DevRefId).toBe(
       "Json Dental",
     );
+  });
+});
+
+describe("ops --wait interrupted by Ctrl-C", () => {
+  /**
+   * Starts `ops --local args…` with every portal answer held `latencyMs`, sends SIGINT once stdout shows `entered`,
+   * and returns the CLI's run and the execution it was following. The latency only keeps the execution running
+   * while the signal lands; it is lifted once the CLI has ended.
+   */
+  async function interruptWhileFollowing(args: string[], entered: string, stateMachine: string) {
+    const simulator = stack.simulator!;
+    const before = simulator.setFaults({});
+    simulator.setFaults({ latencyMs: 1500 });
+    let run: OpsRun;
+    try {
+      const cli = startOpsCli(["--local", ...args], localEnv());
+      await cli.stdoutMatching(new RegExp(`  → ${entered}\\n`));
+      cli.child.kill("SIGINT");
+      run = await cli.finished;
+    } finally {
+      simulator.setFaults(before);
+    }
+    outputs.push(run);
+    const name = /^Following (\S+):\n/.exec(run.stdout)?.[1];
+    const execution = stack.engine
+      .listExecutions({ stateMachineArn: stack.endpoints.outputs[stateMachine]! })
+      .executions?.find((listed) => listed.name === name);
+    if (!name || !execution?.executionArn)
+      throw new Error(`no execution followed:\n${run.stdout}${run.stderr}`);
+    return { run, name, executionArn: execution.executionArn };
+  }
+
+  it("stops following an onboarding with exit 130, says how to check on it, and the execution completes", async () => {
+    const { run, name, executionArn } = await interruptWhileFollowing(
+      ["onboard", "cli-interrupted", "--wait"],
+      "CreateKey",
+      STACK_OUTPUTS.onboarding,
+    );
+
+    expect(run.code).toBe(130);
+    expect(run.stderr).toBe(
+      `\nStopped following ${name}: the execution keeps running. Check on it with:\n` +
+        "  npm run ops -- --local status cli-interrupted\n",
+    );
+    expect(run.stdout).not.toContain("SUCCEEDED");
+    expect((await stack.engine.waitForExecution(executionArn)).status).toBe("SUCCEEDED");
+    const status = await ops("status", "cli-interrupted");
+    expect(status.code).toBe(0);
+    expect(status.stdout).toContain("Practice cli-interrupted\n  status        ACTIVE\n");
+  });
+
+  it("stops following a reconciliation with exit 130, naming its executions and its report to read", async () => {
+    const { run, name, executionArn } = await interruptWhileFollowing(
+      ["reconcile", "--wait"],
+      "ListPortalKeys",
+      STACK_OUTPUTS.reconciliation,
+    );
+
+    expect(run.code).toBe(130);
+    expect(run.stderr).toBe(
+      `\nStopped following ${name}: the execution keeps running. Check on it with:\n` +
+        "  npm run ops -- --local executions --limit 5\n" +
+        `  npm run ops -- --local reconcile --show ${name}\n`,
+    );
+    expect((await stack.engine.waitForExecution(executionArn)).status).toBe("SUCCEEDED");
+    const report = await ops("reconcile", "--show", name);
+    expect(report.code).toBe(0);
+    expect(report.stdout.split("\n")[0]).toBe(`Reconciliation ${name}: SUCCEEDED (report only)`);
   });
 });
 
