@@ -90,6 +90,8 @@ class ProgressTracker {
   private readonly enteredAt = new Map<string, number>();
   private readonly attempts = new Map<string, number>();
   private readonly stateTypes = new Map<string, string>();
+  /** States whose last attempt failed: their exit is a Catch taking over, not a success. */
+  private readonly lastAttemptFailed = new Set<string>();
 
   toProgress(event: HistoryEvent): ProgressEvent | undefined {
     const time = event.timestamp ? new Date(event.timestamp).getTime() : Date.now();
@@ -105,11 +107,14 @@ class ProgressTracker {
       this.enteredAt.set(state, time);
       this.attempts.set(state, 0);
       this.stateTypes.set(state, type.slice(0, -"StateEntered".length));
+      this.lastAttemptFailed.delete(state);
       return make({ kind: "entered", state, text: `→ ${state}` });
     }
     if (type.endsWith("StateExited") && event.stateExitedEventDetails?.name) {
       const state = event.stateExitedEventDetails.name;
       if (!STATES_WITH_DURATION.has(this.stateTypes.get(state) ?? "")) return undefined;
+      // The ✗ line said it; the next → line says where the Catch went.
+      if (this.lastAttemptFailed.has(state)) return undefined;
       const durationMs = time - (this.enteredAt.get(state) ?? time);
       return make({
         kind: "succeeded",
@@ -122,6 +127,7 @@ class ProgressTracker {
       const state = this.currentState ?? "?";
       const attempt = (this.attempts.get(state) ?? 0) + 1;
       this.attempts.set(state, attempt);
+      this.lastAttemptFailed.delete(state);
       if (attempt === 1) return undefined;
       return make({ kind: "retried", state, attempt, text: `↻ ${state} retry (attempt ${attempt})` });
     }
@@ -135,6 +141,7 @@ class ProgressTracker {
       const error = redact(failure.error);
       const cause = readableCause(failure.cause);
       const kind = type.endsWith("TimedOut") ? "timed-out" : "failed";
+      this.lastAttemptFailed.add(state);
       const attempt = this.attempts.get(state) || 1;
       const verb = kind === "timed-out" ? "timed out" : "failed";
       return make({

@@ -728,6 +728,61 @@ describe("ops --wait interrupted by Ctrl-C", () => {
   });
 });
 
+describe("ops reconcile --wait on a run that fails", () => {
+  const refuseNextListing = () =>
+    stack.simulator!.queueFaults({
+      method: "GET",
+      kind: "status",
+      status: 400,
+      body: JSON.stringify("Listing refused."),
+    });
+  const error = "PortalRejected: GET /apikeys?Offset=0&Limit=100: 400 BadRequest: Listing refused.";
+
+  it("shows the failed state without a ✓ for it, where the Catch went, and the error, exit 1", async () => {
+    refuseNextListing();
+    const run = await ops("reconcile", "--wait");
+
+    expect(run.stderr).toBe("");
+    expect(run.code).toBe(1);
+    const lines = run.stdout.split("\n");
+    expect(lines).toEqual([
+      expect.stringMatching(/^Following ops-reconcile-\d{8}T\d{9}Z:$/),
+      expect.stringMatching(/^ +\+\d+\.\d{2} s {2}execution started$/),
+      expect.stringMatching(/^ +\+\d+\.\d{2} s {2}→ StartRun$/),
+      expect.stringMatching(/^ +\+\d+\.\d{2} s {2}✓ StartRun \(/),
+      expect.stringMatching(/^ +\+\d+\.\d{2} s {2}→ ListPortalKeys$/),
+      expect.stringMatching(/^ +\+\d+\.\d{2} s {2}✗ ListPortalKeys failed \(attempt 1\): (.+)$/),
+      expect.stringMatching(/^ +\+\d+\.\d{2} s {2}→ RecordFailure$/),
+      expect.stringMatching(/^ +\+\d+\.\d{2} s {2}✓ RecordFailure \(/),
+      expect.stringMatching(/^ +\+\d+\.\d{2} s {2}→ ReconciliationFailed$/),
+      expect.stringMatching(/^Reconciliation FAILED in \d+(\.\d)? m?s$/),
+      `  error: ${error}`,
+      "",
+    ]);
+    expect(lines[5]!.endsWith(`: ${error}`)).toBe(true);
+  });
+
+  it("prints the failed execution with its error and cause and no report with --json, exit 1", async () => {
+    refuseNextListing();
+    const run = await ops("reconcile", "--wait", "--json");
+
+    expect(run.code).toBe(1);
+    const document = JSON.parse(run.stdout);
+    expect(document.result).toMatchObject({
+      status: "FAILED",
+      error: "PortalRejected",
+      cause: "GET /apikeys?Offset=0&Limit=100: 400 BadRequest: Listing refused.",
+    });
+    expect(document).not.toHaveProperty("report");
+    expect(
+      document.result.events.filter((event: { state?: string }) => event.state === "ListPortalKeys"),
+    ).toEqual([
+      expect.objectContaining({ kind: "entered" }),
+      expect.objectContaining({ kind: "failed", attempt: 1, error: "PortalRejected" }),
+    ]);
+  });
+});
+
 describe("ops output", () => {
   it("never contains a full CustomerKey", async () => {
     // Every key the portal holds: the practices' (ACTIVE, OFFBOARDED, compensated), and the imported one.
