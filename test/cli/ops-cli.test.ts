@@ -466,6 +466,7 @@ describe("ops on a deployed stack (outputs from CloudFormation DescribeStacks)",
       PracticeOnboarding: { ...stack.endpoints.outputs },
       // A stack deployed before offboarding and reconciliation existed.
       OlderStack: older,
+      RenamedStack: { ...stack.endpoints.outputs },
     });
     deployed = {
       ...hermetic,
@@ -503,6 +504,21 @@ describe("ops on a deployed stack (outputs from CloudFormation DescribeStacks)",
       stderr:
         "error: stack OlderStack (us-east-1) has no offboarding workflow yet (stack output OffboardingStateMachineArn is missing)\n",
     });
+  });
+
+  it("says how to follow a run it started, repeating the run's --stack and --region", async () => {
+    const run = await runOpsCli(["reconcile", "--stack", "RenamedStack", "--region", "us-east-1"], deployed);
+    outputs.push(run);
+    expect(run.stderr).toBe("");
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(
+      /^Started report-only reconciliation\n {2}execution {2}ops-reconcile-\d{8}T\d{9}Z\n {2}arn {8}arn:\S+\n/,
+    );
+    expect(run.stdout).toMatch(
+      /\nFollow it with: npm run ops -- --stack RenamedStack --region us-east-1 executions --limit 5 {3}\(or start with --wait\)\n$/,
+    );
+    // Ends before the tests that read the stored runs.
+    await stack.engine.waitForExecution(/ {2}arn {8}(\S+)\n/.exec(run.stdout)![1]!);
   });
 
   it("exits 1 saying the stack does not exist when --stack names none", async () => {
