@@ -678,14 +678,14 @@ describe("ops reconcile --repair --wait", () => {
 
 describe("ops --wait interrupted by Ctrl-C", () => {
   /**
-   * Starts `ops --local args…` with every portal answer held `latencyMs`, sends SIGINT once stdout shows `entered`,
+   * Starts `ops --local args…` with every portal answer held 3 s, sends SIGINT once stdout shows `entered`,
    * and returns the CLI's run and the execution it was following. The latency only keeps the execution running
    * while the signal lands; it is lifted once the CLI has ended.
    */
   async function interruptWhileFollowing(args: string[], entered: string, stateMachine: string) {
     const simulator = stack.simulator!;
     const before = simulator.setFaults({});
-    simulator.setFaults({ latencyMs: 1500 });
+    simulator.setFaults({ latencyMs: 3000 });
     let run: OpsRun;
     try {
       const cli = startOpsCli(["--local", ...args], localEnv());
