@@ -4,6 +4,11 @@ import type { OpsTarget } from "./targets.js";
 export interface OpsIo {
   stdout(text: string): void;
   stderr(text: string): void;
+  /**
+   * Routes the next Ctrl-C (SIGINT) to `listener` instead of ending the process; returns the undo. Absent where
+   * nothing can interrupt (the command then simply runs to its end).
+   */
+  onInterrupt?(listener: () => void): () => void;
 }
 
 export interface CommandContext {
@@ -16,12 +21,23 @@ export interface CommandContext {
   progress(text: string): void;
   /** The --json document (ignored without --json). */
   printJson(document: unknown): void;
+  /** `npm run ops -- <the global options of this run> <args>`: a command to paste, acting on the same stack. */
+  opsCommand(args: string): string;
+  /** See OpsIo.onInterrupt. */
+  onInterrupt(listener: () => void): () => void;
 }
 
-export function createContext(target: OpsTarget, json: boolean, io: OpsIo): CommandContext {
+export function createContext(
+  target: OpsTarget,
+  json: boolean,
+  io: OpsIo,
+  globalArguments: readonly string[] = [],
+): CommandContext {
   return {
     target,
     json,
+    opsCommand: (args) => ["npm run ops --", ...globalArguments, args].join(" "),
+    onInterrupt: (listener) => io.onInterrupt?.(listener) ?? (() => {}),
     print: (text) => {
       if (!json) io.stdout(`${text}\n`);
     },

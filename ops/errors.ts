@@ -1,8 +1,8 @@
-// The two ways an ops command ends badly, mapped to the exit codes DESIGN.md §4b fixes, and the translation of
-// SDK errors (no credentials, no stack, no region) into one clear line.
+// The ways an ops command ends badly, mapped to the exit codes DESIGN.md §4b fixes (plus 130 for Ctrl-C, the
+// shell's convention), and the translation of SDK errors (no credentials, no stack, no region) into one clear line.
 
-/** Exit codes: 0 success, 1 the operation failed, 2 bad usage. */
-export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
+/** Exit codes: 0 success, 1 the operation failed, 2 bad usage, 130 interrupted (Ctrl-C). */
+export const EXIT = { ok: 0, failed: 1, usage: 2, interrupted: 130 } as const;
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 
 /** Bad arguments: nothing was started. Exit 2. */
@@ -13,6 +13,14 @@ export class UsageError extends Error {
 /** The operation was attempted and failed (or cannot be attempted on this stack). Exit 1. */
 export class OperationFailed extends Error {
   override readonly name = "OperationFailed";
+}
+
+/**
+ * Ctrl-C while --wait followed an execution: the following stopped, the execution did not. Exit 130. The message
+ * names the execution and the commands to check on it.
+ */
+export class StoppedFollowing extends Error {
+  override readonly name = "StoppedFollowing";
 }
 
 const CREDENTIALS_ERRORS = new Set([

@@ -1,6 +1,8 @@
 // `--wait`: follows one execution's history state by state until it ends, reporting each state entered,
 // succeeded, failed or retried as it happens, with timings. Error and cause text goes through
 // redactCustomerKeys as a last line of defence (the workflows keep keys out of payloads by design).
+
+import { setTimeout as delay } from "node:timers/promises";
 import {
   DescribeExecutionCommand,
   type DescribeExecutionOutput,
@@ -53,6 +55,8 @@ export interface FollowedExecution {
 export interface FollowOptions {
   readonly pollIntervalMs: number;
   readonly onProgress?: (event: ProgressEvent) => void;
+  /** Stops the following (never the execution): followExecution then rejects at once. */
+  readonly signal?: AbortSignal;
 }
 
 /** States whose end is worth a line of its own (a Choice or Pass ends the moment it starts). */
@@ -86,6 +90,8 @@ class ProgressTracker {
   private readonly enteredAt = new Map<string, number>();
   private readonly attempts = new Map<string, number>();
   private readonly stateTypes = new Map<string, string>();
+  /** States whose last attempt failed: their exit is a Catch taking over, not a success. */
+  private readonly lastAttemptFailed = new Set<string>();
 
   toProgress(event: HistoryEvent): ProgressEvent | undefined {
     const time = event.timestamp ? new Date(event.timestamp).getTime() : Date.now();
@@ -101,11 +107,14 @@ class ProgressTracker {
       this.enteredAt.set(state, time);
       this.attempts.set(state, 0);
       this.stateTypes.set(state, type.slice(0, -"StateEntered".length));
+      this.lastAttemptFailed.delete(state);
       return make({ kind: "entered", state, text: `→ ${state}` });
     }
     if (type.endsWith("StateExited") && event.stateExitedEventDetails?.name) {
       const state = event.stateExitedEventDetails.name;
       if (!STATES_WITH_DURATION.has(this.stateTypes.get(state) ?? "")) return undefined;
+      // The ✗ line said it; the next → line says where the Catch went.
+      if (this.lastAttemptFailed.has(state)) return undefined;
       const durationMs = time - (this.enteredAt.get(state) ?? time);
       return make({
         kind: "succeeded",
@@ -118,6 +127,7 @@ class ProgressTracker {
       const state = this.currentState ?? "?";
       const attempt = (this.attempts.get(state) ?? 0) + 1;
       this.attempts.set(state, attempt);
+      this.lastAttemptFailed.delete(state);
       if (attempt === 1) return undefined;
       return make({ kind: "retried", state, attempt, text: `↻ ${state} retry (attempt ${attempt})` });
     }
@@ -131,6 +141,7 @@ class ProgressTracker {
       const error = redact(failure.error);
       const cause = readableCause(failure.cause);
       const kind = type.endsWith("TimedOut") ? "timed-out" : "failed";
+      this.lastAttemptFailed.add(state);
       const attempt = this.attempts.get(state) || 1;
       const verb = kind === "timed-out" ? "timed out" : "failed";
       return make({
@@ -168,7 +179,12 @@ class ProgressTracker {
 }
 
 /** Events after `afterId`, oldest first: reads newest-first pages until it reaches events already seen. */
-async function newEvents(client: SFNClient, executionArn: string, afterId: number): Promise<HistoryEvent[]> {
+async function newEvents(
+  client: SFNClient,
+  executionArn: string,
+  afterId: number,
+  signal: AbortSignal | undefined,
+): Promise<HistoryEvent[]> {
   const collected: HistoryEvent[] = [];
   let nextToken: string | undefined;
   do {
@@ -179,6 +195,7 @@ async function newEvents(client: SFNClient, executionArn: string, afterId: numbe
         maxResults: HISTORY_PAGE,
         nextToken,
       }),
+      { abortSignal: signal },
     );
     for (const event of page.events ?? []) {
       if ((event.id ?? 0) <= afterId) return collected.reverse();
@@ -210,8 +227,10 @@ export async function followExecution(
   const tracker = new ProgressTracker();
   const events: ProgressEvent[] = [];
   let lastId = 0;
+  const { signal } = options;
   for (;;) {
-    const batch = await newEvents(client, executionArn, lastId);
+    signal?.throwIfAborted();
+    const batch = await newEvents(client, executionArn, lastId, signal);
     let ended = false;
     for (const event of batch) {
       lastId = Math.max(lastId, event.id ?? lastId);
@@ -223,9 +242,11 @@ export async function followExecution(
       if (TERMINAL.has(event.type ?? "")) ended = true;
     }
     if (ended) break;
-    await new Promise((resolve) => setTimeout(resolve, options.pollIntervalMs));
+    await delay(options.pollIntervalMs, undefined, signal ? { signal } : {});
   }
-  const final: DescribeExecutionOutput = await client.send(new DescribeExecutionCommand({ executionArn }));
+  const final: DescribeExecutionOutput = await client.send(new DescribeExecutionCommand({ executionArn }), {
+    abortSignal: signal,
+  });
   const start = final.startDate ? new Date(final.startDate) : undefined;
   const stop = final.stopDate ? new Date(final.stopDate) : undefined;
   const error = redact(final.error);

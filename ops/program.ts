@@ -7,7 +7,14 @@ import { Command, CommanderError, Option } from "commander";
 import { PRACTICE_STATUSES, type PracticeStatus } from "../lib/practice-table-schema.js";
 import { EXECUTION_STATUSES, integerParser, parsePracticeId } from "./arguments.js";
 import type { CommandContext, OpsIo } from "./context.js";
-import { describeFailure, EXIT, type ExitCode, OperationFailed, UsageError } from "./errors.js";
+import {
+  describeFailure,
+  EXIT,
+  type ExitCode,
+  OperationFailed,
+  StoppedFollowing,
+  UsageError,
+} from "./errors.js";
 import {
   type ImportOptions,
   type OffboardOptions,
@@ -40,7 +47,8 @@ Examples:
   npm run ops -- reconcile --wait --stack PracticeOnboarding --region eu-west-1
 
 Without --local the commands act on the deployed stack (--stack, default ${DEFAULT_STACK_NAME}) with the
-standard AWS credential chain. Exit status: 0 success, 1 the operation failed, 2 bad usage.`;
+standard AWS credential chain. Exit status: 0 success, 1 the operation failed, 2 bad usage, 130 Ctrl-C
+(while --wait follows an execution: the following stops, the execution keeps running).`;
 
 /** Builds the program; `run` receives each command's validated work and returns its exit code. */
 export function buildProgram(
@@ -170,6 +178,15 @@ export function buildProgram(
   return program;
 }
 
+/** The global options of this run, as a command the user can paste would repeat them. */
+function globalArguments(globals: GlobalOptions): string[] {
+  if (globals.local) return ["--local"];
+  return [
+    ...(globals.stack !== DEFAULT_STACK_NAME ? ["--stack", globals.stack] : []),
+    ...(globals.region ? ["--region", globals.region] : []),
+  ];
+}
+
 /** Runs the CLI on `argv` (without node and script) and returns the exit code. Never throws. */
 export async function runOps(argv: readonly string[], io: OpsIo): Promise<ExitCode> {
   let exitCode: ExitCode = EXIT.ok;
@@ -183,7 +200,7 @@ export async function runOps(argv: readonly string[], io: OpsIo): Promise<ExitCo
       ...(globals.stateDir ? { stateDir: globals.stateDir } : {}),
     });
     try {
-      exitCode = await work(createContext(target, globals.json === true, io));
+      exitCode = await work(createContext(target, globals.json === true, io, globalArguments(globals)));
     } finally {
       target.close();
     }
@@ -195,6 +212,11 @@ export async function runOps(argv: readonly string[], io: OpsIo): Promise<ExitCo
     if (error instanceof CommanderError) {
       // commander has already printed its message (and the usage hint).
       return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    }
+    if (error instanceof StoppedFollowing) {
+      // After the ^C the terminal echoed.
+      io.stderr(`\n${error.message}\n`);
+      return EXIT.interrupted;
     }
     if (error instanceof UsageError) {
       io.stderr(`error: ${error.message}\n${USAGE_HINT}\n`);

@@ -1,6 +1,9 @@
-// Starts one execution of a workflow and, with --wait, follows it to its end (see follow-execution.ts).
+// Starts one execution of a workflow and, with --wait, follows it to its end (see follow-execution.ts). Ctrl-C
+// while following stops the following only: the execution runs on in Step Functions, and the user is told how to
+// check on it.
 import { StartExecutionCommand } from "@aws-sdk/client-sfn";
 import type { CommandContext } from "./context.js";
+import { StoppedFollowing } from "./errors.js";
 import { type FollowedExecution, followExecution, type ProgressEvent } from "./follow-execution.js";
 
 export interface WorkflowStart {
@@ -8,6 +11,8 @@ export interface WorkflowStart {
   readonly name: string;
   readonly input: object;
   readonly wait: boolean;
+  /** ops arguments that show how the execution is doing (e.g. `status <practiceId>`), for a user who stops --wait. */
+  readonly checkWith: readonly string[];
 }
 
 export interface WorkflowRun {
@@ -40,15 +45,30 @@ export async function runWorkflow(context: CommandContext, start: WorkflowStart)
   };
   if (!start.wait) return run;
   context.progress(`Following ${start.name}:`);
-  const result = await followExecution(context.target.sfn, executionArn, {
-    pollIntervalMs: context.target.pollIntervalMs,
-    // The execution's own end is said once, by the command's closing line.
-    onProgress: (event) => {
-      if (event.kind !== "execution-succeeded" && event.kind !== "execution-failed")
-        context.progress(formatProgress(event));
-    },
-  });
-  return { ...run, result };
+  const interrupt = new AbortController();
+  const release = context.onInterrupt(() => interrupt.abort());
+  try {
+    const result = await followExecution(context.target.sfn, executionArn, {
+      pollIntervalMs: context.target.pollIntervalMs,
+      signal: interrupt.signal,
+      // The execution's own end is said once, by the command's closing line.
+      onProgress: (event) => {
+        if (event.kind !== "execution-succeeded" && event.kind !== "execution-failed")
+          context.progress(formatProgress(event));
+      },
+    });
+    return { ...run, result };
+  } catch (error) {
+    if (!interrupt.signal.aborted) throw error;
+    throw new StoppedFollowing(
+      [
+        `Stopped following ${start.name}: the execution keeps running. Check on it with:`,
+        ...start.checkWith.map((args) => `  ${context.opsCommand(args)}`),
+      ].join("\n"),
+    );
+  } finally {
+    release();
+  }
 }
 
 /** True for the one status that means the work was done. */

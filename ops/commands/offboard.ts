@@ -27,6 +27,7 @@ export async function offboard(
     name: opsExecutionName(request.practiceId),
     input: request,
     wait: options.wait === true,
+    checkWith: [`status ${request.practiceId}`],
   });
   const record = run.result ? await store.getPractice(request.practiceId) : undefined;
   const practice = record ? practiceView(record) : undefined;
@@ -39,7 +40,7 @@ export async function offboard(
           ["arn", run.executionArn],
         ],
         "  ",
-      )}\nFollow it with: npm run ops -- status ${request.practiceId}   (or start with --wait)`,
+      )}\nFollow it with: ${context.opsCommand(`status ${request.practiceId}`)}   (or start with --wait)`,
     );
     return EXIT.ok;
   }

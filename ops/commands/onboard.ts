@@ -21,6 +21,7 @@ export async function onboard(
     name: opsExecutionName(request.practiceId),
     input: request,
     wait: options.wait === true,
+    checkWith: [`status ${request.practiceId}`],
   });
   const record = run.result ? await target.practiceStore().getPractice(request.practiceId) : undefined;
   const practice = record ? practiceView(record) : undefined;
@@ -40,7 +41,7 @@ export async function onboard(
           ["arn", run.executionArn],
         ],
         "  ",
-      )}\nFollow it with: npm run ops -- status ${request.practiceId}   (or start with --wait)`,
+      )}\nFollow it with: ${context.opsCommand(`status ${request.practiceId}`)}   (or start with --wait)`,
     );
     return EXIT.ok;
   }

@@ -23,11 +23,14 @@ export async function reconcile(context: CommandContext, options: ReconcileOptio
     repair: options.repair === true,
     ...(options.graceMinutes === undefined ? {} : { graceMinutes: options.graceMinutes }),
   };
+  const name = opsExecutionName(options.repair ? "reconcile-repair" : "reconcile");
   const run = await runWorkflow(context, {
     stateMachineArn,
-    name: opsExecutionName(options.repair ? "reconcile-repair" : "reconcile"),
+    name,
     input,
     wait: options.wait === true,
+    // The run is named after its execution; its report is readable once it ends.
+    checkWith: ["executions --limit 5", `reconcile --show ${name}`],
   });
   const view =
     run.result?.status === "SUCCEEDED"
@@ -48,7 +51,7 @@ export async function reconcile(context: CommandContext, options: ReconcileOptio
           ["arn", run.executionArn],
         ],
         "  ",
-      )}\nFollow it with: npm run ops -- executions --limit 5   (or start with --wait)`,
+      )}\nFollow it with: ${context.opsCommand("executions --limit 5")}   (or start with --wait)`,
     );
     return EXIT.ok;
   }

@@ -11,7 +11,8 @@ import { findFreePort } from "../../local/free-port.js";
 import { readLocalStackConfig } from "../../local/local-config.js";
 import { type LocalStack, STACK_OUTPUTS, startLocalStack } from "../../local/local-stack.js";
 import { type FakeCloudFormation, startFakeCloudFormation } from "../support/fake-cloudformation.js";
-import { type OpsRun, runOpsCli } from "../support/ops-cli.js";
+import { type OpsRun, runOpsCli, startOpsCli } from "../support/ops-cli.js";
+import { activePractice, HOURS_AGO, onboardingWithKey } from "../support/reconciliation-drift.js";
 
 const USAGE_HINT = "(run with --help for usage)";
 const ME = `ops:${userInfo().username}`;
@@ -21,12 +22,11 @@ let stateDir: string;
 let store: PracticeStore;
 const outputs: OpsRun[] = [];
 
+const localEnv = () => ({ PRACTICE_ONBOARDING_STATE_DIR: stateDir, PORTAL_MAX_RPS: "20" });
+
 /** Runs `ops --local …` against the test's stack and keeps its output for the leak scan. */
 async function ops(...args: string[]): Promise<OpsRun> {
-  const run = await runOpsCli(["--local", ...args], {
-    PRACTICE_ONBOARDING_STATE_DIR: stateDir,
-    PORTAL_MAX_RPS: "20",
-  });
+  const run = await runOpsCli(["--local", ...args], localEnv());
   outputs.push(run);
   return run;
 }
@@ -468,6 +468,7 @@ describe("ops on a deployed stack (outputs from CloudFormation DescribeStacks)",
       PracticeOnboarding: { ...stack.endpoints.outputs },
       // A stack deployed before offboarding and reconciliation existed.
       OlderStack: older,
+      RenamedStack: { ...stack.endpoints.outputs },
     });
     deployed = {
       ...hermetic,
@@ -507,6 +508,21 @@ describe("ops on a deployed stack (outputs from CloudFormation DescribeStacks)",
     });
   });
 
+  it("says how to follow a run it started, repeating the run's --stack and --region", async () => {
+    const run = await runOpsCli(["reconcile", "--stack", "RenamedStack", "--region", "us-east-1"], deployed);
+    outputs.push(run);
+    expect(run.stderr).toBe("");
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(
+      /^Started report-only reconciliation\n {2}execution {2}ops-reconcile-\d{8}T\d{9}Z\n {2}arn {8}arn:\S+\n/,
+    );
+    expect(run.stdout).toMatch(
+      /\nFollow it with: npm run ops -- --stack RenamedStack --region us-east-1 executions --limit 5 {3}\(or start with --wait\)\n$/,
+    );
+    // Ends before the tests that read the stored runs.
+    await stack.engine.waitForExecution(/ {2}arn {8}(\S+)\n/.exec(run.stdout)![1]!);
+  });
+
   it("exits 1 saying the stack does not exist when --stack names none", async () => {
     const run = await runOpsCli(["list", "--stack", "NoSuchStack"], deployed);
     expect(run).toEqual({
@@ -536,6 +552,252 @@ describe("ops on a deployed stack (outputs from CloudFormation DescribeStacks)",
       stdout: "",
       stderr: "error: no AWS region: pass --region or set AWS_REGION (or use --local for the local stack)\n",
     });
+  });
+});
+
+// After the deployed-stack tests, which count the ACTIVE practices.
+describe("ops reconcile --repair --wait", () => {
+  const drift = () => ({ simulator: stack.simulator!, store });
+  /** `    +0.31 s  <text>`: one progress line of --wait. */
+  const progress = (text: string) =>
+    expect.stringMatching(new RegExp(`^ {2}\\s*\\+\\d+\\.\\d{2} s {2}${text}$`));
+
+  it("follows a repair run line by line, repairs a label drift and a stuck onboarding, and exits 0", async () => {
+    const relabeled = await activePractice(drift(), "cli-drift-label", {
+      devRefId: "Drift Dental",
+      portal: { DevRefId: "Old Drift Name" },
+    });
+    const [raw] = stack.simulator!.addKeys([{}]);
+    const stuck = await onboardingWithKey(drift(), "cli-drift-stuck", raw!, {
+      devRefId: "Stuck Dental",
+      executionName: "vanished-execution",
+      at: HOURS_AGO(2),
+    });
+    const stuckSince = (await store.getPractice("cli-drift-stuck"))!.updatedAt;
+
+    const run = await ops("reconcile", "--repair", "--wait");
+
+    expect(run.stderr).toBe("");
+    expect(run.code).toBe(0);
+    const runId = /^Following (ops-reconcile-repair-\d{8}T\d{9}Z):\n/.exec(run.stdout)?.[1];
+    expect(runId).toBeDefined();
+    const duration = "\\(\\d+(\\.\\d)? m?s\\)";
+    expect(run.stdout.split("\n")).toEqual([
+      `Following ${runId}:`,
+      progress("execution started"),
+      progress("→ StartRun"),
+      progress(`✓ StartRun ${duration}`),
+      progress("→ ListPortalKeys"),
+      progress(`✓ ListPortalKeys ${duration}`),
+      progress("→ AllKeysListed"),
+      progress("→ CheckPractices"),
+      progress(`✓ CheckPractices ${duration}`),
+      progress("→ AllPracticesChecked"),
+      progress("→ ClassifyCandidates"),
+      progress(`✓ ClassifyCandidates ${duration}`),
+      progress("→ CandidatesDecided"),
+      progress("→ RepairFindings"),
+      progress(`✓ RepairFindings ${duration}`),
+      progress("→ AllRepairsMade"),
+      progress("→ FinishRun"),
+      progress(`✓ FinishRun ${duration}`),
+      progress("→ Reconciled"),
+      expect.stringMatching(/^Reconciliation SUCCEEDED in \d+(\.\d)? m?s$/),
+      `Reconciliation ${runId}: SUCCEEDED (repair)`,
+      expect.stringMatching(/^ {2}started \S+Z, finished \S+Z$/),
+      "  grace 30 min, not-yet-assigned after 7 days",
+      "  6 portal keys on 1 pages, 6 practices checked",
+      "",
+      "Findings by category:",
+      "  UNMAPPED_KEY_OURS            0  (repairable)",
+      "  UNMAPPED_KEY_FOREIGN         0  (needs a person)",
+      "  KEY_MISSING                  0  (needs a person)",
+      "  SHOULD_BE_DISABLED           0  (repairable)",
+      "  UNEXPECTEDLY_DISABLED        0  (needs a person)",
+      "  LABEL_DRIFT                  1  (repairable)",
+      "  STUCK                        1  (repairable)",
+      "  NOT_YET_ASSIGNED             0  (report only)",
+      "  needing attention: 0",
+      "  repairs: 2 done, 0 skipped, 0 failed, 0 deferred (within grace) of 2 planned",
+      "",
+      "LABEL_DRIFT (1)",
+      `  - practice cli-drift-label, key ${relabeled.maskedKey}: portalDevRefId=Old Drift Name recordDevRefId=Drift Dental`,
+      "",
+      "STUCK (1)",
+      `  - practice cli-drift-stuck, key ${stuck.maskedKey}: execution=NOT_FOUND keyInPortal=Enabled status=ONBOARDING since=${stuckSince} lastExecution=vanished-execution`,
+      "",
+    ]);
+
+    const portal = stack.simulator!.keys();
+    expect(portal.find((key) => key.CustomerKey === relabeled.customerKey)?.DevRefId).toBe("Drift Dental");
+    expect(portal.find((key) => key.CustomerKey === stuck.customerKey)?.DevRefId).toBe("Stuck Dental");
+    expect(await store.getPractice("cli-drift-stuck")).toMatchObject({
+      status: "ACTIVE",
+      customerKey: stuck.customerKey,
+    });
+  });
+
+  it("prints the repair run's report as one JSON document, progress on stderr, with --json", async () => {
+    const relabeled = await activePractice(drift(), "cli-drift-json", {
+      devRefId: "Json Dental",
+      portal: { DevRefId: "Old Json Name" },
+    });
+
+    const run = await ops("reconcile", "--repair", "--wait", "--json");
+
+    expect(run.code).toBe(0);
+    const document = JSON.parse(run.stdout);
+    expect(document).toMatchObject({
+      command: "reconcile",
+      requestedBy: ME,
+      input: { repair: true },
+      executionName: expect.stringMatching(/^ops-reconcile-repair-\d{8}T\d{9}Z$/),
+      result: { status: "SUCCEEDED" },
+    });
+    expect(document.report.summary).toMatchObject({
+      runId: document.executionName,
+      status: "SUCCEEDED",
+      repair: true,
+      needingAttention: 0,
+      repairs: { planned: 1, done: 1, skipped: 0, failed: 0, deferred: 0 },
+    });
+    expect(document.report.summary.counts).toMatchObject({ LABEL_DRIFT: 1, STUCK: 0, SHOULD_BE_DISABLED: 0 });
+    expect(document.report.findings).toEqual([
+      {
+        category: "LABEL_DRIFT",
+        practiceId: "cli-drift-json",
+        maskedKey: relabeled.maskedKey,
+        details: { portalDevRefId: "Old Json Name", recordDevRefId: "Json Dental" },
+      },
+    ]);
+    expect(run.stderr.split("\n")[0]).toBe(`Following ${document.executionName}:`);
+    expect(run.stderr).toMatch(/\n\s+\+\d+\.\d{2} s {2}✓ RepairFindings \(/);
+    expect(stack.simulator!.keys().find((key) => key.CustomerKey === relabeled.customerKey)?.DevRefId).toBe(
+      "Json Dental",
+    );
+  });
+});
+
+describe("ops --wait interrupted by Ctrl-C", () => {
+  /**
+   * Starts `ops --local args…` with every portal answer held 3 s, sends SIGINT once stdout shows `entered`,
+   * and returns the CLI's run and the execution it was following. The latency only keeps the execution running
+   * while the signal lands; it is lifted once the CLI has ended.
+   */
+  async function interruptWhileFollowing(args: string[], entered: string, stateMachine: string) {
+    const simulator = stack.simulator!;
+    const before = simulator.setFaults({});
+    simulator.setFaults({ latencyMs: 3000 });
+    let run: OpsRun;
+    try {
+      const cli = startOpsCli(["--local", ...args], localEnv());
+      await cli.stdoutMatching(new RegExp(`  → ${entered}\\n`));
+      cli.child.kill("SIGINT");
+      run = await cli.finished;
+    } finally {
+      simulator.setFaults(before);
+    }
+    outputs.push(run);
+    const name = /^Following (\S+):\n/.exec(run.stdout)?.[1];
+    const execution = stack.engine
+      .listExecutions({ stateMachineArn: stack.endpoints.outputs[stateMachine]! })
+      .executions?.find((listed) => listed.name === name);
+    if (!name || !execution?.executionArn)
+      throw new Error(`no execution followed:\n${run.stdout}${run.stderr}`);
+    return { run, name, executionArn: execution.executionArn };
+  }
+
+  it("stops following an onboarding with exit 130, says how to check on it, and the execution completes", async () => {
+    const { run, name, executionArn } = await interruptWhileFollowing(
+      ["onboard", "cli-interrupted", "--wait"],
+      "CreateKey",
+      STACK_OUTPUTS.onboarding,
+    );
+
+    expect(run.code).toBe(130);
+    expect(run.stderr).toBe(
+      `\nStopped following ${name}: the execution keeps running. Check on it with:\n` +
+        "  npm run ops -- --local status cli-interrupted\n",
+    );
+    expect(run.stdout).not.toContain("SUCCEEDED");
+    expect((await stack.engine.waitForExecution(executionArn)).status).toBe("SUCCEEDED");
+    const status = await ops("status", "cli-interrupted");
+    expect(status.code).toBe(0);
+    expect(status.stdout).toContain("Practice cli-interrupted\n  status        ACTIVE\n");
+  });
+
+  it("stops following a reconciliation with exit 130, naming its executions and its report to read", async () => {
+    const { run, name, executionArn } = await interruptWhileFollowing(
+      ["reconcile", "--wait"],
+      "ListPortalKeys",
+      STACK_OUTPUTS.reconciliation,
+    );
+
+    expect(run.code).toBe(130);
+    expect(run.stderr).toBe(
+      `\nStopped following ${name}: the execution keeps running. Check on it with:\n` +
+        "  npm run ops -- --local executions --limit 5\n" +
+        `  npm run ops -- --local reconcile --show ${name}\n`,
+    );
+    expect((await stack.engine.waitForExecution(executionArn)).status).toBe("SUCCEEDED");
+    const report = await ops("reconcile", "--show", name);
+    expect(report.code).toBe(0);
+    expect(report.stdout.split("\n")[0]).toBe(`Reconciliation ${name}: SUCCEEDED (report only)`);
+  });
+});
+
+describe("ops reconcile --wait on a run that fails", () => {
+  const refuseNextListing = () =>
+    stack.simulator!.queueFaults({
+      method: "GET",
+      kind: "status",
+      status: 400,
+      body: JSON.stringify("Listing refused."),
+    });
+  const error = "PortalRejected: GET /apikeys?Offset=0&Limit=100: 400 BadRequest: Listing refused.";
+
+  it("shows the failed state without a ✓ for it, where the Catch went, and the error, exit 1", async () => {
+    refuseNextListing();
+    const run = await ops("reconcile", "--wait");
+
+    expect(run.stderr).toBe("");
+    expect(run.code).toBe(1);
+    const lines = run.stdout.split("\n");
+    expect(lines).toEqual([
+      expect.stringMatching(/^Following ops-reconcile-\d{8}T\d{9}Z:$/),
+      expect.stringMatching(/^ +\+\d+\.\d{2} s {2}execution started$/),
+      expect.stringMatching(/^ +\+\d+\.\d{2} s {2}→ StartRun$/),
+      expect.stringMatching(/^ +\+\d+\.\d{2} s {2}✓ StartRun \(/),
+      expect.stringMatching(/^ +\+\d+\.\d{2} s {2}→ ListPortalKeys$/),
+      expect.stringMatching(/^ +\+\d+\.\d{2} s {2}✗ ListPortalKeys failed \(attempt 1\): (.+)$/),
+      expect.stringMatching(/^ +\+\d+\.\d{2} s {2}→ RecordFailure$/),
+      expect.stringMatching(/^ +\+\d+\.\d{2} s {2}✓ RecordFailure \(/),
+      expect.stringMatching(/^ +\+\d+\.\d{2} s {2}→ ReconciliationFailed$/),
+      expect.stringMatching(/^Reconciliation FAILED in \d+(\.\d)? m?s$/),
+      `  error: ${error}`,
+      "",
+    ]);
+    expect(lines[5]!.endsWith(`: ${error}`)).toBe(true);
+  });
+
+  it("prints the failed execution with its error and cause and no report with --json, exit 1", async () => {
+    refuseNextListing();
+    const run = await ops("reconcile", "--wait", "--json");
+
+    expect(run.code).toBe(1);
+    const document = JSON.parse(run.stdout);
+    expect(document.result).toMatchObject({
+      status: "FAILED",
+      error: "PortalRejected",
+      cause: "GET /apikeys?Offset=0&Limit=100: 400 BadRequest: Listing refused.",
+    });
+    expect(document).not.toHaveProperty("report");
+    expect(
+      document.result.events.filter((event: { state?: string }) => event.state === "ListPortalKeys"),
+    ).toEqual([
+      expect.objectContaining({ kind: "entered" }),
+      expect.objectContaining({ kind: "failed", attempt: 1, error: "PortalRejected" }),
+    ]);
   });
 });
 

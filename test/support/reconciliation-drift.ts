@@ -21,6 +21,9 @@ export function asPortalKey(raw: SimulatorRawKey): PortalKey {
   };
 }
 
+/** What building drift needs: a portal simulator and the practice store (a harness or a local stack's). */
+export type DriftTarget = Pick<ReconciliationHarness, "simulator" | "store">;
+
 export interface BuiltPractice {
   readonly practiceId: string;
   readonly customerKey: string;
@@ -33,7 +36,7 @@ export interface BuiltPractice {
  * labeled `devRefId` (or `portal` overrides). `at` dates every step.
  */
 export async function activePractice(
-  h: ReconciliationHarness,
+  h: DriftTarget,
   practiceId: string,
   options: { devRefId?: string; portal?: Partial<SimulatorRawKey>; at?: Date; executionName?: string } = {},
 ): Promise<BuiltPractice> {
@@ -48,7 +51,7 @@ export async function activePractice(
 
 /** A practice ONBOARDING by `executionName`, holding `raw` as its recorded key. */
 export async function onboardingWithKey(
-  h: ReconciliationHarness,
+  h: DriftTarget,
   practiceId: string,
   raw: SimulatorRawKey,
   options: { devRefId: string; executionName: string; at?: Date },
@@ -104,7 +107,7 @@ export function changesSince(h: ReconciliationHarness, from: number): string[] {
 }
 
 /** The body of every PUT the simulator received for `customerKey` after `from` events. */
-export function putsFor(h: ReconciliationHarness, customerKey: string, from = 0) {
+export function putsFor(h: Pick<ReconciliationHarness, "simulator">, customerKey: string, from = 0) {
   const key = h.simulator.keys().find((k) => k.CustomerKey === customerKey);
   return (key?.history ?? [])
     .slice(from)
