@@ -82,7 +82,8 @@ export function formatReconciliationReport(report: ReconciliationReport): string
   ];
   if (summary.keysListed !== undefined) {
     lines.push(
-      `  ${summary.keysListed} portal keys on ${summary.pagesListed ?? 0} pages, ${summary.practicesChecked ?? 0} practices checked`,
+      `  ${plural(summary.keysListed, "portal key")} on ${plural(summary.pagesListed ?? 0, "page")}, ` +
+        `${plural(summary.practicesChecked ?? 0, "practice")} checked`,
     );
   }
   if (summary.error) lines.push(`  error: ${summary.error}`);
@@ -110,4 +111,9 @@ export function formatReconciliationReport(report: ReconciliationReport): string
   }
   if (report.truncated) lines.push("", "(more findings stored than shown)");
   return lines.join("\n");
+}
+
+/** `1 page`, `2 pages`. */
+function plural(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? "" : "s"}`;
 }

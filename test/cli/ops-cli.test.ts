@@ -606,7 +606,7 @@ describe("ops reconcile --repair --wait", () => {
       `Reconciliation ${runId}: SUCCEEDED (repair)`,
       expect.stringMatching(/^ {2}started \S+Z, finished \S+Z$/),
       "  grace 30 min, not-yet-assigned after 7 days",
-      "  6 portal keys on 1 pages, 6 practices checked",
+      "  6 portal keys on 1 page, 6 practices checked",
       "",
       "Findings by category:",
       "  UNMAPPED_KEY_OURS            0  (repairable)",
