@@ -73,6 +73,8 @@ export class OnboardingWorkflow extends Construct {
   };
   /** Publishes the workflow's domain events (only with `eventBus`): PutEvents, no table, no secret. */
   readonly eventPublisher: HandlerFunction | undefined;
+  /** The portal-calling functions' environment: another portal caller given it shares their rate limiter. */
+  readonly portalEnvironment: Readonly<Record<string, string>>;
 
   constructor(scope: Construct, id: string, props: OnboardingWorkflowProps) {
     super(scope, id);
@@ -88,6 +90,7 @@ export class OnboardingWorkflow extends Construct {
       PORTAL_TIMEOUT_MS: String(portalTimeout.toMilliseconds()),
       PORTAL_MAX_WAIT_MS: String(Math.max(1_000, maxWait)),
     };
+    this.portalEnvironment = portalEnv;
     const functionScope = new Construct(this, "Functions");
     const fn = (fid: string, entry: string, description: string, portal: boolean) =>
       new HandlerFunction(functionScope, fid, {
