@@ -20,17 +20,16 @@ const sim = () => h.simulator!;
 const newPracticeId = () => `release-wf-${++practice}`;
 
 /**
- * Starts an onboarding whose LabelKey PUT the portal never answers, and resolves once that PUT has arrived: the
- * execution is then mid-way, holding the practice and its new key.
+ * Starts an execution whose first portal PUT (onboarding's LabelKey, offboarding's DisableKey) the portal never
+ * answers, and resolves once that PUT has arrived: the execution is then mid-way, holding the practice.
  */
-async function startHangingAtLabel(practiceId: string, devRefId: string) {
-  const name = `stopped-${practiceId}`;
+async function startHangingAtPut(stateMachineArn: string, name: string, input: unknown) {
   const from = sim().calls().length;
   sim().queueFaults({ kind: "timeout", method: "PUT" });
   const { executionArn } = await h.engine.startExecution({
-    stateMachineArn: h.stateMachineArn,
+    stateMachineArn,
     name,
-    input: JSON.stringify({ practiceId, devRefId, requestedBy: "crm-webhook:m1" }),
+    input: JSON.stringify(input),
   });
   const arrived = () =>
     sim()
@@ -40,10 +39,16 @@ async function startHangingAtLabel(practiceId: string, devRefId: string) {
   // The simulator has no arrival hook: poll its call log until the held PUT is there.
   const deadline = Date.now() + 10_000;
   while (!arrived()) {
-    if (Date.now() > deadline) throw new Error("the LabelKey PUT never reached the portal");
+    if (Date.now() > deadline) throw new Error("the held PUT never reached the portal");
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
-  return { name, executionArn };
+  return executionArn;
+}
+
+async function startHangingAtLabel(practiceId: string, devRefId: string) {
+  const name = `stopped-${practiceId}`;
+  const input = { practiceId, devRefId, requestedBy: "crm-webhook:m1" };
+  return { name, executionArn: await startHangingAtPut(h.stateMachineArn, name, input) };
 }
 
 describe("Claim release on the local engine", () => {
@@ -149,5 +154,47 @@ describe("Claim release on the local engine", () => {
       "PracticeOnboardingFailed",
     ]);
     expect((await h.store.listAudit(practiceId)).map((e) => e.actor)).not.toContain(CLAIM_RELEASE_ACTOR);
+  });
+
+  it("puts a practice whose offboarding was stopped back to ACTIVE, its key still enabled", async () => {
+    const practiceId = newPracticeId();
+    const onboarded = await h.run({ practiceId, devRefId: "Staying Dental" });
+    expect(onboarded.status).toBe("SUCCEEDED");
+    const offboardingArn = h.engine
+      .stateMachines()
+      .find((sm) => sm.logicalId.startsWith("OffboardingStateMachine"))!.stateMachineArn;
+    const name = `offboard-stopped-${practiceId}`;
+    const executionArn = await startHangingAtPut(offboardingArn, name, {
+      practiceId,
+      reason: "Churned",
+      requestedBy: "ops:alice",
+    });
+    expect(await h.store.getPractice(practiceId)).toMatchObject({ status: "OFFBOARDING" });
+
+    await h.engine.stopExecution(executionArn);
+    await h.deliveriesSettled();
+
+    const record = await h.store.getPractice(practiceId);
+    expect(record).toMatchObject({
+      status: "ACTIVE",
+      lastExecution: onboarded.name,
+      offboarding: {
+        executionName: name,
+        failureReason: `States.Aborted: execution ${name} was stopped before releasing its claim`,
+      },
+    });
+    expect(
+      sim()
+        .keys()
+        .find((k) => k.CustomerKey === record!.customerKey)?.KeyStatus,
+    ).toBe("Enabled");
+    expect(h.deliveries.filter((d) => d.executionName === name).map((d) => d.result)).toEqual([
+      { outcome: "released", workflow: "offboarding", practiceId, status: "ACTIVE" },
+    ]);
+    expect((await h.store.listAudit(practiceId)).at(-1)).toMatchObject({
+      action: "OFFBOARDING_FAILED",
+      actor: CLAIM_RELEASE_ACTOR,
+      executionName: name,
+    });
   });
 });
