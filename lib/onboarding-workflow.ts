@@ -67,12 +67,15 @@ export class OnboardingWorkflow extends Construct {
   };
   /** Publishes the workflow's domain events (only with `eventBus`): PutEvents, no table, no secret. */
   readonly eventPublisher: HandlerFunction | undefined;
+  /** The portal-calling functions' environment: another portal caller given it shares their rate limiter. */
+  readonly portalEnvironment: Readonly<Record<string, string>>;
 
   constructor(scope: Construct, id: string, props: OnboardingWorkflowProps) {
     super(scope, id);
     const table = props.table.table;
     const tableEnv = { TABLE_NAME: table.tableName };
     const portalEnv = portalFunctionEnvironment(table.tableName, props);
+    this.portalEnvironment = portalEnv;
     const functionScope = new Construct(this, "Functions");
     const fn = (fid: string, entry: string, description: string, portal: boolean) =>
       new HandlerFunction(functionScope, fid, {

@@ -35,6 +35,7 @@ export const ALARM_RUNBOOK_ANCHORS = {
   webhookSignatureRejections: "alarm-webhook-signature-rejections",
   reconciliationFindings: "alarm-reconciliation-findings",
   schedulerDeadLetters: "alarm-scheduler-dead-letters",
+  claimReleaseDeadLetters: "alarm-claim-release-dead-letters",
   domainEventPublishFailed: "alarm-domain-event-publish-failed",
 } as const;
 
@@ -67,6 +68,8 @@ export interface OperationsAlarmThresholds {
   readonly reconciliationFindingsNeedingAttention?: number;
   /** Messages waiting in the scheduler's dead-letter queue above which it alarms. @default 0 */
   readonly schedulerDeadLetters?: number;
+  /** Messages waiting in the claim release's dead-letter queue above which it alarms. @default 0 */
+  readonly claimReleaseDeadLetters?: number;
   /** Domain events not published. @default 1 */
   readonly domainEventPublishFailures?: number;
 }
@@ -82,6 +85,8 @@ export interface OperationsAlarmsProps {
   readonly webhookApi?: apigwv2.IHttpApi | apigwv2.IHttpStage;
   /** EventBridge Scheduler's dead-letter queue (failed reconciliation starts). @default not watched */
   readonly schedulerDeadLetterQueue?: sqs.IQueue;
+  /** The claim release's dead-letter queue (claims of ended executions not released). @default not watched */
+  readonly claimReleaseDeadLetterQueue?: sqs.IQueue;
   /** Address subscribed to the alarm topic (it must confirm the subscription). @default no subscription */
   readonly alarmEmail?: string;
   /** @default see OperationsAlarmThresholds */
@@ -241,6 +246,20 @@ export class OperationsAlarms extends Construct {
           statistic: cloudwatch.Stats.MAXIMUM,
         }),
         threshold: t.schedulerDeadLetters ?? 0,
+        comparison: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      });
+    }
+
+    if (props.claimReleaseDeadLetterQueue) {
+      this.alarm("ClaimReleaseDeadLetters", {
+        anchor: ALARM_RUNBOOK_ANCHORS.claimReleaseDeadLetters,
+        summary: (n) =>
+          `the claim of an ended onboarding/offboarding execution was not released: more than ${n} messages in the claim release's dead-letter queue`,
+        metric: props.claimReleaseDeadLetterQueue.metricApproximateNumberOfMessagesVisible({
+          period,
+          statistic: cloudwatch.Stats.MAXIMUM,
+        }),
+        threshold: t.claimReleaseDeadLetters ?? 0,
         comparison: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
       });
     }
@@ -431,6 +450,17 @@ export class OperationsAlarms extends Construct {
       edgeWidgets.push(
         graph("Scheduler dead letters", [
           props.schedulerDeadLetterQueue.metricApproximateNumberOfMessagesVisible({
+            period,
+            statistic: "Maximum",
+            label: "messages",
+          }),
+        ]),
+      );
+    }
+    if (props.claimReleaseDeadLetterQueue) {
+      edgeWidgets.push(
+        graph("Claim release dead letters", [
+          props.claimReleaseDeadLetterQueue.metricApproximateNumberOfMessagesVisible({
             period,
             statistic: "Maximum",
             label: "messages",

@@ -1,6 +1,7 @@
 import { CfnOutput, Stack, type StackProps } from "aws-cdk-lib";
 import type { Construct } from "constructs";
 import { DEFAULT_OPEN_DENTAL_BASE_URL } from "../functions/shared/config.js";
+import { ClaimRelease } from "./claim-release.js";
 import { DomainEventBus } from "./domain-event-bus.js";
 import { EncryptionKey } from "./encryption-key.js";
 import { OffboardingWorkflow } from "./offboarding-workflow.js";
@@ -33,6 +34,7 @@ export class PracticeOnboardingStack extends Stack {
   readonly secrets: PortalSecrets;
   readonly onboarding: OnboardingWorkflow;
   readonly offboarding: OffboardingWorkflow;
+  readonly claimRelease: ClaimRelease;
   readonly reconciliation: ReconciliationWorkflow;
   readonly reconciliationSchedule: ReconciliationSchedule;
   readonly webhookApi: WebhookApi;
@@ -68,6 +70,16 @@ export class PracticeOnboardingStack extends Stack {
       portalBaseUrl: props.portalBaseUrl,
     });
 
+    this.claimRelease = new ClaimRelease(this, "ClaimRelease", {
+      table: this.practiceTable,
+      portalCredentials: this.secrets.portalCredentials,
+      encryptionKey: key,
+      eventBus: this.events,
+      onboardingStateMachine: this.onboarding.stateMachine,
+      offboardingStateMachine: this.offboarding.stateMachine,
+      portalEnvironment: this.onboarding.portalEnvironment,
+    });
+
     this.reconciliation = new ReconciliationWorkflow(this, "Reconciliation", {
       table: this.practiceTable,
       portalCredentials: this.secrets.portalCredentials,
@@ -99,6 +111,7 @@ export class PracticeOnboardingStack extends Stack {
       webhookApi: this.webhookApi.stage,
       webhookFunction: this.webhookApi.function,
       schedulerDeadLetterQueue: this.reconciliationSchedule.deadLetterQueue,
+      claimReleaseDeadLetterQueue: this.claimRelease.deadLetterQueue,
       alarmEmail: props.alarmEmail,
     });
 

@@ -160,7 +160,8 @@ export function handlerNotFound(fn: ExtractedFunction): LambdaInvocationFailure 
   });
 }
 
-function lambdaContext(fn: ExtractedFunction, requestId: string, deadline: number): Context {
+/** The Lambda context an invocation of `fn` gets (the time left counts down to `deadline`). */
+export function lambdaContext(fn: ExtractedFunction, requestId: string, deadline: number): Context {
   const unsupported = (name: string) => () => {
     throw new Error(`context.${name}() is not supported: return a value or throw from an async handler`);
   };

@@ -18,6 +18,7 @@ import {
   localDynamoDbClient,
   startDynamoDbLocal,
 } from "./dynamodb-local.js";
+import { ExecutionStatusEvents } from "./execution-status-events.js";
 import { findFreePort } from "./free-port.js";
 import { httpApiRoutes, type LocalHttpApi, startLocalHttpApi } from "./http-api.js";
 import type { LocalStackConfig } from "./local-config.js";
@@ -84,6 +85,8 @@ export interface LocalStack {
   /** Where endpoints.json and events.jsonl were written. */
   readonly stateDir: string;
   readonly engine: LocalWorkflowEngine;
+  /** Delivers ended executions' status changes to the rules' functions (claim release); `idle()` awaits them. */
+  readonly executionStatusEvents: ExecutionStatusEvents;
   readonly secrets: LocalSecretStore;
   readonly simulator?: PortalSimulator;
   /** The webhook signing secret in use (generated when WEBHOOK_SECRET was not set). */
@@ -207,6 +210,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       throw new Error("portal credentials are required when OPEN_DENTAL_BASE_URL is set");
 
     const eventsFile = path.join(stateDir, "events.jsonl");
+    // Bound once the engine exists: its functions and executions are what the deliveries need.
+    let statusEvents: ExecutionStatusEvents | undefined;
+    const reportEnd = options.onExecutionEnded && executionEndReporter(options.onExecutionEnded);
     const engine = new LocalWorkflowEngine({
       templates,
       resourceNames,
@@ -222,9 +228,28 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
         LOCAL_EVENTS_FILE: eventsFile,
       },
-      ...(options.onExecutionEnded ? { onEvent: executionEndReporter(options.onExecutionEnded) } : {}),
+      onEvent: (event, execution) => {
+        reportEnd?.(event, execution);
+        statusEvents?.onHistoryEvent(event, execution);
+      },
     });
     cleanups.push(() => engine.close());
+    statusEvents = new ExecutionStatusEvents({
+      templates,
+      functions: engine.app.functions,
+      resourceNames,
+      describeEnded: (executionArn) => engine.waitForExecution(executionArn),
+      onDelivery: (delivery) => {
+        if (delivery.error)
+          log(
+            `${delivery.function} failed for ${delivery.executionName} ${delivery.status}: ${delivery.error.name}: ${delivery.error.message}`,
+          );
+      },
+    });
+    const executionStatusEvents = statusEvents;
+    // Runs before engine.close(): executions the shutdown stops are not "released", and deliveries under way
+    // finish while the table and the simulator are still up.
+    cleanups.push(() => executionStatusEvents.close());
 
     const secrets = LocalSecretStore.fromTemplates(templates);
     const outputs = resolveOutputs(templates, resourceNames);
@@ -297,6 +322,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       endpoints,
       stateDir,
       engine,
+      executionStatusEvents,
       secrets,
       ...(simulator ? { simulator } : {}),
       webhookSecret,

@@ -101,11 +101,14 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     );
     const drive = await driveChaos({ stack, store, options, plan, log });
     await waitForQuiet(stack.engine);
+    // Claims of executions that ended without compensating are released after they end: wait for that too.
+    await stack.executionStatusEvents.idle();
     phase("deliveries, offboardings, returning practices");
 
     const reconciliation = await reconcile(stack, arns, options, log);
     phase("reconciliation with repair");
 
+    await stack.executionStatusEvents.idle();
     const evidence = await collectEvidence({ engine: stack.engine, store, simulator });
     const output = capture.text();
     const logLines = output.split("\n").filter((line) => line.startsWith("{"));

@@ -186,7 +186,11 @@ export async function recordPracticeOffboarded(
  */
 export async function compensateOffboarding(
   deps: { readonly store: PracticeStore; readonly logger?: StepLogger },
-  input: OffboardingStepInput & { readonly error?: CaughtError },
+  input: OffboardingStepInput & {
+    readonly error?: CaughtError;
+    /** Audit actor (claim release). @default the offboarding's requester */
+    readonly actor?: string;
+  },
 ): Promise<{ readonly restored: boolean; readonly status: string; readonly reason: string }> {
   const result = await deps.store.restoreAfterFailedOffboarding({
     ...input,

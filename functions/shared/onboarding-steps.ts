@@ -313,7 +313,11 @@ export function describeCaughtError(error: CaughtError | undefined): string {
  */
 export async function compensateOnboarding(
   deps: OnboardingDeps,
-  input: OwnedStepInput & { readonly error?: CaughtError },
+  input: OwnedStepInput & {
+    readonly error?: CaughtError;
+    /** Audit actor of the FAILED entry (claim release). @default the record's requestedBy */
+    readonly actor?: string;
+  },
 ): Promise<CompensationOutcome> {
   const logger = deps.logger ?? silent;
   const cause = describeCaughtError(input.error);

@@ -27,6 +27,7 @@ const CARRIES: Readonly<Record<string, readonly Dependency[]>> = {
   "functions/onboarding-record.ts": ["dynamodb"],
   "functions/onboarding-reenable-key.ts": ["dynamodb", "portal", "secrets"],
   "functions/publish-domain-event.ts": ["eventbridge"],
+  "functions/release-claim.ts": ["dynamodb", "eventbridge", "portal", "secrets"],
   "functions/reconciliation-check-practices.ts": ["dynamodb", "sfn"],
   "functions/reconciliation-classify-candidates.ts": ["dynamodb"],
   "functions/reconciliation-finish.ts": ["dynamodb", "eventbridge"],

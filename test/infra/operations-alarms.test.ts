@@ -26,7 +26,10 @@ interface Built {
   stack: Stack;
   template: Template;
   alarms: Record<string, { Properties: Record<string, unknown> }>;
-  ids: Record<"key" | "topic" | "onboarding" | "offboarding" | "api" | "fn" | "queue", string>;
+  ids: Record<
+    "key" | "topic" | "onboarding" | "offboarding" | "api" | "fn" | "queue" | "releaseQueue",
+    string
+  >;
 }
 
 type Options = Partial<Omit<OperationsAlarmsProps, "encryptionKey">> & { withoutOptionalParts?: boolean };
@@ -49,6 +52,7 @@ function build(options: Options = {}): Built {
     code: lambda.Code.fromInline("export const handler = async () => {};"),
   });
   const queue = new sqs.Queue(stack, "SchedulerDlq", { encryptionMasterKey: key });
+  const releaseQueue = new sqs.Queue(stack, "ClaimReleaseDlq", { encryptionMasterKey: key });
   const ops = new OperationsAlarms(stack, "Ops", {
     encryptionKey: key,
     stateMachines: [
@@ -61,6 +65,7 @@ function build(options: Options = {}): Built {
           webhookApi: api,
           webhookFunction: fn,
           schedulerDeadLetterQueue: queue,
+          claimReleaseDeadLetterQueue: releaseQueue,
           alarmEmail: "oncall@example.com",
         }),
     ...overrides,
@@ -82,6 +87,7 @@ function build(options: Options = {}): Built {
       api: logicalId(api),
       fn: logicalId(fn),
       queue: logicalId(queue),
+      releaseQueue: logicalId(releaseQueue),
     },
   };
 }
@@ -115,6 +121,7 @@ describe("OperationsAlarms", () => {
         "WebhookSignatureRejections",
         "ReconciliationFindings",
         "SchedulerDeadLetters",
+        "ClaimReleaseDeadLetters",
         "DomainEventPublishFailed",
       ].sort(),
     );
@@ -273,6 +280,23 @@ describe("OperationsAlarms", () => {
 
   it("has no dead-letter alarm without a queue", () => {
     expect(build({ withoutOptionalParts: true }).alarms.SchedulerDeadLetters).toBeUndefined();
+  });
+
+  it("alarms as soon as the claim release's dead-letter queue holds a message", () => {
+    expect(condition(built.alarms.ClaimReleaseDeadLetters!)).toEqual({
+      Namespace: "AWS/SQS",
+      MetricName: "ApproximateNumberOfMessagesVisible",
+      Dimensions: [{ Name: "QueueName", Value: { "Fn::GetAtt": [built.ids.releaseQueue, "QueueName"] } }],
+      Statistic: "Maximum",
+      Period: 300,
+      ComparisonOperator: "GreaterThanThreshold",
+      Threshold: 0,
+      ...everyPeriod,
+    });
+  });
+
+  it("has no claim release alarm without its queue", () => {
+    expect(build({ withoutOptionalParts: true }).alarms.ClaimReleaseDeadLetters).toBeUndefined();
   });
 
   it("alarms on a domain event that was not published", () => {

@@ -12,6 +12,7 @@ import { buildApp } from "../../lib/build-app.js";
 import { PROJECT_ROOT } from "../../lib/handler-function.js";
 import { type LocalAwsEndpoint, startLocalAwsEndpoint } from "../../local/aws-json-endpoint.js";
 import { LOCAL_CREDENTIALS, localDynamoDbClient } from "../../local/dynamodb-local.js";
+import { type ExecutionStatusDelivery, ExecutionStatusEvents } from "../../local/execution-status-events.js";
 import { LocalSecretStore } from "../../local/local-secret-store.js";
 import { type PortalSimulator, startPortalSimulator } from "../../local/portal-simulator.js";
 import { synthesizeTemplates } from "../../local/synthesize.js";
@@ -26,6 +27,8 @@ export interface OnboardingHarnessOptions {
   readonly maxRps: number;
   /** A portal running elsewhere (e.g. the simulator in its own process) instead of an in-process simulator. */
   readonly externalPortal?: { readonly url: string; readonly credentials: PortalCredentials };
+  /** Deliver ended executions' status changes to the claim release, as EventBridge would. @default false */
+  readonly releaseClaims?: boolean;
 }
 
 export interface OnboardingHarness {
@@ -41,6 +44,10 @@ export interface OnboardingHarness {
   readonly output: string[];
   /** Where the functions' domain events go (LOCAL_EVENTS_FILE), one envelope per line. */
   readonly eventsFile: string;
+  /** With `releaseClaims`: the status change deliveries so far, in order. */
+  readonly deliveries: ExecutionStatusDelivery[];
+  /** With `releaseClaims`: resolves once every delivery scheduled so far has finished. */
+  deliveriesSettled(): Promise<void>;
   /** When set, the record step's handler throws it instead of running. */
   failRecordWith: Error | undefined;
   /** Starts an execution and resolves with its final description. */
@@ -63,6 +70,21 @@ export async function startOnboardingHarness(options: OnboardingHarnessOptions):
   const events: HistoryEvent[] = [];
   const eventsFile = path.join(mkdtempSync(path.join(tmpdir(), "onboarding-events-")), "events.jsonl");
   const harness = {} as { failRecordWith: Error | undefined };
+  let statusEvents: ExecutionStatusEvents | undefined;
+  const deliveries: ExecutionStatusDelivery[] = [];
+  const loadHandlerModule = async (entry: string) => {
+    const url = pathToFileURL(path.resolve(PROJECT_ROOT, entry)).href;
+    const module = (await import(/* @vite-ignore */ url)) as {
+      handler: (e: unknown, c: unknown) => unknown;
+    };
+    if (entry !== RECORD_ENTRY) return module;
+    return {
+      handler: async (event: unknown, context: unknown) => {
+        if (harness.failRecordWith) throw harness.failRecordWith;
+        return module.handler(event, context);
+      },
+    };
+  };
   const engine = new LocalWorkflowEngine({
     templates,
     resourceNames: { [tableLogicalId]: table.tableName },
@@ -76,21 +98,22 @@ export async function startOnboardingHarness(options: OnboardingHarnessOptions):
       POWERTOOLS_LOG_LEVEL: "DEBUG",
       LOCAL_EVENTS_FILE: eventsFile,
     },
-    onEvent: (event) => events.push(event),
-    loadHandlerModule: async (entry) => {
-      const url = pathToFileURL(path.resolve(PROJECT_ROOT, entry)).href;
-      const module = (await import(/* @vite-ignore */ url)) as {
-        handler: (e: unknown, c: unknown) => unknown;
-      };
-      if (entry !== RECORD_ENTRY) return module;
-      return {
-        handler: async (event: unknown, context: unknown) => {
-          if (harness.failRecordWith) throw harness.failRecordWith;
-          return module.handler(event, context);
-        },
-      };
+    onEvent: (event, execution) => {
+      events.push(event);
+      statusEvents?.onHistoryEvent(event, execution);
     },
+    loadHandlerModule,
   });
+  if (options.releaseClaims) {
+    statusEvents = new ExecutionStatusEvents({
+      templates,
+      functions: engine.app.functions,
+      resourceNames: { [tableLogicalId]: table.tableName },
+      describeEnded: (executionArn) => engine.waitForExecution(executionArn),
+      loadHandlerModule,
+      onDelivery: (delivery) => deliveries.push(delivery),
+    });
+  }
   const secrets = LocalSecretStore.fromTemplates(templates);
   secrets.putSecretValue(PORTAL_SECRET_NAME, JSON.stringify(portal.credentials));
   const endpoint: LocalAwsEndpoint = await startLocalAwsEndpoint({ engine, secrets });
@@ -114,15 +137,22 @@ export async function startOnboardingHarness(options: OnboardingHarnessOptions):
     output,
     eventsFile,
     failRecordWith: undefined,
+    deliveries,
+    async deliveriesSettled() {
+      await statusEvents?.idle();
+    },
     async run(input: unknown, name = `exec-${++sequence}`) {
       const { executionArn } = await engine.startExecution({
         stateMachineArn,
         name,
         input: JSON.stringify(input),
       });
-      return { ...(await engine.waitForExecution(executionArn)), name };
+      const ended = await engine.waitForExecution(executionArn);
+      await statusEvents?.idle();
+      return { ...ended, name };
     },
     async close() {
+      await statusEvents?.close();
       await engine.close();
       await endpoint.close();
       await simulator?.stop();

@@ -1,0 +1,200 @@
+// The synthesized state machines and claim-release rule on the local engine: an onboarding stopped mid-way has
+// its claim released by the rule's function (key disabled, FAILED, PracticeOnboardingFailed), so the next
+// onboarding of the practice onboards it instead of finding it "in progress".
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CLAIM_RELEASE_ACTOR } from "../../functions/shared/claim-release.js";
+import { domainEventId } from "../../functions/shared/domain-event-id.js";
+import { maskSecret } from "../../functions/shared/mask.js";
+import { type OnboardingHarness, startOnboardingHarness } from "../support/onboarding-harness.js";
+import { eventsOfExecution } from "../support/published-events.js";
+
+let h: OnboardingHarness;
+let practice = 0;
+
+beforeAll(async () => {
+  h = await startOnboardingHarness({ maxRps: 20, releaseClaims: true });
+});
+afterAll(() => h?.close());
+
+const sim = () => h.simulator!;
+const newPracticeId = () => `release-wf-${++practice}`;
+
+/**
+ * Starts an execution whose first portal PUT (onboarding's LabelKey, offboarding's DisableKey) the portal never
+ * answers, and resolves once that PUT has arrived: the execution is then mid-way, holding the practice.
+ */
+async function startHangingAtPut(stateMachineArn: string, name: string, input: unknown) {
+  const from = sim().calls().length;
+  sim().queueFaults({ kind: "timeout", method: "PUT" });
+  const { executionArn } = await h.engine.startExecution({
+    stateMachineArn,
+    name,
+    input: JSON.stringify(input),
+  });
+  const arrived = () =>
+    sim()
+      .calls()
+      .slice(from)
+      .some((call) => call.method === "PUT" && call.fault === "queued:timeout");
+  // The simulator has no arrival hook: poll its call log until the held PUT is there.
+  const deadline = Date.now() + 10_000;
+  while (!arrived()) {
+    if (Date.now() > deadline) throw new Error("the held PUT never reached the portal");
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  return executionArn;
+}
+
+async function startHangingAtLabel(practiceId: string, devRefId: string) {
+  const name = `stopped-${practiceId}`;
+  const input = { practiceId, devRefId, requestedBy: "crm-webhook:m1" };
+  return { name, executionArn: await startHangingAtPut(h.stateMachineArn, name, input) };
+}
+
+describe("Claim release on the local engine", () => {
+  it("releases a stopped onboarding's claim: key disabled, practice FAILED, PracticeOnboardingFailed published", async () => {
+    const practiceId = newPracticeId();
+    const { name, executionArn } = await startHangingAtLabel(practiceId, "Stopped Dental");
+
+    await h.engine.stopExecution(executionArn, { error: "Operator", cause: "stopped by test" });
+    await h.deliveriesSettled();
+
+    const record = await h.store.getPractice(practiceId);
+    expect(record).toMatchObject({
+      status: "FAILED",
+      lastExecution: name,
+      failureReason: "States.Aborted: stopped by test",
+    });
+    // The key the execution created, never labeled (its PUT was held), now disabled.
+    const key = sim()
+      .keys()
+      .find((k) => k.CustomerKey === record!.customerKey);
+    expect(key).toMatchObject({ KeyStatus: "DisabledByDeveloper", DevRefId: "" });
+    expect(h.deliveries.filter((d) => d.executionName === name)).toEqual([
+      {
+        rule: expect.stringMatching(/^ClaimReleaseExecutionEndedWithoutRelease/),
+        function: expect.stringMatching(/^ClaimReleaseFunction/),
+        executionName: name,
+        status: "ABORTED",
+        result: {
+          outcome: "released",
+          workflow: "onboarding",
+          practiceId,
+          status: "FAILED",
+          keyDisabled: true,
+          eventPublished: true,
+        },
+      },
+    ]);
+    expect(eventsOfExecution(h.eventsFile, name)).toEqual([
+      [
+        "PracticeOnboardingFailed",
+        {
+          schemaVersion: "1",
+          eventId: domainEventId("PracticeOnboardingFailed", name),
+          occurredAt: record!.failedAt,
+          executionName: name,
+          practiceId,
+          devRefId: "Stopped Dental",
+          maskedKey: maskSecret(key!.CustomerKey),
+          reason: "States.Aborted",
+          message: "States.Aborted: stopped by test",
+        },
+      ],
+    ]);
+    const audit = await h.store.listAudit(practiceId);
+    expect(audit.at(-1)).toMatchObject({
+      action: "ONBOARDING_FAILED",
+      actor: CLAIM_RELEASE_ACTOR,
+      executionName: name,
+    });
+  });
+
+  it("lets a new onboarding onboard the practice a stopped execution had claimed", async () => {
+    const practiceId = newPracticeId();
+    const { executionArn } = await startHangingAtLabel(practiceId, "Second Try Dental");
+    await h.engine.stopExecution(executionArn);
+    await h.deliveriesSettled();
+
+    const retried = await h.run({ practiceId, devRefId: "Second Try Dental" });
+
+    expect(retried.status).toBe("SUCCEEDED");
+    expect(JSON.parse(retried.output!)).toMatchObject({ outcome: "claimed" });
+    const record = await h.store.getPractice(practiceId);
+    expect(record).toMatchObject({ status: "ACTIVE", lastExecution: retried.name });
+    expect(
+      sim()
+        .keys()
+        .find((k) => k.CustomerKey === record!.customerKey),
+    ).toMatchObject({
+      KeyStatus: "Enabled",
+      DevRefId: "Second Try Dental",
+    });
+  });
+
+  it("changes nothing for an execution that compensated itself: the delivery finds the claim released", async () => {
+    const practiceId = newPracticeId();
+    h.failRecordWith = Object.assign(new Error("record refused"), { name: "RecordRefused" });
+    let failed: Awaited<ReturnType<OnboardingHarness["run"]>>;
+    try {
+      failed = await h.run({ practiceId, devRefId: "Compensated Dental" });
+    } finally {
+      h.failRecordWith = undefined;
+    }
+
+    expect(failed.status).toBe("FAILED");
+    expect(h.deliveries.filter((d) => d.executionName === failed.name)).toEqual([
+      expect.objectContaining({
+        status: "FAILED",
+        result: { outcome: "alreadyReleased", workflow: "onboarding", practiceId, status: "FAILED" },
+      }),
+    ]);
+    // One PracticeOnboardingFailed, the workflow's own; the audit trail has no claim-release entry.
+    expect(eventsOfExecution(h.eventsFile, failed.name).map(([type]) => type)).toEqual([
+      "PracticeOnboardingFailed",
+    ]);
+    expect((await h.store.listAudit(practiceId)).map((e) => e.actor)).not.toContain(CLAIM_RELEASE_ACTOR);
+  });
+
+  it("puts a practice whose offboarding was stopped back to ACTIVE, its key still enabled", async () => {
+    const practiceId = newPracticeId();
+    const onboarded = await h.run({ practiceId, devRefId: "Staying Dental" });
+    expect(onboarded.status).toBe("SUCCEEDED");
+    const offboardingArn = h.engine
+      .stateMachines()
+      .find((sm) => sm.logicalId.startsWith("OffboardingStateMachine"))!.stateMachineArn;
+    const name = `offboard-stopped-${practiceId}`;
+    const executionArn = await startHangingAtPut(offboardingArn, name, {
+      practiceId,
+      reason: "Churned",
+      requestedBy: "ops:alice",
+    });
+    expect(await h.store.getPractice(practiceId)).toMatchObject({ status: "OFFBOARDING" });
+
+    await h.engine.stopExecution(executionArn);
+    await h.deliveriesSettled();
+
+    const record = await h.store.getPractice(practiceId);
+    expect(record).toMatchObject({
+      status: "ACTIVE",
+      lastExecution: onboarded.name,
+      offboarding: {
+        executionName: name,
+        failureReason: `States.Aborted: execution ${name} was stopped before releasing its claim`,
+      },
+    });
+    expect(
+      sim()
+        .keys()
+        .find((k) => k.CustomerKey === record!.customerKey)?.KeyStatus,
+    ).toBe("Enabled");
+    expect(h.deliveries.filter((d) => d.executionName === name).map((d) => d.result)).toEqual([
+      { outcome: "released", workflow: "offboarding", practiceId, status: "ACTIVE" },
+    ]);
+    expect((await h.store.listAudit(practiceId)).at(-1)).toMatchObject({
+      action: "OFFBOARDING_FAILED",
+      actor: CLAIM_RELEASE_ACTOR,
+      executionName: name,
+    });
+  });
+});
