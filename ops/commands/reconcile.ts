@@ -57,5 +57,7 @@ export async function reconcile(context: CommandContext, options: ReconcileOptio
   }
   context.print(describeEnd("Reconciliation", run.result));
   if (view) context.print(view.text);
+  // A run that failed after it started has stored what it found so far, with the error.
+  else context.print(`What it found before failing: ${context.opsCommand(`reconcile --show ${name}`)}`);
   return succeeded(run) ? EXIT.ok : EXIT.failed;
 }

@@ -775,9 +775,18 @@ describe("ops reconcile --wait on a run that fails", () => {
       expect.stringMatching(/^ +\+\d+\.\d{2} s {2}→ ReconciliationFailed$/),
       expect.stringMatching(/^Reconciliation FAILED in \d+(\.\d)? m?s$/),
       `  error: ${error}`,
+      expect.stringMatching(
+        /^What it found before failing: npm run ops -- --local reconcile --show ops-reconcile-\d{8}T\d{9}Z$/,
+      ),
       "",
     ]);
     expect(lines[5]!.endsWith(`: ${error}`)).toBe(true);
+    // The command it suggests shows the stored run: FAILED, with the error.
+    const name = /reconcile --show (\S+)$/.exec(lines.at(-2)!)![1]!;
+    const shown = await ops("reconcile", "--show", name);
+    expect(shown.code).toBe(0);
+    expect(shown.stdout.split("\n")[0]).toBe(`Reconciliation ${name}: FAILED (report only)`);
+    expect(shown.stdout).toContain(`  error: ${error}`);
   });
 
   it("prints the failed execution with its error and cause and no report with --json, exit 1", async () => {
