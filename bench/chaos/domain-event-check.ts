@@ -1,6 +1,7 @@
 // DESIGN.md §4 for integrators: the domain events a chaos run published agree with what the run left behind —
 // every practice an onboarding or offboarding finished has its event, from that execution, with its masked key;
-// no event announces an outcome its execution did not reach; repeats of one event are exact copies.
+// no event announces an outcome neither its execution nor the record reached; repeats of one event are exact
+// copies.
 import type { PracticeRecord } from "../../functions/shared/practice-store.js";
 import type { PublishedEnvelope } from "../../local/events-file.js";
 import type { ExecutionEvidence } from "./chaos-evidence.js";
@@ -28,6 +29,7 @@ export function domainEventProblems(input: {
 }): string[] {
   const problems: string[] = [];
   const byExecution = new Map(input.executions.map((e) => [e.description.name ?? "", e]));
+  const byPractice = new Map(input.practices.map((p) => [p.practiceId, p]));
   const firstById = new Map<string, string>();
   for (const event of input.events) {
     const copy = JSON.stringify(event);
@@ -37,6 +39,12 @@ export function domainEventProblems(input: {
     const type = event["detail-type"];
     const execution = byExecution.get(event.detail.executionName);
     if (!(type in ENDED_AS)) continue;
+    const practice = byPractice.get(String(event.detail.practiceId));
+    // An execution that died before it could finish is finished on its behalf (claim release, reconciliation
+    // repair), under its name: what counts then is the outcome the record holds for it.
+    const recordAgrees =
+      practice?.lastExecution === event.detail.executionName && EXPECTED_BY_STATUS[practice.status] === type;
+    if (recordAgrees) continue;
     if (!execution) {
       problems.push(`${type} names execution ${event.detail.executionName}, which the run did not start`);
     } else if (execution.description.status !== ENDED_AS[type]) {

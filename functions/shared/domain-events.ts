@@ -380,6 +380,15 @@ export async function publishDomainEvent(input: DomainEventInput): Promise<Domai
   return defaultPublisher(input);
 }
 
+/** publishDomainEvent when the environment names a sink (EVENT_BUS_NAME or LOCAL_EVENTS_FILE), else undefined. */
+export function configuredDomainEventPublisher(
+  env: Record<string, string | undefined> = process.env,
+): typeof publishDomainEvent | undefined {
+  return env[EVENT_BUS_NAME_ENV]?.trim() || env[LOCAL_EVENTS_FILE_ENV]?.trim()
+    ? publishDomainEvent
+    : undefined;
+}
+
 /** Forgets the publisher built from the environment (tests, the local stack reloading its configuration). */
 export function resetDomainEventPublisher(): void {
   defaultPublisher = undefined;

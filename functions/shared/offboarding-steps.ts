@@ -7,7 +7,7 @@
 import type { PracticeStatus } from "../../lib/practice-table-schema.js";
 import type { DomainEventInput } from "./domain-events.js";
 import { ClaimLost, PortalNotFound, PortalRejected } from "./errors.js";
-import { maskSecret, redactCustomerKeys } from "./mask.js";
+import { maskSecret } from "./mask.js";
 import { parseOffboardingRequest } from "./offboarding-input.js";
 import {
   type CaughtError,
@@ -17,6 +17,7 @@ import {
   withSecretHint,
 } from "./onboarding-steps.js";
 import type { KeyStatus } from "./portal-types.js";
+import { practiceOffboardedEvent } from "./practice-events.js";
 import type { PracticeStore } from "./practice-store.js";
 
 /** Same dependencies as onboarding: the store, the rate-limited portal client, the secret's name. */
@@ -158,25 +159,11 @@ export async function recordPracticeOffboarded(
   readonly event: DomainEventInput;
 }> {
   const record = await deps.store.completeOffboarding(input);
-  const details = record.offboarding;
-  const portalKeyStatus = details?.portalKeyStatus;
   return {
     status: "OFFBOARDED",
     offboardedAt: record.offboardedAt ?? "",
     version: record.version,
-    event: {
-      type: "PracticeOffboarded",
-      executionName: input.executionName,
-      ...(record.offboardedAt ? { occurredAt: record.offboardedAt } : {}),
-      practiceId: record.practiceId,
-      devRefId: record.devRefId,
-      ...(record.maskedKey ? { maskedKey: record.maskedKey } : {}),
-      // Redacted: an operator's free text holding a key-shaped token would make the publisher refuse the event.
-      ...(details?.reason ? { reason: redactCustomerKeys(details.reason) } : {}),
-      // The portal keeps a customer's or HQ's own disable: the key was off before we asked.
-      ...(portalKeyStatus && portalKeyStatus !== "DisabledByDeveloper" ? { alreadyDisabled: true } : {}),
-      ...(details?.keyMissingInPortal ? { keyMissingInPortal: true } : {}),
-    },
+    event: practiceOffboardedEvent(record, input.executionName),
   };
 }
 

@@ -5,8 +5,9 @@
 
 import type { DomainEventInput } from "./domain-events.js";
 import { ClaimLost, KeyConflict, PortalNotFound, PortalRejected, PortalUnauthorized } from "./errors.js";
-import { maskSecret, redactCustomerKeys } from "./mask.js";
+import { maskSecret } from "./mask.js";
 import type { PortalClient, PortalKey } from "./portal-types.js";
+import { practiceOnboardedEvent, practiceOnboardingFailedEvent } from "./practice-events.js";
 import { parseOnboardingRequest } from "./practice-input.js";
 import type { PracticeRecord, PracticeStore } from "./practice-store.js";
 
@@ -273,15 +274,7 @@ export async function recordPracticeActive(
     status: "ACTIVE",
     maskedKey,
     version: record.version,
-    event: {
-      type: "PracticeOnboarded",
-      executionName: input.executionName,
-      ...(record.activatedAt ? { occurredAt: record.activatedAt } : {}),
-      practiceId: record.practiceId,
-      devRefId: record.devRefId,
-      maskedKey,
-      ...(record.keyOrigin ? { keyOrigin: record.keyOrigin } : {}),
-    },
+    event: practiceOnboardedEvent(record, input.executionName),
   };
 }
 
@@ -325,7 +318,7 @@ export async function compensateOnboarding(
   if (practice?.status === "FAILED" && practice.lastExecution === input.executionName) {
     // A retried compensation: the same outcome and the same event as the first time.
     const reason = practice.failureReason ?? cause;
-    return { status: "FAILED", reason, keyDisabled: null, event: failedEvent(input, practice, reason) };
+    return { status: "FAILED", reason, keyDisabled: null, event: failureEvent(input, practice) };
   }
   if (practice?.status !== "ONBOARDING" || practice.lastExecution !== input.executionName) {
     // Not ours any more: touching its key or status would undo someone else's work.
@@ -367,7 +360,7 @@ export async function compensateOnboarding(
     status: "FAILED",
     reason: recordedReason,
     keyDisabled,
-    event: failedEvent(input, record, recordedReason),
+    event: failureEvent(input, record),
   };
 }
 
@@ -379,26 +372,10 @@ export interface CompensationOutcome {
   readonly event: DomainEventInput | null;
 }
 
-/** Longest `message` a PracticeOnboardingFailed event carries (docs/events.md). */
-const MAX_EVENT_MESSAGE_LENGTH = 1000;
-
-/** PracticeOnboardingFailed from the FAILED record: the error's name as `reason`, the recorded reason as `message`. */
-function failedEvent(
+/** PracticeOnboardingFailed from the FAILED record, the caught error's name as its reason. */
+function failureEvent(
   input: OwnedStepInput & { readonly error?: CaughtError },
   record: PracticeRecord,
-  reason: string,
 ): DomainEventInput {
-  // Execution names inside the reason may end in a basic ISO time, which has a key's shape: redacted here so
-  // the publisher's key scan does not refuse the whole event.
-  const message = redactCustomerKeys(reason).slice(0, MAX_EVENT_MESSAGE_LENGTH);
-  return {
-    type: "PracticeOnboardingFailed",
-    executionName: input.executionName,
-    ...(record.failedAt ? { occurredAt: record.failedAt } : {}),
-    practiceId: record.practiceId,
-    ...(record.devRefId ? { devRefId: record.devRefId } : {}),
-    ...(record.maskedKey ? { maskedKey: record.maskedKey } : {}),
-    reason: (input.error?.Error ?? "UnknownError").slice(0, 100),
-    ...(message ? { message } : {}),
-  };
+  return practiceOnboardingFailedEvent(record, input.executionName, input.error?.Error ?? "UnknownError");
 }

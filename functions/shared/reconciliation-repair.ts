@@ -3,10 +3,16 @@
 //
 // Retryable failures (throttling, outages) are thrown for Step Functions to retry; every repair is idempotent.
 // A refusal (400, 401) is the repair's outcome — "failed" — and is left for a person.
+import type { DomainEventInput } from "./domain-events.js";
 import { PortalNotFound, PortalRejected, PortalUnauthorized } from "./errors.js";
 import { maskSecret } from "./mask.js";
 import type { StepLogger } from "./onboarding-steps.js";
 import type { PortalClient } from "./portal-types.js";
+import {
+  practiceOffboardedEvent,
+  practiceOnboardedEvent,
+  practiceOnboardingFailedEvent,
+} from "./practice-events.js";
 import type { PracticeStore } from "./practice-store.js";
 import { isEnabledKeyStatus, type ReconciliationParams } from "./reconciliation-classify.js";
 import type { ExecutionLookup } from "./reconciliation-steps.js";
@@ -14,6 +20,8 @@ import type { PlannedRepair, ReconciliationStore } from "./reconciliation-store.
 
 /** The audit actor of every repair. */
 export const RECONCILER_ACTOR = "reconciler";
+/** `reason` of the PracticeOnboardingFailed a stuck onboarding that reconciliation failed announces. */
+export const STUCK_ERROR_NAME = "ReconciliationFoundStuck";
 
 export interface RepairDeps {
   readonly store: PracticeStore;
@@ -21,6 +29,27 @@ export interface RepairDeps {
   readonly portal: PortalClient;
   readonly executions?: ExecutionLookup;
   readonly logger?: StepLogger;
+  /**
+   * Publishes the event of an outcome a repair recorded for a stuck practice (publishDomainEvent in Lambda);
+   * none is published without it.
+   */
+  readonly publishEvent?: (event: DomainEventInput) => Promise<unknown>;
+}
+
+/**
+ * Publishes the event a finished stuck practice owes integrators, under the execution that left it stuck. A
+ * publish that fails is logged and counted by the publisher and not thrown: the outcome is recorded, and a
+ * retried repair would find the practice moved on and publish nothing.
+ */
+async function announce(deps: RepairDeps, event: DomainEventInput): Promise<void> {
+  try {
+    await deps.publishEvent?.(event);
+  } catch (error) {
+    deps.logger?.error("event of a repaired practice not published", {
+      eventType: event.type,
+      error: (error as Error)?.name,
+    });
+  }
 }
 
 export interface RepairResult {
@@ -184,9 +213,13 @@ async function finishStuck(
           ...(portalKeyStatus && !keyMissingInPortal ? { portalKeyStatus } : {}),
         });
       }
-      await deps.store.completeOffboarding(step);
+      await announce(
+        deps,
+        practiceOffboardedEvent(await deps.store.completeOffboarding(step), step.executionName),
+      );
     } else {
-      await deps.store.markOffboarded({ ...step, keyDisabled: Boolean(key) });
+      const record = await deps.store.markOffboarded({ ...step, keyDisabled: Boolean(key) });
+      await announce(deps, practiceOffboardedEvent(record, step.executionName));
     }
     return { outcome: "done", note: `stuck offboarding finished${key ? `, key ${maskedKey} disabled` : ""}` };
   }
@@ -200,12 +233,14 @@ async function finishStuck(
         details: { maskedKey, devRefId: practice.devRefId, runId: run.runId },
       });
     }
-    await deps.store.markActive({ ...step, expectedVersion: practice.version });
+    const record = await deps.store.markActive({ ...step, expectedVersion: practice.version });
+    await announce(deps, practiceOnboardedEvent(record, step.executionName));
     return { outcome: "done", note: `stuck onboarding completed with key ${maskedKey}` };
   }
   const reason = key
     ? `stuck: key ${maskedKey} is ${repair.seenKey ? repair.seenKey.keyStatus : "not listed by the portal"}`
     : "stuck";
-  await deps.store.markFailed({ ...step, reason, keyDisabled: Boolean(key) });
+  const record = await deps.store.markFailed({ ...step, reason, keyDisabled: Boolean(key) });
+  await announce(deps, practiceOnboardingFailedEvent(record, step.executionName, STUCK_ERROR_NAME));
   return { outcome: "done", note: `stuck onboarding marked FAILED (${reason})` };
 }

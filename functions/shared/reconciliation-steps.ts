@@ -86,7 +86,10 @@ export interface ReconciliationDeps {
   readonly logger?: StepLogger;
   /** Publishes a finished run's counts (Powertools metrics in Lambda). */
   readonly publishMetrics?: (counts: FindingCounts, needingAttention: number) => void;
-  /** Publishes the ReconciliationCompleted domain event (absent when no event sink is configured). */
+  /**
+   * Publishes domain events (absent when no event sink is configured): ReconciliationCompleted when a run
+   * finishes, and the outcome event of a stuck practice a repair finished.
+   */
   readonly publishEvent?: (event: DomainEventInput) => Promise<unknown>;
   readonly now?: () => Date;
   readonly limits?: Partial<ReconciliationLimits>;
@@ -522,6 +525,7 @@ export async function repairFindings(deps: ReconciliationDeps, state: StepState)
             portal: need(deps.portal, "a portal client"),
             executions: deps.executions,
             logger: deps.logger,
+            ...(deps.publishEvent ? { publishEvent: deps.publishEvent } : {}),
           },
           run,
           stored.repair,

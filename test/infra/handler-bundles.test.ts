@@ -32,7 +32,7 @@ const CARRIES: Readonly<Record<string, readonly Dependency[]>> = {
   "functions/reconciliation-classify-candidates.ts": ["dynamodb"],
   "functions/reconciliation-finish.ts": ["dynamodb", "eventbridge"],
   "functions/reconciliation-list-keys.ts": ["dynamodb", "portal", "secrets"],
-  "functions/reconciliation-repair.ts": ["dynamodb", "portal", "secrets", "sfn"],
+  "functions/reconciliation-repair.ts": ["dynamodb", "eventbridge", "portal", "secrets", "sfn"],
   "functions/reconciliation-start.ts": ["dynamodb"],
 };
 

@@ -236,6 +236,8 @@ describe("ReconciliationWorkflow functions' IAM policies", () => {
         "dynamodb:PutItem",
         "dynamodb:Query",
         "dynamodb:UpdateItem",
+        // The outcome event of each stuck practice it finishes.
+        "events:PutEvents",
         "states:DescribeExecution",
         ...TABLE_KMS,
         ...SECRET,

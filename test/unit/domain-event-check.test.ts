@@ -35,6 +35,16 @@ describe("domainEventProblems", () => {
     ).toEqual([]);
   });
 
+  it("accepts an event for an execution that died when the record holds that outcome for it (finished on its behalf)", () => {
+    expect(
+      domainEventProblems({
+        events: [event("PracticeOnboarded", "on-3", "p-3")],
+        practices: [practice("p-3", "ACTIVE", "on-3")],
+        executions: [execution("on-3", "FAILED")],
+      }),
+    ).toEqual([]);
+  });
+
   it("names a practice whose outcome has no event, and an event whose execution ended otherwise", () => {
     expect(
       domainEventProblems({

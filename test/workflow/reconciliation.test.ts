@@ -4,6 +4,7 @@ import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { maskSecret } from "../../functions/shared/mask.js";
 import { readReconciliationRun } from "../../functions/shared/reconciliation-report.js";
+import { eventsOfExecution } from "../support/published-events.js";
 import {
   activePractice,
   asPortalKey,
@@ -292,6 +293,17 @@ describe("Reconciliation workflow", () => {
       "KEY_LABELED",
       "ONBOARDING_COMPLETED",
     ]);
+    // Integrators hear of it as of any onboarding, under the execution that left it stuck.
+    expect(eventsOfExecution(h.eventsFile, "vanished-exec")).toEqual([
+      [
+        "PracticeOnboarded",
+        expect.objectContaining({
+          practiceId,
+          maskedKey: built.maskedKey,
+          occurredAt: (await h.store.getPractice(practiceId))!.activatedAt,
+        }),
+      ],
+    ]);
   });
 
   it("fails a STUCK onboarding that never got a key with reason 'stuck', without any portal call", async () => {
@@ -311,6 +323,12 @@ describe("Reconciliation workflow", () => {
     expect(changes).toEqual([]);
     expect(await h.store.getPractice(practiceId)).toMatchObject({ status: "FAILED", failureReason: "stuck" });
     expect((await reconcilerAudit(practiceId)).map((e) => e.action)).toEqual(["ONBOARDING_FAILED"]);
+    expect(eventsOfExecution(h.eventsFile, "vanished-2")).toEqual([
+      [
+        "PracticeOnboardingFailed",
+        expect.objectContaining({ practiceId, reason: "ReconciliationFoundStuck", message: "stuck" }),
+      ],
+    ]);
   });
 
   it("finishes a STUCK offboarding: disables the key and records OFFBOARDED as the reconciler", async () => {
@@ -340,6 +358,12 @@ describe("Reconciliation workflow", () => {
     expect((await reconcilerAudit(practiceId)).map((e) => e.action)).toEqual([
       "KEY_DISABLED",
       "OFFBOARDING_COMPLETED",
+    ]);
+    expect(eventsOfExecution(h.eventsFile, "offboard-vanished")).toEqual([
+      [
+        "PracticeOffboarded",
+        expect.objectContaining({ practiceId, maskedKey: built.maskedKey, reason: "contract ended" }),
+      ],
     ]);
   });
 
