@@ -1,11 +1,11 @@
-import { ArnFormat, Duration, RemovalPolicy, Stack, Validations } from "aws-cdk-lib";
+import { ArnFormat, Duration, Stack } from "aws-cdk-lib";
 import * as events from "aws-cdk-lib/aws-events";
 import * as targets from "aws-cdk-lib/aws-events-targets";
 import * as iam from "aws-cdk-lib/aws-iam";
 import type * as kms from "aws-cdk-lib/aws-kms";
 import type * as logs from "aws-cdk-lib/aws-logs";
 import type * as secretsmanager from "aws-cdk-lib/aws-secretsmanager";
-import * as sqs from "aws-cdk-lib/aws-sqs";
+import type * as sqs from "aws-cdk-lib/aws-sqs";
 import type * as sfn from "aws-cdk-lib/aws-stepfunctions";
 import { Construct } from "constructs";
 import {
@@ -13,6 +13,7 @@ import {
   EXECUTION_STATUS_CHANGE_SOURCE,
   UNRELEASED_END_STATUSES,
 } from "../functions/shared/claim-release.js";
+import { deadLetterQueue } from "./dead-letter-queue.js";
 import type { DomainEventBus } from "./domain-event-bus.js";
 import { HandlerFunction } from "./handler-function.js";
 import { acknowledgeTableKeyActions } from "./nag-acknowledgments.js";
@@ -66,17 +67,7 @@ export class ClaimRelease extends Construct {
     super(scope, id);
     const stack = Stack.of(this);
     const table = props.table.table;
-    this.deadLetterQueue = new sqs.Queue(this, "DeadLetterQueue", {
-      encryption: sqs.QueueEncryption.KMS,
-      encryptionMasterKey: props.encryptionKey,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
-    Validations.of(this.deadLetterQueue).acknowledge({
-      id: "AwsSolutions::AwsSolutions-SQS3",
-      reason: "This queue is the claim release's dead-letter queue; an alarm on its depth is the last line.",
-    });
+    this.deadLetterQueue = deadLetterQueue(this, props.encryptionKey, "the claim release");
     // EventBridge sends dead letters as itself: the key must let it encrypt for the queue. Pinned to this
     // account's rules and queues by pattern, as the rule and queue reference the key (naming them is a cycle).
     props.encryptionKey.addToResourcePolicy(

@@ -1,11 +1,12 @@
-import { Duration, RemovalPolicy, Stack, Validations } from "aws-cdk-lib";
+import { Duration, Stack, Validations } from "aws-cdk-lib";
 import * as iam from "aws-cdk-lib/aws-iam";
 import type * as kms from "aws-cdk-lib/aws-kms";
 import * as scheduler from "aws-cdk-lib/aws-scheduler";
 import * as targets from "aws-cdk-lib/aws-scheduler-targets";
-import * as sqs from "aws-cdk-lib/aws-sqs";
+import type * as sqs from "aws-cdk-lib/aws-sqs";
 import type * as sfn from "aws-cdk-lib/aws-stepfunctions";
 import { Construct } from "constructs";
+import { deadLetterQueue } from "./dead-letter-queue.js";
 
 export interface ReconciliationScheduleProps {
   /** The Reconciliation state machine the schedule starts. */
@@ -39,17 +40,7 @@ export class ReconciliationSchedule extends Construct {
 
   constructor(scope: Construct, id: string, props: ReconciliationScheduleProps) {
     super(scope, id);
-    this.deadLetterQueue = new sqs.Queue(this, "DeadLetterQueue", {
-      encryption: sqs.QueueEncryption.KMS,
-      encryptionMasterKey: props.encryptionKey,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
-    Validations.of(this.deadLetterQueue).acknowledge({
-      id: "AwsSolutions::AwsSolutions-SQS3",
-      reason: "This queue is the schedule's dead-letter queue; an alarm on its depth is the last line.",
-    });
+    this.deadLetterQueue = deadLetterQueue(this, props.encryptionKey, "the schedule");
     // Our own role (CDK's default is a stack-level singleton), so its one finding is acknowledged on it alone.
     const role = new iam.Role(this, "Role", {
       assumedBy: new iam.ServicePrincipal("scheduler.amazonaws.com", {
