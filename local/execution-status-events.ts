@@ -7,6 +7,7 @@
 // of the app, with no Input, InputPath or InputTransformer; a failed invocation is reported, not retried.
 import { randomUUID } from "node:crypto";
 import * as path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { pathToFileURL } from "node:url";
 import type { DescribeExecutionOutput, HistoryEvent } from "@aws-sdk/client-sfn";
 import {
@@ -66,6 +67,8 @@ export interface ExecutionStatusDelivery {
   readonly status: string;
   readonly result?: unknown;
   readonly error?: { readonly name: string; readonly message: string };
+  /** Invocations it took (1 + retries). */
+  readonly attempts: number;
 }
 
 /** A rule the local stack cannot deliver faithfully. */
@@ -191,9 +194,17 @@ export interface ExecutionStatusEventsOptions {
   readonly describeEnded: (executionArn: string) => Promise<DescribeExecutionOutput>;
   /** @default dynamic `import()` of `<projectRoot>/<entry>` */
   readonly loadHandlerModule?: (entry: string) => Promise<Record<string, unknown>>;
-  /** Called after each delivery (a failed one carries `error`). */
+  /** Called after each delivery (a failed one carries `error`, after its last attempt). */
   readonly onDelivery?: (delivery: ExecutionStatusDelivery) => void;
+  /**
+   * Waits before each retry of an invocation that threw, as Lambda retries an asynchronous invocation.
+   * @default [60_000, 120_000] (Lambda's two retries, about one and two minutes apart)
+   */
+  readonly retryDelaysMs?: readonly number[];
 }
+
+/** Lambda's asynchronous invocation: two retries, about a minute and two minutes after the failure. */
+export const LAMBDA_ASYNC_RETRY_DELAYS_MS: readonly number[] = [60_000, 120_000];
 
 /** Delivers the status change of every ended execution to the matching rules' functions. */
 export class ExecutionStatusEvents {
@@ -201,6 +212,8 @@ export class ExecutionStatusEvents {
   private readonly pending = new Set<Promise<void>>();
   private readonly seen = new Set<string>();
   private closed = false;
+  /** Cut short the retry waits under way when the stack closes. */
+  private readonly closing = new AbortController();
   private readonly loadHandlerModule: (entry: string) => Promise<Record<string, unknown>>;
 
   constructor(private readonly options: ExecutionStatusEventsOptions) {
@@ -233,6 +246,7 @@ export class ExecutionStatusEvents {
   /** Delivers nothing more (executions a shutdown stops are not released) and awaits the deliveries under way. */
   async close(): Promise<void> {
     this.closed = true;
+    this.closing.abort();
     await this.idle();
   }
 
@@ -248,12 +262,29 @@ export class ExecutionStatusEvents {
           executionName: event.detail.name,
           status: event.detail.status,
         };
+        this.options.onDelivery?.({ ...base, ...(await this.invokeWithRetries(fn, event)) });
+      }
+    }
+  }
+
+  /** Invokes, and again after each retry delay while it throws; stops retrying when the stack closes. */
+  private async invokeWithRetries(
+    fn: ExtractedFunction,
+    event: ExecutionStatusChangeEvent,
+  ): Promise<Pick<ExecutionStatusDelivery, "result" | "error" | "attempts">> {
+    const delays = this.options.retryDelaysMs ?? LAMBDA_ASYNC_RETRY_DELAYS_MS;
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        return { result: await this.invoke(fn, event), attempts: attempt };
+      } catch (error) {
+        const { name, message } = error as Error;
+        const delay = delays[attempt - 1];
+        if (delay === undefined || this.closed) return { error: { name, message }, attempts: attempt };
         try {
-          const result = await this.invoke(fn, event);
-          this.options.onDelivery?.({ ...base, result });
-        } catch (error) {
-          const { name, message } = error as Error;
-          this.options.onDelivery?.({ ...base, error: { name, message } });
+          await sleep(delay, undefined, { signal: this.closing.signal });
+        } catch {
+          // Closing: the retry is dropped, as a stopped stack delivers nothing more.
+          return { error: { name, message }, attempts: attempt };
         }
       }
     }

@@ -242,9 +242,13 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       onDelivery: (delivery) => {
         if (delivery.error)
           log(
-            `${delivery.function} failed for ${delivery.executionName} ${delivery.status}: ${delivery.error.name}: ${delivery.error.message}`,
+            `${delivery.function} failed for ${delivery.executionName} ${delivery.status} after ${delivery.attempts} attempt(s): ${delivery.error.name}: ${delivery.error.message}`,
           );
       },
+      // Lambda's retries of the asynchronous invocation; shortened like the workflows' retries when asked.
+      ...(options.retryIntervalOverrides === undefined
+        ? {}
+        : { retryDelaysMs: [options.retryIntervalOverrides, 2 * options.retryIntervalOverrides] }),
     });
     const executionStatusEvents = statusEvents;
     // Runs before engine.close(): executions the shutdown stops are not "released", and deliveries under way

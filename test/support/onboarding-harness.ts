@@ -112,6 +112,8 @@ export async function startOnboardingHarness(options: OnboardingHarnessOptions):
       describeEnded: (executionArn) => engine.waitForExecution(executionArn),
       loadHandlerModule,
       onDelivery: (delivery) => deliveries.push(delivery),
+      // Lambda's two retries, without its minutes of waiting (as the engine's retries here).
+      retryDelaysMs: [0, 0],
     });
   }
   const secrets = LocalSecretStore.fromTemplates(templates);

@@ -84,6 +84,7 @@ describe("Claim release on the local engine", () => {
           keyDisabled: true,
           eventPublished: true,
         },
+        attempts: 1,
       },
     ]);
     expect(eventsOfExecution(h.eventsFile, name)).toEqual([
@@ -108,6 +109,31 @@ describe("Claim release on the local engine", () => {
       actor: CLAIM_RELEASE_ACTOR,
       executionName: name,
     });
+  });
+
+  it("retries a release the portal refused for the moment (503), as Lambda retries an asynchronous invocation", async () => {
+    const practiceId = newPracticeId();
+    const { name, executionArn } = await startHangingAtLabel(practiceId, "Retried Dental");
+    // The release's disabling PUT: refused once, then accepted.
+    sim().queueFaults({ kind: "status", method: "PUT", status: 503 });
+
+    await h.engine.stopExecution(executionArn, { error: "Operator", cause: "stopped by test" });
+    await h.deliveriesSettled();
+
+    expect(h.deliveries.filter((d) => d.executionName === name)).toEqual([
+      expect.objectContaining({
+        status: "ABORTED",
+        result: expect.objectContaining({ outcome: "released", status: "FAILED", keyDisabled: true }),
+        attempts: 2,
+      }),
+    ]);
+    const record = await h.store.getPractice(practiceId);
+    expect(record?.status).toBe("FAILED");
+    expect(
+      sim()
+        .keys()
+        .find((k) => k.CustomerKey === record!.customerKey)?.KeyStatus,
+    ).toBe("DisabledByDeveloper");
   });
 
   it("lets a new onboarding onboard the practice a stopped execution had claimed", async () => {
