@@ -9,6 +9,11 @@ export interface OpsIo {
    * nothing can interrupt (the command then simply runs to its end).
    */
   onInterrupt?(listener: () => void): () => void;
+  /**
+   * Told, once the run's target is known, how to list executions there (with its --local/--stack/--region), for
+   * the message of a Ctrl-C that comes while nothing is being followed.
+   */
+  onTargetKnown?(executionsCommand: string): void;
 }
 
 export interface CommandContext {

@@ -200,7 +200,9 @@ export async function runOps(argv: readonly string[], io: OpsIo): Promise<ExitCo
       ...(globals.stateDir ? { stateDir: globals.stateDir } : {}),
     });
     try {
-      exitCode = await work(createContext(target, globals.json === true, io, globalArguments(globals)));
+      const context = createContext(target, globals.json === true, io, globalArguments(globals));
+      io.onTargetKnown?.(context.opsCommand("executions"));
+      exitCode = await work(context);
     } finally {
       target.close();
     }

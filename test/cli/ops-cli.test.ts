@@ -707,6 +707,37 @@ describe("ops --wait interrupted by Ctrl-C", () => {
     return { run, name, executionArn: execution.executionArn };
   }
 
+  it("says where to list executions, with the run's --local, on a Ctrl-C while nothing is followed", async () => {
+    const simulator = stack.simulator!;
+    const before = simulator.setFaults({});
+    simulator.setFaults({ latencyMs: 3000 });
+    const from = simulator.calls().length;
+    let run: OpsRun;
+    try {
+      // `status` asks the portal for the key's live state: interrupted while that answer is held.
+      const cli = startOpsCli(["--local", "status", "cli-practice-1"], localEnv());
+      const deadline = Date.now() + 20_000;
+      while (
+        !simulator
+          .calls()
+          .slice(from)
+          .some((call) => call.method === "GET")
+      ) {
+        if (Date.now() > deadline) throw new Error("status never asked the portal");
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+      cli.child.kill("SIGINT");
+      run = await cli.finished;
+    } finally {
+      simulator.setFaults(before);
+    }
+    outputs.push(run);
+    expect(run.code).toBe(130);
+    expect(run.stderr).toBe(
+      "\nInterrupted; anything already started keeps running (see: npm run ops -- --local executions).\n",
+    );
+  });
+
   it("stops following an onboarding with exit 130, says how to check on it, and the execution completes", async () => {
     const { run, name, executionArn } = await interruptWhileFollowing(
       ["onboard", "cli-interrupted", "--wait"],
