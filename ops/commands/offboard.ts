@@ -7,7 +7,7 @@ import { formatFields } from "../format.js";
 import { practiceView } from "../practice-view.js";
 import type { OffboardOptions, OffboardRequest } from "../requests.js";
 import { runWorkflow, succeeded } from "../run-workflow.js";
-import { describeEnd } from "./workflow-end.js";
+import { describeEnd, describeStarted } from "./workflow-end.js";
 
 export async function offboard(
   context: CommandContext,
@@ -34,13 +34,11 @@ export async function offboard(
   context.printJson({ command: "offboard", ...request, ...run, ...(practice ? { practice } : {}) });
   if (!run.result) {
     context.print(
-      `Started offboarding of ${request.practiceId}\n${formatFields(
-        [
-          ["execution", run.executionName],
-          ["arn", run.executionArn],
-        ],
-        "  ",
-      )}\nFollow it with: ${context.opsCommand(`status ${request.practiceId}`)}   (or start with --wait)`,
+      describeStarted(
+        `offboarding of ${request.practiceId}`,
+        run,
+        context.opsCommand(`status ${request.practiceId}`),
+      ),
     );
     return EXIT.ok;
   }

@@ -7,7 +7,7 @@ import { formatFields } from "../format.js";
 import { practiceView } from "../practice-view.js";
 import type { OnboardingRequest, OnboardOptions } from "../requests.js";
 import { runWorkflow, succeeded } from "../run-workflow.js";
-import { describeEnd } from "./workflow-end.js";
+import { describeEnd, describeStarted } from "./workflow-end.js";
 
 export async function onboard(
   context: CommandContext,
@@ -35,13 +35,11 @@ export async function onboard(
   });
   if (!run.result) {
     context.print(
-      `Started onboarding of ${request.practiceId}\n${formatFields(
-        [
-          ["execution", run.executionName],
-          ["arn", run.executionArn],
-        ],
-        "  ",
-      )}\nFollow it with: ${context.opsCommand(`status ${request.practiceId}`)}   (or start with --wait)`,
+      describeStarted(
+        `onboarding of ${request.practiceId}`,
+        run,
+        context.opsCommand(`status ${request.practiceId}`),
+      ),
     );
     return EXIT.ok;
   }

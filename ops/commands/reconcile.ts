@@ -4,11 +4,10 @@ import { STACK_OUTPUTS } from "../../local/local-endpoints.js";
 import type { CommandContext } from "../context.js";
 import { EXIT, type ExitCode } from "../errors.js";
 import { opsExecutionName, opsRequester } from "../execution-names.js";
-import { formatFields } from "../format.js";
 import { viewReconciliationOutcome, viewReconciliationRun } from "../reconciliation-view.js";
 import type { ReconcileOptions } from "../requests.js";
 import { runWorkflow, succeeded } from "../run-workflow.js";
-import { describeEnd } from "./workflow-end.js";
+import { describeEnd, describeStarted } from "./workflow-end.js";
 
 export async function reconcile(context: CommandContext, options: ReconcileOptions): Promise<ExitCode> {
   const { target } = context;
@@ -45,13 +44,11 @@ export async function reconcile(context: CommandContext, options: ReconcileOptio
   });
   if (!run.result) {
     context.print(
-      `Started ${input.repair ? "reconciliation with repair" : "report-only reconciliation"}\n${formatFields(
-        [
-          ["execution", run.executionName],
-          ["arn", run.executionArn],
-        ],
-        "  ",
-      )}\nFollow it with: ${context.opsCommand("executions --limit 5")}   (or start with --wait)`,
+      describeStarted(
+        input.repair ? "reconciliation with repair" : "report-only reconciliation",
+        run,
+        context.opsCommand("executions --limit 5"),
+      ),
     );
     return EXIT.ok;
   }

@@ -1,6 +1,18 @@
-// The closing line of a followed execution: how it ended, and why when it failed.
+// What a workflow command prints last: that it started the execution (without --wait), or how it ended.
 import type { FollowedExecution } from "../follow-execution.js";
-import { formatDuration } from "../format.js";
+import { formatDuration, formatFields } from "../format.js";
+import type { WorkflowRun } from "../run-workflow.js";
+
+/** `Started <what>`, the execution's name and ARN, and the command to follow it with. */
+export function describeStarted(what: string, run: WorkflowRun, followWith: string): string {
+  return `Started ${what}\n${formatFields(
+    [
+      ["execution", run.executionName],
+      ["arn", run.executionArn],
+    ],
+    "  ",
+  )}\nFollow it with: ${followWith}   (or start with --wait)`;
+}
 
 export function describeEnd(what: string, result: FollowedExecution): string {
   const took = result.durationMs === undefined ? "" : ` in ${formatDuration(result.durationMs)}`;
