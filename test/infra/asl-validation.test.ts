@@ -1,21 +1,10 @@
 // Every state machine the app deploys, as deployed (tokens resolved), checked against the Amazon States Language
 // spec by asl-validator: a definition CloudFormation would accept but Step Functions reject fails here first.
-import { createRequire } from "node:module";
 import { describe, expect, it } from "vitest";
 import { buildApp } from "../../lib/build-app.js";
 import { extractStateMachines } from "../../local/state-machine-extractor.js";
 import { synthesizeTemplates } from "../../local/synthesize.js";
-
-interface AslValidationResult {
-  readonly isValid: boolean;
-  readonly errors: readonly unknown[];
-  errorsText(separator?: string): string;
-}
-// asl-validator is CommonJS without type declarations.
-const validateAsl = createRequire(import.meta.url)("asl-validator") as (
-  definition: unknown,
-  options?: { checkPaths?: boolean; checkArn?: boolean },
-) => AslValidationResult;
+import { validateAsl } from "../support/synthesized-workflow.js";
 
 const { stateMachines } = extractStateMachines(synthesizeTemplates(buildApp));
 

@@ -1,5 +1,4 @@
 // The synthesized Offboarding state machine and its functions' exact IAM statements.
-import { createRequire } from "node:module";
 import { describe, expect, it } from "vitest";
 import { RETRYABLE_ERROR_NAMES } from "../../functions/shared/errors.js";
 import { synthesizedTemplate } from "../support/practice-table.js";
@@ -12,12 +11,8 @@ import {
   type Statement,
   stateMachineDefinition,
   stateMachineResource,
+  validateAsl,
 } from "../support/synthesized-workflow.js";
-
-const validateAsl = createRequire(import.meta.url)("asl-validator") as (
-  definition: unknown,
-  options?: { checkArn?: boolean; checkPaths?: boolean },
-) => { isValid: boolean; errors: unknown[] };
 
 const definition = () => stateMachineDefinition("Offboarding");
 const taskStates = () => Object.entries(definition().States).filter(([, s]) => s.Type === "Task");

@@ -1,67 +1,23 @@
-import { createRequire } from "node:module";
 import { describe, expect, it } from "vitest";
 import { RETRYABLE_ERROR_NAMES } from "../../functions/shared/errors.js";
-import { HANDLER_ENTRY_METADATA } from "../../lib/handler-function.js";
-import { synthesizedTemplate } from "../support/practice-table.js";
-import { arnOf, functionRole, logicalIdOf, roleStatements } from "../support/synthesized-workflow.js";
+import {
+  arnOf,
+  functionRole,
+  logicalIdOf,
+  roleActions,
+  roleStatements,
+  stateMachineDefinition,
+  stateMachineResource,
+  templateResources,
+  validateAsl,
+} from "../support/synthesized-workflow.js";
 
-type Resource = { Type: string; Properties?: Record<string, unknown>; Metadata?: Record<string, unknown> };
-type State = Record<string, unknown> & { Type: string };
-
-const validateAsl = createRequire(import.meta.url)("asl-validator") as (
-  definition: unknown,
-  options?: { checkArn?: boolean; checkPaths?: boolean },
-) => { isValid: boolean; errors: unknown[] };
-
-const resources = () => (synthesizedTemplate() as { Resources: Record<string, Resource> }).Resources;
-
-function onboardingStateMachine(): [string, Resource] {
-  const found = Object.entries(resources()).filter(
-    ([id, r]) => r.Type === "AWS::StepFunctions::StateMachine" && id.startsWith("Onboarding"),
-  );
-  expect(found).toHaveLength(1);
-  return found[0]!;
-}
-
-/** The definition with every token replaced by a fake ARN naming the resource it points at. */
-function definition(): { States: Record<string, State>; [key: string]: unknown } {
-  const body = onboardingStateMachine()[1].Properties!.DefinitionString as {
-    "Fn::Join": [string, unknown[]];
-  };
-  const text = body["Fn::Join"][1]
-    .map((part) => {
-      if (typeof part === "string") return part;
-      const ref = (part as { "Fn::GetAtt"?: [string, string] })["Fn::GetAtt"]?.[0] ?? "Unknown";
-      return `arn:aws:lambda:us-east-1:123456789012:function:${ref}`;
-    })
-    .join("");
-  return JSON.parse(text);
-}
-
+const definition = () => stateMachineDefinition("Onboarding");
 const taskStates = () => Object.entries(definition().States).filter(([, s]) => s.Type === "Task");
 
-/** logical id of the function whose entry is `entry` → every IAM action any policy on its role allows. */
-function actionsOf(entry: string): string[] {
-  const all = resources();
-  const fnEntry = Object.entries(all).find(
-    ([, r]) => r.Type === "AWS::Lambda::Function" && r.Metadata?.[HANDLER_ENTRY_METADATA] === entry,
-  );
-  expect(fnEntry, `a function with entry ${entry}`).toBeDefined();
-  const roleId = ((fnEntry![1].Properties!.Role as { "Fn::GetAtt": [string] })["Fn::GetAtt"] ?? [])[0];
-  const actions = new Set<string>();
-  for (const r of Object.values(all)) {
-    if (r.Type !== "AWS::IAM::Policy") continue;
-    const roles = (r.Properties!.Roles as { Ref: string }[]).map((role) => role.Ref);
-    if (!roles.includes(roleId!)) continue;
-    const statements = (r.Properties!.PolicyDocument as { Statement: { Action: string | string[] }[] })
-      .Statement;
-    for (const s of statements) for (const a of [s.Action].flat()) actions.add(a);
-  }
-  // Managed policies on the role (basic execution role) are listed by ARN.
-  const role = all[roleId!]!;
-  for (const arn of (role.Properties!.ManagedPolicyArns as unknown[]) ?? []) actions.add(JSON.stringify(arn));
-  return [...actions].sort();
-}
+/** Every IAM action the role of the function built from `entry` allows; managed policies by ARN. */
+const actionsOf = (entry: string) =>
+  [...roleActions(entry), ...functionRole(entry).managedPolicyArns.map((arn) => JSON.stringify(arn))].sort();
 
 const XRAY = ["xray:PutTelemetryRecords", "xray:PutTraceSegments"];
 const TABLE_KMS = ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*"];
@@ -76,7 +32,7 @@ const BASIC_EXECUTION = JSON.stringify({
 
 describe("OnboardingWorkflow state machine", () => {
   it("is a Standard state machine, traced, logging without execution data, encrypted with the customer key", () => {
-    const [, sm] = onboardingStateMachine();
+    const [, sm] = stateMachineResource("Onboarding");
     expect(sm.Properties).toMatchObject({
       StateMachineType: "STANDARD",
       TracingConfiguration: { Enabled: true },
@@ -257,7 +213,7 @@ describe("OnboardingWorkflow functions' IAM policies", () => {
   });
 
   it("scopes table actions to the practice table and secret reads to the portal credentials", () => {
-    for (const r of Object.values(resources())) {
+    for (const r of Object.values(templateResources())) {
       if (
         r.Type !== "AWS::IAM::Policy" ||
         !String(JSON.stringify(r.Properties!.Roles)).includes("OnboardingFunctions")

@@ -1,4 +1,3 @@
-import { createRequire } from "node:module";
 import { App, Stack, Validations } from "aws-cdk-lib";
 import * as kms from "aws-cdk-lib/aws-kms";
 import * as secretsmanager from "aws-cdk-lib/aws-secretsmanager";
@@ -6,64 +5,23 @@ import * as sfn from "aws-cdk-lib/aws-stepfunctions";
 import { AwsSolutionsChecks } from "cdk-nag";
 import { describe, expect, it } from "vitest";
 import { RETRYABLE_ERROR_NAMES } from "../../functions/shared/errors.js";
-import { HANDLER_ENTRY_METADATA } from "../../lib/handler-function.js";
 import { PracticeTable } from "../../lib/practice-table.js";
 import { ReconciliationSchedule } from "../../lib/reconciliation-schedule.js";
 import { ReconciliationWorkflow } from "../../lib/reconciliation-workflow.js";
 import { synthesizedTemplate } from "../support/practice-table.js";
-
-type Resource = { Type: string; Properties?: Record<string, unknown>; Metadata?: Record<string, unknown> };
-type State = Record<string, unknown> & { Type: string };
-
-const validateAsl = createRequire(import.meta.url)("asl-validator") as (
-  definition: unknown,
-  options?: { checkArn?: boolean; checkPaths?: boolean },
-) => { isValid: boolean; errors: unknown[] };
+import {
+  type Resource,
+  roleActions,
+  stateMachineDefinition,
+  stateMachineResource,
+  validateAsl,
+} from "../support/synthesized-workflow.js";
 
 const template = () =>
   synthesizedTemplate() as { Resources: Record<string, Resource>; Outputs: Record<string, unknown> };
 const resources = () => template().Resources;
-
-function reconciliationStateMachine(): [string, Resource] {
-  const found = Object.entries(resources()).filter(
-    ([id, r]) => r.Type === "AWS::StepFunctions::StateMachine" && id.startsWith("Reconciliation"),
-  );
-  expect(found).toHaveLength(1);
-  return found[0]!;
-}
-
-function definition(): { States: Record<string, State>; [key: string]: unknown } {
-  const body = reconciliationStateMachine()[1].Properties!.DefinitionString as {
-    "Fn::Join": [string, unknown[]];
-  };
-  const text = body["Fn::Join"][1]
-    .map((part) => {
-      if (typeof part === "string") return part;
-      const ref = (part as { "Fn::GetAtt"?: [string, string] })["Fn::GetAtt"]?.[0] ?? "Unknown";
-      return `arn:aws:lambda:us-east-1:123456789012:function:${ref}`;
-    })
-    .join("");
-  return JSON.parse(text);
-}
-
-function actionsOf(entry: string): string[] {
-  const all = resources();
-  const fnEntry = Object.entries(all).find(
-    ([, r]) => r.Type === "AWS::Lambda::Function" && r.Metadata?.[HANDLER_ENTRY_METADATA] === entry,
-  );
-  expect(fnEntry, `a function with entry ${entry}`).toBeDefined();
-  const roleId = ((fnEntry![1].Properties!.Role as { "Fn::GetAtt": [string] })["Fn::GetAtt"] ?? [])[0];
-  const actions = new Set<string>();
-  for (const r of Object.values(all)) {
-    if (r.Type !== "AWS::IAM::Policy") continue;
-    if (!(r.Properties!.Roles as { Ref: string }[]).some((role) => role.Ref === roleId)) continue;
-    for (const s of (r.Properties!.PolicyDocument as { Statement: { Action: string | string[] }[] })
-      .Statement) {
-      for (const a of [s.Action].flat()) actions.add(a);
-    }
-  }
-  return [...actions].sort();
-}
+const definition = () => stateMachineDefinition("Reconciliation");
+const actionsOf = (entry: string) => roleActions(entry);
 
 const XRAY = ["xray:PutTelemetryRecords", "xray:PutTraceSegments"];
 const TABLE_KMS = ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*"];
@@ -71,7 +29,7 @@ const SECRET = ["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"
 
 describe("ReconciliationWorkflow state machine", () => {
   it("is a Standard state machine, traced, logging without execution data, encrypted with the customer key", () => {
-    expect(reconciliationStateMachine()[1].Properties).toMatchObject({
+    expect(stateMachineResource("Reconciliation")[1].Properties).toMatchObject({
       StateMachineType: "STANDARD",
       TracingConfiguration: { Enabled: true },
       LoggingConfiguration: { IncludeExecutionData: false, Level: "ALL" },
@@ -174,7 +132,7 @@ describe("ReconciliationWorkflow state machine", () => {
 
   it("is exported as the stack output ReconciliationStateMachineArn", () => {
     expect(template().Outputs.ReconciliationStateMachineArn).toEqual({
-      Value: { Ref: reconciliationStateMachine()[0] },
+      Value: { Ref: stateMachineResource("Reconciliation")[0] },
     });
   });
 });
@@ -285,7 +243,7 @@ describe("ReconciliationSchedule", () => {
     expect(props.ScheduleExpression).toBe("rate(1 hour)");
     expect(props.State).toBe("ENABLED");
     const target = props.Target as Record<string, unknown>;
-    expect(target.Arn).toEqual({ Ref: reconciliationStateMachine()[0] });
+    expect(target.Arn).toEqual({ Ref: stateMachineResource("Reconciliation")[0] });
     expect(target.Input).toBe("{}");
     expect(target.RetryPolicy).toEqual({ MaximumEventAgeInSeconds: 1800, MaximumRetryAttempts: 5 });
     const dlqId = ((target.DeadLetterConfig as { Arn: { "Fn::GetAtt": [string] } }).Arn["Fn::GetAtt"] ??

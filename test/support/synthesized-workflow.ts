@@ -1,5 +1,6 @@
 // Reads a workflow out of the synthesized template: its ASL definition (tokens replaced by fake ARNs naming the
 // resource) and the exact IAM statements on the roles of its state machine and of each handler function.
+import { createRequire } from "node:module";
 import { HANDLER_ENTRY_METADATA } from "../../lib/handler-function.js";
 import { synthesizedTemplate } from "./practice-table.js";
 
@@ -93,3 +94,21 @@ export function logicalIdOf(type: string, prefix: string): string {
   if (found.length !== 1) throw new Error(`expected one ${type} named ${prefix}…, found ${found.length}`);
   return found[0]![0];
 }
+
+/** Every action the inline policies on the role of the function built from `entry` allow, sorted, once each. */
+export function roleActions(entry: string, prefix = ""): string[] {
+  const actions = roleStatements(functionRole(entry, prefix).roleId).flatMap((s) => [s.Action].flat());
+  return [...new Set(actions)].sort();
+}
+
+export interface AslValidationResult {
+  readonly isValid: boolean;
+  readonly errors: readonly unknown[];
+  errorsText(separator?: string): string;
+}
+
+/** asl-validator (CommonJS, without type declarations): ASL validation of a state machine definition. */
+export const validateAsl = createRequire(import.meta.url)("asl-validator") as (
+  definition: unknown,
+  options?: { checkArn?: boolean; checkPaths?: boolean },
+) => AslValidationResult;
