@@ -7,13 +7,13 @@ import * as sfn from "aws-cdk-lib/aws-stepfunctions";
 import { Construct } from "constructs";
 import type { DomainEventBus } from "./domain-event-bus.js";
 import { domainEventPublisher, publishEventStep } from "./domain-event-step.js";
-import { HandlerFunction } from "./handler-function.js";
+import type { HandlerFunction } from "./handler-function.js";
 import { acknowledgeTableKeyActions } from "./nag-acknowledgments.js";
 import type { PracticeTable } from "./practice-table.js";
+import { compensatedFailure, compensateOnFailure } from "./saga-compensation.js";
 import {
-  PORTAL_FUNCTION_TIMEOUT,
   portalFunctionEnvironment,
-  TABLE_FUNCTION_TIMEOUT,
+  stepFunctionFactory,
   TABLE_KEY_ACTIONS,
 } from "./workflow-function-settings.js";
 import { workflowStateMachine } from "./workflow-state-machine.js";
@@ -67,15 +67,12 @@ export class OffboardingWorkflow extends Construct {
     const tableEnv = { TABLE_NAME: table.tableName };
     const portalEnv = portalFunctionEnvironment(table.tableName, props);
     const functionScope = new Construct(this, "Functions");
-    const fn = (fid: string, entry: string, description: string, portal: boolean) =>
-      new HandlerFunction(functionScope, fid, {
-        entry,
-        description,
-        encryptionKey: props.encryptionKey,
-        logRetention: props.logRetention,
-        timeout: portal ? PORTAL_FUNCTION_TIMEOUT : TABLE_FUNCTION_TIMEOUT,
-        environment: portal ? portalEnv : tableEnv,
-      });
+    const fn = stepFunctionFactory(functionScope, {
+      encryptionKey: props.encryptionKey,
+      logRetention: props.logRetention,
+      tableEnvironment: tableEnv,
+      portalEnvironment: portalEnv,
+    });
     this.functions = {
       claim: fn(
         "Claim",
@@ -147,19 +144,12 @@ export class OffboardingWorkflow extends Construct {
       "$.compensation",
     );
 
-    const failed = new sfn.Fail(this, "OffboardingFailed", {
-      errorPath: "$.error.Error",
-      causePath: "$.compensation.reason",
-    });
-    const compensationFailed = new sfn.Fail(this, "CompensationFailed", {
-      errorPath: "$.compensationError.Error",
-      causePath: "$.compensationError.Cause",
-    });
-    compensate.addCatch(compensationFailed, { errors: ["States.ALL"], resultPath: "$.compensationError" });
-    compensate.next(failed);
-    for (const step of [disableKey, recordOffboarded]) {
-      step.addCatch(compensate, { errors: ["States.ALL"], resultPath: "$.error" });
-    }
+    compensateOnFailure(
+      this,
+      [disableKey, recordOffboarded],
+      compensate,
+      compensatedFailure(this, "OffboardingFailed"),
+    );
     disableKey.next(recordOffboarded);
     const offboarded = new sfn.Succeed(this, "Offboarded");
     this.eventPublisher =

@@ -7,13 +7,13 @@ import * as sfn from "aws-cdk-lib/aws-stepfunctions";
 import { Construct } from "constructs";
 import type { DomainEventBus } from "./domain-event-bus.js";
 import { domainEventPublisher, publishEventStep } from "./domain-event-step.js";
-import { HandlerFunction } from "./handler-function.js";
+import type { HandlerFunction } from "./handler-function.js";
 import { acknowledgeTableKeyActions } from "./nag-acknowledgments.js";
 import type { PracticeTable } from "./practice-table.js";
+import { compensatedFailure, compensateOnFailure } from "./saga-compensation.js";
 import {
-  PORTAL_FUNCTION_TIMEOUT,
   portalFunctionEnvironment,
-  TABLE_FUNCTION_TIMEOUT,
+  stepFunctionFactory,
   TABLE_KEY_ACTIONS,
 } from "./workflow-function-settings.js";
 import { workflowStateMachine } from "./workflow-state-machine.js";
@@ -77,15 +77,12 @@ export class OnboardingWorkflow extends Construct {
     const portalEnv = portalFunctionEnvironment(table.tableName, props);
     this.portalEnvironment = portalEnv;
     const functionScope = new Construct(this, "Functions");
-    const fn = (fid: string, entry: string, description: string, portal: boolean) =>
-      new HandlerFunction(functionScope, fid, {
-        entry,
-        description,
-        encryptionKey: props.encryptionKey,
-        logRetention: props.logRetention,
-        timeout: portal ? PORTAL_FUNCTION_TIMEOUT : TABLE_FUNCTION_TIMEOUT,
-        environment: portal ? portalEnv : tableEnv,
-      });
+    const fn = stepFunctionFactory(functionScope, {
+      encryptionKey: props.encryptionKey,
+      logRetention: props.logRetention,
+      tableEnvironment: tableEnv,
+      portalEnvironment: portalEnv,
+    });
     this.functions = {
       claim: fn(
         "Claim",
@@ -170,10 +167,7 @@ export class OnboardingWorkflow extends Construct {
     );
 
     const onboarded = new sfn.Succeed(this, "Onboarded");
-    const failed = new sfn.Fail(this, "OnboardingFailed", {
-      errorPath: "$.error.Error",
-      causePath: "$.compensation.reason",
-    });
+    const failed = compensatedFailure(this, "OnboardingFailed");
     this.eventPublisher =
       props.eventBus &&
       domainEventPublisher(functionScope, "PublishEvent", {
@@ -190,15 +184,12 @@ export class OnboardingWorkflow extends Construct {
     const afterCompensation = publisher
       ? publishEventStep(this, "PublishOnboardingFailed", publisher, "$.compensation.event", failed)
       : failed;
-    const compensationFailed = new sfn.Fail(this, "CompensationFailed", {
-      errorPath: "$.compensationError.Error",
-      causePath: "$.compensationError.Cause",
-    });
-    compensate.addCatch(compensationFailed, { errors: ["States.ALL"], resultPath: "$.compensationError" });
-    compensate.next(afterCompensation);
-    for (const step of [createKey, reenableKey, labelKey, recordActive]) {
-      step.addCatch(compensate, { errors: ["States.ALL"], resultPath: "$.error" });
-    }
+    compensateOnFailure(
+      this,
+      [createKey, reenableKey, labelKey, recordActive],
+      compensate,
+      afterCompensation,
+    );
 
     createKey.next(labelKey);
     labelKey.next(recordActive);

@@ -1,7 +1,11 @@
 // What every workflow's Lambda functions share: timeouts, the KMS actions for the table's items, and the portal
 // callers' environment — identical everywhere, so every portal caller shares one rate-limiter item and budget.
 import { Duration } from "aws-cdk-lib";
+import type * as kms from "aws-cdk-lib/aws-kms";
+import type * as logs from "aws-cdk-lib/aws-logs";
 import type * as secretsmanager from "aws-cdk-lib/aws-secretsmanager";
+import type { Construct } from "constructs";
+import { HandlerFunction } from "./handler-function.js";
 
 /** What reading and writing items of a table encrypted with a customer-managed key takes (CDK's grantReadWriteData). */
 export const TABLE_KEY_ACTIONS = [
@@ -53,4 +57,28 @@ export function portalFunctionEnvironment(
     PORTAL_TIMEOUT_MS: String(portalTimeout.toMilliseconds()),
     PORTAL_MAX_WAIT_MS: String(Math.max(1_000, maxWait)),
   };
+}
+
+/**
+ * Builds a workflow's step functions in `scope`: a portal caller gets the portal environment and timeout, the
+ * others the table alone and the table timeout.
+ */
+export function stepFunctionFactory(
+  scope: Construct,
+  settings: {
+    readonly encryptionKey: kms.IKey;
+    readonly logRetention?: logs.RetentionDays;
+    readonly tableEnvironment: Record<string, string>;
+    readonly portalEnvironment: Record<string, string>;
+  },
+): (id: string, entry: string, description: string, portal: boolean) => HandlerFunction {
+  return (id, entry, description, portal) =>
+    new HandlerFunction(scope, id, {
+      entry,
+      description,
+      encryptionKey: settings.encryptionKey,
+      logRetention: settings.logRetention,
+      timeout: portal ? PORTAL_FUNCTION_TIMEOUT : TABLE_FUNCTION_TIMEOUT,
+      environment: portal ? settings.portalEnvironment : settings.tableEnvironment,
+    });
 }
