@@ -1,9 +1,9 @@
 // The synthesized Offboarding state machine and its functions' exact IAM statements.
 import { describe, expect, it } from "vitest";
-import { RETRYABLE_ERROR_NAMES } from "../../functions/shared/errors.js";
 import { synthesizedTemplate } from "../support/practice-table.js";
 import {
   arnOf,
+  EXPECTED_TASK_RETRY,
   functionLogicalId,
   functionRole,
   logicalIdOf,
@@ -149,21 +149,7 @@ describe("OffboardingWorkflow state machine", () => {
     for (const [name, state] of taskStates()) {
       expect({ name, retry: state.Retry }).toEqual({
         name,
-        retry: [
-          {
-            ErrorEquals: [
-              ...RETRYABLE_ERROR_NAMES,
-              "Lambda.ServiceException",
-              "Lambda.TooManyRequestsException",
-              "Lambda.SdkClientException",
-            ],
-            IntervalSeconds: 2,
-            MaxAttempts: 6,
-            BackoffRate: 2,
-            MaxDelaySeconds: 60,
-            JitterStrategy: "FULL",
-          },
-        ],
+        retry: EXPECTED_TASK_RETRY,
       });
     }
   });

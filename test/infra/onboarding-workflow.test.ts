@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { RETRYABLE_ERROR_NAMES } from "../../functions/shared/errors.js";
 import {
   arnOf,
+  EXPECTED_TASK_RETRY,
   functionRole,
   logicalIdOf,
   roleActions,
@@ -92,26 +92,8 @@ describe("OnboardingWorkflow state machine", () => {
   });
 
   it("retries only retryable errors, with capped exponential backoff and full jitter", () => {
-    const allowed = [
-      ...RETRYABLE_ERROR_NAMES,
-      "Lambda.ServiceException",
-      "Lambda.TooManyRequestsException",
-      "Lambda.SdkClientException",
-    ];
     for (const [name, state] of taskStates()) {
-      expect({ name, retry: state.Retry }).toEqual({
-        name,
-        retry: [
-          {
-            ErrorEquals: allowed,
-            IntervalSeconds: 2,
-            MaxAttempts: 6,
-            BackoffRate: 2,
-            MaxDelaySeconds: 60,
-            JitterStrategy: "FULL",
-          },
-        ],
-      });
+      expect({ name, retry: state.Retry }).toEqual({ name, retry: EXPECTED_TASK_RETRY });
       const retried = (state.Retry as { ErrorEquals: string[] }[]).flatMap((r) => r.ErrorEquals);
       for (const never of [
         "PortalUnauthorized",

@@ -4,12 +4,12 @@ import * as secretsmanager from "aws-cdk-lib/aws-secretsmanager";
 import * as sfn from "aws-cdk-lib/aws-stepfunctions";
 import { AwsSolutionsChecks } from "cdk-nag";
 import { describe, expect, it } from "vitest";
-import { RETRYABLE_ERROR_NAMES } from "../../functions/shared/errors.js";
 import { PracticeTable } from "../../lib/practice-table.js";
 import { ReconciliationSchedule } from "../../lib/reconciliation-schedule.js";
 import { ReconciliationWorkflow } from "../../lib/reconciliation-workflow.js";
 import { synthesizedTemplate } from "../support/practice-table.js";
 import {
+  EXPECTED_TASK_RETRY,
   type Resource,
   roleActions,
   stateMachineDefinition,
@@ -91,21 +91,7 @@ describe("ReconciliationWorkflow state machine", () => {
     for (const [name, state] of Object.entries(def.States).filter(([, s]) => s.Type === "Task")) {
       expect({ name, retry: state.Retry, timeout: typeof state.TimeoutSeconds }).toEqual({
         name,
-        retry: [
-          {
-            ErrorEquals: [
-              ...RETRYABLE_ERROR_NAMES,
-              "Lambda.ServiceException",
-              "Lambda.TooManyRequestsException",
-              "Lambda.SdkClientException",
-            ],
-            IntervalSeconds: 2,
-            MaxAttempts: 6,
-            BackoffRate: 2,
-            MaxDelaySeconds: 60,
-            JitterStrategy: "FULL",
-          },
-        ],
+        retry: EXPECTED_TASK_RETRY,
         timeout: "number",
       });
     }

@@ -1,6 +1,7 @@
 // Reads a workflow out of the synthesized template: its ASL definition (tokens replaced by fake ARNs naming the
 // resource) and the exact IAM statements on the roles of its state machine and of each handler function.
 import { createRequire } from "node:module";
+import { RETRYABLE_ERROR_NAMES } from "../../functions/shared/errors.js";
 import { HANDLER_ENTRY_METADATA } from "../../lib/handler-function.js";
 import { synthesizedTemplate } from "./practice-table.js";
 
@@ -112,3 +113,23 @@ export const validateAsl = createRequire(import.meta.url)("asl-validator") as (
   definition: unknown,
   options?: { checkArn?: boolean; checkPaths?: boolean },
 ) => AslValidationResult;
+
+/**
+ * The Retry every workflow Task must have, spelled out: our retryable errors and Lambda's transient ones only,
+ * 2 s doubling to at most 60 s, 6 attempts, full jitter.
+ */
+export const EXPECTED_TASK_RETRY = [
+  {
+    ErrorEquals: [
+      ...RETRYABLE_ERROR_NAMES,
+      "Lambda.ServiceException",
+      "Lambda.TooManyRequestsException",
+      "Lambda.SdkClientException",
+    ],
+    IntervalSeconds: 2,
+    MaxAttempts: 6,
+    BackoffRate: 2,
+    MaxDelaySeconds: 60,
+    JitterStrategy: "FULL",
+  },
+];
