@@ -5,14 +5,14 @@ import {
   CLAIM_RELEASE_ACTOR,
   type ClaimReleaseDeps,
   releaseClaim,
-} from "../../functions/shared/claim-release.js";
-import type { DomainEventInput } from "../../functions/shared/domain-events.js";
-import { maskSecret } from "../../functions/shared/mask.js";
-import { claimPracticeForOffboarding } from "../../functions/shared/offboarding-steps.js";
-import { createPracticeKey } from "../../functions/shared/onboarding-steps.js";
-import { createPortalClient } from "../../functions/shared/portal-client.js";
-import { DynamoDbRateLimiter } from "../../functions/shared/portal-rate-limiter.js";
-import { PracticeStore } from "../../functions/shared/practice-store.js";
+} from "../../functions/claim-release/claim-release.js";
+import type { DomainEventInput } from "../../functions/domain-events/domain-events.js";
+import { claimPracticeForOffboarding } from "../../functions/offboarding/offboarding-steps.js";
+import { createPracticeKey } from "../../functions/onboarding/onboarding-steps.js";
+import { maskSecret } from "../../functions/platform/mask.js";
+import { createPortalClient } from "../../functions/portal/portal-client.js";
+import { DynamoDbRateLimiter } from "../../functions/portal/portal-rate-limiter.js";
+import { PracticeStore } from "../../functions/practice/practice-store.js";
 import { type PortalSimulator, startPortalSimulator } from "../../local/portal-simulator.js";
 import { createTestDocumentTable } from "../support/document-client.js";
 

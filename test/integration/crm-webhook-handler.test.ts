@@ -48,7 +48,7 @@ function configureEnvironment(
 // A fresh module graph per load: the errors module is re-evaluated too, so compare by name, not instanceof.
 async function loadHandler() {
   vi.resetModules();
-  return (await import("../../functions/crm-webhook.js")).handler;
+  return (await import("../../functions/webhook/crm-webhook.js")).handler;
 }
 
 function apiEvent(headers: Record<string, string>, body: string): APIGatewayProxyEventV2 {

@@ -13,9 +13,9 @@ import {
   handleCrmDelivery,
   MAX_WEBHOOK_BODY_BYTES,
   ONBOARDING_REQUESTED,
-} from "../../functions/shared/crm-webhook.js";
-import { createOnboardingStarter } from "../../functions/shared/onboarding-starter.js";
-import { createWebhookSecretsReader } from "../../functions/shared/webhook-secrets.js";
+} from "../../functions/webhook/crm-webhook-request.js";
+import { createOnboardingStarter } from "../../functions/webhook/onboarding-starter.js";
+import { createWebhookSecretsReader } from "../../functions/webhook/webhook-secrets.js";
 import { captureProcessOutput } from "../support/captured-output.js";
 import { FakeAwsJsonEndpoint } from "../support/fake-aws-json-endpoint.js";
 

@@ -6,6 +6,7 @@ import { Logger } from "@aws-lambda-powertools/logger";
 import { Metrics } from "@aws-lambda-powertools/metrics";
 import { EventBridgeClient } from "@aws-sdk/client-eventbridge";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { METRICS_NAMESPACE, SERVICE_NAME } from "../../contracts/metric-names.js";
 import {
   createDomainEventPublisher,
   type DomainEventInput,
@@ -16,8 +17,7 @@ import {
   jsonLinesFileSink,
   publishDomainEvent,
   resetDomainEventPublisher,
-} from "../../functions/shared/domain-events.js";
-import { METRICS_NAMESPACE, SERVICE_NAME } from "../../lib/metric-names.js";
+} from "../../functions/domain-events/domain-events.js";
 import { captureProcessOutput } from "../support/captured-output.js";
 import { emittedMetrics } from "../support/emf-records.js";
 import { FakeAwsJsonEndpoint } from "../support/fake-aws-json-endpoint.js";

@@ -1,9 +1,13 @@
 // importKeys against the portal simulator over HTTP and a fresh table in DynamoDB Local.
 import { ScanCommand } from "@aws-sdk/lib-dynamodb";
 import { beforeEach, describe, expect, it } from "vitest";
-import { formatImportResult, type ImportKeysOptions, importKeys } from "../../functions/shared/key-import.js";
-import { maskSecret } from "../../functions/shared/mask.js";
-import { PracticeStore } from "../../functions/shared/practice-store.js";
+import { maskSecret } from "../../functions/platform/mask.js";
+import {
+  formatImportResult,
+  type ImportKeysOptions,
+  importKeys,
+} from "../../functions/practice/key-import.js";
+import { PracticeStore } from "../../functions/practice/practice-store.js";
 import type { PortalSimulator } from "../../local/portal-simulator.js";
 import { createTestDocumentTable, type TestDocumentTable } from "../support/document-client.js";
 import { clientFor, useSimulators } from "../support/portal-harness.js";

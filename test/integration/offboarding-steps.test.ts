@@ -1,19 +1,19 @@
 // The offboarding steps and their store methods against DynamoDB Local and the portal simulator over HTTP:
 // the retries, races and partial failures the workflow tests cannot place exactly.
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { ClaimLost, KeyConflict, PracticeBusy } from "../../functions/shared/errors.js";
-import { maskSecret } from "../../functions/shared/mask.js";
 import {
   claimPracticeForOffboarding,
   compensateOffboarding,
   disablePracticeKey,
   type OffboardingDeps,
   recordPracticeOffboarded,
-} from "../../functions/shared/offboarding-steps.js";
-import { createPracticeKey } from "../../functions/shared/onboarding-steps.js";
-import { createPortalClient } from "../../functions/shared/portal-client.js";
-import { DynamoDbRateLimiter } from "../../functions/shared/portal-rate-limiter.js";
-import { PracticeStore } from "../../functions/shared/practice-store.js";
+} from "../../functions/offboarding/offboarding-steps.js";
+import { createPracticeKey } from "../../functions/onboarding/onboarding-steps.js";
+import { ClaimLost, KeyConflict, PracticeBusy } from "../../functions/platform/errors.js";
+import { maskSecret } from "../../functions/platform/mask.js";
+import { createPortalClient } from "../../functions/portal/portal-client.js";
+import { DynamoDbRateLimiter } from "../../functions/portal/portal-rate-limiter.js";
+import { PracticeStore } from "../../functions/practice/practice-store.js";
 import { type PortalSimulator, startPortalSimulator } from "../../local/portal-simulator.js";
 import { createTestDocumentTable } from "../support/document-client.js";
 

@@ -1,5 +1,4 @@
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { maskSecret } from "../../functions/shared/mask.js";
 import {
   compensateOnboarding,
   createPracticeKey,
@@ -7,10 +6,11 @@ import {
   labelPracticeKey,
   type OnboardingDeps,
   reenablePreviousKey,
-} from "../../functions/shared/onboarding-steps.js";
-import { createPortalClient } from "../../functions/shared/portal-client.js";
-import { DynamoDbRateLimiter } from "../../functions/shared/portal-rate-limiter.js";
-import { PracticeStore } from "../../functions/shared/practice-store.js";
+} from "../../functions/onboarding/onboarding-steps.js";
+import { maskSecret } from "../../functions/platform/mask.js";
+import { createPortalClient } from "../../functions/portal/portal-client.js";
+import { DynamoDbRateLimiter } from "../../functions/portal/portal-rate-limiter.js";
+import { PracticeStore } from "../../functions/practice/practice-store.js";
 import { type PortalSimulator, startPortalSimulator } from "../../local/portal-simulator.js";
 import { createTestDocumentTable } from "../support/document-client.js";
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { AppError } from "../../functions/shared/errors.js";
+import type { AppError } from "../../functions/platform/errors.js";
 import { clientFor, rejectionOf, useSimulators } from "../support/portal-harness.js";
 
 const start = useSimulators();

@@ -1,8 +1,8 @@
 // Invariant 6: no error message, onCall record or console output carries a full CustomerKey or credential,
 // even when the portal echoes them back in its explanations.
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import type { PortalCallRecord } from "../../functions/shared/portal-client.js";
-import type { PortalClient, PortalCredentials } from "../../functions/shared/portal-types.js";
+import type { PortalCallRecord } from "../../functions/portal/portal-client.js";
+import type { PortalClient, PortalCredentials } from "../../functions/portal/portal-types.js";
 import type { PortalSimulator, QueuedFault } from "../../local/portal-simulator.js";
 import { formatLikeSeed } from "../../local/portal-simulator-keys.js";
 import { clientFor, useSimulators } from "../support/portal-harness.js";

@@ -8,9 +8,9 @@ import {
   PortalThrottled,
   PortalUnauthorized,
   PortalUnavailable,
-} from "../../functions/shared/errors.js";
-import type { PortalCallRecord } from "../../functions/shared/portal-client.js";
-import type { PortalCredentials } from "../../functions/shared/portal-types.js";
+} from "../../functions/platform/errors.js";
+import type { PortalCallRecord } from "../../functions/portal/portal-client.js";
+import type { PortalCredentials } from "../../functions/portal/portal-types.js";
 import { formatLikeSeed } from "../../local/portal-simulator-keys.js";
 import { SEED_GET_RESPONSE, SEED_POST_RESPONSE_TEXT } from "../fixtures/seed-examples.js";
 import { clientFor, rejectionOf, TODAY, useSimulators } from "../support/portal-harness.js";

@@ -1,11 +1,11 @@
 import { SecretsProvider } from "@aws-lambda-powertools/parameters/secrets";
 import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ConfigurationError, SecretsUnavailable } from "../../functions/shared/errors.js";
+import { ConfigurationError, SecretsUnavailable } from "../../functions/platform/errors.js";
 import {
   portalCredentialsFromSecret,
   type SecretFetcher,
-} from "../../functions/shared/portal-credentials.js";
+} from "../../functions/portal/portal-credentials.js";
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from "../../local/dynamodb-local.js";
 import { type FakeSecretsManager, startFakeSecretsManager } from "../support/fake-secrets-manager.js";
 

@@ -1,8 +1,8 @@
 import { GetCommand } from "@aws-sdk/lib-dynamodb";
 import { beforeAll, describe, expect, it } from "vitest";
-import { PortalThrottled } from "../../functions/shared/errors.js";
-import { DynamoDbRateLimiter, rateLimitIntervalMs } from "../../functions/shared/portal-rate-limiter.js";
-import { keys } from "../../lib/practice-table-schema.js";
+import { keys } from "../../contracts/table-schema.js";
+import { PortalThrottled } from "../../functions/platform/errors.js";
+import { DynamoDbRateLimiter, rateLimitIntervalMs } from "../../functions/portal/portal-rate-limiter.js";
 import { createTestDocumentTable, type TestDocumentTable } from "../support/document-client.js";
 
 let table: TestDocumentTable;

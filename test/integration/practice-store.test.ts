@@ -1,9 +1,9 @@
 import { GetCommand } from "@aws-sdk/lib-dynamodb";
 import { beforeAll, describe, expect, it } from "vitest";
-import { ClaimLost, KeyConflict, PracticeNotFound } from "../../functions/shared/errors.js";
-import type { PortalKey } from "../../functions/shared/portal-types.js";
-import { PracticeStore } from "../../functions/shared/practice-store.js";
-import { keys } from "../../lib/practice-table-schema.js";
+import { keys } from "../../contracts/table-schema.js";
+import { ClaimLost, KeyConflict, PracticeNotFound } from "../../functions/platform/errors.js";
+import type { PortalKey } from "../../functions/portal/portal-types.js";
+import { PracticeStore } from "../../functions/practice/practice-store.js";
 import { createTestDocumentTable, type TestDocumentTable } from "../support/document-client.js";
 
 let table: TestDocumentTable;

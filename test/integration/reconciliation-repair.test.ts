@@ -1,12 +1,12 @@
 // executeRepair against the portal simulator over HTTP and DynamoDB Local: each repair re-checks the table first,
 // makes only the portal calls it needs, records the outcome and the audit entry; refusals are outcomes, not throws.
 import { beforeEach, describe, expect, it } from "vitest";
-import { maskSecret } from "../../functions/shared/mask.js";
-import type { PortalKey } from "../../functions/shared/portal-types.js";
-import { PracticeStore } from "../../functions/shared/practice-store.js";
-import type { ExecutionState } from "../../functions/shared/reconciliation-classify.js";
-import { executeRepair } from "../../functions/shared/reconciliation-repair.js";
-import { ReconciliationStore } from "../../functions/shared/reconciliation-store.js";
+import { maskSecret } from "../../functions/platform/mask.js";
+import type { PortalKey } from "../../functions/portal/portal-types.js";
+import { PracticeStore } from "../../functions/practice/practice-store.js";
+import { ReconciliationStore } from "../../functions/practice/reconciliation-store.js";
+import type { ExecutionState } from "../../functions/reconciliation/reconciliation-classify.js";
+import { executeRepair } from "../../functions/reconciliation/reconciliation-repair-steps.js";
 import type { PortalSimulator } from "../../local/portal-simulator.js";
 import { createTestDocumentTable } from "../support/document-client.js";
 import { clientFor, useSimulators } from "../support/portal-harness.js";

@@ -1,6 +1,6 @@
 import { DescribeTableCommand, DescribeTimeToLiveCommand } from "@aws-sdk/client-dynamodb";
 import { describe, expect, it } from "vitest";
-import { PK, SK, STATUS_INDEX, TTL_ATTRIBUTE } from "../../lib/practice-table-schema.js";
+import { PK, SK, STATUS_INDEX, TTL_ATTRIBUTE } from "../../contracts/table-schema.js";
 import { localDynamoDbClient } from "../../local/dynamodb-local.js";
 import { createTestPracticeTable } from "../support/practice-table.js";
 

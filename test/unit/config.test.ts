@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { parseConfig } from "../../functions/shared/config.js";
-import { ConfigurationError } from "../../functions/shared/errors.js";
+import { parseConfig } from "../../functions/platform/config.js";
+import { ConfigurationError } from "../../functions/platform/errors.js";
 
 const required = {
   TABLE_NAME: "practices",

@@ -2,7 +2,7 @@
 import { describe, expect, it } from "vitest";
 import type { ExecutionEvidence } from "../../bench/chaos/chaos-evidence.js";
 import { domainEventProblems } from "../../bench/chaos/domain-event-check.js";
-import type { PracticeRecord } from "../../functions/shared/practice-store.js";
+import type { PracticeRecord } from "../../functions/practice/practice-store.js";
 import type { PublishedEnvelope } from "../../local/events-file.js";
 
 const execution = (name: string, status: string): ExecutionEvidence => ({

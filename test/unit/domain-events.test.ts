@@ -3,7 +3,7 @@ import {
   buildDomainEvent,
   type DomainEventInput,
   domainEventId,
-} from "../../functions/shared/domain-events.js";
+} from "../../functions/domain-events/domain-events.js";
 
 const KEY = "QJXZR4PNK5B8W2HD";
 const AT = "2025-03-04T05:06:07.000Z";

@@ -1,7 +1,7 @@
 // docs/events.md is the integrators' contract: its examples must be events the publisher accepts and builds.
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { buildDomainEvent, DOMAIN_EVENT_TYPES } from "../../functions/shared/domain-events.js";
+import { buildDomainEvent, DOMAIN_EVENT_TYPES } from "../../functions/domain-events/domain-events.js";
 
 const doc = readFileSync(new URL("../../docs/events.md", import.meta.url), "utf8");
 

@@ -71,7 +71,7 @@ describe("executionStatusRules", () => {
         },
       ],
     ]);
-    expect(rules[0]!.targets.map((fn) => fn.entry)).toEqual(["functions/release-claim.ts"]);
+    expect(rules[0]!.targets.map((fn) => fn.entry)).toEqual(["functions/claim-release/release-claim.ts"]);
   });
 
   it("refuses a pattern with a content filter it cannot match faithfully", () => {

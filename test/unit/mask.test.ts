@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { maskSecret, redactCustomerKeys, redactSecrets } from "../../functions/shared/mask.js";
+import { maskSecret, redactCustomerKeys, redactSecrets } from "../../functions/platform/mask.js";
 
 describe("maskSecret", () => {
   it("keeps the first and last four characters of a CustomerKey", () => {

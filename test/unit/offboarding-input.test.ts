@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { InvalidInput } from "../../functions/shared/errors.js";
-import { parseOffboardingRequest } from "../../functions/shared/offboarding-input.js";
+import { parseOffboardingRequest } from "../../functions/offboarding/offboarding-input.js";
+import { InvalidInput } from "../../functions/platform/errors.js";
 
 describe("parseOffboardingRequest", () => {
   it("trims the reason and requestedBy", () => {

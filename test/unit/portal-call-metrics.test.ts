@@ -1,8 +1,8 @@
 import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
 import { describe, expect, it } from "vitest";
-import { isCredentialsRejection, recordPortalCall } from "../../functions/shared/portal-call-metrics.js";
-import type { PortalCallRecord } from "../../functions/shared/portal-client.js";
-import { METRICS_NAMESPACE, SERVICE_NAME } from "../../lib/metric-names.js";
+import { METRICS_NAMESPACE, SERVICE_NAME } from "../../contracts/metric-names.js";
+import { isCredentialsRejection, recordPortalCall } from "../../functions/portal/portal-call-metrics.js";
+import type { PortalCallRecord } from "../../functions/portal/portal-client.js";
 import { captureProcessOutput } from "../support/captured-output.js";
 import { emittedMetrics } from "../support/emf-records.js";
 

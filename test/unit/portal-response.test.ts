@@ -1,11 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { joinUrl, parseRetryAfter } from "../../functions/shared/portal-client.js";
+import { joinUrl, parseRetryAfter } from "../../functions/portal/portal-client.js";
 import {
   describeNonJsonBody,
   explanationFromBody,
   parsePortalKey,
   parsePortalKeyList,
-} from "../../functions/shared/portal-response.js";
+} from "../../functions/portal/portal-response.js";
 import { SEED_GET_RESPONSE, SEED_POST_RESPONSE, SEED_PUT_RESPONSE } from "../fixtures/seed-examples.js";
 
 describe("parsePortalKeyList", () => {

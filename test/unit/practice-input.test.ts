@@ -1,11 +1,11 @@
 import { describe, expect, it } from "vitest";
 import * as z from "zod/mini";
-import { InvalidInput } from "../../functions/shared/errors.js";
+import { InvalidInput } from "../../functions/platform/errors.js";
 import {
   devRefIdSchema,
   parseOnboardingRequest,
   practiceIdSchema,
-} from "../../functions/shared/practice-input.js";
+} from "../../functions/practice/practice-input.js";
 
 function rejection(input: unknown): InvalidInput {
   try {

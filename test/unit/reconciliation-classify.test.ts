@@ -1,15 +1,15 @@
 // The decisions behind every finding, without I/O: above all, when a key counts as ours.
 import { describe, expect, it } from "vitest";
-import type { PortalKey } from "../../functions/shared/portal-types.js";
-import type { PracticeRecord } from "../../functions/shared/practice-store.js";
+import type { PortalKey } from "../../functions/portal/portal-types.js";
+import type { PracticeRecord } from "../../functions/practice/practice-store.js";
+import type { OpenCreateAttempt } from "../../functions/practice/reconciliation-store.js";
 import {
   attemptWindow,
   candidatesAreOurs,
   classifyPortalKey,
   classifyPractice,
   unaccountedPosts,
-} from "../../functions/shared/reconciliation-classify.js";
-import type { OpenCreateAttempt } from "../../functions/shared/reconciliation-store.js";
+} from "../../functions/reconciliation/reconciliation-classify.js";
 
 const NOW = new Date("2025-06-12T12:00:00.000Z");
 const PARAMS = { runId: "run-1", repair: true, graceMinutes: 30, notYetAssignedDays: 7 };

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { InvalidInput } from "../../functions/shared/errors.js";
-import { parseReconciliationRequest } from "../../functions/shared/reconciliation-input.js";
+import { InvalidInput } from "../../functions/platform/errors.js";
+import { parseReconciliationRequest } from "../../functions/reconciliation/reconciliation-input.js";
 
 describe("parseReconciliationRequest", () => {
   it.each([[{}], [undefined], [null]])("defaults to report-only, 30 minutes' grace, 7 days (%j)", (input) => {

@@ -1,7 +1,7 @@
 import { Metrics } from "@aws-lambda-powertools/metrics";
 import { describe, expect, it } from "vitest";
-import { recordReconciliationFindings } from "../../functions/shared/reconciliation-metrics.js";
-import { METRICS_NAMESPACE, SERVICE_NAME } from "../../lib/metric-names.js";
+import { METRICS_NAMESPACE, SERVICE_NAME } from "../../contracts/metric-names.js";
+import { recordReconciliationFindings } from "../../functions/reconciliation/reconciliation-metrics.js";
 import { captureProcessOutput } from "../support/captured-output.js";
 import { emittedMetrics } from "../support/emf-records.js";
 

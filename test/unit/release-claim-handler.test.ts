@@ -1,7 +1,7 @@
 // The claim release Lambda handler: an event it cannot use is logged and ignored, never thrown (a throw would
 // have Lambda retry it twice and then dead-letter it, alarming for nothing).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { handler } from "../../functions/release-claim.js";
+import { handler } from "../../functions/claim-release/release-claim.js";
 import { captureProcessOutput } from "../support/captured-output.js";
 
 const output = captureProcessOutput();

@@ -4,7 +4,7 @@ import {
   executionNameForWebhook,
   MAX_EXECUTION_NAME_LENGTH,
   sanitizeWebhookId,
-} from "../../functions/shared/webhook-execution-name.js";
+} from "../../functions/webhook/webhook-execution-name.js";
 
 const EXECUTION_NAME = /^[A-Za-z0-9_-]{1,80}$/;
 

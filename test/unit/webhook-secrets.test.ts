@@ -1,11 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { ConfigurationError } from "../../functions/shared/errors.js";
+import { ConfigurationError } from "../../functions/platform/errors.js";
 import {
   createWebhookSecretsReader,
   isStandardWebhooksSecret,
   parseWebhookSecretValue,
   WEBHOOK_SECRET_MAX_AGE_SECONDS,
-} from "../../functions/shared/webhook-secrets.js";
+} from "../../functions/webhook/webhook-secrets.js";
 
 const SECRET_ID = "practice-onboarding/webhook-signing";
 const NEW = `whsec_${Buffer.from("new signing secret, 32 bytes ok!").toString("base64")}`;
