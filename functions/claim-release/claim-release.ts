@@ -11,11 +11,8 @@ import {
 } from "../../contracts/execution-status-change.js";
 import type { DomainEventInput } from "../domain-events/domain-events.js";
 import { compensateOffboarding } from "../offboarding/offboarding-steps.js";
-import {
-  type CaughtError,
-  compensateOnboarding,
-  type OnboardingDeps,
-} from "../onboarding/onboarding-steps.js";
+import { compensateOnboarding, type OnboardingDeps } from "../onboarding/onboarding-steps.js";
+import type { CaughtError } from "../platform/caught-error.js";
 
 /** Audit actor of every change made here. */
 export const CLAIM_RELEASE_ACTOR = "claim-release";

@@ -21,8 +21,8 @@ import {
 import { DIMENSION, METRIC, RECONCILIATION_FINDING_CATEGORIES } from "../../contracts/metric-names.js";
 import { ConfigurationError, DomainEventInvalid, DomainEventPublishFailed } from "../platform/errors.js";
 import { maskSecret, redactCustomerKeys } from "../platform/mask.js";
+import type { MetricsEmitter } from "../platform/metrics-emitter.js";
 import { logger as sharedLogger, metrics as sharedMetrics } from "../platform/observability.js";
-import type { MetricsEmitter } from "../portal/portal-call-metrics.js";
 import { practiceIdSchema } from "../practice/practice-input.js";
 import { domainEventId } from "./domain-event-id.js";
 

@@ -2,7 +2,7 @@
 import * as z from "zod/mini";
 import { logger } from "../platform/observability.js";
 import { stepHandler } from "../platform/step-handler.js";
-import { onboardingStore } from "../practice/practice-store-runtime.js";
+import { practiceStore } from "../practice/practice-store-runtime.js";
 import { offboardingStepPayload } from "./offboarding-step-payload.js";
 import { compensateOffboarding } from "./offboarding-steps.js";
 
@@ -12,5 +12,5 @@ const payload = z.object({
 });
 
 export const handler = stepHandler(payload, (input) =>
-  compensateOffboarding({ store: onboardingStore(), logger }, input),
+  compensateOffboarding({ store: practiceStore(), logger }, input),
 );

@@ -7,21 +7,22 @@
 import type { PracticeStatus } from "../../contracts/table-schema.js";
 import type { DomainEventInput } from "../domain-events/domain-events.js";
 import { practiceOffboardedEvent } from "../domain-events/practice-events.js";
-import {
-  type CaughtError,
-  describeCaughtError,
-  type OnboardingDeps,
-  type StepLogger,
-  withSecretHint,
-} from "../onboarding/onboarding-steps.js";
+import { type CaughtError, describeCaughtError } from "../platform/caught-error.js";
 import { ClaimLost, PortalNotFound, PortalRejected } from "../platform/errors.js";
 import { maskSecret } from "../platform/mask.js";
-import type { KeyStatus } from "../portal/portal-types.js";
+import { type StepLogger, silentLogger } from "../platform/step-logger.js";
+import { withSecretHint } from "../portal/portal-secret-hint.js";
+import type { KeyStatus, PortalClient } from "../portal/portal-types.js";
 import type { PracticeStore } from "../practice/practice-store.js";
 import { parseOffboardingRequest } from "./offboarding-input.js";
 
-/** Same dependencies as onboarding: the store, the rate-limited portal client, the secret's name. */
-export type OffboardingDeps = OnboardingDeps;
+/** The store, the rate-limited portal client, and the secret named in a 401. */
+export interface OffboardingDeps {
+  readonly store: PracticeStore;
+  readonly portal: PortalClient;
+  readonly portalSecretName: string;
+  readonly logger?: StepLogger;
+}
 
 /** What every step after the claim receives (from the state and the context object). */
 export interface OffboardingStepInput {
@@ -41,8 +42,6 @@ export interface OffboardingClaimOutput {
   readonly offboardedAt?: string;
 }
 
-const silent: StepLogger = { info() {}, warn() {}, error() {} };
-
 /**
  * Validates the execution input and claims the practice for offboarding. Invalid input (InvalidInput), an
  * unknown practice (PracticeNotFound) and a practice another execution holds (PracticeBusy) are thrown before
@@ -54,7 +53,7 @@ export async function claimPracticeForOffboarding(
 ): Promise<OffboardingClaimOutput> {
   const request = parseOffboardingRequest(event.input);
   const result = await deps.store.startOffboarding({ ...request, executionName: event.executionName });
-  (deps.logger ?? silent).info("offboarding claim", { outcome: result.outcome });
+  (deps.logger ?? silentLogger).info("offboarding claim", { outcome: result.outcome });
   const maskedKey = result.maskedKey ? { maskedKey: result.maskedKey } : {};
   if (result.outcome === "alreadyOffboarded") {
     return {
@@ -91,7 +90,7 @@ export async function disablePracticeKey(
   readonly keyDisabled: boolean;
   readonly keyMissingInPortal: boolean;
 }> {
-  const logger = deps.logger ?? silent;
+  const logger = deps.logger ?? silentLogger;
   const practice = await deps.store.getPractice(input.practiceId);
   const details = practice?.offboarding;
   if (
@@ -183,6 +182,6 @@ export async function compensateOffboarding(
     ...input,
     reason: describeCaughtError(input.error),
   });
-  (deps.logger ?? silent).warn("offboarding failed", { ...result });
+  (deps.logger ?? silentLogger).warn("offboarding failed", { ...result });
   return result;
 }

@@ -5,6 +5,7 @@
 
 import type { DomainEventInput } from "../domain-events/domain-events.js";
 import { practiceOnboardedEvent, practiceOnboardingFailedEvent } from "../domain-events/practice-events.js";
+import { type CaughtError, describeCaughtError } from "../platform/caught-error.js";
 import {
   ClaimLost,
   KeyConflict,
@@ -13,16 +14,11 @@ import {
   PortalUnauthorized,
 } from "../platform/errors.js";
 import { maskSecret } from "../platform/mask.js";
+import { type StepLogger, silentLogger } from "../platform/step-logger.js";
+import { withSecretHint } from "../portal/portal-secret-hint.js";
 import type { PortalClient, PortalKey } from "../portal/portal-types.js";
 import { parseOnboardingRequest } from "../practice/practice-input.js";
 import type { PracticeRecord, PracticeStore } from "../practice/practice-store.js";
-
-/** The few logger methods the steps use (Powertools' Logger in Lambda). */
-export interface StepLogger {
-  info(message: string, ...extra: Record<string, unknown>[]): void;
-  warn(message: string, ...extra: Record<string, unknown>[]): void;
-  error(message: string, ...extra: Record<string, unknown>[]): void;
-}
 
 export interface OnboardingDeps {
   readonly store: PracticeStore;
@@ -53,8 +49,6 @@ export interface ClaimOutput {
   readonly owner?: string;
 }
 
-const silent: StepLogger = { info() {}, warn() {}, error() {} };
-
 /**
  * Validates the execution input and claims the practice. Invalid input throws InvalidInput before anything is
  * written, which fails the execution at once.
@@ -65,7 +59,7 @@ export async function claimPractice(
 ): Promise<ClaimOutput> {
   const request = parseOnboardingRequest(event.input);
   const result = await deps.store.claimForOnboarding({ ...request, executionName: event.executionName });
-  (deps.logger ?? silent).info("practice claim", { outcome: result.outcome });
+  (deps.logger ?? silentLogger).info("practice claim", { outcome: result.outcome });
   const base = {
     practiceId: request.practiceId,
     devRefId: request.devRefId,
@@ -101,17 +95,6 @@ async function ownedPractice(store: PracticeStore, input: OwnedStepInput): Promi
   return record;
 }
 
-/** A 401 says which secret to check; other errors pass through untouched. */
-export function withSecretHint(error: unknown, secretName: string): unknown {
-  if (error instanceof PortalUnauthorized) {
-    return new PortalUnauthorized(
-      `${error.message} — check the DeveloperKey/DeveloperPortalKey in secret ${secretName}`,
-      { cause: error },
-    );
-  }
-  return error;
-}
-
 /** How many times the key is written to the table before the step gives up on it (see createPracticeKey). */
 const RECORD_KEY_TRIES = 3;
 
@@ -129,7 +112,7 @@ export async function createPracticeKey(
   deps: OnboardingDeps,
   input: OwnedStepInput,
 ): Promise<{ readonly maskedKey: string; readonly created: boolean }> {
-  const logger = deps.logger ?? silent;
+  const logger = deps.logger ?? silentLogger;
   const practice = await ownedPractice(deps.store, input);
   if (practice.customerKey) {
     logger.info("practice already holds a key of this execution; not creating another", {
@@ -156,7 +139,7 @@ export async function createPracticeKey(
 }
 
 async function recordNewKey(deps: OnboardingDeps, input: OwnedStepInput, key: PortalKey): Promise<void> {
-  const logger = deps.logger ?? silent;
+  const logger = deps.logger ?? silentLogger;
   let lastError: unknown;
   for (let attempt = 1; attempt <= RECORD_KEY_TRIES; attempt++) {
     try {
@@ -194,7 +177,7 @@ export async function reenablePreviousKey(
   deps: OnboardingDeps,
   input: OwnedStepInput,
 ): Promise<{ readonly reenabled: boolean; readonly maskedKey?: string }> {
-  const logger = deps.logger ?? silent;
+  const logger = deps.logger ?? silentLogger;
   const practice = await ownedPractice(deps.store, input);
   if (practice.customerKey) return { reenabled: true, maskedKey: maskSecret(practice.customerKey) };
   const previous = practice.previousCustomerKey;
@@ -225,7 +208,9 @@ async function refuseReenable(
   maskedKey: string,
   reason: string,
 ) {
-  (deps.logger ?? silent).info("previous key cannot be re-enabled; a new key will be created", { maskedKey });
+  (deps.logger ?? silentLogger).info("previous key cannot be re-enabled; a new key will be created", {
+    maskedKey,
+  });
   await deps.store.appendAudit({
     practiceId: input.practiceId,
     action: "KEY_REENABLE_REFUSED",
@@ -285,25 +270,6 @@ export async function recordPracticeActive(
 }
 
 /** The `$.error` a Catch hands over: the error name and, for Lambda errors, a JSON Cause. */
-export interface CaughtError {
-  readonly Error?: string;
-  readonly Cause?: string;
-}
-
-/** `PortalRejected: PUT /apikeys …: 400 BadRequest: …` from a Catch's error, whatever shape the Cause has. */
-export function describeCaughtError(error: CaughtError | undefined): string {
-  const name = error?.Error ?? "UnknownError";
-  const cause = error?.Cause ?? "";
-  let message = cause;
-  try {
-    const parsed = JSON.parse(cause) as { errorMessage?: unknown };
-    if (typeof parsed?.errorMessage === "string") message = parsed.errorMessage;
-  } catch {
-    // Not JSON (States.Timeout, States.TaskFailed…): the Cause is the message.
-  }
-  return message ? `${name}: ${message}` : name;
-}
-
 /**
  * Saga compensation after a failed step: disables the key this execution created or re-enabled (a 404 means
  * the portal holds no such key: nothing left enabled), then marks the practice FAILED with the reason.
@@ -318,7 +284,7 @@ export async function compensateOnboarding(
     readonly actor?: string;
   },
 ): Promise<CompensationOutcome> {
-  const logger = deps.logger ?? silent;
+  const logger = deps.logger ?? silentLogger;
   const cause = describeCaughtError(input.error);
   const practice = await deps.store.getPractice(input.practiceId);
   if (practice?.status === "FAILED" && practice.lastExecution === input.executionName) {

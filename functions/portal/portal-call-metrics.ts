@@ -1,11 +1,11 @@
 // Turns each portal request the client reports (its `onCall` hook) into the metrics the alarms and the
 // dashboard read (names in contracts/metric-names.ts).
-import { type Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
+import { MetricUnit } from "@aws-lambda-powertools/metrics";
 import { DIMENSION, METRIC, PORTAL_NO_STATUS } from "../../contracts/metric-names.js";
+import type { MetricsEmitter } from "../platform/metrics-emitter.js";
 import type { PortalCallRecord } from "./portal-client.js";
 
-/** The part of Powertools Metrics this module uses. */
-export type MetricsEmitter = Pick<Metrics, "singleMetric">;
+export type { MetricsEmitter } from "../platform/metrics-emitter.js";
 
 /**
  * True when the portal refused the credentials for good: a 401 on the retry with freshly read credentials, or

@@ -67,3 +67,10 @@ export interface PortalClient {
 
 /** Page size of list endpoints in this API. */
 export const PORTAL_PAGE_SIZE = 100;
+
+/** Statuses under which a key works (and is billed). */
+const ENABLED_STATUSES = new Set(["Enabled", "EnabledReadOnly"]);
+
+export function isEnabledKeyStatus(status: string): boolean {
+  return ENABLED_STATUSES.has(status);
+}

@@ -8,8 +8,7 @@ import { type DynamoDBDocumentClient, TransactWriteCommand } from "@aws-sdk/lib-
 import * as z from "zod/mini";
 import { keys, PK, STATUS_INDEX_PK, STATUS_INDEX_SK } from "../../contracts/table-schema.js";
 import { maskSecret } from "../platform/mask.js";
-import type { PortalClient, PortalKey } from "../portal/portal-types.js";
-import { isEnabledKeyStatus } from "../reconciliation/reconciliation-classify.js";
+import { isEnabledKeyStatus, type PortalClient, type PortalKey } from "../portal/portal-types.js";
 import { practiceIdSchema } from "./practice-input.js";
 import type { PracticeRecord, PracticeStore } from "./practice-store.js";
 

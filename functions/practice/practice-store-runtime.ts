@@ -1,22 +1,16 @@
-// The practice store for Lambdas that only touch the table (claim, record): built once per container.
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+// The container's practice store, built on first use (reads TABLE_NAME then).
 import { tableNameFromEnv } from "../platform/config.js";
+import { documentClient } from "../platform/dynamodb-client.js";
 import { PracticeStore } from "./practice-store.js";
 
 let store: PracticeStore | undefined;
 
-export function onboardingStore(): PracticeStore {
-  store ??= new PracticeStore({
-    client: DynamoDBDocumentClient.from(new DynamoDBClient({}), {
-      marshallOptions: { removeUndefinedValues: true },
-    }),
-    tableName: tableNameFromEnv(),
-  });
+export function practiceStore(): PracticeStore {
+  store ??= new PracticeStore({ client: documentClient(), tableName: tableNameFromEnv() });
   return store;
 }
 
 /** Forgets the store, so the next invocation reads TABLE_NAME again (tests, local stack). */
-export function resetOnboardingStore(): void {
+export function resetPracticeStore(): void {
   store = undefined;
 }

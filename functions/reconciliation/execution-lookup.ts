@@ -1,8 +1,7 @@
 // Tells reconciliation whether the execution that owns an in-between practice is still running
 // (states:DescribeExecution on the execution named by the practice record's `lastExecution`).
 import { DescribeExecutionCommand, type SFNClient } from "@aws-sdk/client-sfn";
-import type { ExecutionState } from "./reconciliation-classify.js";
-import type { ExecutionLookup } from "./reconciliation-steps.js";
+import type { ExecutionLookup, ExecutionState } from "./reconciliation-classify.js";
 
 /** `arn:…:stateMachine:Name` + `exec-1` → `arn:…:execution:Name:exec-1`. */
 export function executionArnOf(stateMachineArn: string, executionName: string): string {

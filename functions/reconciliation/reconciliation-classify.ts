@@ -14,7 +14,7 @@
 // Residual risk, accepted and documented: a key made by hand, unlabeled and never installed, within a day of a
 // lost POST that itself created nothing, is taken for ours.
 import { maskSecret } from "../platform/mask.js";
-import type { PortalKey } from "../portal/portal-types.js";
+import { isEnabledKeyStatus, type PortalKey } from "../portal/portal-types.js";
 import type { PracticeRecord } from "../practice/practice-store.js";
 import type {
   LedgerEntry,
@@ -35,13 +35,6 @@ export interface ReconciliationParams {
 
 /** The portal's dates carry no time zone: a key it dates `d` may have been created on our `d ± 1`. */
 export const PORTAL_DATE_SLACK_DAYS = 1;
-
-/** Statuses under which a key works (and is billed). */
-const ENABLED_STATUSES = new Set(["Enabled", "EnabledReadOnly"]);
-
-export function isEnabledKeyStatus(status: string): boolean {
-  return ENABLED_STATUSES.has(status);
-}
 
 /** POSTs of an attempt whose key no practice record holds: each may have created a key. */
 export function unaccountedPosts(attempt: Pick<OpenCreateAttempt, "attempts" | "status">): number {
@@ -269,6 +262,11 @@ export type ExecutionState =
   | "NOT_FOUND"
   /** No state machine to ask (e.g. the offboarding workflow is not deployed). */
   | "UNKNOWN";
+
+/** Asks Step Functions about the execution that owns an in-between practice. */
+export interface ExecutionLookup {
+  status(kind: "ONBOARDING" | "OFFBOARDING", executionName: string): Promise<ExecutionState>;
+}
 
 export interface PracticeContext {
   /** What the portal listed for the practice's key; undefined when it was not listed. */

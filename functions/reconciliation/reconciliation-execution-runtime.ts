@@ -2,7 +2,7 @@
 // that describe executions: ONBOARDING_STATE_MACHINE_ARN and, once deployed, OFFBOARDING_STATE_MACHINE_ARN.
 import { SFNClient } from "@aws-sdk/client-sfn";
 import { stepFunctionsExecutionLookup } from "./execution-lookup.js";
-import type { ExecutionLookup } from "./reconciliation-steps.js";
+import type { ExecutionLookup } from "./reconciliation-classify.js";
 
 let lookup: ExecutionLookup | undefined;
 

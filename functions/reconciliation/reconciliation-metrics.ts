@@ -7,7 +7,7 @@ import {
   RECONCILIATION_FINDING_CATEGORIES,
   type ReconciliationFindingCategory,
 } from "../../contracts/metric-names.js";
-import type { MetricsEmitter } from "../portal/portal-call-metrics.js";
+import type { MetricsEmitter } from "../platform/metrics-emitter.js";
 
 export interface ReconciliationRunCounts {
   /** Findings per category; a category left out counts 0. */

@@ -9,14 +9,13 @@ import {
   practiceOnboardedEvent,
   practiceOnboardingFailedEvent,
 } from "../domain-events/practice-events.js";
-import type { StepLogger } from "../onboarding/onboarding-steps.js";
 import { PortalNotFound, PortalRejected, PortalUnauthorized } from "../platform/errors.js";
 import { maskSecret } from "../platform/mask.js";
-import type { PortalClient } from "../portal/portal-types.js";
+import type { StepLogger } from "../platform/step-logger.js";
+import { isEnabledKeyStatus, type PortalClient } from "../portal/portal-types.js";
 import type { PracticeStore } from "../practice/practice-store.js";
 import type { PlannedRepair, ReconciliationStore } from "../practice/reconciliation-store.js";
-import { isEnabledKeyStatus, type ReconciliationParams } from "./reconciliation-classify.js";
-import type { ExecutionLookup } from "./reconciliation-steps.js";
+import type { ExecutionLookup, ReconciliationParams } from "./reconciliation-classify.js";
 
 /** The audit actor of every repair. */
 export const RECONCILER_ACTOR = "reconciler";

@@ -2,9 +2,9 @@
 // when an event sink is configured — announce the outcome of each stuck practice it finishes.
 import { configuredDomainEventPublisher } from "../domain-events/domain-events.js";
 import { stepHandler } from "../platform/step-handler.js";
+import { portalClient } from "../portal/portal-runtime.js";
 import { executionLookupFromEnv } from "./reconciliation-execution-runtime.js";
 import { stepStateSchema } from "./reconciliation-payload.js";
-import { reconciliationPortal } from "./reconciliation-portal-runtime.js";
 import { reconciliationDeps } from "./reconciliation-runtime.js";
 import { repairFindings } from "./reconciliation-steps.js";
 
@@ -13,7 +13,7 @@ export const handler = stepHandler(stepStateSchema, (state) => {
   return repairFindings(
     {
       ...reconciliationDeps(),
-      portal: reconciliationPortal(),
+      portal: portalClient(),
       executions: executionLookupFromEnv(),
       ...(publishEvent ? { publishEvent } : {}),
     },

@@ -7,9 +7,9 @@
 
 import { PRACTICE_STATUSES } from "../../contracts/table-schema.js";
 import type { DomainEventInput } from "../domain-events/domain-events.js";
-import type { StepLogger } from "../onboarding/onboarding-steps.js";
 import { PortalThrottled } from "../platform/errors.js";
 import { maskSecret } from "../platform/mask.js";
+import type { StepLogger } from "../platform/step-logger.js";
 import type { PortalClient } from "../portal/portal-types.js";
 import { type PracticeStore, sanitizeReason } from "../practice/practice-store.js";
 import type {
@@ -26,6 +26,7 @@ import {
   candidatesAreOurs,
   classifyPortalKey,
   classifyPractice,
+  type ExecutionLookup,
   type ExecutionState,
   needsExecutionCheck,
   olderThan,
@@ -42,11 +43,6 @@ import {
 } from "./reconciliation-findings.js";
 import { parseReconciliationRequest } from "./reconciliation-input.js";
 import { executeRepair } from "./reconciliation-repair-steps.js";
-
-/** Asks Step Functions about the execution that owns an in-between practice. */
-export interface ExecutionLookup {
-  status(kind: "ONBOARDING" | "OFFBOARDING", executionName: string): Promise<ExecutionState>;
-}
 
 /** How much one invocation does. Small enough for Lambda's limits at 1 portal request per second. */
 export interface ReconciliationLimits {

@@ -2,11 +2,11 @@ import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import {
   compensateOnboarding,
   createPracticeKey,
-  describeCaughtError,
   labelPracticeKey,
   type OnboardingDeps,
   reenablePreviousKey,
 } from "../../functions/onboarding/onboarding-steps.js";
+import { describeCaughtError } from "../../functions/platform/caught-error.js";
 import { maskSecret } from "../../functions/platform/mask.js";
 import { createPortalClient } from "../../functions/portal/portal-client.js";
 import { DynamoDbRateLimiter } from "../../functions/portal/portal-rate-limiter.js";
