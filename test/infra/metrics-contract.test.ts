@@ -70,7 +70,7 @@ describe("metric names contract", () => {
       devRefId: "P 1",
       maskedKey: "QJXZ…W2HD",
     }).catch(() => undefined);
-    // The webhook handler's metrics are asserted in test/integration/crm-webhook-handler.test.ts; its streams:
+    // The webhook handler's metrics are asserted in test/integration/webhook/crm-webhook-handler.test.ts; its streams:
     const webhookStreams = [
       streamKey(METRICS_NAMESPACE, "Webhook5xx", { service: SERVICE_NAME }),
       streamKey(METRICS_NAMESPACE, "WebhookRejected", { service: SERVICE_NAME, reason: "InvalidSignature" }),
