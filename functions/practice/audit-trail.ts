@@ -82,7 +82,11 @@ export async function appendAudit(
 }
 
 /** A practice's audit trail, oldest first. */
-export async function listAudit(table: PracticeTable, practiceId: string, limit = 100): Promise<AuditEntry[]> {
+export async function listAudit(
+  table: PracticeTable,
+  practiceId: string,
+  limit = 100,
+): Promise<AuditEntry[]> {
   const items = await queryAll(
     table,
     {

@@ -34,7 +34,13 @@ export interface CreateAttemptRecord {
 /** A create attempt listed in the open-attempt index. */
 export type OpenCreateAttempt = Pick<
   CreateAttemptRecord,
-  "practiceId" | "executionName" | "status" | "attempts" | "lostResponses" | "firstAttemptAt" | "lastAttemptAt"
+  | "practiceId"
+  | "executionName"
+  | "status"
+  | "attempts"
+  | "lostResponses"
+  | "firstAttemptAt"
+  | "lastAttemptAt"
 >;
 
 const ATTEMPT_ATTRIBUTES = [
@@ -169,7 +175,12 @@ export function attemptPostSent(table: PracticeTable, attempt: AttemptOf, now: s
 }
 
 /** Transaction item: a POST's answer never arrived (noted with the error's name). */
-export function attemptResponseLost(table: PracticeTable, attempt: AttemptOf, errorName: string, now: string) {
+export function attemptResponseLost(
+  table: PracticeTable,
+  attempt: AttemptOf,
+  errorName: string,
+  now: string,
+) {
   return {
     Update: {
       TableName: table.tableName,

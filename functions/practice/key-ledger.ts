@@ -39,7 +39,10 @@ const isConditionFailure = (error: unknown) =>
   (error as { name?: string }).name === "ConditionalCheckFailedException";
 
 /** The practice a key of ours belongs to, or undefined for a key we never recorded. */
-export async function getKeyOwner(table: PracticeTable, customerKey: string): Promise<LedgerEntry | undefined> {
+export async function getKeyOwner(
+  table: PracticeTable,
+  customerKey: string,
+): Promise<LedgerEntry | undefined> {
   const { Item } = await table.client.send(
     new GetCommand({ TableName: table.tableName, Key: keys.customerKey(customerKey), ConsistentRead: true }),
   );
@@ -173,7 +176,11 @@ export async function adoptLostKey(
 }
 
 /** Marks a ledger key disabled (after the portal confirmed it); a key not in the ledger is left alone. */
-export async function markLedgerDisabled(table: PracticeTable, customerKey: string, now: Date): Promise<void> {
+export async function markLedgerDisabled(
+  table: PracticeTable,
+  customerKey: string,
+  now: Date,
+): Promise<void> {
   try {
     await table.client.send(
       new UpdateCommand({

@@ -367,7 +367,8 @@ export function restoreAfterFailedOffboarding(
       // Not written: changed between our read and write, decide again.
       return written ? { restored: true, status: previous.status, reason } : undefined;
     },
-    () => `practice ${step.practiceId} kept changing while execution ${step.executionName} tried to restore it`,
+    () =>
+      `practice ${step.practiceId} kept changing while execution ${step.executionName} tried to restore it`,
   );
 }
 

@@ -3,7 +3,12 @@
 import { keys, STATUS_INDEX_PK } from "../../contracts/table-schema.js";
 import { ClaimLost, ConcurrentModification } from "../platform/errors.js";
 import { auditPut } from "./audit-trail.js";
-import { claimLost, type OwnedStep, type TransactItems, transactOrSettle } from "./conditional-transaction.js";
+import {
+  claimLost,
+  type OwnedStep,
+  type TransactItems,
+  transactOrSettle,
+} from "./conditional-transaction.js";
 import { ledgerConfirm, ledgerDisable } from "./key-ledger.js";
 import { getPractice } from "./practice-reads.js";
 import { type KeyOrigin, type PracticeRecord, sanitizeReason } from "./practice-record.js";

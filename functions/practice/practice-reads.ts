@@ -1,4 +1,6 @@
 // Reads of practice records: one (strongly consistent), all of a status, or many at once (reconciliation).
+
+import { GetCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
 import {
   keys,
   PRACTICE_STATUSES,
@@ -9,7 +11,6 @@ import {
 } from "../../contracts/table-schema.js";
 import { type PracticeRecord, practiceFromItem } from "./practice-record.js";
 import { batchGet, type PracticeTable, queryAll } from "./practice-table.js";
-import { GetCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
 
 /** The practice record (strongly consistent read), or undefined. */
 export async function getPractice(

@@ -1,11 +1,6 @@
 // A practice record: its type, and the one mapping between it and the table item (every reader goes through
 // `practiceFromItem`, so no reader can miss a field another one sees).
-import {
-  keys,
-  type PracticeStatus,
-  STATUS_INDEX_PK,
-  STATUS_INDEX_SK,
-} from "../../contracts/table-schema.js";
+import { keys, type PracticeStatus, STATUS_INDEX_PK, STATUS_INDEX_SK } from "../../contracts/table-schema.js";
 import { redactCustomerKeys } from "../platform/mask.js";
 import { pickDefined } from "./practice-table.js";
 

@@ -105,7 +105,9 @@ export class PracticeStore {
     return markActive(this.table, step);
   }
 
-  markFailed(step: OwnedStep & { readonly reason: string; readonly keyDisabled?: boolean }): Promise<PracticeRecord> {
+  markFailed(
+    step: OwnedStep & { readonly reason: string; readonly keyDisabled?: boolean },
+  ): Promise<PracticeRecord> {
     return markFailed(this.table, step);
   }
 

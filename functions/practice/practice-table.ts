@@ -73,7 +73,10 @@ export async function batchGet(
 }
 
 /** BatchWriteItem puts of any number of items (unconditional: only for items a run owns alone). */
-export async function batchPut(table: PracticeTable, items: ReadonlyArray<Record<string, unknown>>): Promise<void> {
+export async function batchPut(
+  table: PracticeTable,
+  items: ReadonlyArray<Record<string, unknown>>,
+): Promise<void> {
   for (const batch of chunked(items, BATCH_WRITE_LIMIT)) {
     let pending = batch.map((Item) => ({ PutRequest: { Item } }));
     for (let round = 0; pending.length > 0; round++) {
