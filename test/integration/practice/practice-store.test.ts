@@ -158,7 +158,7 @@ describe("PracticeStore.claimForOnboarding", () => {
     expect(record?.onboardingKind).toBe("returning");
     expect(await claim(practiceId, "exec-b", at(7))).toEqual({
       outcome: "returning",
-      version: 6,
+      version: 7,
       previousMaskedKey: masked,
     });
   });
