@@ -35,17 +35,19 @@ function header(event: APIGatewayProxyEventV2, name: string): string | undefined
 }
 
 /**
- * CSRF: a reveal must come from our own page. Browsers send `Sec-Fetch-Site` and `Origin` with form POSTs;
- * a request with neither is refused, as is one from any other origin or a `cross-site`/`same-site` context.
+ * CSRF: a reveal must come from our own page. Browsers send `Sec-Fetch-Site` with form POSTs to secure origins,
+ * and `Origin`; with `Referrer-Policy: no-referrer` the Fetch standard makes that Origin `null` even for our own
+ * page, so `Sec-Fetch-Site: same-origin` is what vouches for it then. Refused: any other `Sec-Fetch-Site`, an
+ * Origin naming another host, and a request that carries neither signal.
  */
 export function isSameOriginPost(event: APIGatewayProxyEventV2): boolean {
   const fetchSite = header(event, "sec-fetch-site");
   if (fetchSite !== undefined && fetchSite !== "same-origin") return false;
   const origin = header(event, "origin");
-  if (origin === undefined) return fetchSite === "same-origin";
+  if (origin === undefined || origin === "null") return fetchSite === "same-origin";
   const host = header(event, "host") ?? event.requestContext.domainName;
   try {
-    return origin !== "null" && new URL(origin).host === host;
+    return new URL(origin).host === host;
   } catch {
     return false;
   }

@@ -135,6 +135,11 @@ describe("POST /activate/{token} (reveal)", () => {
   it.each([
     ["another site's Origin", { origin: "https://evil.example" }],
     ["Sec-Fetch-Site: cross-site", { fetchSite: "cross-site" }],
+    ["Sec-Fetch-Site: same-site (a sibling subdomain)", { fetchSite: "same-site" }],
+    [
+      "another site's Origin with Sec-Fetch-Site: same-origin",
+      { origin: "https://evil.example", fetchSite: "same-origin" },
+    ],
     ["an opaque Origin (null)", { origin: "null" }],
     ["neither Origin nor Sec-Fetch-Site", { origin: null }],
     ["a form token other than the link's", { formToken: "A".repeat(43) }],
@@ -150,11 +155,16 @@ describe("POST /activate/{token} (reveal)", () => {
     expect((await reveal(url)).status).toBe(200);
   });
 
-  it("accepts a same-origin reveal identified by Sec-Fetch-Site alone", async () => {
+  it.each([
+    ["Sec-Fetch-Site: same-origin alone", { origin: null, fetchSite: "same-origin" }],
+    // What Chromium sends for our own form: no-referrer makes the Origin of a form POST "null" (Fetch standard).
+    ["Origin: null with Sec-Fetch-Site: same-origin", { origin: "null", fetchSite: "same-origin" }],
+    ["our own Origin with Sec-Fetch-Site: same-origin", { fetchSite: "same-origin" }],
+  ] as const)("accepts a reveal with %s", async (_name, init) => {
     await start();
     const { url } = await server.issue(PRACTICE.practiceId);
 
-    expect((await reveal(url, { origin: null, fetchSite: "same-origin" })).status).toBe(200);
+    expect((await reveal(url, init)).status).toBe(200);
   });
 });
 
