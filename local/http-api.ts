@@ -77,6 +77,15 @@ function lambdaContext(fn: ExtractedFunction, requestId: string): Context {
   };
 }
 
+/** A malformed escape (`%E0`) stays as sent rather than failing the request. */
+function decodeSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
+}
+
 /**
  * The path parameters of `pathname` under a route path such as `/activate/{token}` (each `{name}` matches one
  * non-empty segment, as in API Gateway route keys), or undefined when it does not match.
@@ -88,7 +97,7 @@ export function matchRoutePath(routePath: string, pathname: string): Record<stri
   const parameters: Record<string, string> = {};
   for (const [i, segment] of want.entries()) {
     const name = /^\{([^}+]+)\}$/.exec(segment)?.[1];
-    if (name && got[i]) parameters[name] = decodeURIComponent(got[i]!);
+    if (name && got[i]) parameters[name] = decodeSegment(got[i]!);
     else if (segment !== got[i]) return undefined;
   }
   return parameters;
