@@ -16,7 +16,7 @@ export function activationRoute(event: APIGatewayProxyEventV2): ActivationRoute 
   const method = event.requestContext.http.method.toUpperCase();
   const path = event.rawPath ?? event.requestContext.http.path;
   const asset = ASSET_PATH.exec(path);
-  if (asset && method === "GET") return { kind: "asset", name: decodeURIComponent(asset[1]!) };
+  if (asset && method === "GET") return { kind: "asset", name: asset[1]! };
   const token = event.pathParameters?.token ?? TOKEN_PATH.exec(path)?.[1];
   if (token === undefined || asset) return { kind: "other" };
   if (method === "GET") return { kind: "view", token };

@@ -264,6 +264,15 @@ describe("headers, assets and rate limit", () => {
     expect(responses[5]!.headers.get("content-type")).toBe("text/css; charset=utf-8");
   });
 
+  it("answers unknown assets and malformed escapes with the plain 404 page", async () => {
+    await start();
+    for (const path of ["/activate/assets/secrets.txt", "/activate/assets/%E0", "/activate/%E0%A4%A"]) {
+      const response = await fetch(`${server.url}${path}`);
+      expect(response.status, path).toBe(404);
+      expect(await response.text()).toContain("cannot be used");
+    }
+  });
+
   it("has no inline script, inline style or external resource in any page (the CSP would block them)", async () => {
     await start();
     const { url } = await server.issue(PRACTICE.practiceId);
