@@ -122,7 +122,8 @@ function resolve(qualified: string, scope: Map<string, string>, isAttribute: boo
  * @throws XmlRejected saying what was refused (DOCTYPE, entity, malformed markup, a limit).
  */
 export function parseStrictXml(text: string, limits: XmlLimits = DEFAULT_XML_LIMITS): XmlElement {
-  let position = text.charCodeAt(0) === 0xfeff ? 1 : 0;
+  const documentStart = text.charCodeAt(0) === 0xfeff ? 1 : 0;
+  let position = documentStart;
   const stack: OpenElement[] = [];
   let root: XmlElement | undefined;
   let elementCount = 0;
@@ -171,7 +172,8 @@ export function parseStrictXml(text: string, limits: XmlLimits = DEFAULT_XML_LIM
       const end = text.indexOf("?>", position);
       if (end < 0) fail("unterminated processing instruction");
       const isDeclaration = /^<\?xml[\s?]/.test(text.slice(position, position + 6));
-      if (!isDeclaration || sawMarkup || position > 1) fail("processing instructions are not allowed");
+      if (!isDeclaration || sawMarkup || position !== documentStart)
+        fail("processing instructions are not allowed");
       const declaration = text.slice(position, end);
       const encoding = /encoding\s*=\s*["']([^"']*)["']/.exec(declaration)?.[1];
       if (encoding !== undefined && encoding.toLowerCase() !== "utf-8")
