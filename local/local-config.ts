@@ -1,7 +1,7 @@
 // The local stack's configuration, read from environment variables; each bad value is named in the error.
 import { statSync } from "node:fs";
 import { resolve } from "node:path";
-import { isStandardWebhooksSecret } from "../functions/shared/webhook-secrets.js";
+import { isStandardWebhooksSecret } from "../functions/webhook/webhook-secrets.js";
 
 export interface LocalStackConfig {
   /** Portal to use; undefined → start the built-in simulator. */

@@ -3,8 +3,8 @@
 import { once } from "node:events";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { maskSecret } from "../functions/shared/mask.js";
-import type { PortalCredentials } from "../functions/shared/portal-types.js";
+import { maskSecret } from "../functions/platform/mask.js";
+import type { PortalCredentials } from "../functions/portal/portal-types.js";
 import {
   type FaultDecision,
   FaultPlanner,

@@ -120,7 +120,7 @@ describe("WebhookApi", () => {
       },
     });
     expect(template.toJSON().Resources[ids.fn].Metadata["practice-onboarding:entry"]).toBe(
-      "functions/crm-webhook.ts",
+      "functions/webhook/crm-webhook.ts",
     );
   });
 
