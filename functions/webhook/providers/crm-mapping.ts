@@ -3,8 +3,8 @@
 // with an error naming the bad path; applied to each verified ProviderRecord to make a LifecycleRequest.
 import { readFileSync } from "node:fs";
 import * as z from "zod/mini";
-import { ConfigurationError } from "../../shared/errors.js";
-import { devRefIdSchema, practiceIdSchema } from "../../shared/practice-input.js";
+import { ConfigurationError } from "../../platform/errors.js";
+import { devRefIdSchema, practiceIdSchema } from "../../practice/practice-input.js";
 import {
   type CrmProvider,
   LIFECYCLE_KINDS,

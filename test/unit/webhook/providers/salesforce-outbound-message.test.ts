@@ -3,8 +3,8 @@
 // allow-list, read without DTDs or entities, acknowledged with notificationsResponse/Ack only when asked.
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { DeliveryRejected } from "../../../functions/webhook/providers/delivery-rejected.js";
-import type { HttpDelivery } from "../../../functions/webhook/providers/http-delivery.js";
+import { DeliveryRejected } from "../../../../functions/webhook/providers/delivery-rejected.js";
+import type { HttpDelivery } from "../../../../functions/webhook/providers/http-delivery.js";
 import {
   OUTBOUND_NAMESPACE,
   readSalesforceDelivery,
@@ -12,9 +12,9 @@ import {
   SALESFORCE_MAX_BODY_BYTES,
   type SalesforceAuth,
   salesforceAckResponse,
-} from "../../../functions/webhook/providers/salesforce-outbound-message.js";
-import { parseStrictXml } from "../../../functions/webhook/providers/strict-xml.js";
-import { buildSalesforceDelivery } from "../../../local/provider-deliveries.js";
+} from "../../../../functions/webhook/providers/salesforce-outbound-message.js";
+import { parseStrictXml } from "../../../../functions/webhook/providers/strict-xml.js";
+import { buildSalesforceDelivery } from "../../../../local/provider-deliveries.js";
 
 const fixture = (name: string) => readFileSync(new URL(`fixtures/${name}`, import.meta.url), "utf8");
 const TOKEN = "sf_4f9c2b7e1d8a6b3c5e7f9a1b2c3d4e5f";

@@ -2,19 +2,19 @@
 // verified provider deliveries (the documented fixtures) map to normalized lifecycle requests.
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { ConfigurationError } from "../../../functions/shared/errors.js";
+import { ConfigurationError } from "../../../../functions/platform/errors.js";
 import {
   type CrmMapping,
   loadCrmMappingFile,
   mapDelivery,
   parseCrmMapping,
   parseCrmMappingJson,
-} from "../../../functions/webhook/providers/crm-mapping.js";
-import { readHubSpotDelivery } from "../../../functions/webhook/providers/hubspot-delivery.js";
-import { readSalesforceDelivery } from "../../../functions/webhook/providers/salesforce-outbound-message.js";
-import { hubspotDealStageEvent, signHubSpotDelivery } from "../../../local/provider-deliveries.js";
+} from "../../../../functions/webhook/providers/crm-mapping.js";
+import { readHubSpotDelivery } from "../../../../functions/webhook/providers/hubspot-delivery.js";
+import { readSalesforceDelivery } from "../../../../functions/webhook/providers/salesforce-outbound-message.js";
+import { hubspotDealStageEvent, signHubSpotDelivery } from "../../../../local/provider-deliveries.js";
 
-const CONFIG_PATH = new URL("../../../config/crm-mapping.json", import.meta.url).pathname;
+const CONFIG_PATH = new URL("../../../../config/crm-mapping.json", import.meta.url).pathname;
 const SHIPPED = loadCrmMappingFile(CONFIG_PATH);
 const fixture = (name: string) => readFileSync(new URL(`fixtures/${name}`, import.meta.url), "utf8");
 const NOW = new Date("2025-03-04T10:15:30.000Z");

@@ -4,19 +4,19 @@
 import { createHmac } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { DeliveryRejected } from "../../../functions/webhook/providers/delivery-rejected.js";
-import type { HttpDelivery } from "../../../functions/webhook/providers/http-delivery.js";
+import { DeliveryRejected } from "../../../../functions/webhook/providers/delivery-rejected.js";
+import type { HttpDelivery } from "../../../../functions/webhook/providers/http-delivery.js";
 import {
   HUBSPOT_MAX_BODY_BYTES,
   hubspotDeliveryId,
   readHubSpotDelivery,
-} from "../../../functions/webhook/providers/hubspot-delivery.js";
+} from "../../../../functions/webhook/providers/hubspot-delivery.js";
 import {
   HUBSPOT_MAX_AGE_MS,
   hubspotSignatureV3,
   hubspotSignedUri,
-} from "../../../functions/webhook/providers/hubspot-signature.js";
-import { hubspotDealStageEvent, signHubSpotDelivery } from "../../../local/provider-deliveries.js";
+} from "../../../../functions/webhook/providers/hubspot-signature.js";
+import { hubspotDealStageEvent, signHubSpotDelivery } from "../../../../local/provider-deliveries.js";
 
 const fixture = (name: string) => readFileSync(new URL(`fixtures/${name}`, import.meta.url), "utf8");
 const DOCUMENTED_BATCH = JSON.parse(fixture("hubspot-documented-events.json")) as object[];

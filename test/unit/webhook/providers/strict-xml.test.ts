@@ -1,6 +1,6 @@
 // The strict XML reader: what it accepts (what SOAP senders write) and what it refuses (every DTD feature).
 import { describe, expect, it } from "vitest";
-import { parseStrictXml, XmlRejected } from "../../../functions/webhook/providers/strict-xml.js";
+import { parseStrictXml, XmlRejected } from "../../../../functions/webhook/providers/strict-xml.js";
 
 function refusal(text: string): string {
   try {
