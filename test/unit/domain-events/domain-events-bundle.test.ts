@@ -1,4 +1,4 @@
-// The publisher ships in every workflow Lambda that emits an event: keep zod's locales out of it (DESIGN §8).
+// The publisher ships in every workflow Lambda that emits an event: keep zod's locales out of it (docs/architecture.md §8).
 import { build } from "esbuild";
 import { describe, expect, it } from "vitest";
 

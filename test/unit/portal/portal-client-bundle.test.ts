@@ -1,4 +1,4 @@
-// The portal client ships in every portal-calling Lambda; its bundle size is part of their cold start (DESIGN §8).
+// The portal client ships in every portal-calling Lambda; its bundle size is part of their cold start (docs/architecture.md §8).
 import { build } from "esbuild";
 import { describe, expect, it } from "vitest";
 
