@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 describe("domain events bundle", () => {
   it("carries zod/mini without its locales, and the EventBridge client without the whole SDK", async () => {
     const result = await build({
-      entryPoints: [new URL("../../functions/domain-events/domain-events.ts", import.meta.url).pathname],
+      entryPoints: [new URL("../../../functions/domain-events/domain-events.ts", import.meta.url).pathname],
       bundle: true,
       platform: "node",
       format: "esm",

@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 describe("portal client bundle", () => {
   it("stays small: zod/mini without its locales", async () => {
     const result = await build({
-      entryPoints: [new URL("../../functions/portal/portal-client.ts", import.meta.url).pathname],
+      entryPoints: [new URL("../../../functions/portal/portal-client.ts", import.meta.url).pathname],
       bundle: true,
       platform: "node",
       format: "esm",
