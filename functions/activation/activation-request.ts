@@ -1,5 +1,5 @@
 // Reading an HTTP API (payload v2) request to the activation routes: which route, which token, which source,
-// and whether a reveal POST came from our own page (docs/architecture.md §6).
+// and whether a reveal POST came from our own page.
 import type { APIGatewayProxyEventV2 } from "aws-lambda";
 
 export type ActivationRoute =

@@ -16,7 +16,7 @@ import {
 } from "../../functions/activation/source-rate-limiter.js";
 import { findHttpApiRoute, toHttpApiEvent, writeHttpApiResult } from "../../local/http-api.js";
 
-/** The routes lib/webhook-api.ts is to declare for the page (docs/architecture.md §6). */
+/** The routes lib/webhook-api.ts is to declare for the page. */
 export const ACTIVATION_ROUTES = [
   { method: "GET", path: "/activate/assets/{asset}" },
   { method: "GET", path: "/activate/{token}" },
