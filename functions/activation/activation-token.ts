@@ -1,5 +1,5 @@
 // The activation link's secret: 256 random bits, shown to the office once in the URL and stored only as its
-// SHA-256 hash, so a copy of the table cannot be turned back into working links (the spirit of docs/architecture.md §4, invariant 6).
+// SHA-256 hash, so a copy of the table cannot be turned back into working links (docs/architecture.md §4, invariant 6).
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 
 /** 32 random bytes in base64url: 43 characters, no padding. */
