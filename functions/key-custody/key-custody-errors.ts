@@ -1,10 +1,10 @@
 // Errors of key custody, with stable names Step Functions retries or catches by.
 // Messages name the practice and the KMS error, never the CustomerKey, and carry no SDK error as `cause` (a
 // request object could hold the plaintext).
-import { AppError } from "../shared/errors.js";
+import { AppError } from "../platform/errors.js";
 
 function named<T extends abstract new (...args: never[]) => AppError>(cls: T, name: string): T {
-  // On the prototype, so the name survives minification (as functions/shared/errors.ts does).
+  // On the prototype, so the name survives minification (as functions/platform/errors.ts does).
   Object.defineProperty(cls.prototype, "name", { value: name, enumerable: false });
   return cls;
 }

@@ -6,7 +6,7 @@
 import { createHmac } from "node:crypto";
 import { getSecret } from "@aws-lambda-powertools/parameters/secrets";
 import type { SecretsGetOptions } from "@aws-lambda-powertools/parameters/secrets/types";
-import { ConfigurationError, InvalidInput, SecretsUnavailable } from "../shared/errors.js";
+import { ConfigurationError, InvalidInput, SecretsUnavailable } from "../platform/errors.js";
 
 /** Full HMAC-SHA-256 in lower-case hex (64 digits): the table address form. */
 export type KeyFingerprint = string & { readonly __brand: "KeyFingerprint" };
@@ -73,7 +73,7 @@ export function keyFingerprinterFromSecret(
 
 /**
  * Secrets Manager errors that no retry can fix (missing, no permission, undecryptable) are a ConfigurationError;
- * the rest (throttling, 5xx, network) SecretsUnavailable. The same split as functions/shared/portal-credentials.ts.
+ * the rest (throttling, 5xx, network) SecretsUnavailable. The same split as functions/portal/portal-credentials.ts.
  */
 const PERMANENT_SECRET_ERRORS = new Set([
   "ResourceNotFoundException",

@@ -1,7 +1,7 @@
 // The one shown form of a CustomerKey: its last 4 characters and its short keyed fingerprint, `…W2HD #3f9a1c`.
 // Enough to tell keys apart and to match the portal screen an operator sees; not enough to narrow a search of
 // the key space (4 of 16 characters, and a fingerprint useless without its secret). Replaces `QJXZ…W2HD`
-// (functions/shared/mask.ts), which revealed half the key. docs/architecture.md §4.
+// (functions/platform/mask.ts), which revealed half the key. docs/architecture.md §4.
 import { type KeyFingerprint, type ShortFingerprint, shortFingerprint } from "./key-fingerprint.js";
 
 /** A CustomerKey as every output shows it: logs, events, CLI, reports, errors. */

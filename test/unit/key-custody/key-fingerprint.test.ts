@@ -10,7 +10,7 @@ import {
   type SecretFetcher,
   shortFingerprint,
 } from "../../../functions/key-custody/key-fingerprint.js";
-import { ConfigurationError } from "../../../functions/shared/errors.js";
+import { ConfigurationError } from "../../../functions/platform/errors.js";
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from "../../../local/dynamodb-local.js";
 import { type FakeSecretsManager, startFakeSecretsManager } from "../../support/fake-secrets-manager.js";
 
