@@ -1,8 +1,7 @@
 // A reconciliation run's report as stored: its summary (parameters, progress, counts), listed newest first
 // through the status index, and its findings in chunks. Kept REPORT_RETENTION_DAYS, then expired by TTL.
-// Findings are stored as the reconciliation writes them: this module does not look inside.
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
-import type { ReconciliationFindingCategory } from "../../contracts/metric-names.js";
+import type { Finding, FindingCounts } from "../../contracts/reconciliation-findings.js";
 import {
   keys,
   PK,
@@ -41,7 +40,7 @@ export interface ReconciliationRunSummary {
   readonly notYetAssignedDays: number;
   readonly startedAt: string;
   readonly completedAt?: string;
-  readonly counts?: Record<ReconciliationFindingCategory, number>;
+  readonly counts?: FindingCounts;
   readonly needingAttention?: number;
   readonly keysListed?: number;
   readonly pagesListed?: number;
@@ -192,11 +191,11 @@ export async function listRuns(table: PracticeTable, limit = 20): Promise<Reconc
 }
 
 /** Writes one chunk of findings (overwrites the same chunk on a retried invocation). */
-export async function writeFindings<F>(
+export async function writeFindings(
   table: PracticeTable,
   runId: string,
   chunk: number,
-  findings: readonly F[],
+  findings: readonly Finding[],
   now: Date,
 ): Promise<void> {
   await table.client.send(
@@ -214,14 +213,14 @@ export async function writeFindings<F>(
 }
 
 /** Reads the run's findings a page of chunks at a time; pass the returned cursor to continue. */
-export async function readFindings<F>(
+export async function readFindings(
   table: PracticeTable,
   runId: string,
   cursor?: string,
-): Promise<{ findings: F[]; cursor: string | undefined }> {
+): Promise<{ findings: Finding[]; cursor: string | undefined }> {
   const page = await queryRunItems(table, runId, keys.reconciliationFindingsPrefix, cursor, 25);
   return {
-    findings: page.items.flatMap((item) => (item.findings as F[] | undefined) ?? []),
+    findings: page.items.flatMap((item) => (item.findings as Finding[] | undefined) ?? []),
     cursor: page.lastSk,
   };
 }

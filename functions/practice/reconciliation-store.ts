@@ -2,6 +2,7 @@
 // own run items (reconciliation-runs.ts, reconciliation-scratch.ts), bulk reads of the rest of the table, and
 // the few writes it makes outside its own items (adopting a lost key into the ledger, resolving an attempt).
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import type { Finding } from "../../contracts/reconciliation-findings.js";
 import type { PracticeStatus } from "../../contracts/table-schema.js";
 import { listOpenAttempts, type OpenCreateAttempt, resolveAttempt } from "./create-attempts.js";
 import { adoptLostKey, getLedger, type LedgerEntry, markLedgerDisabled } from "./key-ledger.js";
@@ -67,12 +68,12 @@ export class ReconciliationStore {
     return listRuns(this.table, limit);
   }
 
-  writeFindings<F>(runId: string, chunk: number, findings: readonly F[], now: Date): Promise<void> {
+  writeFindings(runId: string, chunk: number, findings: readonly Finding[], now: Date): Promise<void> {
     return writeFindings(this.table, runId, chunk, findings, now);
   }
 
-  readFindings<F>(runId: string, cursor?: string): Promise<{ findings: F[]; cursor: string | undefined }> {
-    return readFindings<F>(this.table, runId, cursor);
+  readFindings(runId: string, cursor?: string): Promise<{ findings: Finding[]; cursor: string | undefined }> {
+    return readFindings(this.table, runId, cursor);
   }
 
   // ── Scratch: seen keys, candidates, repairs (reconciliation-scratch.ts) ────────────────────────────────

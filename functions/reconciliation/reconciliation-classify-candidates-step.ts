@@ -1,5 +1,7 @@
 // Reconciliation loop: decide whether the unlabeled keys lost POST answers may have created are ours (adopt and,
 // in repair runs, plan to disable them) or cannot be told apart (report them FOREIGN, a page at a time).
+
+import type { Finding } from "../../contracts/reconciliation-findings.js";
 import { maskSecret } from "../platform/mask.js";
 import type { OpenCreateAttempt } from "../practice/create-attempts.js";
 import type { LostKeyCandidate } from "../practice/reconciliation-scratch.js";
@@ -11,7 +13,6 @@ import {
   unaccountedPosts,
 } from "./reconciliation-classify.js";
 import { clock, limitsOf, type ReconciliationDeps } from "./reconciliation-deps.js";
-import type { Finding } from "./reconciliation-findings.js";
 import {
   type Batch,
   type Progress,

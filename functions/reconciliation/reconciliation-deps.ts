@@ -1,12 +1,13 @@
 // What the reconciliation steps run on: their dependencies (tests hand in real local clients) and how much one
 // invocation may do.
+
+import type { FindingCounts } from "../../contracts/reconciliation-findings.js";
 import type { DomainEventInput } from "../domain-events/domain-events.js";
 import type { StepLogger } from "../platform/step-logger.js";
 import type { PortalClient } from "../portal/portal-types.js";
 import type { PracticeStore } from "../practice/practice-store.js";
 import type { ReconciliationStore } from "../practice/reconciliation-store.js";
 import type { ExecutionLookup } from "./reconciliation-classify.js";
-import type { FindingCounts } from "./reconciliation-findings.js";
 
 /** How much one invocation does. Small enough for Lambda's limits at 1 portal request per second. */
 export interface ReconciliationLimits {

@@ -1,10 +1,10 @@
 // Reconciliation's last step (both paths): store the run's counts on its summary, publish the metrics and, on
 // success, the ReconciliationCompleted event; return the outcome (a reference and counts, nothing more).
 
+import { type FindingCounts, findingsNeedingAttention } from "../../contracts/reconciliation-findings.js";
 import { sanitizeReason } from "../practice/practice-record.js";
 import type { RunOutcomeFields } from "../practice/reconciliation-runs.js";
 import { clock, type ReconciliationDeps, silent } from "./reconciliation-deps.js";
-import { type FindingCounts, findingsNeedingAttention } from "./reconciliation-findings.js";
 import type { Progress, StepState } from "./reconciliation-state.js";
 
 /** The workflow's final output (and the FAILED path's): a reference and counts, nothing more. */

@@ -1,14 +1,15 @@
 // A stored reconciliation run as operators read it: `ops reconcile --show <runId>` and the end of `ops reconcile`.
-import { InvalidInput } from "../platform/errors.js";
-import type { ReconciliationRunSummary } from "../practice/reconciliation-runs.js";
-import type { ReconciliationStore } from "../practice/reconciliation-store.js";
+
 import {
   ALWAYS_NEEDS_ATTENTION,
   FINDING_CATEGORIES,
   type Finding,
   type FindingCounts,
   REPAIRABLE_CATEGORIES,
-} from "./reconciliation-findings.js";
+} from "../../contracts/reconciliation-findings.js";
+import { InvalidInput } from "../platform/errors.js";
+import type { ReconciliationRunSummary } from "../practice/reconciliation-runs.js";
+import type { ReconciliationStore } from "../practice/reconciliation-store.js";
 
 /** A run's summary and its findings (masked keys only). */
 export interface ReconciliationReport {
@@ -36,7 +37,7 @@ export async function readReconciliationRun(
   const findings: Finding[] = [];
   let cursor: string | undefined;
   do {
-    const page = await runs.readFindings<Finding>(runId, cursor);
+    const page = await runs.readFindings(runId, cursor);
     findings.push(...page.findings);
     cursor = page.cursor;
   } while (cursor && findings.length < max);

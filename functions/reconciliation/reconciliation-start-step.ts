@@ -1,9 +1,9 @@
 // Reconciliation step 1: validate the input, record the run as RUNNING, tidy the open-attempt index, and
 // return the initial cursor state.
 
+import { emptyCounts } from "../../contracts/reconciliation-findings.js";
 import { unaccountedPosts } from "./reconciliation-classify.js";
 import { clock, limitsOf, type ReconciliationDeps, silent } from "./reconciliation-deps.js";
-import { emptyCounts } from "./reconciliation-findings.js";
 import { parseReconciliationRequest } from "./reconciliation-input.js";
 import type { StepState } from "./reconciliation-state.js";
 

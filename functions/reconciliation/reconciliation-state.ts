@@ -1,9 +1,15 @@
 // The reconciliation state machine's payload between steps: `$.run` (fixed at start) and `$.progress` (cursors
 // and counts), and how one chunk's findings and planned repairs are written and counted.
+
+import {
+  addCounts,
+  countFindings,
+  type Finding,
+  type FindingCounts,
+} from "../../contracts/reconciliation-findings.js";
 import type { PlannedRepair } from "../practice/reconciliation-scratch.js";
 import type { ReconciliationParams } from "./reconciliation-classify.js";
 import type { ReconciliationDeps } from "./reconciliation-deps.js";
-import { addCounts, countFindings, type Finding, type FindingCounts } from "./reconciliation-findings.js";
 
 /** `$.run`: the run's parameters, fixed at start. */
 export interface RunState extends ReconciliationParams {

@@ -2,15 +2,12 @@
 // only) the ReconciliationCompleted event are published, and an error from the failure path is stored with
 // anything key-shaped masked — the summary is what `ops reconcile --show` prints.
 import { beforeEach, describe, expect, it } from "vitest";
+import { emptyCounts, type FindingCounts } from "../../../contracts/reconciliation-findings.js";
 import type { DomainEventInput } from "../../../functions/domain-events/domain-events.js";
 import { maskSecret } from "../../../functions/platform/mask.js";
 import { PracticeStore } from "../../../functions/practice/practice-store.js";
 import { ReconciliationStore } from "../../../functions/practice/reconciliation-store.js";
 import type { ReconciliationDeps } from "../../../functions/reconciliation/reconciliation-deps.js";
-import {
-  emptyCounts,
-  type FindingCounts,
-} from "../../../functions/reconciliation/reconciliation-findings.js";
 import { finishReconciliation } from "../../../functions/reconciliation/reconciliation-finish-step.js";
 import { startReconciliation } from "../../../functions/reconciliation/reconciliation-start-step.js";
 import type { StepState } from "../../../functions/reconciliation/reconciliation-state.js";
