@@ -65,7 +65,22 @@ export const keys = {
     [SK]: `ACTION#${String(chunk).padStart(6, "0")}#${String(index).padStart(4, "0")}`,
   }),
   reconciliationActionPrefix: "ACTION#",
+  /** One activation link, addressed by the SHA-256 of its token (never the token): the page's lookup. */
+  activationLink: (tokenHash: string) => ({ [PK]: `ACTIVATION#${tokenHash}`, [SK]: "LINK" }),
+  /** The practice's latest activation link (its token hash): the one link that may still be open. */
+  activationPointer: (practiceId: string) => ({ [PK]: `PRACTICE#${practiceId}`, [SK]: "ACTIVATION_LINK" }),
+  /** Requests from one source to the activation page in one fixed window (expires with TTL_ATTRIBUTE). */
+  activationRateWindow: (source: string, windowStart: number) => ({
+    [PK]: `RATE#activation#${source}`,
+    [SK]: `WINDOW#${windowStart}`,
+  }),
 } as const;
+
+/**
+ * A link's own expiry (ISO) on its item. Not TTL_ATTRIBUTE: that one holds the epoch seconds at which DynamoDB may
+ * delete the item, which for a link is well after it stops working (the page still answers "already used").
+ */
+export const ACTIVATION_LINK_EXPIRY = "linkExpiresAt";
 
 /** Lifecycle of a practice record. ONBOARDING and OFFBOARDING are the in-between states. */
 export const PRACTICE_STATUSES = ["ONBOARDING", "ACTIVE", "FAILED", "OFFBOARDING", "OFFBOARDED"] as const;
