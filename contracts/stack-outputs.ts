@@ -11,4 +11,6 @@ export const STACK_OUTPUTS = {
   webhookUrl: "WebhookUrl",
   eventBusName: "EventBusName",
   alarmTopic: "AlarmTopicArn",
+  /** Base URL (ending in `/`) that activation links start with: `<base>activate/<token>`. */
+  activationBaseUrl: "ActivationBaseUrl",
 } as const;

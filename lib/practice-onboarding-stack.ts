@@ -2,6 +2,7 @@ import { CfnOutput, Stack, type StackProps } from "aws-cdk-lib";
 import type { Construct } from "constructs";
 import { DEFAULT_OPEN_DENTAL_BASE_URL } from "../contracts/portal-defaults.js";
 import { STACK_OUTPUTS } from "../contracts/stack-outputs.js";
+import { ActivationPage } from "./activation-page.js";
 import { ClaimRelease } from "./claim-release.js";
 import { DomainEventBus } from "./domain-event-bus.js";
 import { EncryptionKey } from "./encryption-key.js";
@@ -39,6 +40,7 @@ export class PracticeOnboardingStack extends Stack {
   readonly reconciliation: ReconciliationWorkflow;
   readonly reconciliationSchedule: ReconciliationSchedule;
   readonly webhookApi: WebhookApi;
+  readonly activationPage: ActivationPage;
   readonly events: DomainEventBus;
   readonly operations: OperationsAlarms;
 
@@ -101,6 +103,12 @@ export class PracticeOnboardingStack extends Stack {
       webhookSecret: this.secrets.webhookSigning,
       encryptionKey: key,
     });
+    this.activationPage = new ActivationPage(this, "ActivationPage", {
+      api: this.webhookApi.api,
+      stageUrl: this.webhookApi.url,
+      table: this.practiceTable.table,
+      encryptionKey: key,
+    });
 
     this.operations = new OperationsAlarms(this, "Operations", {
       encryptionKey: key,
@@ -129,6 +137,10 @@ export class PracticeOnboardingStack extends Stack {
     new CfnOutput(this, STACK_OUTPUTS.webhookUrl, {
       value: this.webhookApi.url,
       description: "POST CRM deliveries here",
+    });
+    new CfnOutput(this, STACK_OUTPUTS.activationBaseUrl, {
+      value: this.activationPage.baseUrl,
+      description: "Activation links start here (ops activation-link)",
     });
     new CfnOutput(this, STACK_OUTPUTS.eventBusName, { value: this.events.bus.eventBusName });
     new CfnOutput(this, STACK_OUTPUTS.alarmTopic, { value: this.operations.topic.topicArn });

@@ -1,0 +1,36 @@
+// The container's activation parts on the practice table, built on first use (reads TABLE_NAME then): the link
+// store, the ACTIVE-only key source, the audit trail and the shared per-source rate limiter.
+import type { ActivationAudit } from "../activation/activation-audit.js";
+import type { KeySource } from "../activation/key-source.js";
+import type { SourceRateLimiter } from "../activation/source-rate-limiter.js";
+import { tableNameFromEnv } from "../platform/config.js";
+import { documentClient } from "../platform/dynamodb-client.js";
+import { activationAuditTrail } from "./activation-audit-trail.js";
+import { practiceKeySource } from "./activation-key-source.js";
+import { DynamoActivationLinkStore } from "./activation-link-store.js";
+import { DynamoSourceRateLimiter } from "./activation-rate-limiter.js";
+import type { PracticeTable } from "./practice-table.js";
+
+export interface ActivationTableParts {
+  readonly store: DynamoActivationLinkStore;
+  readonly keys: KeySource;
+  readonly audit: ActivationAudit;
+  readonly rateLimiter: SourceRateLimiter;
+}
+
+/** The activation parts on `table`; `revokedBy` is the audit actor of revocations made through them. */
+export function activationTableParts(table: PracticeTable, revokedBy?: string): ActivationTableParts {
+  return {
+    store: new DynamoActivationLinkStore(table),
+    keys: practiceKeySource(table),
+    audit: activationAuditTrail(table, revokedBy),
+    rateLimiter: new DynamoSourceRateLimiter(table),
+  };
+}
+
+let parts: ActivationTableParts | undefined;
+
+export function activationRuntime(): ActivationTableParts {
+  parts ??= activationTableParts({ client: documentClient(), tableName: tableNameFromEnv() });
+  return parts;
+}
