@@ -10,6 +10,7 @@ export const DOMAIN_EVENT_TYPES = [
   "PracticeOnboardingFailed",
   "PracticeOffboarded",
   "ReconciliationCompleted",
+  "PracticeActivationLinkIssued",
 ] as const;
 export type DomainEventType = (typeof DOMAIN_EVENT_TYPES)[number];
 

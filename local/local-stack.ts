@@ -293,6 +293,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     }
     cleanups.push(() => httpApi.close());
     outputs[STACK_OUTPUTS.webhookUrl] = `${httpApi.url}/webhooks/crm`;
+    outputs[STACK_OUTPUTS.activationBaseUrl] = `${httpApi.url}/`;
     outputs[STACK_OUTPUTS.portalBaseUrl] = portalBaseUrl;
 
     const reconciliationArn = outputs[STACK_OUTPUTS.reconciliation];

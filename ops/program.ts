@@ -15,6 +15,7 @@ import {
   StoppedFollowing,
   UsageError,
 } from "./errors.js";
+import { parseLinkLifetime } from "./link-lifetime.js";
 import {
   type ImportOptions,
   type OffboardOptions,
@@ -42,6 +43,7 @@ Examples:
   npm run ops -- --local onboard practice-001 --dev-ref-id "Sarah's Super Dental" --wait
   npm run ops -- status practice-001 --local
   npm run ops -- list --status ACTIVE --json
+  npm run ops -- --local activation-link practice-001 --expires 3d
   npm run ops -- offboard practice-001 --reason "contract ended" --wait
   npm run ops -- executions --practice practice-001 --limit 5
   npm run ops -- reconcile --wait --stack PracticeOnboarding --region eu-west-1
@@ -101,6 +103,26 @@ export function buildProgram(
       const request = validateOffboard(practiceId, options);
       await run(globals(command), async (context) =>
         (await import("./commands/offboard.js")).offboard(context, request, options),
+      );
+    });
+
+  program
+    .command("activation-link")
+    .description(
+      "issue a one-time link that walks an ACTIVE practice's office through installing its key (revokes its open link)",
+    )
+    .argument("<practiceId>", "practice id", parsePracticeId)
+    .option(
+      "--expires <duration>",
+      "how long the link works: 5m to 30d, e.g. 7d, 36h, 1d12h",
+      parseLinkLifetime,
+    )
+    .action(async (practiceId: string, options: { expires?: number }, command: Command) => {
+      await run(globals(command), async (context) =>
+        (await import("./commands/activation-link.js")).activationLink(context, {
+          practiceId,
+          ...(options.expires !== undefined ? { lifetimeMs: options.expires } : {}),
+        }),
       );
     });
 

@@ -15,6 +15,9 @@ export interface ActivationLinkDeps {
 
 export interface IssuedActivationLink {
   readonly practiceId: string;
+  /** activationLinkId of the new link: what audit entries and events name it by. */
+  readonly linkId: string;
+  readonly issuedAt: string;
   /** `${baseUrl}/activate/${token}`: the one place the token is handed out. */
   readonly url: string;
   readonly expiresAt: string;
@@ -59,6 +62,8 @@ export async function issueActivationLink(
   });
   return {
     practiceId: link.practiceId,
+    linkId: activationLinkId(link.tokenHash),
+    issuedAt: link.issuedAt,
     url: `${request.baseUrl.replace(/\/+$/, "")}/activate/${token}`,
     expiresAt: link.expiresAt,
     replaced: revoked.map((r) => activationLinkId(r.tokenHash)),

@@ -99,11 +99,29 @@ const reconciliationCompleted = z.strictObject({
   repaired: nonNegativeCount,
 });
 
+/** An activation link's id: the first 12 hex digits of its token's hash (never the token or the URL). */
+const activationLinkId = z.string().check(z.regex(/^[0-9a-f]{12}$/, "must be a link id (12 hex digits)"));
+
+const practiceActivationLinkIssued = z.strictObject({
+  type: z.literal("PracticeActivationLinkIssued"),
+  /** `activation-link-<linkId>`: one event per link, so a repeated publish has the same eventId. */
+  executionName,
+  occurredAt,
+  practiceId: practiceIdSchema,
+  linkId: activationLinkId,
+  expiresAt: z.iso.datetime({ offset: false }),
+  /** `ops:<user>`, or `onboarding` when issued on PracticeOnboarded. */
+  issuedBy: z.optional(nonEmptyText(255)),
+  /** The open links this one revoked. */
+  replacedLinkIds: z.optional(z.array(activationLinkId)),
+});
+
 const domainEventInput = z.discriminatedUnion("type", [
   practiceOnboarded,
   practiceOnboardingFailed,
   practiceOffboarded,
   reconciliationCompleted,
+  practiceActivationLinkIssued,
 ]);
 
 /** What a workflow step hands the publisher; `occurredAt` defaults to now (pass the recorded time to repeat it exactly on a retry). */

@@ -1,0 +1,124 @@
+// `ops activation-link` end to end: the real binary against a local stack started in this process, the link it
+// prints opened over HTTP on the stack's own API.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
+import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { listAudit } from "../../functions/practice/audit-trail.js";
+import { PracticeStore } from "../../functions/practice/practice-store.js";
+import { localDynamoDbClient } from "../../local/dynamodb-local.js";
+import { findFreePort } from "../../local/free-port.js";
+import { readLocalStackConfig } from "../../local/local-config.js";
+import { type LocalStack, STACK_OUTPUTS, startLocalStack } from "../../local/local-stack.js";
+import { type OpsRun, runOpsCli } from "../support/ops-cli.js";
+
+let stack: LocalStack;
+let stateDir: string;
+let store: PracticeStore;
+let client: DynamoDBDocumentClient;
+let tableName: string;
+
+async function ops(...args: string[]): Promise<OpsRun> {
+  return runOpsCli(["--local", ...args], { PRACTICE_ONBOARDING_STATE_DIR: stateDir, PORTAL_MAX_RPS: "20" });
+}
+
+async function onboarded(practiceId: string): Promise<void> {
+  const run = await ops("onboard", practiceId, "--dev-ref-id", `Dental ${practiceId}`, "--wait");
+  expect(run.code, run.stderr).toBe(0);
+}
+
+const linkJson = (run: OpsRun) =>
+  JSON.parse(run.stdout) as { practiceId: string; url: string; expiresAt: string };
+
+beforeAll(async () => {
+  stateDir = mkdtempSync(path.join(tmpdir(), "ops-activation-"));
+  stack = await startLocalStack({
+    config: readLocalStackConfig({ LOCAL_PORT: String(await findFreePort()), PORTAL_MAX_RPS: "20" }),
+    stateDir,
+    retryIntervalOverrides: 0,
+  });
+  tableName = stack.endpoints.outputs[STACK_OUTPUTS.tableName]!;
+  client = DynamoDBDocumentClient.from(localDynamoDbClient(stack.endpoints.dynamoDbEndpoint));
+  store = new PracticeStore({ client, tableName });
+}, 180_000);
+
+afterAll(async () => {
+  await stack?.stop();
+  rmSync(stateDir, { recursive: true, force: true });
+});
+
+describe("ops activation-link", () => {
+  it("prints {practiceId, url, expiresAt} with --json; the URL opens the practice's page on the stack's API", async () => {
+    await onboarded("act-cli-1");
+    const before = Date.now();
+    const run = await ops("activation-link", "act-cli-1", "--expires", "3d", "--json");
+    expect(run.stderr).toBe("");
+    expect(run.code).toBe(0);
+    const link = linkJson(run);
+    expect(Object.keys(link)).toEqual(["practiceId", "url", "expiresAt"]);
+    expect(link.practiceId).toBe("act-cli-1");
+    expect(link.url).toMatch(
+      new RegExp(`^${stack.endpoints.outputs[STACK_OUTPUTS.activationBaseUrl]}activate/[A-Za-z0-9_-]{43}$`),
+    );
+    const expiresAt = Date.parse(link.expiresAt);
+    expect(expiresAt).toBeGreaterThanOrEqual(before + 3 * 86_400_000);
+    expect(expiresAt).toBeLessThanOrEqual(Date.now() + 3 * 86_400_000);
+
+    const page = await fetch(link.url);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain("Dental act-cli-1");
+    const trail = await listAudit({ client, tableName }, "act-cli-1");
+    expect(trail.map((e) => e.action)).toEqual(
+      expect.arrayContaining(["ACTIVATION_LINK_ISSUED", "ACTIVATION_LINK_VIEWED"]),
+    );
+    expect(JSON.stringify(trail)).not.toContain(link.url.split("/").pop());
+  });
+
+  it("revokes the practice's open link when it issues a new one; the old URL answers 410", async () => {
+    await onboarded("act-cli-2");
+    const first = linkJson(await ops("activation-link", "act-cli-2", "--json"));
+    const second = await ops("activation-link", "act-cli-2");
+    expect(second.code).toBe(0);
+    expect(second.stdout).toMatch(/^Activation link for act-cli-2, valid once until \S+Z:\n {2}http/);
+    expect(second.stdout).toMatch(/It replaces the open link [0-9a-f]{12}, which no longer works\./);
+    expect(Date.parse(first.expiresAt) - Date.now()).toBeGreaterThan(7 * 86_400_000 - 120_000);
+    expect((await fetch(first.url)).status).toBe(410);
+    const secondUrl = /^ {2}(http\S+)$/m.exec(second.stdout)![1]!;
+    expect((await fetch(secondUrl)).status).toBe(200);
+  });
+
+  it("refuses a practice that is not ACTIVE, or not recorded, with one line and exit 1", async () => {
+    const unknown = await ops("activation-link", "act-cli-nobody");
+    expect(unknown.code).toBe(1);
+    expect(unknown.stdout).toBe("");
+    expect(unknown.stderr).toMatch(/^error: practice act-cli-nobody is not recorded on the local stack/);
+
+    await onboarded("act-cli-3");
+    expect((await ops("offboard", "act-cli-3", "--reason", "contract ended", "--wait")).code).toBe(0);
+    const offboarded = await ops("activation-link", "act-cli-3");
+    expect(offboarded.code).toBe(1);
+    expect(offboarded.stderr).toBe(
+      "error: practice act-cli-3 is OFFBOARDED: only an ACTIVE practice's key can be sent by activation link\n",
+    );
+    expect((await store.getPractice("act-cli-3"))?.status).toBe("OFFBOARDED");
+  });
+
+  it.each([["0d"], ["4m"], ["31d"], ["7 days"], ["-1d"], ["1w"], [""]])(
+    "exits 2 for --expires %j before contacting any stack",
+    async (expires) => {
+      const run = await runOpsCli(["--local", "activation-link", "act-cli-1", "--expires", expires], {
+        PRACTICE_ONBOARDING_STATE_DIR: path.join(stateDir, "nowhere"),
+      });
+      expect(run.code).toBe(2);
+      expect(run.stderr).toContain("--expires must be");
+    },
+  );
+
+  it("has --help naming --expires and --json", async () => {
+    const run = await runOpsCli(["activation-link", "--help"]);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain("--expires <duration>");
+    expect(run.stdout).toContain("--json");
+  });
+});
