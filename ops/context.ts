@@ -24,6 +24,8 @@ export interface CommandContext {
   print(text: string): void;
   /** Progress while waiting: stdout for people, stderr with --json (stdout stays one document). */
   progress(text: string): void;
+  /** A warning about a result that still stands (stderr, with or without --json). */
+  warn(text: string): void;
   /** The --json document (ignored without --json). */
   printJson(document: unknown): void;
   /** `npm run ops -- <the global options of this run> <args>`: a command to paste, acting on the same stack. */
@@ -47,6 +49,7 @@ export function createContext(
       if (!json) io.stdout(`${text}\n`);
     },
     progress: (text) => (json ? io.stderr(`${text}\n`) : io.stdout(`${text}\n`)),
+    warn: (text) => io.stderr(`${text}\n`),
     printJson: (document) => {
       if (json) io.stdout(`${JSON.stringify(document, null, 2)}\n`);
     },

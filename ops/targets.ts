@@ -24,6 +24,8 @@ export interface OpsTarget {
   readonly description: string;
   readonly local: boolean;
   readonly outputs: Readonly<Record<string, string>>;
+  /** The local stack's domain events file (`npm start` writes events there instead of to a bus). */
+  readonly eventsFile?: string;
   readonly sfn: SFNClient;
   readonly secretsManager: SecretsManagerClient;
   readonly documentClient: DynamoDBDocumentClient;
@@ -49,6 +51,7 @@ function buildTarget(
   outputs: Record<string, string>,
   awsConfig: ClientConfig,
   dynamoConfig: ClientConfig,
+  eventsFile?: string,
 ): OpsTarget {
   const sfn = new SFNClient(awsConfig);
   const secretsManager = new SecretsManagerClient(awsConfig);
@@ -64,6 +67,7 @@ function buildTarget(
     description,
     local,
     outputs,
+    ...(eventsFile ? { eventsFile } : {}),
     sfn,
     secretsManager,
     documentClient,
@@ -103,6 +107,7 @@ function localTarget(stateDir: string): OpsTarget {
     { ...endpoints.outputs },
     { region: endpoints.region, endpoint: endpoints.awsEndpoint, credentials },
     { region: endpoints.region, endpoint: endpoints.dynamoDbEndpoint, credentials },
+    endpoints.eventsFile,
   );
 }
 

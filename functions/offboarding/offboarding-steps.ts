@@ -149,7 +149,11 @@ export async function disablePracticeKey(
  * PracticeOffboarded event for the workflow's publish step, built from the record so a retry repeats it exactly.
  */
 export async function recordPracticeOffboarded(
-  deps: { readonly store: PracticeStore },
+  deps: {
+    readonly store: PracticeStore;
+    /** Revokes the practice's open activation link (idempotent), before the practice is recorded OFFBOARDED. */
+    readonly revokeActivationLinks?: (input: OffboardingStepInput) => Promise<unknown>;
+  },
   input: OffboardingStepInput,
 ): Promise<{
   readonly status: "OFFBOARDED";
@@ -157,6 +161,7 @@ export async function recordPracticeOffboarded(
   readonly version: number;
   readonly event: DomainEventInput;
 }> {
+  await deps.revokeActivationLinks?.(input);
   const record = await deps.store.completeOffboarding(input);
   return {
     status: "OFFBOARDED",

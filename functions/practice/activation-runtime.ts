@@ -1,6 +1,7 @@
 // The container's activation parts on the practice table, built on first use (reads TABLE_NAME then): the link
 // store, the ACTIVE-only key source, the audit trail and the shared per-source rate limiter.
 import type { ActivationAudit } from "../activation/activation-audit.js";
+import { revokeActivationLinks } from "../activation/activation-links.js";
 import type { KeySource } from "../activation/key-source.js";
 import type { SourceRateLimiter } from "../activation/source-rate-limiter.js";
 import { tableNameFromEnv } from "../platform/config.js";
@@ -33,4 +34,14 @@ let parts: ActivationTableParts | undefined;
 export function activationRuntime(): ActivationTableParts {
   parts ??= activationTableParts({ client: documentClient(), tableName: tableNameFromEnv() });
   return parts;
+}
+
+/** Offboarding's revocation: every open link of the practice, audited as revoked by the offboarding execution. */
+export function revokeLinksOnOffboarding(input: {
+  readonly practiceId: string;
+  readonly executionName: string;
+}): Promise<readonly string[]> {
+  const table = { client: documentClient(), tableName: tableNameFromEnv() };
+  const { store, audit } = activationTableParts(table, `offboarding:${input.executionName}`);
+  return revokeActivationLinks({ store, audit, now: () => new Date() }, input.practiceId, "offboarded");
 }

@@ -5,7 +5,8 @@ import { STACK_OUTPUTS } from "../../contracts/stack-outputs.js";
 import { issueActivationLink, PracticeNotActivatable } from "../../functions/activation/activation-links.js";
 import { activationTableParts } from "../../functions/practice/activation-runtime.js";
 import type { CommandContext } from "../context.js";
-import { EXIT, type ExitCode, OperationFailed } from "../errors.js";
+import { publishFromOps } from "../domain-event-sink.js";
+import { describeFailure, EXIT, type ExitCode, OperationFailed } from "../errors.js";
 import { opsRequester } from "../execution-names.js";
 import { formatTime } from "../format.js";
 
@@ -47,6 +48,22 @@ export async function activationLink(
         : `practice ${request.practiceId} is not recorded on ${target.description}`,
     );
   }
+  // After the link is stored: a failed publish leaves a working link (the audit trail has the issue), so it warns.
+  let publishFailure: string | undefined;
+  try {
+    await publishFromOps(target, {
+      type: "PracticeActivationLinkIssued",
+      executionName: `activation-link-${issued.linkId}`,
+      occurredAt: issued.issuedAt,
+      practiceId: issued.practiceId,
+      linkId: issued.linkId,
+      expiresAt: issued.expiresAt,
+      issuedBy: requester,
+      ...(issued.replaced.length > 0 ? { replacedLinkIds: [...issued.replaced] } : {}),
+    });
+  } catch (error) {
+    publishFailure = describeFailure(error);
+  }
   context.printJson({ practiceId: issued.practiceId, url: issued.url, expiresAt: issued.expiresAt });
   context.print(
     `Activation link for ${issued.practiceId}, valid once until ${formatTime(issued.expiresAt)}:`,
@@ -57,5 +74,9 @@ export async function activationLink(
   context.print(
     "Send it to the office; the key is shown after they press Reveal key, then the link is spent.",
   );
+  if (publishFailure)
+    context.warn(
+      `warning: the link works, but PracticeActivationLinkIssued was not published: ${publishFailure}`,
+    );
   return EXIT.ok;
 }

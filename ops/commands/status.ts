@@ -5,6 +5,7 @@ import { redactCustomerKeys } from "../../functions/platform/mask.js";
 import type { AuditEntry } from "../../functions/practice/audit-trail.js";
 import { executionArnFor } from "../../functions/webhook/onboarding-starter.js";
 import { STACK_OUTPUTS } from "../../local/local-endpoints.js";
+import { latestActivationLink } from "../activation-link-view.js";
 import type { CommandContext } from "../context.js";
 import { describeFailure, EXIT, type ExitCode, OperationFailed } from "../errors.js";
 import { formatFields, formatTable, formatTime } from "../format.js";
@@ -107,13 +108,14 @@ export async function status(context: CommandContext, practiceId: string): Promi
   const store = target.practiceStore();
   const record = await store.getPractice(practiceId);
   if (!record) throw new OperationFailed(`no practice ${practiceId} is recorded in ${target.description}`);
-  const [lastExecution, portal, audit] = await Promise.all([
+  const [lastExecution, portal, audit, activationLink] = await Promise.all([
     findExecution(target, record.lastExecution),
     portalStatus(target, record.customerKey),
     store.listAudit(practiceId, 10_000).then((entries) => entries.slice(-RECENT_AUDIT_ENTRIES)),
+    latestActivationLink(target, practiceId),
   ]);
   const practice = practiceView(record);
-  context.printJson({ practice, lastExecution: lastExecution ?? null, portal, audit });
+  context.printJson({ practice, lastExecution: lastExecution ?? null, portal, activationLink, audit });
 
   context.print(
     [
@@ -183,6 +185,28 @@ export async function status(context: CommandContext, practiceId: string): Promi
       "",
       "Portal (live)",
       portalLines(portal),
+      "",
+      "Activation link (latest)",
+      activationLink
+        ? formatFields(
+            [
+              ["link", `${activationLink.linkId} (${activationLink.state})`],
+              [
+                "issued",
+                `${formatTime(activationLink.issuedAt)}${activationLink.issuedBy ? ` by ${activationLink.issuedBy}` : ""}`,
+              ],
+              ["expires", formatTime(activationLink.expiresAt)],
+              ["revealed", formatTime(activationLink.revealedAt)],
+              [
+                "revoked",
+                activationLink.revokedAt
+                  ? `${formatTime(activationLink.revokedAt)} (${activationLink.revokedReason})`
+                  : undefined,
+              ],
+            ],
+            "  ",
+          )
+        : `  none issued (${context.opsCommand(`activation-link ${practiceId}`)})`,
       "",
       `Recent audit entries (last ${RECENT_AUDIT_ENTRIES})`,
       formatTable(

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { listAudit } from "../../functions/practice/audit-trail.js";
 import { PracticeStore } from "../../functions/practice/practice-store.js";
 import { localDynamoDbClient } from "../../local/dynamodb-local.js";
+import { readEventsFile } from "../../local/events-file.js";
 import { findFreePort } from "../../local/free-port.js";
 import { readLocalStackConfig } from "../../local/local-config.js";
 import { type LocalStack, STACK_OUTPUTS, startLocalStack } from "../../local/local-stack.js";
@@ -86,6 +87,48 @@ describe("ops activation-link", () => {
     expect((await fetch(first.url)).status).toBe(410);
     const secondUrl = /^ {2}(http\S+)$/m.exec(second.stdout)![1]!;
     expect((await fetch(secondUrl)).status).toBe(200);
+  });
+
+  it("publishes PracticeActivationLinkIssued with the practice, link id and expiry, never the URL or token", async () => {
+    await onboarded("act-cli-4");
+    const first = linkJson(await ops("activation-link", "act-cli-4", "--json"));
+    const second = linkJson(await ops("activation-link", "act-cli-4", "--json"));
+    const events = readEventsFile(stack.endpoints.eventsFile).filter(
+      (e) => e["detail-type"] === "PracticeActivationLinkIssued" && e.detail.practiceId === "act-cli-4",
+    );
+    expect(events.map((e) => e.detail.expiresAt)).toEqual([first.expiresAt, second.expiresAt]);
+    const [firstEvent, secondEvent] = events.map((e) => e.detail);
+    expect(Object.keys(secondEvent!).sort()).toEqual(
+      [
+        "eventId",
+        "executionName",
+        "expiresAt",
+        "issuedBy",
+        "linkId",
+        "occurredAt",
+        "practiceId",
+        "replacedLinkIds",
+        "schemaVersion",
+      ].sort(),
+    );
+    expect(secondEvent!.replacedLinkIds).toEqual([firstEvent!.linkId]);
+    expect(secondEvent!.executionName).toBe(`activation-link-${secondEvent!.linkId}`);
+    const serialized = JSON.stringify(events);
+    for (const link of [first, second]) expect(serialized).not.toContain(link.url.split("/").pop());
+    expect(serialized).not.toContain("/activate/");
+  });
+
+  it("is revoked by offboarding: the open link answers 410 and the trail says why", async () => {
+    await onboarded("act-cli-5");
+    const link = linkJson(await ops("activation-link", "act-cli-5", "--json"));
+    expect((await ops("offboard", "act-cli-5", "--reason", "contract ended", "--wait")).code).toBe(0);
+    expect((await fetch(link.url)).status).toBe(410);
+    const revoked = (await listAudit({ client, tableName }, "act-cli-5")).filter(
+      (e) => e.action === "ACTIVATION_LINK_REVOKED",
+    );
+    expect(revoked).toHaveLength(1);
+    expect(revoked[0]!.details?.reason).toBe("offboarded");
+    expect(revoked[0]!.actor).toMatch(/^offboarding:ops-act-cli-5-/);
   });
 
   it("refuses a practice that is not ACTIVE, or not recorded, with one line and exit 1", async () => {
