@@ -49,7 +49,8 @@ afterAll(async () => {
   rmSync(stateDir, { recursive: true, force: true });
 });
 
-describe("ops activation-link", () => {
+// Each test runs the CLI several times (a process each, a few seconds on a busy machine).
+describe("ops activation-link", { timeout: 180_000 }, () => {
   it("prints {practiceId, url, expiresAt} with --json; the URL opens the practice's page on the stack's API", async () => {
     await onboarded("act-cli-1");
     const before = Date.now();
@@ -129,6 +130,37 @@ describe("ops activation-link", () => {
     expect(revoked).toHaveLength(1);
     expect(revoked[0]!.details?.reason).toBe("offboarded");
     expect(revoked[0]!.actor).toMatch(/^offboarding:ops-act-cli-5-/);
+  });
+
+  it("shows the latest link in ops status: issued, then revealed with its time, by link id only", async () => {
+    await onboarded("act-cli-6");
+    const link = linkJson(await ops("activation-link", "act-cli-6", "--json"));
+    const token = link.url.split("/").pop()!;
+    const before = JSON.parse((await ops("status", "act-cli-6", "--json")).stdout);
+    expect(before.activationLink).toMatchObject({ state: "open", expiresAt: link.expiresAt });
+    expect(before.activationLink).not.toHaveProperty("revealedAt");
+
+    // The page's own form post (same origin, the token in the body): what the Reveal key button sends.
+    const reveal = await fetch(link.url, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded", "sec-fetch-site": "same-origin" },
+      body: new URLSearchParams({ token }).toString(),
+    });
+    expect(reveal.status).toBe(200);
+
+    const after = await ops("status", "act-cli-6", "--json");
+    const document = JSON.parse(after.stdout);
+    expect(document.activationLink).toMatchObject({
+      linkId: before.activationLink.linkId,
+      state: "revealed",
+      revealedAt: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T/),
+    });
+    const human = await ops("status", "act-cli-6");
+    expect(human.stdout).toMatch(
+      new RegExp(`Activation link \\(latest\\)\\n {2}link +${before.activationLink.linkId} \\(revealed\\)`),
+    );
+    expect(human.stdout).toMatch(/ {2}revealed +\d{4}-\d{2}-\d{2}T\S+Z/);
+    for (const run of [after, human]) expect(run.stdout).not.toContain(token);
   });
 
   it("refuses a practice that is not ACTIVE, or not recorded, with one line and exit 1", async () => {
