@@ -32,7 +32,7 @@ export const CREDENTIAL_PROVIDERS_NOT_BUNDLED = [
 ];
 
 /**
- * How every handler is bundled (DESIGN.md §8): ESM, SDK bundled, module-first main fields, minified, with a
+ * How every handler is bundled (docs/architecture.md §8): ESM, SDK bundled, module-first main fields, minified, with a
  * `require` for the CommonJS dependencies that still call it. bench/lambda-bundles.ts builds with these same
  * options, so the measured bundles are the deployed ones. The source map ships beside the bundle, without the
  * sources (they are in git), for decoding a minified stack trace offline.
@@ -83,7 +83,7 @@ export interface HandlerFunctionProps {
 }
 
 /**
- * A Node 22 Lambda bundled the way DESIGN.md §8 measured fastest: ESM, SDK bundled, module-first main fields,
+ * A Node 22 Lambda bundled the way docs/architecture.md §8 measured fastest: ESM, SDK bundled, module-first main fields,
  * minified; JSON logs in an encrypted log group with retention; X-Ray tracing on.
  */
 export class HandlerFunction extends Construct {
@@ -144,7 +144,7 @@ export class HandlerFunction extends Construct {
     const acknowledge = (id: string, reason: string) => Validations.of(fn).acknowledge({ id, reason });
     acknowledge(
       "AwsSolutions::AwsSolutions-L1",
-      "Node.js 22 is pinned on purpose: the bundles target node22 and were measured on it (DESIGN.md §8).",
+      "Node.js 22 is pinned on purpose: the bundles target node22 and were measured on it (docs/architecture.md §8).",
     );
     if (!props.deadLetterQueue) {
       acknowledge(

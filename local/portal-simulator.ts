@@ -1,4 +1,4 @@
-// A stateful stand-in for the Open Dental Developer Portal `/apikeys` endpoint (DESIGN.md §3, the seed), with
+// A stateful stand-in for the Open Dental Developer Portal `/apikeys` endpoint (docs/architecture.md §3, the seed), with
 // a rate limit, fault injection and inspection, for tests, `npm start`, the demo and chaos runs.
 import { once } from "node:events";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";

@@ -1,4 +1,4 @@
-// DESIGN.md §4 for integrators: the domain events a chaos run published agree with what the run left behind —
+// docs/architecture.md §4 for integrators: the domain events a chaos run published agree with what the run left behind —
 // every practice an onboarding or offboarding finished has its event, from that execution, with its masked key;
 // no event announces an outcome neither its execution nor the record reached; repeats of one event are exact
 // copies.

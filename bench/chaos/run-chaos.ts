@@ -1,5 +1,5 @@
 // runChaos: a fresh local stack, a seeded storm of webhooks and offboardings against a faulty portal, then
-// reconciliation with repair, then every invariant of DESIGN.md §4 checked and the figures counted.
+// reconciliation with repair, then every invariant of docs/architecture.md §4 checked and the figures counted.
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";

@@ -2,8 +2,9 @@
 // and offboarding state machines: releases the claim an execution left behind (functions/claim-release/claim-release.ts).
 import type { Context } from "aws-lambda";
 import { publishDomainEvent } from "../domain-events/domain-events.js";
-import { onboardingDeps } from "../onboarding/onboarding-runtime.js";
 import { logger, metrics } from "../platform/observability.js";
+import { portalClient, portalSecretName } from "../portal/portal-runtime.js";
+import { practiceStore } from "../practice/practice-store-runtime.js";
 import { type ClaimReleaseOutcome, releaseClaim } from "./claim-release.js";
 
 export async function handler(event: unknown, context?: Context): Promise<ClaimReleaseOutcome> {
@@ -14,7 +15,10 @@ export async function handler(event: unknown, context?: Context): Promise<ClaimR
   try {
     const outcome = await releaseClaim(
       {
-        ...onboardingDeps(),
+        store: practiceStore(),
+        portal: portalClient(),
+        portalSecretName: portalSecretName(),
+        logger,
         stateMachines: {
           onboarding: process.env.ONBOARDING_STATE_MACHINE_ARN || undefined,
           offboarding: process.env.OFFBOARDING_STATE_MACHINE_ARN || undefined,

@@ -1,4 +1,4 @@
-// HTTP client for the Open Dental Developer Portal `/apikeys` endpoint (DESIGN.md §3): typed errors, paging,
+// HTTP client for the Open Dental Developer Portal `/apikeys` endpoint (docs/architecture.md §3): typed errors, paging,
 // rate limiting, credential refresh on 401, and messages that never carry a full key or credential.
 import {
   ConfigurationError,

@@ -1,4 +1,4 @@
-// The Open Dental Developer Portal `/apikeys` contract as the rest of the code sees it (DESIGN.md §3).
+// The Open Dental Developer Portal `/apikeys` contract as the rest of the code sees it (docs/architecture.md §3).
 
 /** KeyStatus values seen in Open Dental's own code. Others may appear: they are kept as-is, never rejected. */
 export const KNOWN_KEY_STATUSES = [

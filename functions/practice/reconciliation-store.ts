@@ -11,6 +11,7 @@ import {
   QueryCommand,
   UpdateCommand,
 } from "@aws-sdk/lib-dynamodb";
+import type { Finding, FindingCounts } from "../../contracts/reconciliation-findings.js";
 import {
   keys,
   OPEN_CREATE_ATTEMPT_INDEX,
@@ -24,7 +25,6 @@ import {
   TTL_ATTRIBUTE,
 } from "../../contracts/table-schema.js";
 import { maskSecret } from "../platform/mask.js";
-import type { Finding, FindingCounts } from "../reconciliation/reconciliation-findings.js";
 import type { PracticeRecord } from "./practice-store.js";
 
 /** How long a run's summary and findings stay readable (`ops reconcile --show`). */

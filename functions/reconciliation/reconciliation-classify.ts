@@ -13,6 +13,8 @@
 // Anything else is FOREIGN and is never changed. A key created before our first lost POST can never match (b).
 // Residual risk, accepted and documented: a key made by hand, unlabeled and never installed, within a day of a
 // lost POST that itself created nothing, is taken for ours.
+
+import type { Finding } from "../../contracts/reconciliation-findings.js";
 import { maskSecret } from "../platform/mask.js";
 import { isEnabledKeyStatus, type PortalKey } from "../portal/portal-types.js";
 import type { PracticeRecord } from "../practice/practice-store.js";
@@ -23,7 +25,6 @@ import type {
   PlannedRepair,
   SeenKey,
 } from "../practice/reconciliation-store.js";
-import type { Finding } from "./reconciliation-findings.js";
 
 /** The run's parameters, validated (reconciliation-input.ts). */
 export interface ReconciliationParams {

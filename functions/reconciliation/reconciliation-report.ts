@@ -1,13 +1,14 @@
 // A stored reconciliation run as operators read it: `ops reconcile --show <runId>` and the end of `ops reconcile`.
-import { InvalidInput } from "../platform/errors.js";
-import type { ReconciliationRunSummary, ReconciliationStore } from "../practice/reconciliation-store.js";
+
 import {
   ALWAYS_NEEDS_ATTENTION,
   FINDING_CATEGORIES,
   type Finding,
   type FindingCounts,
   REPAIRABLE_CATEGORIES,
-} from "./reconciliation-findings.js";
+} from "../../contracts/reconciliation-findings.js";
+import { InvalidInput } from "../platform/errors.js";
+import type { ReconciliationRunSummary, ReconciliationStore } from "../practice/reconciliation-store.js";
 
 /** A run's summary and its findings (masked keys only). */
 export interface ReconciliationReport {

@@ -5,6 +5,14 @@
 //   start → list portal keys (loop) → check practices (loop) → classify lost-POST candidates (loop)
 //         → repair (loop, repair runs only) → finish
 
+import {
+  addCounts,
+  countFindings,
+  emptyCounts,
+  type Finding,
+  type FindingCounts,
+  findingsNeedingAttention,
+} from "../../contracts/reconciliation-findings.js";
 import { PRACTICE_STATUSES } from "../../contracts/table-schema.js";
 import type { DomainEventInput } from "../domain-events/domain-events.js";
 import { PortalThrottled } from "../platform/errors.js";
@@ -33,14 +41,6 @@ import {
   type ReconciliationParams,
   unaccountedPosts,
 } from "./reconciliation-classify.js";
-import {
-  addCounts,
-  countFindings,
-  emptyCounts,
-  type Finding,
-  type FindingCounts,
-  findingsNeedingAttention,
-} from "./reconciliation-findings.js";
 import { parseReconciliationRequest } from "./reconciliation-input.js";
 import { executeRepair } from "./reconciliation-repair-steps.js";
 

@@ -1,5 +1,5 @@
 // Guard on every Lambda bundle, built exactly as HandlerFunction deploys it: its size (most of a cold start,
-// DESIGN.md §8; a stray import of all of zod or a whole SDK shows up here first), that it loads as the ESM file
+// docs/architecture.md §8; a stray import of all of zod or a whole SDK shows up here first), that it loads as the ESM file
 // Lambda runs and exports the handler, that every package it needs at load is inside it, and that it carries an
 // SDK client or the portal client only when its function uses them. Timing lives in `npm run bench:bundles`.
 import { mkdtempSync, rmSync } from "node:fs";

@@ -82,7 +82,7 @@ describe("simulatorControl", () => {
 describe("npm run simulator", () => {
   const cli = (args: string[]) =>
     spawn(process.execPath, ["--import", "tsx", "bin/simulator.ts", ...args], {
-      cwd: fileURLToPath(new URL("../..", import.meta.url)),
+      cwd: fileURLToPath(new URL("../../..", import.meta.url)),
       stdio: ["ignore", "pipe", "pipe"],
     });
 

@@ -1,11 +1,11 @@
-// The publisher ships in every workflow Lambda that emits an event: keep zod's locales out of it (DESIGN §8).
+// The publisher ships in every workflow Lambda that emits an event: keep zod's locales out of it (docs/architecture.md §8).
 import { build } from "esbuild";
 import { describe, expect, it } from "vitest";
 
 describe("domain events bundle", () => {
   it("carries zod/mini without its locales, and the EventBridge client without the whole SDK", async () => {
     const result = await build({
-      entryPoints: [new URL("../../functions/domain-events/domain-events.ts", import.meta.url).pathname],
+      entryPoints: [new URL("../../../functions/domain-events/domain-events.ts", import.meta.url).pathname],
       bundle: true,
       platform: "node",
       format: "esm",

@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { buildDomainEvent, DOMAIN_EVENT_TYPES } from "../../../functions/domain-events/domain-events.js";
 
-const doc = readFileSync(new URL("../../docs/events.md", import.meta.url), "utf8");
+const doc = readFileSync(new URL("../../../docs/events.md", import.meta.url), "utf8");
 
 /** The first JSON block under each `### \`<EventType>\`` heading. */
 function examples(): Map<string, Record<string, unknown>> {

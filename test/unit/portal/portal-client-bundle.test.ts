@@ -1,11 +1,11 @@
-// The portal client ships in every portal-calling Lambda; its bundle size is part of their cold start (DESIGN §8).
+// The portal client ships in every portal-calling Lambda; its bundle size is part of their cold start (docs/architecture.md §8).
 import { build } from "esbuild";
 import { describe, expect, it } from "vitest";
 
 describe("portal client bundle", () => {
   it("stays small: zod/mini without its locales", async () => {
     const result = await build({
-      entryPoints: [new URL("../../functions/portal/portal-client.ts", import.meta.url).pathname],
+      entryPoints: [new URL("../../../functions/portal/portal-client.ts", import.meta.url).pathname],
       bundle: true,
       platform: "node",
       format: "esm",

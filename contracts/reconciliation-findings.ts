@@ -1,9 +1,6 @@
 // What a reconciliation run can find, how each finding looks, and which ones need a person.
 // Dependency-free: handlers, the store and the ops CLI all read it.
-import {
-  RECONCILIATION_FINDING_CATEGORIES,
-  type ReconciliationFindingCategory,
-} from "../../contracts/metric-names.js";
+import { RECONCILIATION_FINDING_CATEGORIES, type ReconciliationFindingCategory } from "./metric-names.js";
 
 /**
  * Every drift reconciliation reports, in report order (defined with the metrics contract, contracts/metric-names.ts):
