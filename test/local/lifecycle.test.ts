@@ -13,6 +13,7 @@ import { findFreePort } from "../../local/free-port.js";
 import { readLocalStackConfig } from "../../local/local-config.js";
 import { type LocalStack, STACK_OUTPUTS, startLocalStack } from "../../local/local-stack.js";
 import { type CrmDeliveryRequest, sendCrmDelivery } from "../../local/signed-webhook.js";
+import { type OpsRun, runOpsCli } from "../support/ops-cli.js";
 
 let stack: LocalStack;
 let stateDir: string;
@@ -50,6 +51,27 @@ async function deliver(request: CrmDeliveryRequest) {
   return { response, execution };
 }
 
+/** Runs `ops --local …` against the test's stack. */
+function ops(...args: string[]): Promise<OpsRun> {
+  return runOpsCli(["--local", ...args], { PRACTICE_ONBOARDING_STATE_DIR: stateDir, PORTAL_MAX_RPS: "50" });
+}
+
+/** What the practice (in Open Dental) or HQ does to its key: the simulator holds the key with that status. */
+function setKeyStatusInPortal(customerKey: string, keyStatus: string) {
+  const simulator = stack.simulator!;
+  const keys = simulator
+    .keys()
+    .map(({ history: _history, ...key }) =>
+      key.CustomerKey === customerKey ? { ...key, KeyStatus: keyStatus, DateDisabled: key.DateCreated } : key,
+    );
+  simulator.reset();
+  simulator.addKeys(keys);
+}
+
+function portalKey(customerKey: string) {
+  return stack.simulator!.keys().find((key) => key.CustomerKey === customerKey);
+}
+
 function eventsOf(practiceId: string) {
   return readEventsFile(stack.endpoints.eventsFile).filter((event) => event.detail.practiceId === practiceId);
 }
@@ -70,5 +92,34 @@ describe("symptom 2: events are correct by construction", () => {
         expect.objectContaining({ practiceId: "DENTALPRACTICE01", devRefId: "DENTALPRACTICE01" }),
       ],
     ]);
+  });
+});
+
+describe("symptom 4: keys the practice or Open Dental revoked are respected", () => {
+  it("offboards a practice whose key its practice disabled without sending our disable, then gives it a new key when it returns", async () => {
+    const practiceId = "revoked-by-customer";
+    expect((await deliver({ practiceId, devRefId: "Revoked Dental" })).execution?.status).toBe("SUCCEEDED");
+    const oldKey = (await store.getPractice(practiceId))!.customerKey!;
+    setKeyStatusInPortal(oldKey, "DisabledByCustomer");
+
+    const offboard = await ops("offboard", practiceId, "--reason", "contract ended", "--wait");
+
+    expect(offboard.code).toBe(0);
+    expect(portalKey(oldKey)).toMatchObject({ KeyStatus: "DisabledByCustomer", history: [] });
+    expect((await store.getPractice(practiceId))?.status).toBe("OFFBOARDED");
+    expect(eventsOf(practiceId).at(-1)).toMatchObject({
+      "detail-type": "PracticeOffboarded",
+      detail: { alreadyDisabled: true },
+    });
+
+    const back = await deliver({ practiceId, devRefId: "Revoked Dental" });
+
+    expect(back.execution?.status).toBe("SUCCEEDED");
+    const record = await store.getPractice(practiceId);
+    expect(record).toMatchObject({ status: "ACTIVE", keyOrigin: "created" });
+    expect(record?.customerKey).not.toBe(oldKey);
+    expect(portalKey(oldKey)?.KeyStatus).toBe("DisabledByCustomer");
+    expect(portalKey(oldKey)?.history.filter((event) => event.status === 200)).toEqual([]);
+    expect((await store.listAudit(practiceId)).map((entry) => entry.action)).toContain("KEY_REVOKED");
   });
 });
