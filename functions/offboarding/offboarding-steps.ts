@@ -131,6 +131,7 @@ export async function disablePracticeKey(
   let portalKeyStatus: KeyStatus | undefined;
   let keyMissingInPortal = false;
   let current: Awaited<ReturnType<typeof findPortalKey>>;
+  let disabledByUs = false;
   try {
     current = await findPortalKey(deps.portal, customerKey);
   } catch (error) {
@@ -152,6 +153,7 @@ export async function disablePracticeKey(
     try {
       const updated = await deps.portal.updateKey({ customerKey, keyStatus: "DisabledByDeveloper" });
       portalKeyStatus = updated.keyStatus;
+      disabledByUs = true;
     } catch (error) {
       if (!(error instanceof PortalNotFound)) throw withSecretHint(error, deps.portalSecretName);
       logger.warn("the portal does not know the practice's key; recording it as missing", { maskedKey });
@@ -163,13 +165,41 @@ export async function disablePracticeKey(
       `PUT /apikeys for key ${maskedKey} answered KeyStatus ${portalKeyStatus}: the key is still enabled`,
     );
   }
-  await deps.store.recordOffboardingKeyDisabled({
-    ...input,
-    keyMissingInPortal,
-    ...(portalKeyStatus === undefined ? {} : { portalKeyStatus }),
-  });
+  try {
+    await deps.store.recordOffboardingKeyDisabled({
+      ...input,
+      keyMissingInPortal,
+      ...(portalKeyStatus === undefined ? {} : { portalKeyStatus }),
+    });
+  } catch (error) {
+    if (error instanceof ClaimLost && disabledByUs) await undoDisable(deps, input.practiceId, customerKey);
+    throw error;
+  }
   logger.info(keyMissingInPortal ? "key missing in portal" : "key disabled", { maskedKey, portalKeyStatus });
   return { maskedKey, keyDisabled: !keyMissingInPortal, keyMissingInPortal };
+}
+
+/**
+ * The claim was released while our PUT DisabledByDeveloper was in flight (the execution was stopped and the claim
+ * release put the practice back as it was): the PUT landed after it. A practice restored to ACTIVE with this key
+ * gets it enabled again, as it was before our PUT, so the record and the portal agree without waiting for
+ * reconciliation. Anything else (the practice moved on) is left as it is.
+ */
+async function undoDisable(deps: OffboardingDeps, practiceId: string, customerKey: string): Promise<void> {
+  const logger = deps.logger ?? silentLogger;
+  const practice = await deps.store.getPractice(practiceId);
+  if (practice?.status !== "ACTIVE" || practice.customerKey !== customerKey) return;
+  logger.warn("claim released while the key was being disabled; enabling it again", {
+    maskedKey: maskSecret(customerKey),
+  });
+  try {
+    await deps.portal.updateKey({ customerKey, keyStatus: "Enabled" });
+  } catch (error) {
+    logger.error("could not enable again the key disabled after the claim was released", {
+      maskedKey: maskSecret(customerKey),
+      error: (error as Error)?.name,
+    });
+  }
 }
 
 /**

@@ -218,9 +218,33 @@ export async function reenablePreviousKey(
     await refuseReenable(deps, input, maskedKey, `the portal answered KeyStatus ${updated.keyStatus}`);
     return { reenabled: false };
   }
-  await deps.store.recordKeyReenabled(input);
+  try {
+    await deps.store.recordKeyReenabled(input);
+  } catch (error) {
+    if (error instanceof ClaimLost) await undoReenable(deps, previous, maskedKey);
+    throw error;
+  }
   logger.info("previous key re-enabled", { maskedKey });
   return { reenabled: true, maskedKey };
+}
+
+/**
+ * The claim was released while our PUT Enabled was in flight (the execution was stopped and the claim release
+ * compensated, seeing the key still disabled): the PUT landed after it. This invocation is the last to know, so
+ * it disables the key again — a FAILED practice never keeps an enabled key (docs/architecture.md §4, invariant 3)
+ * without waiting for reconciliation. Should this PUT fail too, reconciliation's SHOULD_BE_DISABLED remains.
+ */
+async function undoReenable(deps: OnboardingDeps, customerKey: string, maskedKey: string): Promise<void> {
+  const logger = deps.logger ?? silentLogger;
+  logger.warn("claim released while the key was being re-enabled; disabling it again", { maskedKey });
+  try {
+    await deps.portal.updateKey({ customerKey, keyStatus: "DisabledByDeveloper" });
+  } catch (error) {
+    logger.error("could not disable the key re-enabled after the claim was released", {
+      maskedKey,
+      error: (error as Error)?.name,
+    });
+  }
 }
 
 /** The key as the portal lists it (the rare path: see portal-key-lookup.ts). */
