@@ -5,7 +5,7 @@ import { DynamoDBDocumentClient, ScanCommand } from "@aws-sdk/lib-dynamodb";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { domainEventId } from "../../functions/domain-events/domain-event-id.js";
 import { maskSecret } from "../../functions/platform/mask.js";
-import type { PracticeRecord } from "../../functions/practice/practice-store.js";
+import type { PracticeRecord } from "../../functions/practice/practice-record.js";
 import { localDynamoDbClient } from "../../local/dynamodb-local.js";
 import type { PortalSimulator } from "../../local/portal-simulator.js";
 import {

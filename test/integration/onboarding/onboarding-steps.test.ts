@@ -13,6 +13,7 @@ import { DynamoDbRateLimiter } from "../../../functions/portal/portal-rate-limit
 import { PracticeStore } from "../../../functions/practice/practice-store.js";
 import { type PortalSimulator, startPortalSimulator } from "../../../local/portal-simulator.js";
 import { createTestDocumentTable } from "../../support/document-client.js";
+import { offboardPractice } from "../../support/offboard-practice.js";
 
 const SECRET = "arn:aws:secretsmanager:us-east-1:000000000000:secret:practice-onboarding/portal-credentials";
 
@@ -199,12 +200,7 @@ describe("reenablePreviousKey", () => {
     const input = await claimed();
     await createPracticeKey(deps, input);
     await store.markActive({ ...input, expectedVersion: 2 });
-    await store.claimForOffboarding({ ...input, executionName: `off-${counter}`, requestedBy: "ops:alice" });
-    await store.markOffboarded({
-      practiceId: input.practiceId,
-      executionName: `off-${counter}`,
-      keyDisabled: true,
-    });
+    await offboardPractice(store, { practiceId: input.practiceId, executionName: `off-${counter}` });
     const key = simulator.keys()[0]!;
     simulator.reset(); // the returning practice's key, as the portal now holds it
     simulator.addKeys([{ CustomerKey: key.CustomerKey, KeyStatus: keyStatus, DateDisabled: "2025-08-29" }]);
