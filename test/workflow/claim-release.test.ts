@@ -6,6 +6,7 @@ import { CLAIM_RELEASE_ACTOR } from "../../functions/claim-release/claim-release
 import { domainEventId } from "../../functions/domain-events/domain-event-id.js";
 import { maskSecret } from "../../functions/platform/mask.js";
 import { createPortalClient } from "../../functions/portal/portal-client.js";
+import { offboardPractice } from "../support/offboard-practice.js";
 import { type OnboardingHarness, startOnboardingHarness } from "../support/onboarding-harness.js";
 import { eventsOfExecution } from "../support/published-events.js";
 
@@ -232,16 +233,11 @@ describe("Convergence after a stop (issue 14, symptom 5)", () => {
     const practiceId = newPracticeId();
     expect((await h.run({ practiceId, devRefId })).status).toBe("SUCCEEDED");
     const old = (await h.store.getPractice(practiceId))!;
-    await h.store.claimForOffboarding({
-      practiceId,
-      executionName: `off-${practiceId}`,
-      requestedBy: "ops:alice",
-    });
     await createPortalClient({
       baseUrl: sim().url,
       credentials: async () => sim().credentials,
     }).updateKey({ customerKey: old.customerKey!, keyStatus: "DisabledByDeveloper" });
-    await h.store.markOffboarded({ practiceId, executionName: `off-${practiceId}`, keyDisabled: true });
+    await offboardPractice(h.store, { practiceId, executionName: `off-${practiceId}` });
     return { practiceId, customerKey: old.customerKey! };
   }
 
