@@ -128,7 +128,10 @@ describe("activation audit trail", () => {
     const second = await issueActivationLink(deps, { practiceId: "audit-1", baseUrl: "https://x.example" });
     expect(second.replaced).toHaveLength(1);
     expect(await revokeActivationLinks(deps, "audit-1", "offboarded")).toHaveLength(1);
-    const trail = await listAudit(table, "audit-1");
+    // A replacing issue audits the revocation and the issue at one time: order those two by action.
+    const trail = (await listAudit(table, "audit-1")).sort(
+      (a, b) => a.at.localeCompare(b.at) || b.action.localeCompare(a.action),
+    );
     expect(trail.map((e) => [e.action, e.actor, e.details?.reason ?? null])).toEqual([
       ["ACTIVATION_LINK_ISSUED", "ops:alice", null],
       ["ACTIVATION_LINK_REVOKED", "offboarding", "replaced"],
