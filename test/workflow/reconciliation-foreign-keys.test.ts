@@ -48,4 +48,44 @@ describe("Reconciliation after POSTs that certainly created nothing", () => {
       expect(attempt!.noKeyAnswers).toBe(attempt!.attempts);
     }
   });
+
+  it("never adopts a lost POST's key while the attempt's onboarding execution is still running", async () => {
+    const practiceId = "lost-while-running";
+    h.simulator.reset(); // the previous test's hand-made keys would make this one's lost key ambiguous
+    // The first POST's answer is lost after the key was made; the retried POST is held for a while.
+    h.simulator.queueFaults(
+      { kind: "commitThenDrop", method: "POST" },
+      { kind: "slow", method: "POST", ms: 20_000 },
+    );
+    const { executionArn } = await h.engine.startExecution({
+      stateMachineArn: h.onboardingArn,
+      name: "onboard-held",
+      input: JSON.stringify({ practiceId, devRefId: "Held Retry Dental" }),
+    });
+    const lostKey = async () => {
+      for (let i = 0; i < 200; i++) {
+        const lost = h.simulator.keys().find((k) => k.history.some((e) => e.method === "POST"));
+        if (lost) return lost;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      throw new Error("the lost POST's key never appeared");
+    };
+    const lost = await lostKey();
+
+    const calls = h.simulator.calls().length;
+    const run = await h.reconcile({ repair: true, graceMinutes: 0 });
+    // The onboarding's own held POST may land meanwhile; reconciliation itself changes nothing.
+    expect(changesSince(h, calls).filter((change) => !change.startsWith("POST"))).toEqual([]);
+    const { findings } = await readReconciliationRun(h.runs, run.name);
+    expect(findings.filter((f) => f.category === "UNMAPPED_KEY_OURS")).toMatchObject([
+      { practiceId, maskedKey: maskSecret(lost.CustomerKey), details: { executionRunning: true } },
+    ]);
+    expect(await h.store.getKeyOwner(lost.CustomerKey)).toBeUndefined();
+
+    expect((await h.engine.waitForExecution(executionArn)).status).toBe("SUCCEEDED");
+    await h.reconcile({ repair: true, graceMinutes: 0 });
+    expect(h.simulator.keys().find((k) => k.CustomerKey === lost.CustomerKey)?.KeyStatus).toBe(
+      "DisabledByDeveloper",
+    );
+  });
 });
