@@ -48,7 +48,7 @@ type Dependency = "dynamodb" | "eventbridge" | "portal" | "secrets" | "sfn";
 const MARKER: Readonly<Record<Dependency, RegExp>> = {
   dynamodb: /@aws-sdk\/client-dynamodb\//,
   eventbridge: /@aws-sdk\/client-eventbridge\//,
-  portal: /^functions\/shared\/portal-client\.ts$/,
+  portal: /^functions\/portal\/portal-client\.ts$/,
   secrets: /@aws-sdk\/client-secrets-manager\//,
   sfn: /@aws-sdk\/client-sfn\//,
 };
