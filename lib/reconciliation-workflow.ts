@@ -24,7 +24,7 @@ export interface ReconciliationWorkflowProps {
   readonly portalCredentials: secretsmanager.ISecret;
   /** Customer-managed key for the log groups and the execution history. */
   readonly encryptionKey: kms.IKey;
-  /** Onboarding workflow: STUCK checks describe its executions. */
+  /** Onboarding workflow: STUCK checks and lost-POST candidates describe its executions. */
   readonly onboardingStateMachine: sfn.StateMachine;
   /** Offboarding workflow, once deployed: STUCK checks describe its executions. @default stuck offboardings are reported, never repaired */
   readonly offboardingStateMachine?: sfn.StateMachine;
@@ -114,7 +114,7 @@ export class ReconciliationWorkflow extends Construct {
         "ClassifyCandidates",
         "functions/reconciliation/reconciliation-classify-candidates.ts",
         "Reconciliation: decide keys that lost POST answers may have created",
-        tableEnv,
+        { ...tableEnv, ...executionEnv },
       ),
       repair: fn(
         "Repair",
@@ -188,7 +188,7 @@ export class ReconciliationWorkflow extends Construct {
         arnFormat: ArnFormat.COLON_RESOURCE_NAME,
         resourceName: `${Arn.split(machine.stateMachineArn, ArnFormat.COLON_RESOURCE_NAME).resourceName}:*`,
       });
-      for (const lookup of [f.checkPractices, f.repair]) {
+      for (const lookup of [f.checkPractices, f.classifyCandidates, f.repair]) {
         iam.Grant.addToPrincipal({
           grantee: lookup.function,
           actions: ["states:DescribeExecution"],
@@ -197,7 +197,7 @@ export class ReconciliationWorkflow extends Construct {
         acknowledgeWildcardResource(
           lookup.function,
           executionsArn,
-          "STUCK checks describe the execution a practice record names; execution names are only known at run time.",
+          "STUCK checks and lost-POST candidates describe the execution a record names; names are only known at run time.",
         );
       }
     }

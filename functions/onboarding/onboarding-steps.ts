@@ -25,6 +25,7 @@ import {
 } from "../portal/portal-types.js";
 import { parseOnboardingRequest } from "../practice/practice-input.js";
 import type { PracticeRecord, PracticeStore } from "../practice/practice-store.js";
+import { postCreatedNothing } from "./create-post-outcome.js";
 
 export interface OnboardingDeps {
   readonly store: PracticeStore;
@@ -110,7 +111,8 @@ const RECORD_KEY_TRIES = 3;
  * in the same invocation after it.
  *
  * A POST whose answer is lost (timeout after sending, unreadable 2xx) may still have created a key: the attempt
- * is marked LOST_RESPONSE and the error rethrown. Step Functions' retry then POSTs again and creates a second
+ * is marked LOST_RESPONSE and the error rethrown. A refusal or a failure before sending is noted as having created
+ * nothing (create-post-outcome.ts), so reconciliation does not look for its key. Step Functions' retry then POSTs again and creates a second
  * key; the lost one — enabled, unlabeled, in no practice's record — is left for reconciliation to find through
  * the attempt (UNMAPPED_KEY_OURS) and disable.
  */
@@ -136,6 +138,8 @@ export async function createPracticeKey(
         error: (error as Error).name,
       });
       await deps.store.markCreateResponseLost({ ...input, errorName: (error as Error).name });
+    } else if (postCreatedNothing(error)) {
+      await deps.store.markCreateAnsweredNothing({ ...input, errorName: (error as Error).name });
     }
     throw withSecretHint(error, deps.portalSecretName);
   }

@@ -14,8 +14,9 @@ import {
 import { type PracticeTable, pickDefined, queryAll } from "./practice-table.js";
 
 /**
- * One execution's `POST /apikeys` calls for a practice. `attempts` counts POSTs sent; each one not matched by
- * `status: "CREATED"` may have created a key whose answer we never saw — reconciliation looks for it.
+ * One execution's `POST /apikeys` calls for a practice. `attempts` counts POSTs about to be sent; each one not
+ * matched by `status: "CREATED"` nor by a refusal (`noKeyAnswers`) may have created a key whose answer we never
+ * saw — reconciliation looks for it. A POST whose Lambda died before its outcome was written stays unknown.
  */
 export interface CreateAttemptRecord {
   readonly practiceId: string;
@@ -25,6 +26,8 @@ export interface CreateAttemptRecord {
   readonly firstAttemptAt: string;
   readonly lastAttemptAt: string;
   readonly lostResponses: number;
+  /** POSTs that certainly created nothing: refused (429, 4xx) or never sent (throttled by us, refused connection). */
+  readonly noKeyAnswers?: number;
   /** When each lost answer was noticed, with the error's name. */
   readonly lostAt: readonly string[];
   readonly maskedKey?: string;
@@ -39,6 +42,7 @@ export type OpenCreateAttempt = Pick<
   | "status"
   | "attempts"
   | "lostResponses"
+  | "noKeyAnswers"
   | "firstAttemptAt"
   | "lastAttemptAt"
 >;
@@ -51,6 +55,7 @@ const ATTEMPT_ATTRIBUTES = [
   "firstAttemptAt",
   "lastAttemptAt",
   "lostResponses",
+  "noKeyAnswers",
   "lostAt",
   "maskedKey",
   "createdAt",
@@ -110,6 +115,7 @@ export async function listOpenAttempts(table: PracticeTable): Promise<OpenCreate
         status: item.status as OpenCreateAttempt["status"],
         attempts: Number(item.attempts ?? 0),
         lostResponses: Number(item.lostResponses ?? 0),
+        noKeyAnswers: Number(item.noKeyAnswers ?? 0),
         firstAttemptAt: String(item.firstAttemptAt),
         lastAttemptAt: String(item.lastAttemptAt ?? item.firstAttemptAt),
       });
@@ -195,6 +201,25 @@ export function attemptResponseLost(
         ":at": [`${now} ${errorName}`],
         ":one": 1,
       },
+    },
+  };
+}
+
+/** Transaction item: a POST certainly created nothing (refused, or never sent); noted with the error's name. */
+export function attemptAnsweredNothing(
+  table: PracticeTable,
+  attempt: AttemptOf,
+  errorName: string,
+  now: string,
+) {
+  return {
+    Update: {
+      TableName: table.tableName,
+      Key: keys.createAttempt(attempt.practiceId, attempt.executionName),
+      UpdateExpression: "SET lastNoKeyAnswer = :answer ADD noKeyAnswers :one",
+      ConditionExpression: "attribute_exists(#pk)",
+      ExpressionAttributeNames: { "#pk": PK },
+      ExpressionAttributeValues: { ":answer": `${now} ${errorName}`, ":one": 1 },
     },
   };
 }

@@ -7,6 +7,7 @@ import type { PortalKey } from "../portal/portal-types.js";
 import { auditPut } from "./audit-trail.js";
 import { claimLost, type OwnedStep, transact, transactOrSettle } from "./conditional-transaction.js";
 import {
+  attemptAnsweredNothing,
   attemptKeyCreated,
   attemptPostSent,
   attemptResponseLost,
@@ -71,6 +72,15 @@ export async function markCreateResponseLost(
       details: { error: step.errorName },
     }),
   ]);
+}
+
+/** The POST certainly created nothing (refused, or never sent): it no longer counts as a possibly-created key. */
+export async function markCreateAnsweredNothing(
+  table: PracticeTable,
+  step: OwnedStep & { readonly errorName: string },
+): Promise<void> {
+  const now = (step.now ?? new Date()).toISOString();
+  await transact(table, [attemptAnsweredNothing(table, step, step.errorName, now)]);
 }
 
 /**

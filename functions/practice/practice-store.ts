@@ -20,6 +20,7 @@ import {
 } from "./offboarding-writes.js";
 import { type ClaimRequest, type ClaimResult, claimForOnboarding } from "./onboarding-claim-writes.js";
 import {
+  markCreateAnsweredNothing,
   markCreateResponseLost,
   recordCreateAttempt,
   recordKeyCreated,
@@ -87,6 +88,10 @@ export class PracticeStore {
 
   recordCreateAttempt(step: OwnedStep): Promise<CreateAttemptRecord> {
     return recordCreateAttempt(this.table, step);
+  }
+
+  markCreateAnsweredNothing(step: OwnedStep & { readonly errorName: string }): Promise<void> {
+    return markCreateAnsweredNothing(this.table, step);
   }
 
   markCreateResponseLost(step: OwnedStep & { readonly errorName: string }): Promise<void> {

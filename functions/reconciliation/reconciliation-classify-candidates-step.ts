@@ -91,10 +91,14 @@ async function adoptCandidates(
   const byId = new Map(openAttempts.map((a) => [attemptId(a), a]));
   const batch: Batch = { findings: [], repairs: [], deferred: 0 };
   const unsettledAttempts = new Set<string>();
+  const running = await runningAttempts(deps, candidates, byId);
   for (const candidate of candidates) {
     const attempts = candidate.attemptIds.flatMap((id) => byId.get(id) ?? []);
     const owner = attempts[0]!;
-    const settled = attempts.every((a) => olderThan(a.lastAttemptAt, run.graceMinutes, now));
+    // A running execution may still record the key or POST again: never adopt under it.
+    const executionRunning = candidate.attemptIds.some((id) => running.has(id));
+    const settled =
+      !executionRunning && attempts.every((a) => olderThan(a.lastAttemptAt, run.graceMinutes, now));
     batch.findings.push({
       category: "UNMAPPED_KEY_OURS",
       practiceId: owner.practiceId,
@@ -104,7 +108,7 @@ async function adoptCandidates(
         origin: "lost-response",
         attempts: candidate.attemptIds.join(", "),
         dateCreated: candidate.dateCreated,
-        ...(settled ? {} : { withinGracePeriod: true }),
+        ...(executionRunning ? { executionRunning: true } : settled ? {} : { withinGracePeriod: true }),
       },
     });
     if (!run.repair) continue;
@@ -136,6 +140,25 @@ async function adoptCandidates(
     chunk: progress.chunk + 1,
     candidates: { ...progress.candidates, verdict: "ours", done: true },
   };
+}
+
+/**
+ * The candidates' attempts whose onboarding execution is still running (asked once per attempt). Without a
+ * lookup (no onboarding state machine configured) the grace period alone decides.
+ */
+async function runningAttempts(
+  deps: ReconciliationDeps,
+  candidates: readonly LostKeyCandidate[],
+  byId: ReadonlyMap<string, OpenCreateAttempt>,
+): Promise<Set<string>> {
+  const running = new Set<string>();
+  if (!deps.executions) return running;
+  for (const id of new Set(candidates.flatMap((c) => c.attemptIds))) {
+    const attempt = byId.get(id);
+    if (!attempt) continue;
+    if ((await deps.executions.status("ONBOARDING", attempt.executionName)) === "RUNNING") running.add(id);
+  }
+  return running;
 }
 
 /** Repair runs: open attempts older than the grace period whose keys (if any) are now in the ledger. */

@@ -6,13 +6,15 @@
 //       we created or re-enabled, by `ops import`, or by reconciliation adopting a lost POST's key); or
 //   (b) every one of: not in the ledger; enabled; DevRefId "" (we label right after creating); DateTimeAssigned
 //       unset (no practice ever installed it); DateCreated within [first attempt date − 1, last attempt date + 1]
-//       of an open create attempt (a POST whose answer we never recorded: attempts − (CREATED ? 1 : 0) > 0; the
-//       day of slack is for the portal's time zone); and the run found no more such keys than those attempts'
+//       of an open create attempt with an unknown outcome (a POST sent whose answer never arrived: attempts −
+//       (CREATED ? 1 : 0) − refusals > 0, where a refusal — 429, 4xx, throttled before sending, connection refused
+//       — certainly created nothing); the day of slack is for the portal's time zone); and the run found no more such keys than those attempts'
 //       unaccounted POSTs, in total. More candidates than lost POSTs means we cannot tell which are ours: all of
 //       them are reported FOREIGN (`possiblyOurs: true`) and left alone.
 // Anything else is FOREIGN and is never changed. A key created before our first lost POST can never match (b).
+// A candidate is adopted only once its attempt's execution has ended (a running one may still record it).
 // Residual risk, accepted and documented: a key made by hand, unlabeled and never installed, within a day of a
-// lost POST that itself created nothing, is taken for ours.
+// POST whose answer was lost and which itself created nothing, is taken for ours.
 
 import type { Finding } from "../../contracts/reconciliation-findings.js";
 import { maskSecret } from "../platform/mask.js";
@@ -33,9 +35,12 @@ export interface ReconciliationParams {
 /** The portal's dates carry no time zone: a key it dates `d` may have been created on our `d ± 1`. */
 export const PORTAL_DATE_SLACK_DAYS = 1;
 
-/** POSTs of an attempt whose key no practice record holds: each may have created a key. */
-export function unaccountedPosts(attempt: Pick<OpenCreateAttempt, "attempts" | "status">): number {
-  return Math.max(0, attempt.attempts - (attempt.status === "CREATED" ? 1 : 0));
+/** POSTs of an attempt with an unknown outcome (neither recorded nor refused): each may have created a key. */
+export function unaccountedPosts(
+  attempt: Pick<OpenCreateAttempt, "attempts" | "status"> & { readonly noKeyAnswers?: number },
+): number {
+  const created = attempt.status === "CREATED" ? 1 : 0;
+  return Math.max(0, attempt.attempts - created - (attempt.noKeyAnswers ?? 0));
 }
 
 export function attemptId(attempt: Pick<OpenCreateAttempt, "practiceId" | "executionName">): string {

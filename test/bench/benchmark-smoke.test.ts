@@ -23,9 +23,12 @@ describe("benchmark (quick configuration)", () => {
     ]);
   });
 
-  it("counts exactly 1 portal call per happy-path offboarding: the disabling PUT", () => {
-    expect(happy.offboarding.portalCalls).toBe(1);
-    expect(happy.offboarding.portalRequests).toEqual(["PUT /api/v1/apikeys → 200"]);
+  it("counts exactly 2 portal calls per happy-path offboarding: the status read (a revoked key gets no PUT), then the disabling PUT", () => {
+    expect(happy.offboarding.portalCalls).toBe(2);
+    expect(happy.offboarding.portalRequests).toEqual([
+      "GET /api/v1/apikeys → 200",
+      "PUT /api/v1/apikeys → 200",
+    ]);
   });
 
   it("counts the onboarding's states, transitions and Lambda invocations the ASL happy path implies", () => {

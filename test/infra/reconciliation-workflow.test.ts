@@ -168,6 +168,8 @@ describe("ReconciliationWorkflow functions' IAM policies", () => {
         "dynamodb:PutItem",
         "dynamodb:Query",
         "dynamodb:UpdateItem",
+        // Never adopts a lost POST's key while the attempt's onboarding execution is running.
+        "states:DescribeExecution",
         ...TABLE_KMS,
         ...XRAY,
       ],
@@ -214,6 +216,8 @@ describe("ReconciliationWorkflow functions' IAM policies", () => {
     ).toEqual([
       "OffboardingStateMachine",
       "OffboardingStateMachine",
+      "OffboardingStateMachine",
+      "OnboardingStateMachine",
       "OnboardingStateMachine",
       "OnboardingStateMachine",
     ]);
