@@ -7,6 +7,7 @@ import { EncryptionKey } from "./encryption-key.js";
 import { OffboardingWorkflow } from "./offboarding-workflow.js";
 import { OnboardingWorkflow } from "./onboarding-workflow.js";
 import { OperationsAlarms } from "./operations-alarms.js";
+import { OperatorPolicy } from "./operator-policy.js";
 import { PortalSecrets } from "./portal-secrets.js";
 import { PracticeTable } from "./practice-table.js";
 import { ReconciliationSchedule } from "./reconciliation-schedule.js";
@@ -40,10 +41,12 @@ export class PracticeOnboardingStack extends Stack {
   readonly webhookApi: WebhookApi;
   readonly events: DomainEventBus;
   readonly operations: OperationsAlarms;
+  readonly operatorPolicy: OperatorPolicy;
 
   constructor(scope: Construct, id: string, props: PracticeOnboardingStackProps = {}) {
     super(scope, id, props);
-    const { key } = new EncryptionKey(this, "Encryption");
+    const encryption = new EncryptionKey(this, "Encryption");
+    const { key } = encryption;
     this.events = new DomainEventBus(this, "Events", { archive: {} });
     this.practiceTable = new PracticeTable(this, "Practices", { encryptionKey: key });
     this.secrets = new PortalSecrets(this, "Secrets", {
@@ -101,6 +104,12 @@ export class PracticeOnboardingStack extends Stack {
       encryptionKey: key,
     });
 
+    // Step Functions encrypts execution data with the state machines' key under the caller's permissions, and SQS
+    // the dead letters under the sender's: the webhook and the schedule need that key for exactly what they start.
+    encryption.grantExecutionData(this.webhookApi.function, this.onboarding.stateMachine);
+    encryption.grantExecutionData(this.reconciliationSchedule.role, this.reconciliation.stateMachine);
+    encryption.grantEncryptForQueue(this.reconciliationSchedule.role, this.reconciliationSchedule.deadLetterQueue);
+
     this.operations = new OperationsAlarms(this, "Operations", {
       encryptionKey: key,
       stateMachines: [
@@ -113,6 +122,12 @@ export class PracticeOnboardingStack extends Stack {
       schedulerDeadLetterQueue: this.reconciliationSchedule.deadLetterQueue,
       claimReleaseDeadLetterQueue: this.claimRelease.deadLetterQueue,
       alarmEmail: props.alarmEmail,
+    });
+
+    this.operatorPolicy = new OperatorPolicy(this, "Operators", {
+      stateMachines: [this.onboarding.stateMachine, this.offboarding.stateMachine, this.reconciliation.stateMachine],
+      table: this.practiceTable.table,
+      encryptionKey: key,
     });
 
     new CfnOutput(this, "TableName", { value: this.practiceTable.table.tableName });
@@ -131,6 +146,10 @@ export class PracticeOnboardingStack extends Stack {
     });
     new CfnOutput(this, "EventBusName", { value: this.events.bus.eventBusName });
     new CfnOutput(this, "AlarmTopicArn", { value: this.operations.topic.topicArn });
+    new CfnOutput(this, "OperatorPolicyArn", {
+      value: this.operatorPolicy.policy.managedPolicyArn,
+      description: "Attach to the role or SSO permission set of the people who run ops",
+    });
     new CfnOutput(this, "PortalBaseUrl", { value: props.portalBaseUrl ?? DEFAULT_OPEN_DENTAL_BASE_URL });
   }
 }

@@ -2,7 +2,7 @@
 // makes, so handlers and the ops CLI use the real SDK, pointed here by AWS_ENDPOINT_URL_SFN and
 // AWS_ENDPOINT_URL_SECRETS_MANAGER (or a client's `endpoint`).
 import { randomUUID } from "node:crypto";
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { AwsServiceError, ValidationException } from "./aws-service-errors.js";
 import type { LocalSecretStore } from "./local-secret-store.js";
@@ -15,6 +15,18 @@ export interface LocalAwsEndpointOptions {
   readonly port?: number;
   /** @default "127.0.0.1" */
   readonly host?: string;
+  /**
+   * Decides each request before it runs (the local stack's IAM/KMS enforcement, local/authorization/): an answer
+   * is returned to the caller as the service's error instead of running the operation.
+   */
+  readonly authorize?: (target: string, body: Body, headers: IncomingHttpHeaders) => RefusedRequest | undefined;
+}
+
+/** A request the authorizer refused, answered with this status, `__type` and message. */
+export interface RefusedRequest {
+  readonly statusCode: number;
+  readonly errorType: string;
+  readonly message: string;
 }
 
 export interface LocalAwsEndpoint {
@@ -24,14 +36,14 @@ export interface LocalAwsEndpoint {
   close(): Promise<void>;
 }
 
-type Body = Record<string, unknown>;
+export type Body = Record<string, unknown>;
 type Operation = (body: Body) => unknown;
 
 /** Starts the endpoint; resolves once it is listening. */
 export async function startLocalAwsEndpoint(options: LocalAwsEndpointOptions): Promise<LocalAwsEndpoint> {
   const operations = buildOperations(options.engine, options.secrets);
   const server = createServer((request, response) => {
-    handle(request, response, operations).catch((error: unknown) => {
+    handle(request, response, operations, options.authorize).catch((error: unknown) => {
       respondError(response, 500, "InternalFailure", (error as Error).message ?? String(error));
     });
   });
@@ -144,6 +156,7 @@ async function handle(
   request: IncomingMessage,
   response: ServerResponse,
   operations: Map<string, Operation>,
+  authorize: LocalAwsEndpointOptions["authorize"],
 ): Promise<void> {
   const target = request.headers["x-amz-target"];
   const operation = typeof target === "string" ? operations.get(target) : undefined;
@@ -163,6 +176,8 @@ async function handle(
   } catch {
     return respondError(response, 400, "SerializationException", "The request body is not valid JSON");
   }
+  const refused = authorize?.(target as string, body, request.headers);
+  if (refused) return respondError(response, refused.statusCode, refused.errorType, refused.message);
   try {
     const output = await operation(body);
     respond(response, 200, target as string, toWire(output));
