@@ -9,6 +9,8 @@ import type { HistoryEvent } from "@aws-sdk/client-sfn";
 import type { App } from "aws-cdk-lib";
 import { buildApp } from "../lib/build-app.js";
 import { PROJECT_ROOT } from "../lib/handler-function.js";
+import { type LocalEnforcement, NO_IAM_WARNING, startLocalEnforcement } from "./authorization/local-enforcement.js";
+import { scheduleDeadLetter } from "./authorization/schedule-dead-letter.js";
 import { type LocalAwsEndpoint, startLocalAwsEndpoint } from "./aws-json-endpoint.js";
 import type { SynthesizedStack } from "./cloudformation-template.js";
 import {
@@ -66,6 +68,11 @@ export interface LocalStackOptions {
   readonly simulator?: Partial<PortalSimulatorOptions>;
   /** Progress lines while starting. */
   readonly log?: (line: string) => void;
+  /**
+   * Enforce the template's IAM and KMS policies on every call of a function, the schedule and `ops --local`
+   * (local/authorization/). `false` is an escape hatch only: it prints NO_IAM_WARNING. @default true
+   */
+  readonly iam?: boolean;
   /** Called when an execution of any state machine ends (the terminal's one line per execution). */
   readonly onExecutionEnded?: (execution: EndedExecution) => void;
 }
@@ -189,6 +196,33 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     }
     dynamoClient.destroy();
 
+    // Declared here, defined below: the enforcement resolves secret names through the store.
+    let secretStore: LocalSecretStore | undefined;
+    let enforcement: LocalEnforcement | undefined;
+    if (options.iam === false) log(NO_IAM_WARNING);
+    else {
+      log("Enforcing the template's IAM and KMS policies");
+      enforcement = await startLocalEnforcement({
+        templates,
+        resourceNames,
+        dynamoDbLocalEndpoint: dynamo.endpoint,
+        secretArnOf: (secretId) => {
+          try {
+            return secretStore?.describeSecret(secretId).arn ?? secretId;
+          } catch {
+            return secretId;
+          }
+        },
+        onDenied: (denial) =>
+          log(
+            `IAM: denied ${denial.deniedAction} on ${denial.deniedResource} to ${denial.principal} (${denial.errorType})`,
+          ),
+      });
+      const started = enforcement;
+      cleanups.push(() => started.close());
+    }
+    const dynamoDbEndpoint = enforcement?.dynamoDbEndpoint ?? dynamo.endpoint;
+
     let simulator: PortalSimulator | undefined;
     let portalBaseUrl = config.openDentalBaseUrl;
     let portalCredentials =
@@ -225,7 +259,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         AWS_REGION: LOCAL_REGION,
         AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
         AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
-        AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+        AWS_ENDPOINT_URL_DYNAMODB: dynamoDbEndpoint,
         LOCAL_EVENTS_FILE: eventsFile,
       },
       onEvent: (event, execution) => {
@@ -256,6 +290,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     cleanups.push(() => executionStatusEvents.close());
 
     const secrets = LocalSecretStore.fromTemplates(templates);
+    secretStore = secrets;
     const outputs = resolveOutputs(templates, resourceNames);
     const webhookSecret = config.webhookSecret ?? generateWebhookSecret();
     const portalSecretId = outputs[STACK_OUTPUTS.portalSecret];
@@ -269,7 +304,12 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       secrets.putSecretValue(webhookSecretId, JSON.stringify({ secrets: [webhookSecret] }));
     }
 
-    const awsEndpoint: LocalAwsEndpoint = await startLocalAwsEndpoint({ engine, secrets });
+    const authorize = enforcement?.authorizeAwsJson;
+    const awsEndpoint: LocalAwsEndpoint = await startLocalAwsEndpoint({
+      engine,
+      secrets,
+      ...(authorize ? { authorize } : {}),
+    });
     cleanups.push(() => awsEndpoint.close());
     // Handlers build their SDK clients on first use; the standard variables point them at the local endpoint.
     process.env.AWS_ENDPOINT_URL_SFN = awsEndpoint.url;
@@ -298,6 +338,12 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const reconciliationArn = outputs[STACK_OUTPUTS.reconciliation];
     if (options.reconcileEveryMs && reconciliationArn) {
       const timer = setInterval(() => {
+        // EventBridge Scheduler starts it as the schedule's role; a refused start goes to the dead-letter queue.
+        const refused = enforcement?.checkScheduledStart(reconciliationArn);
+        if (refused) {
+          log(scheduleDeadLetter(enforcement, templates, resourceNames, refused.message));
+          return;
+        }
         engine
           .startExecution({ stateMachineArn: reconciliationArn, input: JSON.stringify({ repair: false }) })
           .catch((error: Error) => log(`Scheduled reconciliation did not start: ${error.message}`));
@@ -314,7 +360,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       region: LOCAL_REGION,
       httpApiUrl: httpApi.url,
       awsEndpoint: awsEndpoint.url,
-      dynamoDbEndpoint: dynamo.endpoint,
+      dynamoDbEndpoint,
       portalBaseUrl,
       simulatorOrigin: simulator?.origin ?? null,
       outputs,

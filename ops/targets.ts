@@ -7,6 +7,7 @@ import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { SFNClient } from "@aws-sdk/client-sfn";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { PracticeStore } from "../functions/shared/practice-store.js";
+import { OPERATOR_ACCESS_KEY_ID } from "../local/authorization/caller-identity.js";
 import { LOCAL_CREDENTIALS } from "../local/dynamodb-local.js";
 import { DEFAULT_STATE_DIR, readLocalEndpoints, STACK_OUTPUTS } from "../local/local-endpoints.js";
 import { OperationFailed } from "./errors.js";
@@ -96,7 +97,8 @@ function localTarget(stateDir: string): OpsTarget {
   } catch (error) {
     throw new OperationFailed((error as Error).message);
   }
-  const credentials = LOCAL_CREDENTIALS;
+  // Signed as the operator: the local stack evaluates these calls against the stack's operator policy.
+  const credentials = { ...LOCAL_CREDENTIALS, accessKeyId: OPERATOR_ACCESS_KEY_ID };
   return buildTarget(
     `the local stack (pid ${endpoints.pid})`,
     true,

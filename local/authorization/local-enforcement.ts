@@ -1,0 +1,83 @@
+// Everything the local stack needs to enforce the synthesized template's IAM and KMS policies: the permissions
+// model, the caller recording, the DynamoDB proxy, the AWS JSON endpoint's check and the schedule's start.
+import type { IncomingHttpHeaders } from "node:http";
+import type { Body, RefusedRequest } from "../aws-json-endpoint.js";
+import type { SynthesizedStack } from "../cloudformation-template.js";
+import { recordFunctionRequests, roleAccessKeyId } from "./caller-identity.js";
+import { type DynamoDbProxy, startDynamoDbProxy } from "./dynamodb-proxy.js";
+import { type LocalDenial, LocalAuthorization } from "./local-authorization.js";
+import { secretsManagerRequests, stepFunctionsRequests } from "./service-requests.js";
+import { managedPolicyArn, templatePermissions, type TemplatePermissions } from "./template-permissions.js";
+
+/** What `npm start --no-iam` prints: nothing is authorized, so a missing grant only shows up on AWS. */
+export const NO_IAM_WARNING =
+  "WARNING: --no-iam: the local stack authorizes nothing; calls AWS would refuse (a missing IAM or KMS grant) succeed here.";
+
+export interface LocalEnforcement {
+  readonly permissions: TemplatePermissions;
+  readonly authorization: LocalAuthorization;
+  /** Give this to the SDK (AWS_ENDPOINT_URL_DYNAMODB, endpoints.json) instead of DynamoDB Local's own. */
+  readonly dynamoDbEndpoint: string;
+  /** For startLocalAwsEndpoint's `authorize`. */
+  authorizeAwsJson(target: string, body: Body, headers: IncomingHttpHeaders): RefusedRequest | undefined;
+  /** Checks a start the schedule `scheduleLogicalId` makes as its role; undefined when allowed. */
+  checkScheduledStart(stateMachineArn: string): LocalDenial | undefined;
+  /** Checks the dead-letter send of a start the schedule could not make; undefined when allowed. */
+  checkScheduleDeadLetter(queueArn: string): LocalDenial | undefined;
+  close(): Promise<void>;
+}
+
+export async function startLocalEnforcement(options: {
+  readonly templates: readonly SynthesizedStack[];
+  readonly resourceNames: Readonly<Record<string, string>>;
+  readonly dynamoDbLocalEndpoint: string;
+  /** SecretId (name or ARN) → ARN; unknown ids are returned as given. */
+  readonly secretArnOf: (secretId: string) => string;
+  readonly onDenied?: (denial: LocalDenial) => void;
+}): Promise<LocalEnforcement> {
+  const permissions = templatePermissions(options.templates, options.resourceNames);
+  const operatorPolicy = [...permissions.principals.values()].find(
+    (principal) => principal.arn === managedPolicyArn(principal.logicalId),
+  )?.logicalId;
+  const authorization = new LocalAuthorization(permissions, {
+    ...(operatorPolicy ? { operatorPolicy } : {}),
+    ...(options.onDenied ? { onDenied: options.onDenied } : {}),
+  });
+  const stopRecording = recordFunctionRequests();
+  let proxy: DynamoDbProxy;
+  try {
+    proxy = await startDynamoDbProxy({ target: options.dynamoDbLocalEndpoint, authorization });
+  } catch (error) {
+    stopRecording();
+    throw error;
+  }
+  const [scheduleRole] = [...permissions.scheduleRoles.values()];
+  const asSchedule = (requests: { action: string; resource: string }[]) =>
+    scheduleRole
+      ? authorization.check("states", { authorization: `AWS4-HMAC-SHA256 Credential=${roleAccessKeyId(scheduleRole)}/` }, requests)
+      : undefined;
+  return {
+    permissions,
+    authorization,
+    dynamoDbEndpoint: proxy.url,
+    authorizeAwsJson(target, body, headers) {
+      const [prefix = "", operation = ""] = target.split(".");
+      if (prefix === "AWSStepFunctions")
+        return authorization.check("states", headers, stepFunctionsRequests(operation, body));
+      if (prefix === "secretsmanager")
+        return authorization.check(
+          "secretsmanager",
+          headers,
+          secretsManagerRequests(operation, body, options.secretArnOf),
+        );
+      return undefined;
+    },
+    checkScheduledStart: (stateMachineArn) =>
+      asSchedule(stepFunctionsRequests("StartExecution", { stateMachineArn })),
+    checkScheduleDeadLetter: (queueArn) => asSchedule([{ action: "sqs:SendMessage", resource: queueArn }]),
+    async close() {
+      stopRecording();
+      await proxy.close();
+    },
+  };
+}
