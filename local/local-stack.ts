@@ -196,8 +196,6 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     }
     dynamoClient.destroy();
 
-    // Declared here, defined below: the enforcement resolves secret names through the store.
-    let secretStore: LocalSecretStore | undefined;
     let enforcement: LocalEnforcement | undefined;
     if (options.iam === false) log(NO_IAM_WARNING);
     else {
@@ -206,13 +204,6 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         templates,
         resourceNames,
         dynamoDbLocalEndpoint: dynamo.endpoint,
-        secretArnOf: (secretId) => {
-          try {
-            return secretStore?.describeSecret(secretId).arn ?? secretId;
-          } catch {
-            return secretId;
-          }
-        },
         onDenied: (denial) =>
           log(
             `IAM: denied ${denial.deniedAction} on ${denial.deniedResource} to ${denial.principal} (${denial.errorType})`,
@@ -290,7 +281,6 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     cleanups.push(() => executionStatusEvents.close());
 
     const secrets = LocalSecretStore.fromTemplates(templates);
-    secretStore = secrets;
     const outputs = resolveOutputs(templates, resourceNames);
     const webhookSecret = config.webhookSecret ?? generateWebhookSecret();
     const portalSecretId = outputs[STACK_OUTPUTS.portalSecret];

@@ -3,6 +3,7 @@
 import type { IncomingHttpHeaders } from "node:http";
 import type { Body, RefusedRequest } from "../aws-json-endpoint.js";
 import type { SynthesizedStack } from "../cloudformation-template.js";
+import { secretArn } from "../fake-aws.js";
 import { recordFunctionRequests, roleAccessKeyId } from "./caller-identity.js";
 import { type DynamoDbProxy, startDynamoDbProxy } from "./dynamodb-proxy.js";
 import { type LocalDenial, LocalAuthorization } from "./local-authorization.js";
@@ -31,8 +32,6 @@ export async function startLocalEnforcement(options: {
   readonly templates: readonly SynthesizedStack[];
   readonly resourceNames: Readonly<Record<string, string>>;
   readonly dynamoDbLocalEndpoint: string;
-  /** SecretId (name or ARN) → ARN; unknown ids are returned as given. */
-  readonly secretArnOf: (secretId: string) => string;
   readonly onDenied?: (denial: LocalDenial) => void;
 }): Promise<LocalEnforcement> {
   const permissions = templatePermissions(options.templates, options.resourceNames);
@@ -68,7 +67,8 @@ export async function startLocalEnforcement(options: {
         return authorization.check(
           "secretsmanager",
           headers,
-          secretsManagerRequests(operation, body, options.secretArnOf),
+          // A SecretId is an ARN or a name; the template's secrets have the ARNs fake-aws.ts makes from names.
+          secretsManagerRequests(operation, body, (id) => (id.startsWith("arn:") ? id : secretArn(id))),
         );
       return undefined;
     },
