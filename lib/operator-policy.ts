@@ -50,7 +50,8 @@ export class OperatorPolicy extends Construct {
       }),
     );
     this.policy = new iam.ManagedPolicy(this, "Policy", {
-      description: "Operators of practice onboarding (ops CLI): run and follow the workflows, read practice records",
+      description:
+        "Operators of practice onboarding (ops CLI): run and follow the workflows, read practice records",
       statements: [
         new iam.PolicyStatement({
           sid: OPERATOR_POLICY_SIDS.runWorkflows,

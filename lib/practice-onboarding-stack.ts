@@ -108,7 +108,10 @@ export class PracticeOnboardingStack extends Stack {
     // the dead letters under the sender's: the webhook and the schedule need that key for exactly what they start.
     encryption.grantExecutionData(this.webhookApi.function, this.onboarding.stateMachine);
     encryption.grantExecutionData(this.reconciliationSchedule.role, this.reconciliation.stateMachine);
-    encryption.grantEncryptForQueue(this.reconciliationSchedule.role, this.reconciliationSchedule.deadLetterQueue);
+    encryption.grantEncryptForQueue(
+      this.reconciliationSchedule.role,
+      this.reconciliationSchedule.deadLetterQueue,
+    );
 
     this.operations = new OperationsAlarms(this, "Operations", {
       encryptionKey: key,
@@ -125,7 +128,11 @@ export class PracticeOnboardingStack extends Stack {
     });
 
     this.operatorPolicy = new OperatorPolicy(this, "Operators", {
-      stateMachines: [this.onboarding.stateMachine, this.offboarding.stateMachine, this.reconciliation.stateMachine],
+      stateMachines: [
+        this.onboarding.stateMachine,
+        this.offboarding.stateMachine,
+        this.reconciliation.stateMachine,
+      ],
       table: this.practiceTable.table,
       encryptionKey: key,
     });

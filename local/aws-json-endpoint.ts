@@ -19,7 +19,11 @@ export interface LocalAwsEndpointOptions {
    * Decides each request before it runs (the local stack's IAM/KMS enforcement, local/authorization/): an answer
    * is returned to the caller as the service's error instead of running the operation.
    */
-  readonly authorize?: (target: string, body: Body, headers: IncomingHttpHeaders) => RefusedRequest | undefined;
+  readonly authorize?: (
+    target: string,
+    body: Body,
+    headers: IncomingHttpHeaders,
+  ) => RefusedRequest | undefined;
 }
 
 /** A request the authorizer refused, answered with this status, `__type` and message. */

@@ -9,7 +9,11 @@ import type { HistoryEvent } from "@aws-sdk/client-sfn";
 import type { App } from "aws-cdk-lib";
 import { buildApp } from "../lib/build-app.js";
 import { PROJECT_ROOT } from "../lib/handler-function.js";
-import { type LocalEnforcement, NO_IAM_WARNING, startLocalEnforcement } from "./authorization/local-enforcement.js";
+import {
+  type LocalEnforcement,
+  NO_IAM_WARNING,
+  startLocalEnforcement,
+} from "./authorization/local-enforcement.js";
 import { scheduleDeadLetter } from "./authorization/schedule-dead-letter.js";
 import { type LocalAwsEndpoint, startLocalAwsEndpoint } from "./aws-json-endpoint.js";
 import type { SynthesizedStack } from "./cloudformation-template.js";

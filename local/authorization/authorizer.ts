@@ -7,7 +7,11 @@
 import { LOCAL_ACCOUNT_ID } from "../fake-aws.js";
 import { kmsRequirements } from "./kms-requirements.js";
 import { evaluatePolicies, type RequestContext } from "./policy-evaluator.js";
-import { ACCOUNT_ROOT_ARN, type TemplatePermissions, type TemplatePrincipal } from "./template-permissions.js";
+import {
+  ACCOUNT_ROOT_ARN,
+  type TemplatePermissions,
+  type TemplatePrincipal,
+} from "./template-permissions.js";
 
 export interface AuthorizationRequest {
   /** Logical id of the calling role (or managed policy). */
@@ -86,7 +90,8 @@ export class TemplateAuthorizer {
     if (isKey) {
       // KMS: without the key policy nothing is allowed; naming the role allows alone, naming the account delegates
       // to IAM, whose identity policies must then allow too.
-      if (resourceDirect.decision === "Allow" && !isAccountStatement(resourceDirect.statement)) return { allowed: true };
+      if (resourceDirect.decision === "Allow" && !isAccountStatement(resourceDirect.statement))
+        return { allowed: true };
       if (resourceAccount.decision === "Allow" && identity.decision === "Allow") return { allowed: true };
       return deny(
         resourceAccount.decision === "Allow"
@@ -96,7 +101,8 @@ export class TemplateAuthorizer {
       );
     }
     if (identity.decision === "Allow") return { allowed: true };
-    if (resourceDirect.decision === "Allow" && !isAccountStatement(resourceDirect.statement)) return { allowed: true };
+    if (resourceDirect.decision === "Allow" && !isAccountStatement(resourceDirect.statement))
+      return { allowed: true };
     return deny("no identity-based policy allows the action", false);
   }
 }
@@ -106,5 +112,7 @@ function isAccountStatement(statement: { Principal?: unknown } | undefined): boo
   const principal = statement?.Principal as { AWS?: string | string[] } | undefined;
   const aws = principal?.AWS;
   const values = aws === undefined ? [] : typeof aws === "string" ? [aws] : aws;
-  return values.length > 0 && values.every((value) => value === ACCOUNT_ROOT_ARN || value === LOCAL_ACCOUNT_ID);
+  return (
+    values.length > 0 && values.every((value) => value === ACCOUNT_ROOT_ARN || value === LOCAL_ACCOUNT_ID)
+  );
 }

@@ -33,7 +33,8 @@ export type Caller = { readonly kind: "role"; readonly role: string } | { readon
 
 export function callerOfAccessKeyId(accessKeyId: string | undefined): Caller | undefined {
   if (accessKeyId === OPERATOR_ACCESS_KEY_ID) return { kind: "operator" };
-  if (accessKeyId?.startsWith(ROLE_KEY_PREFIX)) return { kind: "role", role: accessKeyId.slice(ROLE_KEY_PREFIX.length) };
+  if (accessKeyId?.startsWith(ROLE_KEY_PREFIX))
+    return { kind: "role", role: accessKeyId.slice(ROLE_KEY_PREFIX.length) };
   return undefined;
 }
 
@@ -70,7 +71,9 @@ export function recordFunctionRequests(): () => void {
 }
 
 /** The function whose invocation sent a request with these headers, if one did (in this process). */
-export function functionOfRequest(headers: Readonly<Record<string, string | string[] | undefined>>): string | undefined {
+export function functionOfRequest(
+  headers: Readonly<Record<string, string | string[] | undefined>>,
+): string | undefined {
   const invocationId = headers[INVOCATION_ID_HEADER];
   return typeof invocationId === "string" ? requestsByInvocationId.get(invocationId) : undefined;
 }

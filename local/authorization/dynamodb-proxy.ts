@@ -1,6 +1,6 @@
 // An authorizing proxy in front of DynamoDB Local (which authorizes nothing): each request is evaluated against the
 // template first; an allowed one is forwarded unchanged, a refused one answered as DynamoDB answers it.
-import { createServer, type IncomingMessage, request as httpRequest, type ServerResponse } from "node:http";
+import { createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { LocalAuthorization } from "./local-authorization.js";
 import { dynamoDbRequests } from "./service-requests.js";
@@ -19,7 +19,12 @@ export async function startDynamoDbProxy(options: {
   const server = createServer((request, response) => {
     forward(request, response, target, options.authorization).catch((error: Error) => {
       if (!response.headersSent) response.writeHead(500, { "content-type": "application/x-amz-json-1.0" });
-      response.end(JSON.stringify({ __type: "com.amazonaws.dynamodb.v20120810#InternalServerError", message: error.message }));
+      response.end(
+        JSON.stringify({
+          __type: "com.amazonaws.dynamodb.v20120810#InternalServerError",
+          message: error.message,
+        }),
+      );
     });
   });
   await new Promise<void>((resolve, reject) => {
@@ -53,7 +58,9 @@ async function forward(
   } catch {
     // Malformed JSON: DynamoDB Local answers it.
   }
-  const denial = operation ? authorization.check("dynamodb", request.headers, dynamoDbRequests(operation, parsed)) : undefined;
+  const denial = operation
+    ? authorization.check("dynamodb", request.headers, dynamoDbRequests(operation, parsed))
+    : undefined;
   if (denial) {
     const payload = JSON.stringify({ __type: denial.errorType, message: denial.message });
     response.writeHead(denial.statusCode, {

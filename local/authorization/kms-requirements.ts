@@ -50,14 +50,18 @@ export function kmsRequirements(
         "kms:ViaService": via("states"),
         "kms:EncryptionContext:aws:states:stateMachineArn": machine,
       };
-      if (STATES_GENERATE.has(request.action)) return [{ action: "kms:GenerateDataKey", resource: key, context }];
+      if (STATES_GENERATE.has(request.action))
+        return [{ action: "kms:GenerateDataKey", resource: key, context }];
       if (STATES_DECRYPT.has(request.action)) return [{ action: "kms:Decrypt", resource: key, context }];
       return [];
     }
     case "secretsmanager": {
       const key = encryptionKeys.get(request.resource);
       if (!key) return [];
-      const context = { "kms:ViaService": via("secretsmanager"), "kms:EncryptionContext:SecretARN": request.resource };
+      const context = {
+        "kms:ViaService": via("secretsmanager"),
+        "kms:EncryptionContext:SecretARN": request.resource,
+      };
       if (operation === "GetSecretValue") return [{ action: "kms:Decrypt", resource: key, context }];
       if (operation === "PutSecretValue") return [{ action: "kms:GenerateDataKey", resource: key, context }];
       return [];
@@ -68,7 +72,10 @@ export function kmsRequirements(
       const key = encryptionKeys.get(table);
       if (!key) return [];
       const tableName = table.slice(table.indexOf(":table/") + ":table/".length);
-      const context = { "kms:ViaService": via("dynamodb"), "kms:EncryptionContext:aws:dynamodb:tableName": tableName };
+      const context = {
+        "kms:ViaService": via("dynamodb"),
+        "kms:EncryptionContext:aws:dynamodb:tableName": tableName,
+      };
       return [{ action: "kms:Decrypt", resource: key, context }];
     }
     case "sqs": {
@@ -83,7 +90,10 @@ export function kmsRequirements(
     case "sns": {
       const key = encryptionKeys.get(request.resource);
       if (!key || operation !== "Publish") return [];
-      const context = { "kms:ViaService": via("sns"), "kms:EncryptionContext:aws:sns:topicArn": request.resource };
+      const context = {
+        "kms:ViaService": via("sns"),
+        "kms:EncryptionContext:aws:sns:topicArn": request.resource,
+      };
       return [
         { action: "kms:GenerateDataKey", resource: key, context },
         { action: "kms:Decrypt", resource: key, context },

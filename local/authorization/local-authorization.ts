@@ -47,7 +47,11 @@ export class LocalAuthorization {
   }
 
   /** Undefined when every part of the request is allowed; otherwise the service's error for the first refusal. */
-  check(service: LocalService, headers: IncomingHttpHeaders, requests: readonly IamRequest[]): LocalDenial | undefined {
+  check(
+    service: LocalService,
+    headers: IncomingHttpHeaders,
+    requests: readonly IamRequest[],
+  ): LocalDenial | undefined {
     const principal = this.principalOf(headers);
     if (principal === undefined) return undefined;
     for (const request of requests) {
@@ -87,6 +91,10 @@ function serviceDenial(
   if (decision.kms && service === "states")
     return { ...base, errorType: "KmsAccessDeniedException", message: decision.message };
   if (decision.kms && service === "secretsmanager")
-    return { ...base, errorType: "AccessDeniedException", message: `Access to KMS is not allowed. ${decision.message}` };
+    return {
+      ...base,
+      errorType: "AccessDeniedException",
+      message: `Access to KMS is not allowed. ${decision.message}`,
+    };
   return { ...base, errorType: "AccessDeniedException", message: decision.message };
 }

@@ -6,9 +6,9 @@ import type { SynthesizedStack } from "../cloudformation-template.js";
 import { secretArn } from "../fake-aws.js";
 import { recordFunctionRequests, roleAccessKeyId } from "./caller-identity.js";
 import { type DynamoDbProxy, startDynamoDbProxy } from "./dynamodb-proxy.js";
-import { type LocalDenial, LocalAuthorization } from "./local-authorization.js";
+import { LocalAuthorization, type LocalDenial } from "./local-authorization.js";
 import { secretsManagerRequests, stepFunctionsRequests } from "./service-requests.js";
-import { managedPolicyArn, templatePermissions, type TemplatePermissions } from "./template-permissions.js";
+import { managedPolicyArn, type TemplatePermissions, templatePermissions } from "./template-permissions.js";
 
 /** What `npm start --no-iam` prints: nothing is authorized, so a missing grant only shows up on AWS. */
 export const NO_IAM_WARNING =
@@ -53,7 +53,11 @@ export async function startLocalEnforcement(options: {
   const [scheduleRole] = [...permissions.scheduleRoles.values()];
   const asSchedule = (requests: { action: string; resource: string }[]) =>
     scheduleRole
-      ? authorization.check("states", { authorization: `AWS4-HMAC-SHA256 Credential=${roleAccessKeyId(scheduleRole)}/` }, requests)
+      ? authorization.check(
+          "states",
+          { authorization: `AWS4-HMAC-SHA256 Credential=${roleAccessKeyId(scheduleRole)}/` },
+          requests,
+        )
       : undefined;
   return {
     permissions,

@@ -193,7 +193,9 @@ function comparator(operator: string): (actual: string, expected: string) => boo
     case "Bool":
       return (actual, expected) => actual.toLowerCase() === expected.toLowerCase();
     default:
-      throw new UnsupportedPolicyElement(`condition operator ${operator} is not supported by the local evaluator`);
+      throw new UnsupportedPolicyElement(
+        `condition operator ${operator} is not supported by the local evaluator`,
+      );
   }
 }
 

@@ -14,7 +14,8 @@ export function scheduleDeadLetterQueue(
     const resolver = new TemplateResolver(stack.template, { stackName: stack.stackName, resourceNames });
     for (const [logicalId, resource] of Object.entries(stack.template.Resources ?? {})) {
       if (resource.Type !== "AWS::Scheduler::Schedule") continue;
-      const arn = (resource.Properties?.Target as { DeadLetterConfig?: { Arn?: unknown } })?.DeadLetterConfig?.Arn;
+      const arn = (resource.Properties?.Target as { DeadLetterConfig?: { Arn?: unknown } })?.DeadLetterConfig
+        ?.Arn;
       if (arn !== undefined) return resolver.resolveString(arn, `${logicalId}.Target.DeadLetterConfig.Arn`);
     }
   }
@@ -29,7 +30,8 @@ export function scheduleDeadLetter(
   reason: string,
 ): string {
   const queue = scheduleDeadLetterQueue(templates, resourceNames);
-  if (!queue) return `Scheduled reconciliation refused and dropped (the schedule has no dead-letter queue): ${reason}`;
+  if (!queue)
+    return `Scheduled reconciliation refused and dropped (the schedule has no dead-letter queue): ${reason}`;
   const refused = enforcement?.checkScheduleDeadLetter(queue);
   return refused
     ? `Scheduled reconciliation refused (${reason}); its dead letter was refused too and is lost: ${refused.message}`

@@ -72,10 +72,14 @@ export function dynamoDbRequests(operation: string, body: Body): IamRequest[] {
       }));
     case "TransactWriteItems":
       return ((body.TransactItems as Body[]) ?? []).flatMap((item) =>
-        Object.entries(item).map(([kind, operationBody]) => onTable(TRANSACT_WRITE_ACTIONS[kind] ?? kind, operationBody as Body)),
+        Object.entries(item).map(([kind, operationBody]) =>
+          onTable(TRANSACT_WRITE_ACTIONS[kind] ?? kind, operationBody as Body),
+        ),
       );
     case "TransactGetItems":
-      return ((body.TransactItems as Body[]) ?? []).map((item) => onTable("GetItem", (item.Get as Body) ?? {}));
+      return ((body.TransactItems as Body[]) ?? []).map((item) =>
+        onTable("GetItem", (item.Get as Body) ?? {}),
+      );
     case "ListTables":
       return [{ action: "dynamodb:ListTables", resource: "*" }];
     default:

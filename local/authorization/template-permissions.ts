@@ -66,7 +66,8 @@ export function templatePermissions(
   for (const stack of stacks) {
     const resolver = new TemplateResolver(stack.template, { stackName: stack.stackName, resourceNames });
     const resources = Object.entries(stack.template.Resources ?? {});
-    const arnOf = (logicalId: string) => resolver.resolveString({ "Fn::GetAtt": [logicalId, "Arn"] }, logicalId);
+    const arnOf = (logicalId: string) =>
+      resolver.resolveString({ "Fn::GetAtt": [logicalId, "Arn"] }, logicalId);
     const document = (value: unknown, where: string) => resolver.resolve(value, where) as PolicyDocument;
     const principal = (logicalId: string, arn: string): TemplatePrincipal => {
       let found = principals.get(logicalId);
@@ -156,7 +157,8 @@ export function templatePermissions(
       if (key !== undefined) {
         const keyArn = resolver.resolveString(key, `${where} encryption key`);
         const encrypted =
-          resource.Type === "AWS::StepFunctions::StateMachine" || resource.Type === "AWS::SecretsManager::Secret"
+          resource.Type === "AWS::StepFunctions::StateMachine" ||
+          resource.Type === "AWS::SecretsManager::Secret"
             ? resolver.resolveString({ Ref: logicalId }, logicalId)
             : arnOf(logicalId);
         encryptionKeys.set(encrypted, keyArn);
@@ -190,11 +192,15 @@ function encryptionKeyOf(resource: CfnResource): unknown {
   const properties = resource.Properties ?? {};
   switch (resource.Type) {
     case "AWS::StepFunctions::StateMachine": {
-      const configuration = properties.EncryptionConfiguration as { Type?: string; KmsKeyId?: unknown } | undefined;
+      const configuration = properties.EncryptionConfiguration as
+        | { Type?: string; KmsKeyId?: unknown }
+        | undefined;
       return configuration?.Type === "CUSTOMER_MANAGED_KMS_KEY" ? configuration.KmsKeyId : undefined;
     }
     case "AWS::DynamoDB::Table": {
-      const sse = properties.SSESpecification as { SSEEnabled?: boolean; KMSMasterKeyId?: unknown } | undefined;
+      const sse = properties.SSESpecification as
+        | { SSEEnabled?: boolean; KMSMasterKeyId?: unknown }
+        | undefined;
       return sse?.SSEEnabled ? sse.KMSMasterKeyId : undefined;
     }
     case "AWS::SecretsManager::Secret":

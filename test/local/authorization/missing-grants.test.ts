@@ -35,7 +35,8 @@ function withoutGrant(build: (app: App) => unknown, removals: readonly Removal[]
         };
         const grants = (statement: (typeof document.Statement)[number]) =>
           [statement.Action].flat().includes(action) &&
-          (conditionMentions === undefined || JSON.stringify(statement.Condition ?? {}).includes(conditionMentions));
+          (conditionMentions === undefined ||
+            JSON.stringify(statement.Condition ?? {}).includes(conditionMentions));
         const kept = document.Statement.filter((statement) => !grants(statement));
         expect(kept.length, `${pathPart} grants ${action}`).toBeLessThan(document.Statement.length);
         construct.addPropertyOverride("PolicyDocument.Statement", kept);
@@ -80,21 +81,35 @@ describe("a missing grant fails on the local stack as on AWS", () => {
   // The grant holds kms:Decrypt and kms:GenerateDataKey; the webhook's first call on the execution (a describe, to
   // recognise a redelivery) already needs the key, so the refusal names kms:Decrypt or kms:GenerateDataKey.
   it("webhook without its onboarding key grant: 500, and the log names the denied action", async () => {
-    const delivery = await sendCrmDelivery(stack.endpoints.outputs[STACK_OUTPUTS.webhookUrl]!, stack.webhookSecret, {
-      practiceId: "practice-denied",
-      devRefId: "Denied Dental",
-    });
+    const delivery = await sendCrmDelivery(
+      stack.endpoints.outputs[STACK_OUTPUTS.webhookUrl]!,
+      stack.webhookSecret,
+      {
+        practiceId: "practice-denied",
+        devRefId: "Denied Dental",
+      },
+    );
     expect(delivery.status).toBe(500);
     expect(log).toContainEqual(
-      expect.stringMatching(/^IAM: denied kms:(Decrypt|GenerateDataKey) on arn:aws:kms:.*key\/.* to CrmWebhookHandlerFunctionServiceRole.*\(KmsAccessDeniedException\)$/),
+      expect.stringMatching(
+        /^IAM: denied kms:(Decrypt|GenerateDataKey) on arn:aws:kms:.*key\/.* to CrmWebhookHandlerFunctionServiceRole.*\(KmsAccessDeniedException\)$/,
+      ),
     );
-    expect((await stack.engine.listExecutions({ stateMachineArn: stack.endpoints.outputs[STACK_OUTPUTS.onboarding]! })).executions).toEqual([]);
+    expect(
+      (
+        await stack.engine.listExecutions({
+          stateMachineArn: stack.endpoints.outputs[STACK_OUTPUTS.onboarding]!,
+        })
+      ).executions,
+    ).toEqual([]);
   });
 
   it("schedule without the reconciliation key: the start is refused and its dead letter goes to the queue", async () => {
-    await expect.poll(() => log.find((line) => line.startsWith("Scheduled reconciliation refused")), { timeout: 5_000 }).toMatch(
-      /^Scheduled reconciliation refused: dead letter sent to arn:aws:sqs:.*ReconciliationScheduleDeadLetterQueue.*kms:GenerateDataKey/,
-    );
+    await expect
+      .poll(() => log.find((line) => line.startsWith("Scheduled reconciliation refused")), { timeout: 5_000 })
+      .toMatch(
+        /^Scheduled reconciliation refused: dead letter sent to arn:aws:sqs:.*ReconciliationScheduleDeadLetterQueue.*kms:GenerateDataKey/,
+      );
   });
 
   it("ops executions without states:ListExecutions in the operator policy: exit 1 naming the permission", async () => {

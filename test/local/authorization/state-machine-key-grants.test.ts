@@ -54,7 +54,10 @@ describe("principals that use a CMK-encrypted state machine hold its key", () =>
     const refused = stepFunctionsCallsAllowed()
       .map((call) => ({ call, decision: authorizer.authorize(call) }))
       .filter(({ decision }) => !decision.allowed)
-      .map(({ call, decision }) => `${call.principal} ${call.action}: ${decision.allowed ? "" : decision.message}`);
+      .map(
+        ({ call, decision }) =>
+          `${call.principal} ${call.action}: ${decision.allowed ? "" : decision.message}`,
+      );
     expect(refused).toEqual([]);
   });
 });
