@@ -118,7 +118,7 @@ export async function startBenchStack(options: BenchStackOptions): Promise<Bench
   };
   const webhookEntry = [...engine.app.functions.values()].find((fn) => fn.entry.endsWith("crm-webhook.ts"));
   if (!webhookEntry)
-    throw new Error("the synthesized app has no webhook function (functions/crm-webhook.ts)");
+    throw new Error("the synthesized app has no webhook function (functions/webhook/crm-webhook.ts)");
 
   const finished = async (executionArn: string, startedAt: number, webhookMs: number) => {
     const description = await engine.waitForExecution(executionArn);

@@ -1,5 +1,5 @@
 // `npm run bench:bundles [-- --runs N] [-- --only <name>]`: size and cold init of every Lambda bundle, ours
-// against NodejsFunction's defaults (issue 8, DESIGN.md §8). Prints a markdown table and PASS/FAIL per target,
+// against NodejsFunction's defaults (issue 8, docs/architecture.md §8). Prints a markdown table and PASS/FAIL per target,
 // and writes bench/results-bundles.json.
 import { writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";

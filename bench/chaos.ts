@@ -28,7 +28,7 @@ const program = new Command()
     "Runs the chaos suite on a fresh local stack: onboardings through signed webhooks (duplicate deliveries and " +
       "concurrent pairs mixed in) and offboardings, while the portal simulator injects 5xx, throttling, " +
       "commit-then-drop, latency jitter and a full outage; then reconciliation with repair; then checks every " +
-      "invariant of DESIGN.md §4. The seed is printed first: the same seed gives the same plan and the same fault " +
+      "invariant of docs/architecture.md §4. The seed is printed first: the same seed gives the same plan and the same fault " +
       "dice (timing still varies). Exit 0 when every invariant holds, 1 when one fails, 2 on bad usage.",
   )
   .option("--seed <n>", "seed of every random choice (default: a random one, printed)", wholeNumber("--seed"))

@@ -1,7 +1,7 @@
 // The latency floor: the very requests one onboarding made to the portal and DynamoDB, replayed one after the
 // other from a single script, with the practice, the execution and the key renamed so they act on fresh items.
 import { randomUUID } from "node:crypto";
-import { maskSecret } from "../functions/shared/mask.js";
+import { maskSecret } from "../functions/platform/mask.js";
 import type { RecordedRequest } from "./recording-proxy.js";
 
 export interface ReplaySource {

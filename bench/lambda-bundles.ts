@@ -29,9 +29,9 @@ export const VARIANT_BUNDLING: Readonly<Record<BundleVariant, Readonly<nodejs.Bu
 const RUNTIME_NODE_MAJOR = 22;
 
 export interface HandlerEntry {
-  /** Entry file relative to the project root, e.g. `functions/crm-webhook.ts`. */
+  /** Entry file relative to the project root, e.g. `functions/webhook/crm-webhook.ts`. */
   readonly entry: string;
-  /** Where it was found: a function in the synthesized stack, and/or a `functions/*.ts` exporting `handler`. */
+  /** Where it was found: a function in the synthesized stack, and/or a `functions/<capability>/*.ts` exporting `handler`. */
   readonly foundIn: readonly ("stack" | "functions-dir")[];
   /** The function's literal environment values from the template (token values left out); empty if not in it. */
   readonly environment: Readonly<Record<string, string>>;
@@ -61,10 +61,10 @@ export function entriesInStack(): Map<string, Record<string, string>> {
   return found;
 }
 
-/** `functions/*.ts` files whose module exports `handler` (read by esbuild, so any export form counts). */
+/** `functions/<capability>/*.ts` files whose module exports `handler` (read by esbuild, so any export form counts). */
 export async function entriesInFunctionsDir(): Promise<string[]> {
   const dir = path.join(PROJECT_ROOT, "functions");
-  const files = readdirSync(dir).filter(
+  const files = readdirSync(dir, { recursive: true, encoding: "utf8" }).filter(
     (name) => name.endsWith(".ts") && !name.endsWith(".d.ts") && statSync(path.join(dir, name)).isFile(),
   );
   const withHandler = await Promise.all(
@@ -79,7 +79,7 @@ export async function entriesInFunctionsDir(): Promise<string[]> {
         logLevel: "silent",
       });
       const [output] = Object.values(result.metafile.outputs);
-      return output?.exports.includes("handler") ? `functions/${name}` : undefined;
+      return output?.exports.includes("handler") ? `functions/${name.split(path.sep).join("/")}` : undefined;
     }),
   );
   return withHandler.filter((entry): entry is string => entry !== undefined).sort();
@@ -87,7 +87,7 @@ export async function entriesInFunctionsDir(): Promise<string[]> {
 
 /**
  * Every Lambda entry: the stack's functions (by their entry metadata) plus, until every workflow is wired into
- * the stack, each `functions/*.ts` that exports `handler`. Sorted by entry.
+ * the stack, each `functions/<capability>/*.ts` that exports `handler`. Sorted by entry.
  */
 export async function discoverHandlerEntries(): Promise<HandlerEntry[]> {
   const inStack = entriesInStack();
@@ -194,7 +194,7 @@ export interface BuiltBundle {
   readonly inputs: readonly string[];
 }
 
-/** `functions/crm-webhook.ts` → `crm-webhook`. */
+/** `functions/webhook/crm-webhook.ts` → `crm-webhook`. */
 export function handlerName(entry: string): string {
   return path.basename(entry).replace(/\.ts$/, "");
 }

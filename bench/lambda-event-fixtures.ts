@@ -111,6 +111,6 @@ function workflowStepFixture(closedEndpoint: string): HandlerFixture {
 
 /** The fixture for `entry`; a handler with no fixture of its own gets the workflow step payload. */
 export function fixtureFor(entry: string, closedEndpoint: string): HandlerFixture {
-  if (entry === "functions/crm-webhook.ts") return webhookFixture();
+  if (entry === "functions/webhook/crm-webhook.ts") return webhookFixture();
   return workflowStepFixture(closedEndpoint);
 }

@@ -1,6 +1,6 @@
 // One benchmark section on a local stack of its own. Each section wants its own PORTAL_MAX_RPS, and handler
 // modules read their configuration once per process, so the CLI runs every phase in a fresh process.
-import { rateLimitIntervalMs } from "../functions/shared/portal-rate-limiter.js";
+import { rateLimitIntervalMs } from "../functions/portal/portal-rate-limiter.js";
 import { type FunctionProfile, startBenchStack } from "./bench-stack.js";
 import type { BenchmarkConfig } from "./benchmark-config.js";
 import { countsOf, runHappyPath, type WorkflowCounts } from "./happy-path.js";

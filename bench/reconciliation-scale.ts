@@ -1,6 +1,6 @@
 // Section 4: one report-only reconciliation over N portal keys: wall time against the paging floor, this
 // process's peak memory, the largest state payload, and what the run costs.
-import { rateLimitIntervalMs } from "../functions/shared/portal-rate-limiter.js";
+import { rateLimitIntervalMs } from "../functions/portal/portal-rate-limiter.js";
 import type { BenchStack } from "./bench-stack.js";
 import { type DynamoDbTraffic, DynamoDbTrafficCounter } from "./dynamodb-traffic.js";
 import { executionMetrics } from "./execution-metrics.js";

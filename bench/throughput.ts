@@ -1,6 +1,6 @@
 // Section 3: many concurrent onboardings under the portal's rate limit, against the limit's floor
 // (every portal call at exactly the limit: calls / rate seconds).
-import { rateLimitIntervalMs } from "../functions/shared/portal-rate-limiter.js";
+import { rateLimitIntervalMs } from "../functions/portal/portal-rate-limiter.js";
 import type { BenchStack } from "./bench-stack.js";
 import { executionMetrics } from "./execution-metrics.js";
 import { round } from "./statistics.js";

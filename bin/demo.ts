@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import type { DescribeExecutionOutput } from "@aws-sdk/client-sfn";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import { PracticeStore } from "../functions/shared/practice-store.js";
+import { PracticeStore } from "../functions/practice/practice-store.js";
 import { localDynamoDbClient } from "../local/dynamodb-local.js";
 import { readEventsFile } from "../local/events-file.js";
 import { captureFunctionOutput } from "../local/function-output.js";

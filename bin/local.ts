@@ -1,7 +1,7 @@
 // `npm start`: runs the whole system on this machine and prints how to use it. Ctrl-C / SIGTERM stop everything.
 import * as path from "node:path";
 import { Command, InvalidArgumentError } from "commander";
-import { maskSecret } from "../functions/shared/mask.js";
+import { maskSecret } from "../functions/platform/mask.js";
 import { parseDuration } from "../local/duration.js";
 import { captureFunctionOutput, type FunctionOutputCapture } from "../local/function-output.js";
 import { LocalConfigError, type LocalStackConfig, readLocalStackConfig } from "../local/local-config.js";

@@ -1,7 +1,7 @@
 // `npm run webhook`: signs and sends a CRM delivery to the running local stack, as the CRM would.
 import { Command, InvalidArgumentError } from "commander";
-import { InvalidInput } from "../functions/shared/errors.js";
-import { parseOnboardingRequest } from "../functions/shared/practice-input.js";
+import { InvalidInput } from "../functions/platform/errors.js";
+import { parseOnboardingRequest } from "../functions/practice/practice-input.js";
 import { readLocalWebhookSecret } from "../local/local-clients.js";
 import { readLocalEndpoints, STACK_OUTPUTS } from "../local/local-stack.js";
 import { sendCrmDelivery } from "../local/signed-webhook.js";

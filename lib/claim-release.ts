@@ -12,13 +12,13 @@ import {
   EXECUTION_STATUS_CHANGE_DETAIL_TYPE,
   EXECUTION_STATUS_CHANGE_SOURCE,
   UNRELEASED_END_STATUSES,
-} from "../functions/shared/claim-release.js";
+} from "../contracts/execution-status-change.js";
+import { STATUS_INDEX } from "../contracts/table-schema.js";
 import { deadLetterQueue } from "./dead-letter-queue.js";
 import type { DomainEventBus } from "./domain-event-bus.js";
 import { HandlerFunction } from "./handler-function.js";
 import { acknowledgeTableKeyActions } from "./nag-acknowledgments.js";
 import type { PracticeTable } from "./practice-table.js";
-import { STATUS_INDEX } from "./practice-table-schema.js";
 import { PORTAL_FUNCTION_TIMEOUT, TABLE_KEY_ACTIONS } from "./workflow-function-settings.js";
 
 /** Key policy statement id letting EventBridge put dead letters on this account's encrypted queues. */
@@ -52,7 +52,7 @@ export interface ClaimReleaseProps {
  * Releases the claim of an onboarding or offboarding execution that ended FAILED, TIMED_OUT or ABORTED without
  * compensating (a timeout, a StopExecution, a failed compensation step): an EventBridge rule on the default bus
  * sends Step Functions' status change of exactly those executions to a function that runs the workflow's own
- * compensation when the practice is still claimed by that execution (functions/release-claim.ts).
+ * compensation when the practice is still claimed by that execution (functions/claim-release/release-claim.ts).
  *
  * An event EventBridge could not deliver, or the function failed after Lambda's two asynchronous retries, lands
  * in the encrypted dead-letter queue, which an alarm watches (`deadLetterQueue`).
@@ -96,7 +96,7 @@ export class ClaimRelease extends Construct {
     );
 
     this.function = new HandlerFunction(this, "Function", {
-      entry: "functions/release-claim.ts",
+      entry: "functions/claim-release/release-claim.ts",
       description:
         "Releases the claim of an onboarding/offboarding execution that ended without compensating",
       encryptionKey: props.encryptionKey,

@@ -3,7 +3,7 @@ import * as events from "aws-cdk-lib/aws-events";
 import type * as iam from "aws-cdk-lib/aws-iam";
 import type * as lambda from "aws-cdk-lib/aws-lambda";
 import { Construct } from "constructs";
-import { DOMAIN_EVENT_SOURCE, EVENT_BUS_NAME_ENV } from "./domain-event-names.js";
+import { DOMAIN_EVENT_SOURCE, EVENT_BUS_NAME_ENV } from "../contracts/domain-event-names.js";
 
 export interface DomainEventArchiveProps {
   /** How long archived events are kept for replay. @default one year */

@@ -24,7 +24,7 @@ export function domainEventPublisher(
   },
 ): HandlerFunction {
   const publisher = new HandlerFunction(scope, id, {
-    entry: "functions/publish-domain-event.ts",
+    entry: "functions/domain-events/publish-domain-event.ts",
     description: `${props.workflow}: publish the domain event for integrators`,
     encryptionKey: props.encryptionKey,
     logRetention: props.logRetention,

@@ -7,10 +7,10 @@ import * as nodejs from "aws-cdk-lib/aws-lambda-nodejs";
 import * as logs from "aws-cdk-lib/aws-logs";
 import type * as sqs from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
-import { SERVICE_NAME } from "./metric-names.js";
+import { SERVICE_NAME } from "../contracts/metric-names.js";
 import { acknowledgeCdkInlinePolicy, acknowledgeWildcardResource } from "./nag-acknowledgments.js";
 
-/** Project root, so entries are given relative to it (`functions/onboarding-claim.ts`). */
+/** Project root, so entries are given relative to it (`functions/onboarding/onboarding-claim.ts`). */
 export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 
 /** Template metadata key naming a function's entry file; the local engine binds Tasks to handler modules by it. */
@@ -32,7 +32,7 @@ export const CREDENTIAL_PROVIDERS_NOT_BUNDLED = [
 ];
 
 /**
- * How every handler is bundled (DESIGN.md §8): ESM, SDK bundled, module-first main fields, minified, with a
+ * How every handler is bundled (docs/architecture.md §8): ESM, SDK bundled, module-first main fields, minified, with a
  * `require` for the CommonJS dependencies that still call it. bench/lambda-bundles.ts builds with these same
  * options, so the measured bundles are the deployed ones. The source map ships beside the bundle, without the
  * sources (they are in git), for decoding a minified stack trace offline.
@@ -53,7 +53,7 @@ export const HANDLER_BUNDLING: Readonly<nodejs.BundlingOptions> = {
 export const RUNTIME_SOURCE_MAPS_NODE_OPTIONS = "--enable-source-maps";
 
 export interface HandlerFunctionProps {
-  /** Entry file relative to the project root, e.g. `functions/onboarding-claim.ts`. Exports `handler`. */
+  /** Entry file relative to the project root, e.g. `functions/onboarding/onboarding-claim.ts`. Exports `handler`. */
   readonly entry: string;
   /** What the function does, shown in the console. */
   readonly description: string;
@@ -61,7 +61,7 @@ export interface HandlerFunctionProps {
   readonly timeout?: Duration;
   /** Memory in MiB. @default 256 */
   readonly memorySize?: number;
-  /** Environment variables (names validated by functions/shared/config.ts at cold start). @default none */
+  /** Environment variables (names validated by functions/platform/config.ts at cold start). @default none */
   readonly environment?: Record<string, string>;
   /** Key that encrypts the log group. */
   readonly encryptionKey: kms.IKey;
@@ -83,7 +83,7 @@ export interface HandlerFunctionProps {
 }
 
 /**
- * A Node 22 Lambda bundled the way DESIGN.md §8 measured fastest: ESM, SDK bundled, module-first main fields,
+ * A Node 22 Lambda bundled the way docs/architecture.md §8 measured fastest: ESM, SDK bundled, module-first main fields,
  * minified; JSON logs in an encrypted log group with retention; X-Ray tracing on.
  */
 export class HandlerFunction extends Construct {
@@ -144,7 +144,7 @@ export class HandlerFunction extends Construct {
     const acknowledge = (id: string, reason: string) => Validations.of(fn).acknowledge({ id, reason });
     acknowledge(
       "AwsSolutions::AwsSolutions-L1",
-      "Node.js 22 is pinned on purpose: the bundles target node22 and were measured on it (DESIGN.md §8).",
+      "Node.js 22 is pinned on purpose: the bundles target node22 and were measured on it (docs/architecture.md §8).",
     );
     if (!props.deadLetterQueue) {
       acknowledge(

@@ -76,25 +76,25 @@ export class OffboardingWorkflow extends Construct {
     this.functions = {
       claim: fn(
         "Claim",
-        "functions/offboarding-claim.ts",
+        "functions/offboarding/offboarding-claim.ts",
         "Offboarding: validate input, claim the practice",
         false,
       ),
       disableKey: fn(
         "DisableKey",
-        "functions/offboarding-disable-key.ts",
+        "functions/offboarding/offboarding-disable-key.ts",
         "Offboarding: PUT KeyStatus DisabledByDeveloper",
         true,
       ),
       record: fn(
         "Record",
-        "functions/offboarding-record.ts",
+        "functions/offboarding/offboarding-record.ts",
         "Offboarding: mark the practice OFFBOARDED",
         false,
       ),
       compensate: fn(
         "Compensate",
-        "functions/offboarding-compensate.ts",
+        "functions/offboarding/offboarding-compensate.ts",
         "Offboarding: put the practice back to its previous status",
         false,
       ),

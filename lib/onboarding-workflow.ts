@@ -86,22 +86,37 @@ export class OnboardingWorkflow extends Construct {
     this.functions = {
       claim: fn(
         "Claim",
-        "functions/onboarding-claim.ts",
+        "functions/onboarding/onboarding-claim.ts",
         "Onboarding: validate input, claim the practice",
         false,
       ),
-      createKey: fn("CreateKey", "functions/onboarding-create-key.ts", "Onboarding: POST /apikeys", true),
+      createKey: fn(
+        "CreateKey",
+        "functions/onboarding/onboarding-create-key.ts",
+        "Onboarding: POST /apikeys",
+        true,
+      ),
       reenableKey: fn(
         "ReenableKey",
-        "functions/onboarding-reenable-key.ts",
+        "functions/onboarding/onboarding-reenable-key.ts",
         "Onboarding: re-enable a returning practice's key",
         true,
       ),
-      labelKey: fn("LabelKey", "functions/onboarding-label-key.ts", "Onboarding: PUT the DevRefId", true),
-      record: fn("Record", "functions/onboarding-record.ts", "Onboarding: mark the practice ACTIVE", false),
+      labelKey: fn(
+        "LabelKey",
+        "functions/onboarding/onboarding-label-key.ts",
+        "Onboarding: PUT the DevRefId",
+        true,
+      ),
+      record: fn(
+        "Record",
+        "functions/onboarding/onboarding-record.ts",
+        "Onboarding: mark the practice ACTIVE",
+        false,
+      ),
       compensate: fn(
         "Compensate",
-        "functions/onboarding-compensate.ts",
+        "functions/onboarding/onboarding-compensate.ts",
         "Onboarding: disable the key, mark FAILED",
         true,
       ),

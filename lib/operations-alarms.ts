@@ -19,7 +19,7 @@ import {
   SERVICE_DIMENSION,
   SERVICE_NAME,
   WEBHOOK_INVALID_SIGNATURE,
-} from "./metric-names.js";
+} from "../contracts/metric-names.js";
 
 /** Where the runbook lives; every alarm description starts with `Runbook: <RUNBOOK_PATH>#<anchor>`. */
 export const RUNBOOK_PATH = "docs/runbook.md";
@@ -121,7 +121,7 @@ function constructIdFor(name: string): string {
 /**
  * The operator's view: an encrypted SNS topic (optionally emailed), one alarm per thing that needs a person —
  * each description starts with its runbook anchor — and a dashboard of the workflows, the portal, the webhook,
- * reconciliation findings and domain events. Metric names come from lib/metric-names.ts, which the handlers use.
+ * reconciliation findings and domain events. Metric names come from contracts/metric-names.ts, which the handlers use.
  */
 export class OperationsAlarms extends Construct {
   readonly topic: sns.Topic;

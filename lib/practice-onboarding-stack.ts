@@ -1,6 +1,7 @@
 import { CfnOutput, Stack, type StackProps } from "aws-cdk-lib";
 import type { Construct } from "constructs";
-import { DEFAULT_OPEN_DENTAL_BASE_URL } from "../functions/shared/config.js";
+import { DEFAULT_OPEN_DENTAL_BASE_URL } from "../contracts/portal-defaults.js";
+import { STACK_OUTPUTS } from "../contracts/stack-outputs.js";
 import { ClaimRelease } from "./claim-release.js";
 import { DomainEventBus } from "./domain-event-bus.js";
 import { EncryptionKey } from "./encryption-key.js";
@@ -137,26 +138,28 @@ export class PracticeOnboardingStack extends Stack {
       encryptionKey: key,
     });
 
-    new CfnOutput(this, "TableName", { value: this.practiceTable.table.tableName });
-    new CfnOutput(this, "PortalSecretArn", { value: this.secrets.portalCredentials.secretArn });
-    new CfnOutput(this, "WebhookSecretArn", { value: this.secrets.webhookSigning.secretArn });
-    new CfnOutput(this, "OnboardingStateMachineArn", { value: this.onboarding.stateMachine.stateMachineArn });
-    new CfnOutput(this, "OffboardingStateMachineArn", {
+    new CfnOutput(this, STACK_OUTPUTS.tableName, { value: this.practiceTable.table.tableName });
+    new CfnOutput(this, STACK_OUTPUTS.portalSecret, { value: this.secrets.portalCredentials.secretArn });
+    new CfnOutput(this, STACK_OUTPUTS.webhookSecret, { value: this.secrets.webhookSigning.secretArn });
+    new CfnOutput(this, STACK_OUTPUTS.onboarding, { value: this.onboarding.stateMachine.stateMachineArn });
+    new CfnOutput(this, STACK_OUTPUTS.offboarding, {
       value: this.offboarding.stateMachine.stateMachineArn,
     });
-    new CfnOutput(this, "ReconciliationStateMachineArn", {
+    new CfnOutput(this, STACK_OUTPUTS.reconciliation, {
       value: this.reconciliation.stateMachine.stateMachineArn,
     });
-    new CfnOutput(this, "WebhookUrl", {
+    new CfnOutput(this, STACK_OUTPUTS.webhookUrl, {
       value: this.webhookApi.url,
       description: "POST CRM deliveries here",
     });
-    new CfnOutput(this, "EventBusName", { value: this.events.bus.eventBusName });
-    new CfnOutput(this, "AlarmTopicArn", { value: this.operations.topic.topicArn });
-    new CfnOutput(this, "OperatorPolicyArn", {
+    new CfnOutput(this, STACK_OUTPUTS.eventBusName, { value: this.events.bus.eventBusName });
+    new CfnOutput(this, STACK_OUTPUTS.alarmTopic, { value: this.operations.topic.topicArn });
+    new CfnOutput(this, STACK_OUTPUTS.operatorPolicy, {
       value: this.operatorPolicy.policy.managedPolicyArn,
       description: "Attach to the role or SSO permission set of the people who run ops",
     });
-    new CfnOutput(this, "PortalBaseUrl", { value: props.portalBaseUrl ?? DEFAULT_OPEN_DENTAL_BASE_URL });
+    new CfnOutput(this, STACK_OUTPUTS.portalBaseUrl, {
+      value: props.portalBaseUrl ?? DEFAULT_OPEN_DENTAL_BASE_URL,
+    });
   }
 }

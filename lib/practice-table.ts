@@ -10,7 +10,7 @@ import {
   STATUS_INDEX_PK,
   STATUS_INDEX_SK,
   TTL_ATTRIBUTE,
-} from "./practice-table-schema.js";
+} from "../contracts/table-schema.js";
 
 export interface PracticeTableProps {
   /** Customer-managed key the table is encrypted with. */

@@ -94,35 +94,40 @@ export class ReconciliationWorkflow extends Construct {
     this.functions = {
       start: fn(
         "Start",
-        "functions/reconciliation-start.ts",
+        "functions/reconciliation/reconciliation-start.ts",
         "Reconciliation: validate input, record the run",
         tableEnv,
       ),
       listKeys: fn(
         "ListKeys",
-        "functions/reconciliation-list-keys.ts",
+        "functions/reconciliation/reconciliation-list-keys.ts",
         "Reconciliation: list a few portal pages and classify their keys",
         portalEnv,
       ),
       checkPractices: fn(
         "CheckPractices",
-        "functions/reconciliation-check-practices.ts",
+        "functions/reconciliation/reconciliation-check-practices.ts",
         "Reconciliation: check practice records (missing keys, stuck practices)",
         { ...tableEnv, ...executionEnv },
       ),
       classifyCandidates: fn(
         "ClassifyCandidates",
-        "functions/reconciliation-classify-candidates.ts",
+        "functions/reconciliation/reconciliation-classify-candidates.ts",
         "Reconciliation: decide keys that lost POST answers may have created",
         tableEnv,
       ),
-      repair: fn("Repair", "functions/reconciliation-repair.ts", "Reconciliation: make planned repairs", {
-        ...portalEnv,
-        ...executionEnv,
-      }),
+      repair: fn(
+        "Repair",
+        "functions/reconciliation/reconciliation-repair.ts",
+        "Reconciliation: make planned repairs",
+        {
+          ...portalEnv,
+          ...executionEnv,
+        },
+      ),
       finish: fn(
         "Finish",
-        "functions/reconciliation-finish.ts",
+        "functions/reconciliation/reconciliation-finish.ts",
         "Reconciliation: store counts, publish metrics",
         tableEnv,
       ),

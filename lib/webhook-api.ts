@@ -52,7 +52,7 @@ export class WebhookApi extends Construct {
   constructor(scope: Construct, id: string, props: WebhookApiProps) {
     super(scope, id);
     const handler = new HandlerFunction(this, "Handler", {
-      entry: "functions/crm-webhook.ts",
+      entry: "functions/webhook/crm-webhook.ts",
       description: "Verifies CRM webhooks (Standard Webhooks) and starts one onboarding per delivery",
       // HTTP APIs give up on an integration after 30 s; the work here is two small AWS calls.
       timeout: Duration.seconds(10),

@@ -4,7 +4,7 @@ import { Duration } from "aws-cdk-lib";
 import * as sfn from "aws-cdk-lib/aws-stepfunctions";
 import * as tasks from "aws-cdk-lib/aws-stepfunctions-tasks";
 import type { Construct } from "constructs";
-import { RETRYABLE_ERROR_NAMES } from "../functions/shared/errors.js";
+import { RETRYABLE_ERROR_NAMES } from "../contracts/error-names.js";
 import type { HandlerFunction } from "./handler-function.js";
 
 /** Errors a Task is retried on: our retryable domain errors and Lambda's own transient failures. */

@@ -1,5 +1,5 @@
 // Reads the local stack's domain events (LOCAL_EVENTS_FILE, `.local/events.jsonl`): one EventBridge envelope
-// per line, as functions/shared/domain-events.ts appends them.
+// per line, as functions/domain-events/domain-events.ts appends them.
 import { existsSync, readFileSync } from "node:fs";
 
 /** One line of the events file. */

@@ -13,7 +13,7 @@ import type { DescribeExecutionOutput, HistoryEvent } from "@aws-sdk/client-sfn"
 import {
   EXECUTION_STATUS_CHANGE_DETAIL_TYPE,
   EXECUTION_STATUS_CHANGE_SOURCE,
-} from "../functions/shared/claim-release.js";
+} from "../functions/claim-release/claim-release.js";
 import { PROJECT_ROOT } from "../lib/handler-function.js";
 import { runAsFunction } from "./authorization/caller-identity.js";
 import type { SynthesizedStack } from "./cloudformation-template.js";

@@ -1,6 +1,6 @@
 // AWS SDK clients pointed at a running local stack (from .local/endpoints.json), as `ops --local` and scripts use them.
 import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
-import { parseWebhookSecretValue } from "../functions/shared/webhook-secrets.js";
+import { parseWebhookSecretValue } from "../functions/webhook/webhook-secrets.js";
 import { LOCAL_CREDENTIALS } from "./dynamodb-local.js";
 import { type LocalEndpoints, STACK_OUTPUTS } from "./local-stack.js";
 

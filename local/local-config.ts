@@ -1,7 +1,7 @@
 // The local stack's configuration, read from environment variables; each bad value is named in the error.
 import { statSync } from "node:fs";
 import { resolve } from "node:path";
-import { isStandardWebhooksSecret } from "../functions/shared/webhook-secrets.js";
+import { isStandardWebhooksSecret } from "../functions/webhook/webhook-secrets.js";
 
 export interface LocalStackConfig {
   /** Portal to use; undefined → start the built-in simulator. */
@@ -39,7 +39,7 @@ function nonEmpty(env: NodeJS.ProcessEnv, name: string): string | undefined {
   return value === undefined || value.trim() === "" ? undefined : value.trim();
 }
 
-/** Validates the variables DESIGN.md §4b names; throws LocalConfigError naming the first bad one. */
+/** Validates the variables docs/architecture.md §4b names; throws LocalConfigError naming the first bad one. */
 export function readLocalStackConfig(env: NodeJS.ProcessEnv = process.env): LocalStackConfig {
   const baseUrl = nonEmpty(env, "OPEN_DENTAL_BASE_URL");
   if (baseUrl !== undefined) {

@@ -39,17 +39,7 @@ export function localStateDir(env: NodeJS.ProcessEnv = process.env): string {
   return configured ? path.resolve(configured) : DEFAULT_STATE_DIR;
 }
 
-/** Stack output names both `ops` (via CloudFormation) and the local stack (via endpoints.json) use. */
-export const STACK_OUTPUTS = {
-  tableName: "TableName",
-  onboarding: "OnboardingStateMachineArn",
-  offboarding: "OffboardingStateMachineArn",
-  reconciliation: "ReconciliationStateMachineArn",
-  portalSecret: "PortalSecretArn",
-  webhookSecret: "WebhookSecretArn",
-  portalBaseUrl: "PortalBaseUrl",
-  webhookUrl: "WebhookUrl",
-} as const;
+export { STACK_OUTPUTS } from "../contracts/stack-outputs.js";
 
 /** Reads `.local/endpoints.json` of a running local stack, or explains why there is none. */
 export function readLocalEndpoints(stateDir = localStateDir()): LocalEndpoints {

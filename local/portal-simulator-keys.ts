@@ -1,4 +1,4 @@
-// The portal simulator's keys and the `/apikeys` rules (DESIGN.md §3), free of HTTP so they read plainly.
+// The portal simulator's keys and the `/apikeys` rules (docs/architecture.md §3), free of HTTP so they read plainly.
 
 export const SENTINEL_DATE = "0001-01-01";
 export const SENTINEL_DATE_TIME = "0001-01-01 00:00:00";

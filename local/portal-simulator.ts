@@ -1,10 +1,10 @@
-// A stateful stand-in for the Open Dental Developer Portal `/apikeys` endpoint (DESIGN.md §3, the seed), with
+// A stateful stand-in for the Open Dental Developer Portal `/apikeys` endpoint (docs/architecture.md §3, the seed), with
 // a rate limit, fault injection and inspection, for tests, `npm start`, the demo and chaos runs.
 import { once } from "node:events";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { maskSecret } from "../functions/shared/mask.js";
-import type { PortalCredentials } from "../functions/shared/portal-types.js";
+import { maskSecret } from "../functions/platform/mask.js";
+import type { PortalCredentials } from "../functions/portal/portal-types.js";
 import {
   type FaultDecision,
   FaultPlanner,

@@ -1,7 +1,7 @@
 // Signs and sends a CRM delivery the way a Standard Webhooks sender does (used by `npm run webhook`, the demo, tests).
 import { randomUUID } from "node:crypto";
 import { Webhook } from "standardwebhooks";
-import { ONBOARDING_REQUESTED } from "../functions/shared/crm-webhook.js";
+import { ONBOARDING_REQUESTED } from "../functions/webhook/crm-webhook-request.js";
 
 export interface CrmDeliveryRequest {
   readonly practiceId: string;

@@ -2,7 +2,7 @@
 // error (exit 2) naming what is wrong. Practice ids go through the same schema the webhook and workflows use.
 import { InvalidArgumentError } from "commander";
 import * as z from "zod/mini";
-import { practiceIdSchema } from "../functions/shared/practice-input.js";
+import { practiceIdSchema } from "../functions/practice/practice-input.js";
 
 export function parsePracticeId(value: string): string {
   const result = z.safeParse(practiceIdSchema, value);

@@ -1,4 +1,4 @@
-// The ways an ops command ends badly, mapped to the exit codes DESIGN.md §4b fixes (plus 130 for Ctrl-C, the
+// The ways an ops command ends badly, mapped to the exit codes docs/architecture.md §4b fixes (plus 130 for Ctrl-C, the
 // shell's convention), and the translation of SDK errors (no credentials, no stack, no region) into one clear line.
 
 /** Exit codes: 0 success, 1 the operation failed, 2 bad usage, 130 interrupted (Ctrl-C). */

@@ -10,7 +10,7 @@ import {
   type HistoryEvent,
   type SFNClient,
 } from "@aws-sdk/client-sfn";
-import { redactCustomerKeys } from "../functions/shared/mask.js";
+import { redactCustomerKeys } from "../functions/platform/mask.js";
 import { formatDuration } from "./format.js";
 
 export type ProgressKind =

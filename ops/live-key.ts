@@ -1,11 +1,11 @@
 // A key's live state in the Open Dental portal, read the way the workflows read it: credentials from the
 // PortalSecretArn secret, the portal at PortalBaseUrl, every call inside the shared DynamoDB rate budget.
 import { GetSecretValueCommand } from "@aws-sdk/client-secrets-manager";
-import { maskSecret } from "../functions/shared/mask.js";
-import { createPortalClient } from "../functions/shared/portal-client.js";
-import { portalCredentialsFromSecret } from "../functions/shared/portal-credentials.js";
-import { DynamoDbRateLimiter } from "../functions/shared/portal-rate-limiter.js";
-import type { PortalClient, PortalKey } from "../functions/shared/portal-types.js";
+import { maskSecret } from "../functions/platform/mask.js";
+import { createPortalClient } from "../functions/portal/portal-client.js";
+import { portalCredentialsFromSecret } from "../functions/portal/portal-credentials.js";
+import { DynamoDbRateLimiter } from "../functions/portal/portal-rate-limiter.js";
+import type { PortalClient, PortalKey } from "../functions/portal/portal-types.js";
 import { STACK_OUTPUTS } from "../local/local-endpoints.js";
 import type { OpsTarget } from "./targets.js";
 

@@ -4,7 +4,7 @@
 // answer at once.
 import type { ExecutionStatus } from "@aws-sdk/client-sfn";
 import { Command, CommanderError, Option } from "commander";
-import { PRACTICE_STATUSES, type PracticeStatus } from "../lib/practice-table-schema.js";
+import { PRACTICE_STATUSES, type PracticeStatus } from "../contracts/table-schema.js";
 import { EXECUTION_STATUSES, integerParser, parsePracticeId } from "./arguments.js";
 import type { CommandContext, OpsIo } from "./context.js";
 import {

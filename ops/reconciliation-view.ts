@@ -1,13 +1,13 @@
 // How `ops reconcile` shows a run: the stored summary and findings (masked keys only), read and formatted by the
 // reconciliation domain's own report functions, so the CLI and the runbook show the same report.
-import { redactCustomerKeys } from "../functions/shared/mask.js";
+import { redactCustomerKeys } from "../functions/platform/mask.js";
+import { ReconciliationStore } from "../functions/practice/reconciliation-store.js";
 import {
   formatReconciliationReport,
   listReconciliationRuns,
   type ReconciliationReport,
   readReconciliationRun,
-} from "../functions/shared/reconciliation-report.js";
-import { ReconciliationStore } from "../functions/shared/reconciliation-store.js";
+} from "../functions/reconciliation/reconciliation-report.js";
 import { STACK_OUTPUTS } from "../local/local-endpoints.js";
 import { OperationFailed } from "./errors.js";
 import type { OpsTarget } from "./targets.js";

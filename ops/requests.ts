@@ -1,9 +1,12 @@
 // The requests ops commands send, checked before any stack is contacted (a bad one is a usage error, exit 2).
 // Kept free of SDK imports so usage errors and --help answer fast.
 import { existsSync } from "node:fs";
-import { InvalidInput } from "../functions/shared/errors.js";
-import { type OffboardingRequest, parseOffboardingRequest } from "../functions/shared/offboarding-input.js";
-import { type OnboardingRequest, parseOnboardingRequest } from "../functions/shared/practice-input.js";
+import {
+  type OffboardingRequest,
+  parseOffboardingRequest,
+} from "../functions/offboarding/offboarding-input.js";
+import { InvalidInput } from "../functions/platform/errors.js";
+import { type OnboardingRequest, parseOnboardingRequest } from "../functions/practice/practice-input.js";
 import { UsageError } from "./errors.js";
 import { opsRequester } from "./execution-names.js";
 
@@ -32,7 +35,7 @@ export interface OffboardOptions {
 
 export type { OffboardingRequest as OffboardRequest };
 
-/** Checks the request exactly as the workflow's first step will (functions/shared/offboarding-input.ts). */
+/** Checks the request exactly as the workflow's first step will (functions/offboarding/offboarding-input.ts). */
 export function validateOffboard(practiceId: string, options: OffboardOptions): OffboardingRequest {
   try {
     return parseOffboardingRequest({ practiceId, reason: options.reason, requestedBy: opsRequester() });

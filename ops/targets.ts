@@ -6,7 +6,7 @@ import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { SFNClient } from "@aws-sdk/client-sfn";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import { PracticeStore } from "../functions/shared/practice-store.js";
+import { PracticeStore } from "../functions/practice/practice-store.js";
 import { OPERATOR_ACCESS_KEY_ID } from "../local/authorization/caller-identity.js";
 import { LOCAL_CREDENTIALS } from "../local/dynamodb-local.js";
 import { DEFAULT_STATE_DIR, readLocalEndpoints, STACK_OUTPUTS } from "../local/local-endpoints.js";

@@ -2,7 +2,7 @@
 // in a full outage in the middle, offboards practices as their onboarding ends ACTIVE, then repeats offboardings,
 // offboards an unknown practice and brings offboarded practices back — and records everything it did.
 import { SFNClient, StartExecutionCommand } from "@aws-sdk/client-sfn";
-import type { PracticeStore } from "../../functions/shared/practice-store.js";
+import type { PracticeStore } from "../../functions/practice/practice-store.js";
 import { LOCAL_CREDENTIALS } from "../../local/dynamodb-local.js";
 import { type LocalStack, STACK_OUTPUTS } from "../../local/local-stack.js";
 import type { SimulatorKey } from "../../local/portal-simulator.js";

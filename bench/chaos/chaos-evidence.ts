@@ -7,7 +7,7 @@ import type {
   KeyOwnerRecord,
   PracticeRecord,
   PracticeStore,
-} from "../../functions/shared/practice-store.js";
+} from "../../functions/practice/practice-store.js";
 import type { SimulatorCall, SimulatorKey, SimulatorStats } from "../../local/portal-simulator.js";
 import type { LocalWorkflowEngine } from "../../local/workflow-engine.js";
 

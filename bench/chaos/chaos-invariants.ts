@@ -1,7 +1,7 @@
-// The checks of DESIGN.md §4 over a chaos run's evidence. Each says PASS, FAIL (with the offending practices or
+// The checks of docs/architecture.md §4 over a chaos run's evidence. Each says PASS, FAIL (with the offending practices or
 // masked keys) or SKIP (with why), so a failure names what broke and for whom.
-import { maskSecret } from "../../functions/shared/mask.js";
-import type { PracticeRecord } from "../../functions/shared/practice-store.js";
+import { maskSecret } from "../../functions/platform/mask.js";
+import type { PracticeRecord } from "../../functions/practice/practice-store.js";
 import type { PublishedEnvelope } from "../../local/events-file.js";
 import type { SimulatorKey, SimulatorRawKey } from "../../local/portal-simulator.js";
 import type { DriveRecord } from "./chaos-driver.js";
@@ -15,7 +15,7 @@ export type InvariantStatus = "PASS" | "FAIL" | "SKIP";
 
 export interface InvariantResult {
   readonly id: string;
-  /** DESIGN.md §4 item(s) it proves. */
+  /** docs/architecture.md §4 item(s) it proves. */
   readonly design: string;
   readonly title: string;
   readonly status: InvariantStatus;

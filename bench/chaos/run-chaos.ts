@@ -1,10 +1,10 @@
 // runChaos: a fresh local stack, a seeded storm of webhooks and offboardings against a faulty portal, then
-// reconciliation with repair, then every invariant of DESIGN.md §4 checked and the figures counted.
+// reconciliation with repair, then every invariant of docs/architecture.md §4 checked and the figures counted.
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import { PracticeStore } from "../../functions/shared/practice-store.js";
+import { PracticeStore } from "../../functions/practice/practice-store.js";
 import { localDynamoDbClient } from "../../local/dynamodb-local.js";
 import { readEventsFile } from "../../local/events-file.js";
 import { findFreePort } from "../../local/free-port.js";

@@ -1,6 +1,6 @@
 // Looks for full secrets (every CustomerKey the portal holds, the portal credentials, the webhook signing secret)
 // in text the system produced: logs, execution histories, domain events, audit entries, HTTP answers.
-import { maskSecret } from "../../functions/shared/mask.js";
+import { maskSecret } from "../../functions/platform/mask.js";
 
 export interface NamedSecret {
   /** What it is, masked: `CustomerKey QJXZ…W2HD`, `DeveloperKey simd…0001`. */

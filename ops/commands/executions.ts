@@ -6,7 +6,7 @@ import {
   type ExecutionStatus,
   ListExecutionsCommand,
 } from "@aws-sdk/client-sfn";
-import { redactCustomerKeys } from "../../functions/shared/mask.js";
+import { redactCustomerKeys } from "../../functions/platform/mask.js";
 import { STACK_OUTPUTS } from "../../local/local-endpoints.js";
 import type { CommandContext } from "../context.js";
 import { EXIT, type ExitCode } from "../errors.js";

@@ -1,8 +1,8 @@
 // `ops import [--match devref | --file <csv>] [--dry-run]`: adopts portal keys created outside this system into
-// the practice table (functions/shared/key-import.ts does the matching and writing; nothing is sent to the
+// the practice table (functions/practice/key-import.ts does the matching and writing; nothing is sent to the
 // portal but one listing). Exit 1 when a CSV row is wrong (nothing written) or a conflict left a key unimported.
 import { readFileSync } from "node:fs";
-import { formatImportResult, importKeys as importPortalKeys } from "../../functions/shared/key-import.js";
+import { formatImportResult, importKeys as importPortalKeys } from "../../functions/practice/key-import.js";
 import { STACK_OUTPUTS } from "../../local/local-endpoints.js";
 import type { CommandContext } from "../context.js";
 import { EXIT, type ExitCode, OperationFailed } from "../errors.js";

@@ -1,5 +1,5 @@
 // `ops list [--status <s>]`: practices in the table, one line each, keys masked.
-import type { PracticeStatus } from "../../lib/practice-table-schema.js";
+import type { PracticeStatus } from "../../contracts/table-schema.js";
 import type { CommandContext } from "../context.js";
 import { EXIT, type ExitCode } from "../errors.js";
 import { formatTable, formatTime } from "../format.js";

@@ -1,9 +1,9 @@
 // `ops status <practiceId>`: the practice record, its last execution, its key's live state in the portal and
 // its recent audit entries. The key is only ever shown masked.
 import { DescribeExecutionCommand, type DescribeExecutionOutput } from "@aws-sdk/client-sfn";
-import { redactCustomerKeys } from "../../functions/shared/mask.js";
-import { executionArnFor } from "../../functions/shared/onboarding-starter.js";
-import type { AuditEntry } from "../../functions/shared/practice-store.js";
+import { redactCustomerKeys } from "../../functions/platform/mask.js";
+import type { AuditEntry } from "../../functions/practice/practice-store.js";
+import { executionArnFor } from "../../functions/webhook/onboarding-starter.js";
 import { STACK_OUTPUTS } from "../../local/local-endpoints.js";
 import type { CommandContext } from "../context.js";
 import { describeFailure, EXIT, type ExitCode, OperationFailed } from "../errors.js";

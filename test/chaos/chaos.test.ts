@@ -1,5 +1,5 @@
 // The chaos suite's small configuration: 30 onboardings and 8 offboardings against a faulty portal with a 5-second
-// outage, then every invariant of DESIGN.md §4. `npm run chaos` runs the full size.
+// outage, then every invariant of docs/architecture.md §4. `npm run chaos` runs the full size.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SMALL_CHAOS } from "../../bench/chaos/chaos-options.js";
 import { formatChaosReport } from "../../bench/chaos/chaos-report.js";
@@ -18,7 +18,7 @@ afterAll(() => {
 });
 
 describe("chaos suite (small configuration)", () => {
-  it("holds every invariant of DESIGN.md §4 under 5xx, throttling, commit-then-drop, jitter and an outage", () => {
+  it("holds every invariant of docs/architecture.md §4 under 5xx, throttling, commit-then-drop, jitter and an outage", () => {
     const failed = result.invariants
       .filter((i) => i.status === "FAIL")
       .map((i) => `${i.id}: ${i.details.join("; ")}`);

@@ -13,7 +13,7 @@ import {
   templateResources,
 } from "../support/synthesized-workflow.js";
 
-const ENTRY = "functions/release-claim.ts";
+const ENTRY = "functions/claim-release/release-claim.ts";
 const BASIC_EXECUTION = {
   "Fn::Join": [
     "",
@@ -119,8 +119,8 @@ describe("ClaimRelease function", () => {
       (properties(logicalId).Environment as { Variables: Record<string, unknown> }).Variables;
     const { ONBOARDING_STATE_MACHINE_ARN, OFFBOARDING_STATE_MACHINE_ARN, EVENT_BUS_NAME, ...portal } =
       variables(fn);
-    expect(portal).toEqual(variables(functionLogicalId("functions/onboarding-create-key.ts")));
-    expect(portal).toEqual(variables(functionLogicalId("functions/offboarding-disable-key.ts")));
+    expect(portal).toEqual(variables(functionLogicalId("functions/onboarding/onboarding-create-key.ts")));
+    expect(portal).toEqual(variables(functionLogicalId("functions/offboarding/offboarding-disable-key.ts")));
     expect({ ONBOARDING_STATE_MACHINE_ARN, OFFBOARDING_STATE_MACHINE_ARN, EVENT_BUS_NAME }).toEqual({
       ONBOARDING_STATE_MACHINE_ARN: { Ref: onboarding },
       OFFBOARDING_STATE_MACHINE_ARN: { Ref: offboarding },

@@ -1,5 +1,5 @@
 // Guard on every Lambda bundle, built exactly as HandlerFunction deploys it: its size (most of a cold start,
-// DESIGN.md §8; a stray import of all of zod or a whole SDK shows up here first), that it loads as the ESM file
+// docs/architecture.md §8; a stray import of all of zod or a whole SDK shows up here first), that it loads as the ESM file
 // Lambda runs and exports the handler, that every package it needs at load is inside it, and that it carries an
 // SDK client or the portal client only when its function uses them. Timing lives in `npm run bench:bundles`.
 import { mkdtempSync, rmSync } from "node:fs";
@@ -15,25 +15,31 @@ const MAX_MINIFIED_BYTES = 500_000;
 
 /** What each handler may carry; a new handler must be added here (the test names any that is not). */
 const CARRIES: Readonly<Record<string, readonly Dependency[]>> = {
-  "functions/crm-webhook.ts": ["secrets", "sfn"],
-  "functions/offboarding-claim.ts": ["dynamodb"],
-  "functions/offboarding-compensate.ts": ["dynamodb"],
-  "functions/offboarding-disable-key.ts": ["dynamodb", "portal", "secrets"],
-  "functions/offboarding-record.ts": ["dynamodb"],
-  "functions/onboarding-claim.ts": ["dynamodb"],
-  "functions/onboarding-compensate.ts": ["dynamodb", "portal", "secrets"],
-  "functions/onboarding-create-key.ts": ["dynamodb", "portal", "secrets"],
-  "functions/onboarding-label-key.ts": ["dynamodb", "portal", "secrets"],
-  "functions/onboarding-record.ts": ["dynamodb"],
-  "functions/onboarding-reenable-key.ts": ["dynamodb", "portal", "secrets"],
-  "functions/publish-domain-event.ts": ["eventbridge"],
-  "functions/release-claim.ts": ["dynamodb", "eventbridge", "portal", "secrets"],
-  "functions/reconciliation-check-practices.ts": ["dynamodb", "sfn"],
-  "functions/reconciliation-classify-candidates.ts": ["dynamodb"],
-  "functions/reconciliation-finish.ts": ["dynamodb", "eventbridge"],
-  "functions/reconciliation-list-keys.ts": ["dynamodb", "portal", "secrets"],
-  "functions/reconciliation-repair.ts": ["dynamodb", "eventbridge", "portal", "secrets", "sfn"],
-  "functions/reconciliation-start.ts": ["dynamodb"],
+  "functions/webhook/crm-webhook.ts": ["secrets", "sfn"],
+  "functions/offboarding/offboarding-claim.ts": ["dynamodb"],
+  "functions/offboarding/offboarding-compensate.ts": ["dynamodb"],
+  "functions/offboarding/offboarding-disable-key.ts": ["dynamodb", "portal", "secrets"],
+  "functions/offboarding/offboarding-record.ts": ["dynamodb"],
+  "functions/onboarding/onboarding-claim.ts": ["dynamodb"],
+  "functions/onboarding/onboarding-compensate.ts": ["dynamodb", "portal", "secrets"],
+  "functions/onboarding/onboarding-create-key.ts": ["dynamodb", "portal", "secrets"],
+  "functions/onboarding/onboarding-label-key.ts": ["dynamodb", "portal", "secrets"],
+  "functions/onboarding/onboarding-record.ts": ["dynamodb"],
+  "functions/onboarding/onboarding-reenable-key.ts": ["dynamodb", "portal", "secrets"],
+  "functions/domain-events/publish-domain-event.ts": ["eventbridge"],
+  "functions/claim-release/release-claim.ts": ["dynamodb", "eventbridge", "portal", "secrets"],
+  "functions/reconciliation/reconciliation-check-practices.ts": ["dynamodb", "sfn"],
+  "functions/reconciliation/reconciliation-classify-candidates.ts": ["dynamodb"],
+  "functions/reconciliation/reconciliation-finish.ts": ["dynamodb", "eventbridge"],
+  "functions/reconciliation/reconciliation-list-keys.ts": ["dynamodb", "portal", "secrets"],
+  "functions/reconciliation/reconciliation-repair.ts": [
+    "dynamodb",
+    "eventbridge",
+    "portal",
+    "secrets",
+    "sfn",
+  ],
+  "functions/reconciliation/reconciliation-start.ts": ["dynamodb"],
 };
 
 type Dependency = "dynamodb" | "eventbridge" | "portal" | "secrets" | "sfn";
@@ -64,7 +70,7 @@ afterAll(() => rmSync(outDir, { recursive: true, force: true }));
 
 describe("Lambda bundles", () => {
   it("find the webhook by its exported handler, whether or not the stack wires it in", () => {
-    expect(entries).toContain("functions/crm-webhook.ts");
+    expect(entries).toContain("functions/webhook/crm-webhook.ts");
   });
 
   it("are each declared with what they may carry", () => {

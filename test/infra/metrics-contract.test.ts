@@ -6,11 +6,14 @@ import { App, Stack } from "aws-cdk-lib";
 import { Template } from "aws-cdk-lib/assertions";
 import * as kms from "aws-cdk-lib/aws-kms";
 import { describe, expect, it } from "vitest";
-import { createDomainEventPublisher, type DomainEventSink } from "../../functions/shared/domain-events.js";
-import { DomainEventPublishFailed } from "../../functions/shared/errors.js";
-import { recordPortalCall } from "../../functions/shared/portal-call-metrics.js";
-import { recordReconciliationFindings } from "../../functions/shared/reconciliation-metrics.js";
-import { METRICS_NAMESPACE, SERVICE_NAME } from "../../lib/metric-names.js";
+import { METRICS_NAMESPACE, SERVICE_NAME } from "../../contracts/metric-names.js";
+import {
+  createDomainEventPublisher,
+  type DomainEventSink,
+} from "../../functions/domain-events/domain-events.js";
+import { DomainEventPublishFailed } from "../../functions/platform/errors.js";
+import { recordPortalCall } from "../../functions/portal/portal-call-metrics.js";
+import { recordReconciliationFindings } from "../../functions/reconciliation/reconciliation-metrics.js";
 import { OperationsAlarms } from "../../lib/operations-alarms.js";
 import { captureProcessOutput } from "../support/captured-output.js";
 import { emittedMetrics } from "../support/emf-records.js";
@@ -67,7 +70,7 @@ describe("metric names contract", () => {
       devRefId: "P 1",
       maskedKey: "QJXZ…W2HD",
     }).catch(() => undefined);
-    // The webhook handler's metrics are asserted in test/integration/crm-webhook-handler.test.ts; its streams:
+    // The webhook handler's metrics are asserted in test/integration/webhook/crm-webhook-handler.test.ts; its streams:
     const webhookStreams = [
       streamKey(METRICS_NAMESPACE, "Webhook5xx", { service: SERVICE_NAME }),
       streamKey(METRICS_NAMESPACE, "WebhookRejected", { service: SERVICE_NAME, reason: "InvalidSignature" }),

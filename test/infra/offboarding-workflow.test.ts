@@ -18,13 +18,13 @@ const definition = () => stateMachineDefinition("Offboarding");
 const taskStates = () => Object.entries(definition().States).filter(([, s]) => s.Type === "Task");
 
 const ENTRIES = {
-  claim: "functions/offboarding-claim.ts",
-  disableKey: "functions/offboarding-disable-key.ts",
-  record: "functions/offboarding-record.ts",
-  compensate: "functions/offboarding-compensate.ts",
+  claim: "functions/offboarding/offboarding-claim.ts",
+  disableKey: "functions/offboarding/offboarding-disable-key.ts",
+  record: "functions/offboarding/offboarding-record.ts",
+  compensate: "functions/offboarding/offboarding-compensate.ts",
 } as const;
 
-const PUBLISHER_ENTRY = "functions/publish-domain-event.ts";
+const PUBLISHER_ENTRY = "functions/domain-events/publish-domain-event.ts";
 /** The offboarding workflow's own publisher (onboarding has one built from the same entry). */
 const publisherId = () => functionLogicalId(PUBLISHER_ENTRY, "Offboarding");
 

@@ -168,21 +168,24 @@ describe("OnboardingWorkflow state machine", () => {
 
 describe("OnboardingWorkflow functions' IAM policies", () => {
   it.each([
-    ["functions/onboarding-claim.ts", [...ITEM_RW, ...TABLE_KMS, ...XRAY]],
-    ["functions/onboarding-record.ts", [...ITEM_RW, ...TABLE_KMS, ...XRAY]],
+    ["functions/onboarding/onboarding-claim.ts", [...ITEM_RW, ...TABLE_KMS, ...XRAY]],
+    ["functions/onboarding/onboarding-record.ts", [...ITEM_RW, ...TABLE_KMS, ...XRAY]],
     [
-      "functions/onboarding-create-key.ts",
+      "functions/onboarding/onboarding-create-key.ts",
       [...ITEM_RW, "dynamodb:ConditionCheckItem", ...TABLE_KMS, ...SECRET, ...XRAY],
     ],
-    ["functions/onboarding-reenable-key.ts", [...ITEM_RW, ...TABLE_KMS, ...SECRET, ...XRAY]],
-    ["functions/onboarding-label-key.ts", [...ITEM_RW, ...TABLE_KMS, ...SECRET, ...XRAY]],
-    ["functions/onboarding-compensate.ts", [...ITEM_RW, ...TABLE_KMS, ...SECRET, ...XRAY]],
+    ["functions/onboarding/onboarding-reenable-key.ts", [...ITEM_RW, ...TABLE_KMS, ...SECRET, ...XRAY]],
+    ["functions/onboarding/onboarding-label-key.ts", [...ITEM_RW, ...TABLE_KMS, ...SECRET, ...XRAY]],
+    ["functions/onboarding/onboarding-compensate.ts", [...ITEM_RW, ...TABLE_KMS, ...SECRET, ...XRAY]],
   ])("%s may do exactly what it needs", (entry, expected) => {
     expect(actionsOf(entry)).toEqual([...expected, BASIC_EXECUTION].sort());
   });
 
   it("lets the event publisher put events on the domain event bus and do nothing else", () => {
-    const { roleId, managedPolicyArns } = functionRole("functions/publish-domain-event.ts", "Onboarding");
+    const { roleId, managedPolicyArns } = functionRole(
+      "functions/domain-events/publish-domain-event.ts",
+      "Onboarding",
+    );
     expect(roleStatements(roleId)).toEqual([
       { Action: ["xray:PutTraceSegments", "xray:PutTelemetryRecords"], Effect: "Allow", Resource: "*" },
       {

@@ -11,8 +11,8 @@ import * as sfn from "aws-cdk-lib/aws-stepfunctions";
 import { AwsSolutionsChecks, HIPAASecurityChecks } from "cdk-nag";
 import type { IConstruct } from "constructs";
 import { beforeAll, describe, expect, it } from "vitest";
+import { RECONCILIATION_FINDING_CATEGORIES } from "../../contracts/metric-names.js";
 import { EncryptionKey } from "../../lib/encryption-key.js";
-import { RECONCILIATION_FINDING_CATEGORIES } from "../../lib/metric-names.js";
 import {
   ALARM_RUNBOOK_ANCHORS,
   OperationsAlarms,

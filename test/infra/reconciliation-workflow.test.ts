@@ -126,7 +126,7 @@ describe("ReconciliationWorkflow state machine", () => {
 describe("ReconciliationWorkflow functions' IAM policies", () => {
   it.each([
     [
-      "functions/reconciliation-start.ts",
+      "functions/reconciliation/reconciliation-start.ts",
       [
         "dynamodb:GetItem",
         "dynamodb:PutItem",
@@ -137,7 +137,7 @@ describe("ReconciliationWorkflow functions' IAM policies", () => {
       ],
     ],
     [
-      "functions/reconciliation-list-keys.ts",
+      "functions/reconciliation/reconciliation-list-keys.ts",
       [
         "dynamodb:BatchGetItem",
         "dynamodb:BatchWriteItem",
@@ -150,7 +150,7 @@ describe("ReconciliationWorkflow functions' IAM policies", () => {
       ],
     ],
     [
-      "functions/reconciliation-check-practices.ts",
+      "functions/reconciliation/reconciliation-check-practices.ts",
       [
         "dynamodb:BatchGetItem",
         "dynamodb:BatchWriteItem",
@@ -162,7 +162,7 @@ describe("ReconciliationWorkflow functions' IAM policies", () => {
       ],
     ],
     [
-      "functions/reconciliation-classify-candidates.ts",
+      "functions/reconciliation/reconciliation-classify-candidates.ts",
       [
         "dynamodb:BatchWriteItem",
         "dynamodb:PutItem",
@@ -173,7 +173,7 @@ describe("ReconciliationWorkflow functions' IAM policies", () => {
       ],
     ],
     [
-      "functions/reconciliation-repair.ts",
+      "functions/reconciliation/reconciliation-repair.ts",
       [
         "dynamodb:ConditionCheckItem",
         "dynamodb:GetItem",
@@ -190,7 +190,7 @@ describe("ReconciliationWorkflow functions' IAM policies", () => {
     ],
     // PutEvents on the stack's domain event bus: ReconciliationCompleted.
     [
-      "functions/reconciliation-finish.ts",
+      "functions/reconciliation/reconciliation-finish.ts",
       ["dynamodb:UpdateItem", "events:PutEvents", ...TABLE_KMS, ...XRAY],
     ],
   ])("%s may do exactly what it needs", (entry, expected) => {

@@ -21,8 +21,9 @@ interface Built {
   ids: { stateMachine: string; secret: string; key: string; role: string; fn: string; accessLogs: string };
 }
 
-function build(overrides: Partial<WebhookApiProps> = {}): Built {
-  const app = new App();
+function build(overrides: Partial<WebhookApiProps> = {}, bundle = false): Built {
+  // Tests skip esbuild (vitest.config.ts); the bundle test asks for the real bundle.
+  const app = new App(bundle ? { postCliContext: { "aws:cdk:bundling-stacks": ["**"] } } : {});
   const stack = new Stack(app, "WebhookTest", { env: { account: "123456789012", region: "us-east-1" } });
   const key = new kms.Key(stack, "Key");
   const stateMachine = new sfn.StateMachine(stack, "Onboarding", {
@@ -120,7 +121,7 @@ describe("WebhookApi", () => {
       },
     });
     expect(template.toJSON().Resources[ids.fn].Metadata["practice-onboarding:entry"]).toBe(
-      "functions/crm-webhook.ts",
+      "functions/webhook/crm-webhook.ts",
     );
   });
 
@@ -217,7 +218,7 @@ describe("WebhookApi", () => {
 
 describe("crm-webhook bundle", () => {
   it("is the ESM bundle CDK builds, loads from a file on Node 22, and fails cold start naming a missing variable", async () => {
-    const { app, template, ids } = build();
+    const { app, template, ids } = build({}, true);
     const assembly = app.synth();
     const s3Key: string = template.toJSON().Resources[ids.fn].Properties.Code.S3Key;
     const bundle = path.join(assembly.directory, `asset.${s3Key.replace(/\.zip$/, "")}`, "index.mjs");

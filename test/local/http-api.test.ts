@@ -13,7 +13,7 @@ const webhookFunction = {
   stackName: "Test",
   functionName: "WebhookFunction",
   functionArn: "arn:aws:lambda:us-east-1:000000000000:function:WebhookFunction",
-  entry: "functions/crm-webhook.ts",
+  entry: "functions/webhook/crm-webhook.ts",
   handlerExport: "handler",
   timeoutSeconds: 10,
   memorySize: 256,
@@ -55,7 +55,7 @@ describe("httpApiRoutes", () => {
 
     expect(
       routes.map((route) => [route.method, route.path, route.function.entry, route.function.handlerExport]),
-    ).toEqual([["POST", "/webhooks/crm", "functions/crm-webhook.ts", "handler"]]);
+    ).toEqual([["POST", "/webhooks/crm", "functions/webhook/crm-webhook.ts", "handler"]]);
   });
 });
 

@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { createInterface } from "node:readline";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import { type PracticeRecord, PracticeStore } from "../../functions/shared/practice-store.js";
+import { type PracticeRecord, PracticeStore } from "../../functions/practice/practice-store.js";
 import { PROJECT_ROOT } from "../../lib/handler-function.js";
 import { localDynamoDbClient } from "../../local/dynamodb-local.js";
 import {

@@ -6,8 +6,8 @@ import * as path from "node:path";
 import { pathToFileURL } from "node:url";
 import type { DescribeExecutionOutput, HistoryEvent } from "@aws-sdk/client-sfn";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import type { PortalCredentials } from "../../functions/shared/portal-types.js";
-import { PracticeStore } from "../../functions/shared/practice-store.js";
+import type { PortalCredentials } from "../../functions/portal/portal-types.js";
+import { PracticeStore } from "../../functions/practice/practice-store.js";
 import { buildApp } from "../../lib/build-app.js";
 import { PROJECT_ROOT } from "../../lib/handler-function.js";
 import { type LocalAwsEndpoint, startLocalAwsEndpoint } from "../../local/aws-json-endpoint.js";
@@ -20,7 +20,7 @@ import { LocalWorkflowEngine } from "../../local/workflow-engine.js";
 import { createTestPracticeTable } from "./practice-table.js";
 
 export const PORTAL_SECRET_NAME = "practice-onboarding/portal-credentials";
-const RECORD_ENTRY = "functions/onboarding-record.ts";
+const RECORD_ENTRY = "functions/onboarding/onboarding-record.ts";
 
 export interface OnboardingHarnessOptions {
   /** PORTAL_MAX_RPS for the functions. */

@@ -1,7 +1,7 @@
 // Starts simulators for a test file and stops them after each test; builds clients pointed at them.
 import { afterEach } from "vitest";
-import { createPortalClient, type PortalClientOptions } from "../../functions/shared/portal-client.js";
-import type { PortalClient } from "../../functions/shared/portal-types.js";
+import { createPortalClient, type PortalClientOptions } from "../../functions/portal/portal-client.js";
+import type { PortalClient } from "../../functions/portal/portal-types.js";
 import {
   type PortalSimulator,
   type PortalSimulatorOptions,

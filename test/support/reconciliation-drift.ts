@@ -1,8 +1,8 @@
 // Builds practice records, ledger entries and portal keys for reconciliation tests through the same store
 // methods the workflows use, and snapshots the table and the portal to prove a run changed nothing.
 import { ScanCommand } from "@aws-sdk/lib-dynamodb";
-import { maskSecret } from "../../functions/shared/mask.js";
-import type { PortalKey } from "../../functions/shared/portal-types.js";
+import { maskSecret } from "../../functions/platform/mask.js";
+import type { PortalKey } from "../../functions/portal/portal-types.js";
 import type { SimulatorRawKey } from "../../local/portal-simulator.js";
 import type { ReconciliationHarness } from "./reconciliation-harness.js";
 

@@ -1,7 +1,7 @@
 // Reads a workflow out of the synthesized template: its ASL definition (tokens replaced by fake ARNs naming the
 // resource) and the exact IAM statements on the roles of its state machine and of each handler function.
 import { createRequire } from "node:module";
-import { RETRYABLE_ERROR_NAMES } from "../../functions/shared/errors.js";
+import { RETRYABLE_ERROR_NAMES } from "../../functions/platform/errors.js";
 import { HANDLER_ENTRY_METADATA } from "../../lib/handler-function.js";
 import { synthesizedTemplate } from "./practice-table.js";
 
@@ -48,7 +48,7 @@ export function stateMachineDefinition(prefix: string): Definition {
 }
 
 /**
- * Logical id of the function built from `entry` (`functions/offboarding-claim.ts`); `prefix` (its logical id's
+ * Logical id of the function built from `entry` (`functions/offboarding/offboarding-claim.ts`); `prefix` (its logical id's
  * start, e.g. `Offboarding`) picks one when several workflows build a function from the same entry.
  */
 export function functionLogicalId(entry: string, prefix = ""): string {

@@ -2,9 +2,9 @@
 // its claim released by the rule's function (key disabled, FAILED, PracticeOnboardingFailed), so the next
 // onboarding of the practice onboards it instead of finding it "in progress".
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CLAIM_RELEASE_ACTOR } from "../../functions/shared/claim-release.js";
-import { domainEventId } from "../../functions/shared/domain-event-id.js";
-import { maskSecret } from "../../functions/shared/mask.js";
+import { CLAIM_RELEASE_ACTOR } from "../../functions/claim-release/claim-release.js";
+import { domainEventId } from "../../functions/domain-events/domain-event-id.js";
+import { maskSecret } from "../../functions/platform/mask.js";
 import { type OnboardingHarness, startOnboardingHarness } from "../support/onboarding-harness.js";
 import { eventsOfExecution } from "../support/published-events.js";
 

@@ -3,9 +3,9 @@
 import { readFileSync } from "node:fs";
 import { DynamoDBDocumentClient, ScanCommand } from "@aws-sdk/lib-dynamodb";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { domainEventId } from "../../functions/shared/domain-event-id.js";
-import { maskSecret } from "../../functions/shared/mask.js";
-import type { PracticeRecord } from "../../functions/shared/practice-store.js";
+import { domainEventId } from "../../functions/domain-events/domain-event-id.js";
+import { maskSecret } from "../../functions/platform/mask.js";
+import type { PracticeRecord } from "../../functions/practice/practice-store.js";
 import { localDynamoDbClient } from "../../local/dynamodb-local.js";
 import type { PortalSimulator } from "../../local/portal-simulator.js";
 import {

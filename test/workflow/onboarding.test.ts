@@ -1,9 +1,9 @@
 // The Onboarding state machine as synthesized, on the local engine, DynamoDB Local and the portal simulator.
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { domainEventId } from "../../functions/shared/domain-event-id.js";
-import { maskSecret } from "../../functions/shared/mask.js";
-import { createPortalClient } from "../../functions/shared/portal-client.js";
+import { domainEventId } from "../../functions/domain-events/domain-event-id.js";
+import { maskSecret } from "../../functions/platform/mask.js";
+import { createPortalClient } from "../../functions/portal/portal-client.js";
 import {
   type OnboardingHarness,
   PORTAL_SECRET_NAME,

@@ -2,8 +2,8 @@
 // no enabled key of ours unaccounted after a repairing reconciliation — and keys that were there before us
 // are never touched.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { maskSecret } from "../../functions/shared/mask.js";
-import { readReconciliationRun } from "../../functions/shared/reconciliation-report.js";
+import { maskSecret } from "../../functions/platform/mask.js";
+import { readReconciliationRun } from "../../functions/reconciliation/reconciliation-report.js";
 import type { SimulatorRawKey } from "../../local/portal-simulator.js";
 import { changesSince } from "../support/reconciliation-drift.js";
 import { type ReconciliationHarness, startReconciliationHarness } from "../support/reconciliation-harness.js";

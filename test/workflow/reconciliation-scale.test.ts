@@ -2,7 +2,7 @@
 // state payload (any history event's input, output, parameters or result) reaches Step Functions' 256 KiB.
 import type { HistoryEvent } from "@aws-sdk/client-sfn";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { readReconciliationRun } from "../../functions/shared/reconciliation-report.js";
+import { readReconciliationRun } from "../../functions/reconciliation/reconciliation-report.js";
 import { activePractice } from "../support/reconciliation-drift.js";
 import { type ReconciliationHarness, startReconciliationHarness } from "../support/reconciliation-harness.js";
 

@@ -2,8 +2,8 @@
 // one drift per category, reported without changing anything, then repaired with exactly the right portal calls.
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { maskSecret } from "../../functions/shared/mask.js";
-import { readReconciliationRun } from "../../functions/shared/reconciliation-report.js";
+import { maskSecret } from "../../functions/platform/mask.js";
+import { readReconciliationRun } from "../../functions/reconciliation/reconciliation-report.js";
 import { eventsOfExecution } from "../support/published-events.js";
 import {
   activePractice,

@@ -1,0 +1,16 @@
+// Stack output names: the stack declares them (lib/practice-onboarding-stack.ts), `ops` reads them through
+// CloudFormation and the local stack writes them to `.local/endpoints.json` (docs/architecture.md §5).
+export const STACK_OUTPUTS = {
+  tableName: "TableName",
+  onboarding: "OnboardingStateMachineArn",
+  offboarding: "OffboardingStateMachineArn",
+  reconciliation: "ReconciliationStateMachineArn",
+  portalSecret: "PortalSecretArn",
+  webhookSecret: "WebhookSecretArn",
+  portalBaseUrl: "PortalBaseUrl",
+  webhookUrl: "WebhookUrl",
+  eventBusName: "EventBusName",
+  alarmTopic: "AlarmTopicArn",
+  /** The operators' managed policy (lib/operator-policy.ts): attach it to whoever runs ops. */
+  operatorPolicy: "OperatorPolicyArn",
+} as const;

@@ -1,0 +1,13 @@
+// Onboarding step 1: validate the execution input and claim the practice (no portal call).
+import * as z from "zod/mini";
+import { logger } from "../platform/observability.js";
+import { stepHandler } from "../platform/step-handler.js";
+import { practiceStore } from "../practice/practice-store-runtime.js";
+import { claimPractice } from "./onboarding-steps.js";
+
+// The raw execution input is validated by claimPractice (InvalidInput names the field).
+const payload = z.object({ input: z.unknown(), executionName: z.string().check(z.minLength(1)) });
+
+export const handler = stepHandler(payload, (event) =>
+  claimPractice({ store: practiceStore(), logger }, event),
+);

@@ -1,0 +1,10 @@
+// Onboarding step: PUT /apikeys with the practice's DevRefId on the key the table holds.
+import * as z from "zod/mini";
+import { stepHandler, stepPayloadShape } from "../platform/step-handler.js";
+import { devRefIdSchema } from "../practice/practice-input.js";
+import { onboardingDeps } from "./onboarding-runtime.js";
+import { labelPracticeKey } from "./onboarding-steps.js";
+
+export const handler = stepHandler(z.object({ ...stepPayloadShape, devRefId: devRefIdSchema }), (input) =>
+  labelPracticeKey(onboardingDeps(), input),
+);

@@ -1,0 +1,353 @@
+// The onboarding workflow's steps as plain functions of their dependencies (store, portal client), so the
+// Lambda handlers stay thin and tests run them against DynamoDB Local and the portal simulator.
+//
+// State never carries a key: each step reads the key from the practice record, and returns it masked.
+
+import type { DomainEventInput } from "../domain-events/domain-events.js";
+import { practiceOnboardedEvent, practiceOnboardingFailedEvent } from "../domain-events/practice-events.js";
+import { type CaughtError, describeCaughtError } from "../platform/caught-error.js";
+import {
+  ClaimLost,
+  KeyConflict,
+  PortalNotFound,
+  PortalRejected,
+  PortalUnauthorized,
+} from "../platform/errors.js";
+import { maskSecret } from "../platform/mask.js";
+import { type StepLogger, silentLogger } from "../platform/step-logger.js";
+import { withSecretHint } from "../portal/portal-secret-hint.js";
+import type { PortalClient, PortalKey } from "../portal/portal-types.js";
+import { parseOnboardingRequest } from "../practice/practice-input.js";
+import type { PracticeRecord, PracticeStore } from "../practice/practice-store.js";
+
+export interface OnboardingDeps {
+  readonly store: PracticeStore;
+  readonly portal: PortalClient;
+  /** Secret holding the portal credentials: named in 401 errors so operators know what to check. */
+  readonly portalSecretName: string;
+  readonly logger?: StepLogger;
+}
+
+/** What every step after the claim receives (from the state and the context object). */
+export interface OwnedStepInput {
+  readonly practiceId: string;
+  readonly executionName: string;
+  readonly requestedBy: string;
+}
+
+export type ClaimOutcome = "claimed" | "returning" | "alreadyActive" | "inProgress";
+
+/** The claim step's result: it replaces the execution state, so the raw input goes no further. */
+export interface ClaimOutput {
+  readonly practiceId: string;
+  readonly devRefId: string;
+  readonly requestedBy: string;
+  readonly outcome: ClaimOutcome;
+  /** alreadyActive: the practice's key, masked. returning: its previous key, masked. */
+  readonly maskedKey?: string;
+  /** inProgress: the execution holding the practice. */
+  readonly owner?: string;
+}
+
+/**
+ * Validates the execution input and claims the practice. Invalid input throws InvalidInput before anything is
+ * written, which fails the execution at once.
+ */
+export async function claimPractice(
+  deps: Pick<OnboardingDeps, "store" | "logger">,
+  event: { readonly input: unknown; readonly executionName: string },
+): Promise<ClaimOutput> {
+  const request = parseOnboardingRequest(event.input);
+  const result = await deps.store.claimForOnboarding({ ...request, executionName: event.executionName });
+  (deps.logger ?? silentLogger).info("practice claim", { outcome: result.outcome });
+  const base = {
+    practiceId: request.practiceId,
+    devRefId: request.devRefId,
+    requestedBy: request.requestedBy,
+  };
+  switch (result.outcome) {
+    case "claimed":
+      return { ...base, outcome: "claimed" };
+    case "returning":
+      return { ...base, outcome: "returning", maskedKey: result.previousMaskedKey };
+    case "alreadyActive":
+      return {
+        ...base,
+        outcome: "alreadyActive",
+        ...(result.maskedKey ? { maskedKey: result.maskedKey } : {}),
+      };
+    case "inProgress":
+      return { ...base, outcome: "inProgress", owner: result.owner };
+  }
+}
+
+/** The practice as this execution claimed it, or ClaimLost. */
+async function ownedPractice(store: PracticeStore, input: OwnedStepInput): Promise<PracticeRecord> {
+  const record = await store.getPractice(input.practiceId);
+  if (record?.status !== "ONBOARDING" || record.lastExecution !== input.executionName) {
+    throw new ClaimLost(
+      record
+        ? `practice ${input.practiceId} is ${record.status} by execution ${record.lastExecution}, ` +
+            `not ONBOARDING by ${input.executionName}`
+        : `practice ${input.practiceId} has no record; execution ${input.executionName} never claimed it`,
+    );
+  }
+  return record;
+}
+
+/** How many times the key is written to the table before the step gives up on it (see createPracticeKey). */
+const RECORD_KEY_TRIES = 3;
+
+/**
+ * `POST /apikeys` for a claimed practice, at most once per successful answer: a practice already holding a key
+ * of this execution gets it back (masked) without another POST. The attempt is recorded before the POST, the key
+ * in the same invocation after it.
+ *
+ * A POST whose answer is lost (timeout after sending, unreadable 2xx) may still have created a key: the attempt
+ * is marked LOST_RESPONSE and the error rethrown. Step Functions' retry then POSTs again and creates a second
+ * key; the lost one — enabled, unlabeled, in no practice's record — is left for reconciliation to find through
+ * the attempt (UNMAPPED_KEY_OURS) and disable.
+ */
+export async function createPracticeKey(
+  deps: OnboardingDeps,
+  input: OwnedStepInput,
+): Promise<{ readonly maskedKey: string; readonly created: boolean }> {
+  const logger = deps.logger ?? silentLogger;
+  const practice = await ownedPractice(deps.store, input);
+  if (practice.customerKey) {
+    logger.info("practice already holds a key of this execution; not creating another", {
+      maskedKey: practice.maskedKey,
+    });
+    return { maskedKey: maskSecret(practice.customerKey), created: false };
+  }
+  await deps.store.recordCreateAttempt(input);
+  let key: PortalKey;
+  try {
+    key = await deps.portal.createKey();
+  } catch (error) {
+    if ((error as { outcomeUnknown?: boolean }).outcomeUnknown === true) {
+      logger.warn("POST /apikeys answer lost: the portal may have created a key", {
+        error: (error as Error).name,
+      });
+      await deps.store.markCreateResponseLost({ ...input, errorName: (error as Error).name });
+    }
+    throw withSecretHint(error, deps.portalSecretName);
+  }
+  await recordNewKey(deps, input, key);
+  logger.info("key created", { maskedKey: maskSecret(key.customerKey) });
+  return { maskedKey: maskSecret(key.customerKey), created: true };
+}
+
+async function recordNewKey(deps: OnboardingDeps, input: OwnedStepInput, key: PortalKey): Promise<void> {
+  const logger = deps.logger ?? silentLogger;
+  let lastError: unknown;
+  for (let attempt = 1; attempt <= RECORD_KEY_TRIES; attempt++) {
+    try {
+      await deps.store.recordKeyCreated({ ...input, key });
+      return;
+    } catch (error) {
+      lastError = error;
+      // A refusal (claim lost, key conflict) will not change on retry; a DynamoDB hiccup may.
+      if (error instanceof ClaimLost || error instanceof KeyConflict) break;
+    }
+  }
+  // The key exists in the portal but not in the table: disable it now, while we still hold it, so it cannot
+  // stay enabled unaccounted. The attempt stays PENDING for reconciliation either way.
+  logger.error("could not record the new key; disabling it", {
+    maskedKey: maskSecret(key.customerKey),
+    error: (lastError as Error)?.name,
+  });
+  try {
+    await deps.portal.updateKey({ customerKey: key.customerKey, keyStatus: "DisabledByDeveloper" });
+  } catch (disableError) {
+    logger.error("could not disable the unrecorded key", {
+      maskedKey: maskSecret(key.customerKey),
+      error: (disableError as Error)?.name,
+    });
+  }
+  throw lastError;
+}
+
+/**
+ * Returning practice: asks the portal to re-enable the key it had when offboarded. `reenabled: false` when the
+ * portal refuses (DisabledByCustomer, DisabledByHQ: 400) or no longer knows the key (404) — the workflow then
+ * creates a new key. Other errors (throttling, outage, 401) are thrown for Step Functions to retry or catch.
+ */
+export async function reenablePreviousKey(
+  deps: OnboardingDeps,
+  input: OwnedStepInput,
+): Promise<{ readonly reenabled: boolean; readonly maskedKey?: string }> {
+  const logger = deps.logger ?? silentLogger;
+  const practice = await ownedPractice(deps.store, input);
+  if (practice.customerKey) return { reenabled: true, maskedKey: maskSecret(practice.customerKey) };
+  const previous = practice.previousCustomerKey;
+  if (!previous) return { reenabled: false };
+  const maskedKey = maskSecret(previous);
+  let updated: PortalKey;
+  try {
+    updated = await deps.portal.updateKey({ customerKey: previous, keyStatus: "Enabled" });
+  } catch (error) {
+    if (error instanceof PortalRejected || error instanceof PortalNotFound) {
+      await refuseReenable(deps, input, maskedKey, `${error.name}: ${error.message}`);
+      return { reenabled: false };
+    }
+    throw withSecretHint(error, deps.portalSecretName);
+  }
+  if (updated.keyStatus !== "Enabled") {
+    await refuseReenable(deps, input, maskedKey, `the portal answered KeyStatus ${updated.keyStatus}`);
+    return { reenabled: false };
+  }
+  await deps.store.recordKeyReenabled(input);
+  logger.info("previous key re-enabled", { maskedKey });
+  return { reenabled: true, maskedKey };
+}
+
+async function refuseReenable(
+  deps: OnboardingDeps,
+  input: OwnedStepInput,
+  maskedKey: string,
+  reason: string,
+) {
+  (deps.logger ?? silentLogger).info("previous key cannot be re-enabled; a new key will be created", {
+    maskedKey,
+  });
+  await deps.store.appendAudit({
+    practiceId: input.practiceId,
+    action: "KEY_REENABLE_REFUSED",
+    actor: input.requestedBy,
+    executionName: input.executionName,
+    details: { maskedKey, reason: reason.slice(0, 500) },
+  });
+}
+
+/** `PUT /apikeys` with the DevRefId, on the key the practice record holds. Repeating it is harmless. */
+export async function labelPracticeKey(
+  deps: OnboardingDeps,
+  input: OwnedStepInput & { readonly devRefId: string },
+): Promise<{ readonly maskedKey: string; readonly devRefId: string }> {
+  const practice = await ownedPractice(deps.store, input);
+  if (!practice.customerKey) {
+    throw new KeyConflict(`practice ${input.practiceId} holds no key to label`);
+  }
+  const maskedKey = maskSecret(practice.customerKey);
+  try {
+    await deps.portal.updateKey({ customerKey: practice.customerKey, devRefId: input.devRefId });
+  } catch (error) {
+    throw withSecretHint(error, deps.portalSecretName);
+  }
+  await deps.store.appendAudit({
+    practiceId: input.practiceId,
+    action: "KEY_LABELED",
+    actor: input.requestedBy,
+    executionName: input.executionName,
+    details: { maskedKey, devRefId: input.devRefId },
+  });
+  return { maskedKey, devRefId: input.devRefId };
+}
+
+/**
+ * Practice ACTIVE with its key (one conditional transaction). Returns the PracticeOnboarded event for the
+ * workflow's publish step, built from the record so a retried step repeats it exactly (same time, same origin).
+ */
+export async function recordPracticeActive(
+  deps: Pick<OnboardingDeps, "store">,
+  input: OwnedStepInput,
+): Promise<{
+  readonly status: "ACTIVE";
+  readonly maskedKey: string;
+  readonly version: number;
+  readonly event: DomainEventInput;
+}> {
+  const current = await deps.store.getPractice(input.practiceId);
+  const record = await deps.store.markActive({ ...input, expectedVersion: current?.version ?? 0 });
+  const maskedKey = record.maskedKey ?? "";
+  return {
+    status: "ACTIVE",
+    maskedKey,
+    version: record.version,
+    event: practiceOnboardedEvent(record, input.executionName),
+  };
+}
+
+/** The `$.error` a Catch hands over: the error name and, for Lambda errors, a JSON Cause. */
+/**
+ * Saga compensation after a failed step: disables the key this execution created or re-enabled (a 404 means
+ * the portal holds no such key: nothing left enabled), then marks the practice FAILED with the reason.
+ * Throttling and outages are thrown for Step Functions to retry; a refusal (401, 400) is recorded in the reason
+ * as "key … NOT disabled" for reconciliation and operators. Repeating it is a no-op.
+ */
+export async function compensateOnboarding(
+  deps: OnboardingDeps,
+  input: OwnedStepInput & {
+    readonly error?: CaughtError;
+    /** Audit actor of the FAILED entry (claim release). @default the record's requestedBy */
+    readonly actor?: string;
+  },
+): Promise<CompensationOutcome> {
+  const logger = deps.logger ?? silentLogger;
+  const cause = describeCaughtError(input.error);
+  const practice = await deps.store.getPractice(input.practiceId);
+  if (practice?.status === "FAILED" && practice.lastExecution === input.executionName) {
+    // A retried compensation: the same outcome and the same event as the first time.
+    const reason = practice.failureReason ?? cause;
+    return { status: "FAILED", reason, keyDisabled: null, event: failureEvent(input, practice) };
+  }
+  if (practice?.status !== "ONBOARDING" || practice.lastExecution !== input.executionName) {
+    // Not ours any more: touching its key or status would undo someone else's work.
+    await deps.store.appendAudit({
+      practiceId: input.practiceId,
+      action: "COMPENSATION_SKIPPED",
+      actor: input.requestedBy,
+      executionName: input.executionName,
+      details: { reason: cause.slice(0, 500), status: practice?.status ?? null },
+    });
+    // No event either: this execution's failure changed nothing another system must hear about.
+    return { status: practice?.status ?? "UNKNOWN", reason: cause, keyDisabled: null, event: null };
+  }
+  // A returning practice whose re-enable answered but was not recorded may hold its old key enabled too.
+  const toDisable =
+    practice.customerKey ??
+    (practice.onboardingKind === "returning" ? practice.previousCustomerKey : undefined);
+  let keyDisabled: boolean | null = null;
+  let reason = cause;
+  if (toDisable) {
+    try {
+      await deps.portal.updateKey({ customerKey: toDisable, keyStatus: "DisabledByDeveloper" });
+      keyDisabled = true;
+    } catch (error) {
+      if (error instanceof PortalNotFound) {
+        keyDisabled = true;
+      } else if (error instanceof PortalRejected || error instanceof PortalUnauthorized) {
+        keyDisabled = false;
+        reason = `${cause}; key ${maskSecret(toDisable)} NOT disabled: ${(withSecretHint(error, deps.portalSecretName) as Error).message}`;
+      } else {
+        throw withSecretHint(error, deps.portalSecretName);
+      }
+    }
+  }
+  const record = await deps.store.markFailed({ ...input, reason, keyDisabled: keyDisabled === true });
+  logger.warn("onboarding failed", { reason: record.failureReason, keyDisabled });
+  const recordedReason = record.failureReason ?? reason;
+  return {
+    status: "FAILED",
+    reason: recordedReason,
+    keyDisabled,
+    event: failureEvent(input, record),
+  };
+}
+
+/** What compensation did; `event` is the PracticeOnboardingFailed to publish, null when it was not ours to fail. */
+export interface CompensationOutcome {
+  readonly status: string;
+  readonly reason: string;
+  readonly keyDisabled: boolean | null;
+  readonly event: DomainEventInput | null;
+}
+
+/** PracticeOnboardingFailed from the FAILED record, the caught error's name as its reason. */
+function failureEvent(
+  input: OwnedStepInput & { readonly error?: CaughtError },
+  record: PracticeRecord,
+): DomainEventInput {
+  return practiceOnboardingFailedEvent(record, input.executionName, input.error?.Error ?? "UnknownError");
+}

@@ -1,0 +1,434 @@
+// Adopting keys that already exist in the portal (`ops import`): map each to a practice — by its DevRefId, or
+// from a CSV of `practiceId,customerKey` — and record the practice ACTIVE with the key in our ledger
+// (`origin: imported`), so reconciliation manages it from then on. Conflicts are reported, never guessed;
+// a CSV with any bad row writes nothing; a dry run writes nothing at all. Nothing is sent to the portal.
+import { randomUUID } from "node:crypto";
+import { TransactionCanceledException } from "@aws-sdk/client-dynamodb";
+import { type DynamoDBDocumentClient, TransactWriteCommand } from "@aws-sdk/lib-dynamodb";
+import * as z from "zod/mini";
+import { keys, PK, STATUS_INDEX_PK, STATUS_INDEX_SK } from "../../contracts/table-schema.js";
+import { maskSecret } from "../platform/mask.js";
+import { isEnabledKeyStatus, type PortalClient, type PortalKey } from "../portal/portal-types.js";
+import { practiceIdSchema } from "./practice-input.js";
+import type { PracticeRecord, PracticeStore } from "./practice-store.js";
+
+export type ImportMode = "devref" | { readonly csv: string };
+
+export interface ImportKeysOptions {
+  /** `"devref"`: each enabled key whose DevRefId is a valid practice id; `{csv}`: the rows of a CSV text. */
+  readonly mode: ImportMode;
+  /** Report what would be imported; write nothing. */
+  readonly dryRun: boolean;
+  readonly portal: Pick<PortalClient, "listKeys">;
+  readonly store: PracticeStore;
+  readonly client: DynamoDBDocumentClient;
+  readonly tableName: string;
+  /** Audit actor, e.g. `ops:alice`. @default "ops:import" */
+  readonly actor?: string;
+  readonly now?: () => Date;
+}
+
+export type ImportConflictKind =
+  /** The CSV names one key for two practices. */
+  | "KEY_CLAIMED_TWICE"
+  /** Two enabled keys carry the practice's id as DevRefId, or the CSV gives it two keys. */
+  | "PRACTICE_HAS_TWO_KEYS"
+  /** The table already has this practice (with another key, or none, or in another state). */
+  | "PRACTICE_EXISTS"
+  /** Our ledger already maps the key to a practice. */
+  | "KEY_ALREADY_MAPPED"
+  /** The table changed while importing (a concurrent onboarding): nothing written for this practice. */
+  | "CHANGED_WHILE_IMPORTING";
+
+export interface ImportConflict {
+  readonly kind: ImportConflictKind;
+  readonly practiceIds: readonly string[];
+  readonly maskedKeys: readonly string[];
+  readonly message: string;
+}
+
+export interface ImportedPractice {
+  readonly practiceId: string;
+  readonly maskedKey: string;
+  readonly devRefId: string;
+}
+
+export interface ImportResult {
+  readonly mode: "devref" | "csv";
+  readonly dryRun: boolean;
+  /** Practices recorded ACTIVE (or, in a dry run, that would be). */
+  readonly imported: readonly ImportedPractice[];
+  /** Practices already ACTIVE with exactly this key: nothing to do. */
+  readonly alreadyImported: readonly ImportedPractice[];
+  readonly conflicts: readonly ImportConflict[];
+  /** Keys not considered (devref: unlabeled, DevRefId not a practice id, disabled), masked, with why. */
+  readonly skipped: ReadonlyArray<{ readonly maskedKey: string; readonly reason: string }>;
+  /** CSV rows that are wrong, by line number; when any, nothing was written. */
+  readonly errors: ReadonlyArray<{ readonly line: number; readonly message: string }>;
+  /** Whether anything was written to the table. */
+  readonly written: boolean;
+}
+
+const CUSTOMER_KEY = /^[A-Z0-9]{16}$/;
+
+interface Claim {
+  readonly practiceId: string;
+  readonly key: PortalKey;
+}
+
+/** Maps existing portal keys to practices and records them; see ImportKeysOptions. */
+export async function importKeys(options: ImportKeysOptions): Promise<ImportResult> {
+  const mode = options.mode === "devref" ? "devref" : "csv";
+  const portalKeys = await options.portal.listKeys();
+  const base = { mode, dryRun: options.dryRun } as const;
+  const planned =
+    options.mode === "devref" ? claimsByDevRefId(portalKeys) : claimsFromCsv(options.mode.csv, portalKeys);
+  if (planned.errors.length > 0) {
+    return {
+      ...base,
+      imported: [],
+      alreadyImported: [],
+      conflicts: [],
+      skipped: planned.skipped,
+      errors: planned.errors,
+      written: false,
+    };
+  }
+  const conflicts: ImportConflict[] = [...planned.conflicts];
+  const imported: ImportedPractice[] = [];
+  const alreadyImported: ImportedPractice[] = [];
+  const ready: Claim[] = [];
+  for (const claim of planned.claims) {
+    const entry = toImported(claim);
+    const practice = await options.store.getPractice(claim.practiceId);
+    const owner = await options.store.getKeyOwner(claim.key.customerKey);
+    if (practice?.status === "ACTIVE" && practice.customerKey === claim.key.customerKey) {
+      alreadyImported.push(entry);
+    } else if (practice) {
+      conflicts.push(practiceExists(claim, practice));
+    } else if (owner) {
+      conflicts.push({
+        kind: "KEY_ALREADY_MAPPED",
+        practiceIds: [claim.practiceId, owner.practiceId],
+        maskedKeys: [entry.maskedKey],
+        message: `key ${entry.maskedKey} is already in our ledger for practice ${owner.practiceId}`,
+      });
+    } else {
+      ready.push(claim);
+    }
+  }
+  let written = false;
+  for (const claim of ready) {
+    if (options.dryRun) {
+      imported.push(toImported(claim));
+      continue;
+    }
+    const recorded = await recordImported(options, claim);
+    if (recorded) {
+      imported.push(toImported(claim));
+      written = true;
+    } else {
+      conflicts.push({
+        kind: "CHANGED_WHILE_IMPORTING",
+        practiceIds: [claim.practiceId],
+        maskedKeys: [maskSecret(claim.key.customerKey)],
+        message: `practice ${claim.practiceId} or key ${maskSecret(claim.key.customerKey)} appeared in the table while importing; nothing written for it`,
+      });
+    }
+  }
+  return { ...base, imported, alreadyImported, conflicts, skipped: planned.skipped, errors: [], written };
+}
+
+function toImported(claim: Claim): ImportedPractice {
+  return {
+    practiceId: claim.practiceId,
+    maskedKey: maskSecret(claim.key.customerKey),
+    devRefId: recordDevRefId(claim),
+  };
+}
+
+/** The record's DevRefId: the portal's label, or the practice id for an unlabeled key (repair labels it). */
+function recordDevRefId(claim: Claim): string {
+  return claim.key.devRefId.trim() === "" ? claim.practiceId : claim.key.devRefId;
+}
+
+function practiceExists(claim: Claim, practice: PracticeRecord): ImportConflict {
+  const masked = maskSecret(claim.key.customerKey);
+  const holds = practice.maskedKey ? `holds key ${practice.maskedKey}` : "holds no key";
+  return {
+    kind: "PRACTICE_EXISTS",
+    practiceIds: [claim.practiceId],
+    maskedKeys: [masked, ...(practice.maskedKey ? [practice.maskedKey] : [])],
+    message: `practice ${claim.practiceId} is already ${practice.status} and ${holds}; key ${masked} not imported`,
+  };
+}
+
+interface Planned {
+  readonly claims: Claim[];
+  readonly conflicts: ImportConflict[];
+  readonly skipped: Array<{ maskedKey: string; reason: string }>;
+  readonly errors: Array<{ line: number; message: string }>;
+}
+
+function claimsByDevRefId(portalKeys: readonly PortalKey[]): Planned {
+  const skipped: Planned["skipped"] = [];
+  const byPractice = new Map<string, PortalKey[]>();
+  for (const key of portalKeys) {
+    const maskedKey = maskSecret(key.customerKey);
+    if (key.devRefId === "") {
+      skipped.push({ maskedKey, reason: "unlabeled (DevRefId is empty)" });
+    } else if (!isEnabledKeyStatus(key.keyStatus)) {
+      skipped.push({ maskedKey, reason: `${key.keyStatus}: only enabled keys are imported` });
+    } else if (!z.safeParse(practiceIdSchema, key.devRefId).success) {
+      skipped.push({
+        maskedKey,
+        reason: `DevRefId ${JSON.stringify(key.devRefId)} is not a valid practice id`,
+      });
+    } else {
+      byPractice.set(key.devRefId, [...(byPractice.get(key.devRefId) ?? []), key]);
+    }
+  }
+  const claims: Claim[] = [];
+  const conflicts: ImportConflict[] = [];
+  for (const [practiceId, keysOfPractice] of byPractice) {
+    if (keysOfPractice.length === 1) {
+      claims.push({ practiceId, key: keysOfPractice[0]! });
+    } else {
+      conflicts.push(twoKeys(practiceId, keysOfPractice, "carry DevRefId"));
+    }
+  }
+  return { claims, conflicts, skipped, errors: [] };
+}
+
+function twoKeys(practiceId: string, keysOfPractice: readonly PortalKey[], how: string): ImportConflict {
+  const maskedKeys = keysOfPractice.map((k) => maskSecret(k.customerKey));
+  return {
+    kind: "PRACTICE_HAS_TWO_KEYS",
+    practiceIds: [practiceId],
+    maskedKeys,
+    message: `${maskedKeys.length} keys ${how} ${practiceId} (${maskedKeys.join(", ")}); none imported`,
+  };
+}
+
+/** Splits one CSV line into fields, honouring double quotes ("" inside quotes is a quote). */
+function csvFields(line: string): string[] {
+  const fields: string[] = [];
+  let current = "";
+  let quoted = false;
+  for (let i = 0; i < line.length; i++) {
+    const ch = line[i]!;
+    if (quoted) {
+      if (ch === '"' && line[i + 1] === '"') {
+        current += '"';
+        i++;
+      } else if (ch === '"') {
+        quoted = false;
+      } else {
+        current += ch;
+      }
+    } else if (ch === '"') {
+      quoted = true;
+    } else if (ch === ",") {
+      fields.push(current.trim());
+      current = "";
+    } else {
+      current += ch;
+    }
+  }
+  fields.push(current.trim());
+  return fields;
+}
+
+function claimsFromCsv(csv: string, portalKeys: readonly PortalKey[]): Planned {
+  const byKey = new Map(portalKeys.map((k) => [k.customerKey, k]));
+  const errors: Planned["errors"] = [];
+  const rows: Array<{ line: number; practiceId: string; key: PortalKey }> = [];
+  const lines = csv.replace(/^\uFEFF/, "").split(/\r?\n/);
+  for (const [index, raw] of lines.entries()) {
+    const line = index + 1;
+    if (raw.trim() === "") continue;
+    const fields = csvFields(raw);
+    if (
+      index === 0 &&
+      fields[0]?.toLowerCase() === "practiceid" &&
+      fields[1]?.toLowerCase() === "customerkey"
+    ) {
+      continue; // header
+    }
+    if (fields.length !== 2) {
+      errors.push({ line, message: `expected 2 fields (practiceId,customerKey), got ${fields.length}` });
+      continue;
+    }
+    const [practiceId, customerKey] = fields as [string, string];
+    const parsed = z.safeParse(practiceIdSchema, practiceId);
+    if (!parsed.success) {
+      errors.push({ line, message: parsed.error.issues[0]!.message });
+      continue;
+    }
+    if (!CUSTOMER_KEY.test(customerKey)) {
+      errors.push({
+        line,
+        message: `customerKey must be 16 upper-case letters or digits, got ${customerKey.length} characters`,
+      });
+      continue;
+    }
+    const key = byKey.get(customerKey);
+    if (!key) {
+      errors.push({ line, message: `key ${maskSecret(customerKey)} is not listed by the portal` });
+      continue;
+    }
+    if (!isEnabledKeyStatus(key.keyStatus)) {
+      errors.push({
+        line,
+        message: `key ${maskSecret(customerKey)} is ${key.keyStatus}; only enabled keys can be imported`,
+      });
+      continue;
+    }
+    rows.push({ line, practiceId, key });
+  }
+  if (errors.length > 0) return { claims: [], conflicts: [], skipped: [], errors };
+
+  // Repeated identical rows are one claim; anything else claiming twice is a conflict.
+  const unique = [...new Map(rows.map((r) => [`${r.practiceId}|${r.key.customerKey}`, r])).values()];
+  const practicesOfKey = new Map<string, typeof unique>();
+  const keysOfPractice = new Map<string, typeof unique>();
+  for (const row of unique) {
+    practicesOfKey.set(row.key.customerKey, [...(practicesOfKey.get(row.key.customerKey) ?? []), row]);
+    keysOfPractice.set(row.practiceId, [...(keysOfPractice.get(row.practiceId) ?? []), row]);
+  }
+  const conflicts: ImportConflict[] = [];
+  const excluded = new Set<(typeof unique)[number]>();
+  for (const [customerKey, claimants] of practicesOfKey) {
+    if (claimants.length < 2) continue;
+    for (const row of claimants) excluded.add(row);
+    const masked = maskSecret(customerKey);
+    conflicts.push({
+      kind: "KEY_CLAIMED_TWICE",
+      practiceIds: claimants.map((r) => r.practiceId),
+      maskedKeys: [masked],
+      message: `key ${masked} is claimed by ${claimants.map((r) => `${r.practiceId} (line ${r.line})`).join(" and ")}; none imported`,
+    });
+  }
+  for (const [practiceId, claimed] of keysOfPractice) {
+    if (claimed.length < 2) continue;
+    for (const row of claimed) excluded.add(row);
+    conflicts.push(
+      twoKeys(
+        practiceId,
+        claimed.map((r) => r.key),
+        `(lines ${claimed.map((r) => r.line).join(", ")}) are given to`,
+      ),
+    );
+  }
+  const claims = unique
+    .filter((row) => !excluded.has(row))
+    .map(({ practiceId, key }) => ({ practiceId, key }));
+  return { claims, conflicts, skipped: [], errors: [] };
+}
+
+/** Practice ACTIVE, key in the ledger (origin imported), audit `imported` — one transaction, both new. */
+async function recordImported(options: ImportKeysOptions, claim: Claim): Promise<boolean> {
+  const now = (options.now?.() ?? new Date()).toISOString();
+  const actor = options.actor ?? "ops:import";
+  const { customerKey } = claim.key;
+  const maskedKey = maskSecret(customerKey);
+  const devRefId = recordDevRefId(claim);
+  const executionName = `import-${now.replace(/[^0-9]/g, "").slice(0, 14)}`;
+  const auditId = randomUUID();
+  try {
+    await options.client.send(
+      new TransactWriteCommand({
+        TransactItems: [
+          {
+            Put: {
+              TableName: options.tableName,
+              Item: {
+                ...keys.practice(claim.practiceId),
+                [STATUS_INDEX_PK]: "ACTIVE",
+                [STATUS_INDEX_SK]: claim.practiceId,
+                practiceId: claim.practiceId,
+                devRefId,
+                status: "ACTIVE",
+                version: 1,
+                lastExecution: executionName,
+                requestedBy: actor,
+                onboardingKind: "new",
+                customerKey,
+                maskedKey,
+                keyCreatedBy: "import",
+                createdAt: now,
+                updatedAt: now,
+                activatedAt: now,
+              },
+              ConditionExpression: "attribute_not_exists(#pk)",
+              ExpressionAttributeNames: { "#pk": PK },
+            },
+          },
+          {
+            Put: {
+              TableName: options.tableName,
+              Item: {
+                ...keys.customerKey(customerKey),
+                customerKey,
+                maskedKey,
+                practiceId: claim.practiceId,
+                createdBy: "import",
+                createdAt: now,
+                confirmedAt: now,
+                origin: "imported",
+              },
+              ConditionExpression: "attribute_not_exists(#pk)",
+              ExpressionAttributeNames: { "#pk": PK },
+            },
+          },
+          {
+            Put: {
+              TableName: options.tableName,
+              Item: {
+                ...keys.audit(claim.practiceId, now, auditId),
+                practiceId: claim.practiceId,
+                at: now,
+                id: auditId,
+                action: "imported",
+                actor,
+                executionName,
+                details: {
+                  maskedKey,
+                  devRefId,
+                  portalDevRefId: claim.key.devRefId,
+                  keyStatus: claim.key.keyStatus,
+                  dateCreated: claim.key.dateCreated,
+                },
+              },
+            },
+          },
+        ],
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (error instanceof TransactionCanceledException) return false;
+    throw error;
+  }
+}
+
+/** Plain-text summary for `ops import`. Never a full key. */
+export function formatImportResult(result: ImportResult): string {
+  const lines = [
+    `Import by ${result.mode === "devref" ? "DevRefId" : "CSV"}${result.dryRun ? " (dry run: nothing written)" : ""}`,
+  ];
+  if (result.errors.length > 0) {
+    lines.push(`${result.errors.length} bad row(s); nothing was imported:`);
+    for (const error of result.errors) lines.push(`  line ${error.line}: ${error.message}`);
+    return lines.join("\n");
+  }
+  const verb = result.dryRun ? "would import" : "imported";
+  lines.push(
+    `${result.imported.length} ${verb}, ${result.alreadyImported.length} already imported, ${result.conflicts.length} conflict(s), ${result.skipped.length} skipped`,
+  );
+  for (const p of result.imported)
+    lines.push(`  + ${p.practiceId}: key ${p.maskedKey} (DevRefId ${JSON.stringify(p.devRefId)})`);
+  for (const p of result.alreadyImported) lines.push(`  = ${p.practiceId}: key ${p.maskedKey}`);
+  for (const c of result.conflicts) lines.push(`  ! ${c.kind}: ${c.message}`);
+  return lines.join("\n");
+}

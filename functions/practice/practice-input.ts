@@ -1,0 +1,78 @@
+// Validation of an onboarding request (`{practiceId, devRefId?, requestedBy?}`), shared by the webhook and the
+// onboarding workflow so both accept and reject exactly the same input.
+import * as z from "zod/mini";
+import { InvalidInput } from "../platform/errors.js";
+
+const PRACTICE_ID_PATTERN = /^[A-Za-z0-9._:-]{1,64}$/;
+// \p{Cc}: C0/C1 control characters (NUL, tab, newline, DEL, …): they break the portal's label display and logs.
+const CONTROL_CHARACTER = /\p{Cc}/u;
+const MAX_LABEL_CHARACTERS = 255;
+
+/** Shows a rejected value in an error message without letting it flood or break the message. */
+function describeValue(value: unknown): string {
+  if (typeof value !== "string") return value === null ? "null" : typeof value;
+  const shown = JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
+  return value.length > 40 ? `${shown} (${value.length} characters)` : shown;
+}
+
+function stringRequired(field: string) {
+  return (issue: { input?: unknown }) =>
+    issue.input === undefined
+      ? `${field} is required`
+      : `${field} must be a string, got ${describeValue(issue.input)}`;
+}
+
+/** A practice id: 1–64 characters of `A-Z a-z 0-9 . _ : -` (safe in keys, execution input and log lines). */
+export const practiceIdSchema = z.string({ error: stringRequired("practiceId") }).check(
+  z.regex(PRACTICE_ID_PATTERN, {
+    error: (issue) =>
+      `practiceId must be 1-64 characters of A-Z, a-z, 0-9, ".", "_", ":" or "-", got ${describeValue(issue.input)}`,
+  }),
+);
+
+function labelSchema(field: string) {
+  return z.string({ error: stringRequired(field) }).check(
+    z.trim(),
+    z.minLength(1, { error: `${field} must not be empty or only whitespace`, abort: true }),
+    z.refine((value) => [...value].length <= MAX_LABEL_CHARACTERS, {
+      error: (issue) =>
+        `${field} must be at most ${MAX_LABEL_CHARACTERS} characters, got ${[...String(issue.input)].length}`,
+      abort: true,
+    }),
+    z.refine((value) => !CONTROL_CHARACTER.test(value), {
+      error: `${field} must not contain control characters (newline, tab, NUL, …)`,
+    }),
+  );
+}
+
+/** The label the portal shows for the key (DevRefId): trimmed, 1–255 printable characters. */
+export const devRefIdSchema = labelSchema("devRefId");
+
+const onboardingRequestSchema = z.object({
+  practiceId: practiceIdSchema,
+  devRefId: z.optional(devRefIdSchema),
+  requestedBy: z.optional(labelSchema("requestedBy")),
+});
+
+/** A validated onboarding request, defaults applied. */
+export interface OnboardingRequest {
+  practiceId: string;
+  devRefId: string;
+  requestedBy: string;
+}
+
+/**
+ * Validates an onboarding request. `devRefId` defaults to the practice id and `requestedBy` to `"unknown"`.
+ * @throws InvalidInput naming the first field that is wrong and what is wrong with it.
+ */
+export function parseOnboardingRequest(input: unknown): OnboardingRequest {
+  if (typeof input !== "object" || input === null || Array.isArray(input)) {
+    throw new InvalidInput(
+      `onboarding request must be an object like {"practiceId": "..."}, got ${Array.isArray(input) ? "array" : describeValue(input)}`,
+    );
+  }
+  const result = z.safeParse(onboardingRequestSchema, input);
+  if (!result.success) throw new InvalidInput(result.error.issues[0]!.message);
+  const { practiceId, devRefId, requestedBy } = result.data;
+  return { practiceId, devRefId: devRefId ?? practiceId, requestedBy: requestedBy ?? "unknown" };
+}

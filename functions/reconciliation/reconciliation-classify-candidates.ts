@@ -1,0 +1,10 @@
+// Reconciliation loop: decide whether the keys lost POST answers may have created are ours.
+
+import { stepHandler } from "../platform/step-handler.js";
+import { stepStateSchema } from "./reconciliation-payload.js";
+import { reconciliationDeps } from "./reconciliation-runtime.js";
+import { classifyCandidates } from "./reconciliation-steps.js";
+
+export const handler = stepHandler(stepStateSchema, (state) =>
+  classifyCandidates(reconciliationDeps(), state),
+);

@@ -1,0 +1,361 @@
+// Reconciliation's decisions as pure functions: what a portal key, a practice record, or the run's lost-POST
+// candidates amount to, and which repairs follow. No I/O: the steps fetch, these decide.
+//
+// "Ours" — the rule that decides whether reconciliation may ever touch a key:
+//   (a) the key is in our ledger (`keys.customerKey`: written in the same transaction that gave a practice a key
+//       we created or re-enabled, by `ops import`, or by reconciliation adopting a lost POST's key); or
+//   (b) every one of: not in the ledger; enabled; DevRefId "" (we label right after creating); DateTimeAssigned
+//       unset (no practice ever installed it); DateCreated within [first attempt date − 1, last attempt date + 1]
+//       of an open create attempt (a POST whose answer we never recorded: attempts − (CREATED ? 1 : 0) > 0; the
+//       day of slack is for the portal's time zone); and the run found no more such keys than those attempts'
+//       unaccounted POSTs, in total. More candidates than lost POSTs means we cannot tell which are ours: all of
+//       them are reported FOREIGN (`possiblyOurs: true`) and left alone.
+// Anything else is FOREIGN and is never changed. A key created before our first lost POST can never match (b).
+// Residual risk, accepted and documented: a key made by hand, unlabeled and never installed, within a day of a
+// lost POST that itself created nothing, is taken for ours.
+
+import type { Finding } from "../../contracts/reconciliation-findings.js";
+import { maskSecret } from "../platform/mask.js";
+import { isEnabledKeyStatus, type PortalKey } from "../portal/portal-types.js";
+import type { PracticeRecord } from "../practice/practice-store.js";
+import type {
+  LedgerEntry,
+  LostKeyCandidate,
+  OpenCreateAttempt,
+  PlannedRepair,
+  SeenKey,
+} from "../practice/reconciliation-store.js";
+
+/** The run's parameters, validated (reconciliation-input.ts). */
+export interface ReconciliationParams {
+  readonly runId: string;
+  readonly repair: boolean;
+  readonly graceMinutes: number;
+  readonly notYetAssignedDays: number;
+}
+
+/** The portal's dates carry no time zone: a key it dates `d` may have been created on our `d ± 1`. */
+export const PORTAL_DATE_SLACK_DAYS = 1;
+
+/** POSTs of an attempt whose key no practice record holds: each may have created a key. */
+export function unaccountedPosts(attempt: Pick<OpenCreateAttempt, "attempts" | "status">): number {
+  return Math.max(0, attempt.attempts - (attempt.status === "CREATED" ? 1 : 0));
+}
+
+export function attemptId(attempt: Pick<OpenCreateAttempt, "practiceId" | "executionName">): string {
+  return `${attempt.practiceId}#${attempt.executionName}`;
+}
+
+function shiftDate(isoDate: string, days: number): string {
+  const at = new Date(`${isoDate.slice(0, 10)}T00:00:00.000Z`);
+  at.setUTCDate(at.getUTCDate() + days);
+  return at.toISOString().slice(0, 10);
+}
+
+/** Portal dates (`yyyy-MM-dd`) a key created by this attempt's POSTs can carry. */
+export function attemptWindow(attempt: Pick<OpenCreateAttempt, "firstAttemptAt" | "lastAttemptAt">): {
+  readonly from: string;
+  readonly to: string;
+} {
+  return {
+    from: shiftDate(attempt.firstAttemptAt, -PORTAL_DATE_SLACK_DAYS),
+    to: shiftDate(attempt.lastAttemptAt, PORTAL_DATE_SLACK_DAYS),
+  };
+}
+
+/** True when `iso` is more than `minutes` before `now` (an absent time counts as old). */
+export function olderThan(iso: string | undefined, minutes: number, now: Date): boolean {
+  if (!iso) return true;
+  return now.getTime() - Date.parse(iso) > minutes * 60_000;
+}
+
+/** Who disabled a key, from its status: DisabledByDeveloper → "developer", …; anything else as-is. */
+export function disabledBy(keyStatus: string): string {
+  const match = /^DisabledBy(.+)$/.exec(keyStatus);
+  return match ? match[1]!.toLowerCase().replace(/^hq$/, "HQ") : keyStatus;
+}
+
+export interface Classification {
+  readonly findings: Finding[];
+  readonly repairs: PlannedRepair[];
+  /** Repairable findings held back because they are younger than the grace period. */
+  readonly deferred: number;
+}
+
+export interface KeyClassification extends Classification {
+  /** The key is in the ledger: remember it for the practices' KEY_MISSING check. */
+  readonly seen?: SeenKey;
+  /** The key may be a lost POST's: decided once every page is listed. */
+  readonly candidate?: LostKeyCandidate;
+}
+
+export interface KeyContext {
+  readonly ledger?: LedgerEntry;
+  /** The ledger entry's practice, if it has a record. */
+  readonly practice?: PracticeRecord;
+  readonly openAttempts: readonly OpenCreateAttempt[];
+  readonly params: ReconciliationParams;
+  readonly now: Date;
+}
+
+/** What one portal key amounts to. */
+export function classifyPortalKey(key: PortalKey, context: KeyContext): KeyClassification {
+  const { ledger, practice, params, now } = context;
+  const findings: Finding[] = [];
+  const repairs: PlannedRepair[] = [];
+  let deferred = 0;
+  const maskedKey = maskSecret(key.customerKey);
+  const enabled = isEnabledKeyStatus(key.keyStatus);
+
+  if (!ledger) {
+    if (!enabled) return { findings, repairs, deferred };
+    const attemptIds = matchingAttempts(key, context.openAttempts);
+    if (attemptIds.length > 0) {
+      return {
+        findings,
+        repairs,
+        deferred,
+        candidate: { customerKey: key.customerKey, dateCreated: key.dateCreated, attemptIds },
+      };
+    }
+    findings.push({
+      category: "UNMAPPED_KEY_FOREIGN",
+      maskedKey,
+      details: { keyStatus: key.keyStatus, devRefId: key.devRefId, dateCreated: key.dateCreated },
+    });
+    return { findings, repairs, deferred };
+  }
+
+  const seen: SeenKey = { keyStatus: key.keyStatus, devRefId: key.devRefId };
+  const holder = practice?.customerKey === key.customerKey ? practice : undefined;
+  if (!holder) {
+    if (enabled) {
+      // Younger than the grace period (created or re-enabled moments ago) the key may be about to be recorded:
+      // report, do not act. A practice mid-way through an execution (a returning practice whose old key is being
+      // re-enabled) is left to that execution, or to the STUCK repair, which knows whether it is still running.
+      const inBetween = practice?.status === "ONBOARDING" || practice?.status === "OFFBOARDING";
+      const touched = [ledger.createdAt, ledger.reenabledAt].filter(Boolean).sort().at(-1);
+      const settled = !inBetween && olderThan(touched, params.graceMinutes, now);
+      findings.push({
+        category: "UNMAPPED_KEY_OURS",
+        practiceId: ledger.practiceId,
+        maskedKey,
+        details: {
+          reason: practice
+            ? `practice is ${practice.status} and holds ${practice.maskedKey ?? "no key"}`
+            : "practice has no record",
+          origin: ledger.origin ?? "onboarding",
+          createdBy: ledger.createdBy ?? null,
+          keyStatus: key.keyStatus,
+          devRefId: key.devRefId,
+          ...(inBetween ? { practiceInProgress: true } : settled ? {} : { withinGracePeriod: true }),
+        },
+      });
+      if (!params.repair) {
+        // report-only: nothing planned
+      } else if (settled) {
+        repairs.push({
+          type: "DISABLE_KEY",
+          category: "UNMAPPED_KEY_OURS",
+          customerKey: key.customerKey,
+          practiceId: ledger.practiceId,
+        });
+      } else {
+        deferred += 1;
+      }
+    }
+    return { findings, repairs, deferred, seen };
+  }
+
+  const practiceId = holder.practiceId;
+  switch (holder.status) {
+    case "ACTIVE": {
+      if (!enabled) {
+        findings.push({
+          category: "UNEXPECTEDLY_DISABLED",
+          practiceId,
+          maskedKey,
+          details: {
+            keyStatus: key.keyStatus,
+            disabledBy: disabledBy(key.keyStatus),
+            dateDisabled: key.dateDisabled,
+          },
+        });
+      }
+      if (key.devRefId !== holder.devRefId) {
+        findings.push({
+          category: "LABEL_DRIFT",
+          practiceId,
+          maskedKey,
+          details: { portalDevRefId: key.devRefId, recordDevRefId: holder.devRefId },
+        });
+        if (params.repair) {
+          repairs.push({
+            type: "RELABEL_KEY",
+            customerKey: key.customerKey,
+            practiceId,
+            devRefId: holder.devRefId,
+          });
+        }
+      }
+      const activeSince = holder.activatedAt ?? holder.updatedAt;
+      if (
+        enabled &&
+        key.dateTimeAssigned === null &&
+        olderThan(activeSince, params.notYetAssignedDays * 24 * 60, now)
+      ) {
+        findings.push({
+          category: "NOT_YET_ASSIGNED",
+          practiceId,
+          maskedKey,
+          details: { activeSince: activeSince ?? null, days: params.notYetAssignedDays },
+        });
+      }
+      break;
+    }
+    case "OFFBOARDED":
+    case "FAILED": {
+      if (enabled) {
+        findings.push({
+          category: "SHOULD_BE_DISABLED",
+          practiceId,
+          maskedKey,
+          details: { practiceStatus: holder.status, keyStatus: key.keyStatus },
+        });
+        if (params.repair) {
+          repairs.push({
+            type: "DISABLE_KEY",
+            category: "SHOULD_BE_DISABLED",
+            customerKey: key.customerKey,
+            practiceId,
+          });
+        }
+      }
+      break;
+    }
+    default:
+      // ONBOARDING / OFFBOARDING: an execution owns it; the practice pass decides whether it is STUCK.
+      break;
+  }
+  return { findings, repairs, deferred, seen };
+}
+
+function matchingAttempts(key: PortalKey, attempts: readonly OpenCreateAttempt[]): string[] {
+  if (key.devRefId !== "" || key.dateTimeAssigned !== null || key.dateCreated === null) return [];
+  const created = key.dateCreated;
+  return attempts
+    .filter((attempt) => unaccountedPosts(attempt) > 0)
+    .filter((attempt) => {
+      const window = attemptWindow(attempt);
+      return created >= window.from && created <= window.to;
+    })
+    .map(attemptId);
+}
+
+/** What the run knows of an in-between practice's execution. */
+export type ExecutionState =
+  | "RUNNING"
+  | "SUCCEEDED"
+  | "FAILED"
+  | "TIMED_OUT"
+  | "ABORTED"
+  | "PENDING_REDRIVE"
+  | "NOT_FOUND"
+  /** No state machine to ask (e.g. the offboarding workflow is not deployed). */
+  | "UNKNOWN";
+
+/** Asks Step Functions about the execution that owns an in-between practice. */
+export interface ExecutionLookup {
+  status(kind: "ONBOARDING" | "OFFBOARDING", executionName: string): Promise<ExecutionState>;
+}
+
+export interface PracticeContext {
+  /** What the portal listed for the practice's key; undefined when it was not listed. */
+  readonly seen?: SeenKey;
+  /** In-between practices older than the grace period: their execution's status. */
+  readonly execution?: ExecutionState;
+  readonly params: ReconciliationParams;
+  readonly now: Date;
+}
+
+/** In-between practices whose execution must be looked up before classifying. */
+export function needsExecutionCheck(
+  practice: PracticeRecord,
+  params: ReconciliationParams,
+  now: Date,
+): boolean {
+  return (
+    (practice.status === "ONBOARDING" || practice.status === "OFFBOARDING") &&
+    olderThan(practice.updatedAt, params.graceMinutes, now)
+  );
+}
+
+/** What one practice record amounts to (the key-side checks were made while listing the portal). */
+export function classifyPractice(practice: PracticeRecord, context: PracticeContext): Classification {
+  const findings: Finding[] = [];
+  const repairs: PlannedRepair[] = [];
+  let deferred = 0;
+  const { params, now } = context;
+  const practiceId = practice.practiceId;
+  if (practice.status === "ONBOARDING" || practice.status === "OFFBOARDING") {
+    if (!needsExecutionCheck(practice, params, now) || context.execution === "RUNNING") {
+      return { findings, repairs, deferred };
+    }
+    const execution = context.execution ?? "UNKNOWN";
+    findings.push({
+      category: "STUCK",
+      practiceId,
+      ...(practice.maskedKey ? { maskedKey: practice.maskedKey } : {}),
+      details: {
+        status: practice.status,
+        since: practice.updatedAt,
+        lastExecution: practice.lastExecution,
+        execution,
+        keyInPortal: practice.customerKey ? (context.seen?.keyStatus ?? "missing") : null,
+      },
+    });
+    if (!params.repair) return { findings, repairs, deferred };
+    if (execution === "UNKNOWN") {
+      deferred += 1; // no way to know the execution is gone: leave it for a person
+    } else {
+      repairs.push({
+        type: "FINISH_STUCK",
+        practiceId,
+        status: practice.status,
+        lastExecution: practice.lastExecution,
+        ...(context.seen ? { seenKey: context.seen } : {}),
+      });
+    }
+    return { findings, repairs, deferred };
+  }
+  if (practice.customerKey && !context.seen) {
+    findings.push({
+      category: "KEY_MISSING",
+      practiceId,
+      maskedKey: maskSecret(practice.customerKey),
+      details: { practiceStatus: practice.status },
+    });
+  } else if (!practice.customerKey && practice.status === "ACTIVE") {
+    findings.push({
+      category: "KEY_MISSING",
+      practiceId,
+      details: { practiceStatus: practice.status, reason: "the ACTIVE record holds no key" },
+    });
+  }
+  return { findings, repairs, deferred };
+}
+
+/**
+ * Whether the run's lost-POST candidates are ours: only when there are no more of them than the unaccounted
+ * POSTs of the attempts they match (see the rule at the top of this file).
+ */
+export function candidatesAreOurs(
+  candidates: readonly LostKeyCandidate[],
+  openAttempts: readonly OpenCreateAttempt[],
+): boolean {
+  const matched = new Set(candidates.flatMap((c) => c.attemptIds));
+  const lostPosts = openAttempts
+    .filter((attempt) => matched.has(attemptId(attempt)))
+    .reduce((sum, attempt) => sum + unaccountedPosts(attempt), 0);
+  return candidates.length <= lostPosts;
+}

@@ -1,0 +1,11 @@
+// Reconciliation loop: list a few portal pages from the cursor and classify their keys (rate-limited portal).
+
+import { stepHandler } from "../platform/step-handler.js";
+import { portalClient } from "../portal/portal-runtime.js";
+import { stepStateSchema } from "./reconciliation-payload.js";
+import { reconciliationDeps } from "./reconciliation-runtime.js";
+import { scanPortalKeys } from "./reconciliation-steps.js";
+
+export const handler = stepHandler(stepStateSchema, (state) =>
+  scanPortalKeys({ ...reconciliationDeps(), portal: portalClient() }, state),
+);

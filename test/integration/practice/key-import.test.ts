@@ -1,0 +1,245 @@
+// importKeys against the portal simulator over HTTP and a fresh table in DynamoDB Local.
+import { ScanCommand } from "@aws-sdk/lib-dynamodb";
+import { beforeEach, describe, expect, it } from "vitest";
+import { maskSecret } from "../../../functions/platform/mask.js";
+import {
+  formatImportResult,
+  type ImportKeysOptions,
+  importKeys,
+} from "../../../functions/practice/key-import.js";
+import { PracticeStore } from "../../../functions/practice/practice-store.js";
+import type { PortalSimulator } from "../../../local/portal-simulator.js";
+import { createTestDocumentTable, type TestDocumentTable } from "../../support/document-client.js";
+import { clientFor, useSimulators } from "../../support/portal-harness.js";
+
+const startSimulator = useSimulators();
+const NOW = new Date("2025-06-12T10:00:00.000Z");
+
+let table: TestDocumentTable;
+let store: PracticeStore;
+let sim: PortalSimulator;
+
+beforeEach(async () => {
+  table = await createTestDocumentTable();
+  store = new PracticeStore({ client: table.client, tableName: table.tableName });
+  sim = await startSimulator();
+});
+
+function options(mode: ImportKeysOptions["mode"], dryRun = false): ImportKeysOptions {
+  return {
+    mode,
+    dryRun,
+    portal: clientFor(sim),
+    store,
+    client: table.client,
+    tableName: table.tableName,
+    actor: "ops:alice",
+    now: () => NOW,
+  };
+}
+
+async function itemCount(): Promise<number> {
+  const { Items } = await table.client.send(new ScanCommand({ TableName: table.tableName }));
+  return Items?.length ?? 0;
+}
+
+describe("importKeys by DevRefId", () => {
+  it("records each enabled key labeled with a valid practice id as an ACTIVE practice, ledger origin imported", async () => {
+    const [a, b] = sim.addKeys([
+      { DevRefId: "practice-a" },
+      { DevRefId: "practice-b", KeyStatus: "EnabledReadOnly" },
+    ]);
+    sim.addKeys([
+      { DevRefId: "" },
+      { DevRefId: "Bright Smiles Dental" },
+      { DevRefId: "practice-c", KeyStatus: "DisabledByCustomer" },
+    ]);
+
+    const result = await importKeys(options("devref"));
+
+    expect(result.imported).toEqual([
+      { practiceId: "practice-a", maskedKey: maskSecret(a!.CustomerKey), devRefId: "practice-a" },
+      { practiceId: "practice-b", maskedKey: maskSecret(b!.CustomerKey), devRefId: "practice-b" },
+    ]);
+    expect(result.skipped.map((s) => s.reason)).toEqual([
+      "unlabeled (DevRefId is empty)",
+      'DevRefId "Bright Smiles Dental" is not a valid practice id',
+      "DisabledByCustomer: only enabled keys are imported",
+    ]);
+    expect(result.written).toBe(true);
+    expect(await store.getPractice("practice-a")).toMatchObject({
+      status: "ACTIVE",
+      customerKey: a!.CustomerKey,
+      devRefId: "practice-a",
+      requestedBy: "ops:alice",
+      version: 1,
+    });
+    expect(await store.getKeyOwner(a!.CustomerKey)).toMatchObject({
+      practiceId: "practice-a",
+      createdBy: "import",
+    });
+    const [audit] = await store.listAudit("practice-a");
+    expect(audit).toMatchObject({
+      action: "imported",
+      actor: "ops:alice",
+      details: {
+        maskedKey: maskSecret(a!.CustomerKey),
+        devRefId: "practice-a",
+        portalDevRefId: "practice-a",
+        keyStatus: "Enabled",
+        dateCreated: a!.DateCreated,
+      },
+    });
+    expect((await store.listPractices({ status: "ACTIVE" })).map((p) => p.practiceId)).toEqual([
+      "practice-a",
+      "practice-b",
+    ]);
+    expect(sim.calls().map((c) => c.method)).toEqual(["GET"]);
+  });
+
+  it("reports two enabled keys with one practice's DevRefId as a conflict and imports neither", async () => {
+    const [one, two] = sim.addKeys([{ DevRefId: "twice" }, { DevRefId: "twice" }]);
+    const result = await importKeys(options("devref"));
+    expect(result.imported).toEqual([]);
+    expect(result.conflicts).toEqual([
+      {
+        kind: "PRACTICE_HAS_TWO_KEYS",
+        practiceIds: ["twice"],
+        maskedKeys: [maskSecret(one!.CustomerKey), maskSecret(two!.CustomerKey)],
+        message: `2 keys carry DevRefId twice (${maskSecret(one!.CustomerKey)}, ${maskSecret(two!.CustomerKey)}); none imported`,
+      },
+    ]);
+    expect(await itemCount()).toBe(0);
+  });
+
+  it("reports a practice the table already has with another key, and skips one already imported", async () => {
+    const [first] = sim.addKeys([{ DevRefId: "again" }]);
+    await importKeys(options("devref"));
+    const [other] = sim.addKeys([{ DevRefId: "holder" }]);
+    await store.claimForOnboarding({
+      practiceId: "holder",
+      devRefId: "x",
+      executionName: "e1",
+      requestedBy: "t",
+    });
+
+    const result = await importKeys(options("devref"));
+
+    expect(result.alreadyImported).toEqual([
+      { practiceId: "again", maskedKey: maskSecret(first!.CustomerKey), devRefId: "again" },
+    ]);
+    expect(result.conflicts).toEqual([
+      {
+        kind: "PRACTICE_EXISTS",
+        practiceIds: ["holder"],
+        maskedKeys: [maskSecret(other!.CustomerKey)],
+        message: `practice holder is already ONBOARDING and holds no key; key ${maskSecret(other!.CustomerKey)} not imported`,
+      },
+    ]);
+    expect(result.imported).toEqual([]);
+  });
+
+  it("writes nothing in a dry run but reports what it would import", async () => {
+    const [a] = sim.addKeys([{ DevRefId: "dry-a" }]);
+    const result = await importKeys(options("devref", true));
+    expect(result).toMatchObject({
+      dryRun: true,
+      written: false,
+      imported: [{ practiceId: "dry-a", maskedKey: maskSecret(a!.CustomerKey), devRefId: "dry-a" }],
+    });
+    expect(await itemCount()).toBe(0);
+    expect(formatImportResult(result)).toContain("(dry run: nothing written)");
+  });
+});
+
+describe("importKeys from CSV", () => {
+  it("imports each row, labeling the record with the portal's DevRefId or the practice id when unlabeled", async () => {
+    const [labeled, unlabeled] = sim.addKeys([{ DevRefId: "Bright Smiles" }, { DevRefId: "" }]);
+    const csv = `practiceId,customerKey\r\np-1,${labeled!.CustomerKey}\n"p-2", ${unlabeled!.CustomerKey}\n\n`;
+    const result = await importKeys(options({ csv }));
+    expect(result.errors).toEqual([]);
+    expect(result.imported).toEqual([
+      { practiceId: "p-1", maskedKey: maskSecret(labeled!.CustomerKey), devRefId: "Bright Smiles" },
+      { practiceId: "p-2", maskedKey: maskSecret(unlabeled!.CustomerKey), devRefId: "p-2" },
+    ]);
+    expect((await store.getPractice("p-2"))?.customerKey).toBe(unlabeled!.CustomerKey);
+  });
+
+  it("names every bad row by line number, never shows a full key, and writes nothing", async () => {
+    const [good, disabled] = sim.addKeys([{}, { KeyStatus: "DisabledByHQ" }]);
+    const csv = [
+      "practiceId,customerKey",
+      `ok-1,${good!.CustomerKey}`,
+      "bad id!,AAAABBBBCCCCDDDD",
+      "ok-2,short",
+      "ok-3,ZZZZYYYYXXXXWWWW",
+      `ok-4,${disabled!.CustomerKey}`,
+      "only-one-field",
+    ].join("\n");
+
+    const result = await importKeys(options({ csv }));
+
+    expect(result.errors).toEqual([
+      {
+        line: 3,
+        message: 'practiceId must be 1-64 characters of A-Z, a-z, 0-9, ".", "_", ":" or "-", got "bad id!"',
+      },
+      { line: 4, message: "customerKey must be 16 upper-case letters or digits, got 5 characters" },
+      { line: 5, message: "key ZZZZ…WWWW is not listed by the portal" },
+      {
+        line: 6,
+        message: `key ${maskSecret(disabled!.CustomerKey)} is DisabledByHQ; only enabled keys can be imported`,
+      },
+      { line: 7, message: "expected 2 fields (practiceId,customerKey), got 1" },
+    ]);
+    expect(result.written).toBe(false);
+    expect(await itemCount()).toBe(0);
+    const text = formatImportResult(result);
+    expect(text).toContain("line 5: key ZZZZ…WWWW is not listed by the portal");
+    expect(text).not.toContain(good!.CustomerKey);
+    expect(text).not.toContain("ZZZZYYYYXXXXWWWW");
+  });
+
+  it("reports one key claimed by two practices and a practice given two keys; imports the rest", async () => {
+    const [shared, k1, k2, fine] = sim.addKeys([{}, {}, {}, {}]);
+    const csv = [
+      `a,${shared!.CustomerKey}`,
+      `b,${shared!.CustomerKey}`,
+      `c,${k1!.CustomerKey}`,
+      `c,${k2!.CustomerKey}`,
+      `d,${fine!.CustomerKey}`,
+      `d,${fine!.CustomerKey}`,
+    ].join("\n");
+
+    const result = await importKeys(options({ csv }));
+
+    expect(result.conflicts.map((c) => [c.kind, c.practiceIds, c.message])).toEqual([
+      [
+        "KEY_CLAIMED_TWICE",
+        ["a", "b"],
+        `key ${maskSecret(shared!.CustomerKey)} is claimed by a (line 1) and b (line 2); none imported`,
+      ],
+      [
+        "PRACTICE_HAS_TWO_KEYS",
+        ["c"],
+        `2 keys (lines 3, 4) are given to c (${maskSecret(k1!.CustomerKey)}, ${maskSecret(k2!.CustomerKey)}); none imported`,
+      ],
+    ]);
+    expect(result.imported.map((p) => p.practiceId)).toEqual(["d"]);
+  });
+
+  it("reports a key our ledger already maps to another practice", async () => {
+    const [key] = sim.addKeys([{ DevRefId: "owner" }]);
+    await importKeys(options("devref"));
+    const result = await importKeys(options({ csv: `newcomer,${key!.CustomerKey}` }));
+    expect(result.conflicts).toEqual([
+      {
+        kind: "KEY_ALREADY_MAPPED",
+        practiceIds: ["newcomer", "owner"],
+        maskedKeys: [maskSecret(key!.CustomerKey)],
+        message: `key ${maskSecret(key!.CustomerKey)} is already in our ledger for practice owner`,
+      },
+    ]);
+    expect(await store.getPractice("newcomer")).toBeUndefined();
+  });
+});
