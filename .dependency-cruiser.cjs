@@ -51,6 +51,13 @@ module.exports = {
       to: { path: `^functions/(practice|domain-events|${WORKFLOWS})/` },
     },
     {
+      name: "key-custody-knows-no-capability",
+      severity: "error",
+      comment: "Fingerprinting and encrypting a key serve the table writer and the workflows; they know neither.",
+      from: { path: "^functions/key-custody/" },
+      to: { path: "^functions/", pathNot: "^functions/(key-custody|platform)/" },
+    },
+    {
       name: "practice-knows-no-workflow",
       severity: "error",
       comment: "practice/ is the table's one writer; workflows call it, never the other way round.",

@@ -15,6 +15,8 @@ export interface LocalAwsEndpointOptions {
   readonly port?: number;
   /** @default "127.0.0.1" */
   readonly host?: string;
+  /** Services defined outside this file (e.g. local/kms), registered beside Step Functions and Secrets Manager. */
+  readonly services?: readonly LocalAwsJsonService[];
   /**
    * Decides each request before it runs (the local stack's IAM/KMS enforcement, local/authorization/): an answer
    * is returned to the caller as the service's error instead of running the operation.
@@ -33,6 +35,16 @@ export interface RefusedRequest {
   readonly message: string;
 }
 
+/** A service served by this endpoint: its operations by action, answered under `X-Amz-Target: <targetPrefix>.<action>`. */
+export interface LocalAwsJsonService {
+  /** e.g. `TrentService` (KMS). */
+  readonly targetPrefix: string;
+  /** The service's AWS JSON protocol version, which sets the response Content-Type. */
+  readonly jsonVersion: "1.0" | "1.1";
+  /** Each gets the parsed body and the HTTP request (its headers carry the caller's SigV4 credential). */
+  readonly operations: Readonly<Record<string, (body: Body, request: IncomingMessage) => unknown>>;
+}
+
 export interface LocalAwsEndpoint {
   /** e.g. `http://127.0.0.1:43121`: the value for AWS_ENDPOINT_URL_SFN and AWS_ENDPOINT_URL_SECRETS_MANAGER. */
   readonly url: string;
@@ -41,11 +53,19 @@ export interface LocalAwsEndpoint {
 }
 
 export type Body = Record<string, unknown>;
-type Operation = (body: Body) => unknown;
+type Operation = (body: Body, request: IncomingMessage) => unknown;
+
+/** Target prefixes answered as `application/x-amz-json-1.1`: a fact of each AWS service, not of one endpoint. */
+const JSON_1_1_PREFIXES = new Set(["secretsmanager"]);
 
 /** Starts the endpoint; resolves once it is listening. */
 export async function startLocalAwsEndpoint(options: LocalAwsEndpointOptions): Promise<LocalAwsEndpoint> {
   const operations = buildOperations(options.engine, options.secrets);
+  for (const service of options.services ?? []) {
+    if (service.jsonVersion === "1.1") JSON_1_1_PREFIXES.add(service.targetPrefix);
+    for (const [action, run] of Object.entries(service.operations))
+      operations.set(`${service.targetPrefix}.${action}`, run);
+  }
   const server = createServer((request, response) => {
     handle(request, response, operations, options.authorize).catch((error: unknown) => {
       respondError(response, 500, "InternalFailure", (error as Error).message ?? String(error));
@@ -183,7 +203,7 @@ async function handle(
   const refused = authorize?.(target as string, body, request.headers);
   if (refused) return respondError(response, refused.statusCode, refused.errorType, refused.message);
   try {
-    const output = await operation(body);
+    const output = await operation(body, request);
     respond(response, 200, target as string, toWire(output));
   } catch (error) {
     if (error instanceof AwsServiceError)
@@ -211,7 +231,10 @@ function toWire(value: unknown): unknown {
 }
 
 function contentType(target: string | undefined): string {
-  return target?.startsWith("secretsmanager.") ? "application/x-amz-json-1.1" : "application/x-amz-json-1.0";
+  const prefix = target?.slice(0, target.indexOf("."));
+  return prefix && JSON_1_1_PREFIXES.has(prefix)
+    ? "application/x-amz-json-1.1"
+    : "application/x-amz-json-1.0";
 }
 
 function respond(response: ServerResponse, status: number, target: string | undefined, body: unknown): void {

@@ -78,11 +78,55 @@ function lambdaContext(fn: ExtractedFunction, requestId: string): Context {
   };
 }
 
-function toEvent(
+/** A malformed escape (`%E0`) stays as sent rather than failing the request. */
+function decodeSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
+}
+
+/**
+ * The path parameters of `pathname` under a route path such as `/activate/{token}` (each `{name}` matches one
+ * non-empty segment, as in API Gateway route keys), or undefined when it does not match.
+ */
+export function matchRoutePath(routePath: string, pathname: string): Record<string, string> | undefined {
+  const want = routePath.split("/");
+  const got = pathname.split("/");
+  if (want.length !== got.length) return undefined;
+  const parameters: Record<string, string> = {};
+  for (const [i, segment] of want.entries()) {
+    const name = /^\{([^}+]+)\}$/.exec(segment)?.[1];
+    if (name && got[i]) parameters[name] = decodeSegment(got[i]!);
+    else if (segment !== got[i]) return undefined;
+  }
+  return parameters;
+}
+
+/** The route for a request: an exact path first, then one with `{parameters}` (API Gateway's precedence). */
+export function findHttpApiRoute<R extends { method: string; path: string }>(
+  routes: readonly R[],
+  method: string | undefined,
+  pathname: string,
+): { route: R; pathParameters?: Record<string, string> } | undefined {
+  const candidates = routes.filter((r) => r.method === method);
+  const exact = candidates.find((r) => r.path === pathname);
+  if (exact) return { route: exact };
+  for (const route of candidates) {
+    const pathParameters = matchRoutePath(route.path, pathname);
+    if (pathParameters) return { route, pathParameters };
+  }
+  return undefined;
+}
+
+/** A Node request as the HTTP API v2 event API Gateway would hand the route's Lambda. */
+export function toHttpApiEvent(
   request: IncomingMessage,
-  route: HttpApiRoute,
+  route: { method: string; path: string },
   body: Buffer,
   url: URL,
+  pathParameters?: Record<string, string>,
 ): APIGatewayProxyEventV2 {
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(request.headers)) {
@@ -100,6 +144,7 @@ function toEvent(
     rawQueryString: url.search.slice(1),
     headers,
     queryStringParameters: url.search ? Object.fromEntries(url.searchParams) : undefined,
+    ...(pathParameters ? { pathParameters } : {}),
     requestContext: {
       accountId: "000000000000",
       apiId: "local",
@@ -128,6 +173,20 @@ function send(response: ServerResponse, status: number, body: unknown): void {
   response.end(JSON.stringify(body));
 }
 
+/** Writes a handler's result as API Gateway would (a bare string is a 200 JSON body). */
+export function writeHttpApiResult(
+  response: ServerResponse,
+  result: APIGatewayProxyStructuredResultV2 | string,
+): void {
+  if (typeof result === "string") {
+    send(response, 200, result);
+    return;
+  }
+  const headers = { "content-type": "application/json", ...(result.headers ?? {}) };
+  response.writeHead(result.statusCode ?? 200, headers as Record<string, string>);
+  response.end(result.isBase64Encoded ? Buffer.from(result.body ?? "", "base64") : (result.body ?? ""));
+}
+
 export interface LocalHttpApi {
   readonly server: Server;
   readonly url: string;
@@ -143,8 +202,8 @@ export async function startLocalHttpApi(options: {
 }): Promise<LocalHttpApi> {
   const server = createServer(async (request, response) => {
     const url = new URL(request.url ?? "/", "http://localhost");
-    const route = options.routes.find((r) => r.method === request.method && r.path === url.pathname);
-    if (!route) {
+    const match = findHttpApiRoute(options.routes, request.method, url.pathname);
+    if (!match) {
       send(response, 404, { message: "Not Found" });
       return;
     }
@@ -158,21 +217,16 @@ export async function startLocalHttpApi(options: {
       }
       chunks.push(chunk as Buffer);
     }
+    const { route, pathParameters } = match;
     try {
       const module = await options.loadModule(route.function.entry);
       const handler = module[route.function.handlerExport] as HttpHandler | undefined;
       if (typeof handler !== "function") throw new Error(`${route.function.entry} does not export a handler`);
-      const event = toEvent(request, route, Buffer.concat(chunks), url);
+      const event = toHttpApiEvent(request, route, Buffer.concat(chunks), url, pathParameters);
       const result = await runAsFunction(route.function.logicalId, () =>
         handler(event, lambdaContext(route.function, event.requestContext.requestId)),
       );
-      if (typeof result === "string") {
-        send(response, 200, result);
-        return;
-      }
-      const headers = { "content-type": "application/json", ...(result.headers ?? {}) };
-      response.writeHead(result.statusCode ?? 200, headers as Record<string, string>);
-      response.end(result.isBase64Encoded ? Buffer.from(result.body ?? "", "base64") : (result.body ?? ""));
+      writeHttpApiResult(response, result);
     } catch (error) {
       // As API Gateway does when the integration fails: no detail leaks to the caller; the log keeps the name.
       process.stderr.write(

@@ -3,7 +3,12 @@
 import type { APIGatewayProxyEventV2 } from "aws-lambda";
 import { afterEach, describe, expect, it } from "vitest";
 import { buildApp } from "../../lib/build-app.js";
-import { httpApiRoutes, type LocalHttpApi, startLocalHttpApi } from "../../local/http-api.js";
+import {
+  findHttpApiRoute,
+  httpApiRoutes,
+  type LocalHttpApi,
+  startLocalHttpApi,
+} from "../../local/http-api.js";
 import { extractStateMachines } from "../../local/state-machine-extractor.js";
 import { synthesizeTemplates } from "../../local/synthesize.js";
 import { captureProcessOutput } from "../support/captured-output.js";
@@ -160,5 +165,33 @@ describe("startLocalHttpApi", () => {
 
     expect(response.status).toBe(500);
     expect(await response.text()).toBe('{"message":"Internal Server Error"}');
+  });
+});
+
+describe("findHttpApiRoute", () => {
+  const routes = [
+    { method: "GET", path: "/activate/assets/{asset}" },
+    { method: "GET", path: "/activate/{token}" },
+    { method: "GET", path: "/activate/health" },
+    { method: "POST", path: "/activate/{token}" },
+  ];
+
+  it("matches {name} segments as API Gateway route keys do, preferring an exact path", () => {
+    expect(findHttpApiRoute(routes, "GET", "/activate/abc")).toEqual({
+      route: routes[1],
+      pathParameters: { token: "abc" },
+    });
+    expect(findHttpApiRoute(routes, "GET", "/activate/health")).toEqual({ route: routes[2] });
+    expect(findHttpApiRoute(routes, "GET", "/activate/assets/copy.js")?.pathParameters).toEqual({
+      asset: "copy.js",
+    });
+    expect(findHttpApiRoute(routes, "POST", "/activate/a%2Fb")?.pathParameters).toEqual({ token: "a/b" });
+    expect(findHttpApiRoute(routes, "POST", "/activate/%E0")?.pathParameters).toEqual({ token: "%E0" });
+  });
+
+  it("matches nothing for an empty segment, an extra segment or another method", () => {
+    expect(findHttpApiRoute(routes, "GET", "/activate/")).toBeUndefined();
+    expect(findHttpApiRoute(routes, "GET", "/activate/a/b/c")).toBeUndefined();
+    expect(findHttpApiRoute(routes, "DELETE", "/activate/abc")).toBeUndefined();
   });
 });
