@@ -13,4 +13,6 @@ export const STACK_OUTPUTS = {
   alarmTopic: "AlarmTopicArn",
   /** The operators' managed policy (lib/operator-policy.ts): attach it to whoever runs ops. */
   operatorPolicy: "OperatorPolicyArn",
+  /** The key administrators' managed policy (lib/key-administrator-policy.ts): ops import, status's live view. */
+  keyAdministratorPolicy: "KeyAdministratorPolicyArn",
 } as const;

@@ -6,6 +6,7 @@ import { ClaimRelease } from "./claim-release.js";
 import { DomainEventBus } from "./domain-event-bus.js";
 import { EncryptionKey } from "./encryption-key.js";
 import { OffboardingWorkflow } from "./offboarding-workflow.js";
+import { KeyAdministratorPolicy } from "./key-administrator-policy.js";
 import { OnboardingWorkflow } from "./onboarding-workflow.js";
 import { OperationsAlarms } from "./operations-alarms.js";
 import { OperatorPolicy } from "./operator-policy.js";
@@ -43,6 +44,7 @@ export class PracticeOnboardingStack extends Stack {
   readonly events: DomainEventBus;
   readonly operations: OperationsAlarms;
   readonly operatorPolicy: OperatorPolicy;
+  readonly keyAdministratorPolicy: KeyAdministratorPolicy;
 
   constructor(scope: Construct, id: string, props: PracticeOnboardingStackProps = {}) {
     super(scope, id, props);
@@ -137,6 +139,11 @@ export class PracticeOnboardingStack extends Stack {
       table: this.practiceTable.table,
       encryptionKey: key,
     });
+    this.keyAdministratorPolicy = new KeyAdministratorPolicy(this, "KeyAdministrators", {
+      portalSecret: this.secrets.portalCredentials,
+      table: this.practiceTable.table,
+      encryptionKey: key,
+    });
 
     new CfnOutput(this, STACK_OUTPUTS.tableName, { value: this.practiceTable.table.tableName });
     new CfnOutput(this, STACK_OUTPUTS.portalSecret, { value: this.secrets.portalCredentials.secretArn });
@@ -157,6 +164,10 @@ export class PracticeOnboardingStack extends Stack {
     new CfnOutput(this, STACK_OUTPUTS.operatorPolicy, {
       value: this.operatorPolicy.policy.managedPolicyArn,
       description: "Attach to the role or SSO permission set of the people who run ops",
+    });
+    new CfnOutput(this, STACK_OUTPUTS.keyAdministratorPolicy, {
+      value: this.keyAdministratorPolicy.policy.managedPolicyArn,
+      description: "Attach, with the operator policy, to whoever runs ops import or needs status's live portal view",
     });
     new CfnOutput(this, STACK_OUTPUTS.portalBaseUrl, {
       value: props.portalBaseUrl ?? DEFAULT_OPEN_DENTAL_BASE_URL,

@@ -12,6 +12,8 @@ import type { ClientRequest } from "node:http";
 const ROLE_KEY_PREFIX = "LOCALROLE";
 /** The access key id `ops --local` signs with: evaluated against the stack's operator policy. */
 export const OPERATOR_ACCESS_KEY_ID = "LOCALOPERATOR";
+/** The access key id `ops --local --local-role key-administrator` signs with: the operator and key administrator policies. */
+export const KEY_ADMINISTRATOR_ACCESS_KEY_ID = "LOCALKEYADMINISTRATOR";
 
 const invokedFunction = new AsyncLocalStorage<string>();
 
@@ -29,10 +31,14 @@ export function roleAccessKeyId(roleLogicalId: string): string {
 }
 
 /** The caller a request names: a role, the operator, or undefined (unsigned, or another access key). */
-export type Caller = { readonly kind: "role"; readonly role: string } | { readonly kind: "operator" };
+export type Caller =
+  | { readonly kind: "role"; readonly role: string }
+  | { readonly kind: "operator" }
+  | { readonly kind: "keyAdministrator" };
 
 export function callerOfAccessKeyId(accessKeyId: string | undefined): Caller | undefined {
   if (accessKeyId === OPERATOR_ACCESS_KEY_ID) return { kind: "operator" };
+  if (accessKeyId === KEY_ADMINISTRATOR_ACCESS_KEY_ID) return { kind: "keyAdministrator" };
   if (accessKeyId?.startsWith(ROLE_KEY_PREFIX))
     return { kind: "role", role: accessKeyId.slice(ROLE_KEY_PREFIX.length) };
   return undefined;

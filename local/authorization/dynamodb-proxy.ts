@@ -59,7 +59,11 @@ async function forward(
     // Malformed JSON: DynamoDB Local answers it.
   }
   const denial = operation
-    ? authorization.check("dynamodb", request.headers, dynamoDbRequests(operation, parsed))
+    ? authorization.check(
+        "dynamodb",
+        request.headers,
+        dynamoDbRequests(operation, parsed, (table) => authorization.partitionKeyOf(table)),
+      )
     : undefined;
   if (denial) {
     const payload = JSON.stringify({ __type: denial.errorType, message: denial.message });

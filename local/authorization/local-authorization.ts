@@ -20,8 +20,10 @@ export interface LocalDenial {
 }
 
 export interface LocalAuthorizationOptions {
-  /** Logical id of the managed policy `ops --local` is evaluated against (the stack's operator policy). */
+  /** The principal `ops --local` is evaluated as by default: the stack's operator policy (its logical id). */
   readonly operatorPolicy?: string;
+  /** The principal of `ops --local --local-role key-administrator`: the operator and key administrator policies. */
+  readonly keyAdministrator?: string;
   /** Called with every refusal (the local stack logs them: a denied call is a grant missing from the template). */
   readonly onDenied?: (denial: LocalDenial) => void;
 }
@@ -36,6 +38,11 @@ export class LocalAuthorization {
     this.authorizer = new TemplateAuthorizer(permissions);
   }
 
+  /** The partition key attribute of the table with this ARN (`dynamodb:LeadingKeys`). */
+  partitionKeyOf(tableArn: string): string | undefined {
+    return this.permissions.partitionKeys.get(tableArn);
+  }
+
   /** The principal (role or managed policy logical id) a request is evaluated as; undefined → the administrator. */
   principalOf(headers: IncomingHttpHeaders): string | undefined {
     const fn = functionOfRequest(headers);
@@ -43,6 +50,8 @@ export class LocalAuthorization {
     const caller = callerOfAccessKeyId(accessKeyIdOf(headers.authorization));
     if (!caller) return undefined;
     if (caller.kind === "role") return caller.role;
+    if (caller.kind === "keyAdministrator")
+      return this.options.keyAdministrator ?? "key administrator (the stack has no key administrator policy)";
     return this.options.operatorPolicy ?? "operator (the stack has no operator policy)";
   }
 

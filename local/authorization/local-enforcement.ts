@@ -1,6 +1,7 @@
 // Everything the local stack needs to enforce the synthesized template's IAM and KMS policies: the permissions
 // model, the caller recording, the DynamoDB proxy, the AWS JSON endpoint's check and the schedule's start.
 import type { IncomingHttpHeaders } from "node:http";
+import { STACK_OUTPUTS } from "../../contracts/stack-outputs.js";
 import type { Body, RefusedRequest } from "../aws-json-endpoint.js";
 import type { SynthesizedStack } from "../cloudformation-template.js";
 import { secretArn } from "../fake-aws.js";
@@ -8,7 +9,43 @@ import { recordFunctionRequests, roleAccessKeyId } from "./caller-identity.js";
 import { type DynamoDbProxy, startDynamoDbProxy } from "./dynamodb-proxy.js";
 import { LocalAuthorization, type LocalDenial } from "./local-authorization.js";
 import { secretsManagerRequests, stepFunctionsRequests } from "./service-requests.js";
-import { managedPolicyArn, type TemplatePermissions, templatePermissions } from "./template-permissions.js";
+import {
+  type TemplatePermissions,
+  type TemplatePrincipal,
+  templatePermissions,
+} from "./template-permissions.js";
+
+/** The identities `ops --local` signs as (`--local-role`): people with the stack's managed policies attached. */
+const OPS_OPERATOR = "ops operator (OperatorPolicy)";
+const OPS_KEY_ADMINISTRATOR = "ops key administrator (OperatorPolicy + KeyAdministratorPolicy)";
+
+/**
+ * Adds the two people `ops --local` stands for, found by the stack outputs that name their managed policies: the
+ * operator (the operator policy alone) and the key administrator (both policies attached, as the README says).
+ */
+function withOpsPrincipals(
+  permissions: TemplatePermissions,
+  templates: readonly SynthesizedStack[],
+): TemplatePermissions {
+  const policyOfOutput = (output: string): TemplatePrincipal | undefined => {
+    for (const stack of templates) {
+      const ref = (stack.template.Outputs?.[output]?.Value as { Ref?: unknown } | undefined)?.Ref;
+      if (typeof ref === "string") return permissions.principals.get(ref);
+    }
+    return undefined;
+  };
+  const operator = policyOfOutput(STACK_OUTPUTS.operatorPolicy);
+  const keyAdministrator = policyOfOutput(STACK_OUTPUTS.keyAdministratorPolicy);
+  const principals = new Map(permissions.principals);
+  if (operator) principals.set(OPS_OPERATOR, { ...operator, logicalId: OPS_OPERATOR });
+  if (operator && keyAdministrator)
+    principals.set(OPS_KEY_ADMINISTRATOR, {
+      logicalId: OPS_KEY_ADMINISTRATOR,
+      arn: keyAdministrator.arn,
+      policies: [...operator.policies, ...keyAdministrator.policies],
+    });
+  return { ...permissions, principals };
+}
 
 /** What `npm start --no-iam` prints: nothing is authorized, so a missing grant only shows up on AWS. */
 export const NO_IAM_WARNING =
@@ -34,12 +71,13 @@ export async function startLocalEnforcement(options: {
   readonly dynamoDbLocalEndpoint: string;
   readonly onDenied?: (denial: LocalDenial) => void;
 }): Promise<LocalEnforcement> {
-  const permissions = templatePermissions(options.templates, options.resourceNames);
-  const operatorPolicy = [...permissions.principals.values()].find(
-    (principal) => principal.arn === managedPolicyArn(principal.logicalId),
-  )?.logicalId;
+  const permissions = withOpsPrincipals(
+    templatePermissions(options.templates, options.resourceNames),
+    options.templates,
+  );
   const authorization = new LocalAuthorization(permissions, {
-    ...(operatorPolicy ? { operatorPolicy } : {}),
+    ...(permissions.principals.has(OPS_OPERATOR) ? { operatorPolicy: OPS_OPERATOR } : {}),
+    ...(permissions.principals.has(OPS_KEY_ADMINISTRATOR) ? { keyAdministrator: OPS_KEY_ADMINISTRATOR } : {}),
     ...(options.onDenied ? { onDenied: options.onDenied } : {}),
   });
   const stopRecording = recordFunctionRequests();

@@ -7,6 +7,8 @@ import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from "../fake-aws.js";
 export interface IamRequest {
   readonly action: string;
   readonly resource: string;
+  /** Condition keys the service sets for this request (e.g. `dynamodb:LeadingKeys`). */
+  readonly context?: Readonly<Record<string, string | readonly string[]>>;
 }
 
 type Body = Record<string, unknown>;
@@ -45,10 +47,31 @@ export function dynamoDbTableArn(tableName: string): string {
   return `arn:aws:dynamodb:${LOCAL_REGION}:${LOCAL_ACCOUNT_ID}:table/${tableName}`;
 }
 
-function onTable(action: string, body: Body): IamRequest {
+/** A table's partition key attribute by the table's ARN (from the template), for `dynamodb:LeadingKeys`. */
+export type PartitionKeyOf = (tableArn: string) => string | undefined;
+
+/**
+ * `dynamodb:LeadingKeys` of a single-item request: the partition key value of its `Key` (GetItem, UpdateItem,
+ * DeleteItem, ConditionCheck) or `Item` (PutItem). Query, Scan and the batch operations get none here, so a
+ * `ForAllValues` condition on it holds for them vacuously: no policy of the template grants those with one.
+ * https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/specifying-conditions.html
+ */
+function leadingKeys(body: Body, attribute: string | undefined): Record<string, string[]> {
+  const item = (body.Key ?? body.Item) as Record<string, { S?: unknown; N?: unknown }> | undefined;
+  const value = attribute ? (item?.[attribute]?.S ?? item?.[attribute]?.N) : undefined;
+  return typeof value === "string" ? { "dynamodb:LeadingKeys": [value] } : {};
+}
+
+function onTable(action: string, body: Body, partitionKeyOf?: PartitionKeyOf): IamRequest {
   const table = dynamoDbTableArn(text(body, "TableName"));
   const index = text(body, "IndexName");
-  return { action: `dynamodb:${action}`, resource: index ? `${table}/index/${index}` : table };
+  if (index) return { action: `dynamodb:${action}`, resource: `${table}/index/${index}` };
+  const context = leadingKeys(body, partitionKeyOf?.(table));
+  return {
+    action: `dynamodb:${action}`,
+    resource: table,
+    ...(Object.keys(context).length ? { context } : {}),
+  };
 }
 
 const TRANSACT_WRITE_ACTIONS: Record<string, string> = {
@@ -58,7 +81,11 @@ const TRANSACT_WRITE_ACTIONS: Record<string, string> = {
   ConditionCheck: "ConditionCheckItem",
 };
 
-export function dynamoDbRequests(operation: string, body: Body): IamRequest[] {
+export function dynamoDbRequests(
+  operation: string,
+  body: Body,
+  partitionKeyOf?: PartitionKeyOf,
+): IamRequest[] {
   switch (operation) {
     case "BatchGetItem":
       return Object.keys((body.RequestItems as Body) ?? {}).map((table) => ({
@@ -73,16 +100,16 @@ export function dynamoDbRequests(operation: string, body: Body): IamRequest[] {
     case "TransactWriteItems":
       return ((body.TransactItems as Body[]) ?? []).flatMap((item) =>
         Object.entries(item).map(([kind, operationBody]) =>
-          onTable(TRANSACT_WRITE_ACTIONS[kind] ?? kind, operationBody as Body),
+          onTable(TRANSACT_WRITE_ACTIONS[kind] ?? kind, operationBody as Body, partitionKeyOf),
         ),
       );
     case "TransactGetItems":
       return ((body.TransactItems as Body[]) ?? []).map((item) =>
-        onTable("GetItem", (item.Get as Body) ?? {}),
+        onTable("GetItem", (item.Get as Body) ?? {}, partitionKeyOf),
       );
     case "ListTables":
       return [{ action: "dynamodb:ListTables", resource: "*" }];
     default:
-      return [onTable(operation, body)];
+      return [onTable(operation, body, partitionKeyOf)];
   }
 }

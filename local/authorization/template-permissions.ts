@@ -45,6 +45,8 @@ export interface TemplatePermissions {
   readonly scheduleRoles: ReadonlyMap<string, string>;
   /** KMS key ARNs. */
   readonly keys: ReadonlySet<string>;
+  /** Table ARN → its partition key attribute (for `dynamodb:LeadingKeys`). */
+  readonly partitionKeys: ReadonlyMap<string, string>;
 }
 
 /** Raised for a template construct the local authorization cannot model faithfully. */
@@ -62,6 +64,7 @@ export function templatePermissions(
   const functionRoles = new Map<string, string>();
   const scheduleRoles = new Map<string, string>();
   const keys = new Set<string>();
+  const partitionKeys = new Map<string, string>();
 
   for (const stack of stacks) {
     const resolver = new TemplateResolver(stack.template, { stackName: stack.stackName, resourceNames });
@@ -143,6 +146,13 @@ export function templatePermissions(
             document(properties.ResourcePolicy, where),
           );
           break;
+        case "AWS::DynamoDB::Table": {
+          const hash = (
+            properties.KeySchema as { AttributeName: string; KeyType: string }[] | undefined
+          )?.find((element) => element.KeyType === "HASH");
+          if (hash) partitionKeys.set(arnOf(logicalId), hash.AttributeName);
+          break;
+        }
         case "AWS::Lambda::Function":
           functionRoles.set(logicalId, roleLogicalId(properties.Role, `${where}.Role`));
           break;
@@ -180,7 +190,7 @@ export function templatePermissions(
       }
     }
   }
-  return { principals, resourcePolicies, encryptionKeys, functionRoles, scheduleRoles, keys };
+  return { principals, resourcePolicies, encryptionKeys, functionRoles, scheduleRoles, keys, partitionKeys };
 }
 
 export function managedPolicyArn(logicalId: string): string {

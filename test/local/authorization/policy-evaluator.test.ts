@@ -122,6 +122,7 @@ function permissionsWith(
     functionRoles: new Map(),
     scheduleRoles: new Map(),
     keys: new Set([KEY]),
+    partitionKeys: new Map(),
   };
 }
 
