@@ -459,7 +459,9 @@ describe("ops usage errors", () => {
     expect(run.code).toBe(0);
     expect(run.stdout).toContain("Usage: npm run ops -- onboard [options] <practiceId>");
     expect(run.stdout).toContain("Global Options:\n  --local ");
-    expect(run.stdout).toMatch(/--local-role <role>[\s\S]*\(choices: "operator", "key-administrator",\s+default: "operator"\)/);
+    expect(run.stdout).toMatch(
+      /--local-role <role>[\s\S]*\(choices: "operator", "key-administrator",\s+default: "operator"\)/,
+    );
   });
 });
 
