@@ -9,6 +9,7 @@ import { recordFunctionRequests, roleAccessKeyId } from "./caller-identity.js";
 import { type DynamoDbProxy, startDynamoDbProxy } from "./dynamodb-proxy.js";
 import { LocalAuthorization, type LocalDenial } from "./local-authorization.js";
 import { secretsManagerRequests, stepFunctionsRequests } from "./service-requests.js";
+import { StateMachineRoleCannotUseItsKey, stateMachineRoleDenials } from "./state-machine-roles.js";
 import {
   type TemplatePermissions,
   type TemplatePrincipal,
@@ -75,6 +76,8 @@ export async function startLocalEnforcement(options: {
     templatePermissions(options.templates, options.resourceNames),
     options.templates,
   );
+  const refusedStateMachines = stateMachineRoleDenials(permissions);
+  if (refusedStateMachines.length > 0) throw new StateMachineRoleCannotUseItsKey(refusedStateMachines);
   const authorization = new LocalAuthorization(permissions, {
     ...(permissions.principals.has(OPS_OPERATOR) ? { operatorPolicy: OPS_OPERATOR } : {}),
     ...(permissions.principals.has(OPS_KEY_ADMINISTRATOR) ? { keyAdministrator: OPS_KEY_ADMINISTRATOR } : {}),

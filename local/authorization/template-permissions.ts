@@ -47,6 +47,8 @@ export interface TemplatePermissions {
   readonly keys: ReadonlySet<string>;
   /** Table ARN → its partition key attribute (for `dynamodb:LeadingKeys`). */
   readonly partitionKeys: ReadonlyMap<string, string>;
+  /** State machine ARN → the logical id of the role it runs as. */
+  readonly stateMachineRoles: ReadonlyMap<string, string>;
 }
 
 /** Raised for a template construct the local authorization cannot model faithfully. */
@@ -65,6 +67,7 @@ export function templatePermissions(
   const scheduleRoles = new Map<string, string>();
   const keys = new Set<string>();
   const partitionKeys = new Map<string, string>();
+  const stateMachineRoles = new Map<string, string>();
 
   for (const stack of stacks) {
     const resolver = new TemplateResolver(stack.template, { stackName: stack.stackName, resourceNames });
@@ -156,6 +159,12 @@ export function templatePermissions(
         case "AWS::Lambda::Function":
           functionRoles.set(logicalId, roleLogicalId(properties.Role, `${where}.Role`));
           break;
+        case "AWS::StepFunctions::StateMachine":
+          stateMachineRoles.set(
+            resolver.resolveString({ Ref: logicalId }, logicalId),
+            roleLogicalId(properties.RoleArn, `${where}.RoleArn`),
+          );
+          break;
         case "AWS::Scheduler::Schedule":
           scheduleRoles.set(
             logicalId,
@@ -190,7 +199,16 @@ export function templatePermissions(
       }
     }
   }
-  return { principals, resourcePolicies, encryptionKeys, functionRoles, scheduleRoles, keys, partitionKeys };
+  return {
+    principals,
+    resourcePolicies,
+    encryptionKeys,
+    functionRoles,
+    scheduleRoles,
+    keys,
+    partitionKeys,
+    stateMachineRoles,
+  };
 }
 
 export function managedPolicyArn(logicalId: string): string {

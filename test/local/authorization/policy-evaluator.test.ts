@@ -123,6 +123,7 @@ function permissionsWith(
     scheduleRoles: new Map(),
     keys: new Set([KEY]),
     partitionKeys: new Map(),
+    stateMachineRoles: new Map(),
   };
 }
 
