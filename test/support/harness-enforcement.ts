@@ -8,6 +8,9 @@ import { startLocalEnforcement } from "../../local/authorization/local-enforceme
 import type { LocalAwsEndpointOptions } from "../../local/aws-json-endpoint.js";
 import type { SynthesizedStack } from "../../local/cloudformation-template.js";
 
+/** The terminal's stderr, taken before any harness replaces process.stderr.write to capture the functions' logs. */
+const writeToTerminal = process.stderr.write.bind(process.stderr);
+
 export interface HarnessEnforcement {
   /** For the functions' AWS_ENDPOINT_URL_DYNAMODB: the proxy, or DynamoDB Local itself without enforcement. */
   readonly dynamoDbEndpoint: string;
@@ -37,7 +40,13 @@ export async function startHarnessEnforcement(options: {
     templates: options.templates,
     resourceNames: options.resourceNames,
     dynamoDbLocalEndpoint: options.dynamoDbLocalEndpoint,
-    onDenied: (denial) => denials.push(denial),
+    onDenied: (denial) => {
+      denials.push(denial);
+      // As the local stack logs it, on the terminal even while a harness captures the functions' output.
+      writeToTerminal(
+        `IAM: denied ${denial.deniedAction} on ${denial.deniedResource} to ${denial.principal} (${denial.errorType})\n`,
+      );
+    },
   });
   return {
     dynamoDbEndpoint: enforcement.dynamoDbEndpoint,

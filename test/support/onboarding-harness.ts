@@ -33,6 +33,8 @@ export interface OnboardingHarnessOptions {
   readonly releaseClaims?: boolean;
   /** Enforce the template's IAM and KMS policies on the functions' calls (test/support/harness-enforcement.ts). @default true */
   readonly iam?: boolean;
+  /** Builds the app to synthesize (e.g. the stack with one grant removed). @default buildApp */
+  readonly buildApp?: typeof buildApp;
 }
 
 export interface OnboardingHarness {
@@ -69,7 +71,7 @@ export async function startOnboardingHarness(options: OnboardingHarnessOptions):
   const table = await createTestPracticeTable();
   const simulator = options.externalPortal ? undefined : await startPortalSimulator();
   const portal = options.externalPortal ?? { url: simulator!.url, credentials: simulator!.credentials };
-  const templates = synthesizeTemplates(buildApp);
+  const templates = synthesizeTemplates(options.buildApp ?? buildApp);
   const tableLogicalId = Object.entries(templates[0]!.template.Resources ?? {}).find(
     ([, r]) => r.Type === "AWS::DynamoDB::Table",
   )![0];
