@@ -53,7 +53,8 @@ module.exports = {
     {
       name: "key-custody-knows-no-capability",
       severity: "error",
-      comment: "Fingerprinting and encrypting a key serve the table writer and the workflows; they know neither.",
+      comment:
+        "Fingerprinting and encrypting a key serve the table writer and the workflows; they know neither.",
       from: { path: "^functions/key-custody/" },
       to: { path: "^functions/", pathNot: "^functions/(key-custody|platform)/" },
     },

@@ -43,6 +43,8 @@ export const NO_FAULTS: PortalSimulatorFaults = {
  * - `timeout`: never answer; nothing is applied.
  * - `commitThenDrop`: apply the change, then destroy the connection.
  * - `garbage`: apply the change, then send the real answer cut in half (truncated JSON).
+ * - `slow`: hold the request `ms`, then apply it and answer as usual: a request still in flight when the caller
+ *   has moved on (a stopped execution's PUT landing after its claim was released).
  */
 export type QueuedFault = {
   /** Only requests with this method match; any method when absent. */
@@ -53,6 +55,7 @@ export type QueuedFault = {
   | { kind: "status"; status: number; body?: string; headers?: Record<string, string> }
   | { kind: "html"; status?: number }
   | { kind: "timeout" | "commitThenDrop" | "garbage" }
+  | { kind: "slow"; ms: number }
 );
 
 /** What happens to one request, after the queue and the dice have spoken. */
@@ -60,6 +63,7 @@ export type FaultDecision =
   | { kind: "status"; status: number; body?: string; headers?: Record<string, string>; label: string }
   | { kind: "html"; status: number; label: string }
   | { kind: "timeout" | "commitThenDrop" | "garbage"; label: string }
+  | { kind: "slow"; ms: number; label: string }
   | { kind: "error"; status: 500 | 503; textBody: boolean; label: string }
   | { kind: "throttle"; label: string };
 
@@ -94,6 +98,7 @@ export const queuedFaultSchema = z.discriminatedUnion("kind", [
     status: z.optional(z.int().check(z.gte(100), z.lte(599))),
   }),
   z.strictObject({ method, times, kind: z.enum(["timeout", "commitThenDrop", "garbage"]) }),
+  z.strictObject({ method, times, kind: z.literal("slow"), ms }),
 ]);
 
 /** Small, fast, seedable PRNG (mulberry32): the same seed gives the same chaos. */
@@ -216,6 +221,8 @@ function fromQueued(fault: QueuedFault): FaultDecision {
       };
     case "html":
       return { kind: "html", status: fault.status ?? 200, label: `queued:html ${fault.status ?? 200}` };
+    case "slow":
+      return { kind: "slow", ms: fault.ms, label: `queued:slow ${fault.ms}ms` };
     default:
       return { kind: fault.kind, label: `queued:${fault.kind}` };
   }

@@ -447,6 +447,7 @@ export async function startPortalSimulator(options: PortalSimulatorOptions = {})
       return;
     }
 
+    if (fault?.kind === "slow") await delay(fault.ms);
     const { answer, touched } = handleApi(method, url, body, call);
     if (fault?.kind === "commitThenDrop") {
       record(touched, method, call, null);

@@ -1,6 +1,6 @@
 // One row per practice joining the table (status, masked key) with the portal (key status, label), and a plain
 // text table of them — what `npm run demo` prints after each step. Never a full key.
-import type { PracticeRecord } from "../functions/practice/practice-store.js";
+import type { PracticeRecord } from "../functions/practice/practice-record.js";
 import type { SimulatorKey } from "./portal-simulator.js";
 
 export interface PracticeSnapshot {

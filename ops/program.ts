@@ -183,6 +183,10 @@ export function buildProgram(
     .option("--match <rule>", 'match keys to practices by "devref" (the key\'s DevRefId is the practice id)')
     .option("--file <csv>", "match keys to practices from a CSV of practiceId,customerKey")
     .option("--dry-run", "show what would be imported, change nothing")
+    .option(
+      "--accept-label-mismatch",
+      "CSV: import rows whose key the portal labels for another practice (refused without it)",
+    )
     .action(async (options: ImportOptions, command: Command) => {
       const source = validateImport(options);
       await run(globals(command), async (context) =>

@@ -65,6 +65,7 @@ export interface ImportOptions {
   readonly match?: string;
   readonly file?: string;
   readonly dryRun?: boolean;
+  readonly acceptLabelMismatch?: boolean;
 }
 
 export type ImportSource = { readonly kind: "devref" } | { readonly kind: "file"; readonly path: string };
@@ -76,6 +77,8 @@ export function validateImport(options: ImportOptions): ImportSource {
     if (!existsSync(options.file)) throw new UsageError(`--file ${options.file} does not exist`);
     return { kind: "file", path: options.file };
   }
+  if (options.acceptLabelMismatch === true)
+    throw new UsageError("--accept-label-mismatch applies to --file <csv> only");
   if (options.match !== undefined && options.match !== "devref")
     throw new UsageError(`--match must be "devref", got "${options.match}"`);
   return { kind: "devref" };

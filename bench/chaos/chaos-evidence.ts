@@ -1,13 +1,11 @@
 // Everything a chaos run's checks look at, gathered once after the run: the portal's keys with their history,
 // the table (practices, key ledger, create attempts, audit trail), every execution with its full history.
 import type { DescribeExecutionOutput, HistoryEvent } from "@aws-sdk/client-sfn";
-import type {
-  AuditEntry,
-  CreateAttemptRecord,
-  KeyOwnerRecord,
-  PracticeRecord,
-  PracticeStore,
-} from "../../functions/practice/practice-store.js";
+import type { AuditEntry } from "../../functions/practice/audit-trail.js";
+import type { CreateAttemptRecord } from "../../functions/practice/create-attempts.js";
+import type { LedgerEntry } from "../../functions/practice/key-ledger.js";
+import type { PracticeRecord } from "../../functions/practice/practice-record.js";
+import type { PracticeStore } from "../../functions/practice/practice-store.js";
 import type { SimulatorCall, SimulatorKey, SimulatorStats } from "../../local/portal-simulator.js";
 import type { LocalWorkflowEngine } from "../../local/workflow-engine.js";
 
@@ -25,7 +23,7 @@ export interface ChaosEvidence {
   readonly stats: SimulatorStats;
   readonly practices: PracticeRecord[];
   /** Ledger entry of each portal key we recorded, by CustomerKey. */
-  readonly ledger: Map<string, KeyOwnerRecord>;
+  readonly ledger: Map<string, LedgerEntry>;
   readonly attempts: Map<string, CreateAttemptRecord[]>;
   readonly audit: Map<string, AuditEntry[]>;
   readonly executions: ExecutionEvidence[];
@@ -96,7 +94,7 @@ export async function collectEvidence(input: {
   await waitForQuiet(engine);
   const keys = simulator.keys();
   const practices = await store.listPractices();
-  const ledger = new Map<string, KeyOwnerRecord>();
+  const ledger = new Map<string, LedgerEntry>();
   for (const key of keys) {
     const owner = await store.getKeyOwner(key.CustomerKey);
     if (owner) ledger.set(key.CustomerKey, owner);

@@ -1,7 +1,7 @@
 // The checks of docs/architecture.md §4 over a chaos run's evidence. Each says PASS, FAIL (with the offending practices or
 // masked keys) or SKIP (with why), so a failure names what broke and for whom.
 import { maskSecret } from "../../functions/platform/mask.js";
-import type { PracticeRecord } from "../../functions/practice/practice-store.js";
+import type { PracticeRecord } from "../../functions/practice/practice-record.js";
 import type { PublishedEnvelope } from "../../local/events-file.js";
 import type { SimulatorKey, SimulatorRawKey } from "../../local/portal-simulator.js";
 import type { DriveRecord } from "./chaos-driver.js";

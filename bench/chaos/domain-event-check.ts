@@ -2,7 +2,7 @@
 // every practice an onboarding or offboarding finished has its event, from that execution, with its masked key;
 // no event announces an outcome neither its execution nor the record reached; repeats of one event are exact
 // copies.
-import type { PracticeRecord } from "../../functions/practice/practice-store.js";
+import type { PracticeRecord } from "../../functions/practice/practice-record.js";
 import type { PublishedEnvelope } from "../../local/events-file.js";
 import type { ExecutionEvidence } from "./chaos-evidence.js";
 

@@ -1,5 +1,6 @@
 // Domain events for integrators (docs/events.md): a versioned, validated detail that never carries a
-// CustomerKey, published to EventBridge, or appended to a JSON-lines file when LOCAL_EVENTS_FILE is set.
+// CustomerKey — by the types of its fields (event-fields.ts), not by scanning them — published to EventBridge,
+// or appended to a JSON-lines file when LOCAL_EVENTS_FILE is set.
 //
 // Failure policy: a publish that fails is logged (error), counted (DomainEventPublishFailed, alarmed) and
 // thrown — DomainEventPublishFailed (retryable) when delivery failed, DomainEventInvalid (not retryable) when
@@ -20,11 +21,12 @@ import {
 } from "../../contracts/domain-event-names.js";
 import { DIMENSION, METRIC, RECONCILIATION_FINDING_CATEGORIES } from "../../contracts/metric-names.js";
 import { ConfigurationError, DomainEventInvalid, DomainEventPublishFailed } from "../platform/errors.js";
-import { maskSecret, redactCustomerKeys } from "../platform/mask.js";
+import { redactCustomerKeys } from "../platform/mask.js";
 import type { MetricsEmitter } from "../platform/metrics-emitter.js";
 import { logger as sharedLogger, metrics as sharedMetrics } from "../platform/observability.js";
 import { practiceIdSchema } from "../practice/practice-input.js";
 import { domainEventId } from "./domain-event-id.js";
+import { eventTextField, maskedKeyField } from "./event-fields.js";
 
 export {
   DOMAIN_EVENT_SCHEMA_VERSION,
@@ -34,17 +36,9 @@ export {
 } from "../../contracts/domain-event-names.js";
 export { domainEventId } from "./domain-event-id.js";
 
-/** A CustomerKey as masked by maskSecret: first four, an ellipsis, last four. */
-const MASKED_KEY_PATTERN = /^[A-Z0-9]{4}…[A-Z0-9]{4}$/;
-/**
- * Sixteen upper-case letters or digits not part of a longer such run: the shape of a CustomerKey, wherever it
- * sits (after an underscore or a lower-case letter too, which `\b` would miss).
- */
-const KEY_SHAPED = /(?<![A-Z0-9])[A-Z0-9]{16}(?![A-Z0-9])/;
-
 const nonEmptyText = (max: number) => z.string().check(z.minLength(1), z.maxLength(max));
 const executionName = z.string().check(z.regex(/^[^\s\p{Cc}]{1,80}$/u, "must be 1-80 characters, no spaces"));
-const maskedKey = z.string().check(z.regex(MASKED_KEY_PATTERN, "must be a masked key like QJXZ…W2HD"));
+const maskedKey = maskedKeyField;
 const nonNegativeCount = z.number().check(z.int(), z.nonnegative());
 const occurredAt = z.optional(z.iso.datetime({ offset: false }));
 
@@ -68,9 +62,9 @@ const practiceOnboardingFailed = z.strictObject({
   /** The key the failed onboarding created and compensation disabled, if it got that far. */
   maskedKey: z.optional(maskedKey),
   /** The error name that failed it (`PortalRejected`, `KeyConflict`, …). */
-  reason: nonEmptyText(100),
-  /** The error message, already free of keys and credentials. */
-  message: z.optional(nonEmptyText(1000)),
+  reason: eventTextField(100),
+  /** The error message, key-shaped tokens masked (an EventText). */
+  message: z.optional(eventTextField(1000)),
 });
 
 const practiceOffboarded = z.strictObject({
@@ -81,8 +75,8 @@ const practiceOffboarded = z.strictObject({
   devRefId: nonEmptyText(255),
   /** The key now disabled; absent when the practice held none (its onboarding never got a key). */
   maskedKey: z.optional(maskedKey),
-  /** Why operations offboarded the practice, as they gave it. */
-  reason: z.optional(nonEmptyText(1000)),
+  /** Why operations offboarded the practice, as they gave it, key-shaped tokens masked (an EventText). */
+  reason: z.optional(eventTextField(1000)),
   /** True when the key was already disabled (a repeated offboarding, or disabled by the customer or HQ). */
   alreadyDisabled: z.optional(z.boolean()),
   /** True when the portal no longer knew the key (404): nothing was left to disable. */
@@ -106,8 +100,11 @@ const domainEventInput = z.discriminatedUnion("type", [
   reconciliationCompleted,
 ]);
 
-/** What a workflow step hands the publisher; `occurredAt` defaults to now (pass the recorded time to repeat it exactly on a retry). */
-export type DomainEventInput = z.infer<typeof domainEventInput>;
+/**
+ * What a workflow step hands the publisher; `occurredAt` defaults to now (pass the recorded time to repeat it
+ * exactly on a retry). Masked keys and free text are branded (event-fields.ts): made by their constructors only.
+ */
+export type DomainEventInput = z.output<typeof domainEventInput>;
 
 type DetailOf<T extends DomainEventInput> = Omit<T, "type" | "occurredAt"> & {
   schemaVersion: typeof DOMAIN_EVENT_SCHEMA_VERSION;
@@ -127,22 +124,6 @@ export interface DomainEvent {
   readonly source: typeof DOMAIN_EVENT_SOURCE;
   readonly detailType: DomainEventType;
   readonly detail: DomainEventDetail;
-}
-
-/** The first string in `value` shaped like a CustomerKey, with where it is (`detail.devRefId`). */
-function findKeyShapedValue(value: unknown, path: string): { path: string; match: string } | undefined {
-  if (typeof value === "string") {
-    const match = KEY_SHAPED.exec(value);
-    return match ? { path, match: match[0] } : undefined;
-  }
-  if (value && typeof value === "object") {
-    for (const [key, child] of Object.entries(value)) {
-      const found =
-        findKeyShapedValue(key, `${path} (a field name)`) ?? findKeyShapedValue(child, `${path}.${key}`);
-      if (found) return found;
-    }
-  }
-  return undefined;
 }
 
 type Issue = z.core.$ZodIssue;
@@ -189,8 +170,7 @@ function describeType(input: unknown): string {
 
 /**
  * Validates `input` and builds the event.
- * @throws DomainEventInvalid naming the field that is wrong, or the field holding a CustomerKey-shaped value
- *   (masked). Values are never echoed in full.
+ * @throws DomainEventInvalid naming the field that is wrong (a malformed event: a bug). Values are never echoed.
  */
 export function buildDomainEvent(input: unknown, now: () => Date = () => new Date()): DomainEvent {
   // reportInput tells a missing field from a wrong one; the inputs themselves are never put in a message.
@@ -215,15 +195,7 @@ export function buildDomainEvent(input: unknown, now: () => Date = () => new Dat
       RECONCILIATION_FINDING_CATEGORIES.map((category) => [category, given[category] ?? 0]),
     );
   }
-  // The execution name is not scanned: it is already in the console, the history and every log line of the
-  // execution, and names with a basic ISO time (`…-20250501T120000Z`) have exactly a key's shape.
-  const { executionName: _scannedElsewhere, ...scanned } = detail;
-  const leak = findKeyShapedValue(scanned, "detail");
-  if (leak) {
-    throw new DomainEventInvalid(
-      `${type}: ${leak.path} holds a value shaped like a CustomerKey (${maskSecret(leak.match)}); events carry masked keys only`,
-    );
-  }
+  // Nothing is scanned: no field's type can hold a full key (event-fields.ts).
   return { source: DOMAIN_EVENT_SOURCE, detailType: type, detail };
 }
 

@@ -2,16 +2,14 @@
 // wrote — by the workflows' record and compensation steps, the claim release and reconciliation's repairs alike,
 // so the same outcome always says the same thing (docs/events.md).
 
-import { redactCustomerKeys } from "../platform/mask.js";
 import type { PracticeRecord } from "../practice/practice-store.js";
 import type { DomainEventInput } from "./domain-events.js";
+import { asEventMaskedKey, eventMaskedKey, eventText } from "./event-fields.js";
 
-/** Longest `message` / `reason` text an event carries (docs/events.md). */
-const MAX_EVENT_TEXT_LENGTH = 1000;
-
-/** Free text for an event: key-shaped tokens masked (the publisher refuses an event holding one), bounded. */
-function eventText(text: string): string {
-  return redactCustomerKeys(text).slice(0, MAX_EVENT_TEXT_LENGTH);
+/** The record's masked key as an event field, when it holds one. */
+function maskedKeyOf(record: PracticeRecord) {
+  const maskedKey = asEventMaskedKey(record.maskedKey);
+  return maskedKey ? { maskedKey } : {};
 }
 
 /** PracticeOnboarded for an ACTIVE record, announced under `executionName`. */
@@ -22,7 +20,8 @@ export function practiceOnboardedEvent(record: PracticeRecord, executionName: st
     ...(record.activatedAt ? { occurredAt: record.activatedAt } : {}),
     practiceId: record.practiceId,
     devRefId: record.devRefId,
-    maskedKey: record.maskedKey ?? "",
+    // An ACTIVE record always holds a key; a record without one is a bug the publisher must not hide.
+    maskedKey: eventMaskedKey(record.maskedKey ?? ""),
     ...(record.keyOrigin ? { keyOrigin: record.keyOrigin } : {}),
   };
 }
@@ -33,7 +32,6 @@ export function practiceOnboardingFailedEvent(
   executionName: string,
   errorName: string,
 ): DomainEventInput {
-  // Execution names inside the reason may end in a basic ISO time, which has a key's shape.
   const message = eventText(record.failureReason ?? "");
   return {
     type: "PracticeOnboardingFailed",
@@ -41,8 +39,8 @@ export function practiceOnboardingFailedEvent(
     ...(record.failedAt ? { occurredAt: record.failedAt } : {}),
     practiceId: record.practiceId,
     ...(record.devRefId ? { devRefId: record.devRefId } : {}),
-    ...(record.maskedKey ? { maskedKey: record.maskedKey } : {}),
-    reason: errorName.slice(0, 100),
+    ...maskedKeyOf(record),
+    reason: eventText(errorName, 100),
     ...(message ? { message } : {}),
   };
 }
@@ -57,8 +55,7 @@ export function practiceOffboardedEvent(record: PracticeRecord, executionName: s
     ...(record.offboardedAt ? { occurredAt: record.offboardedAt } : {}),
     practiceId: record.practiceId,
     devRefId: record.devRefId,
-    ...(record.maskedKey ? { maskedKey: record.maskedKey } : {}),
-    // An operator's free text holding a key-shaped token would make the publisher refuse the event.
+    ...maskedKeyOf(record),
     ...(details?.reason ? { reason: eventText(details.reason) } : {}),
     // The portal keeps a customer's or HQ's own disable: the key was off before we asked.
     ...(portalKeyStatus && portalKeyStatus !== "DisabledByDeveloper" ? { alreadyDisabled: true } : {}),

@@ -11,6 +11,7 @@ import { type CaughtError, describeCaughtError } from "../platform/caught-error.
 import { ClaimLost, PortalNotFound, PortalRejected } from "../platform/errors.js";
 import { maskSecret } from "../platform/mask.js";
 import { type StepLogger, silentLogger } from "../platform/step-logger.js";
+import { findPortalKey, isRevokedKeyStatus } from "../portal/portal-key-lookup.js";
 import { withSecretHint } from "../portal/portal-secret-hint.js";
 import type { KeyStatus, PortalClient } from "../portal/portal-types.js";
 import type { PracticeStore } from "../practice/practice-store.js";
@@ -81,6 +82,13 @@ function isDisabled(status: KeyStatus): boolean {
  * that no longer knows the key (404/410) is recorded as `keyMissingInPortal` — nothing is left to disable, so it
  * is not retried. A key already recorded disabled by this execution is not sent again; a practice without a key
  * makes no call. Throttling and outages are thrown for Step Functions to retry; 401/400 for the Catch.
+ *
+ * A key the practice or Open Dental HQ revoked (DisabledByCustomer, DisabledByHQ) is never sent our disable,
+ * which could overwrite their status with ours and let a later re-enable undo their decision (docs/architecture.md
+ * §4, invariant 8): it is recorded as already disabled, without a PUT. Nothing we hold says whether the practice
+ * revoked its key since we enabled it — months may have passed — so the key's status is read from the listing
+ * first (portal-key-lookup.ts: the pages up to the key's). Offboarding is the rare path that may pay for it:
+ * operations start it once per churned practice, while onboarding, the frequent path, never lists.
  */
 export async function disablePracticeKey(
   deps: OffboardingDeps,
@@ -122,26 +130,76 @@ export async function disablePracticeKey(
   }
   let portalKeyStatus: KeyStatus | undefined;
   let keyMissingInPortal = false;
+  let current: Awaited<ReturnType<typeof findPortalKey>>;
+  let disabledByUs = false;
   try {
-    const updated = await deps.portal.updateKey({ customerKey, keyStatus: "DisabledByDeveloper" });
-    portalKeyStatus = updated.keyStatus;
+    current = await findPortalKey(deps.portal, customerKey);
   } catch (error) {
-    if (!(error instanceof PortalNotFound)) throw withSecretHint(error, deps.portalSecretName);
-    logger.warn("the portal does not know the practice's key; recording it as missing", { maskedKey });
+    throw withSecretHint(error, deps.portalSecretName);
+  }
+  if (!current) {
+    logger.warn("the portal does not list the practice's key; recording it as missing", { maskedKey });
     keyMissingInPortal = true;
+  } else if (isDisabled(current.keyStatus)) {
+    // Revoked by the practice or HQ, or already ours: nothing to send.
+    portalKeyStatus = current.keyStatus;
+    if (isRevokedKeyStatus(current.keyStatus)) {
+      logger.info("key revoked by its practice or Open Dental; recording it as already disabled", {
+        maskedKey,
+        keyStatus: current.keyStatus,
+      });
+    }
+  } else {
+    try {
+      const updated = await deps.portal.updateKey({ customerKey, keyStatus: "DisabledByDeveloper" });
+      portalKeyStatus = updated.keyStatus;
+      disabledByUs = true;
+    } catch (error) {
+      if (!(error instanceof PortalNotFound)) throw withSecretHint(error, deps.portalSecretName);
+      logger.warn("the portal does not know the practice's key; recording it as missing", { maskedKey });
+      keyMissingInPortal = true;
+    }
   }
   if (portalKeyStatus !== undefined && !isDisabled(portalKeyStatus)) {
     throw new PortalRejected(
       `PUT /apikeys for key ${maskedKey} answered KeyStatus ${portalKeyStatus}: the key is still enabled`,
     );
   }
-  await deps.store.recordOffboardingKeyDisabled({
-    ...input,
-    keyMissingInPortal,
-    ...(portalKeyStatus === undefined ? {} : { portalKeyStatus }),
-  });
+  try {
+    await deps.store.recordOffboardingKeyDisabled({
+      ...input,
+      keyMissingInPortal,
+      ...(portalKeyStatus === undefined ? {} : { portalKeyStatus }),
+    });
+  } catch (error) {
+    if (error instanceof ClaimLost && disabledByUs) await undoDisable(deps, input.practiceId, customerKey);
+    throw error;
+  }
   logger.info(keyMissingInPortal ? "key missing in portal" : "key disabled", { maskedKey, portalKeyStatus });
   return { maskedKey, keyDisabled: !keyMissingInPortal, keyMissingInPortal };
+}
+
+/**
+ * The claim was released while our PUT DisabledByDeveloper was in flight (the execution was stopped and the claim
+ * release put the practice back as it was): the PUT landed after it. A practice restored to ACTIVE with this key
+ * gets it enabled again, as it was before our PUT, so the record and the portal agree without waiting for
+ * reconciliation. Anything else (the practice moved on) is left as it is.
+ */
+async function undoDisable(deps: OffboardingDeps, practiceId: string, customerKey: string): Promise<void> {
+  const logger = deps.logger ?? silentLogger;
+  const practice = await deps.store.getPractice(practiceId);
+  if (practice?.status !== "ACTIVE" || practice.customerKey !== customerKey) return;
+  logger.warn("claim released while the key was being disabled; enabling it again", {
+    maskedKey: maskSecret(customerKey),
+  });
+  try {
+    await deps.portal.updateKey({ customerKey, keyStatus: "Enabled" });
+  } catch (error) {
+    logger.error("could not enable again the key disabled after the claim was released", {
+      maskedKey: maskSecret(customerKey),
+      error: (error as Error)?.name,
+    });
+  }
 }
 
 /**

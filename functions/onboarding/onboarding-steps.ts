@@ -15,8 +15,14 @@ import {
 } from "../platform/errors.js";
 import { maskSecret } from "../platform/mask.js";
 import { type StepLogger, silentLogger } from "../platform/step-logger.js";
+import { findPortalKey, isRevokedKeyStatus } from "../portal/portal-key-lookup.js";
 import { withSecretHint } from "../portal/portal-secret-hint.js";
-import type { PortalClient, PortalKey } from "../portal/portal-types.js";
+import {
+  isEnabledKeyStatus,
+  type KeyStatus,
+  type PortalClient,
+  type PortalKey,
+} from "../portal/portal-types.js";
 import { parseOnboardingRequest } from "../practice/practice-input.js";
 import type { PracticeRecord, PracticeStore } from "../practice/practice-store.js";
 
@@ -169,37 +175,108 @@ async function recordNewKey(deps: OnboardingDeps, input: OwnedStepInput, key: Po
 }
 
 /**
- * Returning practice: asks the portal to re-enable the key it had when offboarded. `reenabled: false` when the
- * portal refuses (DisabledByCustomer, DisabledByHQ: 400) or no longer knows the key (404) — the workflow then
- * creates a new key. Other errors (throttling, outage, 401) are thrown for Step Functions to retry or catch.
+ * Returning practice: asks the portal to re-enable the key it had when offboarded (docs/architecture.md §4,
+ * invariant 8). The PUT's answer is the status check — an Enabled answer means the key was not revoked — so the
+ * common path costs one request. `reenabled: false` (the workflow then creates a new key) when the portal no
+ * longer knows the key (404) or the key is revoked: the practice or Open Dental HQ disabled it
+ * (DisabledByCustomer, DisabledByHQ), which only they may lift; the revocation is recorded (KEY_REVOKED). A 400
+ * is not taken for a revocation on its word: the key's status is read from the listing (the rare path), and a
+ * refusal that is not a revocation is thrown, failing the onboarding with the portal's explanation. Throttling,
+ * outages and 401 are thrown for Step Functions to retry or catch.
  */
 export async function reenablePreviousKey(
   deps: OnboardingDeps,
   input: OwnedStepInput,
-): Promise<{ readonly reenabled: boolean; readonly maskedKey?: string }> {
+): Promise<{ readonly reenabled: boolean; readonly maskedKey?: string; readonly revoked?: KeyStatus }> {
   const logger = deps.logger ?? silentLogger;
   const practice = await ownedPractice(deps.store, input);
   if (practice.customerKey) return { reenabled: true, maskedKey: maskSecret(practice.customerKey) };
   const previous = practice.previousCustomerKey;
   if (!previous) return { reenabled: false };
   const maskedKey = maskSecret(previous);
-  let updated: PortalKey;
+  let updated: PortalKey | undefined;
   try {
     updated = await deps.portal.updateKey({ customerKey: previous, keyStatus: "Enabled" });
   } catch (error) {
-    if (error instanceof PortalRejected || error instanceof PortalNotFound) {
+    if (error instanceof PortalNotFound) {
       await refuseReenable(deps, input, maskedKey, `${error.name}: ${error.message}`);
       return { reenabled: false };
     }
-    throw withSecretHint(error, deps.portalSecretName);
+    if (!(error instanceof PortalRejected)) throw withSecretHint(error, deps.portalSecretName);
+    updated = await lookUpKey(deps, previous);
+    if (!updated) {
+      await refuseReenable(deps, input, maskedKey, "the portal no longer lists the key");
+      return { reenabled: false };
+    }
+    if (!isRevokedKeyStatus(updated.keyStatus) && !isEnabledKeyStatus(updated.keyStatus)) throw error;
+  }
+  if (isRevokedKeyStatus(updated.keyStatus)) {
+    await recordKeyRevoked(deps, input, maskedKey, updated.keyStatus);
+    return { reenabled: false, revoked: updated.keyStatus };
   }
   if (updated.keyStatus !== "Enabled") {
     await refuseReenable(deps, input, maskedKey, `the portal answered KeyStatus ${updated.keyStatus}`);
     return { reenabled: false };
   }
-  await deps.store.recordKeyReenabled(input);
+  try {
+    await deps.store.recordKeyReenabled(input);
+  } catch (error) {
+    if (error instanceof ClaimLost) await undoReenable(deps, previous, maskedKey);
+    throw error;
+  }
   logger.info("previous key re-enabled", { maskedKey });
   return { reenabled: true, maskedKey };
+}
+
+/**
+ * The claim was released while our PUT Enabled was in flight (the execution was stopped and the claim release
+ * compensated, seeing the key still disabled): the PUT landed after it. This invocation is the last to know, so
+ * it disables the key again — a FAILED practice never keeps an enabled key (docs/architecture.md §4, invariant 3)
+ * without waiting for reconciliation. Should this PUT fail too, reconciliation's SHOULD_BE_DISABLED remains.
+ */
+async function undoReenable(deps: OnboardingDeps, customerKey: string, maskedKey: string): Promise<void> {
+  const logger = deps.logger ?? silentLogger;
+  logger.warn("claim released while the key was being re-enabled; disabling it again", { maskedKey });
+  try {
+    await deps.portal.updateKey({ customerKey, keyStatus: "DisabledByDeveloper" });
+  } catch (error) {
+    logger.error("could not disable the key re-enabled after the claim was released", {
+      maskedKey,
+      error: (error as Error)?.name,
+    });
+  }
+}
+
+/** The key as the portal lists it (the rare path: see portal-key-lookup.ts). */
+async function lookUpKey(deps: OnboardingDeps, customerKey: string): Promise<PortalKey | undefined> {
+  try {
+    return await findPortalKey(deps.portal, customerKey);
+  } catch (error) {
+    throw withSecretHint(error, deps.portalSecretName);
+  }
+}
+
+/** The practice or Open Dental revoked the key: recorded, so operators and the audit trail see why it stays off. */
+async function recordKeyRevoked(
+  deps: OnboardingDeps,
+  input: OwnedStepInput,
+  maskedKey: string,
+  keyStatus: KeyStatus,
+) {
+  (deps.logger ?? silentLogger).info(
+    "previous key revoked; it stays disabled and a new key will be created",
+    {
+      maskedKey,
+      keyStatus,
+    },
+  );
+  await deps.store.appendAudit({
+    practiceId: input.practiceId,
+    action: "KEY_REVOKED",
+    actor: input.requestedBy,
+    executionName: input.executionName,
+    details: { maskedKey, keyStatus },
+  });
 }
 
 async function refuseReenable(
@@ -304,12 +381,21 @@ export async function compensateOnboarding(
     // No event either: this execution's failure changed nothing another system must hear about.
     return { status: practice?.status ?? "UNKNOWN", reason: cause, keyDisabled: null, event: null };
   }
-  // A returning practice whose re-enable answered but was not recorded may hold its old key enabled too.
-  const toDisable =
-    practice.customerKey ??
-    (practice.onboardingKind === "returning" ? practice.previousCustomerKey : undefined);
   let keyDisabled: boolean | null = null;
   let reason = cause;
+  let toDisable = practice.customerKey;
+  if (!toDisable && practice.onboardingKind === "returning" && practice.previousCustomerKey) {
+    // A returning practice whose re-enable was sent but not recorded may hold its old key enabled — or the key
+    // may be one its practice or HQ revoked, which must not be overwritten. Nothing recorded says which: look
+    // (the rare path), and disable only an enabled key.
+    const current = await lookUpKey(deps, practice.previousCustomerKey);
+    if (current && isRevokedKeyStatus(current.keyStatus)) {
+      await recordKeyRevoked(deps, input, maskSecret(current.customerKey), current.keyStatus);
+    }
+    if (current && isEnabledKeyStatus(current.keyStatus)) toDisable = current.customerKey;
+    else keyDisabled = true;
+  }
+  // A key this execution created or re-enabled moments ago: the PUT that made it Enabled is the status check.
   if (toDisable) {
     try {
       await deps.portal.updateKey({ customerKey: toDisable, keyStatus: "DisabledByDeveloper" });

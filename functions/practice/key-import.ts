@@ -1,7 +1,8 @@
 // Adopting keys that already exist in the portal (`ops import`): map each to a practice — by its DevRefId, or
 // from a CSV of `practiceId,customerKey` — and record the practice ACTIVE with the key in our ledger
 // (`origin: imported`), so reconciliation manages it from then on. Conflicts are reported, never guessed;
-// a CSV with any bad row writes nothing; a dry run writes nothing at all. Nothing is sent to the portal.
+// a CSV with any bad row writes nothing (key-import-csv.ts); a dry run writes nothing at all. Nothing is sent to
+// the portal.
 import { randomUUID } from "node:crypto";
 import { TransactionCanceledException } from "@aws-sdk/client-dynamodb";
 import { type DynamoDBDocumentClient, TransactWriteCommand } from "@aws-sdk/lib-dynamodb";
@@ -9,6 +10,7 @@ import * as z from "zod/mini";
 import { keys, PK, STATUS_INDEX_PK, STATUS_INDEX_SK } from "../../contracts/table-schema.js";
 import { maskSecret } from "../platform/mask.js";
 import { isEnabledKeyStatus, type PortalClient, type PortalKey } from "../portal/portal-types.js";
+import { planCsvImport } from "./key-import-csv.js";
 import { practiceIdSchema } from "./practice-input.js";
 import type { PracticeRecord, PracticeStore } from "./practice-store.js";
 
@@ -19,6 +21,8 @@ export interface ImportKeysOptions {
   readonly mode: ImportMode;
   /** Report what would be imported; write nothing. */
   readonly dryRun: boolean;
+  /** CSV: import rows whose key the portal labels for another practice (`--accept-label-mismatch`). */
+  readonly acceptLabelMismatch?: boolean;
   readonly portal: Pick<PortalClient, "listKeys">;
   readonly store: PracticeStore;
   readonly client: DynamoDBDocumentClient;
@@ -29,9 +33,7 @@ export interface ImportKeysOptions {
 }
 
 export type ImportConflictKind =
-  /** The CSV names one key for two practices. */
-  | "KEY_CLAIMED_TWICE"
-  /** Two enabled keys carry the practice's id as DevRefId, or the CSV gives it two keys. */
+  /** Two enabled keys carry the practice's id as DevRefId. */
   | "PRACTICE_HAS_TWO_KEYS"
   /** The table already has this practice (with another key, or none, or in another state). */
   | "PRACTICE_EXISTS"
@@ -69,11 +71,13 @@ export interface ImportResult {
   readonly written: boolean;
 }
 
-const CUSTOMER_KEY = /^[A-Z0-9]{16}$/;
-
 interface Claim {
   readonly practiceId: string;
   readonly key: PortalKey;
+  /** CSV: the label the row gives the practice. */
+  readonly devRefId?: string;
+  /** CSV: the operator accepted a key the portal labels otherwise (recorded in the audit entry). */
+  readonly labelMismatchAccepted?: boolean;
 }
 
 /** Maps existing portal keys to practices and records them; see ImportKeysOptions. */
@@ -82,7 +86,9 @@ export async function importKeys(options: ImportKeysOptions): Promise<ImportResu
   const portalKeys = await options.portal.listKeys();
   const base = { mode, dryRun: options.dryRun } as const;
   const planned =
-    options.mode === "devref" ? claimsByDevRefId(portalKeys) : claimsFromCsv(options.mode.csv, portalKeys);
+    options.mode === "devref"
+      ? claimsByDevRefId(portalKeys)
+      : claimsFromCsv(options.mode.csv, portalKeys, options.acceptLabelMismatch === true);
   if (planned.errors.length > 0) {
     return {
       ...base,
@@ -147,8 +153,12 @@ function toImported(claim: Claim): ImportedPractice {
   };
 }
 
-/** The record's DevRefId: the portal's label, or the practice id for an unlabeled key (repair labels it). */
+/**
+ * The record's DevRefId: the CSV row's, else the portal's label, else the practice id for an unlabeled key
+ * (reconciliation's repair labels the key when they differ).
+ */
 function recordDevRefId(claim: Claim): string {
+  if (claim.devRefId !== undefined) return claim.devRefId;
   return claim.key.devRefId.trim() === "" ? claim.practiceId : claim.key.devRefId;
 }
 
@@ -210,120 +220,15 @@ function twoKeys(practiceId: string, keysOfPractice: readonly PortalKey[], how: 
   };
 }
 
-/** Splits one CSV line into fields, honouring double quotes ("" inside quotes is a quote). */
-function csvFields(line: string): string[] {
-  const fields: string[] = [];
-  let current = "";
-  let quoted = false;
-  for (let i = 0; i < line.length; i++) {
-    const ch = line[i]!;
-    if (quoted) {
-      if (ch === '"' && line[i + 1] === '"') {
-        current += '"';
-        i++;
-      } else if (ch === '"') {
-        quoted = false;
-      } else {
-        current += ch;
-      }
-    } else if (ch === '"') {
-      quoted = true;
-    } else if (ch === ",") {
-      fields.push(current.trim());
-      current = "";
-    } else {
-      current += ch;
-    }
-  }
-  fields.push(current.trim());
-  return fields;
-}
-
-function claimsFromCsv(csv: string, portalKeys: readonly PortalKey[]): Planned {
-  const byKey = new Map(portalKeys.map((k) => [k.customerKey, k]));
-  const errors: Planned["errors"] = [];
-  const rows: Array<{ line: number; practiceId: string; key: PortalKey }> = [];
-  const lines = csv.replace(/^\uFEFF/, "").split(/\r?\n/);
-  for (const [index, raw] of lines.entries()) {
-    const line = index + 1;
-    if (raw.trim() === "") continue;
-    const fields = csvFields(raw);
-    if (
-      index === 0 &&
-      fields[0]?.toLowerCase() === "practiceid" &&
-      fields[1]?.toLowerCase() === "customerkey"
-    ) {
-      continue; // header
-    }
-    if (fields.length !== 2) {
-      errors.push({ line, message: `expected 2 fields (practiceId,customerKey), got ${fields.length}` });
-      continue;
-    }
-    const [practiceId, customerKey] = fields as [string, string];
-    const parsed = z.safeParse(practiceIdSchema, practiceId);
-    if (!parsed.success) {
-      errors.push({ line, message: parsed.error.issues[0]!.message });
-      continue;
-    }
-    if (!CUSTOMER_KEY.test(customerKey)) {
-      errors.push({
-        line,
-        message: `customerKey must be 16 upper-case letters or digits, got ${customerKey.length} characters`,
-      });
-      continue;
-    }
-    const key = byKey.get(customerKey);
-    if (!key) {
-      errors.push({ line, message: `key ${maskSecret(customerKey)} is not listed by the portal` });
-      continue;
-    }
-    if (!isEnabledKeyStatus(key.keyStatus)) {
-      errors.push({
-        line,
-        message: `key ${maskSecret(customerKey)} is ${key.keyStatus}; only enabled keys can be imported`,
-      });
-      continue;
-    }
-    rows.push({ line, practiceId, key });
-  }
-  if (errors.length > 0) return { claims: [], conflicts: [], skipped: [], errors };
-
-  // Repeated identical rows are one claim; anything else claiming twice is a conflict.
-  const unique = [...new Map(rows.map((r) => [`${r.practiceId}|${r.key.customerKey}`, r])).values()];
-  const practicesOfKey = new Map<string, typeof unique>();
-  const keysOfPractice = new Map<string, typeof unique>();
-  for (const row of unique) {
-    practicesOfKey.set(row.key.customerKey, [...(practicesOfKey.get(row.key.customerKey) ?? []), row]);
-    keysOfPractice.set(row.practiceId, [...(keysOfPractice.get(row.practiceId) ?? []), row]);
-  }
-  const conflicts: ImportConflict[] = [];
-  const excluded = new Set<(typeof unique)[number]>();
-  for (const [customerKey, claimants] of practicesOfKey) {
-    if (claimants.length < 2) continue;
-    for (const row of claimants) excluded.add(row);
-    const masked = maskSecret(customerKey);
-    conflicts.push({
-      kind: "KEY_CLAIMED_TWICE",
-      practiceIds: claimants.map((r) => r.practiceId),
-      maskedKeys: [masked],
-      message: `key ${masked} is claimed by ${claimants.map((r) => `${r.practiceId} (line ${r.line})`).join(" and ")}; none imported`,
-    });
-  }
-  for (const [practiceId, claimed] of keysOfPractice) {
-    if (claimed.length < 2) continue;
-    for (const row of claimed) excluded.add(row);
-    conflicts.push(
-      twoKeys(
-        practiceId,
-        claimed.map((r) => r.key),
-        `(lines ${claimed.map((r) => r.line).join(", ")}) are given to`,
-      ),
-    );
-  }
-  const claims = unique
-    .filter((row) => !excluded.has(row))
-    .map(({ practiceId, key }) => ({ practiceId, key }));
-  return { claims, conflicts, skipped: [], errors: [] };
+function claimsFromCsv(csv: string, portalKeys: readonly PortalKey[], acceptLabelMismatch: boolean): Planned {
+  const plan = planCsvImport(csv, portalKeys, { acceptLabelMismatch });
+  const claims = plan.claims.map(({ practiceId, key, devRefId, labelMismatchAccepted }) => ({
+    practiceId,
+    key,
+    ...(devRefId === undefined ? {} : { devRefId }),
+    labelMismatchAccepted,
+  }));
+  return { claims, conflicts: [], skipped: [], errors: [...plan.errors] };
 }
 
 /** Practice ACTIVE, key in the ledger (origin imported), audit `imported` — one transaction, both new. */
@@ -398,6 +303,7 @@ async function recordImported(options: ImportKeysOptions, claim: Claim): Promise
                   portalDevRefId: claim.key.devRefId,
                   keyStatus: claim.key.keyStatus,
                   dateCreated: claim.key.dateCreated,
+                  ...(claim.labelMismatchAccepted ? { labelMismatchAccepted: true } : {}),
                 },
               },
             },

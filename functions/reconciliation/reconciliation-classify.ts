@@ -17,14 +17,10 @@
 import type { Finding } from "../../contracts/reconciliation-findings.js";
 import { maskSecret } from "../platform/mask.js";
 import { isEnabledKeyStatus, type PortalKey } from "../portal/portal-types.js";
-import type { PracticeRecord } from "../practice/practice-store.js";
-import type {
-  LedgerEntry,
-  LostKeyCandidate,
-  OpenCreateAttempt,
-  PlannedRepair,
-  SeenKey,
-} from "../practice/reconciliation-store.js";
+import type { OpenCreateAttempt } from "../practice/create-attempts.js";
+import type { LedgerEntry } from "../practice/key-ledger.js";
+import type { PracticeRecord } from "../practice/practice-record.js";
+import type { LostKeyCandidate, PlannedRepair, SeenKey } from "../practice/reconciliation-scratch.js";
 
 /** The run's parameters, validated (reconciliation-input.ts). */
 export interface ReconciliationParams {
@@ -90,7 +86,7 @@ export interface KeyClassification extends Classification {
 }
 
 export interface KeyContext {
-  readonly ledger?: LedgerEntry;
+  readonly ledger?: Omit<LedgerEntry, "maskedKey" | "createdBy"> & { readonly createdBy?: string };
   /** The ledger entry's practice, if it has a record. */
   readonly practice?: PracticeRecord;
   readonly openAttempts: readonly OpenCreateAttempt[];

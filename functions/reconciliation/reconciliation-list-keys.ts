@@ -2,9 +2,9 @@
 
 import { stepHandler } from "../platform/step-handler.js";
 import { portalClient } from "../portal/portal-runtime.js";
+import { scanPortalKeys } from "./reconciliation-list-keys-step.js";
 import { stepStateSchema } from "./reconciliation-payload.js";
 import { reconciliationDeps } from "./reconciliation-runtime.js";
-import { scanPortalKeys } from "./reconciliation-steps.js";
 
 export const handler = stepHandler(stepStateSchema, (state) =>
   scanPortalKeys({ ...reconciliationDeps(), portal: portalClient() }, state),

@@ -1,7 +1,7 @@
 // The Task payload every reconciliation step after the first receives: `$.run` and `$.progress` (and, on the
 // failure path, `$.error`). Validated so a hand-edited redrive or a definition change fails clearly.
 import * as z from "zod/mini";
-import type { Progress, RunState } from "./reconciliation-steps.js";
+import type { Progress, RunState } from "./reconciliation-state.js";
 
 const runSchema = z.object({
   runId: z.string().check(z.minLength(1)),

@@ -14,7 +14,8 @@ import { maskSecret } from "../platform/mask.js";
 import type { StepLogger } from "../platform/step-logger.js";
 import { isEnabledKeyStatus, type PortalClient } from "../portal/portal-types.js";
 import type { PracticeStore } from "../practice/practice-store.js";
-import type { PlannedRepair, ReconciliationStore } from "../practice/reconciliation-store.js";
+import type { PlannedRepair } from "../practice/reconciliation-scratch.js";
+import type { ReconciliationStore } from "../practice/reconciliation-store.js";
 import type { ExecutionLookup, ReconciliationParams } from "./reconciliation-classify.js";
 
 /** The audit actor of every repair. */
@@ -203,23 +204,18 @@ async function finishStuck(
         keyMissingInPortal = true;
       }
     }
-    if (practice.offboarding?.executionName === practice.lastExecution) {
-      // Claimed by the Offboarding workflow: finish its own steps, as it would have.
-      if (key && !practice.offboarding.keyDisabledAt) {
-        await deps.store.recordOffboardingKeyDisabled({
-          ...step,
-          keyMissingInPortal,
-          ...(portalKeyStatus && !keyMissingInPortal ? { portalKeyStatus } : {}),
-        });
-      }
-      await announce(
-        deps,
-        practiceOffboardedEvent(await deps.store.completeOffboarding(step), step.executionName),
-      );
-    } else {
-      const record = await deps.store.markOffboarded({ ...step, keyDisabled: Boolean(key) });
-      await announce(deps, practiceOffboardedEvent(record, step.executionName));
+    // Finish the Offboarding workflow's own steps, as it would have (its claim is the only way into OFFBOARDING).
+    if (key && !practice.offboarding?.keyDisabledAt) {
+      await deps.store.recordOffboardingKeyDisabled({
+        ...step,
+        keyMissingInPortal,
+        ...(portalKeyStatus && !keyMissingInPortal ? { portalKeyStatus } : {}),
+      });
     }
+    await announce(
+      deps,
+      practiceOffboardedEvent(await deps.store.completeOffboarding(step), step.executionName),
+    );
     return { outcome: "done", note: `stuck offboarding finished${key ? `, key ${maskedKey} disabled` : ""}` };
   }
 

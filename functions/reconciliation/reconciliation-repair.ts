@@ -5,8 +5,8 @@ import { stepHandler } from "../platform/step-handler.js";
 import { portalClient } from "../portal/portal-runtime.js";
 import { executionLookupFromEnv } from "./reconciliation-execution-runtime.js";
 import { stepStateSchema } from "./reconciliation-payload.js";
+import { repairFindings } from "./reconciliation-repair-step.js";
 import { reconciliationDeps } from "./reconciliation-runtime.js";
-import { repairFindings } from "./reconciliation-steps.js";
 
 export const handler = stepHandler(stepStateSchema, (state) => {
   const publishEvent = configuredDomainEventPublisher();

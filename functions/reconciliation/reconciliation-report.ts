@@ -8,7 +8,8 @@ import {
   REPAIRABLE_CATEGORIES,
 } from "../../contracts/reconciliation-findings.js";
 import { InvalidInput } from "../platform/errors.js";
-import type { ReconciliationRunSummary, ReconciliationStore } from "../practice/reconciliation-store.js";
+import type { ReconciliationRunSummary } from "../practice/reconciliation-runs.js";
+import type { ReconciliationStore } from "../practice/reconciliation-store.js";
 
 /** A run's summary and its findings (masked keys only). */
 export interface ReconciliationReport {

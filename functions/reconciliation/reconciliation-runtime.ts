@@ -7,8 +7,8 @@ import { documentClient } from "../platform/dynamodb-client.js";
 import { logger, metrics } from "../platform/observability.js";
 import { PracticeStore } from "../practice/practice-store.js";
 import { ReconciliationStore } from "../practice/reconciliation-store.js";
+import type { ReconciliationDeps } from "./reconciliation-deps.js";
 import { recordReconciliationFindings } from "./reconciliation-metrics.js";
-import type { ReconciliationDeps } from "./reconciliation-steps.js";
 
 let deps: ReconciliationDeps | undefined;
 

@@ -2,7 +2,7 @@
 import * as z from "zod/mini";
 import { stepHandler } from "../platform/step-handler.js";
 import { reconciliationDeps } from "./reconciliation-runtime.js";
-import { startReconciliation } from "./reconciliation-steps.js";
+import { startReconciliation } from "./reconciliation-start-step.js";
 
 // The raw execution input is validated by startReconciliation (InvalidInput names the field).
 const payload = z.object({ input: z.unknown(), executionName: z.string().check(z.minLength(1)) });

@@ -1,4 +1,4 @@
-// `ops import [--match devref | --file <csv>] [--dry-run]`: adopts portal keys created outside this system into
+// `ops import [--match devref | --file <csv> [--accept-label-mismatch]] [--dry-run]`: adopts portal keys created outside this system into
 // the practice table (functions/practice/key-import.ts does the matching and writing; nothing is sent to the
 // portal but one listing). Exit 1 when a CSV row is wrong (nothing written) or a conflict left a key unimported.
 import { readFileSync } from "node:fs";
@@ -30,6 +30,7 @@ export async function importKeys(
   const result = await importPortalKeys({
     mode: source.kind === "devref" ? "devref" : { csv: readCsv(source.path) },
     dryRun: options.dryRun === true,
+    acceptLabelMismatch: options.acceptLabelMismatch === true,
     portal: portalClientFor(target),
     store: target.practiceStore(),
     client: target.documentClient,

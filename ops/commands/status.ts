@@ -2,7 +2,7 @@
 // its recent audit entries. The key is only ever shown masked.
 import { DescribeExecutionCommand, type DescribeExecutionOutput } from "@aws-sdk/client-sfn";
 import { redactCustomerKeys } from "../../functions/platform/mask.js";
-import type { AuditEntry } from "../../functions/practice/practice-store.js";
+import type { AuditEntry } from "../../functions/practice/audit-trail.js";
 import { executionArnFor } from "../../functions/webhook/onboarding-starter.js";
 import { STACK_OUTPUTS } from "../../local/local-endpoints.js";
 import type { CommandContext } from "../context.js";

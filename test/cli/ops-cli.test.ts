@@ -402,6 +402,20 @@ describe("ops reconcile and import", () => {
     expect(await store.getPractice("cli-imported-1")).toBeUndefined();
   });
 
+  it("refuses a CSV row whose key the portal labels for another practice unless --accept-label-mismatch", async () => {
+    const csv = path.join(stateDir, "mismatch.csv");
+    writeFileSync(csv, `\uFEFFpracticeId,customerKey\r\ncli-someone-else,${foreignKey}\r\n`);
+    const refused = await ops("import", "--file", csv, "--dry-run");
+    expect(refused.code).toBe(1);
+    expect(refused.stdout).toContain(
+      `line 2: key ${maskSecret(foreignKey)} is labeled "cli-imported-1" in the portal, not cli-someone-else (give --accept-label-mismatch to import it anyway)`,
+    );
+    const accepted = await ops("import", "--file", csv, "--dry-run", "--accept-label-mismatch");
+    expect(accepted.code).toBe(0);
+    expect(accepted.stdout).toContain(`  + cli-someone-else: key ${maskSecret(foreignKey)}`);
+    expect(await store.getPractice("cli-someone-else")).toBeUndefined();
+  });
+
   it("adopts the key from a CSV and the practice reads ACTIVE with it", async () => {
     const csv = path.join(stateDir, "good.csv");
     writeFileSync(csv, `practiceId,customerKey\ncli-imported-1,${foreignKey}\n`);

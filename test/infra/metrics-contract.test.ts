@@ -11,6 +11,7 @@ import {
   createDomainEventPublisher,
   type DomainEventSink,
 } from "../../functions/domain-events/domain-events.js";
+import { eventMaskedKey } from "../../functions/domain-events/event-fields.js";
 import { DomainEventPublishFailed } from "../../functions/platform/errors.js";
 import { recordPortalCall } from "../../functions/portal/portal-call-metrics.js";
 import { recordReconciliationFindings } from "../../functions/reconciliation/reconciliation-metrics.js";
@@ -68,7 +69,7 @@ describe("metric names contract", () => {
       executionName: "ops-1",
       practiceId: "p-1",
       devRefId: "P 1",
-      maskedKey: "QJXZ…W2HD",
+      maskedKey: eventMaskedKey("QJXZ…W2HD"),
     }).catch(() => undefined);
     // The webhook handler's metrics are asserted in test/integration/webhook/crm-webhook-handler.test.ts; its streams:
     const webhookStreams = [

@@ -3,7 +3,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { PracticeRecord } from "../../functions/practice/practice-store.js";
+import type { PracticeRecord } from "../../functions/practice/practice-record.js";
 import { findFreePort } from "../../local/free-port.js";
 import { generateWebhookSecret, type LocalEndpoints, STACK_OUTPUTS } from "../../local/local-stack.js";
 import { sendCrmDelivery } from "../../local/signed-webhook.js";

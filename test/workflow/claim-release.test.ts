@@ -5,6 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CLAIM_RELEASE_ACTOR } from "../../functions/claim-release/claim-release.js";
 import { domainEventId } from "../../functions/domain-events/domain-event-id.js";
 import { maskSecret } from "../../functions/platform/mask.js";
+import { createPortalClient } from "../../functions/portal/portal-client.js";
+import { offboardPractice } from "../support/offboard-practice.js";
 import { type OnboardingHarness, startOnboardingHarness } from "../support/onboarding-harness.js";
 import { eventsOfExecution } from "../support/published-events.js";
 
@@ -222,5 +224,133 @@ describe("Claim release on the local engine", () => {
       actor: CLAIM_RELEASE_ACTOR,
       executionName: name,
     });
+  });
+});
+
+describe("Convergence after a stop (issue 14, symptom 5)", () => {
+  /** An OFFBOARDED practice whose key we disabled, as the offboarding workflow leaves it. */
+  async function offboardedPractice(devRefId: string) {
+    const practiceId = newPracticeId();
+    expect((await h.run({ practiceId, devRefId })).status).toBe("SUCCEEDED");
+    const old = (await h.store.getPractice(practiceId))!;
+    await createPortalClient({
+      baseUrl: sim().url,
+      credentials: async () => sim().credentials,
+    }).updateKey({ customerKey: old.customerKey!, keyStatus: "DisabledByDeveloper" });
+    await offboardPractice(h.store, { practiceId, executionName: `off-${practiceId}` });
+    return { practiceId, customerKey: old.customerKey! };
+  }
+
+  it("leaves the key disabled when a stopped returning onboarding's PUT Enabled lands after the claim release", async () => {
+    const { practiceId, customerKey } = await offboardedPractice("Stopped Returning Dental");
+    const from = sim().calls().length;
+    // The PUT Enabled is held 1.5 s, then applied: the stop and the claim release happen meanwhile.
+    sim().queueFaults({ kind: "slow", method: "PUT", ms: 1500 });
+    const name = `stopped-returning-${practiceId}`;
+    const { executionArn } = await h.engine.startExecution({
+      stateMachineArn: h.stateMachineArn,
+      name,
+      input: JSON.stringify({
+        practiceId,
+        devRefId: "Stopped Returning Dental",
+        requestedBy: "crm-webhook:m9",
+      }),
+    });
+    const landed = () =>
+      sim()
+        .calls()
+        .slice(from)
+        .find(
+          (call) => call.method === "PUT" && call.fault?.startsWith("queued:slow") && call.status !== null,
+        );
+    const deadline = Date.now() + 10_000;
+    while (
+      !sim()
+        .calls()
+        .slice(from)
+        .some((call) => call.method === "PUT")
+    ) {
+      if (Date.now() > deadline) throw new Error("the PUT Enabled never reached the portal");
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+
+    await h.engine.stopExecution(executionArn, { error: "Operator", cause: "stopped by test" });
+    await h.deliveriesSettled();
+    expect((await h.store.getPractice(practiceId))?.status).toBe("FAILED");
+    while (!landed()) {
+      if (Date.now() > deadline) throw new Error("the held PUT Enabled never landed");
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    // The stopped execution's invocation goes on to its end, as a Lambda invocation does after StopExecution.
+    const settle = Date.now() + 5_000;
+    while (
+      sim()
+        .keys()
+        .find((k) => k.CustomerKey === customerKey)?.KeyStatus !== "DisabledByDeveloper"
+    ) {
+      if (Date.now() > settle) break;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+
+    expect(await h.store.getPractice(practiceId)).toMatchObject({ status: "FAILED", lastExecution: name });
+    const key = sim()
+      .keys()
+      .find((k) => k.CustomerKey === customerKey)!;
+    expect(key.KeyStatus).toBe("DisabledByDeveloper");
+    // Enabled by the held PUT, then disabled again by the invocation that sent it.
+    expect(key.history.slice(-2).map((event) => event.request?.KeyStatus)).toEqual([
+      "Enabled",
+      "DisabledByDeveloper",
+    ]);
+  });
+
+  it("leaves the key enabled when a stopped offboarding's PUT Disabled lands after the practice was put back to ACTIVE", async () => {
+    const practiceId = newPracticeId();
+    expect((await h.run({ practiceId, devRefId: "Staying Late Dental" })).status).toBe("SUCCEEDED");
+    const customerKey = (await h.store.getPractice(practiceId))!.customerKey!;
+    const offboardingArn = h.engine
+      .stateMachines()
+      .find((sm) => sm.logicalId.startsWith("OffboardingStateMachine"))!.stateMachineArn;
+    const from = sim().calls().length;
+    sim().queueFaults({ kind: "slow", method: "PUT", ms: 1500 });
+    const { executionArn } = await h.engine.startExecution({
+      stateMachineArn: offboardingArn,
+      name: `offboard-slow-${practiceId}`,
+      input: JSON.stringify({ practiceId, reason: "Churned", requestedBy: "ops:alice" }),
+    });
+    const deadline = Date.now() + 10_000;
+    while (
+      !sim()
+        .calls()
+        .slice(from)
+        .some((call) => call.method === "PUT")
+    ) {
+      if (Date.now() > deadline) throw new Error("the PUT Disabled never reached the portal");
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+
+    await h.engine.stopExecution(executionArn);
+    await h.deliveriesSettled();
+    expect((await h.store.getPractice(practiceId))?.status).toBe("ACTIVE");
+    const portalStatus = () =>
+      sim()
+        .keys()
+        .find((k) => k.CustomerKey === customerKey)?.KeyStatus;
+    const settle = Date.now() + 8_000;
+    // Wait for the held PUT to land, then for the invocation that sent it to finish.
+    while (
+      !(
+        sim()
+          .calls()
+          .slice(from)
+          .filter((call) => call.method === "PUT").length >= 2
+      ) &&
+      Date.now() < settle
+    ) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+
+    expect(await h.store.getPractice(practiceId)).toMatchObject({ status: "ACTIVE", customerKey });
+    expect(portalStatus()).toBe("Enabled");
   });
 });

@@ -5,7 +5,7 @@ import { DynamoDBDocumentClient, ScanCommand } from "@aws-sdk/lib-dynamodb";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { domainEventId } from "../../functions/domain-events/domain-event-id.js";
 import { maskSecret } from "../../functions/platform/mask.js";
-import type { PracticeRecord } from "../../functions/practice/practice-store.js";
+import type { PracticeRecord } from "../../functions/practice/practice-record.js";
 import { localDynamoDbClient } from "../../local/dynamodb-local.js";
 import type { PortalSimulator } from "../../local/portal-simulator.js";
 import {
@@ -95,7 +95,7 @@ const ISO_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
 const REASON = "Practice closed its account (ticket 4711)";
 
 describe("Offboarding workflow", () => {
-  it("disables an ACTIVE practice's key with exactly one PUT and records OFFBOARDED with the reason and time", async () => {
+  it("disables an ACTIVE practice's key with its status read and exactly one PUT and records OFFBOARDED with the reason and time", async () => {
     const active = await activePractice();
     const { practiceId, customerKey } = active;
     const maskedKey = maskSecret(customerKey);
@@ -106,7 +106,7 @@ describe("Offboarding workflow", () => {
     const result = await offboard({ practiceId, reason: `  ${REASON}  `, requestedBy: "ops:alice" });
 
     expect(result.status).toBe("SUCCEEDED");
-    expect(callsSince(before)).toEqual(["PUT 200"]);
+    expect(callsSince(before)).toEqual(["GET 200", "PUT 200"]);
     expect(keyRequestsSince(customerKey, history)).toEqual([
       { method: "PUT", status: 200, request: { KeyStatus: "DisabledByDeveloper" } },
     ]);
@@ -267,7 +267,7 @@ describe("Offboarding workflow", () => {
   });
 
   it.each([404, 410])(
-    "records a key the portal no longer knows (%i) as missing and succeeds after exactly one PUT",
+    "records a key the portal no longer knows (%i) as missing and succeeds after its status read and exactly one PUT",
     async (status) => {
       const { practiceId, customerKey } = await activePractice();
       const maskedKey = maskSecret(customerKey);
@@ -283,7 +283,7 @@ describe("Offboarding workflow", () => {
       const result = await offboard({ practiceId, reason: REASON, requestedBy: "ops:alice" });
 
       expect(result.status).toBe("SUCCEEDED");
-      expect(callsSince(before)).toEqual([`PUT ${status}`]);
+      expect(callsSince(before)).toEqual(["GET 200", `PUT ${status}`]);
       const record = (await h.store.getPractice(practiceId))!;
       expect(record.status).toBe("OFFBOARDED");
       expect(record.offboarding).toMatchObject({ keyMissingInPortal: true, reason: REASON });
@@ -326,7 +326,17 @@ describe("Offboarding workflow", () => {
     const result = await offboard({ practiceId, reason: REASON, requestedBy: "ops:alice" });
 
     expect(result.status).toBe("SUCCEEDED");
-    expect(callsSince(before)).toEqual(["PUT 503", "PUT 500", "PUT 502", "PUT 200"]);
+    // Each retried invocation reads the key's status again: it may have been revoked in between.
+    expect(callsSince(before)).toEqual([
+      "GET 200",
+      "PUT 503",
+      "GET 200",
+      "PUT 500",
+      "GET 200",
+      "PUT 502",
+      "GET 200",
+      "PUT 200",
+    ]);
     expect(portalKey(customerKey).KeyStatus).toBe("DisabledByDeveloper");
     expect((await h.store.getPractice(practiceId))?.status).toBe("OFFBOARDED");
   });
@@ -337,7 +347,13 @@ describe("Offboarding workflow", () => {
     const maskedKey = maskSecret(customerKey);
     const before = simulator.calls().length;
     const audit = (await h.store.listAudit(practiceId)).length;
-    simulator.queueFaults({ kind: "status", status: 401, times: 2, body: '"Invalid DeveloperPortalKey."' });
+    simulator.queueFaults({
+      kind: "status",
+      method: "PUT",
+      status: 401,
+      times: 2,
+      body: '"Invalid DeveloperPortalKey."',
+    });
 
     const result = await offboard({ practiceId, reason: REASON, requestedBy: "ops:alice" });
 
@@ -347,7 +363,7 @@ describe("Offboarding workflow", () => {
     expect(result.cause).toContain(PORTAL_SECRET_NAME);
     expect(result.cause).toMatch(/^PortalUnauthorized: PUT \/apikeys for key \S+ 401 Unauthorized/);
     // One request and the client's single retry with re-read credentials; Step Functions retries none.
-    expect(callsSince(before)).toEqual(["PUT 401", "PUT 401"]);
+    expect(callsSince(before)).toEqual(["GET 200", "PUT 401", "PUT 401"]);
     expect(portalKey(customerKey).KeyStatus).toBe("Enabled");
     // A failed offboarding changed nothing integrators must hear about: no event.
     expect(eventsOfExecution(h.eventsFile, result.name)).toEqual([]);
@@ -414,7 +430,7 @@ describe("Offboarding workflow", () => {
     const result = await offboard({ practiceId, reason: "Never went live", requestedBy: "ops:alice" });
 
     expect(result.status).toBe("SUCCEEDED");
-    expect(callsSince(before)).toEqual(["PUT 200"]);
+    expect(callsSince(before)).toEqual(["GET 200", "PUT 200"]);
     expect(portalKey(failed.customerKey!).KeyStatus).toBe("DisabledByDeveloper");
     expect(await h.store.getPractice(practiceId)).toMatchObject({
       status: "OFFBOARDED",

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { domainEventId } from "../../functions/domain-events/domain-event-id.js";
 import { maskSecret } from "../../functions/platform/mask.js";
 import { createPortalClient } from "../../functions/portal/portal-client.js";
+import { offboardPractice } from "../support/offboard-practice.js";
 import {
   type OnboardingHarness,
   PORTAL_SECRET_NAME,
@@ -281,13 +282,12 @@ describe("Onboarding workflow", () => {
     const practiceId = newPracticeId();
     await h.run({ practiceId, devRefId: "Returning Dental" });
     const old = (await h.store.getPractice(practiceId))!;
-    await h.store.claimForOffboarding({ practiceId, executionName: "off-1", requestedBy: "ops:alice" });
     // Offboarding as its workflow would: the key disabled in the portal, the practice OFFBOARDED.
     await createPortalClient({
       baseUrl: sim().url,
       credentials: async () => sim().credentials,
     }).updateKey({ customerKey: old.customerKey!, keyStatus: "DisabledByDeveloper" });
-    await h.store.markOffboarded({ practiceId, executionName: "off-1", keyDisabled: true });
+    await offboardPractice(h.store, { practiceId, executionName: "off-1" });
     const before = sim().calls().length;
     const result = await h.run({ practiceId, devRefId: "Returning Dental" });
     expect(result.status).toBe("SUCCEEDED");

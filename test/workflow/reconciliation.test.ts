@@ -4,6 +4,7 @@ import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { maskSecret } from "../../functions/platform/mask.js";
 import { readReconciliationRun } from "../../functions/reconciliation/reconciliation-report.js";
+import { offboardPractice } from "../support/offboard-practice.js";
 import { eventsOfExecution } from "../support/published-events.js";
 import {
   activePractice,
@@ -171,8 +172,7 @@ describe("Reconciliation workflow", () => {
   it("reports SHOULD_BE_DISABLED for an offboarded practice whose key is enabled, then disables it", async () => {
     const practiceId = "offboarded-1";
     const built = await activePractice(h, practiceId, { devRefId: "Churned Dental" });
-    await h.store.claimForOffboarding({ practiceId, executionName: "off-1", requestedBy: "ops:alice" });
-    await h.store.markOffboarded({ practiceId, executionName: "off-1", keyDisabled: true });
+    await offboardPractice(h.store, { practiceId, executionName: "off-1" });
 
     const report = await reportOnly();
     expect(await findingsAbout(report, { practiceId })).toEqual([

@@ -18,6 +18,7 @@ import {
   publishDomainEvent,
   resetDomainEventPublisher,
 } from "../../../functions/domain-events/domain-events.js";
+import { eventMaskedKey, eventText } from "../../../functions/domain-events/event-fields.js";
 import { captureProcessOutput } from "../../support/captured-output.js";
 import { emittedMetrics } from "../../support/emf-records.js";
 import { FakeAwsJsonEndpoint } from "../../support/fake-aws-json-endpoint.js";
@@ -32,7 +33,7 @@ const onboarded: DomainEventInput = {
   occurredAt: AT,
   practiceId: "practice-42",
   devRefId: "Smile Dental #42",
-  maskedKey: "QJXZ…W2HD",
+  maskedKey: eventMaskedKey("QJXZ…W2HD"),
   keyOrigin: "created",
 };
 
@@ -164,19 +165,38 @@ describe("domain event publisher on EventBridge", () => {
     });
   });
 
-  it("sends nothing, counts a failure and keeps the key out of logs when the event carries a key", async () => {
-    const failure = await failureOf(
-      publisherWith(eventBridgeSink(eventBridgeClient(), BUS))({ ...onboarded, devRefId: KEY }),
+  it("publishes a label shaped like a key: it is the CRM's label, never refused", async () => {
+    const event = await publisherWith(eventBridgeSink(eventBridgeClient(), BUS))({
+      ...onboarded,
+      practiceId: "DENTALPRACTICE01",
+      devRefId: "DENTALPRACTICE01",
+    });
+
+    expect(event.detail).toMatchObject({ practiceId: "DENTALPRACTICE01", devRefId: "DENTALPRACTICE01" });
+    expect(endpoint.callsTo("AWSEvents.PutEvents")).toHaveLength(1);
+    expect(metricStreams().map((metric) => metric.name)).toEqual([
+      "DomainEventPublished",
+      "DomainEventPublished",
+    ]);
+  });
+
+  it("masks a key in free text it is handed as JSON, and publishes", async () => {
+    const event = await publisherWith(eventBridgeSink(eventBridgeClient(), BUS))(
+      JSON.parse(
+        JSON.stringify({
+          type: "PracticeOnboardingFailed",
+          executionName: "crm-msg_2",
+          practiceId: "practice-42",
+          reason: "PortalRejected",
+          message: `PUT /apikeys: 400 CustomerKey ${KEY} is DisabledByHQ`,
+        }),
+      ),
     );
 
-    expect(failure.name).toBe("DomainEventInvalid");
-    expect(endpoint.callsTo("AWSEvents.PutEvents")).toEqual([]);
-    expect(metricStreams().map((metric) => metric.name)).toEqual([
-      "DomainEventPublishFailed",
-      "DomainEventPublishFailed",
-    ]);
-    expect(output.text()).not.toContain(KEY);
-    expect(output.text()).toContain("QJXZ…W2HD");
+    expect(event.detail).toMatchObject({
+      message: "PUT /apikeys: 400 CustomerKey QJXZ…W2HD is DisabledByHQ",
+    });
+    expect(JSON.stringify(endpoint.callsTo("AWSEvents.PutEvents"))).not.toContain(KEY);
   });
 });
 
@@ -192,8 +212,8 @@ describe("domain event publisher on a JSON-lines file", () => {
       occurredAt: "2025-03-05T00:00:00.000Z",
       practiceId: "practice-42",
       devRefId: "Smile Dental #42",
-      maskedKey: "QJXZ…W2HD",
-      reason: "churned",
+      maskedKey: eventMaskedKey("QJXZ…W2HD"),
+      reason: eventText("churned"),
     });
 
     const lines = (await readFile(file, "utf8")).split("\n");

@@ -151,7 +151,8 @@ describe("disablePracticeKey", () => {
       keyDisabled: true,
       keyMissingInPortal: false,
     });
-    expect(callsSince(before)).toEqual(["PUT 200"]);
+    // The key's status is read first: a revoked key gets no PUT (see the next tests).
+    expect(callsSince(before)).toEqual(["GET 200", "PUT 200"]);
   });
 
   it("counts a key Open Dental HQ already disabled as disabled, recording the status the portal answered", async () => {
@@ -165,6 +166,22 @@ describe("disablePracticeKey", () => {
     expect(await disablePracticeKey(deps, offboarding)).toMatchObject({ keyDisabled: true });
     expect((await store.getPractice(practiceId))?.offboarding?.portalKeyStatus).toBe("DisabledByHQ");
     expect(simulator.keys().find((k) => k.CustomerKey === customerKey)?.KeyStatus).toBe("DisabledByHQ");
+    expect(simulator.calls().map((c) => c.method)).toEqual(["GET"]);
+  });
+
+  it("sends no PUT to a key its practice disabled, and records it as already disabled", async () => {
+    const { practiceId, customerKey, offboarding } = await activePractice();
+    simulator.reset();
+    simulator.addKeys([{ CustomerKey: customerKey, KeyStatus: "DisabledByCustomer" }]);
+    await claimPracticeForOffboarding(
+      { store },
+      { input: { practiceId, reason: REASON }, executionName: offboarding.executionName },
+    );
+    expect(await disablePracticeKey(deps, offboarding)).toMatchObject({ keyDisabled: true });
+    const recorded = await recordPracticeOffboarded(deps, offboarding);
+    expect(recorded.event).toMatchObject({ alreadyDisabled: true });
+    expect(simulator.calls().map((c) => c.method)).toEqual(["GET"]);
+    expect(simulator.keys()[0]!.history).toEqual([]);
   });
 
   it("throws ClaimLost without a portal call when the practice is not offboarding by this execution", async () => {

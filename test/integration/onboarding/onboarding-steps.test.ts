@@ -13,6 +13,7 @@ import { DynamoDbRateLimiter } from "../../../functions/portal/portal-rate-limit
 import { PracticeStore } from "../../../functions/practice/practice-store.js";
 import { type PortalSimulator, startPortalSimulator } from "../../../local/portal-simulator.js";
 import { createTestDocumentTable } from "../../support/document-client.js";
+import { offboardPractice } from "../../support/offboard-practice.js";
 
 const SECRET = "arn:aws:secretsmanager:us-east-1:000000000000:secret:practice-onboarding/portal-credentials";
 
@@ -199,12 +200,7 @@ describe("reenablePreviousKey", () => {
     const input = await claimed();
     await createPracticeKey(deps, input);
     await store.markActive({ ...input, expectedVersion: 2 });
-    await store.claimForOffboarding({ ...input, executionName: `off-${counter}`, requestedBy: "ops:alice" });
-    await store.markOffboarded({
-      practiceId: input.practiceId,
-      executionName: `off-${counter}`,
-      keyDisabled: true,
-    });
+    await offboardPractice(store, { practiceId: input.practiceId, executionName: `off-${counter}` });
     const key = simulator.keys()[0]!;
     simulator.reset(); // the returning practice's key, as the portal now holds it
     simulator.addKeys([{ CustomerKey: key.CustomerKey, KeyStatus: keyStatus, DateDisabled: "2025-08-29" }]);
@@ -226,15 +222,49 @@ describe("reenablePreviousKey", () => {
     });
   });
 
-  it("reports reenabled false, and audits why, when the customer disabled the key", async () => {
-    const { back, customerKey } = await returningPractice("DisabledByCustomer");
-    expect(await reenablePreviousKey(deps, back)).toEqual({ reenabled: false });
+  it.each(["DisabledByCustomer", "DisabledByHQ"])(
+    "never re-enables a key that is %s: records the revocation, keeps it, and leaves the practice keyless",
+    async (revoked) => {
+      const { back, customerKey } = await returningPractice(revoked);
+      expect(await reenablePreviousKey(deps, back)).toEqual({ reenabled: false, revoked });
+      expect(simulator.keys()[0]!.KeyStatus).toBe(revoked);
+      expect((await store.listAudit(back.practiceId)).at(-1)).toMatchObject({
+        action: "KEY_REVOKED",
+        executionName: back.executionName,
+        details: { maskedKey: masked(customerKey), keyStatus: revoked },
+      });
+      expect((await store.getPractice(back.practiceId))?.customerKey).toBeUndefined();
+    },
+  );
+
+  it("does not take any 400 for a revocation: a refusal of a key we disabled fails the step", async () => {
+    const { back } = await returningPractice("DisabledByDeveloper");
+    simulator.queueFaults({ method: "PUT", kind: "status", status: 400, body: "Try again later." });
+    await expect(reenablePreviousKey(deps, back)).rejects.toMatchObject({ name: "PortalRejected" });
+    expect(simulator.keys()[0]!.KeyStatus).toBe("DisabledByDeveloper");
+    expect((await store.listAudit(back.practiceId)).map((e) => e.action)).not.toContain("KEY_REVOKED");
+  });
+
+  it("compensation sends no disable to the revoked old key of a returning practice that got no new key", async () => {
+    const { back } = await returningPractice("DisabledByCustomer");
+    await reenablePreviousKey(deps, back);
+    const before = simulator.calls().length;
+    const result = await compensateOnboarding(deps, { ...back, error: { Error: "PortalThrottled" } });
+    expect(result).toMatchObject({ status: "FAILED", keyDisabled: true });
+    expect(
+      simulator
+        .calls()
+        .slice(before)
+        .map((c) => c.method),
+    ).toEqual(["GET"]);
     expect(simulator.keys()[0]!.KeyStatus).toBe("DisabledByCustomer");
-    expect((await store.listAudit(back.practiceId)).at(-1)).toMatchObject({
-      action: "KEY_REENABLE_REFUSED",
-      details: { maskedKey: masked(customerKey) },
-    });
-    expect((await store.getPractice(back.practiceId))?.customerKey).toBeUndefined();
+  });
+
+  it("compensation disables the old key a returning practice's unrecorded re-enable left enabled", async () => {
+    const { back } = await returningPractice("Enabled");
+    const result = await compensateOnboarding(deps, { ...back, error: { Error: "States.Timeout" } });
+    expect(result).toMatchObject({ status: "FAILED", keyDisabled: true });
+    expect(simulator.keys()[0]!.KeyStatus).toBe("DisabledByDeveloper");
   });
 });
 

@@ -153,16 +153,57 @@ describe("importKeys by DevRefId", () => {
 });
 
 describe("importKeys from CSV", () => {
-  it("imports each row, labeling the record with the portal's DevRefId or the practice id when unlabeled", async () => {
-    const [labeled, unlabeled] = sim.addKeys([{ DevRefId: "Bright Smiles" }, { DevRefId: "" }]);
-    const csv = `practiceId,customerKey\r\np-1,${labeled!.CustomerKey}\n"p-2", ${unlabeled!.CustomerKey}\n\n`;
+  it("imports each row, labeling the record with the row's DevRefId, the portal's, or the practice id", async () => {
+    const [labeled, unlabeled, own] = sim.addKeys([
+      { DevRefId: "Bright Smiles" },
+      { DevRefId: "" },
+      { DevRefId: "p-3" },
+    ]);
+    const csv = `practiceId,customerKey,devRefId\r\np-1,${labeled!.CustomerKey},Bright Smiles\n"p-2", ${unlabeled!.CustomerKey}\np-3,${own!.CustomerKey}\n\n`;
     const result = await importKeys(options({ csv }));
     expect(result.errors).toEqual([]);
     expect(result.imported).toEqual([
       { practiceId: "p-1", maskedKey: maskSecret(labeled!.CustomerKey), devRefId: "Bright Smiles" },
       { practiceId: "p-2", maskedKey: maskSecret(unlabeled!.CustomerKey), devRefId: "p-2" },
+      { practiceId: "p-3", maskedKey: maskSecret(own!.CustomerKey), devRefId: "p-3" },
     ]);
     expect((await store.getPractice("p-2"))?.customerKey).toBe(unlabeled!.CustomerKey);
+  });
+
+  it("accepts a BOM and CRLF line ends, as spreadsheet exports write them", async () => {
+    const [key] = sim.addKeys([{}]);
+    const csv = `\uFEFFpracticeId,customerKey\r\nexcel-1,${key!.CustomerKey}\r\n`;
+    const result = await importKeys(options({ csv }));
+    expect(result.errors).toEqual([]);
+    expect(result.imported.map((p) => p.practiceId)).toEqual(["excel-1"]);
+  });
+
+  it("refuses a row mapping a practice to a key the portal labels for another, naming the line; writes nothing", async () => {
+    const [theirs, fine] = sim.addKeys([{ DevRefId: "practice-b" }, {}]);
+    const csv = `practiceId,customerKey\npractice-c,${fine!.CustomerKey}\npractice-a,${theirs!.CustomerKey}\n`;
+
+    const result = await importKeys(options({ csv }));
+
+    expect(result.errors).toEqual([
+      {
+        line: 3,
+        message: `key ${maskSecret(theirs!.CustomerKey)} is labeled "practice-b" in the portal, not practice-a (give --accept-label-mismatch to import it anyway)`,
+      },
+    ]);
+    expect(result.written).toBe(false);
+    expect(await itemCount()).toBe(0);
+  });
+
+  it("imports a mismatched label when the operator accepts it, and records that in the audit entry", async () => {
+    const [theirs] = sim.addKeys([{ DevRefId: "practice-b" }]);
+    const result = await importKeys({
+      ...options({ csv: `practice-a,${theirs!.CustomerKey}` }),
+      acceptLabelMismatch: true,
+    });
+    expect(result.errors).toEqual([]);
+    expect(result.imported.map((p) => p.practiceId)).toEqual(["practice-a"]);
+    const [audit] = await store.listAudit("practice-a");
+    expect(audit?.details).toMatchObject({ portalDevRefId: "practice-b", labelMismatchAccepted: true });
   });
 
   it("names every bad row by line number, never shows a full key, and writes nothing", async () => {
@@ -190,7 +231,7 @@ describe("importKeys from CSV", () => {
         line: 6,
         message: `key ${maskSecret(disabled!.CustomerKey)} is DisabledByHQ; only enabled keys can be imported`,
       },
-      { line: 7, message: "expected 2 fields (practiceId,customerKey), got 1" },
+      { line: 7, message: "expected 2 or 3 fields (practiceId,customerKey[,devRefId]), got 1" },
     ]);
     expect(result.written).toBe(false);
     expect(await itemCount()).toBe(0);
@@ -200,7 +241,7 @@ describe("importKeys from CSV", () => {
     expect(text).not.toContain("ZZZZYYYYXXXXWWWW");
   });
 
-  it("reports one key claimed by two practices and a practice given two keys; imports the rest", async () => {
+  it("rejects the whole file when a key or a practice is given twice, naming the lines", async () => {
     const [shared, k1, k2, fine] = sim.addKeys([{}, {}, {}, {}]);
     const csv = [
       `a,${shared!.CustomerKey}`,
@@ -213,25 +254,22 @@ describe("importKeys from CSV", () => {
 
     const result = await importKeys(options({ csv }));
 
-    expect(result.conflicts.map((c) => [c.kind, c.practiceIds, c.message])).toEqual([
-      [
-        "KEY_CLAIMED_TWICE",
-        ["a", "b"],
-        `key ${maskSecret(shared!.CustomerKey)} is claimed by a (line 1) and b (line 2); none imported`,
-      ],
-      [
-        "PRACTICE_HAS_TWO_KEYS",
-        ["c"],
-        `2 keys (lines 3, 4) are given to c (${maskSecret(k1!.CustomerKey)}, ${maskSecret(k2!.CustomerKey)}); none imported`,
-      ],
+    expect(result.errors).toEqual([
+      { line: 2, message: `key ${maskSecret(shared!.CustomerKey)} is already given on line 1` },
+      { line: 4, message: "practice c is already given a key on line 3" },
+      { line: 6, message: `key ${maskSecret(fine!.CustomerKey)} is already given on line 5` },
     ]);
-    expect(result.imported.map((p) => p.practiceId)).toEqual(["d"]);
+    expect(result.imported).toEqual([]);
+    expect(await itemCount()).toBe(0);
   });
 
-  it("reports a key our ledger already maps to another practice", async () => {
+  it("reports a key our ledger already maps to another practice, even with the label mismatch accepted", async () => {
     const [key] = sim.addKeys([{ DevRefId: "owner" }]);
     await importKeys(options("devref"));
-    const result = await importKeys(options({ csv: `newcomer,${key!.CustomerKey}` }));
+    const result = await importKeys({
+      ...options({ csv: `newcomer,${key!.CustomerKey}` }),
+      acceptLabelMismatch: true,
+    });
     expect(result.conflicts).toEqual([
       {
         kind: "KEY_ALREADY_MAPPED",

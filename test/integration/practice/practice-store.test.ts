@@ -5,6 +5,7 @@ import { ClaimLost, KeyConflict, PracticeNotFound } from "../../../functions/pla
 import type { PortalKey } from "../../../functions/portal/portal-types.js";
 import { PracticeStore } from "../../../functions/practice/practice-store.js";
 import { createTestDocumentTable, type TestDocumentTable } from "../../support/document-client.js";
+import { offboardPractice } from "../../support/offboard-practice.js";
 
 let table: TestDocumentTable;
 let store: PracticeStore;
@@ -143,17 +144,12 @@ describe("PracticeStore.claimForOnboarding", () => {
   it("claims an OFFBOARDED practice as returning, keeping its old key as the one to re-enable", async () => {
     const practiceId = newPracticeId();
     const key = await onboard(practiceId, "exec-a");
-    await store.claimForOffboarding({
-      practiceId,
-      executionName: "off-1",
-      requestedBy: "ops:alice",
-      now: at(4),
-    });
-    await store.markOffboarded({ practiceId, executionName: "off-1", keyDisabled: true, now: at(5) });
+    // Offboarding: claim, key recorded disabled, OFFBOARDED (versions 4, 5, 6).
+    await offboardPractice(store, { practiceId, executionName: "off-1", now: at(4) });
     const masked = `${key.customerKey.slice(0, 4)}…${key.customerKey.slice(-4)}`;
     expect(await claim(practiceId, "exec-b", at(6))).toEqual({
       outcome: "returning",
-      version: 6,
+      version: 7,
       previousMaskedKey: masked,
     });
     const record = await store.getPractice(practiceId);
@@ -162,7 +158,7 @@ describe("PracticeStore.claimForOnboarding", () => {
     expect(record?.onboardingKind).toBe("returning");
     expect(await claim(practiceId, "exec-b", at(7))).toEqual({
       outcome: "returning",
-      version: 6,
+      version: 7,
       previousMaskedKey: masked,
     });
   });
@@ -424,8 +420,7 @@ describe("PracticeStore.recordKeyReenabled", () => {
   it("gives a returning practice its previous key back and clears the key's disabled mark", async () => {
     const practiceId = newPracticeId();
     const key = await onboard(practiceId, "exec-a");
-    await store.claimForOffboarding({ practiceId, executionName: "off-1", requestedBy: "ops:alice" });
-    await store.markOffboarded({ practiceId, executionName: "off-1", keyDisabled: true });
+    await offboardPractice(store, { practiceId, executionName: "off-1" });
     await claim(practiceId, "exec-b");
     const record = await store.recordKeyReenabled({ practiceId, executionName: "exec-b" });
     expect(record).toMatchObject({
@@ -447,10 +442,15 @@ describe("PracticeStore.recordKeyReenabled", () => {
   });
 });
 
-describe("PracticeStore.claimForOffboarding", () => {
+describe("PracticeStore.startOffboarding", () => {
   it("throws PracticeNotFound for a practice the table does not know", async () => {
     await expect(
-      store.claimForOffboarding({ practiceId: "nobody", executionName: "off-1", requestedBy: "ops:alice" }),
+      store.startOffboarding({
+        practiceId: "nobody",
+        executionName: "off-1",
+        requestedBy: "ops:alice",
+        reason: "practice closed",
+      }),
     ).rejects.toThrow(new PracticeNotFound("practice nobody is not in the table; nothing to offboard"));
   });
 });

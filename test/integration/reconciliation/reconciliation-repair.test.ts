@@ -9,6 +9,7 @@ import type { ExecutionState } from "../../../functions/reconciliation/reconcili
 import { executeRepair } from "../../../functions/reconciliation/reconciliation-repair-steps.js";
 import type { PortalSimulator } from "../../../local/portal-simulator.js";
 import { createTestDocumentTable } from "../../support/document-client.js";
+import { startOffboarding } from "../../support/offboard-practice.js";
 import { clientFor, useSimulators } from "../../support/portal-harness.js";
 
 const startSimulator = useSimulators();
@@ -59,8 +60,19 @@ async function offboardingPractice(practiceId: string, offboarding: string) {
     key: portalKey(raw!.CustomerKey),
   });
   await store.markActive({ practiceId, executionName: "on-1", expectedVersion: recorded.version });
-  await store.claimForOffboarding({ practiceId, executionName: offboarding, requestedBy: "ops:alice" });
+  await startOffboarding(store, { practiceId, executionName: offboarding });
   return raw!;
+}
+
+/** The rest of the offboarding a test started with offboardingPractice: key recorded disabled, OFFBOARDED. */
+async function finishOffboarding(practiceId: string, executionName: string): Promise<void> {
+  await store.recordOffboardingKeyDisabled({
+    practiceId,
+    executionName,
+    keyMissingInPortal: false,
+    portalKeyStatus: "DisabledByDeveloper",
+  });
+  await store.completeOffboarding({ practiceId, executionName });
 }
 
 describe("executeRepair", () => {
@@ -109,7 +121,7 @@ describe("executeRepair", () => {
 
   it("skips disabling a SHOULD_BE_DISABLED key once the practice no longer holds it", async () => {
     const raw = await offboardingPractice("back", "off-1");
-    await store.markOffboarded({ practiceId: "back", executionName: "off-1", keyDisabled: true });
+    await finishOffboarding("back", "off-1");
     await store.claimForOnboarding({
       practiceId: "back",
       devRefId: "back",
@@ -136,7 +148,7 @@ describe("executeRepair", () => {
 
   it("records a portal refusal as a failed repair instead of throwing", async () => {
     const raw = await offboardingPractice("refused", "off-2");
-    await store.markOffboarded({ practiceId: "refused", executionName: "off-2", keyDisabled: true });
+    await finishOffboarding("refused", "off-2");
     sim.queueFaults({
       kind: "status",
       method: "PUT",

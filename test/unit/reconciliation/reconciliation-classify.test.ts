@@ -1,8 +1,8 @@
 // The decisions behind every finding, without I/O: above all, when a key counts as ours.
 import { describe, expect, it } from "vitest";
 import type { PortalKey } from "../../../functions/portal/portal-types.js";
-import type { PracticeRecord } from "../../../functions/practice/practice-store.js";
-import type { OpenCreateAttempt } from "../../../functions/practice/reconciliation-store.js";
+import type { OpenCreateAttempt } from "../../../functions/practice/create-attempts.js";
+import type { PracticeRecord } from "../../../functions/practice/practice-record.js";
 import {
   attemptWindow,
   candidatesAreOurs,

@@ -1,0 +1,28 @@
+// One key's current state, read from the portal's listing: the rare-path check before touching a key whose
+// status we do not know (docs/architecture.md §4, invariant 8). `/apikeys` has no single-key GET: the listing is
+// walked a page (100 keys) at a time and stops at the page holding the key, so the cost is the key's page number,
+// not the whole listing — still too much for every request at 1 request/s, which is why callers come here only
+// when the portal's answer to a PUT (or its absence) left the status unknown.
+import type { KeyStatus, PortalClient, PortalKey } from "./portal-types.js";
+
+/** Statuses only the practice (in Open Dental) or Open Dental HQ can lift: we never re-enable nor overwrite them. */
+export const REVOKED_KEY_STATUSES: readonly KeyStatus[] = ["DisabledByCustomer", "DisabledByHQ"];
+
+export function isRevokedKeyStatus(status: KeyStatus): boolean {
+  return REVOKED_KEY_STATUSES.includes(status);
+}
+
+/** The key as the portal lists it now, or undefined when the listing does not hold it. */
+export async function findPortalKey(
+  portal: Pick<PortalClient, "listKeysPage">,
+  customerKey: string,
+): Promise<PortalKey | undefined> {
+  let offset: number | null = 0;
+  while (offset !== null) {
+    const page = await portal.listKeysPage(offset);
+    const found = page.keys.find((key) => key.customerKey === customerKey);
+    if (found) return found;
+    offset = page.nextOffset;
+  }
+  return undefined;
+}

@@ -1,0 +1,73 @@
+// Reconciliation loop: list a few portal pages from the cursor and classify every key on them (the ledger and
+// the practices they map to read in bulk); keys a practice may hold and lost-POST candidates go to the scratch.
+import { PortalThrottled } from "../platform/errors.js";
+import type { PortalClient } from "../portal/portal-types.js";
+import type { LostKeyCandidate, SeenKey } from "../practice/reconciliation-scratch.js";
+import { classifyPortalKey } from "./reconciliation-classify.js";
+import { clock, limitsOf, need, type ReconciliationDeps } from "./reconciliation-deps.js";
+import { type Batch, type Progress, type StepState, withBatch, writeBatch } from "./reconciliation-state.js";
+
+/** Lists up to `pagesPerInvocation` portal pages from the cursor and classifies every key on them. */
+export async function scanPortalKeys(deps: ReconciliationDeps, state: StepState): Promise<Progress> {
+  const portal = need(deps.portal, "a portal client");
+  const limits = limitsOf(deps);
+  const now = clock(deps);
+  const started = now().getTime();
+  const { run } = state;
+  let progress = state.progress;
+  const openAttempts = await deps.runs.listOpenAttempts();
+  for (let page = 0; page < limits.pagesPerInvocation && !progress.keys.done; page++) {
+    if (page > 0 && now().getTime() - started > limits.timeBudgetMs) break;
+    if (progress.keys.pages >= limits.maxPages) {
+      throw new Error(
+        `GET /apikeys kept returning full pages past ${limits.maxPages} pages; the portal may be ignoring Offset`,
+      );
+    }
+    let listed: Awaited<ReturnType<PortalClient["listKeysPage"]>>;
+    try {
+      listed = await portal.listKeysPage(progress.keys.nextOffset);
+    } catch (error) {
+      // Keep what this invocation already did; the next one (or Step Functions' retry) carries on from here.
+      if (error instanceof PortalThrottled && page > 0) break;
+      throw error;
+    }
+    const ledger = await deps.runs.getLedger(listed.keys.map((k) => k.customerKey));
+    const practices = await deps.runs.getPractices([...ledger.values()].map((entry) => entry.practiceId));
+    const batch: Batch = { findings: [], repairs: [], deferred: 0 };
+    const seen: Array<SeenKey & { customerKey: string }> = [];
+    const candidates: LostKeyCandidate[] = [];
+    const at = now();
+    for (const key of listed.keys) {
+      const entry = ledger.get(key.customerKey);
+      const result = classifyPortalKey(key, {
+        ledger: entry,
+        practice: entry ? practices.get(entry.practiceId) : undefined,
+        openAttempts,
+        params: run,
+        now: at,
+      });
+      batch.findings.push(...result.findings);
+      batch.repairs.push(...result.repairs);
+      batch.deferred += result.deferred;
+      if (result.seen) seen.push({ customerKey: key.customerKey, ...result.seen });
+      if (result.candidate) candidates.push(result.candidate);
+    }
+    const chunk = progress.chunk;
+    await deps.runs.writeSeenKeys(run.runId, seen, at);
+    if (candidates.length > 0) await deps.runs.writeCandidates(run.runId, chunk, candidates, at);
+    await writeBatch(deps, run.runId, chunk, batch, at);
+    progress = {
+      ...progress,
+      ...withBatch(progress, batch),
+      chunk: chunk + 1,
+      keys: {
+        nextOffset: listed.nextOffset ?? progress.keys.nextOffset + listed.keys.length,
+        listed: progress.keys.listed + listed.keys.length,
+        pages: progress.keys.pages + 1,
+        done: listed.nextOffset === null,
+      },
+      candidates: { ...progress.candidates, count: progress.candidates.count + candidates.length },
+    };
+  }
+  return progress;
+}
