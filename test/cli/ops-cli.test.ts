@@ -405,12 +405,19 @@ describe("ops reconcile and import", () => {
   it("refuses a CSV row whose key the portal labels for another practice unless --accept-label-mismatch", async () => {
     const csv = path.join(stateDir, "mismatch.csv");
     writeFileSync(csv, `\uFEFFpracticeId,customerKey\r\ncli-someone-else,${foreignKey}\r\n`);
-    const refused = await ops("import", "--file", csv, "--dry-run");
+    const refused = await ops(...KEY_ADMINISTRATOR, "import", "--file", csv, "--dry-run");
     expect(refused.code).toBe(1);
     expect(refused.stdout).toContain(
       `line 2: key ${maskSecret(foreignKey)} is labeled "cli-imported-1" in the portal, not cli-someone-else (give --accept-label-mismatch to import it anyway)`,
     );
-    const accepted = await ops("import", "--file", csv, "--dry-run", "--accept-label-mismatch");
+    const accepted = await ops(
+      ...KEY_ADMINISTRATOR,
+      "import",
+      "--file",
+      csv,
+      "--dry-run",
+      "--accept-label-mismatch",
+    );
     expect(accepted.code).toBe(0);
     expect(accepted.stdout).toContain(`  + cli-someone-else: key ${maskSecret(foreignKey)}`);
     expect(await store.getPractice("cli-someone-else")).toBeUndefined();
