@@ -5,8 +5,8 @@ import { STACK_OUTPUTS } from "../contracts/stack-outputs.js";
 import { ClaimRelease } from "./claim-release.js";
 import { DomainEventBus } from "./domain-event-bus.js";
 import { EncryptionKey } from "./encryption-key.js";
-import { OffboardingWorkflow } from "./offboarding-workflow.js";
 import { KeyAdministratorPolicy } from "./key-administrator-policy.js";
+import { OffboardingWorkflow } from "./offboarding-workflow.js";
 import { OnboardingWorkflow } from "./onboarding-workflow.js";
 import { OperationsAlarms } from "./operations-alarms.js";
 import { OperatorPolicy } from "./operator-policy.js";
@@ -167,7 +167,8 @@ export class PracticeOnboardingStack extends Stack {
     });
     new CfnOutput(this, STACK_OUTPUTS.keyAdministratorPolicy, {
       value: this.keyAdministratorPolicy.policy.managedPolicyArn,
-      description: "Attach, with the operator policy, to whoever runs ops import or needs status's live portal view",
+      description:
+        "Attach, with the operator policy, to whoever runs ops import or needs status's live portal view",
     });
     new CfnOutput(this, STACK_OUTPUTS.portalBaseUrl, {
       value: props.portalBaseUrl ?? DEFAULT_OPEN_DENTAL_BASE_URL,
