@@ -38,6 +38,10 @@ const program = new Command()
     "--log-to-terminal",
     "print the functions' logs and metric lines here instead of <state dir>/lambda.log",
   )
+  .option(
+    "--no-iam",
+    "escape hatch: do not enforce the template's IAM and KMS policies (prints a warning; AWS will enforce them)",
+  )
   .showHelpAfterError("(run with --help for usage)")
   .exitOverride((error) => process.exit(error.exitCode === 0 ? 0 : 2));
 
@@ -109,9 +113,10 @@ function readyBlock(started: LocalStack, config: LocalStackConfig, reconcileEver
 
 async function main(): Promise<void> {
   program.parse();
-  const { reconcileEvery, logToTerminal } = program.opts<{
+  const { reconcileEvery, logToTerminal, iam } = program.opts<{
     reconcileEvery: number | undefined;
     logToTerminal?: boolean;
+    iam: boolean;
   }>();
   let config: LocalStackConfig;
   try {
@@ -130,6 +135,7 @@ async function main(): Promise<void> {
     stack = await startLocalStack({
       config,
       reconcileEveryMs: reconcileEvery,
+      iam,
       log: (line) => terminal.out(`  … ${process.uptime().toFixed(1).padStart(5)} s  ${line}\n`),
       onExecutionEnded: (execution) =>
         terminal.out(

@@ -13,4 +13,8 @@ export const STACK_OUTPUTS = {
   alarmTopic: "AlarmTopicArn",
   /** Base URL (ending in `/`) that activation links start with: `<base>activate/<token>`. */
   activationBaseUrl: "ActivationBaseUrl",
+  /** The operators' managed policy (lib/operator-policy.ts): attach it to whoever runs ops. */
+  operatorPolicy: "OperatorPolicyArn",
+  /** The key administrators' managed policy (lib/key-administrator-policy.ts): ops import, status's live view. */
+  keyAdministratorPolicy: "KeyAdministratorPolicyArn",
 } as const;

@@ -6,9 +6,11 @@ import { ActivationPage } from "./activation-page.js";
 import { ClaimRelease } from "./claim-release.js";
 import { DomainEventBus } from "./domain-event-bus.js";
 import { EncryptionKey } from "./encryption-key.js";
+import { KeyAdministratorPolicy } from "./key-administrator-policy.js";
 import { OffboardingWorkflow } from "./offboarding-workflow.js";
 import { OnboardingWorkflow } from "./onboarding-workflow.js";
 import { OperationsAlarms } from "./operations-alarms.js";
+import { OperatorPolicy } from "./operator-policy.js";
 import { PortalSecrets } from "./portal-secrets.js";
 import { PracticeTable } from "./practice-table.js";
 import { ReconciliationSchedule } from "./reconciliation-schedule.js";
@@ -43,10 +45,13 @@ export class PracticeOnboardingStack extends Stack {
   readonly activationPage: ActivationPage;
   readonly events: DomainEventBus;
   readonly operations: OperationsAlarms;
+  readonly operatorPolicy: OperatorPolicy;
+  readonly keyAdministratorPolicy: KeyAdministratorPolicy;
 
   constructor(scope: Construct, id: string, props: PracticeOnboardingStackProps = {}) {
     super(scope, id, props);
-    const { key } = new EncryptionKey(this, "Encryption");
+    const encryption = new EncryptionKey(this, "Encryption");
+    const { key } = encryption;
     this.events = new DomainEventBus(this, "Events", { archive: {} });
     this.practiceTable = new PracticeTable(this, "Practices", { encryptionKey: key });
     this.secrets = new PortalSecrets(this, "Secrets", {
@@ -110,6 +115,15 @@ export class PracticeOnboardingStack extends Stack {
       encryptionKey: key,
     });
 
+    // Step Functions encrypts execution data with the state machines' key under the caller's permissions, and SQS
+    // the dead letters under the sender's: the webhook and the schedule need that key for exactly what they start.
+    encryption.grantExecutionData(this.webhookApi.function, this.onboarding.stateMachine);
+    encryption.grantExecutionData(this.reconciliationSchedule.role, this.reconciliation.stateMachine);
+    encryption.grantEncryptForQueue(
+      this.reconciliationSchedule.role,
+      this.reconciliationSchedule.deadLetterQueue,
+    );
+
     this.operations = new OperationsAlarms(this, "Operations", {
       encryptionKey: key,
       stateMachines: [
@@ -122,6 +136,21 @@ export class PracticeOnboardingStack extends Stack {
       schedulerDeadLetterQueue: this.reconciliationSchedule.deadLetterQueue,
       claimReleaseDeadLetterQueue: this.claimRelease.deadLetterQueue,
       alarmEmail: props.alarmEmail,
+    });
+
+    this.operatorPolicy = new OperatorPolicy(this, "Operators", {
+      stateMachines: [
+        this.onboarding.stateMachine,
+        this.offboarding.stateMachine,
+        this.reconciliation.stateMachine,
+      ],
+      table: this.practiceTable.table,
+      encryptionKey: key,
+    });
+    this.keyAdministratorPolicy = new KeyAdministratorPolicy(this, "KeyAdministrators", {
+      portalSecret: this.secrets.portalCredentials,
+      table: this.practiceTable.table,
+      encryptionKey: key,
     });
 
     new CfnOutput(this, STACK_OUTPUTS.tableName, { value: this.practiceTable.table.tableName });
@@ -144,6 +173,15 @@ export class PracticeOnboardingStack extends Stack {
     });
     new CfnOutput(this, STACK_OUTPUTS.eventBusName, { value: this.events.bus.eventBusName });
     new CfnOutput(this, STACK_OUTPUTS.alarmTopic, { value: this.operations.topic.topicArn });
+    new CfnOutput(this, STACK_OUTPUTS.operatorPolicy, {
+      value: this.operatorPolicy.policy.managedPolicyArn,
+      description: "Attach to the role or SSO permission set of the people who run ops",
+    });
+    new CfnOutput(this, STACK_OUTPUTS.keyAdministratorPolicy, {
+      value: this.keyAdministratorPolicy.policy.managedPolicyArn,
+      description:
+        "Attach, with the operator policy, to whoever runs ops import or needs status's live portal view",
+    });
     new CfnOutput(this, STACK_OUTPUTS.portalBaseUrl, {
       value: props.portalBaseUrl ?? DEFAULT_OPEN_DENTAL_BASE_URL,
     });

@@ -37,6 +37,8 @@ export class ReconciliationSchedule extends Construct {
   readonly schedule: scheduler.Schedule;
   /** Starts that failed after every retry; alarm on ApproximateNumberOfMessagesVisible > 0. */
   readonly deadLetterQueue: sqs.Queue;
+  /** The role Scheduler assumes to start executions and send dead letters (the stack grants it the key for both). */
+  readonly role: iam.IRole;
 
   constructor(scope: Construct, id: string, props: ReconciliationScheduleProps) {
     super(scope, id);
@@ -50,8 +52,9 @@ export class ReconciliationSchedule extends Construct {
     Validations.of(role).acknowledge({
       id: "HIPAA.Security::HIPAA.Security-IAMNoInlinePolicy",
       reason:
-        "The schedule's role holds exactly StartExecution and the dead-letter send as CDK's inline default policy, deleted with it.",
+        "The schedule's role holds exactly StartExecution, the dead-letter send and the key for both as CDK's inline default policy, deleted with it.",
     });
+    this.role = role;
     this.schedule = new scheduler.Schedule(this, "Schedule", {
       description: "Starts a reconciliation of the portal's CustomerKeys with the practice table",
       schedule: scheduler.ScheduleExpression.expression(props.scheduleExpression ?? "rate(1 hour)"),

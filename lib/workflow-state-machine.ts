@@ -10,7 +10,7 @@ import type { HandlerFunction } from "./handler-function.js";
 import { acknowledgeStateMachineRole } from "./nag-acknowledgments.js";
 
 export interface WorkflowStateMachineProps {
-  /** Suffix of the log group name: `/aws/vendedlogs/states/<stack>-<name>`. */
+  /** Suffix of the state machine's name and its log group's: `<stack>-<name>`, `/aws/vendedlogs/states/<stack>-<name>`. */
   readonly name: string;
   readonly comment: string;
   readonly definition: sfn.IChainable;
@@ -36,6 +36,9 @@ export function workflowStateMachine(
     removalPolicy: RemovalPolicy.RETAIN,
   });
   const stateMachine = new sfn.StateMachine(scope, "StateMachine", {
+    // Named, because CDK writes the role's grant on its own key as `kms:EncryptionContext:aws:states:stateMachineArn`
+    // = `…:stateMachine:<name>`: unnamed, that is `…:stateMachine:` and the state machine could not use its key.
+    stateMachineName: `${Stack.of(scope).stackName}-${props.name}`,
     stateMachineType: sfn.StateMachineType.STANDARD,
     queryLanguage: sfn.QueryLanguage.JSON_PATH,
     comment: props.comment,

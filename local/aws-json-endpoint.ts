@@ -2,7 +2,7 @@
 // makes, so handlers and the ops CLI use the real SDK, pointed here by AWS_ENDPOINT_URL_SFN and
 // AWS_ENDPOINT_URL_SECRETS_MANAGER (or a client's `endpoint`).
 import { randomUUID } from "node:crypto";
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { AwsServiceError, ValidationException } from "./aws-service-errors.js";
 import type { LocalSecretStore } from "./local-secret-store.js";
@@ -17,6 +17,22 @@ export interface LocalAwsEndpointOptions {
   readonly host?: string;
   /** Services defined outside this file (e.g. local/kms), registered beside Step Functions and Secrets Manager. */
   readonly services?: readonly LocalAwsJsonService[];
+  /**
+   * Decides each request before it runs (the local stack's IAM/KMS enforcement, local/authorization/): an answer
+   * is returned to the caller as the service's error instead of running the operation.
+   */
+  readonly authorize?: (
+    target: string,
+    body: Body,
+    headers: IncomingHttpHeaders,
+  ) => RefusedRequest | undefined;
+}
+
+/** A request the authorizer refused, answered with this status, `__type` and message. */
+export interface RefusedRequest {
+  readonly statusCode: number;
+  readonly errorType: string;
+  readonly message: string;
 }
 
 /** A service served by this endpoint: its operations by action, answered under `X-Amz-Target: <targetPrefix>.<action>`. */
@@ -36,7 +52,7 @@ export interface LocalAwsEndpoint {
   close(): Promise<void>;
 }
 
-type Body = Record<string, unknown>;
+export type Body = Record<string, unknown>;
 type Operation = (body: Body, request: IncomingMessage) => unknown;
 
 /** Target prefixes answered as `application/x-amz-json-1.1`: a fact of each AWS service, not of one endpoint. */
@@ -51,7 +67,7 @@ export async function startLocalAwsEndpoint(options: LocalAwsEndpointOptions): P
       operations.set(`${service.targetPrefix}.${action}`, run);
   }
   const server = createServer((request, response) => {
-    handle(request, response, operations).catch((error: unknown) => {
+    handle(request, response, operations, options.authorize).catch((error: unknown) => {
       respondError(response, 500, "InternalFailure", (error as Error).message ?? String(error));
     });
   });
@@ -164,6 +180,7 @@ async function handle(
   request: IncomingMessage,
   response: ServerResponse,
   operations: Map<string, Operation>,
+  authorize: LocalAwsEndpointOptions["authorize"],
 ): Promise<void> {
   const target = request.headers["x-amz-target"];
   const operation = typeof target === "string" ? operations.get(target) : undefined;
@@ -183,6 +200,8 @@ async function handle(
   } catch {
     return respondError(response, 400, "SerializationException", "The request body is not valid JSON");
   }
+  const refused = authorize?.(target as string, body, request.headers);
+  if (refused) return respondError(response, refused.statusCode, refused.errorType, refused.message);
   try {
     const output = await operation(body, request);
     respond(response, 200, target as string, toWire(output));

@@ -15,6 +15,7 @@ import {
   EXECUTION_STATUS_CHANGE_SOURCE,
 } from "../functions/claim-release/claim-release.js";
 import { PROJECT_ROOT } from "../lib/handler-function.js";
+import { runAsFunction } from "./authorization/caller-identity.js";
 import type { SynthesizedStack } from "./cloudformation-template.js";
 import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from "./fake-aws.js";
 import { type LambdaHandler, lambdaContext } from "./lambda-adapter.js";
@@ -297,6 +298,8 @@ export class ExecutionStatusEvents {
       throw new Error(`${fn.entry}.${fn.handlerExport} is undefined or not exported`);
     const requestId = randomUUID();
     const deadline = Date.now() + fn.timeoutSeconds * 1000;
-    return (handler as LambdaHandler)(structuredClone(event), lambdaContext(fn, requestId, deadline));
+    return runAsFunction(fn.logicalId, () =>
+      (handler as LambdaHandler)(structuredClone(event), lambdaContext(fn, requestId, deadline)),
+    );
   }
 }

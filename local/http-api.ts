@@ -3,6 +3,7 @@
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from "aws-lambda";
+import { runAsFunction } from "./authorization/caller-identity.js";
 import type { SynthesizedStack } from "./cloudformation-template.js";
 import type { ExtractedFunction } from "./state-machine-extractor.js";
 
@@ -222,7 +223,9 @@ export async function startLocalHttpApi(options: {
       const handler = module[route.function.handlerExport] as HttpHandler | undefined;
       if (typeof handler !== "function") throw new Error(`${route.function.entry} does not export a handler`);
       const event = toHttpApiEvent(request, route, Buffer.concat(chunks), url, pathParameters);
-      const result = await handler(event, lambdaContext(route.function, event.requestContext.requestId));
+      const result = await runAsFunction(route.function.logicalId, () =>
+        handler(event, lambdaContext(route.function, event.requestContext.requestId)),
+      );
       writeHttpApiResult(response, result);
     } catch (error) {
       // As API Gateway does when the integration fails: no detail leaks to the caller; the log keeps the name.

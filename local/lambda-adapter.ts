@@ -3,6 +3,7 @@
 // `$.Cause` holds `{"errorType","errorMessage","trace"}`).
 import { randomUUID } from "node:crypto";
 import type { Context } from "aws-lambda";
+import { runAsFunction } from "./authorization/caller-identity.js";
 import { fillStateContext, type StateContext } from "./context-object.js";
 import type { ExtractedFunction, LambdaTaskBinding } from "./state-machine-extractor.js";
 
@@ -129,7 +130,8 @@ async function invokeWithTimeout(
     } catch (error) {
       throw initError(error, fn);
     }
-    return handler(event, lambdaContext(fn, requestId, deadline));
+    // Its AWS calls are authorized as its role (local/authorization/caller-identity.ts).
+    return runAsFunction(fn.logicalId, () => handler(event, lambdaContext(fn, requestId, deadline)));
   })();
   // The handler cannot be cancelled in-process; after a timeout its late outcome is dropped, as Lambda would.
   run.catch(() => {});

@@ -9,6 +9,12 @@ import type { HistoryEvent } from "@aws-sdk/client-sfn";
 import type { App } from "aws-cdk-lib";
 import { buildApp } from "../lib/build-app.js";
 import { PROJECT_ROOT } from "../lib/handler-function.js";
+import {
+  type LocalEnforcement,
+  NO_IAM_WARNING,
+  startLocalEnforcement,
+} from "./authorization/local-enforcement.js";
+import { scheduleDeadLetter } from "./authorization/schedule-dead-letter.js";
 import { type LocalAwsEndpoint, startLocalAwsEndpoint } from "./aws-json-endpoint.js";
 import type { SynthesizedStack } from "./cloudformation-template.js";
 import {
@@ -66,6 +72,11 @@ export interface LocalStackOptions {
   readonly simulator?: Partial<PortalSimulatorOptions>;
   /** Progress lines while starting. */
   readonly log?: (line: string) => void;
+  /**
+   * Enforce the template's IAM and KMS policies on every call of a function, the schedule and `ops --local`
+   * (local/authorization/). `false` is an escape hatch only: it prints NO_IAM_WARNING. @default true
+   */
+  readonly iam?: boolean;
   /** Called when an execution of any state machine ends (the terminal's one line per execution). */
   readonly onExecutionEnded?: (execution: EndedExecution) => void;
 }
@@ -189,6 +200,24 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     }
     dynamoClient.destroy();
 
+    let enforcement: LocalEnforcement | undefined;
+    if (options.iam === false) log(NO_IAM_WARNING);
+    else {
+      log("Enforcing the template's IAM and KMS policies");
+      enforcement = await startLocalEnforcement({
+        templates,
+        resourceNames,
+        dynamoDbLocalEndpoint: dynamo.endpoint,
+        onDenied: (denial) =>
+          log(
+            `IAM: denied ${denial.deniedAction} on ${denial.deniedResource} to ${denial.principal} (${denial.errorType})`,
+          ),
+      });
+      const started = enforcement;
+      cleanups.push(() => started.close());
+    }
+    const dynamoDbEndpoint = enforcement?.dynamoDbEndpoint ?? dynamo.endpoint;
+
     let simulator: PortalSimulator | undefined;
     let portalBaseUrl = config.openDentalBaseUrl;
     let portalCredentials =
@@ -225,7 +254,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         AWS_REGION: LOCAL_REGION,
         AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
         AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
-        AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+        AWS_ENDPOINT_URL_DYNAMODB: dynamoDbEndpoint,
         LOCAL_EVENTS_FILE: eventsFile,
       },
       onEvent: (event, execution) => {
@@ -269,7 +298,12 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       secrets.putSecretValue(webhookSecretId, JSON.stringify({ secrets: [webhookSecret] }));
     }
 
-    const awsEndpoint: LocalAwsEndpoint = await startLocalAwsEndpoint({ engine, secrets });
+    const authorize = enforcement?.authorizeAwsJson;
+    const awsEndpoint: LocalAwsEndpoint = await startLocalAwsEndpoint({
+      engine,
+      secrets,
+      ...(authorize ? { authorize } : {}),
+    });
     cleanups.push(() => awsEndpoint.close());
     // Handlers build their SDK clients on first use; the standard variables point them at the local endpoint.
     process.env.AWS_ENDPOINT_URL_SFN = awsEndpoint.url;
@@ -299,6 +333,12 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const reconciliationArn = outputs[STACK_OUTPUTS.reconciliation];
     if (options.reconcileEveryMs && reconciliationArn) {
       const timer = setInterval(() => {
+        // EventBridge Scheduler starts it as the schedule's role; a refused start goes to the dead-letter queue.
+        const refused = enforcement?.checkScheduledStart(reconciliationArn);
+        if (refused) {
+          log(scheduleDeadLetter(enforcement, templates, resourceNames, refused.message));
+          return;
+        }
         engine
           .startExecution({ stateMachineArn: reconciliationArn, input: JSON.stringify({ repair: false }) })
           .catch((error: Error) => log(`Scheduled reconciliation did not start: ${error.message}`));
@@ -315,7 +355,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       region: LOCAL_REGION,
       httpApiUrl: httpApi.url,
       awsEndpoint: awsEndpoint.url,
-      dynamoDbEndpoint: dynamo.endpoint,
+      dynamoDbEndpoint,
       portalBaseUrl,
       simulatorOrigin: simulator?.origin ?? null,
       outputs,

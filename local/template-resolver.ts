@@ -215,6 +215,8 @@ export class TemplateResolver {
         return secretArn(this.physicalName(name));
       case "AWS::SNS::Topic":
         return this.arn("sns", this.physicalName(name));
+      case "AWS::IAM::ManagedPolicy":
+        return `arn:aws:iam::${LOCAL_ACCOUNT_ID}:policy/${this.physicalName(name)}`;
       case "AWS::SQS::Queue":
         return `https://sqs.${LOCAL_REGION}.amazonaws.com/${LOCAL_ACCOUNT_ID}/${this.physicalName(name)}`;
       default:

@@ -26,10 +26,17 @@ import {
   validateOnboard,
   validateReconcile,
 } from "./requests.js";
-import { DEFAULT_STACK_NAME, STATE_DIR_VARIABLE } from "./stack-defaults.js";
+import {
+  DEFAULT_LOCAL_ROLE,
+  DEFAULT_STACK_NAME,
+  LOCAL_ROLES,
+  type LocalRole,
+  STATE_DIR_VARIABLE,
+} from "./stack-defaults.js";
 
 interface GlobalOptions {
   readonly local?: boolean;
+  readonly localRole: LocalRole;
   readonly json?: boolean;
   readonly stack: string;
   readonly region?: string;
@@ -63,6 +70,14 @@ export function buildProgram(
       "Operate the practice-onboarding system: start and follow workflows, inspect practices and keys.",
     )
     .option("--local", "act on the running local stack (npm start) instead of AWS")
+    .addOption(
+      new Option(
+        "--local-role <role>",
+        "with --local, who signs: the operator (OperatorPolicy) or a key administrator (OperatorPolicy + KeyAdministratorPolicy, for import and status's live portal view)",
+      )
+        .choices(LOCAL_ROLES)
+        .default(DEFAULT_LOCAL_ROLE),
+    )
     .option("--json", "print one JSON document instead of tables")
     .option("--stack <name>", "CloudFormation stack to act on", DEFAULT_STACK_NAME)
     .option("--region <region>", "AWS region (default: the standard AWS configuration)")
@@ -206,7 +221,11 @@ export function buildProgram(
 
 /** The global options of this run, as a command the user can paste would repeat them. */
 function globalArguments(globals: GlobalOptions): string[] {
-  if (globals.local) return ["--local"];
+  if (globals.local)
+    return [
+      "--local",
+      ...(globals.localRole !== DEFAULT_LOCAL_ROLE ? ["--local-role", globals.localRole] : []),
+    ];
   return [
     ...(globals.stack !== DEFAULT_STACK_NAME ? ["--stack", globals.stack] : []),
     ...(globals.region ? ["--region", globals.region] : []),
@@ -220,7 +239,7 @@ export async function runOps(argv: readonly string[], io: OpsIo): Promise<ExitCo
     const { createContext } = await import("./context.js");
     const { resolveTarget } = await import("./targets.js");
     const target = await resolveTarget({
-      ...(globals.local ? { local: true } : {}),
+      ...(globals.local ? { local: true, localRole: globals.localRole } : {}),
       stack: globals.stack,
       ...(globals.region ? { region: globals.region } : {}),
       ...(globals.stateDir ? { stateDir: globals.stateDir } : {}),

@@ -7,13 +7,19 @@ import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { SFNClient } from "@aws-sdk/client-sfn";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { PracticeStore } from "../functions/practice/practice-store.js";
+import {
+  KEY_ADMINISTRATOR_ACCESS_KEY_ID,
+  OPERATOR_ACCESS_KEY_ID,
+} from "../local/authorization/caller-identity.js";
 import { LOCAL_CREDENTIALS } from "../local/dynamodb-local.js";
 import { DEFAULT_STATE_DIR, readLocalEndpoints, STACK_OUTPUTS } from "../local/local-endpoints.js";
 import { OperationFailed } from "./errors.js";
-import { DEFAULT_STACK_NAME, STATE_DIR_VARIABLE } from "./stack-defaults.js";
+import { DEFAULT_STACK_NAME, type LocalRole, STATE_DIR_VARIABLE } from "./stack-defaults.js";
 
 export interface TargetOptions {
   readonly local?: boolean;
+  /** With `local`: who signs (default the operator). */
+  readonly localRole?: LocalRole;
   readonly stack?: string;
   readonly region?: string;
   readonly stateDir?: string;
@@ -93,14 +99,17 @@ function buildTarget(
   };
 }
 
-function localTarget(stateDir: string): OpsTarget {
+function localTarget(stateDir: string, role: LocalRole): OpsTarget {
   let endpoints: ReturnType<typeof readLocalEndpoints>;
   try {
     endpoints = readLocalEndpoints(stateDir);
   } catch (error) {
     throw new OperationFailed((error as Error).message);
   }
-  const credentials = LOCAL_CREDENTIALS;
+  // Signed as the operator (or a key administrator): the local stack evaluates these calls against exactly the
+  // stack's managed policies that person holds.
+  const accessKeyId = role === "key-administrator" ? KEY_ADMINISTRATOR_ACCESS_KEY_ID : OPERATOR_ACCESS_KEY_ID;
+  const credentials = { ...LOCAL_CREDENTIALS, accessKeyId };
   return buildTarget(
     `the local stack (pid ${endpoints.pid})`,
     true,
@@ -141,6 +150,9 @@ async function awsTarget(stackName: string, region: string | undefined): Promise
 /** Resolves the target the global options name. Throws OperationFailed when it cannot be reached. */
 export async function resolveTarget(options: TargetOptions): Promise<OpsTarget> {
   if (options.local)
-    return localTarget(options.stateDir ?? process.env[STATE_DIR_VARIABLE] ?? DEFAULT_STATE_DIR);
+    return localTarget(
+      options.stateDir ?? process.env[STATE_DIR_VARIABLE] ?? DEFAULT_STATE_DIR,
+      options.localRole ?? "operator",
+    );
   return awsTarget(options.stack ?? DEFAULT_STACK_NAME, options.region);
 }

@@ -8,6 +8,7 @@ import type { CommandContext } from "../context.js";
 import { EXIT, type ExitCode, OperationFailed } from "../errors.js";
 import { opsRequester } from "../execution-names.js";
 import { portalClientFor } from "../live-key.js";
+import { missingKeyAdministratorAccess } from "../portal-access.js";
 import type { ImportOptions, ImportSource } from "../requests.js";
 
 function readCsv(path: string): string {
@@ -35,6 +36,12 @@ export async function importKeys(
     client: target.documentClient,
     tableName: target.output(STACK_OUTPUTS.tableName, "practice table"),
     actor: opsRequester(),
+  }).catch((error: unknown) => {
+    const missing = missingKeyAdministratorAccess(
+      error,
+      target.output(STACK_OUTPUTS.portalSecret, "portal secret"),
+    );
+    throw missing ? new OperationFailed(`ops import was refused: it ${missing}`) : error;
   });
   context.printJson({ command: "import", ...result });
   context.print(formatImportResult(result));

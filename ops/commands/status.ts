@@ -10,6 +10,7 @@ import type { CommandContext } from "../context.js";
 import { describeFailure, EXIT, type ExitCode, OperationFailed } from "../errors.js";
 import { formatFields, formatTable, formatTime } from "../format.js";
 import { findLiveKey, type LiveKeyView, liveKeyView } from "../live-key.js";
+import { missingKeyAdministratorAccess } from "../portal-access.js";
 import { practiceView } from "../practice-view.js";
 import type { OpsTarget } from "../targets.js";
 
@@ -28,6 +29,8 @@ export interface ExecutionSummary {
 export type PortalKeyStatus =
   | { readonly found: true; readonly key: LiveKeyView }
   | { readonly found: false; readonly reason: string }
+  /** The caller may not read the portal credentials (only the key administrator policy grants them). */
+  | { readonly unavailable: string }
   | { readonly error: string };
 
 /** Looks the execution name up in each workflow that may have run it (onboarding, offboarding). */
@@ -68,6 +71,11 @@ async function portalStatus(target: OpsTarget, customerKey: string | undefined):
       ? { found: true, key: liveKeyView(key) }
       : { found: false, reason: "the portal does not list this key" };
   } catch (error) {
+    const missing = missingKeyAdministratorAccess(
+      error,
+      target.output(STACK_OUTPUTS.portalSecret, "portal secret"),
+    );
+    if (missing) return { unavailable: missing };
     return { error: redactCustomerKeys(describeFailure(error)) };
   }
 }
@@ -81,6 +89,7 @@ function auditDetails(entry: AuditEntry): string {
 }
 
 function portalLines(portal: PortalKeyStatus): string {
+  if ("unavailable" in portal) return `  portal view unavailable: ${portal.unavailable}`;
   if ("error" in portal) return `  live status unavailable: ${portal.error}`;
   if (!portal.found) return `  ${portal.reason}`;
   const { key } = portal;

@@ -31,6 +31,12 @@ async function ops(...args: string[]): Promise<OpsRun> {
   return run;
 }
 
+/**
+ * `ops --local` signs as the operator (OperatorPolicy) unless told otherwise; import and status's live portal view
+ * need the key administrator's policy as well (docs/ops-cli.md, Permissions).
+ */
+const KEY_ADMINISTRATOR = ["--local-role", "key-administrator"];
+
 /** Without the leading --local, to prove global options work after the command. */
 async function opsRaw(...args: string[]): Promise<OpsRun> {
   const run = await runOpsCli(args, { PRACTICE_ONBOARDING_STATE_DIR: stateDir, PORTAL_MAX_RPS: "20" });
@@ -133,7 +139,7 @@ describe("ops onboard", () => {
 describe("ops status", () => {
   it("shows the record, the masked key, the live portal status and the audit trail", async () => {
     const fullKey = await fullKeyOf("cli-practice-1");
-    const run = await ops("status", "cli-practice-1");
+    const run = await ops(...KEY_ADMINISTRATOR, "status", "cli-practice-1");
     expect(run.stderr).toBe("");
     expect(run.code).toBe(0);
     expect(run.stdout).toContain(
@@ -155,7 +161,7 @@ describe("ops status", () => {
   });
 
   it("prints the same facts as JSON with --json given after the command", async () => {
-    const run = await opsRaw("status", "cli-practice-1", "--json", "--local");
+    const run = await opsRaw("status", "cli-practice-1", "--json", "--local", ...KEY_ADMINISTRATOR);
     expect(run.code).toBe(0);
     const document = JSON.parse(run.stdout);
     expect(document.practice).toMatchObject({
@@ -182,6 +188,20 @@ describe("ops status", () => {
       "KEY_LABELED",
       "ONBOARDING_COMPLETED",
     ]);
+  });
+
+  it("as the operator: the record and one line saying what the live portal view needs, exit 0", async () => {
+    const run = await ops("status", "cli-practice-1");
+    expect(run.stderr).toBe("");
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain("Practice cli-practice-1\n  status        ACTIVE\n");
+    expect(run.stdout).toContain(
+      `Portal (live)\n  portal view unavailable: needs secretsmanager:GetSecretValue on ${stack.endpoints.outputs[STACK_OUTPUTS.portalSecret]} (KeyAdministratorPolicy)\n`,
+    );
+    const json = await ops("status", "cli-practice-1", "--json");
+    expect(JSON.parse(json.stdout).portal).toEqual({
+      unavailable: `needs secretsmanager:GetSecretValue on ${stack.endpoints.outputs[STACK_OUTPUTS.portalSecret]} (KeyAdministratorPolicy)`,
+    });
   });
 
   it("exits 1 with one line when the practice is not recorded", async () => {
@@ -278,7 +298,7 @@ describe("ops offboard", () => {
   });
 
   it("shows the offboarding and the key disabled in the portal in status", async () => {
-    const run = await ops("status", "cli-practice-2");
+    const run = await ops(...KEY_ADMINISTRATOR, "status", "cli-practice-2");
     expect(run.code).toBe(0);
     expect(run.stdout).toContain("  status        OFFBOARDED\n");
     expect(run.stdout).toContain(
@@ -353,8 +373,18 @@ describe("ops reconcile and import", () => {
     });
   });
 
+  it("as the operator: refused, exit 1 naming the permission and the policy that grants it, nothing written", async () => {
+    const run = await ops("import", "--match", "devref");
+    expect(run).toEqual({
+      code: 1,
+      stdout: "",
+      stderr: `error: ops import was refused: it needs secretsmanager:GetSecretValue on ${stack.endpoints.outputs[STACK_OUTPUTS.portalSecret]} (KeyAdministratorPolicy)\n`,
+    });
+    expect(await store.getPractice("cli-imported-1")).toBeUndefined();
+  });
+
   it("reports what a dry-run import by DevRefId would adopt, writing nothing", async () => {
-    const run = await ops("import", "--match", "devref", "--dry-run");
+    const run = await ops(...KEY_ADMINISTRATOR, "import", "--match", "devref", "--dry-run");
     expect(run.code).toBe(0);
     expect(run.stdout).toContain("Import by DevRefId (dry run: nothing written)\n");
     expect(run.stdout).toContain(
@@ -366,7 +396,7 @@ describe("ops reconcile and import", () => {
   it("exits 1 naming the bad CSV line and writes nothing", async () => {
     const csv = path.join(stateDir, "bad.csv");
     writeFileSync(csv, `practiceId,customerKey\ncli-imported-1,${foreignKey}\nbad/id,${foreignKey}\n`);
-    const run = await ops("import", "--file", csv);
+    const run = await ops(...KEY_ADMINISTRATOR, "import", "--file", csv);
     expect(run.code).toBe(1);
     expect(run.stdout).toMatch(/1 bad row\(s\); nothing was imported:\n {2}line 3: /);
     expect(await store.getPractice("cli-imported-1")).toBeUndefined();
@@ -375,12 +405,19 @@ describe("ops reconcile and import", () => {
   it("refuses a CSV row whose key the portal labels for another practice unless --accept-label-mismatch", async () => {
     const csv = path.join(stateDir, "mismatch.csv");
     writeFileSync(csv, `\uFEFFpracticeId,customerKey\r\ncli-someone-else,${foreignKey}\r\n`);
-    const refused = await ops("import", "--file", csv, "--dry-run");
+    const refused = await ops(...KEY_ADMINISTRATOR, "import", "--file", csv, "--dry-run");
     expect(refused.code).toBe(1);
     expect(refused.stdout).toContain(
       `line 2: key ${maskSecret(foreignKey)} is labeled "cli-imported-1" in the portal, not cli-someone-else (give --accept-label-mismatch to import it anyway)`,
     );
-    const accepted = await ops("import", "--file", csv, "--dry-run", "--accept-label-mismatch");
+    const accepted = await ops(
+      ...KEY_ADMINISTRATOR,
+      "import",
+      "--file",
+      csv,
+      "--dry-run",
+      "--accept-label-mismatch",
+    );
     expect(accepted.code).toBe(0);
     expect(accepted.stdout).toContain(`  + cli-someone-else: key ${maskSecret(foreignKey)}`);
     expect(await store.getPractice("cli-someone-else")).toBeUndefined();
@@ -389,7 +426,7 @@ describe("ops reconcile and import", () => {
   it("adopts the key from a CSV and the practice reads ACTIVE with it", async () => {
     const csv = path.join(stateDir, "good.csv");
     writeFileSync(csv, `practiceId,customerKey\ncli-imported-1,${foreignKey}\n`);
-    const run = await ops("import", "--file", csv, "--json");
+    const run = await ops(...KEY_ADMINISTRATOR, "import", "--file", csv, "--json");
     expect(run.code).toBe(0);
     expect(JSON.parse(run.stdout)).toMatchObject({
       command: "import",
@@ -443,6 +480,9 @@ describe("ops usage errors", () => {
     expect(run.code).toBe(0);
     expect(run.stdout).toContain("Usage: npm run ops -- onboard [options] <practiceId>");
     expect(run.stdout).toContain("Global Options:\n  --local ");
+    expect(run.stdout).toMatch(
+      /--local-role <role>[\s\S]*\(choices: "operator", "key-administrator",\s+default: "operator"\)/,
+    );
   });
 });
 
@@ -729,7 +769,7 @@ describe("ops --wait interrupted by Ctrl-C", () => {
     let run: OpsRun;
     try {
       // `status` asks the portal for the key's live state: interrupted while that answer is held.
-      const cli = startOpsCli(["--local", "status", "cli-practice-1"], localEnv());
+      const cli = startOpsCli(["--local", ...KEY_ADMINISTRATOR, "status", "cli-practice-1"], localEnv());
       const deadline = Date.now() + 20_000;
       while (
         !simulator
@@ -748,7 +788,7 @@ describe("ops --wait interrupted by Ctrl-C", () => {
     outputs.push(run);
     expect(run.code).toBe(130);
     expect(run.stderr).toBe(
-      "\nInterrupted; anything already started keeps running (see: npm run ops -- --local executions).\n",
+      "\nInterrupted; anything already started keeps running (see: npm run ops -- --local --local-role key-administrator executions).\n",
     );
   });
 

@@ -10,6 +10,7 @@ import type { PortalCredentials } from "../../functions/portal/portal-types.js";
 import { PracticeStore } from "../../functions/practice/practice-store.js";
 import { buildApp } from "../../lib/build-app.js";
 import { PROJECT_ROOT } from "../../lib/handler-function.js";
+import type { LocalDenial } from "../../local/authorization/local-authorization.js";
 import { type LocalAwsEndpoint, startLocalAwsEndpoint } from "../../local/aws-json-endpoint.js";
 import { LOCAL_CREDENTIALS, localDynamoDbClient } from "../../local/dynamodb-local.js";
 import { type ExecutionStatusDelivery, ExecutionStatusEvents } from "../../local/execution-status-events.js";
@@ -17,6 +18,7 @@ import { LocalSecretStore } from "../../local/local-secret-store.js";
 import { type PortalSimulator, startPortalSimulator } from "../../local/portal-simulator.js";
 import { synthesizeTemplates } from "../../local/synthesize.js";
 import { LocalWorkflowEngine } from "../../local/workflow-engine.js";
+import { startHarnessEnforcement } from "./harness-enforcement.js";
 import { createTestPracticeTable } from "./practice-table.js";
 
 export const PORTAL_SECRET_NAME = "practice-onboarding/portal-credentials";
@@ -29,6 +31,10 @@ export interface OnboardingHarnessOptions {
   readonly externalPortal?: { readonly url: string; readonly credentials: PortalCredentials };
   /** Deliver ended executions' status changes to the claim release, as EventBridge would. @default false */
   readonly releaseClaims?: boolean;
+  /** Enforce the template's IAM and KMS policies on the functions' calls (test/support/harness-enforcement.ts). @default true */
+  readonly iam?: boolean;
+  /** Builds the app to synthesize (e.g. the stack with one grant removed). @default buildApp */
+  readonly buildApp?: typeof buildApp;
 }
 
 export interface OnboardingHarness {
@@ -48,6 +54,8 @@ export interface OnboardingHarness {
   readonly deliveries: ExecutionStatusDelivery[];
   /** With `releaseClaims`: resolves once every delivery scheduled so far has finished. */
   deliveriesSettled(): Promise<void>;
+  /** Calls the template's policies refused (empty when every grant is there). */
+  readonly denials: readonly LocalDenial[];
   /** When set, the record step's handler throws it instead of running. */
   failRecordWith: Error | undefined;
   /** Starts an execution and resolves with its final description. */
@@ -63,7 +71,7 @@ export async function startOnboardingHarness(options: OnboardingHarnessOptions):
   const table = await createTestPracticeTable();
   const simulator = options.externalPortal ? undefined : await startPortalSimulator();
   const portal = options.externalPortal ?? { url: simulator!.url, credentials: simulator!.credentials };
-  const templates = synthesizeTemplates(buildApp);
+  const templates = synthesizeTemplates(options.buildApp ?? buildApp);
   const tableLogicalId = Object.entries(templates[0]!.template.Resources ?? {}).find(
     ([, r]) => r.Type === "AWS::DynamoDB::Table",
   )![0];
@@ -85,14 +93,21 @@ export async function startOnboardingHarness(options: OnboardingHarnessOptions):
       },
     };
   };
+  const resourceNames = { [tableLogicalId]: table.tableName };
+  const enforcement = await startHarnessEnforcement({
+    templates,
+    resourceNames,
+    dynamoDbLocalEndpoint: table.endpoint,
+    ...(options.iam === false ? { iam: false } : {}),
+  });
   const engine = new LocalWorkflowEngine({
     templates,
-    resourceNames: { [tableLogicalId]: table.tableName },
+    resourceNames,
     retryIntervalOverrides: 0,
     environment: {
       OPEN_DENTAL_BASE_URL: portal.url,
       PORTAL_MAX_RPS: String(options.maxRps),
-      AWS_ENDPOINT_URL_DYNAMODB: table.endpoint,
+      AWS_ENDPOINT_URL_DYNAMODB: enforcement.dynamoDbEndpoint,
       AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
       AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
       POWERTOOLS_LOG_LEVEL: "DEBUG",
@@ -108,7 +123,7 @@ export async function startOnboardingHarness(options: OnboardingHarnessOptions):
     statusEvents = new ExecutionStatusEvents({
       templates,
       functions: engine.app.functions,
-      resourceNames: { [tableLogicalId]: table.tableName },
+      resourceNames,
       describeEnded: (executionArn) => engine.waitForExecution(executionArn),
       loadHandlerModule,
       onDelivery: (delivery) => deliveries.push(delivery),
@@ -118,7 +133,11 @@ export async function startOnboardingHarness(options: OnboardingHarnessOptions):
   }
   const secrets = LocalSecretStore.fromTemplates(templates);
   secrets.putSecretValue(PORTAL_SECRET_NAME, JSON.stringify(portal.credentials));
-  const endpoint: LocalAwsEndpoint = await startLocalAwsEndpoint({ engine, secrets });
+  const endpoint: LocalAwsEndpoint = await startLocalAwsEndpoint({
+    engine,
+    secrets,
+    ...enforcement.endpointOptions,
+  });
   // The handlers build their SDK clients on first use, so the endpoint only has to be known by then.
   process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER = endpoint.url;
   const store = new PracticeStore({
@@ -139,6 +158,7 @@ export async function startOnboardingHarness(options: OnboardingHarnessOptions):
     output,
     eventsFile,
     failRecordWith: undefined,
+    denials: enforcement.denials,
     deliveries,
     async deliveriesSettled() {
       await statusEvents?.idle();
@@ -157,6 +177,7 @@ export async function startOnboardingHarness(options: OnboardingHarnessOptions):
       await statusEvents?.close();
       await engine.close();
       await endpoint.close();
+      await enforcement.close();
       await simulator?.stop();
       delete process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER;
       restoreOutput();

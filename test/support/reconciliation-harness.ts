@@ -10,6 +10,7 @@ import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { PracticeStore } from "../../functions/practice/practice-store.js";
 import { ReconciliationStore } from "../../functions/practice/reconciliation-store.js";
 import { buildApp } from "../../lib/build-app.js";
+import type { LocalDenial } from "../../local/authorization/local-authorization.js";
 import { type LocalAwsEndpoint, startLocalAwsEndpoint } from "../../local/aws-json-endpoint.js";
 import { LOCAL_CREDENTIALS, localDynamoDbClient } from "../../local/dynamodb-local.js";
 import { LocalSecretStore } from "../../local/local-secret-store.js";
@@ -20,6 +21,7 @@ import {
 } from "../../local/portal-simulator.js";
 import { synthesizeTemplates } from "../../local/synthesize.js";
 import { type ExecutionReference, LocalWorkflowEngine } from "../../local/workflow-engine.js";
+import { startHarnessEnforcement } from "./harness-enforcement.js";
 import { createTestPracticeTable } from "./practice-table.js";
 
 export const PORTAL_SECRET_NAME = "practice-onboarding/portal-credentials";
@@ -30,6 +32,8 @@ export interface ReconciliationHarnessOptions {
   readonly simulator?: PortalSimulatorOptions;
   /** Called with every history event (e.g. to measure payloads without keeping 10,000 runs of them). */
   readonly onEvent?: (event: HistoryEvent, execution: ExecutionReference) => void;
+  /** Enforce the template's IAM and KMS policies on the functions' calls (test/support/harness-enforcement.ts). @default true */
+  readonly iam?: boolean;
 }
 
 export type ExecutionResult = DescribeExecutionOutput & { readonly name: string };
@@ -45,6 +49,8 @@ export interface ReconciliationHarness {
   readonly tableName: string;
   readonly onboardingArn: string;
   readonly reconciliationArn: string;
+  /** Calls the template's policies refused (empty when every grant is there). */
+  readonly denials: readonly LocalDenial[];
   /** Runs an onboarding to its end. */
   onboard(input: unknown, name?: string): Promise<ExecutionResult>;
   /** Runs a reconciliation to its end. */
@@ -64,14 +70,21 @@ export async function startReconciliationHarness(
     ([, r]) => r.Type === "AWS::DynamoDB::Table",
   )![0];
   const eventsFile = join(mkdtempSync(join(tmpdir(), "recon-events-")), "events.jsonl");
+  const resourceNames = { [tableLogicalId]: table.tableName };
+  const enforcement = await startHarnessEnforcement({
+    templates,
+    resourceNames,
+    dynamoDbLocalEndpoint: table.endpoint,
+    ...(options.iam === false ? { iam: false } : {}),
+  });
   const engine = new LocalWorkflowEngine({
     templates,
-    resourceNames: { [tableLogicalId]: table.tableName },
+    resourceNames,
     retryIntervalOverrides: 0,
     environment: {
       OPEN_DENTAL_BASE_URL: simulator.url,
       PORTAL_MAX_RPS: String(options.maxRps ?? 50),
-      AWS_ENDPOINT_URL_DYNAMODB: table.endpoint,
+      AWS_ENDPOINT_URL_DYNAMODB: enforcement.dynamoDbEndpoint,
       AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
       AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
       AWS_REGION: "us-east-1",
@@ -83,7 +96,11 @@ export async function startReconciliationHarness(
   });
   const secrets = LocalSecretStore.fromTemplates(templates);
   secrets.putSecretValue(PORTAL_SECRET_NAME, JSON.stringify(simulator.credentials));
-  const endpoint: LocalAwsEndpoint = await startLocalAwsEndpoint({ engine, secrets });
+  const endpoint: LocalAwsEndpoint = await startLocalAwsEndpoint({
+    engine,
+    secrets,
+    ...enforcement.endpointOptions,
+  });
   // The handlers build their SDK clients on first use, so the endpoint only has to be known by then.
   process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER = endpoint.url;
   process.env.AWS_ENDPOINT_URL_SFN = endpoint.url;
@@ -116,11 +133,13 @@ export async function startReconciliationHarness(
     tableName: table.tableName,
     onboardingArn,
     reconciliationArn,
+    denials: enforcement.denials,
     onboard: (input, name = `onboard-${++sequence}`) => run(onboardingArn, input, name),
     reconcile: (input = {}, name = `recon-${++sequence}`) => run(reconciliationArn, input, name),
     async close() {
       await engine.close();
       await endpoint.close();
+      await enforcement.close();
       await simulator.stop();
       delete process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER;
       delete process.env.AWS_ENDPOINT_URL_SFN;

@@ -1,0 +1,115 @@
+// What IAM sees of a request to the local endpoints: the action(s) and resource ARN(s) it is authorized against.
+// Step Functions: https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsstepfunctions.html
+// DynamoDB: https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazondynamodb.html
+//   (a batch or transaction is authorized item by item, with each item's table and action).
+import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from "../fake-aws.js";
+
+export interface IamRequest {
+  readonly action: string;
+  readonly resource: string;
+  /** Condition keys the service sets for this request (e.g. `dynamodb:LeadingKeys`). */
+  readonly context?: Readonly<Record<string, string | readonly string[]>>;
+}
+
+type Body = Record<string, unknown>;
+
+const text = (body: Body, field: string) => (typeof body[field] === "string" ? (body[field] as string) : "");
+
+export function stepFunctionsRequests(operation: string, body: Body): IamRequest[] {
+  const action = `states:${operation}`;
+  switch (operation) {
+    case "StartExecution":
+    case "StartSyncExecution":
+    case "ListExecutions":
+    case "DescribeStateMachine":
+      return [{ action, resource: text(body, "stateMachineArn") }];
+    case "DescribeExecution":
+    case "GetExecutionHistory":
+    case "StopExecution":
+    case "DescribeStateMachineForExecution":
+      return [{ action, resource: text(body, "executionArn") }];
+    default:
+      return [{ action, resource: "*" }];
+  }
+}
+
+/** `secretArnOf` turns a SecretId (name or ARN) into the secret's ARN, as IAM sees it. */
+export function secretsManagerRequests(
+  operation: string,
+  body: Body,
+  secretArnOf: (secretId: string) => string,
+): IamRequest[] {
+  const secretId = text(body, "SecretId");
+  return [{ action: `secretsmanager:${operation}`, resource: secretId ? secretArnOf(secretId) : "*" }];
+}
+
+export function dynamoDbTableArn(tableName: string): string {
+  return `arn:aws:dynamodb:${LOCAL_REGION}:${LOCAL_ACCOUNT_ID}:table/${tableName}`;
+}
+
+/** A table's partition key attribute by the table's ARN (from the template), for `dynamodb:LeadingKeys`. */
+export type PartitionKeyOf = (tableArn: string) => string | undefined;
+
+/**
+ * `dynamodb:LeadingKeys` of a single-item request: the partition key value of its `Key` (GetItem, UpdateItem,
+ * DeleteItem, ConditionCheck) or `Item` (PutItem). Query, Scan and the batch operations get none here, so a
+ * `ForAllValues` condition on it holds for them vacuously: no policy of the template grants those with one.
+ * https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/specifying-conditions.html
+ */
+function leadingKeys(body: Body, attribute: string | undefined): Record<string, string[]> {
+  const item = (body.Key ?? body.Item) as Record<string, { S?: unknown; N?: unknown }> | undefined;
+  const value = attribute ? (item?.[attribute]?.S ?? item?.[attribute]?.N) : undefined;
+  return typeof value === "string" ? { "dynamodb:LeadingKeys": [value] } : {};
+}
+
+function onTable(action: string, body: Body, partitionKeyOf?: PartitionKeyOf): IamRequest {
+  const table = dynamoDbTableArn(text(body, "TableName"));
+  const index = text(body, "IndexName");
+  if (index) return { action: `dynamodb:${action}`, resource: `${table}/index/${index}` };
+  const context = leadingKeys(body, partitionKeyOf?.(table));
+  return {
+    action: `dynamodb:${action}`,
+    resource: table,
+    ...(Object.keys(context).length ? { context } : {}),
+  };
+}
+
+const TRANSACT_WRITE_ACTIONS: Record<string, string> = {
+  Put: "PutItem",
+  Update: "UpdateItem",
+  Delete: "DeleteItem",
+  ConditionCheck: "ConditionCheckItem",
+};
+
+export function dynamoDbRequests(
+  operation: string,
+  body: Body,
+  partitionKeyOf?: PartitionKeyOf,
+): IamRequest[] {
+  switch (operation) {
+    case "BatchGetItem":
+      return Object.keys((body.RequestItems as Body) ?? {}).map((table) => ({
+        action: "dynamodb:BatchGetItem",
+        resource: dynamoDbTableArn(table),
+      }));
+    case "BatchWriteItem":
+      return Object.keys((body.RequestItems as Body) ?? {}).map((table) => ({
+        action: "dynamodb:BatchWriteItem",
+        resource: dynamoDbTableArn(table),
+      }));
+    case "TransactWriteItems":
+      return ((body.TransactItems as Body[]) ?? []).flatMap((item) =>
+        Object.entries(item).map(([kind, operationBody]) =>
+          onTable(TRANSACT_WRITE_ACTIONS[kind] ?? kind, operationBody as Body, partitionKeyOf),
+        ),
+      );
+    case "TransactGetItems":
+      return ((body.TransactItems as Body[]) ?? []).map((item) =>
+        onTable("GetItem", (item.Get as Body) ?? {}, partitionKeyOf),
+      );
+    case "ListTables":
+      return [{ action: "dynamodb:ListTables", resource: "*" }];
+    default:
+      return [onTable(operation, body, partitionKeyOf)];
+  }
+}
