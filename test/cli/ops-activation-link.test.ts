@@ -21,7 +21,12 @@ let client: DynamoDBDocumentClient;
 let tableName: string;
 
 async function ops(...args: string[]): Promise<OpsRun> {
-  return runOpsCli(["--local", ...args], { PRACTICE_ONBOARDING_STATE_DIR: stateDir, PORTAL_MAX_RPS: "20" });
+  // Issuing a link is a key administrator's act (lib/key-administrator-policy.ts).
+  const role = args[0] === "activation-link" ? ["--local-role", "key-administrator"] : [];
+  return runOpsCli(["--local", ...role, ...args], {
+    PRACTICE_ONBOARDING_STATE_DIR: stateDir,
+    PORTAL_MAX_RPS: "20",
+  });
 }
 
 async function onboarded(practiceId: string): Promise<void> {
