@@ -27,7 +27,7 @@ export const KEY_ADMINISTRATOR_POLICY_SIDS = {
 /** Partition keys of the items each table statement may touch (`dynamodb:LeadingKeys`), from the table schema. */
 const RATE_LIMITER_PARTITION = keys.portalRateLimiter().pk;
 const IMPORTED_PARTITIONS = [keys.practice("*").pk, keys.customerKey("*").pk];
-const ACTIVATION_PARTITIONS = [keys.activationLink("*").pk, keys.activationPointer("*").pk];
+const ACTIVATION_PARTITIONS = [keys.activationLink("*").pk];
 
 /**
  * The managed policy for the few people who adopt portal keys (`ops import`) and look at a key's live state in the
@@ -80,8 +80,8 @@ export class KeyAdministratorPolicy extends Construct {
           conditions: { "ForAllValues:StringLike": { "dynamodb:LeadingKeys": IMPORTED_PARTITIONS } },
         }),
         // `ops activation-link`: a link opens the full key to whoever holds it, so issuing one is a key
-        // administrator's act. One transaction puts the link, moves the practice's pointer and revokes the
-        // previous link; the audit entry sits under the practice.
+        // administrator's act. One transaction puts the link, revokes the previous one (both ACTIVATION#…) and
+        // puts the practice's pointer and audit entry (PRACTICE#…, PutItem above).
         new iam.PolicyStatement({
           sid: KEY_ADMINISTRATOR_POLICY_SIDS.issueActivationLinks,
           actions: ["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem"],

@@ -26,7 +26,7 @@ describe("benchmark (quick configuration)", () => {
   it("counts exactly 2 portal calls per happy-path offboarding: the status read (a revoked key gets no PUT), then the disabling PUT", () => {
     expect(happy.offboarding.portalCalls).toBe(2);
     expect(happy.offboarding.portalRequests).toEqual([
-      "GET /api/v1/apikeys → 200",
+      "GET /api/v1/apikeys?Offset=0&Limit=100 → 200",
       "PUT /api/v1/apikeys → 200",
     ]);
   });

@@ -30,7 +30,7 @@ const CARRIES: Readonly<Record<string, readonly Dependency[]>> = {
   "functions/domain-events/publish-domain-event.ts": ["eventbridge"],
   "functions/claim-release/release-claim.ts": ["dynamodb", "eventbridge", "portal", "secrets"],
   "functions/reconciliation/reconciliation-check-practices.ts": ["dynamodb", "sfn"],
-  "functions/reconciliation/reconciliation-classify-candidates.ts": ["dynamodb"],
+  "functions/reconciliation/reconciliation-classify-candidates.ts": ["dynamodb", "sfn"],
   "functions/reconciliation/reconciliation-finish.ts": ["dynamodb", "eventbridge"],
   "functions/reconciliation/reconciliation-list-keys.ts": ["dynamodb", "portal", "secrets"],
   "functions/reconciliation/reconciliation-repair.ts": [

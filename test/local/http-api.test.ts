@@ -54,13 +54,19 @@ async function serve(handler: (event: APIGatewayProxyEventV2) => Promise<unknown
 const accepted = async () => ({ statusCode: 202, body: '{"ok":true}' });
 
 describe("httpApiRoutes", () => {
-  it("maps the synthesized app's POST /webhooks/crm route to the CRM webhook handler module", () => {
+  it("maps the synthesized app's routes to their handler modules: the CRM webhook and the activation page", () => {
     const templates = synthesizeTemplates(buildApp);
     const routes = httpApiRoutes(templates, extractStateMachines(templates).functions);
 
     expect(
       routes.map((route) => [route.method, route.path, route.function.entry, route.function.handlerExport]),
-    ).toEqual([["POST", "/webhooks/crm", "functions/webhook/crm-webhook.ts", "handler"]]);
+    ).toEqual(
+      expect.arrayContaining([
+        ["POST", "/webhooks/crm", "functions/webhook/crm-webhook.ts", "handler"],
+        ["GET", "/activate/{token}", "functions/activation/activation-page.ts", "handler"],
+        ["POST", "/activate/{token}", "functions/activation/activation-page.ts", "handler"],
+      ]),
+    );
   });
 });
 

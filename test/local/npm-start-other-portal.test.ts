@@ -36,14 +36,17 @@ describe("npm start with OPEN_DENTAL_BASE_URL", () => {
     await portal?.stop();
   });
 
-  it("does not start the built-in simulator: the stack listens only on its HTTP API and AWS endpoint", () => {
+  it("does not start the built-in simulator: the stack listens only on its HTTP API, AWS endpoint and DynamoDB authorizing proxy", () => {
     expect(endpoints.simulatorOrigin).toBeNull();
     expect(endpoints.portalBaseUrl).toBe(portal.url);
     expect(stack.output.stdout).not.toContain("built-in simulator");
     expect(listeningPorts(endpoints.pid)).toEqual(
-      [Number(new URL(endpoints.httpApiUrl).port), Number(new URL(endpoints.awsEndpoint).port)].sort(
-        (a, b) => a - b,
-      ),
+      [
+        Number(new URL(endpoints.httpApiUrl).port),
+        Number(new URL(endpoints.awsEndpoint).port),
+        // IAM enforcement: DynamoDB calls go through the stack's authorizing proxy in front of DynamoDB Local.
+        Number(new URL(endpoints.dynamoDbEndpoint).port),
+      ].sort((a, b) => a - b),
     );
   });
 

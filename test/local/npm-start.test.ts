@@ -49,7 +49,14 @@ describe("npm start", () => {
     expect(response.status).toBe(202);
 
     const status = await waitFor("ops status to say ACTIVE", async () => {
-      const run = await runOpsLocal(stack.stateDir, ["status", "npm-start-001", "--json"]);
+      // The key administrator sees the live portal view (the operator gets the record and a line saying so).
+      const run = await runOpsLocal(stack.stateDir, [
+        "--local-role",
+        "key-administrator",
+        "status",
+        "npm-start-001",
+        "--json",
+      ]);
       if (run.code !== 0) return undefined;
       const shown = JSON.parse(run.stdout) as {
         practice: PracticeRecord;
@@ -82,7 +89,7 @@ describe("npm start", () => {
     expect(stack.output.stdout).not.toContain('"level":');
     expect(stack.output.stdout).not.toContain("CloudWatchMetrics");
     expect(stack.output.stdout).toMatch(
-      new RegExp(`^\\d\\d:\\d\\d:\\d\\d  Onboarding ${executionName} SUCCEEDED$`, "m"),
+      new RegExp(`^\\d\\d:\\d\\d:\\d\\d  PracticeOnboarding-Onboarding ${executionName} SUCCEEDED$`, "m"),
     );
   });
 
