@@ -27,3 +27,9 @@ export interface OutboxEntry {
   /** ISO 8601. */
   readonly Time: string;
 }
+
+/** What a writer hands the table's single writer to record beside an outcome: the event's id and its entry. */
+export interface OutboxMessage {
+  readonly eventId: string;
+  readonly entry: OutboxEntry;
+}

@@ -5,6 +5,7 @@ import { STACK_OUTPUTS } from "../contracts/stack-outputs.js";
 import { ActivationPage } from "./activation-page.js";
 import { ClaimRelease } from "./claim-release.js";
 import { DomainEventBus } from "./domain-event-bus.js";
+import { DomainEventOutbox } from "./domain-event-outbox.js";
 import { EncryptionKey } from "./encryption-key.js";
 import { KeyAdministratorPolicy } from "./key-administrator-policy.js";
 import { OffboardingWorkflow } from "./offboarding-workflow.js";
@@ -44,6 +45,7 @@ export class PracticeOnboardingStack extends Stack {
   readonly webhookApi: WebhookApi;
   readonly activationPage: ActivationPage;
   readonly events: DomainEventBus;
+  readonly outbox: DomainEventOutbox;
   readonly operations: OperationsAlarms;
   readonly operatorPolicy: OperatorPolicy;
   readonly keyAdministratorPolicy: KeyAdministratorPolicy;
@@ -54,6 +56,11 @@ export class PracticeOnboardingStack extends Stack {
     const { key } = encryption;
     this.events = new DomainEventBus(this, "Events", { archive: {} });
     this.practiceTable = new PracticeTable(this, "Practices", { encryptionKey: key });
+    this.outbox = new DomainEventOutbox(this, "Outbox", {
+      table: this.practiceTable,
+      eventBus: this.events,
+      encryptionKey: key,
+    });
     this.secrets = new PortalSecrets(this, "Secrets", {
       encryptionKey: key,
       portalCredentialsSecretName: props.portalCredentialsSecretName,
@@ -64,7 +71,6 @@ export class PracticeOnboardingStack extends Stack {
       table: this.practiceTable,
       portalCredentials: this.secrets.portalCredentials,
       encryptionKey: key,
-      eventBus: this.events,
       portalMaxRps: props.portalMaxRps,
       portalBaseUrl: props.portalBaseUrl,
     });
@@ -73,7 +79,6 @@ export class PracticeOnboardingStack extends Stack {
       table: this.practiceTable,
       portalCredentials: this.secrets.portalCredentials,
       encryptionKey: key,
-      eventBus: this.events,
       portalMaxRps: props.portalMaxRps,
       portalBaseUrl: props.portalBaseUrl,
     });
@@ -82,7 +87,6 @@ export class PracticeOnboardingStack extends Stack {
       table: this.practiceTable,
       portalCredentials: this.secrets.portalCredentials,
       encryptionKey: key,
-      eventBus: this.events,
       onboardingStateMachine: this.onboarding.stateMachine,
       offboardingStateMachine: this.offboarding.stateMachine,
       portalEnvironment: this.onboarding.portalEnvironment,
@@ -135,6 +139,7 @@ export class PracticeOnboardingStack extends Stack {
       webhookFunction: this.webhookApi.function,
       schedulerDeadLetterQueue: this.reconciliationSchedule.deadLetterQueue,
       claimReleaseDeadLetterQueue: this.claimRelease.deadLetterQueue,
+      outboxDeadLetterQueue: this.outbox.deadLetterQueue,
       alarmEmail: props.alarmEmail,
     });
 

@@ -174,7 +174,6 @@ export class ReconciliationWorkflow extends Construct {
     table.grant(f.finish.function, "dynamodb:UpdateItem");
     // Finish publishes ReconciliationCompleted; repair, the outcome of each stuck practice it finishes.
     props.eventBus?.addPublisher(f.finish.function);
-    props.eventBus?.addPublisher(f.repair.function);
     for (const handler of Object.values(f)) {
       table.encryptionKey?.grant(handler.function, ...TABLE_KEY_ACTIONS);
     }

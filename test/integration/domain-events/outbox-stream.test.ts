@@ -9,8 +9,9 @@ import { DynamoDBStreamsClient } from "@aws-sdk/client-dynamodb-streams";
 import { TransactWriteCommand } from "@aws-sdk/lib-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildDomainEvent } from "../../../functions/domain-events/domain-events.js";
-import { outboxPut } from "../../../functions/domain-events/outbox-item.js";
+import { outboxEntry } from "../../../functions/domain-events/outbox-message.js";
 import { handler } from "../../../functions/domain-events/outbox-stream-handler.js";
+import { outboxPut } from "../../../functions/practice/outbox-writes.js";
 import { type LocalAwsEndpoint, startLocalAwsEndpoint } from "../../../local/aws-json-endpoint.js";
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from "../../../local/dynamodb-local.js";
 import { type StreamPoller, startStreamPoller } from "../../../local/event-bus/dynamodb-stream-poller.js";
@@ -99,7 +100,11 @@ describe("transactional outbox delivery (DynamoDB Local stream → handler → l
             cancelled
               ? { ...outcome, Put: { ...outcome.Put, ConditionExpression: "attribute_exists(pk)" } }
               : outcome,
-            outboxPut(table.tableName, event),
+            outboxPut(
+              table as never,
+              { eventId: event.detail.eventId, entry: outboxEntry(event) },
+              new Date(),
+            ),
           ],
         }),
       );
