@@ -13,17 +13,14 @@ import { PROJECT_ROOT } from "../../lib/handler-function.js";
 import type { LocalDenial } from "../../local/authorization/local-authorization.js";
 import { type LocalAwsEndpoint, startLocalAwsEndpoint } from "../../local/aws-json-endpoint.js";
 import { LOCAL_CREDENTIALS, localDynamoDbClient } from "../../local/dynamodb-local.js";
-import { createLocalEventBus, type LocalEventBus } from "../../local/event-bus/local-event-bus.js";
-import {
-  type LocalStreamSources,
-  startStreamEventSources,
-} from "../../local/event-bus/stream-event-sources.js";
+import type { LocalEventBus } from "../../local/event-bus/local-event-bus.js";
+import type { LocalStreamSources } from "../../local/event-bus/stream-event-sources.js";
 import { type ExecutionStatusDelivery, ExecutionStatusEvents } from "../../local/execution-status-events.js";
-import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from "../../local/fake-aws.js";
 import { LocalSecretStore } from "../../local/local-secret-store.js";
 import { type PortalSimulator, startPortalSimulator } from "../../local/portal-simulator.js";
 import { synthesizeTemplates } from "../../local/synthesize.js";
 import { LocalWorkflowEngine } from "../../local/workflow-engine.js";
+import { startHarnessEventDelivery } from "./event-delivery.js";
 import { startHarnessEnforcement } from "./harness-enforcement.js";
 import { createTestPracticeTable } from "./practice-table.js";
 
@@ -143,7 +140,14 @@ export async function startOnboardingHarness(options: OnboardingHarnessOptions):
   }
   const secrets = LocalSecretStore.fromTemplates(templates);
   secrets.putSecretValue(PORTAL_SECRET_NAME, JSON.stringify(portal.credentials));
-  const eventBus = createLocalEventBus({ eventsFile, region: LOCAL_REGION, account: LOCAL_ACCOUNT_ID });
+  const delivery = await startHarnessEventDelivery({
+    templates,
+    resourceNames,
+    functions: engine.app.functions,
+    dynamoDbEndpoint: table.endpoint,
+    eventsFile,
+  });
+  const { eventBus, streams } = delivery;
   const endpoint: LocalAwsEndpoint = await startLocalAwsEndpoint({
     engine,
     secrets,
@@ -153,16 +157,7 @@ export async function startOnboardingHarness(options: OnboardingHarnessOptions):
   // The handlers build their SDK clients on first use, so the endpoint only has to be known by then.
   process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER = endpoint.url;
   process.env.AWS_ENDPOINT_URL_EVENTBRIDGE = endpoint.url;
-  const streamClient = localDynamoDbClient(table.endpoint);
-  const streams = await startStreamEventSources({
-    templates,
-    resourceNames,
-    functions: engine.app.functions,
-    dynamoDb: streamClient,
-    dynamoDbEndpoint: table.endpoint,
-    deadLetterFile: `${eventsFile}.dead-letters`,
-    idlePollMs: 25,
-  });
+
   const store = new PracticeStore({
     client: DynamoDBDocumentClient.from(localDynamoDbClient(table.endpoint)),
     tableName: table.tableName,
@@ -201,8 +196,7 @@ export async function startOnboardingHarness(options: OnboardingHarnessOptions):
     },
     async close() {
       await statusEvents?.close();
-      await streams.stop();
-      streamClient.destroy();
+      await delivery.close();
       await engine.close();
       await endpoint.close();
       await enforcement.close();
