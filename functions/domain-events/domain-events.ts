@@ -1,11 +1,12 @@
-// Domain events for integrators (docs/events.md): a versioned, validated detail that never carries a
-// CustomerKey — by the types of its fields (event-fields.ts), not by scanning them — published to EventBridge,
-// or appended to a JSON-lines file when LOCAL_EVENTS_FILE is set.
+// Publishing a domain event directly (docs/events.md): to EventBridge, or appended to a JSON-lines file when
+// LOCAL_EVENTS_FILE is set. Practice outcomes do NOT come through here — they are written to the table's outbox
+// in their own transaction (outbox-message.ts, practice/outbox-writes.ts) and delivered from its stream; this is
+// for events that are not a practice outcome (ReconciliationCompleted, PracticeActivationLinkIssued by ops).
 //
 // Failure policy: a publish that fails is logged (error), counted (DomainEventPublishFailed, alarmed) and
 // thrown — DomainEventPublishFailed (retryable) when delivery failed, DomainEventInvalid (not retryable) when
-// the event itself is wrong. Step Functions retries the publishing task; the eventId is derived from the
-// execution name and event type, so a retried publish repeats the same event and consumers drop the duplicate.
+// the event itself is wrong. The eventId is derived from the execution name and event type, so a retried
+// publish repeats the same event and consumers drop the duplicate.
 import { appendFile, mkdir } from "node:fs/promises";
 import { dirname } from "node:path";
 import type { Logger } from "@aws-lambda-powertools/logger";
