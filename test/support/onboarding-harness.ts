@@ -59,7 +59,7 @@ export interface OnboardingHarness {
   readonly eventBus: LocalEventBus;
   /** With `releaseClaims`: the status change deliveries so far, in order. */
   readonly deliveries: ExecutionStatusDelivery[];
-  /** With `releaseClaims`: resolves once every delivery scheduled so far has finished. */
+  /** With `releaseClaims`: resolves once every delivery scheduled so far has finished and its events arrived. */
   deliveriesSettled(): Promise<void>;
   /** Calls the template's policies refused (empty when every grant is there). */
   readonly denials: readonly LocalDenial[];
@@ -182,6 +182,8 @@ export async function startOnboardingHarness(options: OnboardingHarnessOptions):
     deliveries,
     async deliveriesSettled() {
       await statusEvents?.idle();
+      // The claim release's outcome events arrive through the outbox.
+      await streams.drain();
     },
     async run(input: unknown, name = `exec-${++sequence}`) {
       const { executionArn } = await engine.startExecution({
