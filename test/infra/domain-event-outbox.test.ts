@@ -71,7 +71,10 @@ describe("DomainEventOutbox", () => {
         "dynamodb:GetShardIterator",
         "dynamodb:ListStreams",
         "events:PutEvents",
+        // The stream of the table encrypted with the stack's key (grantStreamRead), then the dead-letter queue's.
         "kms:Decrypt",
+        "kms:Decrypt",
+        "kms:DescribeKey",
         "kms:Encrypt",
         "kms:GenerateDataKey*",
         "kms:ReEncrypt*",

@@ -234,7 +234,7 @@ describe("OffboardingWorkflow IAM", () => {
       "kms:Decrypt",
       "kms:GenerateDataKey",
       "kms:GenerateDataKey",
-      ...Array(5).fill("lambda:InvokeFunction"),
+      ...Array(4).fill("lambda:InvokeFunction"),
     ]);
   });
 });
