@@ -22,6 +22,7 @@ export const KEY_ADMINISTRATOR_POLICY_SIDS = {
   portalRateBudget: "SpendThePortalRateBudget",
   importKeys: "ImportPortalKeysIntoThePracticeTable",
   issueActivationLinks: "IssueAndRevokeActivationLinks",
+  decideCandidates: "AdoptOrReleaseLostPostCandidates",
 } as const;
 
 /** Partition keys of the items each table statement may touch (`dynamodb:LeadingKeys`), from the table schema. */
@@ -76,6 +77,14 @@ export class KeyAdministratorPolicy extends Construct {
         new iam.PolicyStatement({
           sid: KEY_ADMINISTRATOR_POLICY_SIDS.importKeys,
           actions: ["dynamodb:PutItem"],
+          resources: [props.table.tableArn],
+          conditions: { "ForAllValues:StringLike": { "dynamodb:LeadingKeys": IMPORTED_PARTITIONS } },
+        }),
+        // `ops adopt-key` / `ops release-key`: one transaction puts the ledger entry or the release (KEY#…, PutItem
+        // above), checks the other is absent, and counts the adoption on the practice's create attempt (PRACTICE#…).
+        new iam.PolicyStatement({
+          sid: KEY_ADMINISTRATOR_POLICY_SIDS.decideCandidates,
+          actions: ["dynamodb:UpdateItem", "dynamodb:ConditionCheckItem"],
           resources: [props.table.tableArn],
           conditions: { "ForAllValues:StringLike": { "dynamodb:LeadingKeys": IMPORTED_PARTITIONS } },
         }),

@@ -1,7 +1,10 @@
 // Reconciliation loop: list a few portal pages from the cursor and classify every key on them (the ledger and
 // the practices they map to read in bulk); keys a practice may hold and lost-POST candidates go to the scratch.
+
+import type { Finding } from "../../contracts/reconciliation-findings.js";
 import { PortalThrottled } from "../platform/errors.js";
 import type { PortalClient } from "../portal/portal-types.js";
+import type { KeyRelease } from "../practice/candidate-keys.js";
 import type { LostKeyCandidate, SeenKey } from "../practice/reconciliation-scratch.js";
 import { classifyPortalKey } from "./reconciliation-classify.js";
 import { clock, limitsOf, need, type ReconciliationDeps } from "./reconciliation-deps.js";
@@ -52,6 +55,15 @@ export async function scanPortalKeys(deps: ReconciliationDeps, state: StepState)
       if (result.seen) seen.push({ customerKey: key.customerKey, ...result.seen });
       if (result.candidate) candidates.push(result.candidate);
     }
+    // A key an operator released as not ours (`ops release-key`) is never a candidate again: plain FOREIGN.
+    const released = await deps.runs.getReleasedKeys(candidates.map((c) => c.customerKey));
+    for (const [customerKey, release] of released) {
+      candidates.splice(
+        candidates.findIndex((c) => c.customerKey === customerKey),
+        1,
+      );
+      batch.findings.push(releasedFinding(release));
+    }
     const chunk = progress.chunk;
     await deps.runs.writeSeenKeys(run.runId, seen, at);
     if (candidates.length > 0) await deps.runs.writeCandidates(run.runId, chunk, candidates, at);
@@ -70,4 +82,17 @@ export async function scanPortalKeys(deps: ReconciliationDeps, state: StepState)
     };
   }
   return progress;
+}
+
+function releasedFinding(release: KeyRelease): Finding {
+  return {
+    category: "UNMAPPED_KEY_FOREIGN",
+    maskedKey: release.maskedKey,
+    details: {
+      released: true,
+      releasedBy: release.releasedBy,
+      releasedAt: release.releasedAt,
+      reason: release.reason,
+    },
+  };
 }
