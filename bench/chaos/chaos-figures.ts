@@ -7,7 +7,7 @@ import { type ChaosPlan, foreignKeys } from "./chaos-plan.js";
 import { historyFacts } from "./execution-history-facts.js";
 import type { LeakFinding } from "./secret-scan.js";
 
-/** What the chaos run's operator decided on the first repair's lost-POST candidates. */
+/** What the chaos run's operator decided on the report-only run's lost-POST candidates. */
 export interface OperatorDecisions {
   readonly candidates: number;
   readonly released: number;
@@ -113,8 +113,8 @@ export function computeFigures(input: {
   const keys: Record<string, number> = {
     "pre-existing": plan.preExistingKeys.length,
     "made by hand today (unlabeled, half installed)": plan.handMadeKeys.length,
-    "lost-POST candidates reported (first repair)": input.operator?.candidates ?? 0,
-    "candidates released by the operator": input.operator?.released ?? 0,
+    "lost-POST candidates listed (report-only run)": input.operator?.candidates ?? 0,
+    "hand-made candidates released by the operator": input.operator?.released ?? 0,
     "created (POST committed)": ours.length,
     "POST answers lost (commit-then-drop)": ours.filter((k) =>
       k.history.some((e) => e.method === "POST" && e.status === null),
