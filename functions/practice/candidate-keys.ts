@@ -17,22 +17,16 @@ import { auditPut } from "./audit-trail.js";
 import { tryTransaction } from "./conditional-transaction.js";
 import { getCreateAttempt } from "./create-attempts.js";
 import { getKeyOwner, type LedgerEntry } from "./key-ledger.js";
+import { getReleasedKeys, type KeyRelease, releaseFrom } from "./key-releases.js";
 import { batchGet, type PracticeTable } from "./practice-table.js";
 import { queryRunItems } from "./reconciliation-runs.js";
 import type { LostKeyCandidate } from "./reconciliation-scratch.js";
 
 /** Origin of a ledger entry an operator adopted (reconciliation's own adoptions are `lost-response`). */
-export const OPERATOR_ADOPTED_ORIGIN = "operator-adopted";
+export type { KeyRelease };
+export { getReleasedKeys };
 
-/** An operator's word that a key is not ours. Holds the full key only in its table address. */
-export interface KeyRelease {
-  readonly maskedKey: string;
-  readonly releasedBy: string;
-  readonly releasedAt: string;
-  readonly reason: string;
-  /** The reconciliation run whose report listed the key. */
-  readonly runId: string;
-}
+export const OPERATOR_ADOPTED_ORIGIN = "operator-adopted";
 
 /** What became of a run's candidate since: still undecided, adopted into the ledger, or released. */
 export type CandidateDecision =
@@ -46,29 +40,6 @@ export interface RunCandidate extends LostKeyCandidate {
 
 /** Refused by what the table holds (a released key to adopt, an adopted key to release, …): nothing written. */
 const CandidateRefused = InvalidInput;
-
-/** Released keys among `customerKeys` (absent keys were never released). */
-export async function getReleasedKeys(
-  table: PracticeTable,
-  customerKeys: readonly string[],
-): Promise<Map<string, KeyRelease>> {
-  if (customerKeys.length === 0) return new Map();
-  const items = await batchGet(
-    table,
-    customerKeys.map((key) => keys.releasedKey(key)),
-  );
-  return new Map(items.map((item) => [String(item[PK]).slice("KEY#".length), releaseFrom(item)]));
-}
-
-function releaseFrom(item: Record<string, unknown>): KeyRelease {
-  return {
-    maskedKey: String(item.maskedKey),
-    releasedBy: String(item.releasedBy),
-    releasedAt: String(item.releasedAt),
-    reason: String(item.reason ?? ""),
-    runId: String(item.runId ?? ""),
-  };
-}
 
 async function getRelease(table: PracticeTable, customerKey: string): Promise<KeyRelease | undefined> {
   const { Item } = await table.client.send(

@@ -4,9 +4,9 @@
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import type { Finding } from "../../contracts/reconciliation-findings.js";
 import type { PracticeStatus } from "../../contracts/table-schema.js";
-import { getReleasedKeys, type KeyRelease } from "./candidate-keys.js";
 import { listOpenAttempts, type OpenCreateAttempt, resolveAttempt } from "./create-attempts.js";
 import { adoptLostKey, getLedger, type LedgerEntry, markLedgerDisabled } from "./key-ledger.js";
+import { getReleasedKeys, type KeyRelease } from "./key-releases.js";
 import { getPractices, practicesPage } from "./practice-reads.js";
 import type { PracticeRecord } from "./practice-record.js";
 import type { PracticeTable } from "./practice-table.js";

@@ -4,7 +4,7 @@
 import type { Finding } from "../../contracts/reconciliation-findings.js";
 import { PortalThrottled } from "../platform/errors.js";
 import type { PortalClient } from "../portal/portal-types.js";
-import type { KeyRelease } from "../practice/candidate-keys.js";
+import type { KeyRelease } from "../practice/key-releases.js";
 import type { LostKeyCandidate, SeenKey } from "../practice/reconciliation-scratch.js";
 import { classifyPortalKey } from "./reconciliation-classify.js";
 import { clock, limitsOf, need, type ReconciliationDeps } from "./reconciliation-deps.js";
