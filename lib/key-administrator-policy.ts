@@ -80,13 +80,14 @@ export class KeyAdministratorPolicy extends Construct {
           resources: [props.table.tableArn],
           conditions: { "ForAllValues:StringLike": { "dynamodb:LeadingKeys": IMPORTED_PARTITIONS } },
         }),
-        // `ops adopt-key` / `ops release-key`: one transaction puts the ledger entry or the release (KEY#…, PutItem
-        // above), checks the other is absent, and counts the adoption on the practice's create attempt (PRACTICE#…).
+        // `ops adopt-key` / `ops release-key`: one transaction puts the ledger entry or the release (KEY#…), the
+        // audit entry and the adopted create attempt (PRACTICE#…) — PutItem above — and checks that the other of
+        // ledger entry and release is absent.
         new iam.PolicyStatement({
           sid: KEY_ADMINISTRATOR_POLICY_SIDS.decideCandidates,
-          actions: ["dynamodb:UpdateItem", "dynamodb:ConditionCheckItem"],
+          actions: ["dynamodb:ConditionCheckItem"],
           resources: [props.table.tableArn],
-          conditions: { "ForAllValues:StringLike": { "dynamodb:LeadingKeys": IMPORTED_PARTITIONS } },
+          conditions: { "ForAllValues:StringLike": { "dynamodb:LeadingKeys": [keys.customerKey("*").pk] } },
         }),
         // `ops activation-link`: a link opens the full key to whoever holds it, so issuing one is a key
         // administrator's act. One transaction puts the link, revokes the previous one (both ACTIVATION#…) and

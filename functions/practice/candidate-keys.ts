@@ -123,8 +123,10 @@ export async function adoptCandidateKey(
       throw new CandidateRefused(
         `${maskedKey} was released as not ours by ${release.releasedBy} at ${release.releasedAt}: it cannot be adopted`,
       );
-    const attempt = await getCreateAttempt(table, practiceId, executionName);
-    if (!attempt) throw new CandidateRefused(`practice ${practiceId} has no create attempt ${executionName}`);
+    const raw = await getRawItem(table, keys.createAttempt(practiceId, executionName));
+    const attempt = raw ? await getCreateAttempt(table, practiceId, executionName) : undefined;
+    if (!raw || !attempt)
+      throw new CandidateRefused(`practice ${practiceId} has no create attempt ${executionName}`);
     const created = attempt.status === "CREATED" ? 1 : 0;
     const adopted = attempt.adoptedKeys ?? 0;
     const unknown = attempt.attempts - created - (attempt.noKeyAnswers ?? 0) - adopted;
@@ -164,30 +166,25 @@ export async function adoptCandidateKey(
         },
       },
       {
-        Update: {
+        // A whole-item put, not an update: the key administrator may put practice-partition items (import) but
+        // update none of them (lib/key-administrator-policy.ts). Optimistic: the counts read are still the item's.
+        Put: {
           TableName: table.tableName,
-          Key: keys.createAttempt(practiceId, executionName),
-          UpdateExpression: resolves
-            ? "SET adoptedKeys = :next, resolvedAt = :now, resolvedBy = :actor, resolution = :note REMOVE #gsiStatus, #gsiSk"
-            : "SET adoptedKeys = :next",
-          // Optimistic: the counts this decision read are still the item's.
-          ConditionExpression:
-            "attempts = :attempts AND (attribute_not_exists(adoptedKeys) OR adoptedKeys = :adopted)",
-          ...(resolves
-            ? { ExpressionAttributeNames: { "#gsiStatus": STATUS_INDEX_PK, "#gsiSk": STATUS_INDEX_SK } }
-            : {}),
-          ExpressionAttributeValues: {
-            ":next": adopted + 1,
-            ":attempts": attempt.attempts,
-            ":adopted": adopted,
+          Item: adoptedAttempt(raw, {
+            adopted: adopted + 1,
             ...(resolves
               ? {
-                  ":now": at,
-                  ":actor": request.actor,
-                  ":note": `lost POST key ${maskedKey} adopted by ${request.actor}`,
+                  resolution: {
+                    at,
+                    actor: request.actor,
+                    note: `lost POST key ${maskedKey} adopted by ${request.actor}`,
+                  },
                 }
               : {}),
-          },
+          }),
+          ConditionExpression:
+            "attempts = :attempts AND (attribute_not_exists(adoptedKeys) OR adoptedKeys = :adopted)",
+          ExpressionAttributeValues: { ":attempts": attempt.attempts, ":adopted": adopted },
         },
       },
       auditPut(table, {
@@ -202,6 +199,32 @@ export async function adoptCandidateKey(
     if (written) return { outcome: "adopted", attemptResolved: resolves };
   }
   throw new CandidateRefused(`${maskedKey} changed while it was being adopted: run the command again`);
+}
+
+async function getRawItem(
+  table: PracticeTable,
+  key: Record<string, string>,
+): Promise<Record<string, unknown> | undefined> {
+  const { Item } = await table.client.send(
+    new GetCommand({ TableName: table.tableName, Key: key, ConsistentRead: true }),
+  );
+  return Item;
+}
+
+/** The attempt item with one more adopted key; resolved (out of the open list) when that accounts for all. */
+function adoptedAttempt(
+  item: Record<string, unknown>,
+  change: { adopted: number; resolution?: { at: string; actor: string; note: string } },
+): Record<string, unknown> {
+  const next: Record<string, unknown> = { ...item, adoptedKeys: change.adopted };
+  if (change.resolution) {
+    delete next[STATUS_INDEX_PK];
+    delete next[STATUS_INDEX_SK];
+    next.resolvedAt = change.resolution.at;
+    next.resolvedBy = change.resolution.actor;
+    next.resolution = change.resolution.note;
+  }
+  return next;
 }
 
 function alreadyAdopted(owner: LedgerEntry, practiceId: string, maskedKey: string): "already-adopted" {
