@@ -57,16 +57,11 @@ export async function scanPortalKeys(deps: ReconciliationDeps, state: StepState)
     }
     // A key an operator released as not ours (`ops release-key`) is never a candidate again: plain FOREIGN.
     const released = await deps.runs.getReleasedKeys(candidates.map((c) => c.customerKey));
-    for (const [customerKey, release] of released) {
-      candidates.splice(
-        candidates.findIndex((c) => c.customerKey === customerKey),
-        1,
-      );
-      batch.findings.push(releasedFinding(release));
-    }
+    const undecided = candidates.filter((c) => !released.has(c.customerKey));
+    for (const release of released.values()) batch.findings.push(releasedFinding(release));
     const chunk = progress.chunk;
     await deps.runs.writeSeenKeys(run.runId, seen, at);
-    if (candidates.length > 0) await deps.runs.writeCandidates(run.runId, chunk, candidates, at);
+    if (undecided.length > 0) await deps.runs.writeCandidates(run.runId, chunk, undecided, at);
     await writeBatch(deps, run.runId, chunk, batch, at);
     progress = {
       ...progress,
@@ -78,7 +73,7 @@ export async function scanPortalKeys(deps: ReconciliationDeps, state: StepState)
         pages: progress.keys.pages + 1,
         done: listed.nextOffset === null,
       },
-      candidates: { ...progress.candidates, count: progress.candidates.count + candidates.length },
+      candidates: { ...progress.candidates, count: progress.candidates.count + undecided.length },
     };
   }
   return progress;
