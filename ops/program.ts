@@ -74,7 +74,7 @@ export function buildProgram(
     .addOption(
       new Option(
         "--local-role <role>",
-        "with --local, who signs: the operator (OperatorPolicy) or a key administrator (OperatorPolicy + KeyAdministratorPolicy, for import and status's live portal view)",
+        "with --local, who signs: the operator (OperatorPolicy) or a key administrator (OperatorPolicy + KeyAdministratorPolicy, for import, adopt-key, release-key and status's live portal view)",
       )
         .choices(LOCAL_ROLES)
         .default(DEFAULT_LOCAL_ROLE),
