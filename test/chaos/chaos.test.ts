@@ -45,7 +45,7 @@ describe("chaos suite (small configuration)", () => {
     expect(result.scanned.busAcceptedEntries).toBe(
       result.scanned.domainEvents - result.scanned.directlyPublished,
     );
-    expect(result.scanned.logLines).toBeGreaterThan(500);
+    expect(result.scanned.logLines).toBeGreaterThan(300);
     expect(result.scanned.executionHistories).toBeGreaterThan(30);
   });
 
