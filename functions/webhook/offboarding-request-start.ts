@@ -4,9 +4,8 @@
 import { SFNClient } from "@aws-sdk/client-sfn";
 import { ConfigurationError } from "../platform/errors.js";
 import { logger } from "../platform/observability.js";
-import { parseOffboardingRequestInput } from "./offboarding-request.js";
+import { offboardingExecutionNameFor, parseOffboardingRequestInput } from "./offboarding-request.js";
 import { createOnboardingStarter } from "./onboarding-starter.js";
-import { executionNameForWebhook } from "./webhook-execution-name.js";
 
 const stateMachineArn = process.env.OFFBOARDING_STATE_MACHINE_ARN?.trim();
 if (!stateMachineArn)
@@ -18,7 +17,7 @@ export const handler = async (event: {
   executionName: string;
 }): Promise<{ executionArn: string; alreadyStarted: boolean }> => {
   const request = parseOffboardingRequestInput(event.input);
-  const started = await start(executionNameForWebhook(`req-${event.executionName}`), {
+  const started = await start(offboardingExecutionNameFor(event.executionName), {
     practiceId: request.practiceId,
     reason: request.reason,
     requestedBy: request.requestedBy,

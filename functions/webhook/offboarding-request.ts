@@ -3,9 +3,9 @@
 // unless the request was cancelled (its execution stopped by a "won back" delivery or `ops cancel-offboarding`)
 // or the stack requires approval (`ops approve-offboarding`). Shared by the webhook, the start step and ops.
 import * as z from "zod/mini";
-import { offboardingReasonSchema } from "../offboarding/offboarding-input.js";
 import { InvalidInput } from "../platform/errors.js";
 import { practiceIdSchema } from "../practice/practice-input.js";
+import { executionNameForWebhook } from "./webhook-execution-name.js";
 
 /** Grace period when the stack does not set one: a week for the CRM to say "won back". */
 export const DEFAULT_OFFBOARDING_GRACE_SECONDS = 7 * 24 * 60 * 60;
@@ -26,7 +26,8 @@ export interface OffboardingRequestInput {
 const isoDateTime = z.iso.datetime({ offset: true });
 const schema = z.object({
   practiceId: practiceIdSchema,
-  reason: offboardingReasonSchema,
+  // The Offboarding workflow validates the reason again (functions/offboarding/offboarding-input.ts).
+  reason: z.string().check(z.minLength(1), z.maxLength(500)),
   requestedBy: z.string().check(z.minLength(1), z.maxLength(255)),
   issuedAt: isoDateTime,
   runAt: isoDateTime,
@@ -47,4 +48,12 @@ export function parseOffboardingRequestInput(input: unknown): OffboardingRequest
 export function runAtAfter(start: Date, graceSeconds: number): string {
   const at = new Date(Math.ceil(start.getTime() / 1000) * 1000 + graceSeconds * 1000);
   return at.toISOString().replace(/\.\d{3}Z$/, "Z");
+}
+
+/**
+ * The Offboarding execution a request starts, named from the request's own execution: the request's last step
+ * and `ops approve-offboarding` use the same name, so at most one offboarding runs per request.
+ */
+export function offboardingExecutionNameFor(requestExecutionName: string): string {
+  return executionNameForWebhook(`req-${requestExecutionName}`);
 }
