@@ -19,8 +19,10 @@ import {
   signHubSpotDelivery,
 } from "../../local/provider-deliveries.js";
 import { executionArnsOf, sendProviderDelivery } from "../../local/provider-webhook-sender.js";
+import { type OpsRun, runOpsCli } from "../support/ops-cli.js";
 
-const GRACE_SECONDS = 4;
+// Long enough for `ops --local` (a few seconds to start) to see a request pending; the real default is 7 days.
+const GRACE_SECONDS = 30;
 const ORG_ID = "00D000000000062";
 
 let stack: LocalStack;
@@ -184,6 +186,66 @@ describe("HubSpot", () => {
   }, 60_000);
 });
 
+/** Runs `ops --local …` against the test's stack, as the operator. */
+function ops(...args: string[]): Promise<OpsRun> {
+  return runOpsCli(["--local", ...args], { PRACTICE_ONBOARDING_STATE_DIR: stateDir });
+}
+
+function offboardingsOf(practiceId: string) {
+  return executionsOf(stack.endpoints.outputs[STACK_OUTPUTS.offboarding]!).filter(
+    (execution) =>
+      JSON.parse(stack.engine.describeExecution(execution.executionArn!).input ?? "{}").practiceId ===
+      practiceId,
+  );
+}
+
+describe("ops and a pending offboarding request", () => {
+  it("status shows the pending request and when it runs; cancel-offboarding stops it and changes nothing else", async () => {
+    await onboardThroughSalesforce("sf-ops-1");
+    await sendProviderDelivery(
+      salesforceDelivery([salesforceNotification("sf-ops-1", "Churned", new Date())]),
+    );
+    const [request] = requestsFor("sf-ops-1");
+    const runAt = JSON.parse(stack.engine.describeExecution(request!.executionArn!).input!).runAt as string;
+
+    // One status run (each ops run takes seconds here): the pending request, its execution and when it runs.
+    const status = await ops("status", "sf-ops-1");
+    expect(status.code, status.stderr).toBe(0);
+    const section = status.stdout.slice(status.stdout.indexOf("Offboarding request (pending)"));
+    expect(section).toContain(request!.name!);
+    expect(section).toMatch(new RegExp(`runs at\\s+${runAt.slice(0, 16)}`));
+    expect(section).toContain("unless cancelled (ops cancel-offboarding)");
+
+    const cancelled = await ops("cancel-offboarding", "sf-ops-1");
+    expect(cancelled.code, cancelled.stderr).toBe(0);
+    expect((await stack.engine.waitForExecution(request!.executionArn!)).status).toBe("ABORTED");
+    expect((await store.getPractice("sf-ops-1"))?.status).toBe("ACTIVE");
+    expect(offboardingsOf("sf-ops-1")).toEqual([]);
+
+    const again = await ops("cancel-offboarding", "sf-ops-1");
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain("no pending offboarding request for sf-ops-1");
+  }, 90_000);
+
+  it("approve-offboarding offboards now and closes the request; a bad practice id is a usage error", async () => {
+    await onboardThroughSalesforce("sf-ops-2");
+    await sendProviderDelivery(
+      salesforceDelivery([salesforceNotification("sf-ops-2", "Churned", new Date())]),
+    );
+    const [request] = requestsFor("sf-ops-2");
+    const approved = await ops("approve-offboarding", "sf-ops-2");
+    expect(approved.code, approved.stderr).toBe(0);
+    expect((await stack.engine.waitForExecution(request!.executionArn!)).status).toBe("ABORTED");
+    const [offboarding] = offboardingsOf("sf-ops-2");
+    expect((await stack.engine.waitForExecution(offboarding!.executionArn!)).status).toBe("SUCCEEDED");
+    await stack.executionStatusEvents.idle();
+    expect((await store.getPractice("sf-ops-2"))?.status).toBe("OFFBOARDED");
+
+    const bad = await ops("approve-offboarding", "no spaces allowed");
+    expect(bad.code).toBe(2);
+  }, 90_000);
+});
+
 describe("Salesforce", () => {
   it("a 'Churned' notification is Acked, pends for the grace period, then offboards", async () => {
     await onboardThroughSalesforce("sf-churn-1");
@@ -197,8 +259,8 @@ describe("Salesforce", () => {
     expect((await store.getPractice("sf-churn-1"))?.status).toBe("ACTIVE");
 
     expect((await stack.engine.waitForExecution(request!.executionArn!)).status).toBe("SUCCEEDED");
-    const offboarding = executionsOf(stack.endpoints.outputs[STACK_OUTPUTS.offboarding]!).at(-1)!;
-    expect((await stack.engine.waitForExecution(offboarding.executionArn!)).status).toBe("SUCCEEDED");
+    const [offboarding] = offboardingsOf("sf-churn-1");
+    expect((await stack.engine.waitForExecution(offboarding!.executionArn!)).status).toBe("SUCCEEDED");
     await stack.executionStatusEvents.idle();
     expect((await store.getPractice("sf-churn-1"))?.status).toBe("OFFBOARDED");
   }, 60_000);
@@ -220,8 +282,27 @@ describe("Salesforce", () => {
     expect(wonBack.status).toBe(200);
     expect(String(wonBack.body)).toContain("<Ack>true</Ack>");
     expect((await stack.engine.waitForExecution(request!.executionArn!)).status).toBe("ABORTED");
-    await new Promise((resolve) => setTimeout(resolve, (GRACE_SECONDS + 1) * 1000));
     expect((await store.getPractice("sf-winback-1"))?.status).toBe("ACTIVE");
+    expect(offboardingsOf("sf-winback-1")).toEqual([]);
+  }, 60_000);
+
+  it("a 'Won Back' the CRM issued before the churn cancels nothing (the ordering rule)", async () => {
+    await onboardThroughSalesforce("sf-winback-2");
+    const churnedAt = new Date();
+    await sendProviderDelivery(
+      salesforceDelivery([salesforceNotification("sf-winback-2", "Churned", churnedAt)]),
+    );
+    const stale = await sendProviderDelivery(
+      salesforceDelivery([
+        salesforceNotification("sf-winback-2", "Won Back", new Date(churnedAt.getTime() - 60_000)),
+      ]),
+    );
+    expect(stale.status).toBe(200);
+    const [request] = requestsFor("sf-winback-2");
+    expect(request?.status).toBe("RUNNING");
+    const cancelled = await ops("cancel-offboarding", "sf-winback-2");
+    expect(cancelled.code, cancelled.stderr).toBe(0);
+    expect((await stack.engine.waitForExecution(request!.executionArn!)).status).toBe("ABORTED");
   }, 60_000);
 
   it("hostile input (XXE, entity expansion, oversized, wrong content type, token, org) gets a 4xx and changes nothing", async () => {
