@@ -96,8 +96,10 @@ describe("CRM provider routes", () => {
     expect(resourcesFor("states:StartExecution")).toContain(onboarding);
     expect(resourcesFor("states:StartExecution")).toContain(requests);
     expect(resourcesFor("states:StartExecution")).not.toContain(`"${offboarding}"`);
-    expect(resourcesFor("states:StopExecution")).toContain("PracticeOnboarding-OffboardingRequest:*");
-    expect(resourcesFor("states:StopExecution")).not.toContain("PracticeOnboarding-Onboarding:*");
+    // Executions of the request workflow only: a won-back can cancel a request, never an onboarding.
+    expect(resourcesFor("states:StopExecution")).toContain(":execution:");
+    expect(resourcesFor("states:StopExecution")).toContain(requests);
+    expect(resourcesFor("states:StopExecution")).not.toContain(onboarding);
     expect(resourcesFor("states:ListExecutions")).toContain(requests);
     expect(resourcesFor("secretsmanager:GetSecretValue")).toContain("CrmProvidersProviderSecret");
   });
