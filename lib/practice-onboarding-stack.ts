@@ -126,7 +126,7 @@ export class PracticeOnboardingStack extends Stack {
       requiresApproval: props.offboardingRequiresApproval,
       ...(props.offboardingGraceSeconds === undefined
         ? {}
-        : { gracePeriod: Duration.seconds(props.offboardingGraceSeconds) }),
+        : { gracePeriod: Duration.seconds(Math.ceil(props.offboardingGraceSeconds)) }),
     });
     this.crmProviders = new CrmProviderRoutes(this, "CrmProviders", {
       api: this.webhookApi.api,
