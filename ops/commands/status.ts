@@ -10,6 +10,7 @@ import type { CommandContext } from "../context.js";
 import { describeFailure, EXIT, type ExitCode, OperationFailed } from "../errors.js";
 import { formatFields, formatTable, formatTime } from "../format.js";
 import { findLiveKey, type LiveKeyView, liveKeyView } from "../live-key.js";
+import { pendingOffboardingRequests, pendingRequestLines } from "../offboarding-request-view.js";
 import { missingKeyAdministratorAccess } from "../portal-access.js";
 import { practiceView } from "../practice-view.js";
 import type { OpsTarget } from "../targets.js";
@@ -117,14 +118,22 @@ export async function status(context: CommandContext, practiceId: string): Promi
   const store = target.practiceStore();
   const record = await store.getPractice(practiceId);
   if (!record) throw new OperationFailed(`no practice ${practiceId} is recorded in ${target.description}`);
-  const [lastExecution, portal, audit, activationLink] = await Promise.all([
+  const [lastExecution, portal, audit, activationLink, offboardingRequests] = await Promise.all([
     findExecution(target, record.lastExecution),
     portalStatus(target, record.customerKey),
     store.listAudit(practiceId, 10_000).then((entries) => entries.slice(-RECENT_AUDIT_ENTRIES)),
     latestActivationLink(target, practiceId),
+    pendingOffboardingRequests(target, practiceId),
   ]);
   const practice = practiceView(record);
-  context.printJson({ practice, lastExecution: lastExecution ?? null, portal, activationLink, audit });
+  context.printJson({
+    practice,
+    lastExecution: lastExecution ?? null,
+    portal,
+    activationLink,
+    offboardingRequests,
+    audit,
+  });
 
   context.print(
     [
@@ -176,6 +185,9 @@ export async function status(context: CommandContext, practiceId: string): Promi
             ),
           ]
         : []),
+      "",
+      "Offboarding request (pending)",
+      ...pendingRequestLines(offboardingRequests),
       "",
       "Last execution",
       lastExecution

@@ -17,6 +17,8 @@ const MAX_MINIFIED_BYTES = 500_000;
 const CARRIES: Readonly<Record<string, readonly Dependency[]>> = {
   "functions/activation/activation-page.ts": ["dynamodb"],
   "functions/webhook/crm-webhook.ts": ["secrets", "sfn"],
+  "functions/webhook/provider-webhook.ts": ["secrets", "sfn"],
+  "functions/webhook/offboarding-request-start.ts": ["sfn"],
   "functions/offboarding/offboarding-claim.ts": ["dynamodb"],
   "functions/offboarding/offboarding-compensate.ts": ["dynamodb"],
   "functions/offboarding/offboarding-disable-key.ts": ["dynamodb", "portal", "secrets"],
