@@ -49,9 +49,12 @@ export interface ReconciliationDeps {
   readonly publishMetrics?: (counts: FindingCounts, needingAttention: number) => void;
   /**
    * Publishes domain events (absent when no event sink is configured): ReconciliationCompleted when a run
-   * finishes, and the outcome event of a stuck practice a repair finished.
+   * finishes, the outcome event of a stuck practice a repair finished, PracticeKeyInstalled when the listing
+   * sees a key installed.
    */
   readonly publishEvent?: (event: DomainEventInput) => Promise<unknown>;
+  /** Publishes KeyTimeToInstall, seconds from onboarded to installed (Powertools metrics in Lambda). */
+  readonly recordTimeToInstall?: (seconds: number) => void;
   readonly now?: () => Date;
   readonly limits?: Partial<ReconciliationLimits>;
 }

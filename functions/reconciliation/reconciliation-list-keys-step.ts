@@ -1,10 +1,12 @@
 // Reconciliation loop: list a few portal pages from the cursor and classify every key on them (the ledger and
-// the practices they map to read in bulk); keys a practice may hold and lost-POST candidates go to the scratch.
+// the practices they map to read in bulk); keys a practice may hold and lost-POST candidates go to the scratch;
+// keys an office installed are recorded and announced (reconciliation-installations.ts).
 import { PortalThrottled } from "../platform/errors.js";
 import type { PortalClient } from "../portal/portal-types.js";
 import type { LostKeyCandidate, SeenKey } from "../practice/reconciliation-scratch.js";
-import { classifyPortalKey } from "./reconciliation-classify.js";
+import { classifyPortalKey, type InstalledKey } from "./reconciliation-classify.js";
 import { clock, limitsOf, need, type ReconciliationDeps } from "./reconciliation-deps.js";
+import { noticeInstallation } from "./reconciliation-installations.js";
 import { type Batch, type Progress, type StepState, withBatch, writeBatch } from "./reconciliation-state.js";
 
 /** Lists up to `pagesPerInvocation` portal pages from the cursor and classifies every key on them. */
@@ -36,6 +38,7 @@ export async function scanPortalKeys(deps: ReconciliationDeps, state: StepState)
     const batch: Batch = { findings: [], repairs: [], deferred: 0 };
     const seen: Array<SeenKey & { customerKey: string }> = [];
     const candidates: LostKeyCandidate[] = [];
+    const installed: InstalledKey[] = [];
     const at = now();
     for (const key of listed.keys) {
       const entry = ledger.get(key.customerKey);
@@ -51,11 +54,13 @@ export async function scanPortalKeys(deps: ReconciliationDeps, state: StepState)
       batch.deferred += result.deferred;
       if (result.seen) seen.push({ customerKey: key.customerKey, ...result.seen });
       if (result.candidate) candidates.push(result.candidate);
+      if (result.installed) installed.push(result.installed);
     }
     const chunk = progress.chunk;
     await deps.runs.writeSeenKeys(run.runId, seen, at);
     if (candidates.length > 0) await deps.runs.writeCandidates(run.runId, chunk, candidates, at);
     await writeBatch(deps, run.runId, chunk, batch, at);
+    for (const key of installed) await noticeInstallation(deps, key, run.runId, at);
     progress = {
       ...progress,
       ...withBatch(progress, batch),

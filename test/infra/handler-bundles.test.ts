@@ -32,7 +32,7 @@ const CARRIES: Readonly<Record<string, readonly Dependency[]>> = {
   "functions/reconciliation/reconciliation-check-practices.ts": ["dynamodb", "sfn"],
   "functions/reconciliation/reconciliation-classify-candidates.ts": ["dynamodb", "sfn"],
   "functions/reconciliation/reconciliation-finish.ts": ["dynamodb", "eventbridge"],
-  "functions/reconciliation/reconciliation-list-keys.ts": ["dynamodb", "portal", "secrets"],
+  "functions/reconciliation/reconciliation-list-keys.ts": ["dynamodb", "portal", "secrets", "eventbridge"],
   "functions/reconciliation/reconciliation-repair.ts": [
     "dynamodb",
     "eventbridge",
