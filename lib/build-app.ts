@@ -10,6 +10,7 @@ export const CONTEXT_KEYS = {
   portalMaxRps: "portalMaxRps",
   reconciliationSchedule: "reconciliationSchedule",
   alarmEmail: "alarmEmail",
+  autoIssueActivationLinks: "autoIssueActivationLinks",
 } as const;
 
 function optionalString(app: App, key: string): string | undefined {
@@ -29,6 +30,14 @@ function optionalPositiveNumber(app: App, key: string): number | undefined {
   return parsed;
 }
 
+function optionalBoolean(app: App, key: string): boolean | undefined {
+  const value = app.node.tryGetContext(key);
+  if (value === undefined || value === null || value === "") return undefined;
+  if (value === true || value === "true") return true;
+  if (value === false || value === "false") return false;
+  throw new Error(`Context value "${key}" must be true or false, got ${JSON.stringify(value)}`);
+}
+
 /** Builds the app's one stack from context; shared by bin/app.ts, the local stack and the tests. */
 export function buildApp(app: App): PracticeOnboardingStack {
   return new PracticeOnboardingStack(
@@ -41,6 +50,7 @@ export function buildApp(app: App): PracticeOnboardingStack {
       portalMaxRps: optionalPositiveNumber(app, CONTEXT_KEYS.portalMaxRps),
       reconciliationSchedule: optionalString(app, CONTEXT_KEYS.reconciliationSchedule),
       alarmEmail: optionalString(app, CONTEXT_KEYS.alarmEmail),
+      autoIssueActivationLinks: optionalBoolean(app, CONTEXT_KEYS.autoIssueActivationLinks),
       env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
     },
   );

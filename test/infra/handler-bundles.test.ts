@@ -16,6 +16,7 @@ const MAX_MINIFIED_BYTES = 500_000;
 /** What each handler may carry; a new handler must be added here (the test names any that is not). */
 const CARRIES: Readonly<Record<string, readonly Dependency[]>> = {
   "functions/activation/activation-page.ts": ["dynamodb"],
+  "functions/activation/activation-auto-issue.ts": ["dynamodb", "eventbridge"],
   "functions/webhook/crm-webhook.ts": ["secrets", "sfn"],
   "functions/offboarding/offboarding-claim.ts": ["dynamodb"],
   "functions/offboarding/offboarding-compensate.ts": ["dynamodb"],
