@@ -25,6 +25,11 @@ export interface ReconciliationLimits {
   readonly maxPages: number;
   /** Fully accounted create attempts taken out of the open-attempt index per run. */
   readonly housekeepingPerRun: number;
+  /**
+   * Installed keys recorded and announced per invocation (a transaction and a PutEvents each): the first run after
+   * this feature ships finds every key already installed; the rest wait for the next run.
+   */
+  readonly installationsPerInvocation: number;
 }
 
 export const DEFAULT_LIMITS: ReconciliationLimits = {
@@ -35,6 +40,7 @@ export const DEFAULT_LIMITS: ReconciliationLimits = {
   timeBudgetMs: 45_000,
   maxPages: 5_000,
   housekeepingPerRun: 500,
+  installationsPerInvocation: 200,
 };
 
 /** Everything the steps need; tests hand in real local clients. */

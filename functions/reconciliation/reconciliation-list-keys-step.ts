@@ -18,6 +18,7 @@ export async function scanPortalKeys(deps: ReconciliationDeps, state: StepState)
   const { run } = state;
   let progress = state.progress;
   const openAttempts = await deps.runs.listOpenAttempts();
+  let installations = 0;
   for (let page = 0; page < limits.pagesPerInvocation && !progress.keys.done; page++) {
     if (page > 0 && now().getTime() - started > limits.timeBudgetMs) break;
     if (progress.keys.pages >= limits.maxPages) {
@@ -60,7 +61,11 @@ export async function scanPortalKeys(deps: ReconciliationDeps, state: StepState)
     await deps.runs.writeSeenKeys(run.runId, seen, at);
     if (candidates.length > 0) await deps.runs.writeCandidates(run.runId, chunk, candidates, at);
     await writeBatch(deps, run.runId, chunk, batch, at);
-    for (const key of installed) await noticeInstallation(deps, key, run.runId, at);
+    for (const key of installed) {
+      // Past the cap the key stays as it is: unrecorded (or unannounced), so a later run takes it up.
+      if (installations++ >= limits.installationsPerInvocation) break;
+      await noticeInstallation(deps, key, run.runId, at);
+    }
     progress = {
       ...progress,
       ...withBatch(progress, batch),

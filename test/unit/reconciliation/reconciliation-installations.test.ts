@@ -8,6 +8,7 @@ import {
   keyInstalledEventName,
   noticeInstallation,
 } from "../../../functions/reconciliation/reconciliation-installations.js";
+import { scanPortalKeys } from "../../../functions/reconciliation/reconciliation-list-keys-step.js";
 
 const NOW = new Date("2026-03-05T10:00:00.000Z");
 const SEEN: InstalledKey = {
@@ -85,5 +86,81 @@ describe("noticeInstallation", () => {
     const longId = "p".repeat(64);
     expect(keyInstalledEventName(longId, "QJXZ…W2HD")).toMatch(/^key-installed-[0-9a-f]{20}$/);
     expect(keyInstalledEventName("p-1", "QJXZ…W2HD")).not.toBe(keyInstalledEventName("p-1", "ABCD…W2HD"));
+  });
+
+  it("records and announces at most installationsPerInvocation installed keys per invocation", async () => {
+    const keys = Array.from({ length: 5 }, (_, i) => `INSTALLEDKEY000${i}`);
+    const recorded: string[] = [];
+    const deps = {
+      store: {},
+      limits: { installationsPerInvocation: 3 },
+      portal: {
+        listKeysPage: async () => ({
+          keys: keys.map((customerKey) => ({
+            customerKey,
+            keyStatus: "Enabled",
+            dateCreated: "2026-03-01",
+            dateDisabled: null,
+            dateTimeAssigned: "2026-03-02 10:00:00",
+            devRefId: `Dental ${customerKey}`,
+          })),
+          nextOffset: null,
+        }),
+      },
+      runs: {
+        listOpenAttempts: async () => [],
+        getLedger: async (list: string[]) =>
+          new Map(
+            list.map((k) => [
+              k,
+              { practiceId: `p-${k}`, customerKey: k, createdAt: "2026-03-01T00:00:00.000Z" },
+            ]),
+          ),
+        getPractices: async (ids: string[]) =>
+          new Map(
+            ids.map((id) => [
+              id,
+              {
+                practiceId: id,
+                devRefId: `Dental ${id.slice(2)}`,
+                status: "ACTIVE",
+                customerKey: id.slice(2),
+                maskedKey: `${id.slice(2, 6)}…${id.slice(-4)}`,
+                activatedAt: "2026-03-01T00:00:00.000Z",
+                updatedAt: "2026-03-01T00:00:00.000Z",
+              },
+            ]),
+          ),
+        writeSeenKeys: async () => {},
+        writeCandidates: async () => {},
+        writeFindings: async () => {},
+        writeRepairs: async () => {},
+        recordKeyInstalled: async (o: { practiceId: string; now: Date }) => {
+          recorded.push(o.practiceId);
+          return { maskedKey: "x", installedAt: o.now.toISOString(), assignedInPortal: "x", seenBy: "r" };
+        },
+        markInstallationAnnounced: async () => {},
+      },
+      now: () => NOW,
+    } as unknown as ReconciliationDeps;
+    const zero = { planned: 0, done: 0, skipped: 0, failed: 0, deferred: 0, after: null, finished: false };
+    await scanPortalKeys(deps, {
+      run: {
+        runId: "r",
+        repair: false,
+        graceMinutes: 30,
+        notYetAssignedDays: 7,
+        startedAt: NOW.toISOString(),
+      },
+      progress: {
+        chunk: 0,
+        counts: {} as never,
+        keys: { nextOffset: 0, listed: 0, pages: 0, done: false },
+        practices: { status: 0, after: null, checked: 0, done: false },
+        candidates: { count: 0, verdict: "pending", after: null, done: false },
+        repairs: zero,
+      },
+    });
+    expect(recorded).toHaveLength(3);
   });
 });
