@@ -109,6 +109,7 @@ describe("noticeInstallation", () => {
       },
       runs: {
         listOpenAttempts: async () => [],
+        getReleasedKeys: async () => new Map(),
         getLedger: async (list: string[]) =>
           new Map(
             list.map((k) => [
