@@ -36,6 +36,16 @@ export const METRIC = {
   reconciliationFindings: "ReconciliationFindings",
   /** Findings of one reconciliation run that a person must look at; [service]. */
   reconciliationFindingsNeedingAttention: "ReconciliationFindingsNeedingAttention",
+  /**
+   * Seconds from a practice becoming ACTIVE (onboarded) to reconciliation first seeing its key installed in Open
+   * Dental (DateTimeAssigned set); once per installation; [service]. An upper bound by the schedule's interval.
+   */
+  keyTimeToInstall: "KeyTimeToInstall",
+  /**
+   * ACTIVE practices whose enabled key was still not installed after the run's notYetAssignedDays (the run's
+   * NOT_YET_ASSIGNED findings): keys billed for nothing; every run, zero included; [service].
+   */
+  keysEnabledNotInstalled: "KeysEnabledNotInstalled",
   /** Domain events published; [service] and [service, EventType]. */
   domainEventPublished: "DomainEventPublished",
   /** Domain events refused or not delivered; [service] and [service, EventType]. */

@@ -14,6 +14,7 @@ export const CONTEXT_KEYS = {
   crmProviderSecretName: "crmProviderSecretName",
   offboardingGraceSeconds: "offboardingGraceSeconds",
   offboardingRequiresApproval: "offboardingRequiresApproval",
+  autoIssueActivationLinks: "autoIssueActivationLinks",
 } as const;
 
 function optionalBoolean(app: App, key: string): boolean | undefined {
@@ -57,6 +58,7 @@ export function buildApp(app: App): PracticeOnboardingStack {
       crmProviderSecretName: optionalString(app, CONTEXT_KEYS.crmProviderSecretName),
       offboardingGraceSeconds: optionalPositiveNumber(app, CONTEXT_KEYS.offboardingGraceSeconds),
       offboardingRequiresApproval: optionalBoolean(app, CONTEXT_KEYS.offboardingRequiresApproval),
+      autoIssueActivationLinks: optionalBoolean(app, CONTEXT_KEYS.autoIssueActivationLinks),
       env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
     },
   );

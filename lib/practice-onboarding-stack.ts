@@ -2,6 +2,7 @@ import { CfnOutput, Duration, Stack, type StackProps } from "aws-cdk-lib";
 import type { Construct } from "constructs";
 import { DEFAULT_OPEN_DENTAL_BASE_URL } from "../contracts/portal-defaults.js";
 import { STACK_OUTPUTS } from "../contracts/stack-outputs.js";
+import { ActivationAutoIssue } from "./activation-auto-issue.js";
 import { ActivationPage } from "./activation-page.js";
 import { ClaimRelease } from "./claim-release.js";
 import { CrmProviderRoutes, DEFAULT_CRM_MAPPING_FILE, readCrmMappingText } from "./crm-provider-routes.js";
@@ -40,6 +41,11 @@ export interface PracticeOnboardingStackProps extends StackProps {
   readonly offboardingGraceSeconds?: number;
   /** CRM offboarding only with `ops approve-offboarding` (context `offboardingRequiresApproval`). @default false */
   readonly offboardingRequiresApproval?: boolean;
+  /**
+   * Issue an activation link on every PracticeOnboarded (context `autoIssueActivationLinks`). The URL is never
+   * handed out: the vendor sends one from `ops activation-link --json`, which re-issues. @default false
+   */
+  readonly autoIssueActivationLinks?: boolean;
 }
 
 /** Wires the constructs together; each concern lives in its own construct file. */
@@ -55,6 +61,8 @@ export class PracticeOnboardingStack extends Stack {
   readonly offboardingRequests: OffboardingRequestWorkflow;
   readonly crmProviders: CrmProviderRoutes;
   readonly activationPage: ActivationPage;
+  /** Present when `autoIssueActivationLinks` is on. */
+  readonly activationAutoIssue?: ActivationAutoIssue;
   readonly events: DomainEventBus;
   readonly operations: OperationsAlarms;
   readonly operatorPolicy: OperatorPolicy;
@@ -142,6 +150,13 @@ export class PracticeOnboardingStack extends Stack {
       table: this.practiceTable.table,
       encryptionKey: key,
     });
+    if (props.autoIssueActivationLinks) {
+      this.activationAutoIssue = new ActivationAutoIssue(this, "ActivationAutoIssue", {
+        eventBus: this.events,
+        table: this.practiceTable.table,
+        encryptionKey: key,
+      });
+    }
 
     // Step Functions encrypts execution data with the state machines' key under the caller's permissions, and SQS
     // the dead letters under the sender's: the webhook and the schedule need that key for exactly what they start.

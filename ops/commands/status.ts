@@ -9,6 +9,7 @@ import { latestActivationLink } from "../activation-link-view.js";
 import type { CommandContext } from "../context.js";
 import { describeFailure, EXIT, type ExitCode, OperationFailed } from "../errors.js";
 import { formatFields, formatTable, formatTime } from "../format.js";
+import { keyFunnel } from "../key-funnel.js";
 import { findLiveKey, type LiveKeyView, liveKeyView } from "../live-key.js";
 import { pendingOffboardingRequests, pendingRequestLines } from "../offboarding-request-view.js";
 import { missingKeyAdministratorAccess } from "../portal-access.js";
@@ -126,12 +127,14 @@ export async function status(context: CommandContext, practiceId: string): Promi
     pendingOffboardingRequests(target, practiceId),
   ]);
   const practice = practiceView(record);
+  const funnel = keyFunnel(record, activationLink);
   context.printJson({
     practice,
     lastExecution: lastExecution ?? null,
     portal,
     activationLink,
     offboardingRequests,
+    funnel,
     audit,
   });
 
@@ -206,6 +209,24 @@ export async function status(context: CommandContext, practiceId: string): Promi
       "",
       "Portal (live)",
       portalLines(portal),
+      "",
+      "Getting the key to the office (link issued → revealed → installed)",
+      formatFields(
+        [
+          ["stage", funnel.stage],
+          ["link issued", formatTime(funnel.linkIssuedAt)],
+          ["revealed", formatTime(funnel.linkRevealedAt)],
+          [
+            "installed",
+            funnel.installedAt
+              ? `${formatTime(funnel.installedAt)} (the portal says ${funnel.assignedInPortal}, its own time zone)`
+              : record.status === "ACTIVE"
+                ? "not yet (as of the last reconciliation)"
+                : undefined,
+          ],
+        ],
+        "  ",
+      ),
       "",
       "Activation link (latest)",
       activationLink

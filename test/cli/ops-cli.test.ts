@@ -219,7 +219,7 @@ describe("ops list", () => {
     const run = await ops("list");
     expect(run.code).toBe(0);
     const lines = run.stdout.trimEnd().split("\n");
-    expect(lines[0]).toMatch(/^PRACTICE\s+STATUS\s+KEY\s+DEVREFID\s+UPDATED\s+LAST EXECUTION$/);
+    expect(lines[0]).toMatch(/^PRACTICE\s+STATUS\s+KEY\s+DEVREFID\s+UPDATED\s+FUNNEL\s+LAST EXECUTION$/);
     const one = lines.find((line) => line.startsWith("cli-practice-1 "));
     expect(one).toMatch(
       new RegExp(

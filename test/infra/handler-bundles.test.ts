@@ -16,6 +16,7 @@ const MAX_MINIFIED_BYTES = 500_000;
 /** What each handler may carry; a new handler must be added here (the test names any that is not). */
 const CARRIES: Readonly<Record<string, readonly Dependency[]>> = {
   "functions/activation/activation-page.ts": ["dynamodb"],
+  "functions/activation/activation-auto-issue.ts": ["dynamodb", "eventbridge"],
   "functions/webhook/crm-webhook.ts": ["secrets", "sfn"],
   "functions/webhook/provider-webhook.ts": ["secrets", "sfn"],
   "functions/webhook/offboarding-request-start.ts": ["sfn"],
@@ -34,7 +35,7 @@ const CARRIES: Readonly<Record<string, readonly Dependency[]>> = {
   "functions/reconciliation/reconciliation-check-practices.ts": ["dynamodb", "sfn"],
   "functions/reconciliation/reconciliation-classify-candidates.ts": ["dynamodb", "sfn"],
   "functions/reconciliation/reconciliation-finish.ts": ["dynamodb", "eventbridge"],
-  "functions/reconciliation/reconciliation-list-keys.ts": ["dynamodb", "portal", "secrets"],
+  "functions/reconciliation/reconciliation-list-keys.ts": ["dynamodb", "portal", "secrets", "eventbridge"],
   "functions/reconciliation/reconciliation-repair.ts": [
     "dynamodb",
     "eventbridge",
