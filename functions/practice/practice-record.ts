@@ -38,6 +38,11 @@ export interface PracticeRecord {
   readonly offboardedAt?: string;
   /** The latest offboarding of this practice: why, by whom, what happened to its key (offboarding-writes.ts). */
   readonly offboarding?: OffboardingDetails;
+  /**
+   * When the latest status change was recorded (a claim, an outcome, a compensation): a lifecycle request
+   * issued at or before it is stale (request-order.ts). Absent on records last changed before the rule existed.
+   */
+  readonly lastTransitionAt?: string;
 }
 
 /** What the practice was when an offboarding claimed it: put back if the offboarding fails. */
@@ -88,6 +93,7 @@ const PRACTICE_ATTRIBUTES = [
   "failedAt",
   "offboardedAt",
   "offboarding",
+  "lastTransitionAt",
 ] as const satisfies readonly (keyof PracticeRecord)[];
 
 /** The record a table item holds (key attributes and index attributes left out). */
