@@ -107,6 +107,7 @@ export class PracticeOnboardingStack extends Stack {
       onboardingStateMachine: this.onboarding.stateMachine,
       webhookSecret: this.secrets.webhookSigning,
       encryptionKey: key,
+      table: this.practiceTable.table,
     });
     this.activationPage = new ActivationPage(this, "ActivationPage", {
       api: this.webhookApi.api,

@@ -133,7 +133,7 @@ describe("symptom 4: keys the practice or Open Dental revoked are respected", ()
 describe("symptom 3: an out-of-order CRM request changes nothing", () => {
   // The ordering rule (README "Ordering of lifecycle requests", docs/events.md): a request issued at or before
   // the practice's last recorded transition is stale. Webhook timestamps count in whole seconds.
-  it.fails("answers 202 stale to an onboarding issued before the practice's offboarding, which stands", async () => {
+  it("answers 202 stale to an onboarding issued before the practice's offboarding, which stands", async () => {
     const practiceId = "late-redelivery";
     expect((await deliver({ practiceId, devRefId: "Late Dental" })).execution?.status).toBe("SUCCEEDED");
     const key = (await store.getPractice(practiceId))!.customerKey!;
@@ -175,7 +175,7 @@ describe("symptom 3: an out-of-order CRM request changes nothing", () => {
     expect(status.stdout).toContain(late.execution!.name!);
   });
 
-  it.fails("onboards a returning practice whose request was issued after its offboarding", async () => {
+  it("onboards a returning practice whose request was issued after its offboarding", async () => {
     const practiceId = "returning-in-order";
     expect((await deliver({ practiceId, devRefId: "Back Dental" })).execution?.status).toBe("SUCCEEDED");
     const key = (await store.getPractice(practiceId))!.customerKey!;
@@ -191,7 +191,7 @@ describe("symptom 3: an out-of-order CRM request changes nothing", () => {
     expect(portalKey(key)?.KeyStatus).toBe("Enabled");
   });
 
-  it.fails("counts a webhook timestamp in whole seconds: one in the second of the last transition is stale", async () => {
+  it("counts a webhook timestamp in whole seconds: one in the second of the last transition is stale", async () => {
     const practiceId = "same-second";
     expect((await deliver({ practiceId, devRefId: "Tie Dental" })).execution?.status).toBe("SUCCEEDED");
     expect((await ops("offboard", practiceId, "--reason", "contract ended", "--wait")).code).toBe(0);
@@ -207,7 +207,7 @@ describe("symptom 3: an out-of-order CRM request changes nothing", () => {
     expect((await store.getPractice(practiceId))?.status).toBe("OFFBOARDED");
   });
 
-  it.fails("ends an offboarding issued (by the CLI's clock) before the practice's last transition Stale", async () => {
+  it("ends an offboarding issued (by the CLI's clock) before the practice's last transition Stale", async () => {
     const practiceId = "late-offboarding";
     expect((await deliver({ practiceId, devRefId: "Kept Dental" })).execution?.status).toBe("SUCCEEDED");
     const key = (await store.getPractice(practiceId))!.customerKey!;
