@@ -102,8 +102,18 @@ export class WebhookApi extends Construct {
           },
         }),
       );
-      // The items are encrypted with the customer-managed key: reading one needs Decrypt through DynamoDB.
-      props.table.encryptionKey?.grantDecrypt(handler.function);
+      // The items are encrypted with the customer-managed key: reading one needs Decrypt, through DynamoDB only.
+      if (props.table.encryptionKey) {
+        handler.function.addToRolePolicy(
+          new iam.PolicyStatement({
+            actions: ["kms:Decrypt"],
+            resources: [props.table.encryptionKey.keyArn],
+            conditions: {
+              StringEquals: { "kms:ViaService": `dynamodb.${Stack.of(this).region}.amazonaws.com` },
+            },
+          }),
+        );
+      }
     }
     acknowledgeWildcardResource(
       handler.function,

@@ -17,13 +17,8 @@ import { getKeyOwner, ledgerDisable } from "./key-ledger.js";
 import { getPractice } from "./practice-reads.js";
 import { type OffboardingDetails, type PracticeRecord, sanitizeReason } from "./practice-record.js";
 import type { PracticeTable } from "./practice-table.js";
-import {
-  isStale,
-  issuedAfterLastTransition,
-  lastTransitionOf,
-  type StaleRequest,
-  staleRequestAudit,
-} from "./request-order.js";
+import { isStale, issuedAfterLastTransition, lastTransitionOf, type StaleRequest } from "./request-order.js";
+import { staleRequestAudit } from "./stale-request-audit.js";
 
 export interface OffboardingStartRequest {
   readonly practiceId: string;

@@ -7,13 +7,8 @@ import { inClaimRounds, tryTransaction } from "./conditional-transaction.js";
 import { getPractice } from "./practice-reads.js";
 import { type OnboardingKind, type PracticeRecord, practiceItem } from "./practice-record.js";
 import type { PracticeTable } from "./practice-table.js";
-import {
-  isStale,
-  issuedAfterLastTransition,
-  lastTransitionOf,
-  type StaleRequest,
-  staleRequestAudit,
-} from "./request-order.js";
+import { isStale, issuedAfterLastTransition, lastTransitionOf, type StaleRequest } from "./request-order.js";
+import { staleRequestAudit } from "./stale-request-audit.js";
 
 export interface ClaimRequest {
   readonly practiceId: string;

@@ -2,9 +2,7 @@
 // before the practice's last recorded transition changes nothing — it is stale. The time a request was issued
 // comes with it (`issuedAt`: the webhook payload's `timestamp`, in whole seconds; the ops CLI's clock, in
 // milliseconds); the time of a transition is the writer's clock when it recorded the status change.
-import { appendAudit } from "./audit-trail.js";
 import type { PracticeRecord } from "./practice-record.js";
-import type { PracticeTable } from "./practice-table.js";
 
 /**
  * Ties are stale: a request stamped in the very millisecond (or, from the webhook, the very second) of the last
@@ -59,35 +57,3 @@ export function issuedAfterLastTransition(issuedAt: string | undefined): {
 
 /** The audit action of a stale request: `ops status` shows the latest one. */
 export const STALE_REQUEST_AUDIT_ACTION = "STALE_REQUEST_IGNORED";
-
-/**
- * Records that a request came too late (its own entry: the practice itself is not changed). A retried claim
- * Lambda may add a second entry for the same execution; both say the same.
- */
-export async function staleRequestAudit(
-  table: PracticeTable,
-  stale: {
-    readonly request: "onboarding" | "offboarding";
-    readonly practiceId: string;
-    readonly executionName: string;
-    readonly actor: string;
-    readonly issuedAt: string;
-    readonly lastTransitionAt: string;
-    readonly status: PracticeRecord["status"];
-    readonly now: string;
-  },
-): Promise<void> {
-  await appendAudit(table, {
-    practiceId: stale.practiceId,
-    action: STALE_REQUEST_AUDIT_ACTION,
-    actor: stale.actor,
-    executionName: stale.executionName,
-    details: {
-      request: stale.request,
-      issuedAt: stale.issuedAt,
-      lastTransitionAt: stale.lastTransitionAt,
-      status: stale.status,
-    },
-    now: new Date(stale.now),
-  });
-}

@@ -16,7 +16,8 @@ const MAX_MINIFIED_BYTES = 500_000;
 /** What each handler may carry; a new handler must be added here (the test names any that is not). */
 const CARRIES: Readonly<Record<string, readonly Dependency[]>> = {
   "functions/activation/activation-page.ts": ["dynamodb"],
-  "functions/webhook/crm-webhook.ts": ["secrets", "sfn"],
+  // dynamodb: one projected GetItem, to answer a stale request "stale" (the ordering rule).
+  "functions/webhook/crm-webhook.ts": ["dynamodb", "secrets", "sfn"],
   "functions/offboarding/offboarding-claim.ts": ["dynamodb"],
   "functions/offboarding/offboarding-compensate.ts": ["dynamodb"],
   "functions/offboarding/offboarding-disable-key.ts": ["dynamodb", "portal", "secrets"],
