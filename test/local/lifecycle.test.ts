@@ -118,6 +118,8 @@ describe("symptom 4: keys the practice or Open Dental revoked are respected", ()
       detail: { alreadyDisabled: true },
     });
 
+    // Issued in a later second than the offboarding: one in its second would be stale (symptom 3's rule).
+    await new Promise((resolve) => setTimeout(resolve, 1100));
     const back = await deliver({ practiceId, devRefId: "Revoked Dental" });
 
     expect(back.execution?.status).toBe("SUCCEEDED");
