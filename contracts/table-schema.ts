@@ -33,6 +33,11 @@ export const keys = {
   auditPrefix: "AUDIT#",
   /** A key we created: key → practice, so one key maps to one practice. Written before anything can fail. */
   customerKey: (customerKey: string) => ({ [PK]: `KEY#${customerKey}`, [SK]: "KEY" }),
+  /**
+   * An operator's word that an unlabeled key reconciliation took for a possible lost-POST key is not ours
+   * (`ops release-key`): never a candidate again. Beside the key's ledger item, which it excludes.
+   */
+  releasedKey: (customerKey: string) => ({ [PK]: `KEY#${customerKey}`, [SK]: "RELEASED" }),
   /** A POST /apikeys attempt whose answer may have been lost; reconciliation resolves it. */
   createAttempt: (practiceId: string, executionName: string) => ({
     [PK]: `PRACTICE#${practiceId}`,

@@ -6,6 +6,7 @@ import type { Finding } from "../../contracts/reconciliation-findings.js";
 import type { PracticeStatus } from "../../contracts/table-schema.js";
 import { listOpenAttempts, type OpenCreateAttempt, resolveAttempt } from "./create-attempts.js";
 import { adoptLostKey, getLedger, type LedgerEntry, markLedgerDisabled } from "./key-ledger.js";
+import { getReleasedKeys, type KeyRelease } from "./key-releases.js";
 import { getPractices, practicesPage } from "./practice-reads.js";
 import type { PracticeRecord } from "./practice-record.js";
 import type { PracticeTable } from "./practice-table.js";
@@ -145,6 +146,11 @@ export class ReconciliationStore {
     resolution: { readonly runId: string; readonly note: string; readonly now: Date },
   ): Promise<void> {
     return resolveAttempt(this.table, attempt, resolution);
+  }
+
+  /** Keys an operator released as not ours (`ops release-key`), among these. */
+  getReleasedKeys(customerKeys: readonly string[]): Promise<Map<string, KeyRelease>> {
+    return getReleasedKeys(this.table, customerKeys);
   }
 
   adoptLostKey(
