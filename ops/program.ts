@@ -123,6 +123,30 @@ export function buildProgram(
     });
 
   program
+    .command("cancel-offboarding")
+    .description(
+      "cancel a practice's pending CRM offboarding request (grace period or awaiting approval); the practice is unchanged",
+    )
+    .argument("<practiceId>", "practice id", parsePracticeId)
+    .action(async (practiceId: string, _options: object, command: Command) => {
+      await run(globals(command), async (context) =>
+        (await import("./commands/offboarding-request.js")).cancelOffboarding(context, practiceId),
+      );
+    });
+
+  program
+    .command("approve-offboarding")
+    .description(
+      "approve a practice's pending CRM offboarding request: start its offboarding now and close the request",
+    )
+    .argument("<practiceId>", "practice id", parsePracticeId)
+    .action(async (practiceId: string, _options: object, command: Command) => {
+      await run(globals(command), async (context) =>
+        (await import("./commands/offboarding-request.js")).approveOffboarding(context, practiceId),
+      );
+    });
+
+  program
     .command("activation-link")
     .description(
       "issue a one-time link that walks an ACTIVE practice's office through installing its key (revokes its open link)",

@@ -11,6 +11,7 @@ import type { CommandContext } from "../context.js";
 import { describeFailure, EXIT, type ExitCode, OperationFailed } from "../errors.js";
 import { formatFields, formatTable, formatTime } from "../format.js";
 import { findLiveKey, type LiveKeyView, liveKeyView } from "../live-key.js";
+import { pendingOffboardingRequests, pendingRequestLines } from "../offboarding-request-view.js";
 import { missingKeyAdministratorAccess } from "../portal-access.js";
 import { practiceView } from "../practice-view.js";
 import type { OpsTarget } from "../targets.js";
@@ -118,11 +119,12 @@ export async function status(context: CommandContext, practiceId: string): Promi
   const store = target.practiceStore();
   const record = await store.getPractice(practiceId);
   if (!record) throw new OperationFailed(`no practice ${practiceId} is recorded in ${target.description}`);
-  const [lastExecution, portal, fullAudit, activationLink] = await Promise.all([
+  const [lastExecution, portal, fullAudit, activationLink, offboardingRequests] = await Promise.all([
     findExecution(target, record.lastExecution),
     portalStatus(target, record.customerKey),
     store.listAudit(practiceId, 10_000),
     latestActivationLink(target, practiceId),
+    pendingOffboardingRequests(target, practiceId),
   ]);
   const audit = fullAudit.slice(-RECENT_AUDIT_ENTRIES);
   // The ordering rule's last refusal: a CRM replaying old events shows here even after it scrolled off the trail.
@@ -134,6 +136,7 @@ export async function status(context: CommandContext, practiceId: string): Promi
     portal,
     activationLink,
     lastStaleRequest: lastStaleRequest ?? null,
+    offboardingRequests,
     audit,
   });
 
@@ -187,6 +190,9 @@ export async function status(context: CommandContext, practiceId: string): Promi
             ),
           ]
         : []),
+      "",
+      "Offboarding request (pending)",
+      ...pendingRequestLines(offboardingRequests),
       "",
       "Last execution",
       lastExecution

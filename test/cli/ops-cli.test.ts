@@ -481,7 +481,7 @@ describe("ops usage errors", () => {
     expect(run.stdout).toContain("Usage: npm run ops -- onboard [options] <practiceId>");
     expect(run.stdout).toContain("Global Options:\n  --local ");
     expect(run.stdout).toMatch(
-      /--local-role <role>[\s\S]*\(choices: "operator", "key-administrator",\s+default: "operator"\)/,
+      /--local-role <role>[\s\S]*\(choices:\s+"operator",\s+"key-administrator",\s+default:\s+"operator"\)/,
     );
   });
 });

@@ -18,6 +18,8 @@ const CARRIES: Readonly<Record<string, readonly Dependency[]>> = {
   "functions/activation/activation-page.ts": ["dynamodb"],
   // dynamodb: one projected GetItem, to answer a stale request "stale" (the ordering rule).
   "functions/webhook/crm-webhook.ts": ["dynamodb", "secrets", "sfn"],
+  "functions/webhook/provider-webhook.ts": ["secrets", "sfn"],
+  "functions/webhook/offboarding-request-start.ts": ["sfn"],
   "functions/offboarding/offboarding-claim.ts": ["dynamodb"],
   "functions/offboarding/offboarding-compensate.ts": ["dynamodb"],
   "functions/offboarding/offboarding-disable-key.ts": ["dynamodb", "portal", "secrets"],
