@@ -50,6 +50,11 @@ export const METRIC = {
   domainEventPublished: "DomainEventPublished",
   /** Domain events refused or not delivered; [service] and [service, EventType]. */
   domainEventPublishFailed: "DomainEventPublishFailed",
+  /**
+   * Lifecycle requests that changed nothing because they were issued at or before the practice's last
+   * transition (docs/events.md, ordering); [service, Workflow] with Workflow `Onboarding` or `Offboarding`.
+   */
+  staleRequests: "StaleRequests",
 } as const;
 
 /** Custom dimension names. */
@@ -64,6 +69,8 @@ export const DIMENSION = {
   findingCategory: "Category",
   /** A domain event type. */
   eventType: "EventType",
+  /** The workflow a stale request started: `Onboarding` or `Offboarding`. */
+  workflow: "Workflow",
 } as const;
 
 /** `Status` of a portal request that got no HTTP answer (timeout, network failure). */

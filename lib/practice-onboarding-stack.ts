@@ -127,6 +127,7 @@ export class PracticeOnboardingStack extends Stack {
       onboardingStateMachine: this.onboarding.stateMachine,
       webhookSecret: this.secrets.webhookSigning,
       encryptionKey: key,
+      table: this.practiceTable.table,
     });
     this.offboardingRequests = new OffboardingRequestWorkflow(this, "OffboardingRequest", {
       offboardingStateMachine: this.offboarding.stateMachine,

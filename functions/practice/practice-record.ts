@@ -41,6 +41,11 @@ export interface PracticeRecord {
   readonly offboarding?: OffboardingDetails;
   /** The office installed its key in Open Dental, as reconciliation saw it (key-installation.ts). */
   readonly installation?: KeyInstallation;
+  /**
+   * When the latest status change was recorded (a claim, an outcome, a compensation): a lifecycle request
+   * issued at or before it is stale (request-order.ts). Absent on records last changed before the rule existed.
+   */
+  readonly lastTransitionAt?: string;
 }
 
 /** What the practice was when an offboarding claimed it: put back if the offboarding fails. */
@@ -92,6 +97,7 @@ const PRACTICE_ATTRIBUTES = [
   "offboardedAt",
   "offboarding",
   "installation",
+  "lastTransitionAt",
 ] as const satisfies readonly (keyof PracticeRecord)[];
 
 /** The record a table item holds (key attributes and index attributes left out). */

@@ -3,6 +3,7 @@
 import { DescribeExecutionCommand, type DescribeExecutionOutput } from "@aws-sdk/client-sfn";
 import { redactCustomerKeys } from "../../functions/platform/mask.js";
 import type { AuditEntry } from "../../functions/practice/audit-trail.js";
+import { STALE_REQUEST_AUDIT_ACTION } from "../../functions/practice/request-order.js";
 import { executionArnFor } from "../../functions/webhook/onboarding-starter.js";
 import { STACK_OUTPUTS } from "../../local/local-endpoints.js";
 import { latestActivationLink } from "../activation-link-view.js";
@@ -119,13 +120,16 @@ export async function status(context: CommandContext, practiceId: string): Promi
   const store = target.practiceStore();
   const record = await store.getPractice(practiceId);
   if (!record) throw new OperationFailed(`no practice ${practiceId} is recorded in ${target.description}`);
-  const [lastExecution, portal, audit, activationLink, offboardingRequests] = await Promise.all([
+  const [lastExecution, portal, fullAudit, activationLink, offboardingRequests] = await Promise.all([
     findExecution(target, record.lastExecution),
     portalStatus(target, record.customerKey),
-    store.listAudit(practiceId, 10_000).then((entries) => entries.slice(-RECENT_AUDIT_ENTRIES)),
+    store.listAudit(practiceId, 10_000),
     latestActivationLink(target, practiceId),
     pendingOffboardingRequests(target, practiceId),
   ]);
+  const audit = fullAudit.slice(-RECENT_AUDIT_ENTRIES);
+  // The ordering rule's last refusal: a CRM replaying old events shows here even after it scrolled off the trail.
+  const lastStaleRequest = fullAudit.findLast((entry) => entry.action === STALE_REQUEST_AUDIT_ACTION);
   const practice = practiceView(record);
   const funnel = keyFunnel(record, activationLink);
   context.printJson({
@@ -133,6 +137,7 @@ export async function status(context: CommandContext, practiceId: string): Promi
     lastExecution: lastExecution ?? null,
     portal,
     activationLink,
+    lastStaleRequest: lastStaleRequest ?? null,
     offboardingRequests,
     funnel,
     audit,
@@ -249,6 +254,23 @@ export async function status(context: CommandContext, practiceId: string): Promi
             "  ",
           )
         : `  none issued (${context.opsCommand(`activation-link ${practiceId}`)})`,
+      ...(lastStaleRequest
+        ? [
+            "",
+            "Last stale request (changed nothing: issued at or before the practice's last transition)",
+            formatFields(
+              [
+                ["request", String(lastStaleRequest.details?.request ?? "")],
+                ["issued", formatTime(String(lastStaleRequest.details?.issuedAt ?? ""))],
+                ["last transition", formatTime(String(lastStaleRequest.details?.lastTransitionAt ?? ""))],
+                ["refused", formatTime(lastStaleRequest.at)],
+                ["execution", lastStaleRequest.executionName],
+                ["requested by", lastStaleRequest.actor],
+              ],
+              "  ",
+            ),
+          ]
+        : []),
       "",
       `Recent audit entries (last ${RECENT_AUDIT_ENTRIES})`,
       formatTable(

@@ -17,7 +17,8 @@ const MAX_MINIFIED_BYTES = 500_000;
 const CARRIES: Readonly<Record<string, readonly Dependency[]>> = {
   "functions/activation/activation-page.ts": ["dynamodb"],
   "functions/activation/activation-auto-issue.ts": ["dynamodb", "eventbridge"],
-  "functions/webhook/crm-webhook.ts": ["secrets", "sfn"],
+  // dynamodb: one projected GetItem, to answer a stale request "stale" (the ordering rule).
+  "functions/webhook/crm-webhook.ts": ["dynamodb", "secrets", "sfn"],
   "functions/webhook/provider-webhook.ts": ["secrets", "sfn"],
   "functions/webhook/offboarding-request-start.ts": ["sfn"],
   "functions/offboarding/offboarding-claim.ts": ["dynamodb"],

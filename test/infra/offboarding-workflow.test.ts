@@ -109,6 +109,7 @@ describe("OffboardingWorkflow state machine", () => {
         "PublishPracticeOffboarded",
         "RecordOffboarded",
         "RestorePractice",
+        "Stale",
         "UnexpectedClaimOutcome",
       ].sort(),
     );
@@ -119,6 +120,7 @@ describe("OffboardingWorkflow state machine", () => {
       Choices: [
         { Variable: "$.outcome", StringEquals: "claimed", Next: "DisableKey" },
         { Variable: "$.outcome", StringEquals: "alreadyOffboarded", Next: "AlreadyOffboarded" },
+        { Variable: "$.outcome", StringEquals: "stale", Next: "Stale" },
       ],
       Default: "UnexpectedClaimOutcome",
     });
@@ -126,6 +128,8 @@ describe("OffboardingWorkflow state machine", () => {
     expect(def.States.RecordOffboarded!.Next).toBe("PublishPracticeOffboarded");
     expect(def.States.PublishPracticeOffboarded!.Next).toBe("Offboarded");
     expect(def.States.AlreadyOffboarded).toEqual({ Type: "Succeed" });
+    // A request issued at or before the practice's last transition is handled, not failed (docs/events.md).
+    expect(def.States.Stale).toEqual({ Type: "Succeed" });
     expect(def.States.Offboarded).toEqual({ Type: "Succeed" });
   });
 
