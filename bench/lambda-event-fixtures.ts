@@ -1,6 +1,7 @@
 // One representative event and environment per handler for the cold-init benchmark. Every AWS endpoint and the
 // portal point at a closed local port, so a handler runs its real cold path (module init, validation, SDK client
 // construction, credentials, signing) up to its first network call, which is refused at once.
+import { readFileSync } from "node:fs";
 
 export interface HandlerFixture {
   /** The event, made fresh per run (the webhook's timestamp must be within ±5 minutes). */
@@ -84,6 +85,34 @@ function webhookFixture(): HandlerFixture {
   };
 }
 
+/** The HubSpot route: the shipped mapping, a delivery whose secret read is refused → 500. */
+function providerWebhookFixture(): HandlerFixture {
+  const webhook = webhookFixture();
+  return {
+    environment: {
+      CRM_MAPPING: JSON.stringify(
+        JSON.parse(readFileSync(new URL("../config/crm-mapping.json", import.meta.url), "utf8")),
+      ),
+      CRM_PROVIDER_SECRET_ARN: `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:practice-onboarding/crm-providers`,
+      ONBOARDING_STATE_MACHINE_ARN: `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:Onboarding`,
+      OFFBOARDING_REQUEST_STATE_MACHINE_ARN: `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:OffboardingRequest`,
+      OFFBOARDING_GRACE_SECONDS: "604800",
+      OFFBOARDING_REQUIRES_APPROVAL: "false",
+    },
+    measures:
+      "init (mapping, SFN client) + Secrets Manager client and one GetSecretValue, refused → 500 response",
+    event: () => {
+      const event = webhook.event() as { rawPath: string; routeKey: string; headers: Record<string, string> };
+      return {
+        ...event,
+        rawPath: "/webhooks/hubspot",
+        routeKey: "POST /webhooks/hubspot",
+        headers: { "content-type": "application/json", "x-forwarded-proto": "https" },
+      };
+    },
+  };
+}
+
 /**
  * A workflow Task payload carrying every field the step handlers read (zod objects drop the rest), with the
  * table and the portal configured; the first network call (DynamoDB, or the portal's rate limiter) is refused.
@@ -95,6 +124,7 @@ function workflowStepFixture(closedEndpoint: string): HandlerFixture {
       PORTAL_SECRET_ARN: `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:practice-onboarding/portal`,
       OPEN_DENTAL_BASE_URL: `${closedEndpoint}/api/v1`,
       ONBOARDING_STATE_MACHINE_ARN: `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:Onboarding`,
+      OFFBOARDING_STATE_MACHINE_ARN: `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:Offboarding`,
     },
     measures: "init + payload validation + DynamoDB client and its first request, refused → throws",
     event: () => ({
@@ -112,5 +142,6 @@ function workflowStepFixture(closedEndpoint: string): HandlerFixture {
 /** The fixture for `entry`; a handler with no fixture of its own gets the workflow step payload. */
 export function fixtureFor(entry: string, closedEndpoint: string): HandlerFixture {
   if (entry === "functions/webhook/crm-webhook.ts") return webhookFixture();
+  if (entry === "functions/webhook/provider-webhook.ts") return providerWebhookFixture();
   return workflowStepFixture(closedEndpoint);
 }

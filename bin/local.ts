@@ -4,6 +4,7 @@ import { Command, InvalidArgumentError } from "commander";
 import { maskSecret } from "../functions/platform/mask.js";
 import { parseDuration } from "../local/duration.js";
 import { captureFunctionOutput, type FunctionOutputCapture } from "../local/function-output.js";
+import { localAppBuilder } from "../local/local-app-context.js";
 import { LocalConfigError, type LocalStackConfig, readLocalStackConfig } from "../local/local-config.js";
 import {
   type LocalStack,
@@ -81,6 +82,8 @@ function readyBlock(started: LocalStack, config: LocalStackConfig, reconcileEver
     "Practice onboarding — local stack",
     "",
     `  Webhook (CRM)        POST ${webhookUrl}`,
+    `  HubSpot              POST ${endpoints.httpApiUrl}/webhooks/hubspot  (client secret ${started.crmProviderSecrets.hubspotClientSecrets[0]})`,
+    `  Salesforce           POST ${endpoints.httpApiUrl}/webhooks/salesforce/${started.crmProviderSecrets.salesforcePathTokens[0]}`,
     `  Portal               ${endpoints.portalBaseUrl}${started.simulator ? "  (built-in simulator)" : ""}`,
     ...(started.simulator
       ? [
@@ -101,6 +104,8 @@ function readyBlock(started: LocalStack, config: LocalStackConfig, reconcileEver
     "",
     "  Try, in another terminal:",
     '    npm run webhook -- --practice practice-001 --dev-ref-id "Sarah\'s Super Dental"',
+    "    npm run webhook -- --provider hubspot --deal 4401 --stage closedwon",
+    "    npm run webhook -- --provider salesforce --practice practice-002 --status Churned",
     "    npm run ops -- --local status practice-001",
     "    npm run ops -- --local list",
     '    npm run ops -- --local offboard practice-001 --reason "contract ended" --wait',
@@ -136,6 +141,7 @@ async function main(): Promise<void> {
       config,
       reconcileEveryMs: reconcileEvery,
       iam,
+      buildApp: localAppBuilder(process.env),
       log: (line) => terminal.out(`  … ${process.uptime().toFixed(1).padStart(5)} s  ${line}\n`),
       onExecutionEnded: (execution) =>
         terminal.out(

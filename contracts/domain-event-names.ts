@@ -11,6 +11,7 @@ export const DOMAIN_EVENT_TYPES = [
   "PracticeOffboarded",
   "ReconciliationCompleted",
   "PracticeActivationLinkIssued",
+  "PracticeKeyInstalled",
 ] as const;
 export type DomainEventType = (typeof DOMAIN_EVENT_TYPES)[number];
 

@@ -36,10 +36,25 @@ export const METRIC = {
   reconciliationFindings: "ReconciliationFindings",
   /** Findings of one reconciliation run that a person must look at; [service]. */
   reconciliationFindingsNeedingAttention: "ReconciliationFindingsNeedingAttention",
+  /**
+   * Seconds from a practice becoming ACTIVE (onboarded) to reconciliation first seeing its key installed in Open
+   * Dental (DateTimeAssigned set); once per installation; [service]. An upper bound by the schedule's interval.
+   */
+  keyTimeToInstall: "KeyTimeToInstall",
+  /**
+   * ACTIVE practices whose enabled key was still not installed after the run's notYetAssignedDays (the run's
+   * NOT_YET_ASSIGNED findings): keys billed for nothing; every run, zero included; [service].
+   */
+  keysEnabledNotInstalled: "KeysEnabledNotInstalled",
   /** Domain events published; [service] and [service, EventType]. */
   domainEventPublished: "DomainEventPublished",
   /** Domain events refused or not delivered; [service] and [service, EventType]. */
   domainEventPublishFailed: "DomainEventPublishFailed",
+  /**
+   * Lifecycle requests that changed nothing because they were issued at or before the practice's last
+   * transition (docs/events.md, ordering); [service, Workflow] with Workflow `Onboarding` or `Offboarding`.
+   */
+  staleRequests: "StaleRequests",
 } as const;
 
 /** Custom dimension names. */
@@ -54,6 +69,8 @@ export const DIMENSION = {
   findingCategory: "Category",
   /** A domain event type. */
   eventType: "EventType",
+  /** The workflow a stale request started: `Onboarding` or `Offboarding`. */
+  workflow: "Workflow",
 } as const;
 
 /** `Status` of a portal request that got no HTTP answer (timeout, network failure). */

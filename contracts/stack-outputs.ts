@@ -5,6 +5,10 @@ export const STACK_OUTPUTS = {
   onboarding: "OnboardingStateMachineArn",
   offboarding: "OffboardingStateMachineArn",
   reconciliation: "ReconciliationStateMachineArn",
+  /** CRM "churned" requests waiting out their grace period (lib/offboarding-request-workflow.ts). */
+  offboardingRequest: "OffboardingRequestStateMachineArn",
+  /** HubSpot client secrets and Salesforce path tokens (lib/crm-provider-routes.ts). */
+  crmProviderSecret: "CrmProviderSecretArn",
   portalSecret: "PortalSecretArn",
   webhookSecret: "WebhookSecretArn",
   portalBaseUrl: "PortalBaseUrl",

@@ -90,3 +90,15 @@ export const ACTIVATION_LINK_EXPIRY = "linkExpiresAt";
 /** Lifecycle of a practice record. ONBOARDING and OFFBOARDING are the in-between states. */
 export const PRACTICE_STATUSES = ["ONBOARDING", "ACTIVE", "FAILED", "OFFBOARDING", "OFFBOARDED"] as const;
 export type PracticeStatus = (typeof PRACTICE_STATUSES)[number];
+
+/**
+ * The practice-record attributes the CRM webhook may read (its grant names them, with PK and SK): the status and
+ * the times the ordering rule compares (functions/practice/request-order.ts). Never the key.
+ */
+export const PRACTICE_TRANSITION_ATTRIBUTES = [
+  "status",
+  "lastTransitionAt",
+  "activatedAt",
+  "failedAt",
+  "offboardedAt",
+] as const;

@@ -10,7 +10,20 @@ export const CONTEXT_KEYS = {
   portalMaxRps: "portalMaxRps",
   reconciliationSchedule: "reconciliationSchedule",
   alarmEmail: "alarmEmail",
+  crmMappingFile: "crmMappingFile",
+  crmProviderSecretName: "crmProviderSecretName",
+  offboardingGraceSeconds: "offboardingGraceSeconds",
+  offboardingRequiresApproval: "offboardingRequiresApproval",
+  autoIssueActivationLinks: "autoIssueActivationLinks",
 } as const;
+
+function optionalBoolean(app: App, key: string): boolean | undefined {
+  const value = app.node.tryGetContext(key);
+  if (value === undefined || value === null || value === "") return undefined;
+  if (value === true || value === "true") return true;
+  if (value === false || value === "false") return false;
+  throw new Error(`Context value "${key}" must be true or false, got ${JSON.stringify(value)}`);
+}
 
 function optionalString(app: App, key: string): string | undefined {
   const value = app.node.tryGetContext(key);
@@ -41,6 +54,11 @@ export function buildApp(app: App): PracticeOnboardingStack {
       portalMaxRps: optionalPositiveNumber(app, CONTEXT_KEYS.portalMaxRps),
       reconciliationSchedule: optionalString(app, CONTEXT_KEYS.reconciliationSchedule),
       alarmEmail: optionalString(app, CONTEXT_KEYS.alarmEmail),
+      crmMappingFile: optionalString(app, CONTEXT_KEYS.crmMappingFile),
+      crmProviderSecretName: optionalString(app, CONTEXT_KEYS.crmProviderSecretName),
+      offboardingGraceSeconds: optionalPositiveNumber(app, CONTEXT_KEYS.offboardingGraceSeconds),
+      offboardingRequiresApproval: optionalBoolean(app, CONTEXT_KEYS.offboardingRequiresApproval),
+      autoIssueActivationLinks: optionalBoolean(app, CONTEXT_KEYS.autoIssueActivationLinks),
       env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
     },
   );

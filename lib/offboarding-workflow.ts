@@ -157,6 +157,9 @@ export class OffboardingWorkflow extends Construct {
           sfn.Condition.stringEquals("$.outcome", "alreadyOffboarded"),
           new sfn.Succeed(this, "AlreadyOffboarded"),
         )
+        // Issued at or before the practice's last transition (docs/architecture.md §4, invariant 10): the
+        // claim changed nothing but the audit trail. It succeeds: the request was handled, not failed.
+        .when(sfn.Condition.stringEquals("$.outcome", "stale"), new sfn.Succeed(this, "Stale"))
         .otherwise(
           new sfn.Fail(this, "UnexpectedClaimOutcome", {
             error: "UnexpectedClaimOutcome",

@@ -201,6 +201,9 @@ export class OnboardingWorkflow extends Construct {
           sfn.Condition.stringEquals("$.outcome", "inProgress"),
           new sfn.Succeed(this, "OnboardingInProgressElsewhere"),
         )
+        // Issued at or before the practice's last transition (docs/architecture.md §4, invariant 10): the
+        // claim changed nothing but the audit trail. It succeeds: the request was handled, not failed.
+        .when(sfn.Condition.stringEquals("$.outcome", "stale"), new sfn.Succeed(this, "Stale"))
         .otherwise(
           new sfn.Fail(this, "UnexpectedClaimOutcome", {
             error: "UnexpectedClaimOutcome",

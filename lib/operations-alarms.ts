@@ -34,6 +34,7 @@ export const ALARM_RUNBOOK_ANCHORS = {
   webhook5xx: "alarm-webhook-5xx",
   webhookSignatureRejections: "alarm-webhook-signature-rejections",
   reconciliationFindings: "alarm-reconciliation-findings",
+  keysNotInstalled: "alarm-keys-not-installed",
   schedulerDeadLetters: "alarm-scheduler-dead-letters",
   claimReleaseDeadLetters: "alarm-claim-release-dead-letters",
   domainEventPublishFailed: "alarm-domain-event-publish-failed",
@@ -67,6 +68,11 @@ export interface OperationsAlarmThresholds {
   readonly webhookInvalidSignatures?: number;
   /** Findings of one reconciliation run that need a person. @default 1 */
   readonly reconciliationFindingsNeedingAttention?: number;
+  /**
+   * Enabled keys of ACTIVE practices still not installed after the run's notYetAssignedDays (7 unless the run says
+   * otherwise), per reconciliation run: keys Open Dental bills for nothing. @default 1
+   */
+  readonly keysEnabledNotInstalled?: number;
   /** Messages waiting in the scheduler's dead-letter queue above which it alarms. @default 0 */
   readonly schedulerDeadLetters?: number;
   /** Messages waiting in the claim release's dead-letter queue above which it alarms. @default 0 */
@@ -237,6 +243,16 @@ export class OperationsAlarms extends Construct {
         statistic: cloudwatch.Stats.MAXIMUM,
       }),
       threshold: t.reconciliationFindingsNeedingAttention ?? 1,
+    });
+
+    this.alarm("KeysNotInstalled", {
+      anchor: ALARM_RUNBOOK_ANCHORS.keysNotInstalled,
+      summary: (n) =>
+        `a reconciliation found ${n} or more enabled keys of ACTIVE practices not installed in Open Dental after its notYetAssignedDays (billed for nothing)`,
+      metric: customMetric(METRIC.keysEnabledNotInstalled, reconciliationPeriod, {
+        statistic: cloudwatch.Stats.MAXIMUM,
+      }),
+      threshold: t.keysEnabledNotInstalled ?? 1,
     });
 
     if (props.schedulerDeadLetterQueue) {
@@ -412,6 +428,23 @@ export class OperationsAlarms extends Construct {
           }),
         ),
         { stacked: true },
+      ),
+      graph(
+        "Keys not installed / time to install",
+        [
+          customMetric(METRIC.keysEnabledNotInstalled, period, {
+            statistic: "Maximum",
+            label: "enabled, not installed after N days",
+          }),
+        ],
+        {
+          right: [
+            customMetric(METRIC.keyTimeToInstall, period, {
+              statistic: "p50",
+              label: "time to install p50 (s)",
+            }),
+          ],
+        },
       ),
       graph("Findings needing a person", [
         customMetric(METRIC.reconciliationFindingsNeedingAttention, period, {

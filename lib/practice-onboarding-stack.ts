@@ -1,13 +1,16 @@
-import { CfnOutput, Stack, type StackProps } from "aws-cdk-lib";
+import { CfnOutput, Duration, Stack, type StackProps } from "aws-cdk-lib";
 import type { Construct } from "constructs";
 import { DEFAULT_OPEN_DENTAL_BASE_URL } from "../contracts/portal-defaults.js";
 import { STACK_OUTPUTS } from "../contracts/stack-outputs.js";
+import { ActivationAutoIssue } from "./activation-auto-issue.js";
 import { ActivationPage } from "./activation-page.js";
 import { ClaimRelease } from "./claim-release.js";
+import { CrmProviderRoutes, DEFAULT_CRM_MAPPING_FILE, readCrmMappingText } from "./crm-provider-routes.js";
 import { DomainEventBus } from "./domain-event-bus.js";
 import { DomainEventOutbox } from "./domain-event-outbox.js";
 import { EncryptionKey } from "./encryption-key.js";
 import { KeyAdministratorPolicy } from "./key-administrator-policy.js";
+import { OffboardingRequestWorkflow } from "./offboarding-request-workflow.js";
 import { OffboardingWorkflow } from "./offboarding-workflow.js";
 import { OnboardingWorkflow } from "./onboarding-workflow.js";
 import { OperationsAlarms } from "./operations-alarms.js";
@@ -31,6 +34,19 @@ export interface PracticeOnboardingStackProps extends StackProps {
   readonly reconciliationSchedule?: string;
   /** Email address subscribed to the alarm topic (context `alarmEmail`). @default no subscription */
   readonly alarmEmail?: string;
+  /** CRM mapping file, relative to the project (context `crmMappingFile`). @default config/crm-mapping.json */
+  readonly crmMappingFile?: string;
+  /** Existing CRM provider secret name (context `crmProviderSecretName`). @default a new secret */
+  readonly crmProviderSecretName?: string;
+  /** Grace period of a CRM "churned" request, seconds (context `offboardingGraceSeconds`). @default 7 days */
+  readonly offboardingGraceSeconds?: number;
+  /** CRM offboarding only with `ops approve-offboarding` (context `offboardingRequiresApproval`). @default false */
+  readonly offboardingRequiresApproval?: boolean;
+  /**
+   * Issue an activation link on every PracticeOnboarded (context `autoIssueActivationLinks`). The URL is never
+   * handed out: the vendor sends one from `ops activation-link --json`, which re-issues. @default false
+   */
+  readonly autoIssueActivationLinks?: boolean;
 }
 
 /** Wires the constructs together; each concern lives in its own construct file. */
@@ -43,7 +59,11 @@ export class PracticeOnboardingStack extends Stack {
   readonly reconciliation: ReconciliationWorkflow;
   readonly reconciliationSchedule: ReconciliationSchedule;
   readonly webhookApi: WebhookApi;
+  readonly offboardingRequests: OffboardingRequestWorkflow;
+  readonly crmProviders: CrmProviderRoutes;
   readonly activationPage: ActivationPage;
+  /** Present when `autoIssueActivationLinks` is on. */
+  readonly activationAutoIssue?: ActivationAutoIssue;
   readonly events: DomainEventBus;
   readonly outbox: DomainEventOutbox;
   readonly operations: OperationsAlarms;
@@ -111,6 +131,23 @@ export class PracticeOnboardingStack extends Stack {
       onboardingStateMachine: this.onboarding.stateMachine,
       webhookSecret: this.secrets.webhookSigning,
       encryptionKey: key,
+      table: this.practiceTable.table,
+    });
+    this.offboardingRequests = new OffboardingRequestWorkflow(this, "OffboardingRequest", {
+      offboardingStateMachine: this.offboarding.stateMachine,
+      encryptionKey: key,
+      requiresApproval: props.offboardingRequiresApproval,
+      ...(props.offboardingGraceSeconds === undefined
+        ? {}
+        : { gracePeriod: Duration.seconds(Math.ceil(props.offboardingGraceSeconds)) }),
+    });
+    this.crmProviders = new CrmProviderRoutes(this, "CrmProviders", {
+      api: this.webhookApi.api,
+      onboardingStateMachine: this.onboarding.stateMachine,
+      offboardingRequests: this.offboardingRequests,
+      crmMapping: readCrmMappingText(props.crmMappingFile ?? DEFAULT_CRM_MAPPING_FILE),
+      encryptionKey: key,
+      providerSecretName: props.crmProviderSecretName,
     });
     this.activationPage = new ActivationPage(this, "ActivationPage", {
       api: this.webhookApi.api,
@@ -118,10 +155,23 @@ export class PracticeOnboardingStack extends Stack {
       table: this.practiceTable.table,
       encryptionKey: key,
     });
+    if (props.autoIssueActivationLinks) {
+      this.activationAutoIssue = new ActivationAutoIssue(this, "ActivationAutoIssue", {
+        eventBus: this.events,
+        table: this.practiceTable.table,
+        encryptionKey: key,
+      });
+    }
 
     // Step Functions encrypts execution data with the state machines' key under the caller's permissions, and SQS
     // the dead letters under the sender's: the webhook and the schedule need that key for exactly what they start.
     encryption.grantExecutionData(this.webhookApi.function, this.onboarding.stateMachine);
+    encryption.grantExecutionData(this.crmProviders.function, this.onboarding.stateMachine);
+    encryption.grantExecutionData(this.crmProviders.function, this.offboardingRequests.stateMachine);
+    encryption.grantExecutionData(
+      this.offboardingRequests.startOffboarding.function,
+      this.offboarding.stateMachine,
+    );
     encryption.grantExecutionData(this.reconciliationSchedule.role, this.reconciliation.stateMachine);
     encryption.grantEncryptForQueue(
       this.reconciliationSchedule.role,
@@ -148,6 +198,7 @@ export class PracticeOnboardingStack extends Stack {
         this.onboarding.stateMachine,
         this.offboarding.stateMachine,
         this.reconciliation.stateMachine,
+        this.offboardingRequests.stateMachine,
       ],
       table: this.practiceTable.table,
       encryptionKey: key,
@@ -164,6 +215,12 @@ export class PracticeOnboardingStack extends Stack {
     new CfnOutput(this, STACK_OUTPUTS.onboarding, { value: this.onboarding.stateMachine.stateMachineArn });
     new CfnOutput(this, STACK_OUTPUTS.offboarding, {
       value: this.offboarding.stateMachine.stateMachineArn,
+    });
+    new CfnOutput(this, STACK_OUTPUTS.offboardingRequest, {
+      value: this.offboardingRequests.stateMachine.stateMachineArn,
+    });
+    new CfnOutput(this, STACK_OUTPUTS.crmProviderSecret, {
+      value: this.crmProviders.providerSecret.secretArn,
     });
     new CfnOutput(this, STACK_OUTPUTS.reconciliation, {
       value: this.reconciliation.stateMachine.stateMachineArn,

@@ -28,7 +28,7 @@ export interface ReconciliationWorkflowProps {
   readonly onboardingStateMachine: sfn.StateMachine;
   /** Offboarding workflow, once deployed: STUCK checks describe its executions. @default stuck offboardings are reported, never repaired */
   readonly offboardingStateMachine?: sfn.StateMachine;
-  /** Bus for the ReconciliationCompleted domain event. @default no event is published */
+  /** Bus for the ReconciliationCompleted and PracticeKeyInstalled domain events. @default no event is published */
   readonly eventBus?: DomainEventBus;
   /** Open Dental Developer Portal base URL. @default "https://api.opendental.com/api/v1" */
   readonly portalBaseUrl?: string;
@@ -172,8 +172,10 @@ export class ReconciliationWorkflow extends Construct {
       "dynamodb:ConditionCheckItem",
     );
     table.grant(f.finish.function, "dynamodb:UpdateItem");
-    // Finish publishes ReconciliationCompleted; repair, the outcome of each stuck practice it finishes.
+    // Finish publishes ReconciliationCompleted; the listing, PracticeKeyInstalled for each key it sees installed.
+    // (Repairs announce the outcomes they record through the outbox, in the outcome's transaction.)
     props.eventBus?.addPublisher(f.finish.function);
+    props.eventBus?.addPublisher(f.listKeys.function);
     for (const handler of Object.values(f)) {
       table.encryptionKey?.grant(handler.function, ...TABLE_KEY_ACTIONS);
     }

@@ -2,6 +2,7 @@ import { Arn, ArnFormat, Duration, RemovalPolicy, Stack, Validations } from "aws
 import { AccessLogFormat } from "aws-cdk-lib/aws-apigateway";
 import * as apigwv2 from "aws-cdk-lib/aws-apigatewayv2";
 import { HttpLambdaIntegration } from "aws-cdk-lib/aws-apigatewayv2-integrations";
+import type * as dynamodb from "aws-cdk-lib/aws-dynamodb";
 import * as iam from "aws-cdk-lib/aws-iam";
 import type * as kms from "aws-cdk-lib/aws-kms";
 import type * as lambda from "aws-cdk-lib/aws-lambda";
@@ -9,6 +10,7 @@ import * as logs from "aws-cdk-lib/aws-logs";
 import type * as secretsmanager from "aws-cdk-lib/aws-secretsmanager";
 import type * as sfn from "aws-cdk-lib/aws-stepfunctions";
 import { Construct } from "constructs";
+import { PK, PRACTICE_TRANSITION_ATTRIBUTES, SK } from "../contracts/table-schema.js";
 import { HandlerFunction } from "./handler-function.js";
 import { acknowledgeWildcardResource } from "./nag-acknowledgments.js";
 
@@ -35,6 +37,11 @@ export interface WebhookApiProps {
   readonly reservedConcurrency?: number;
   /** Retention of the access logs. @default three months */
   readonly accessLogRetention?: logs.RetentionDays;
+  /**
+   * The practice table, read (status and transition times only) to answer a stale request "stale" at once.
+   * @default none: stale requests are answered "accepted" and their executions still end Stale
+   */
+  readonly table?: dynamodb.ITable;
 }
 
 /**
@@ -61,6 +68,7 @@ export class WebhookApi extends Construct {
       environment: {
         ONBOARDING_STATE_MACHINE_ARN: props.onboardingStateMachine.stateMachineArn,
         WEBHOOK_SECRET_ARN: props.webhookSecret.secretArn,
+        ...(props.table ? { TABLE_NAME: props.table.tableName } : {}),
       },
     });
     this.function = handler.function;
@@ -78,6 +86,35 @@ export class WebhookApi extends Construct {
       resourceArns: [executionsArn],
     });
     props.webhookSecret.grantRead(handler.function);
+    if (props.table) {
+      // One GetItem of a practice record, projected to its status and transition times (never the key): the
+      // documented fine-grained pattern, dynamodb:Attributes plus dynamodb:Select.
+      handler.function.addToRolePolicy(
+        new iam.PolicyStatement({
+          actions: ["dynamodb:GetItem"],
+          resources: [props.table.tableArn],
+          conditions: {
+            "ForAllValues:StringLike": { "dynamodb:LeadingKeys": ["PRACTICE#*"] },
+            "ForAllValues:StringEquals": {
+              "dynamodb:Attributes": [PK, SK, ...PRACTICE_TRANSITION_ATTRIBUTES],
+            },
+            StringEqualsIfExists: { "dynamodb:Select": "SPECIFIC_ATTRIBUTES" },
+          },
+        }),
+      );
+      // The items are encrypted with the customer-managed key: reading one needs Decrypt, through DynamoDB only.
+      if (props.table.encryptionKey) {
+        handler.function.addToRolePolicy(
+          new iam.PolicyStatement({
+            actions: ["kms:Decrypt"],
+            resources: [props.table.encryptionKey.keyArn],
+            conditions: {
+              StringEquals: { "kms:ViaService": `dynamodb.${Stack.of(this).region}.amazonaws.com` },
+            },
+          }),
+        );
+      }
+    }
     acknowledgeWildcardResource(
       handler.function,
       executionsArn,

@@ -132,6 +132,8 @@ export function toHttpApiEvent(
   for (const [name, value] of Object.entries(request.headers)) {
     if (value !== undefined) headers[name.toLowerCase()] = Array.isArray(value) ? value.join(",") : value;
   }
+  // As API Gateway adds it; the HubSpot route rebuilds the signed URL from it.
+  headers["x-forwarded-proto"] ??= "http";
   const now = new Date();
   const contentType = headers["content-type"] ?? "";
   // API Gateway base64-encodes bodies it does not consider text.

@@ -7,6 +7,7 @@ import * as path from "node:path";
 import { pathToFileURL } from "node:url";
 import type { HistoryEvent } from "@aws-sdk/client-sfn";
 import type { App } from "aws-cdk-lib";
+import type { CrmProviderSecrets } from "../functions/webhook/crm-provider-secrets.js";
 import { buildApp } from "../lib/build-app.js";
 import { PROJECT_ROOT } from "../lib/handler-function.js";
 import {
@@ -17,6 +18,7 @@ import {
 import { scheduleDeadLetter } from "./authorization/schedule-dead-letter.js";
 import { type LocalAwsEndpoint, startLocalAwsEndpoint } from "./aws-json-endpoint.js";
 import type { SynthesizedStack } from "./cloudformation-template.js";
+import { checkCrmMappings, generateCrmProviderSecrets } from "./crm-provider-secrets-local.js";
 import {
   type DynamoDbLocal,
   LOCAL_CREDENTIALS,
@@ -110,6 +112,8 @@ export interface LocalStack {
   /** The webhook signing secret in use (generated when WEBHOOK_SECRET was not set). */
   readonly webhookSecret: string;
   readonly webhookSecretGenerated: boolean;
+  /** The HubSpot client secret and Salesforce path token the provider routes accept (generated). */
+  readonly crmProviderSecrets: CrmProviderSecrets;
   readonly portalCredentials: { developerKey: string; developerPortalKey: string };
   readonly dynamoDbPid: number | undefined;
   stop(): Promise<void>;
@@ -191,6 +195,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     cleanups.push(async () => (await dynamoStarting.catch(() => undefined))?.stop());
     log("Synthesizing the CDK app");
     const templates = synthesizeTemplates(options.buildApp ?? buildApp);
+    checkCrmMappings(templates);
     log("Waiting for DynamoDB Local");
     const dynamo: DynamoDbLocal = await dynamoStarting;
     const dynamoClient = localDynamoDbClient(dynamo.endpoint);
@@ -305,6 +310,13 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       secrets.putSecretValue(webhookSecretId, JSON.stringify({ secrets: [webhookSecret] }));
     }
 
+    const crmProviderSecrets = generateCrmProviderSecrets();
+    const crmSecretId = outputs[STACK_OUTPUTS.crmProviderSecret];
+    if (crmSecretId) {
+      secrets.define(crmSecretId);
+      secrets.putSecretValue(crmSecretId, JSON.stringify(crmProviderSecrets));
+    }
+
     const authorize = enforcement?.authorizeAwsJson;
     // The bus the outbox delivery puts events on: each accepted entry is a line of the events file.
     const eventBus = createLocalEventBus({ eventsFile, region: LOCAL_REGION, account: LOCAL_ACCOUNT_ID });
@@ -402,6 +414,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       ...(simulator ? { simulator } : {}),
       webhookSecret,
       webhookSecretGenerated: config.webhookSecret === undefined,
+      crmProviderSecrets,
       portalCredentials,
       dynamoDbPid: dynamo.pid,
       stop,

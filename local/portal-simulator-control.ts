@@ -18,6 +18,8 @@ export interface SimulatorControl {
   stats(): Promise<SimulatorStats>;
   addKeys(raw: Array<Partial<SimulatorRawKey>>): Promise<SimulatorRawKey[]>;
   generateKeys(count: number, options?: GenerateKeysOptions): Promise<SimulatorRawKey[]>;
+  /** The office installs the key in Open Dental (DateTimeAssigned set; default now). */
+  assignKey(customerKey: string, dateTimeAssigned?: string): Promise<void>;
   setFaults(partial: Partial<PortalSimulatorFaults>): Promise<PortalSimulatorFaults>;
   setRateLimit(maxRequestsPerSecond: number | undefined): Promise<void>;
   queueFaults(...faults: QueuedFault[]): Promise<void>;
@@ -59,6 +61,12 @@ export function simulatorControl(
     addKeys: async (raw) => (await call<{ keys: SimulatorRawKey[] }>("POST", "/keys", { keys: raw })).keys,
     generateKeys: async (count, options = {}) =>
       (await call<{ keys: SimulatorRawKey[] }>("POST", "/keys", { generate: count, ...options })).keys,
+    assignKey: async (customerKey, dateTimeAssigned) => {
+      await call("POST", "/keys/assign", {
+        customerKey,
+        ...(dateTimeAssigned === undefined ? {} : { dateTimeAssigned }),
+      });
+    },
     setFaults: async (partial) =>
       (await call<{ faults: PortalSimulatorFaults }>("POST", "/faults", partial)).faults,
     setRateLimit: async (value) => {

@@ -200,6 +200,24 @@ export class SimulatorKeyStore {
     return { status: 200, key: raw, changed };
   }
 
+  /**
+   * The office adds the key in Open Dental (Setup > Advanced Setup > API > Add Key): the portal then shows when,
+   * in DateTimeAssigned. Not an `/apikeys` request, so it leaves no history entry.
+   * @throws when the key is unknown or the time is not `yyyy-MM-dd HH:mm:ss`.
+   */
+  assign(customerKey: string, dateTimeAssigned: string): SimulatorRawKey {
+    if (!/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/.test(dateTimeAssigned))
+      throw new Error(
+        `dateTimeAssigned must be yyyy-MM-dd HH:mm:ss, got ${JSON.stringify(dateTimeAssigned)}`,
+      );
+    const key = this.keys.get(customerKey);
+    // The key is not echoed: the control API's answers may end up in a test's output.
+    if (!key) throw new Error("No such CustomerKey in the simulator");
+    key.DateTimeAssigned = dateTimeAssigned;
+    const { history: _h, ...raw } = key;
+    return raw;
+  }
+
   record(customerKey: string, event: SimulatorKeyEvent): void {
     this.keys.get(customerKey)?.history.push(event);
   }

@@ -107,6 +107,8 @@ export interface PortalSimulator {
   state(): SimulatorState;
   addKeys(raw: Array<Partial<SimulatorRawKey>>): SimulatorRawKey[];
   generateKeys(count: number, options?: GenerateKeysOptions): SimulatorRawKey[];
+  /** The office installs `customerKey` in Open Dental: DateTimeAssigned becomes `at` (default now, UTC). */
+  assignKey(customerKey: string, at?: string): SimulatorRawKey;
   setFaults(partial: Partial<PortalSimulatorFaults>): PortalSimulatorFaults;
   setRateLimit(maxRequestsPerSecond: number | undefined): void;
   queueFaults(...faults: QueuedFault[]): void;
@@ -529,6 +531,15 @@ export async function startPortalSimulator(options: PortalSimulatorOptions = {})
           }
           return reply(200, { keys: simulator.addKeys(raw as Array<Partial<SimulatorRawKey>>) });
         }
+        case "POST /keys/assign": {
+          const body = input as { customerKey?: unknown; dateTimeAssigned?: unknown };
+          if (typeof body?.customerKey !== "string")
+            return reply(400, { error: "customerKey (a string) is required" });
+          if (body.dateTimeAssigned !== undefined && typeof body.dateTimeAssigned !== "string")
+            return reply(400, { error: "dateTimeAssigned must be a string like 2025-06-01 09:30:00" });
+          simulator.assignKey(body.customerKey, body.dateTimeAssigned);
+          return reply(200, { assigned: true });
+        }
         case "POST /reset":
           simulator.reset();
           return reply(200, { reset: true });
@@ -548,6 +559,7 @@ export async function startPortalSimulator(options: PortalSimulatorOptions = {})
               "POST /_simulator/faults",
               "POST /_simulator/queue",
               "POST /_simulator/keys",
+              "POST /_simulator/keys/assign",
               "POST /_simulator/reset",
               "POST /_simulator/rate-limit",
             ],
@@ -594,6 +606,8 @@ export async function startPortalSimulator(options: PortalSimulatorOptions = {})
         throw new Error(`count must be a whole number, got ${count}`);
       return store.generate(count, generateOptions);
     },
+    assignKey: (customerKey, at) =>
+      store.assign(customerKey, at ?? now().toISOString().slice(0, 19).replace("T", " ")),
     setFaults: (partial) => {
       planner.faults = mergeFaults(planner.faults, partial);
       return { ...planner.faults };

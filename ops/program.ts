@@ -5,6 +5,7 @@
 import type { ExecutionStatus } from "@aws-sdk/client-sfn";
 import { Command, CommanderError, Option } from "commander";
 import { PRACTICE_STATUSES, type PracticeStatus } from "../contracts/table-schema.js";
+import { parseOlderThan } from "./age-threshold.js";
 import { EXECUTION_STATUSES, integerParser, parsePracticeId } from "./arguments.js";
 import type { CommandContext, OpsIo } from "./context.js";
 import {
@@ -51,6 +52,7 @@ Examples:
   npm run ops -- --local onboard practice-001 --dev-ref-id "Sarah's Super Dental" --wait
   npm run ops -- status practice-001 --local
   npm run ops -- list --status ACTIVE --json
+  npm run ops -- --local list --not-installed --older-than 3d
   npm run ops -- --local activation-link practice-001 --expires 3d
   npm run ops -- offboard practice-001 --reason "contract ended" --wait
   npm run ops -- executions --practice practice-001 --limit 5
@@ -123,6 +125,30 @@ export function buildProgram(
     });
 
   program
+    .command("cancel-offboarding")
+    .description(
+      "cancel a practice's pending CRM offboarding request (grace period or awaiting approval); the practice is unchanged",
+    )
+    .argument("<practiceId>", "practice id", parsePracticeId)
+    .action(async (practiceId: string, _options: object, command: Command) => {
+      await run(globals(command), async (context) =>
+        (await import("./commands/offboarding-request.js")).cancelOffboarding(context, practiceId),
+      );
+    });
+
+  program
+    .command("approve-offboarding")
+    .description(
+      "approve a practice's pending CRM offboarding request: start its offboarding now and close the request",
+    )
+    .argument("<practiceId>", "practice id", parsePracticeId)
+    .action(async (practiceId: string, _options: object, command: Command) => {
+      await run(globals(command), async (context) =>
+        (await import("./commands/offboarding-request.js")).approveOffboarding(context, practiceId),
+      );
+    });
+
+  program
     .command("activation-link")
     .description(
       "issue a one-time link that walks an ACTIVE practice's office through installing its key (revokes its open link)",
@@ -156,11 +182,42 @@ export function buildProgram(
     .command("list")
     .description("practices in the table, keys masked")
     .addOption(new Option("--status <status>", "only practices in this status").choices(PRACTICE_STATUSES))
-    .action(async (options: { status?: PracticeStatus }, command: Command) => {
-      await run(globals(command), async (context) =>
-        (await import("./commands/list.js")).list(context, options),
-      );
-    });
+    .option(
+      "--not-installed",
+      "only ACTIVE practices whose key the office has not installed in Open Dental (as of the last reconciliation)",
+    )
+    .option(
+      "--older-than <age>",
+      "with --not-installed: ACTIVE for longer than this, e.g. 3d, 36h, 1d12h (1m to 365d)",
+      parseOlderThan,
+    )
+    .addHelpText(
+      "after",
+      "\nThe FUNNEL column shows where an ACTIVE practice's key stands: no link, link issued, revealed, installed.\n" +
+        "Offices to call: npm run ops -- list --not-installed --older-than 3d",
+    )
+    .action(
+      async (
+        options: { status?: PracticeStatus; notInstalled?: boolean; olderThan?: number },
+        command: Command,
+      ) => {
+        if (options.olderThan !== undefined && !options.notInstalled)
+          throw new UsageError(
+            "--older-than goes with --not-installed (how long the key has gone uninstalled)",
+          );
+        if (options.notInstalled && options.status !== undefined && options.status !== "ACTIVE")
+          throw new UsageError(
+            `--not-installed lists ACTIVE practices only; it cannot be combined with --status ${options.status}`,
+          );
+        await run(globals(command), async (context) =>
+          (await import("./commands/list.js")).list(context, {
+            ...(options.status ? { status: options.status } : {}),
+            ...(options.notInstalled ? { notInstalled: true } : {}),
+            ...(options.olderThan !== undefined ? { olderThanMs: options.olderThan } : {}),
+          }),
+        );
+      },
+    );
 
   program
     .command("executions")

@@ -17,10 +17,18 @@ export interface OnboardOptions {
   readonly wait?: boolean;
 }
 
-/** Checks the request exactly as the workflow will. */
+/**
+ * Checks the request exactly as the workflow will. It carries the CLI's clock as `issuedAt`: a request issued at
+ * or before the practice's last transition ends Stale (functions/practice/request-order.ts).
+ */
 export function validateOnboard(practiceId: string, options: OnboardOptions): OnboardingRequest {
   try {
-    return parseOnboardingRequest({ practiceId, devRefId: options.devRefId, requestedBy: opsRequester() });
+    return parseOnboardingRequest({
+      practiceId,
+      devRefId: options.devRefId,
+      requestedBy: opsRequester(),
+      issuedAt: new Date().toISOString(),
+    });
   } catch (error) {
     if (error instanceof InvalidInput)
       throw new UsageError(error.message.replace(/^devRefId/, "--dev-ref-id"));
@@ -35,10 +43,18 @@ export interface OffboardOptions {
 
 export type { OffboardingRequest as OffboardRequest };
 
-/** Checks the request exactly as the workflow's first step will (functions/offboarding/offboarding-input.ts). */
+/**
+ * Checks the request exactly as the workflow's first step will (functions/offboarding/offboarding-input.ts), with
+ * the CLI's clock as `issuedAt` (the ordering rule, as for onboard).
+ */
 export function validateOffboard(practiceId: string, options: OffboardOptions): OffboardingRequest {
   try {
-    return parseOffboardingRequest({ practiceId, reason: options.reason, requestedBy: opsRequester() });
+    return parseOffboardingRequest({
+      practiceId,
+      reason: options.reason,
+      requestedBy: opsRequester(),
+      issuedAt: new Date().toISOString(),
+    });
   } catch (error) {
     if (error instanceof InvalidInput) throw new UsageError(error.message.replace(/^reason/, "--reason"));
     throw error;

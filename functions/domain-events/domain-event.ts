@@ -97,12 +97,39 @@ const practiceActivationLinkIssued = z.strictObject({
   replacedLinkIds: z.optional(z.array(activationLinkId)),
 });
 
+/** The portal's `DateTimeAssigned` as given: `yyyy-MM-dd HH:mm:ss`, in the portal's own (unstated) time zone. */
+const portalDateTime = z
+  .string()
+  .check(
+    z.regex(
+      /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/,
+      "must be a portal date and time like 2025-05-03 14:02:11",
+    ),
+  );
+
+const practiceKeyInstalled = z.strictObject({
+  type: z.literal("PracticeKeyInstalled"),
+  /** `key-installed-<hash of practice and masked key>`: one event per installation of one key. */
+  executionName,
+  occurredAt,
+  practiceId: practiceIdSchema,
+  devRefId: nonEmptyText(255),
+  maskedKey,
+  /** When reconciliation first saw the key installed (ISO, UTC): the funnel's installedAt. */
+  installedAt: z.iso.datetime({ offset: false }),
+  /** The portal's DateTimeAssigned, verbatim (no time zone). */
+  assignedInPortal: portalDateTime,
+  /** When the practice became ACTIVE, the start of the time-to-install measure. */
+  onboardedAt: z.optional(z.iso.datetime({ offset: false })),
+});
+
 const domainEventInput = z.discriminatedUnion("type", [
   practiceOnboarded,
   practiceOnboardingFailed,
   practiceOffboarded,
   reconciliationCompleted,
   practiceActivationLinkIssued,
+  practiceKeyInstalled,
 ]);
 
 /**

@@ -2,7 +2,7 @@
 // step and the ops CLI so both accept and reject exactly the same input.
 import * as z from "zod/mini";
 import { InvalidInput } from "../platform/errors.js";
-import { practiceIdSchema } from "../practice/practice-input.js";
+import { issuedAtSchema, practiceIdSchema } from "../practice/practice-input.js";
 
 /** Longest offboarding reason, in characters (code points), after trimming. */
 export const MAX_OFFBOARDING_REASON_CHARACTERS = 500;
@@ -39,6 +39,7 @@ const offboardingRequestSchema = z.object({
   practiceId: practiceIdSchema,
   reason: offboardingReasonSchema,
   requestedBy: z.optional(printableText("requestedBy", MAX_REQUESTED_BY_CHARACTERS)),
+  issuedAt: z.optional(issuedAtSchema),
 });
 
 /** A validated offboarding request, defaults applied. */
@@ -47,6 +48,8 @@ export interface OffboardingRequest {
   readonly reason: string;
   /** Audit actor, e.g. `ops:alice`. */
   readonly requestedBy: string;
+  /** When the request was issued (UTC ISO); absent from executions started before the ordering rule. */
+  readonly issuedAt?: string;
 }
 
 /**
@@ -63,6 +66,11 @@ export function parseOffboardingRequest(input: unknown): OffboardingRequest {
   }
   const result = z.safeParse(offboardingRequestSchema, input);
   if (!result.success) throw new InvalidInput(result.error.issues[0]!.message);
-  const { practiceId, reason, requestedBy } = result.data;
-  return { practiceId, reason, requestedBy: requestedBy ?? "unknown" };
+  const { practiceId, reason, requestedBy, issuedAt } = result.data;
+  return {
+    practiceId,
+    reason,
+    requestedBy: requestedBy ?? "unknown",
+    ...(issuedAt === undefined ? {} : { issuedAt }),
+  };
 }

@@ -35,13 +35,17 @@ export interface OffboardingStepInput {
 /** The claim step's result: it replaces the execution state, so the raw input (and reason) goes no further. */
 export interface OffboardingClaimOutput {
   readonly practiceId: string;
-  readonly outcome: "claimed" | "alreadyOffboarded";
+  readonly outcome: "claimed" | "alreadyOffboarded" | "stale";
   /** The practice's key, masked; absent when it holds none. */
   readonly maskedKey?: string;
   /** claimed: the status the practice is put back to if offboarding fails. */
   readonly previousStatus?: PracticeStatus;
   /** alreadyOffboarded: when it was offboarded. */
   readonly offboardedAt?: string;
+  /** stale: when the request was issued, the practice's last transition it did not come after, its status. */
+  readonly issuedAt?: string;
+  readonly lastTransitionAt?: string;
+  readonly status?: PracticeStatus;
 }
 
 /**
@@ -56,6 +60,10 @@ export async function claimPracticeForOffboarding(
   const request = parseOffboardingRequest(event.input);
   const result = await deps.store.startOffboarding({ ...request, executionName: event.executionName });
   (deps.logger ?? silentLogger).info("offboarding claim", { outcome: result.outcome });
+  if (result.outcome === "stale") {
+    const { issuedAt, lastTransitionAt, status } = result;
+    return { practiceId: request.practiceId, outcome: "stale", issuedAt, lastTransitionAt, status };
+  }
   const maskedKey = result.maskedKey ? { maskedKey: result.maskedKey } : {};
   if (result.outcome === "alreadyOffboarded") {
     return {

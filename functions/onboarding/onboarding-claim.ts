@@ -1,6 +1,7 @@
 // Onboarding step 1: validate the execution input and claim the practice (no portal call).
 import * as z from "zod/mini";
-import { logger } from "../platform/observability.js";
+import { logger, metrics } from "../platform/observability.js";
+import { recordStaleRequest } from "../platform/stale-request-metric.js";
 import { stepHandler } from "../platform/step-handler.js";
 import { practiceStore } from "../practice/practice-store-runtime.js";
 import { claimPractice } from "./onboarding-steps.js";
@@ -8,6 +9,9 @@ import { claimPractice } from "./onboarding-steps.js";
 // The raw execution input is validated by claimPractice (InvalidInput names the field).
 const payload = z.object({ input: z.unknown(), executionName: z.string().check(z.minLength(1)) });
 
-export const handler = stepHandler(payload, (event) =>
-  claimPractice({ store: practiceStore(), logger }, event),
-);
+export const handler = stepHandler(payload, async (event) => {
+  const claim = await claimPractice({ store: practiceStore(), logger }, event);
+  // A request issued at or before the practice's last transition: counted, so a CRM replaying old events shows.
+  if (claim.outcome === "stale") recordStaleRequest(metrics, "Onboarding");
+  return claim;
+});

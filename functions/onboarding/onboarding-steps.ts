@@ -43,7 +43,7 @@ export interface OwnedStepInput {
   readonly requestedBy: string;
 }
 
-export type ClaimOutcome = "claimed" | "returning" | "alreadyActive" | "inProgress";
+export type ClaimOutcome = "claimed" | "returning" | "alreadyActive" | "inProgress" | "stale";
 
 /** The claim step's result: it replaces the execution state, so the raw input goes no further. */
 export interface ClaimOutput {
@@ -55,6 +55,9 @@ export interface ClaimOutput {
   readonly maskedKey?: string;
   /** inProgress: the execution holding the practice. */
   readonly owner?: string;
+  /** stale: when the request was issued, and the practice's last transition it did not come after. */
+  readonly issuedAt?: string;
+  readonly lastTransitionAt?: string;
 }
 
 /**
@@ -86,6 +89,13 @@ export async function claimPractice(
       };
     case "inProgress":
       return { ...base, outcome: "inProgress", owner: result.owner };
+    case "stale":
+      return {
+        ...base,
+        outcome: "stale",
+        issuedAt: result.issuedAt,
+        lastTransitionAt: result.lastTransitionAt,
+      };
   }
 }
 

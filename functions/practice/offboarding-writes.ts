@@ -18,6 +18,8 @@ import { type Announce, outboxPut } from "./outbox-writes.js";
 import { getPractice } from "./practice-reads.js";
 import { type OffboardingDetails, type PracticeRecord, sanitizeReason } from "./practice-record.js";
 import type { PracticeTable } from "./practice-table.js";
+import { isStale, issuedAfterLastTransition, lastTransitionOf, type StaleRequest } from "./request-order.js";
+import { staleRequestAudit } from "./stale-request-audit.js";
 
 export interface OffboardingStartRequest {
   readonly practiceId: string;
@@ -25,6 +27,8 @@ export interface OffboardingStartRequest {
   readonly requestedBy: string;
   /** Validated offboarding reason (offboarding-input.ts). */
   readonly reason: string;
+  /** When the request was issued (ISO); absent for executions started before the ordering rule. */
+  readonly issuedAt?: string;
   readonly now?: Date;
 }
 
@@ -36,7 +40,8 @@ export type OffboardingStart =
       /** The key to disable, masked; absent when the practice holds none. */
       readonly maskedKey?: string;
     }
-  | { readonly outcome: "alreadyOffboarded"; readonly maskedKey?: string; readonly offboardedAt?: string };
+  | { readonly outcome: "alreadyOffboarded"; readonly maskedKey?: string; readonly offboardedAt?: string }
+  | StaleRequest;
 
 /** Statuses an offboarding may start from; the in-between ones belong to a running execution. */
 const OFFBOARDABLE_STATUSES: readonly PracticeStatus[] = ["ACTIVE", "FAILED"];
@@ -46,7 +51,9 @@ type OwnedOffboarding = PracticeRecord & { readonly offboarding: OffboardingDeta
 /**
  * Claims a practice for offboarding by `executionName`: ACTIVE or FAILED → OFFBOARDING (conditional on the
  * version read), remembering what it was (to put it back on failure) and why it is offboarded; OFFBOARDED →
- * "alreadyOffboarded" with nothing written. The same execution asking again gets its claim back.
+ * "alreadyOffboarded" with nothing written. The same execution asking again gets its claim back. Before any of
+ * that, a request issued at or before the practice's last transition is "stale" (request-order.ts): nothing
+ * changes but an audit entry.
  * @throws PracticeNotFound for a practice the table does not know (nothing written).
  * @throws PracticeBusy while another execution onboards or offboards it (nothing written).
  */
@@ -63,6 +70,21 @@ export function startOffboarding(
         throw new PracticeNotFound(`practice ${practiceId} is not in the table; nothing to offboard`);
       }
       const masked = current.maskedKey ? { maskedKey: current.maskedKey } : {};
+      const ownClaim = current.status === "OFFBOARDING" && current.lastExecution === executionName;
+      const lastTransitionAt = lastTransitionOf(current);
+      if (!ownClaim && lastTransitionAt && isStale(request.issuedAt, lastTransitionAt)) {
+        await staleRequestAudit(table, {
+          request: "offboarding",
+          practiceId,
+          executionName,
+          actor: request.requestedBy,
+          issuedAt: request.issuedAt!,
+          lastTransitionAt,
+          status: current.status,
+          now,
+        });
+        return { outcome: "stale", issuedAt: request.issuedAt!, lastTransitionAt, status: current.status };
+      }
       if (current.status === "OFFBOARDED") {
         return {
           outcome: "alreadyOffboarded",
@@ -88,6 +110,7 @@ export function startOffboarding(
             "offboard it once that execution has ended",
         );
       }
+      const ordered = issuedAfterLastTransition(request.issuedAt);
       const reason = sanitizeReason(request.reason);
       const offboarding: OffboardingDetails = {
         executionName,
@@ -107,14 +130,15 @@ export function startOffboarding(
             Key: keys.practice(practiceId),
             UpdateExpression:
               "SET #status = :offboarding, #gsiStatus = :offboarding, version = :version, lastExecution = :exec, " +
-              "requestedBy = :requestedBy, updatedAt = :now, #details = :details",
-            ConditionExpression: "version = :expected AND #status = :seen",
+              "requestedBy = :requestedBy, updatedAt = :now, lastTransitionAt = :now, #details = :details",
+            ConditionExpression: `version = :expected AND #status = :seen${ordered.expression}`,
             ExpressionAttributeNames: {
               "#status": "status",
               "#gsiStatus": STATUS_INDEX_PK,
               "#details": "offboarding",
             },
             ExpressionAttributeValues: {
+              ...ordered.values,
               ":offboarding": "OFFBOARDING",
               ":version": current.version + 1,
               ":expected": current.version,
@@ -249,7 +273,7 @@ export async function completeOffboarding(
           Key: keys.practice(step.practiceId),
           UpdateExpression:
             "SET #status = :offboarded, #gsiStatus = :offboarded, version = :version, offboardedAt = :now, " +
-            "updatedAt = :now, #details.completedAt = :now",
+            "updatedAt = :now, lastTransitionAt = :now, #details.completedAt = :now",
           ConditionExpression: "#status = :offboarding AND lastExecution = :exec AND version = :expected",
           ExpressionAttributeNames: {
             "#status": "status",
@@ -343,7 +367,7 @@ export function restoreAfterFailedOffboarding(
             Key: keys.practice(step.practiceId),
             UpdateExpression:
               "SET #status = :previous, #gsiStatus = :previous, version = :version, lastExecution = :previousExec, " +
-              "requestedBy = :previousRequestedBy, updatedAt = :now, #details.failedAt = :now, " +
+              "requestedBy = :previousRequestedBy, updatedAt = :now, lastTransitionAt = :now, #details.failedAt = :now, " +
               "#details.failureReason = :reason",
             ConditionExpression: "#status = :offboarding AND lastExecution = :exec AND version = :expected",
             ExpressionAttributeNames: {

@@ -7,12 +7,16 @@ import { inClaimRounds, tryTransaction } from "./conditional-transaction.js";
 import { getPractice } from "./practice-reads.js";
 import { type OnboardingKind, type PracticeRecord, practiceItem } from "./practice-record.js";
 import type { PracticeTable } from "./practice-table.js";
+import { isStale, issuedAfterLastTransition, lastTransitionOf, type StaleRequest } from "./request-order.js";
+import { staleRequestAudit } from "./stale-request-audit.js";
 
 export interface ClaimRequest {
   readonly practiceId: string;
   readonly devRefId: string;
   readonly executionName: string;
   readonly requestedBy: string;
+  /** When the request was issued (ISO); absent for executions started before the ordering rule. */
+  readonly issuedAt?: string;
   readonly now?: Date;
 }
 
@@ -25,13 +29,15 @@ export type ClaimResult =
       readonly previousMaskedKey: string;
     }
   | { readonly outcome: "alreadyActive"; readonly maskedKey?: string }
-  | { readonly outcome: "inProgress"; readonly owner: string; readonly status: PracticeStatus };
+  | { readonly outcome: "inProgress"; readonly owner: string; readonly status: PracticeStatus }
+  | StaleRequest;
 
 /**
  * Takes a practice for onboarding by `executionName`. New or FAILED → ONBOARDING ("claimed"); OFFBOARDED →
  * ONBOARDING ("returning", its old key kept as `previousCustomerKey`); ACTIVE → "alreadyActive"; ONBOARDING or
  * OFFBOARDING by another execution → "inProgress". The same execution asking again gets its claim back, so a
- * retried Lambda is harmless.
+ * retried Lambda is harmless. Before any of that, a request issued at or before the practice's last transition
+ * is "stale" (request-order.ts): nothing changes but an audit entry.
  */
 export function claimForOnboarding(table: PracticeTable, request: ClaimRequest): Promise<ClaimResult> {
   const { practiceId, executionName } = request;
@@ -40,6 +46,21 @@ export function claimForOnboarding(table: PracticeTable, request: ClaimRequest):
       const now = (request.now ?? new Date()).toISOString();
       const current = await getPractice(table, practiceId);
       if (!current) return await claimNew(table, request, now);
+      const ownClaim = current.status === "ONBOARDING" && current.lastExecution === executionName;
+      const lastTransitionAt = lastTransitionOf(current);
+      if (!ownClaim && lastTransitionAt && isStale(request.issuedAt, lastTransitionAt)) {
+        await staleRequestAudit(table, {
+          request: "onboarding",
+          practiceId,
+          executionName,
+          actor: request.requestedBy,
+          issuedAt: request.issuedAt!,
+          lastTransitionAt,
+          status: current.status,
+          now,
+        });
+        return { outcome: "stale", issuedAt: request.issuedAt!, lastTransitionAt, status: current.status };
+      }
       switch (current.status) {
         case "ACTIVE":
           return { outcome: "alreadyActive", maskedKey: current.maskedKey };
@@ -79,6 +100,7 @@ async function claimNew(
     onboardingKind: "new",
     createdAt: now,
     updatedAt: now,
+    lastTransitionAt: now,
   };
   const written = await tryTransaction(table, [
     {
@@ -112,6 +134,7 @@ async function claimExisting(
   const returningKey = current.status === "OFFBOARDED" ? current.customerKey : undefined;
   const kind: OnboardingKind = returningKey ? "returning" : "new";
   const version = current.version + 1;
+  const ordered = issuedAfterLastTransition(request.issuedAt);
   const written = await tryTransaction(table, [
     {
       Update: {
@@ -119,13 +142,15 @@ async function claimExisting(
         Key: keys.practice(request.practiceId),
         UpdateExpression:
           "SET #status = :onboarding, #gsiStatus = :onboarding, version = :version, lastExecution = :exec, " +
-          "requestedBy = :requestedBy, devRefId = :devRefId, onboardingKind = :kind, updatedAt = :now" +
+          "requestedBy = :requestedBy, devRefId = :devRefId, onboardingKind = :kind, updatedAt = :now, " +
+          "lastTransitionAt = :now" +
           (returningKey ? ", previousCustomerKey = :previousKey" : "") +
           " REMOVE customerKey, maskedKey, keyCreatedBy, keyOrigin, failureReason, failedAt" +
           (returningKey ? "" : ", previousCustomerKey"),
-        ConditionExpression: "version = :expected AND #status = :seen",
+        ConditionExpression: `version = :expected AND #status = :seen${ordered.expression}`,
         ExpressionAttributeNames: { "#status": "status", "#gsiStatus": STATUS_INDEX_PK },
         ExpressionAttributeValues: {
+          ...ordered.values,
           ":onboarding": "ONBOARDING",
           ":version": version,
           ":expected": current.version,

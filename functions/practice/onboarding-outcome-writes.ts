@@ -57,7 +57,7 @@ export async function markActive(
           Key: keys.practice(step.practiceId),
           UpdateExpression:
             "SET #status = :active, #gsiStatus = :active, version = :version, activatedAt = :now, updatedAt = :now, " +
-            "keyOrigin = :origin REMOVE previousCustomerKey",
+            "lastTransitionAt = :now, keyOrigin = :origin REMOVE previousCustomerKey",
           ConditionExpression:
             "#status = :onboarding AND lastExecution = :exec AND version = :expected AND customerKey = :key",
           ExpressionAttributeNames: { "#status": "status", "#gsiStatus": STATUS_INDEX_PK },
@@ -120,7 +120,7 @@ export async function markFailed(
         Key: keys.practice(step.practiceId),
         UpdateExpression:
           "SET #status = :failed, #gsiStatus = :failed, version = :version, failureReason = :reason, " +
-          "failedAt = :now, updatedAt = :now",
+          "failedAt = :now, updatedAt = :now, lastTransitionAt = :now",
         ConditionExpression: "#status = :onboarding AND lastExecution = :exec AND version = :expected",
         ExpressionAttributeNames: { "#status": "status", "#gsiStatus": STATUS_INDEX_PK },
         ExpressionAttributeValues: {

@@ -48,10 +48,24 @@ function labelSchema(field: string) {
 /** The label the portal shows for the key (DevRefId): trimmed, 1–255 printable characters. */
 export const devRefIdSchema = labelSchema("devRefId");
 
+/**
+ * When a lifecycle request was issued (the ordering rule, request-order.ts): an ISO 8601 date-time with its
+ * offset, kept as UTC `toISOString()` so stored times compare as strings.
+ */
+export const issuedAtSchema = z.pipe(
+  z.iso.datetime({
+    offset: true,
+    error: (issue) =>
+      `issuedAt must be an ISO 8601 date-time such as 2025-01-31T12:00:00Z, got ${describeValue(issue.input)}`,
+  }),
+  z.transform((value: string) => new Date(value).toISOString()),
+);
+
 const onboardingRequestSchema = z.object({
   practiceId: practiceIdSchema,
   devRefId: z.optional(devRefIdSchema),
   requestedBy: z.optional(labelSchema("requestedBy")),
+  issuedAt: z.optional(issuedAtSchema),
 });
 
 /** A validated onboarding request, defaults applied. */
@@ -59,6 +73,8 @@ export interface OnboardingRequest {
   practiceId: string;
   devRefId: string;
   requestedBy: string;
+  /** When the request was issued (UTC ISO); absent from executions started before the ordering rule. */
+  issuedAt?: string;
 }
 
 /**
@@ -73,6 +89,11 @@ export function parseOnboardingRequest(input: unknown): OnboardingRequest {
   }
   const result = z.safeParse(onboardingRequestSchema, input);
   if (!result.success) throw new InvalidInput(result.error.issues[0]!.message);
-  const { practiceId, devRefId, requestedBy } = result.data;
-  return { practiceId, devRefId: devRefId ?? practiceId, requestedBy: requestedBy ?? "unknown" };
+  const { practiceId, devRefId, requestedBy, issuedAt } = result.data;
+  return {
+    practiceId,
+    devRefId: devRefId ?? practiceId,
+    requestedBy: requestedBy ?? "unknown",
+    ...(issuedAt === undefined ? {} : { issuedAt }),
+  };
 }

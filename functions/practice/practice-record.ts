@@ -2,6 +2,7 @@
 // `practiceFromItem`, so no reader can miss a field another one sees).
 import { keys, type PracticeStatus, STATUS_INDEX_PK, STATUS_INDEX_SK } from "../../contracts/table-schema.js";
 import { redactCustomerKeys } from "../platform/mask.js";
+import type { KeyInstallation } from "./key-installation.js";
 import { pickDefined } from "./practice-table.js";
 
 /** How an onboarding got its key: a new one, or (returning practice) possibly its old one re-enabled. */
@@ -38,6 +39,13 @@ export interface PracticeRecord {
   readonly offboardedAt?: string;
   /** The latest offboarding of this practice: why, by whom, what happened to its key (offboarding-writes.ts). */
   readonly offboarding?: OffboardingDetails;
+  /** The office installed its key in Open Dental, as reconciliation saw it (key-installation.ts). */
+  readonly installation?: KeyInstallation;
+  /**
+   * When the latest status change was recorded (a claim, an outcome, a compensation): a lifecycle request
+   * issued at or before it is stale (request-order.ts). Absent on records last changed before the rule existed.
+   */
+  readonly lastTransitionAt?: string;
 }
 
 /** What the practice was when an offboarding claimed it: put back if the offboarding fails. */
@@ -88,6 +96,8 @@ const PRACTICE_ATTRIBUTES = [
   "failedAt",
   "offboardedAt",
   "offboarding",
+  "installation",
+  "lastTransitionAt",
 ] as const satisfies readonly (keyof PracticeRecord)[];
 
 /** The record a table item holds (key attributes and index attributes left out). */

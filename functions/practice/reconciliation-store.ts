@@ -5,6 +5,12 @@ import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import type { Finding } from "../../contracts/reconciliation-findings.js";
 import type { PracticeStatus } from "../../contracts/table-schema.js";
 import { listOpenAttempts, type OpenCreateAttempt, resolveAttempt } from "./create-attempts.js";
+import type { KeyInstallation } from "./key-installation.js";
+import {
+  type KeyInstalledObservation,
+  markInstallationAnnounced,
+  recordKeyInstalled,
+} from "./key-installation-writes.js";
 import { adoptLostKey, getLedger, type LedgerEntry, markLedgerDisabled } from "./key-ledger.js";
 import { getReleasedKeys, type KeyRelease } from "./key-releases.js";
 import { getPractices, practicesPage } from "./practice-reads.js";
@@ -164,5 +170,15 @@ export class ReconciliationStore {
 
   markLedgerDisabled(customerKey: string, now: Date): Promise<void> {
     return markLedgerDisabled(this.table, customerKey, now);
+  }
+
+  // ── The installation funnel (key-installation-writes.ts) ───────────────────────────────────────────────
+
+  recordKeyInstalled(observation: KeyInstalledObservation): Promise<KeyInstallation | undefined> {
+    return recordKeyInstalled(this.table, observation);
+  }
+
+  markInstallationAnnounced(practiceId: string, maskedKey: string, now: Date): Promise<void> {
+    return markInstallationAnnounced(this.table, practiceId, maskedKey, now);
   }
 }

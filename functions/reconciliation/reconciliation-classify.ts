@@ -20,6 +20,7 @@ import type { Finding } from "../../contracts/reconciliation-findings.js";
 import { maskSecret } from "../platform/mask.js";
 import { isEnabledKeyStatus, type PortalKey } from "../portal/portal-types.js";
 import type { OpenCreateAttempt } from "../practice/create-attempts.js";
+import { currentInstallation, type KeyInstallation } from "../practice/key-installation.js";
 import type { LedgerEntry } from "../practice/key-ledger.js";
 import type { PracticeRecord } from "../practice/practice-record.js";
 import type { LostKeyCandidate, PlannedRepair, SeenKey } from "../practice/reconciliation-scratch.js";
@@ -92,6 +93,20 @@ export interface KeyClassification extends Classification {
   readonly seen?: SeenKey;
   /** The key may be a lost POST's: decided once every page is listed. */
   readonly candidate?: LostKeyCandidate;
+  /** An ACTIVE practice's key the office installed whose installation is not yet recorded or announced. */
+  readonly installed?: InstalledKey;
+}
+
+/** The funnel's last step, seen in the portal (DateTimeAssigned no longer the sentinel). No full key. */
+export interface InstalledKey {
+  readonly practiceId: string;
+  readonly devRefId: string;
+  /** The practice record's masked key (what the installation is bound to). */
+  readonly maskedKey: string;
+  readonly assignedInPortal: string;
+  readonly activatedAt?: string;
+  /** Already recorded (by an earlier run or a retried invocation) but not announced yet. */
+  readonly recorded?: KeyInstallation;
 }
 
 export interface KeyContext {
@@ -173,6 +188,7 @@ export function classifyPortalKey(key: PortalKey, context: KeyContext): KeyClass
   }
 
   const practiceId = holder.practiceId;
+  let installed: InstalledKey | undefined;
   switch (holder.status) {
     case "ACTIVE": {
       if (!enabled) {
@@ -203,6 +219,7 @@ export function classifyPortalKey(key: PortalKey, context: KeyContext): KeyClass
           });
         }
       }
+      installed = installedKey(key, holder);
       const activeSince = holder.activatedAt ?? holder.updatedAt;
       if (
         enabled &&
@@ -242,7 +259,25 @@ export function classifyPortalKey(key: PortalKey, context: KeyContext): KeyClass
       // ONBOARDING / OFFBOARDING: an execution owns it; the practice pass decides whether it is STUCK.
       break;
   }
-  return { findings, repairs, deferred, seen };
+  return { findings, repairs, deferred, seen, ...(installed ? { installed } : {}) };
+}
+
+/**
+ * The ACTIVE holder's key is installed (DateTimeAssigned set, whatever its status now) and that installation is
+ * not yet recorded, or recorded but not announced: the listing step records and announces it.
+ */
+function installedKey(key: PortalKey, holder: PracticeRecord): InstalledKey | undefined {
+  if (key.dateTimeAssigned === null || !holder.maskedKey) return undefined;
+  const recorded = currentInstallation(holder);
+  if (recorded?.announcedAt) return undefined;
+  return {
+    practiceId: holder.practiceId,
+    devRefId: holder.devRefId,
+    maskedKey: holder.maskedKey,
+    assignedInPortal: key.dateTimeAssigned,
+    ...(holder.activatedAt ? { activatedAt: holder.activatedAt } : {}),
+    ...(recorded ? { recorded } : {}),
+  };
 }
 
 function matchingAttempts(key: PortalKey, attempts: readonly OpenCreateAttempt[]): string[] {

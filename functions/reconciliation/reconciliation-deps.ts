@@ -25,6 +25,11 @@ export interface ReconciliationLimits {
   readonly maxPages: number;
   /** Fully accounted create attempts taken out of the open-attempt index per run. */
   readonly housekeepingPerRun: number;
+  /**
+   * Installed keys recorded and announced per invocation (a transaction and a PutEvents each): the first run after
+   * this feature ships finds every key already installed; the rest wait for the next run.
+   */
+  readonly installationsPerInvocation: number;
 }
 
 export const DEFAULT_LIMITS: ReconciliationLimits = {
@@ -35,6 +40,7 @@ export const DEFAULT_LIMITS: ReconciliationLimits = {
   timeBudgetMs: 45_000,
   maxPages: 5_000,
   housekeepingPerRun: 500,
+  installationsPerInvocation: 200,
 };
 
 /** Everything the steps need; tests hand in real local clients. */
@@ -49,9 +55,12 @@ export interface ReconciliationDeps {
   readonly publishMetrics?: (counts: FindingCounts, needingAttention: number) => void;
   /**
    * Publishes domain events (absent when no event sink is configured): ReconciliationCompleted when a run
-   * finishes, and the outcome event of a stuck practice a repair finished.
+   * finishes, the outcome event of a stuck practice a repair finished, PracticeKeyInstalled when the listing
+   * sees a key installed.
    */
   readonly publishEvent?: (event: DomainEventInput) => Promise<unknown>;
+  /** Publishes KeyTimeToInstall, seconds from onboarded to installed (Powertools metrics in Lambda). */
+  readonly recordTimeToInstall?: (seconds: number) => void;
   readonly now?: () => Date;
   readonly limits?: Partial<ReconciliationLimits>;
 }

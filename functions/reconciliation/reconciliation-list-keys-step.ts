@@ -1,13 +1,15 @@
 // Reconciliation loop: list a few portal pages from the cursor and classify every key on them (the ledger and
-// the practices they map to read in bulk); keys a practice may hold and lost-POST candidates go to the scratch.
+// the practices they map to read in bulk); keys a practice may hold and lost-POST candidates go to the scratch;
+// keys an office installed are recorded and announced (reconciliation-installations.ts).
 
 import type { Finding } from "../../contracts/reconciliation-findings.js";
 import { PortalThrottled } from "../platform/errors.js";
 import type { PortalClient } from "../portal/portal-types.js";
 import type { KeyRelease } from "../practice/key-releases.js";
 import type { LostKeyCandidate, SeenKey } from "../practice/reconciliation-scratch.js";
-import { classifyPortalKey } from "./reconciliation-classify.js";
+import { classifyPortalKey, type InstalledKey } from "./reconciliation-classify.js";
 import { clock, limitsOf, need, type ReconciliationDeps } from "./reconciliation-deps.js";
+import { noticeInstallation } from "./reconciliation-installations.js";
 import { type Batch, type Progress, type StepState, withBatch, writeBatch } from "./reconciliation-state.js";
 
 /** Lists up to `pagesPerInvocation` portal pages from the cursor and classifies every key on them. */
@@ -19,6 +21,7 @@ export async function scanPortalKeys(deps: ReconciliationDeps, state: StepState)
   const { run } = state;
   let progress = state.progress;
   const openAttempts = await deps.runs.listOpenAttempts();
+  let installations = 0;
   for (let page = 0; page < limits.pagesPerInvocation && !progress.keys.done; page++) {
     if (page > 0 && now().getTime() - started > limits.timeBudgetMs) break;
     if (progress.keys.pages >= limits.maxPages) {
@@ -39,6 +42,7 @@ export async function scanPortalKeys(deps: ReconciliationDeps, state: StepState)
     const batch: Batch = { findings: [], repairs: [], deferred: 0 };
     const seen: Array<SeenKey & { customerKey: string }> = [];
     const candidates: LostKeyCandidate[] = [];
+    const installed: InstalledKey[] = [];
     const at = now();
     for (const key of listed.keys) {
       const entry = ledger.get(key.customerKey);
@@ -54,6 +58,7 @@ export async function scanPortalKeys(deps: ReconciliationDeps, state: StepState)
       batch.deferred += result.deferred;
       if (result.seen) seen.push({ customerKey: key.customerKey, ...result.seen });
       if (result.candidate) candidates.push(result.candidate);
+      if (result.installed) installed.push(result.installed);
     }
     // A key an operator released as not ours (`ops release-key`) is never a candidate again: plain FOREIGN.
     const released = await deps.runs.getReleasedKeys(candidates.map((c) => c.customerKey));
@@ -63,6 +68,11 @@ export async function scanPortalKeys(deps: ReconciliationDeps, state: StepState)
     await deps.runs.writeSeenKeys(run.runId, seen, at);
     if (undecided.length > 0) await deps.runs.writeCandidates(run.runId, chunk, undecided, at);
     await writeBatch(deps, run.runId, chunk, batch, at);
+    for (const key of installed) {
+      // Past the cap the key stays as it is: unrecorded (or unannounced), so a later run takes it up.
+      if (installations++ >= limits.installationsPerInvocation) break;
+      await noticeInstallation(deps, key, run.runId, at);
+    }
     progress = {
       ...progress,
       ...withBatch(progress, batch),

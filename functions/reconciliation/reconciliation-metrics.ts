@@ -18,7 +18,9 @@ export interface ReconciliationRunCounts {
 
 /**
  * Emits `ReconciliationFindings` under [service, Category] for every category, zeros included, so the dashboard
- * shows a quiet run as 0 rather than a gap, and `ReconciliationFindingsNeedingAttention` under [service].
+ * shows a quiet run as 0 rather than a gap, `ReconciliationFindingsNeedingAttention` under [service], and
+ * `KeysEnabledNotInstalled` under [service]: the run's NOT_YET_ASSIGNED count (enabled keys of ACTIVE practices
+ * not installed after the run's notYetAssignedDays: billed for nothing), for its own alarm.
  */
 export function recordReconciliationFindings(metrics: MetricsEmitter, counts: ReconciliationRunCounts): void {
   for (const category of RECONCILIATION_FINDING_CATEGORIES) {
@@ -30,4 +32,16 @@ export function recordReconciliationFindings(metrics: MetricsEmitter, counts: Re
   metrics
     .singleMetric()
     .addMetric(METRIC.reconciliationFindingsNeedingAttention, MetricUnit.Count, counts.needingAttention);
+  metrics
+    .singleMetric()
+    .addMetric(
+      METRIC.keysEnabledNotInstalled,
+      MetricUnit.Count,
+      counts.findingsByCategory.NOT_YET_ASSIGNED ?? 0,
+    );
+}
+
+/** `KeyTimeToInstall` under [service]: seconds from onboarded (ACTIVE) to the key seen installed. */
+export function recordTimeToInstall(metrics: MetricsEmitter, seconds: number): void {
+  metrics.singleMetric().addMetric(METRIC.keyTimeToInstall, MetricUnit.Seconds, Math.max(0, seconds));
 }

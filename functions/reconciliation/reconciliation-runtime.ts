@@ -8,7 +8,7 @@ import { logger, metrics } from "../platform/observability.js";
 import { PracticeStore } from "../practice/practice-store.js";
 import { ReconciliationStore } from "../practice/reconciliation-store.js";
 import type { ReconciliationDeps } from "./reconciliation-deps.js";
-import { recordReconciliationFindings } from "./reconciliation-metrics.js";
+import { recordReconciliationFindings, recordTimeToInstall } from "./reconciliation-metrics.js";
 
 let deps: ReconciliationDeps | undefined;
 
@@ -23,6 +23,7 @@ export function reconciliationDeps(): ReconciliationDeps {
     logger,
     publishMetrics: (findingsByCategory, needingAttention) =>
       recordReconciliationFindings(metrics, { findingsByCategory, needingAttention }),
+    recordTimeToInstall: (seconds) => recordTimeToInstall(metrics, seconds),
   };
   return deps;
 }

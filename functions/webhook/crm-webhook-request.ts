@@ -4,7 +4,8 @@ import type { Logger } from "@aws-lambda-powertools/logger";
 import { Webhook } from "standardwebhooks";
 import * as z from "zod/mini";
 import { InvalidInput } from "../platform/errors.js";
-import { parseOnboardingRequest } from "../practice/practice-input.js";
+import { type OnboardingRequest, parseOnboardingRequest } from "../practice/practice-input.js";
+import { isStale } from "../practice/request-order.js";
 import { executionNameForWebhook, sanitizeWebhookId } from "./webhook-execution-name.js";
 
 /** Largest accepted body, in bytes. */
@@ -29,6 +30,12 @@ export interface CrmWebhookDeps {
     name: string,
     input: object,
   ) => Promise<{ executionArn: string; alreadyStarted: boolean }>;
+  /**
+   * The practice's last recorded transition, to answer a request issued at or before it "stale" at once
+   * (functions/practice/request-order.ts). Advisory: the execution's claim decides, so when this is absent or
+   * fails the delivery is answered "accepted" and the execution still ends Stale.
+   */
+  lastTransition?: (practiceId: string) => Promise<{ readonly lastTransitionAt?: string } | undefined>;
   /** Clock for the ±5 minute check (the library checks again against the system clock). */
   now: () => Date;
   logger: Pick<Logger, "info" | "warn" | "error" | "appendKeys" | "removeKeys">;
@@ -36,7 +43,7 @@ export interface CrmWebhookDeps {
 
 /** What happened, for metrics: `reason` is the error name of a rejection or failure. */
 export type CrmWebhookOutcome =
-  | { kind: "accepted" | "duplicate" | "ignored" }
+  | { kind: "accepted" | "duplicate" | "ignored" | "stale" }
   | { kind: "rejected" | "failed"; reason: string };
 
 export interface CrmWebhookResult {
@@ -247,13 +254,14 @@ async function handleDelivery(
   }
 
   const executionName = executionNameForWebhook(id);
-  let request: { practiceId: string; devRefId: string; requestedBy: string };
+  let request: OnboardingRequest;
   try {
     const { practiceId, devRefId } = onboardingEvent.data.data;
     request = parseOnboardingRequest({
       practiceId,
       devRefId,
       requestedBy: `crm-webhook:${sanitizeWebhookId(id).slice(0, 200) || executionName}`,
+      issuedAt: issuedAtOf(onboardingEvent.data.timestamp),
     });
   } catch (error) {
     if (!(error instanceof InvalidInput)) throw error;
@@ -280,9 +288,58 @@ async function handleDelivery(
     executionName,
     executionArn,
   });
-  return alreadyStarted
-    ? json(200, { executionArn, practiceId: request.practiceId, duplicate: true }, { kind: "duplicate" })
-    : json(202, { executionArn, practiceId: request.practiceId }, { kind: "accepted" });
+  if (alreadyStarted) {
+    return json(
+      200,
+      { executionArn, practiceId: request.practiceId, duplicate: true },
+      { kind: "duplicate" },
+    );
+  }
+  const lastTransitionAt = await lastTransitionOf(request.practiceId, deps);
+  if (lastTransitionAt && isStale(request.issuedAt, lastTransitionAt)) {
+    deps.logger.info("Stale onboarding request: issued at or before the practice's last transition", {
+      practiceId: request.practiceId,
+      issuedAt: request.issuedAt,
+      lastTransitionAt,
+    });
+    return json(
+      202,
+      {
+        executionArn,
+        practiceId: request.practiceId,
+        outcome: "stale",
+        issuedAt: request.issuedAt,
+        lastTransitionAt,
+      },
+      { kind: "stale" },
+    );
+  }
+  return json(
+    202,
+    { executionArn, practiceId: request.practiceId, outcome: "accepted" },
+    { kind: "accepted" },
+  );
+}
+
+/**
+ * The request's issue time for the ordering rule: the payload's `timestamp` in whole seconds (Standard Webhooks
+ * timestamps are whole seconds; a fraction, when a CRM sends one, is dropped so every sender compares alike).
+ */
+function issuedAtOf(timestamp: string): string {
+  const ms = Date.parse(timestamp);
+  return new Date(ms - (((ms % 1000) + 1000) % 1000)).toISOString();
+}
+
+/** The practice's last transition as the table has it, or undefined when unknown or unreadable. */
+async function lastTransitionOf(practiceId: string, deps: CrmWebhookDeps): Promise<string | undefined> {
+  if (!deps.lastTransition) return undefined;
+  try {
+    return (await deps.lastTransition(practiceId))?.lastTransitionAt;
+  } catch (error) {
+    // The execution decides anyway; the CRM just hears "accepted" instead of "stale".
+    deps.logger.warn("Could not read the practice's last transition; answering accepted", { error });
+    return undefined;
+  }
 }
 
 /** Throttling, a 5xx or no answer at all: the CRM's retry will likely succeed. */

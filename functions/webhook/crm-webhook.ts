@@ -6,6 +6,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context
 import { DIMENSION, METRIC } from "../../contracts/metric-names.js";
 import { ConfigurationError } from "../platform/errors.js";
 import { logger, metrics } from "../platform/observability.js";
+import { createPracticeTransitionReader } from "../practice/practice-transition-read.js";
 import { type CrmWebhookOutcome, handleCrmDelivery } from "./crm-webhook-request.js";
 import { createOnboardingStarter } from "./onboarding-starter.js";
 import { createWebhookSecretsReader } from "./webhook-secrets.js";
@@ -15,6 +16,8 @@ export interface CrmWebhookConfig {
   onboardingStateMachineArn: string;
   /** ARN or name of the webhook signing secret (`WEBHOOK_SECRET_ARN`). */
   webhookSecretArn: string;
+  /** The practice table (`TABLE_NAME`), read to answer stale requests "stale"; without it they hear "accepted". */
+  tableName?: string;
 }
 
 /** Reads and checks the handler's environment. @throws ConfigurationError naming the missing or bad variable. */
@@ -30,7 +33,8 @@ export function readCrmWebhookConfig(env: NodeJS.ProcessEnv): CrmWebhookConfig {
   }
   const webhookSecretArn = env.WEBHOOK_SECRET_ARN?.trim();
   if (!webhookSecretArn) throw new ConfigurationError("Environment variable WEBHOOK_SECRET_ARN is not set");
-  return { onboardingStateMachineArn, webhookSecretArn };
+  const tableName = env.TABLE_NAME?.trim();
+  return { onboardingStateMachineArn, webhookSecretArn, ...(tableName ? { tableName } : {}) };
 }
 
 // Cold start: a bad environment fails every invocation with the variable's name in the error.
@@ -38,6 +42,7 @@ const config = readCrmWebhookConfig(process.env);
 const deps = {
   secrets: createWebhookSecretsReader(config.webhookSecretArn),
   startOnboarding: createOnboardingStarter(new SFNClient({}), config.onboardingStateMachineArn),
+  ...(config.tableName ? { lastTransition: createPracticeTransitionReader(config.tableName) } : {}),
   now: () => new Date(),
   logger,
 };
@@ -45,6 +50,8 @@ const deps = {
 function recordOutcome(outcome: CrmWebhookOutcome): void {
   switch (outcome.kind) {
     case "accepted":
+    case "stale":
+      // A stale request still starts its execution, which ends Stale and counts it (StaleRequests).
       metrics.addMetric(METRIC.webhookAccepted, MetricUnit.Count, 1);
       break;
     case "duplicate":

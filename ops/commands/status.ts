@@ -3,13 +3,16 @@
 import { DescribeExecutionCommand, type DescribeExecutionOutput } from "@aws-sdk/client-sfn";
 import { redactCustomerKeys } from "../../functions/platform/mask.js";
 import type { AuditEntry } from "../../functions/practice/audit-trail.js";
+import { STALE_REQUEST_AUDIT_ACTION } from "../../functions/practice/request-order.js";
 import { executionArnFor } from "../../functions/webhook/onboarding-starter.js";
 import { STACK_OUTPUTS } from "../../local/local-endpoints.js";
 import { latestActivationLink } from "../activation-link-view.js";
 import type { CommandContext } from "../context.js";
 import { describeFailure, EXIT, type ExitCode, OperationFailed } from "../errors.js";
 import { formatFields, formatTable, formatTime } from "../format.js";
+import { keyFunnel } from "../key-funnel.js";
 import { findLiveKey, type LiveKeyView, liveKeyView } from "../live-key.js";
+import { pendingOffboardingRequests, pendingRequestLines } from "../offboarding-request-view.js";
 import { missingKeyAdministratorAccess } from "../portal-access.js";
 import { practiceView } from "../practice-view.js";
 import type { OpsTarget } from "../targets.js";
@@ -117,14 +120,28 @@ export async function status(context: CommandContext, practiceId: string): Promi
   const store = target.practiceStore();
   const record = await store.getPractice(practiceId);
   if (!record) throw new OperationFailed(`no practice ${practiceId} is recorded in ${target.description}`);
-  const [lastExecution, portal, audit, activationLink] = await Promise.all([
+  const [lastExecution, portal, fullAudit, activationLink, offboardingRequests] = await Promise.all([
     findExecution(target, record.lastExecution),
     portalStatus(target, record.customerKey),
-    store.listAudit(practiceId, 10_000).then((entries) => entries.slice(-RECENT_AUDIT_ENTRIES)),
+    store.listAudit(practiceId, 10_000),
     latestActivationLink(target, practiceId),
+    pendingOffboardingRequests(target, practiceId),
   ]);
+  const audit = fullAudit.slice(-RECENT_AUDIT_ENTRIES);
+  // The ordering rule's last refusal: a CRM replaying old events shows here even after it scrolled off the trail.
+  const lastStaleRequest = fullAudit.findLast((entry) => entry.action === STALE_REQUEST_AUDIT_ACTION);
   const practice = practiceView(record);
-  context.printJson({ practice, lastExecution: lastExecution ?? null, portal, activationLink, audit });
+  const funnel = keyFunnel(record, activationLink);
+  context.printJson({
+    practice,
+    lastExecution: lastExecution ?? null,
+    portal,
+    activationLink,
+    lastStaleRequest: lastStaleRequest ?? null,
+    offboardingRequests,
+    funnel,
+    audit,
+  });
 
   context.print(
     [
@@ -177,6 +194,9 @@ export async function status(context: CommandContext, practiceId: string): Promi
           ]
         : []),
       "",
+      "Offboarding request (pending)",
+      ...pendingRequestLines(offboardingRequests),
+      "",
       "Last execution",
       lastExecution
         ? formatFields(
@@ -194,6 +214,24 @@ export async function status(context: CommandContext, practiceId: string): Promi
       "",
       "Portal (live)",
       portalLines(portal),
+      "",
+      "Getting the key to the office (link issued → revealed → installed)",
+      formatFields(
+        [
+          ["stage", funnel.stage],
+          ["link issued", formatTime(funnel.linkIssuedAt)],
+          ["revealed", formatTime(funnel.linkRevealedAt)],
+          [
+            "installed",
+            funnel.installedAt
+              ? `${formatTime(funnel.installedAt)} (the portal says ${funnel.assignedInPortal}, its own time zone)`
+              : record.status === "ACTIVE"
+                ? "not yet (as of the last reconciliation)"
+                : undefined,
+          ],
+        ],
+        "  ",
+      ),
       "",
       "Activation link (latest)",
       activationLink
@@ -216,6 +254,23 @@ export async function status(context: CommandContext, practiceId: string): Promi
             "  ",
           )
         : `  none issued (${context.opsCommand(`activation-link ${practiceId}`)})`,
+      ...(lastStaleRequest
+        ? [
+            "",
+            "Last stale request (changed nothing: issued at or before the practice's last transition)",
+            formatFields(
+              [
+                ["request", String(lastStaleRequest.details?.request ?? "")],
+                ["issued", formatTime(String(lastStaleRequest.details?.issuedAt ?? ""))],
+                ["last transition", formatTime(String(lastStaleRequest.details?.lastTransitionAt ?? ""))],
+                ["refused", formatTime(lastStaleRequest.at)],
+                ["execution", lastStaleRequest.executionName],
+                ["requested by", lastStaleRequest.actor],
+              ],
+              "  ",
+            ),
+          ]
+        : []),
       "",
       `Recent audit entries (last ${RECENT_AUDIT_ENTRIES})`,
       formatTable(

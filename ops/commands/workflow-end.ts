@@ -16,7 +16,17 @@ export function describeStarted(what: string, run: WorkflowRun, followWith: stri
 
 export function describeEnd(what: string, result: FollowedExecution): string {
   const took = result.durationMs === undefined ? "" : ` in ${formatDuration(result.durationMs)}`;
-  if (result.status === "SUCCEEDED") return `${what} SUCCEEDED${took}`;
+  if (result.status === "SUCCEEDED") return `${what} SUCCEEDED${took}${staleNote(result.output)}`;
   const why = [result.error, result.cause].filter(Boolean).join(": ");
   return `${what} ${result.status}${took}${why ? `\n  error: ${why}` : ""}`;
+}
+
+/** A stale request succeeded without changing anything (the ordering rule): say so, with the two times. */
+function staleNote(output: unknown): string {
+  const { outcome, issuedAt, lastTransitionAt } = (output ?? {}) as Record<string, unknown>;
+  if (outcome !== "stale") return "";
+  return (
+    `, but changed nothing: the request is stale (issued ${String(issuedAt)}, at or before the practice's ` +
+    `last transition ${String(lastTransitionAt)})`
+  );
 }

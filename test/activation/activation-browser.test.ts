@@ -1,33 +1,19 @@
 // The activation page in a real browser: headless Chromium (Debian's package) driven by playwright-core opens
 // the link, finds the steps, reveals the key with the keyboard, copies it, reloads and gets the spent page.
 // Screenshots of each state go to test/activation/screenshots/ (gitignored; docs/images/ keeps the README's).
-import { existsSync, mkdirSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type ActivationTestServer, startActivationTestServer } from "./activation-server.js";
+import { requiredChromium } from "./chromium.js";
 
 const KEY = "QJXZR4PNK5B8W2HD";
 const SCREENSHOTS = join(import.meta.dirname, "screenshots");
 
-/** CHROMIUM_PATH, else Debian's and other usual places. .ci/run installs Debian's `chromium` when missing. */
-function findChromium(): string | undefined {
-  const candidates = [
-    process.env.CHROMIUM_PATH,
-    "/usr/bin/chromium",
-    "/usr/bin/chromium-browser",
-    "/usr/bin/google-chrome",
-  ];
-  return candidates.find((path): path is string => !!path && existsSync(path));
-}
-
-const executablePath = findChromium();
-// Skipped on a developer machine without Chromium; CI (.ci/run) sets ACTIVATION_BROWSER_REQUIRED so a missing
-// browser fails instead of silently skipping.
-if (!executablePath && process.env.ACTIVATION_BROWSER_REQUIRED)
-  throw new Error("Chromium not found: install Debian's chromium package or set CHROMIUM_PATH");
+const executablePath = requiredChromium();
 
 describe.skipIf(!executablePath)("the activation page in headless Chromium", () => {
   let browser: Browser;

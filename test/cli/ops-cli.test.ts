@@ -219,7 +219,7 @@ describe("ops list", () => {
     const run = await ops("list");
     expect(run.code).toBe(0);
     const lines = run.stdout.trimEnd().split("\n");
-    expect(lines[0]).toMatch(/^PRACTICE\s+STATUS\s+KEY\s+DEVREFID\s+UPDATED\s+LAST EXECUTION$/);
+    expect(lines[0]).toMatch(/^PRACTICE\s+STATUS\s+KEY\s+DEVREFID\s+UPDATED\s+FUNNEL\s+LAST EXECUTION$/);
     const one = lines.find((line) => line.startsWith("cli-practice-1 "));
     expect(one).toMatch(
       new RegExp(
@@ -481,7 +481,7 @@ describe("ops usage errors", () => {
     expect(run.stdout).toContain("Usage: npm run ops -- onboard [options] <practiceId>");
     expect(run.stdout).toContain("Global Options:\n  --local ");
     expect(run.stdout).toMatch(
-      /--local-role <role>[\s\S]*\(choices: "operator", "key-administrator",\s+default: "operator"\)/,
+      /--local-role <role>[\s\S]*\(choices:\s+"operator",\s+"key-administrator",\s+default:\s+"operator"\)/,
     );
   });
 });

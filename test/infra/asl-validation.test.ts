@@ -9,8 +9,9 @@ import { validateAsl } from "../support/synthesized-workflow.js";
 const { stateMachines } = extractStateMachines(synthesizeTemplates(buildApp));
 
 describe("PracticeOnboarding state machine definitions", () => {
-  it("deploys the onboarding, offboarding and reconciliation state machines", () => {
+  it("deploys the onboarding, offboarding, offboarding request and reconciliation state machines", () => {
     expect(stateMachines.map((machine) => machine.logicalId).sort()).toEqual([
+      expect.stringMatching(/^OffboardingRequestStateMachine/),
       expect.stringMatching(/^OffboardingStateMachine/),
       expect.stringMatching(/^OnboardingStateMachine/),
       expect.stringMatching(/^ReconciliationStateMachine/),

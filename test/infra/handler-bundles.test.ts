@@ -16,7 +16,11 @@ const MAX_MINIFIED_BYTES = 500_000;
 /** What each handler may carry; a new handler must be added here (the test names any that is not). */
 const CARRIES: Readonly<Record<string, readonly Dependency[]>> = {
   "functions/activation/activation-page.ts": ["dynamodb"],
-  "functions/webhook/crm-webhook.ts": ["secrets", "sfn"],
+  "functions/activation/activation-auto-issue.ts": ["dynamodb", "eventbridge"],
+  // dynamodb: one projected GetItem, to answer a stale request "stale" (the ordering rule).
+  "functions/webhook/crm-webhook.ts": ["dynamodb", "secrets", "sfn"],
+  "functions/webhook/provider-webhook.ts": ["secrets", "sfn"],
+  "functions/webhook/offboarding-request-start.ts": ["sfn"],
   "functions/offboarding/offboarding-claim.ts": ["dynamodb"],
   "functions/offboarding/offboarding-compensate.ts": ["dynamodb"],
   "functions/offboarding/offboarding-disable-key.ts": ["dynamodb", "portal", "secrets"],
@@ -32,7 +36,7 @@ const CARRIES: Readonly<Record<string, readonly Dependency[]>> = {
   "functions/reconciliation/reconciliation-check-practices.ts": ["dynamodb", "sfn"],
   "functions/reconciliation/reconciliation-classify-candidates.ts": ["dynamodb", "sfn"],
   "functions/reconciliation/reconciliation-finish.ts": ["dynamodb", "eventbridge"],
-  "functions/reconciliation/reconciliation-list-keys.ts": ["dynamodb", "portal", "secrets"],
+  "functions/reconciliation/reconciliation-list-keys.ts": ["dynamodb", "portal", "secrets", "eventbridge"],
   "functions/reconciliation/reconciliation-repair.ts": ["dynamodb", "portal", "secrets", "sfn"],
   "functions/reconciliation/reconciliation-start.ts": ["dynamodb"],
 };

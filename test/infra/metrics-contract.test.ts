@@ -86,7 +86,7 @@ describe("metric names contract", () => {
     const alarmed = alarmedCustomStreams();
     const unread = [...alarmed].filter(([stream]) => !written.has(stream));
 
-    expect([...alarmed.values()].length).toBe(6);
+    expect([...alarmed.values()].length).toBe(7);
     expect(unread).toEqual([]);
   });
 });

@@ -104,6 +104,7 @@ describe("OffboardingWorkflow state machine", () => {
         "OffboardingFailed",
         "RecordOffboarded",
         "RestorePractice",
+        "Stale",
         "UnexpectedClaimOutcome",
       ].sort(),
     );
@@ -114,6 +115,7 @@ describe("OffboardingWorkflow state machine", () => {
       Choices: [
         { Variable: "$.outcome", StringEquals: "claimed", Next: "DisableKey" },
         { Variable: "$.outcome", StringEquals: "alreadyOffboarded", Next: "AlreadyOffboarded" },
+        { Variable: "$.outcome", StringEquals: "stale", Next: "Stale" },
       ],
       Default: "UnexpectedClaimOutcome",
     });
@@ -121,6 +123,8 @@ describe("OffboardingWorkflow state machine", () => {
     // No publish state: PracticeOffboarded is written with the record and delivered from the table's stream.
     expect(def.States.RecordOffboarded!.Next).toBe("Offboarded");
     expect(def.States.AlreadyOffboarded).toEqual({ Type: "Succeed" });
+    // A request issued at or before the practice's last transition is handled, not failed (docs/events.md).
+    expect(def.States.Stale).toEqual({ Type: "Succeed" });
     expect(def.States.Offboarded).toEqual({ Type: "Succeed" });
   });
 

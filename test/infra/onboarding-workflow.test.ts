@@ -71,7 +71,10 @@ describe("OnboardingWorkflow state machine", () => {
       { Variable: "$.outcome", StringEquals: "returning", Next: "ReenablePreviousKey" },
       { Variable: "$.outcome", StringEquals: "alreadyActive", Next: "AlreadyOnboarded" },
       { Variable: "$.outcome", StringEquals: "inProgress", Next: "OnboardingInProgressElsewhere" },
+      { Variable: "$.outcome", StringEquals: "stale", Next: "Stale" },
     ]);
+    // A request issued at or before the practice's last transition is handled, not failed (docs/events.md).
+    expect(def.States.Stale).toEqual({ Type: "Succeed" });
     expect(def.States.CreateKey!.Next).toBe("LabelKey");
     expect(def.States.LabelKey!.Next).toBe("RecordActive");
     expect(def.States.RecordActive!.Next).toBe("Onboarded");

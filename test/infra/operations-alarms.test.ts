@@ -120,6 +120,7 @@ describe("OperationsAlarms", () => {
         "Webhook5xx",
         "WebhookSignatureRejections",
         "ReconciliationFindings",
+        "KeysNotInstalled",
         "SchedulerDeadLetters",
         "ClaimReleaseDeadLetters",
         "DomainEventPublishFailed",
@@ -256,6 +257,19 @@ describe("OperationsAlarms", () => {
     expect(condition(built.alarms.ReconciliationFindings!)).toEqual({
       Namespace: "PracticeOnboarding",
       MetricName: "ReconciliationFindingsNeedingAttention",
+      Dimensions: [SERVICE],
+      Statistic: "Maximum",
+      Period: 3600,
+      ComparisonOperator: "GreaterThanOrEqualToThreshold",
+      Threshold: 1,
+      ...everyPeriod,
+    });
+  });
+
+  it("alarms when a reconciliation run counts an enabled key not installed after its N days (billed for nothing)", () => {
+    expect(condition(built.alarms.KeysNotInstalled!)).toEqual({
+      Namespace: "PracticeOnboarding",
+      MetricName: "KeysEnabledNotInstalled",
       Dimensions: [SERVICE],
       Statistic: "Maximum",
       Period: 3600,

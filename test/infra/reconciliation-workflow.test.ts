@@ -143,7 +143,10 @@ describe("ReconciliationWorkflow functions' IAM policies", () => {
         "dynamodb:BatchWriteItem",
         "dynamodb:PutItem",
         "dynamodb:Query",
+        // The rate limiter; an installed key's record (with its audit put) and announcement mark.
         "dynamodb:UpdateItem",
+        // PracticeKeyInstalled for each key it sees installed.
+        "events:PutEvents",
         ...TABLE_KMS,
         ...SECRET,
         ...XRAY,

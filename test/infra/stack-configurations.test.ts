@@ -26,9 +26,13 @@ function environments(template: Template): Record<string, Record<string, unknown
 }
 
 describe("PracticeOnboarding stack configurations", () => {
-  it("creates both secrets, encrypted with the stack's key, when no secret names are given", () => {
+  it("creates the three secrets, encrypted with the stack's key, when no secret names are given", () => {
     const template = synth();
-    template.resourceCountIs("AWS::SecretsManager::Secret", 2);
+    template.resourceCountIs("AWS::SecretsManager::Secret", 3);
+    template.hasResourceProperties("AWS::SecretsManager::Secret", {
+      Name: "practice-onboarding/crm-providers",
+      KmsKeyId: Match.anyValue(),
+    });
     template.hasResourceProperties("AWS::SecretsManager::Secret", {
       Name: "practice-onboarding/portal-credentials",
       KmsKeyId: Match.anyValue(),
@@ -39,15 +43,17 @@ describe("PracticeOnboarding stack configurations", () => {
     });
   });
 
-  it("imports both secrets by name and grants reads on those names when portalSecretName and webhookSecretName are given", () => {
+  it("imports the secrets by name and grants reads on those names when portalSecretName, webhookSecretName and crmProviderSecretName are given", () => {
     const template = synth({
       [CONTEXT_KEYS.portalSecretName]: "acme/portal-creds",
       [CONTEXT_KEYS.webhookSecretName]: "acme/crm-webhook",
+      [CONTEXT_KEYS.crmProviderSecretName]: "acme/crm-providers",
     });
     template.resourceCountIs("AWS::SecretsManager::Secret", 0);
     const policies = JSON.stringify(template.findResources("AWS::IAM::Policy"));
     expect(policies).toContain(":secret:acme/portal-creds-??????");
     expect(policies).toContain(":secret:acme/crm-webhook-??????");
+    expect(policies).toContain(":secret:acme/crm-providers-??????");
   });
 
   it("subscribes the alarm email to the alarm topic when alarmEmail is given", () => {
@@ -126,7 +132,7 @@ describe("PracticeOnboarding stack security properties", () => {
 
   it("makes every state machine STANDARD, traced and logging to a log group", () => {
     const machines = Object.entries(template.findResources("AWS::StepFunctions::StateMachine") as Resources);
-    expect(machines).toHaveLength(3);
+    expect(machines).toHaveLength(4);
     for (const [id, machine] of machines) {
       expect({ id, ...machine.Properties }).toMatchObject({
         id,

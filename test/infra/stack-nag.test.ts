@@ -23,8 +23,8 @@ const outdir = mkdtempSync(join(tmpdir(), "stack-nag-"));
 afterAll(() => rmSync(outdir, { recursive: true, force: true }));
 
 /** `severity ruleName at constructPath` for every unacknowledged finding; empty when the app is clean. */
-function unacknowledgedFindings(): string[] {
-  const app = new App({ outdir, context: { "aws:cdk:bundling-stacks": [] } });
+function unacknowledgedFindings(context: Record<string, unknown> = {}): string[] {
+  const app = new App({ outdir, context: { "aws:cdk:bundling-stacks": [], ...context } });
   buildApp(app);
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new HIPAASecurityChecks(app));
   try {
@@ -48,6 +48,11 @@ function unacknowledgedFindings(): string[] {
 describe("PracticeOnboarding app under cdk-nag", () => {
   it("has no unacknowledged AwsSolutions or HIPAA.Security errors or warnings", () => {
     const findings = unacknowledgedFindings();
+    expect(findings, `unacknowledged findings:\n${findings.join("\n")}`).toEqual([]);
+  });
+
+  it("has none with the optional activation auto-issue deployed (autoIssueActivationLinks)", () => {
+    const findings = unacknowledgedFindings({ autoIssueActivationLinks: "true" });
     expect(findings, `unacknowledged findings:\n${findings.join("\n")}`).toEqual([]);
   });
 });

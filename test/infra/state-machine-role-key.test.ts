@@ -67,12 +67,12 @@ function contextValuesOfRole(template: CfnTemplate, role: string): string[] {
 }
 
 describe("each state machine's role may use the key for its own execution data", () => {
-  it("the template has the three workflows' encrypted state machines, each named", () => {
+  it("the template has the four workflows' encrypted state machines, each named", () => {
     const machines = encryptedStateMachines(stack.template);
-    expect(machines).toHaveLength(3);
+    expect(machines).toHaveLength(4);
     for (const { machine } of machines)
       expect(stack.template.Resources?.[machine]?.Properties?.StateMachineName).toMatch(
-        /^PracticeOnboarding-(Onboarding|Offboarding|Reconciliation)$/,
+        /^PracticeOnboarding-(Onboarding|Offboarding|Reconciliation|OffboardingRequest)$/,
       );
   });
 
@@ -98,8 +98,8 @@ describe("each state machine's role may use the key for its own execution data",
           equals[CONTEXT_KEY] = "arn:aws:states:us-east-1:000000000000:stateMachine:";
       }
     const denials = stateMachineRoleDenials(templatePermissions([{ ...stack, template }]));
-    // Each of the three, for both kms:GenerateDataKey and kms:Decrypt.
-    expect(denials).toHaveLength(6);
+    // Each of the four, for both kms:GenerateDataKey and kms:Decrypt.
+    expect(denials).toHaveLength(8);
     expect(denials.join("\n")).toContain("is not authorized to perform: kms:GenerateDataKey");
   });
 });

@@ -5,6 +5,7 @@ import * as path from "node:path";
 import { promisify } from "node:util";
 import { App, type CfnElement, Stack, Validations } from "aws-cdk-lib";
 import { Match, Template } from "aws-cdk-lib/assertions";
+import * as dynamodb from "aws-cdk-lib/aws-dynamodb";
 import * as kms from "aws-cdk-lib/aws-kms";
 import * as logs from "aws-cdk-lib/aws-logs";
 import * as secretsmanager from "aws-cdk-lib/aws-secretsmanager";
@@ -165,6 +166,69 @@ describe("WebhookApi", () => {
         },
       ],
     });
+  });
+
+  it("with the practice table, may read one practice record's status and transition times, and nothing else of it", () => {
+    const app = new App();
+    const stack = new Stack(app, "WebhookTableTest", {
+      env: { account: "123456789012", region: "us-east-1" },
+    });
+    const key = new kms.Key(stack, "Key");
+    const table = new dynamodb.Table(stack, "Table", {
+      partitionKey: { name: "pk", type: dynamodb.AttributeType.STRING },
+      sortKey: { name: "sk", type: dynamodb.AttributeType.STRING },
+      encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED,
+      encryptionKey: key,
+    });
+    const webhook = new WebhookApi(stack, "Webhook", {
+      onboardingStateMachine: new sfn.StateMachine(stack, "Onboarding", {
+        definitionBody: sfn.DefinitionBody.fromChainable(new sfn.Pass(stack, "Done")),
+      }),
+      webhookSecret: new secretsmanager.Secret(stack, "WebhookSigning", { encryptionKey: key }),
+      encryptionKey: key,
+      table,
+    });
+    const template = Template.fromStack(stack);
+    const id = (construct: IConstruct) => stack.getLogicalId(construct.node.defaultChild as CfnElement);
+    const statements = Object.values(template.findResources("AWS::IAM::Policy")).flatMap(
+      (policy) => policy.Properties.PolicyDocument.Statement as { Action: unknown }[],
+    );
+
+    // The ordering rule's one read (docs/events.md): projected, so the key attribute can never be read.
+    expect(statements.filter((statement) => String(statement.Action).startsWith("dynamodb:"))).toEqual([
+      {
+        Action: "dynamodb:GetItem",
+        Effect: "Allow",
+        Resource: { "Fn::GetAtt": [id(table), "Arn"] },
+        Condition: {
+          "ForAllValues:StringLike": { "dynamodb:LeadingKeys": ["PRACTICE#*"] },
+          "ForAllValues:StringEquals": {
+            "dynamodb:Attributes": [
+              "pk",
+              "sk",
+              "status",
+              "lastTransitionAt",
+              "activatedAt",
+              "failedAt",
+              "offboardedAt",
+            ],
+          },
+          StringEqualsIfExists: { "dynamodb:Select": "SPECIFIC_ATTRIBUTES" },
+        },
+      },
+    ]);
+    expect(statements.filter((statement) => String(statement.Action) === "kms:Decrypt")).toEqual([
+      {
+        Action: "kms:Decrypt",
+        Effect: "Allow",
+        Resource: { "Fn::GetAtt": [id(key), "Arn"] },
+        Condition: { StringEquals: { "kms:ViaService": "dynamodb.us-east-1.amazonaws.com" } },
+      },
+    ]);
+    template.hasResourceProperties("AWS::Lambda::Function", {
+      Environment: { Variables: Match.objectLike({ TABLE_NAME: { Ref: id(table) } }) },
+    });
+    expect(webhook.function).toBeDefined();
   });
 
   it("lets the function decrypt the secret's key only through Secrets Manager", () => {

@@ -63,7 +63,10 @@ export async function onboardingWithKey(
   return { practiceId, customerKey: raw.CustomerKey, maskedKey: maskSecret(raw.CustomerKey), executionName };
 }
 
-/** Everything a run must not change: practice, ledger, attempt and audit items, and every portal key. */
+/**
+ * Everything a run must not change: practice, ledger, attempt and audit items, and every portal key (the
+ * installations it records, an observation rather than a change, left out).
+ */
 export async function snapshot(h: ReconciliationHarness): Promise<{ table: unknown[]; portal: unknown[] }> {
   const items: Record<string, unknown>[] = [];
   let ExclusiveStartKey: Record<string, unknown> | undefined;
@@ -77,6 +80,9 @@ export async function snapshot(h: ReconciliationHarness): Promise<{ table: unkno
   const table = items
     // The run's own items, the rate limiter's clock, and the open-attempt index bookkeeping every run does.
     .filter((item) => !String(item.pk).startsWith("RECON#") && !String(item.pk).startsWith("RATE#"))
+    // What the funnel observes (an office installed its key) is recorded by every run, report-only too.
+    .filter((item) => item.action !== "KEY_INSTALLED")
+    .map(({ installation: _installed, ...item }) => item)
     .map((item) => {
       if (!String(item.sk).startsWith("ATTEMPT#")) return item;
       const {

@@ -4,9 +4,9 @@
 //   ACTIVE ⇒ exactly its recorded key is enabled; FAILED / OFFBOARDED / no record ⇒ none of its keys is enabled;
 //   never left ONBOARDING / OFFBOARDING.
 // Through the real workflows on the local stack (synthesized ASL, handlers, DynamoDB Local, IAM enforced, the
-// simulator over HTTP). Redeliveries reuse the last delivery's webhook-id and timestamp (the duplicate path): the
-// ordering rule for stale requests (branch `stale`) has not landed, so no generated request is issued before the
-// practice's last transition.
+// simulator over HTTP). Redeliveries reuse the last delivery's webhook-id and timestamp (the duplicate path); stale
+// redeliveries reuse its timestamp under a new webhook-id, as a CRM retrying days later does: issued before the
+// practice's later transitions, they must change nothing (the ordering rule, docs/events.md).
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
@@ -25,6 +25,7 @@ import { type CrmDeliveryRequest, sendCrmDelivery } from "../../local/signed-web
 type Operation =
   | { readonly kind: "onboard" }
   | { readonly kind: "redeliver" }
+  | { readonly kind: "staleRedeliver" }
   | { readonly kind: "offboard" }
   | { readonly kind: "stopOnboarding"; readonly afterMs: number; readonly slow: "POST" | "PUT" }
   | { readonly kind: "stopOffboarding"; readonly afterMs: number }
@@ -33,6 +34,7 @@ type Operation =
 const operation: fc.Arbitrary<Operation> = fc.oneof(
   { weight: 3, arbitrary: fc.constant({ kind: "onboard" } as const) },
   { weight: 1, arbitrary: fc.constant({ kind: "redeliver" } as const) },
+  { weight: 1, arbitrary: fc.constant({ kind: "staleRedeliver" } as const) },
   { weight: 2, arbitrary: fc.constant({ kind: "offboard" } as const) },
   {
     weight: 2,
@@ -127,6 +129,15 @@ async function apply(
       if (!last.delivery) return;
       const answer = await sendCrmDelivery(webhookUrl, stack.webhookSecret, last.delivery);
       expect([200, 202, 409]).toContain(answer.status);
+      break;
+    }
+    case "staleRedeliver": {
+      if (!last.delivery) return;
+      const answer = await sendCrmDelivery(webhookUrl, stack.webhookSecret, {
+        ...last.delivery,
+        webhookId: `msg_${name}`,
+      });
+      expect(answer.status).toBe(202);
       break;
     }
     case "offboard":

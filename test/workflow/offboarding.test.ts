@@ -123,6 +123,7 @@ describe("Offboarding workflow", () => {
       requestedBy: "ops:alice",
       updatedAt: record.offboardedAt,
       offboardedAt: record.offboardedAt,
+      lastTransitionAt: record.offboardedAt,
       offboarding: {
         executionName: result.name,
         requestedBy: "ops:alice",
@@ -369,6 +370,8 @@ describe("Offboarding workflow", () => {
       ...active,
       version: active.version + 2,
       updatedAt: record.offboarding!.failedAt,
+      // Put back to ACTIVE is a transition too: a request issued before the failed offboarding is stale.
+      lastTransitionAt: record.offboarding!.failedAt,
       offboarding: {
         executionName: result.name,
         requestedBy: "ops:alice",

@@ -83,6 +83,7 @@ describe("PracticeStore.claimForOnboarding", () => {
       onboardingKind: "new",
       createdAt: T0.toISOString(),
       updatedAt: T0.toISOString(),
+      lastTransitionAt: T0.toISOString(),
     });
   });
 
@@ -138,6 +139,7 @@ describe("PracticeStore.claimForOnboarding", () => {
       onboardingKind: "new",
       createdAt: at(0).toISOString(),
       updatedAt: at(4).toISOString(),
+      lastTransitionAt: at(4).toISOString(),
     });
   });
 
@@ -331,6 +333,7 @@ describe("PracticeStore.markActive", () => {
       createdAt: at(0).toISOString(),
       updatedAt: at(3).toISOString(),
       activatedAt: at(3).toISOString(),
+      lastTransitionAt: at(3).toISOString(),
     });
     expect((await store.getKeyOwner(key.customerKey))?.confirmedAt).toBe(at(3).toISOString());
     const audit = await store.listAudit(practiceId);

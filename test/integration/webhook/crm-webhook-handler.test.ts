@@ -176,6 +176,7 @@ describe("crm-webhook handler", () => {
       body: JSON.stringify({
         executionArn: "arn:aws:states:us-east-1:123456789012:execution:Onboarding:crm-msg_handler_1",
         practiceId: "practice-7",
+        outcome: "accepted",
       }),
     });
     expect(endpoint.callsTo("AWSStepFunctions.StartExecution").map((call) => call.body.name)).toEqual([

@@ -117,7 +117,7 @@ describe("handleCrmDelivery", () => {
 
     expect(response).toEqual({
       statusCode: 202,
-      body: { executionArn: EXECUTION_ARN, practiceId: "practice-42" },
+      body: { executionArn: EXECUTION_ARN, practiceId: "practice-42", outcome: "accepted" },
     });
     expect(endpoint.callsTo(START).map((call) => call.body)).toEqual([
       {
@@ -127,9 +127,61 @@ describe("handleCrmDelivery", () => {
           practiceId: "practice-42",
           devRefId: "Smile Dental #4",
           requestedBy: `crm-webhook:${WEBHOOK_ID}`,
+          issuedAt: "2025-01-31T12:00:00.000Z",
         }),
       },
     ]);
+  });
+
+  it("answers 202 stale, still starting the execution, to a request issued at or before the practice's last transition", async () => {
+    deps = { ...makeDeps(), lastTransition: async () => ({ lastTransitionAt: "2025-01-31T12:00:00.400Z" }) };
+
+    // Issued 12:00:00.9: after the transition in real time, but whole seconds cannot tell (docs/events.md).
+    const tie = await deliver(
+      signed(
+        JSON.stringify({
+          type: ONBOARDING_REQUESTED,
+          timestamp: "2025-01-31T12:00:00.900Z",
+          data: { practiceId: "practice-42" },
+        }),
+      ),
+    );
+
+    expect(tie).toEqual({
+      statusCode: 202,
+      body: {
+        executionArn: EXECUTION_ARN,
+        practiceId: "practice-42",
+        outcome: "stale",
+        issuedAt: "2025-01-31T12:00:00.000Z",
+        lastTransitionAt: "2025-01-31T12:00:00.400Z",
+      },
+    });
+    expect(JSON.parse(String(endpoint.callsTo(START)[0]!.body.input))).toMatchObject({
+      issuedAt: "2025-01-31T12:00:00.000Z",
+    });
+  });
+
+  it("answers 202 accepted to a request issued in a later second than the last transition", async () => {
+    deps = { ...makeDeps(), lastTransition: async () => ({ lastTransitionAt: "2025-01-31T11:59:59.999Z" }) };
+
+    expect((await deliver(signed(eventBody()))).body).toMatchObject({ outcome: "accepted" });
+  });
+
+  it("answers 202 accepted when the practice's record cannot be read: its execution still decides", async () => {
+    deps = {
+      ...makeDeps(),
+      lastTransition: async () => {
+        throw Object.assign(new Error("User is not authorized to perform dynamodb:GetItem"), {
+          name: "AccessDeniedException",
+        });
+      },
+    };
+
+    expect(await deliver(signed(eventBody()))).toEqual({
+      statusCode: 202,
+      body: { executionArn: EXECUTION_ARN, practiceId: "practice-42", outcome: "accepted" },
+    });
   });
 
   it("labels the key with the practice id when the event has no devRefId", async () => {
@@ -139,6 +191,7 @@ describe("handleCrmDelivery", () => {
       practiceId: "practice-42",
       devRefId: "practice-42",
       requestedBy: `crm-webhook:${WEBHOOK_ID}`,
+      issuedAt: "2025-01-31T12:00:00.000Z",
     });
   });
 

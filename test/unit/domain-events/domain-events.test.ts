@@ -209,7 +209,7 @@ describe("buildDomainEvent", () => {
     expect(error).toEqual({
       name: "DomainEventInvalid",
       message:
-        "PracticeDeleted: type: must be one of PracticeOnboarded, PracticeOnboardingFailed, PracticeOffboarded, ReconciliationCompleted, PracticeActivationLinkIssued",
+        "PracticeDeleted: type: must be one of PracticeOnboarded, PracticeOnboardingFailed, PracticeOffboarded, ReconciliationCompleted, PracticeActivationLinkIssued, PracticeKeyInstalled",
     });
   });
 

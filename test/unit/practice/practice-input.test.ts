@@ -44,6 +44,21 @@ describe("devRefIdSchema", () => {
 });
 
 describe("parseOnboardingRequest", () => {
+  it("keeps issuedAt as UTC toISOString, so stored times compare as strings (the ordering rule)", () => {
+    expect(
+      parseOnboardingRequest({ practiceId: "p-1", issuedAt: "2025-01-31T13:00:00+01:00" }),
+    ).toMatchObject({
+      issuedAt: "2025-01-31T12:00:00.000Z",
+    });
+    expect(parseOnboardingRequest({ practiceId: "p-1" })).not.toHaveProperty("issuedAt");
+  });
+
+  it("names an issuedAt that is not an ISO 8601 date-time", () => {
+    expect(rejection({ practiceId: "p-1", issuedAt: "yesterday" }).message).toBe(
+      'issuedAt must be an ISO 8601 date-time such as 2025-01-31T12:00:00Z, got "yesterday"',
+    );
+  });
+
   it("defaults devRefId to the practice id and requestedBy to unknown", () => {
     expect(parseOnboardingRequest({ practiceId: "p-1" })).toEqual({
       practiceId: "p-1",

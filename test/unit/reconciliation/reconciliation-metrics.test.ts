@@ -1,14 +1,17 @@
 import { Metrics } from "@aws-lambda-powertools/metrics";
 import { describe, expect, it } from "vitest";
 import { METRICS_NAMESPACE, SERVICE_NAME } from "../../../contracts/metric-names.js";
-import { recordReconciliationFindings } from "../../../functions/reconciliation/reconciliation-metrics.js";
+import {
+  recordReconciliationFindings,
+  recordTimeToInstall,
+} from "../../../functions/reconciliation/reconciliation-metrics.js";
 import { captureProcessOutput } from "../../support/captured-output.js";
 import { emittedMetrics } from "../../support/emf-records.js";
 
 const output = captureProcessOutput();
 
 describe("recordReconciliationFindings", () => {
-  it("emits every category, zero when absent, and the count needing attention", () => {
+  it("emits every category, zero when absent, the count needing attention and the keys not installed", () => {
     const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAME });
 
     recordReconciliationFindings(metrics, {
@@ -34,6 +37,21 @@ describe("recordReconciliationFindings", () => {
         dimensions: { service: SERVICE_NAME, Category: category },
       })),
       { name: "ReconciliationFindingsNeedingAttention", value: 2, dimensions: { service: SERVICE_NAME } },
+      { name: "KeysEnabledNotInstalled", value: 5, dimensions: { service: SERVICE_NAME } },
+    ]);
+  });
+
+  it("emits the time to install in seconds, never negative", () => {
+    const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAME });
+
+    recordTimeToInstall(metrics, 86_400);
+    recordTimeToInstall(metrics, -3);
+
+    expect(
+      emittedMetrics(output.records()).map(({ name, value, dimensions }) => ({ name, value, dimensions })),
+    ).toEqual([
+      { name: "KeyTimeToInstall", value: 86_400, dimensions: { service: SERVICE_NAME } },
+      { name: "KeyTimeToInstall", value: 0, dimensions: { service: SERVICE_NAME } },
     ]);
   });
 });

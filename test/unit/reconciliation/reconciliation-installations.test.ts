@@ -1,0 +1,167 @@
+// What the listing does with a key it sees installed (reconciliation-installations.ts): record, time, announce,
+// then mark announced — in that order, so a failed publish leaves the installation to be announced again.
+import { describe, expect, it } from "vitest";
+import type { KeyInstallation } from "../../../functions/practice/key-installation.js";
+import type { InstalledKey } from "../../../functions/reconciliation/reconciliation-classify.js";
+import type { ReconciliationDeps } from "../../../functions/reconciliation/reconciliation-deps.js";
+import {
+  keyInstalledEventName,
+  noticeInstallation,
+} from "../../../functions/reconciliation/reconciliation-installations.js";
+import { scanPortalKeys } from "../../../functions/reconciliation/reconciliation-list-keys-step.js";
+
+const NOW = new Date("2026-03-05T10:00:00.000Z");
+const SEEN: InstalledKey = {
+  practiceId: "p-1",
+  devRefId: "Dental One",
+  maskedKey: "QJXZ…W2HD",
+  assignedInPortal: "2026-03-05 01:58:31",
+  activatedAt: "2026-03-02T10:00:00.000Z",
+};
+
+function fakeDeps(options: { record?: boolean; publishFails?: boolean } = {}) {
+  const calls: string[] = [];
+  const timings: number[] = [];
+  const deps = {
+    runs: {
+      recordKeyInstalled: async (o: { now: Date; runId: string }) => {
+        calls.push("record");
+        return options.record === false
+          ? undefined
+          : ({
+              maskedKey: SEEN.maskedKey,
+              installedAt: o.now.toISOString(),
+              assignedInPortal: SEEN.assignedInPortal,
+              seenBy: o.runId,
+            } satisfies KeyInstallation);
+      },
+      markInstallationAnnounced: async () => {
+        calls.push("announced");
+      },
+    },
+    publishEvent: async (event: { type: string }) => {
+      calls.push(`publish ${event.type}`);
+      if (options.publishFails) throw new Error("bus down");
+    },
+    recordTimeToInstall: (seconds: number) => timings.push(seconds),
+  } as unknown as ReconciliationDeps;
+  return { deps, calls, timings };
+}
+
+describe("noticeInstallation", () => {
+  it("records, times from onboarded to now, publishes, then marks announced", async () => {
+    const { deps, calls, timings } = fakeDeps();
+    await noticeInstallation(deps, SEEN, "run-1", NOW);
+    expect(calls).toEqual(["record", "publish PracticeKeyInstalled", "announced"]);
+    expect(timings).toEqual([3 * 86_400]);
+  });
+
+  it("leaves the installation unannounced when the publish fails (the next try publishes it)", async () => {
+    const { deps, calls } = fakeDeps({ publishFails: true });
+    await expect(noticeInstallation(deps, SEEN, "run-1", NOW)).rejects.toThrow("bus down");
+    expect(calls).toEqual(["record", "publish PracticeKeyInstalled"]);
+  });
+
+  it("announces an installation already recorded without recording or timing it again", async () => {
+    const { deps, calls, timings } = fakeDeps();
+    const recorded: KeyInstallation = {
+      maskedKey: SEEN.maskedKey,
+      installedAt: "2026-03-04T10:00:00.000Z",
+      assignedInPortal: SEEN.assignedInPortal,
+      seenBy: "run-0",
+    };
+    await noticeInstallation(deps, { ...SEEN, recorded }, "run-1", NOW);
+    expect(calls).toEqual(["publish PracticeKeyInstalled", "announced"]);
+    expect(timings).toEqual([]);
+  });
+
+  it("does nothing more when the record was not written (the practice changed since it was read)", async () => {
+    const { deps, calls, timings } = fakeDeps({ record: false });
+    await noticeInstallation(deps, SEEN, "run-1", NOW);
+    expect(calls).toEqual(["record"]);
+    expect(timings).toEqual([]);
+  });
+
+  it("names one event per practice and key, within Step Functions' 80 characters", () => {
+    const longId = "p".repeat(64);
+    expect(keyInstalledEventName(longId, "QJXZ…W2HD")).toMatch(/^key-installed-[0-9a-f]{20}$/);
+    expect(keyInstalledEventName("p-1", "QJXZ…W2HD")).not.toBe(keyInstalledEventName("p-1", "ABCD…W2HD"));
+  });
+
+  it("records and announces at most installationsPerInvocation installed keys per invocation", async () => {
+    const keys = Array.from({ length: 5 }, (_, i) => `INSTALLEDKEY000${i}`);
+    const recorded: string[] = [];
+    const deps = {
+      store: {},
+      limits: { installationsPerInvocation: 3 },
+      portal: {
+        listKeysPage: async () => ({
+          keys: keys.map((customerKey) => ({
+            customerKey,
+            keyStatus: "Enabled",
+            dateCreated: "2026-03-01",
+            dateDisabled: null,
+            dateTimeAssigned: "2026-03-02 10:00:00",
+            devRefId: `Dental ${customerKey}`,
+          })),
+          nextOffset: null,
+        }),
+      },
+      runs: {
+        listOpenAttempts: async () => [],
+        getReleasedKeys: async () => new Map(),
+        getLedger: async (list: string[]) =>
+          new Map(
+            list.map((k) => [
+              k,
+              { practiceId: `p-${k}`, customerKey: k, createdAt: "2026-03-01T00:00:00.000Z" },
+            ]),
+          ),
+        getPractices: async (ids: string[]) =>
+          new Map(
+            ids.map((id) => [
+              id,
+              {
+                practiceId: id,
+                devRefId: `Dental ${id.slice(2)}`,
+                status: "ACTIVE",
+                customerKey: id.slice(2),
+                maskedKey: `${id.slice(2, 6)}…${id.slice(-4)}`,
+                activatedAt: "2026-03-01T00:00:00.000Z",
+                updatedAt: "2026-03-01T00:00:00.000Z",
+              },
+            ]),
+          ),
+        writeSeenKeys: async () => {},
+        writeCandidates: async () => {},
+        writeFindings: async () => {},
+        writeRepairs: async () => {},
+        recordKeyInstalled: async (o: { practiceId: string; now: Date }) => {
+          recorded.push(o.practiceId);
+          return { maskedKey: "x", installedAt: o.now.toISOString(), assignedInPortal: "x", seenBy: "r" };
+        },
+        markInstallationAnnounced: async () => {},
+      },
+      now: () => NOW,
+    } as unknown as ReconciliationDeps;
+    const zero = { planned: 0, done: 0, skipped: 0, failed: 0, deferred: 0, after: null, finished: false };
+    await scanPortalKeys(deps, {
+      run: {
+        runId: "r",
+        repair: false,
+        graceMinutes: 30,
+        notYetAssignedDays: 7,
+        startedAt: NOW.toISOString(),
+      },
+      progress: {
+        chunk: 0,
+        counts: {} as never,
+        keys: { nextOffset: 0, listed: 0, pages: 0, done: false },
+        practices: { status: 0, after: null, checked: 0, done: false },
+        candidates: { count: 0, verdict: "pending", after: null, done: false },
+        repairs: zero,
+      },
+    });
+    expect(recorded).toHaveLength(3);
+  });
+});
