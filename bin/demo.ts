@@ -64,6 +64,11 @@ function step(title: string): void {
 }
 
 class Demo {
+  /** Waits until every outcome recorded so far has had its event delivered from the table's stream. */
+  eventsDelivered(): Promise<void> {
+    return this.stack.streamSources.drain();
+  }
+
   private readonly store: PracticeStore;
   private readonly webhookUrl: string;
 
@@ -302,6 +307,8 @@ async function scenario(demo: Demo, simulator: PortalSimulator, stateDir: string
   );
 
   step(`8. Domain events for integrators: ${path.join(stateDir, "events.jsonl")}`);
+  // Outcome events come from the table's stream (the outbox): let the delivery catch up first.
+  await demo.eventsDelivered();
   const events = readEventsFile(path.join(stateDir, "events.jsonl"));
   print(
     `\n${formatTable(

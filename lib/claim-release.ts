@@ -15,7 +15,6 @@ import {
 } from "../contracts/execution-status-change.js";
 import { STATUS_INDEX } from "../contracts/table-schema.js";
 import { deadLetterQueue } from "./dead-letter-queue.js";
-import type { DomainEventBus } from "./domain-event-bus.js";
 import { HandlerFunction } from "./handler-function.js";
 import { acknowledgeTableKeyActions } from "./nag-acknowledgments.js";
 import type { PracticeTable } from "./practice-table.js";
@@ -31,8 +30,6 @@ export interface ClaimReleaseProps {
   readonly portalCredentials: secretsmanager.ISecret;
   /** Customer-managed key of the log group and the dead-letter queue; EventBridge is let use it for the queue. */
   readonly encryptionKey: kms.IKey;
-  /** Bus for the PracticeOnboardingFailed event of a released onboarding. */
-  readonly eventBus: DomainEventBus;
   readonly onboardingStateMachine: sfn.IStateMachine;
   readonly offboardingStateMachine: sfn.IStateMachine;
   /**
@@ -130,7 +127,6 @@ export class ClaimRelease extends Construct {
     table.encryptionKey?.grant(fn, ...TABLE_KEY_ACTIONS);
     acknowledgeTableKeyActions(fn);
     props.portalCredentials.grantRead(fn);
-    props.eventBus.addPublisher(fn);
     // Two retries a minute or two apart ride out a short portal outage; then the dead-letter queue.
     fn.configureAsyncInvoke({ retryAttempts: 2, maxEventAge: Duration.hours(1) });
 

@@ -5,8 +5,6 @@ import type * as logs from "aws-cdk-lib/aws-logs";
 import type * as secretsmanager from "aws-cdk-lib/aws-secretsmanager";
 import * as sfn from "aws-cdk-lib/aws-stepfunctions";
 import { Construct } from "constructs";
-import type { DomainEventBus } from "./domain-event-bus.js";
-import { domainEventPublisher, publishEventStep } from "./domain-event-step.js";
 import type { HandlerFunction } from "./handler-function.js";
 import { acknowledgeTableKeyActions } from "./nag-acknowledgments.js";
 import type { PracticeTable } from "./practice-table.js";
@@ -38,8 +36,6 @@ export interface OffboardingWorkflowProps {
   readonly logLevel?: sfn.LogLevel;
   /** Log retention for the state machine and its functions. @default three months */
   readonly logRetention?: logs.RetentionDays;
-  /** Bus for PracticeOffboarded. @default no event is published */
-  readonly eventBus?: DomainEventBus;
 }
 
 /**
@@ -58,8 +54,6 @@ export class OffboardingWorkflow extends Construct {
     readonly record: HandlerFunction;
     readonly compensate: HandlerFunction;
   };
-  /** Publishes PracticeOffboarded (only with `eventBus`): PutEvents, no table, no secret. */
-  readonly eventPublisher: HandlerFunction | undefined;
 
   constructor(scope: Construct, id: string, props: OffboardingWorkflowProps) {
     super(scope, id);
@@ -152,20 +146,9 @@ export class OffboardingWorkflow extends Construct {
     );
     disableKey.next(recordOffboarded);
     const offboarded = new sfn.Succeed(this, "Offboarded");
-    this.eventPublisher =
-      props.eventBus &&
-      domainEventPublisher(functionScope, "PublishEvent", {
-        eventBus: props.eventBus,
-        workflow: "Offboarding",
-        encryptionKey: props.encryptionKey,
-        logRetention: props.logRetention,
-      });
-    const publisher = this.eventPublisher;
-    recordOffboarded.next(
-      publisher
-        ? publishEventStep(this, "PublishPracticeOffboarded", publisher, "$.record.event", offboarded)
-        : offboarded,
-    );
+    // PracticeOffboarded is written in the record step's own transaction and delivered from the table's stream
+    // (lib/domain-event-outbox.ts): no publish state.
+    recordOffboarded.next(offboarded);
 
     const definition = claim.next(
       new sfn.Choice(this, "OffboardingClaimOutcome")
@@ -194,7 +177,7 @@ export class OffboardingWorkflow extends Construct {
       encryptionKey: props.encryptionKey,
       logLevel: props.logLevel,
       logRetention: props.logRetention,
-      invokedFunctions: [...Object.values(f), ...(publisher ? [publisher] : [])],
+      invokedFunctions: Object.values(f),
     }));
   }
 }

@@ -5,8 +5,6 @@ import type * as logs from "aws-cdk-lib/aws-logs";
 import type * as secretsmanager from "aws-cdk-lib/aws-secretsmanager";
 import * as sfn from "aws-cdk-lib/aws-stepfunctions";
 import { Construct } from "constructs";
-import type { DomainEventBus } from "./domain-event-bus.js";
-import { domainEventPublisher, publishEventStep } from "./domain-event-step.js";
 import type { HandlerFunction } from "./handler-function.js";
 import { acknowledgeTableKeyActions } from "./nag-acknowledgments.js";
 import type { PracticeTable } from "./practice-table.js";
@@ -38,8 +36,6 @@ export interface OnboardingWorkflowProps {
   readonly logLevel?: sfn.LogLevel;
   /** Log retention for the state machine and its functions. @default three months */
   readonly logRetention?: logs.RetentionDays;
-  /** Bus for PracticeOnboarded and PracticeOnboardingFailed. @default no event is published */
-  readonly eventBus?: DomainEventBus;
 }
 
 export {
@@ -65,8 +61,6 @@ export class OnboardingWorkflow extends Construct {
     readonly record: HandlerFunction;
     readonly compensate: HandlerFunction;
   };
-  /** Publishes the workflow's domain events (only with `eventBus`): PutEvents, no table, no secret. */
-  readonly eventPublisher: HandlerFunction | undefined;
   /** The portal-calling functions' environment: another portal caller given it shares their rate limiter. */
   readonly portalEnvironment: Readonly<Record<string, string>>;
 
@@ -183,32 +177,13 @@ export class OnboardingWorkflow extends Construct {
 
     const onboarded = new sfn.Succeed(this, "Onboarded");
     const failed = compensatedFailure(this, "OnboardingFailed");
-    this.eventPublisher =
-      props.eventBus &&
-      domainEventPublisher(functionScope, "PublishEvent", {
-        eventBus: props.eventBus,
-        workflow: "Onboarding",
-        encryptionKey: props.encryptionKey,
-        logRetention: props.logRetention,
-      });
-    const publisher = this.eventPublisher;
-    // Each outcome's event is published after it is recorded: the record and compensation steps return it.
-    const afterRecord = publisher
-      ? publishEventStep(this, "PublishPracticeOnboarded", publisher, "$.record.event", onboarded)
-      : onboarded;
-    const afterCompensation = publisher
-      ? publishEventStep(this, "PublishOnboardingFailed", publisher, "$.compensation.event", failed)
-      : failed;
-    compensateOnFailure(
-      this,
-      [createKey, reenableKey, labelKey, recordActive],
-      compensate,
-      afterCompensation,
-    );
+    // Each outcome's event is written in the outcome's own transaction and delivered from the table's stream
+    // (lib/domain-event-outbox.ts): no publish state, no event lost between "recorded" and "published".
+    compensateOnFailure(this, [createKey, reenableKey, labelKey, recordActive], compensate, failed);
 
     createKey.next(labelKey);
     labelKey.next(recordActive);
-    recordActive.next(afterRecord);
+    recordActive.next(onboarded);
     reenableKey.next(
       new sfn.Choice(this, "PreviousKeyReenabled")
         .when(sfn.Condition.booleanEquals("$.reenable.reenabled", true), labelKey)
@@ -246,7 +221,7 @@ export class OnboardingWorkflow extends Construct {
       encryptionKey: props.encryptionKey,
       logLevel: props.logLevel,
       logRetention: props.logRetention,
-      invokedFunctions: [...Object.values(f), ...(publisher ? [publisher] : [])],
+      invokedFunctions: Object.values(f),
     }));
   }
 }

@@ -38,6 +38,7 @@ export const ALARM_RUNBOOK_ANCHORS = {
   schedulerDeadLetters: "alarm-scheduler-dead-letters",
   claimReleaseDeadLetters: "alarm-claim-release-dead-letters",
   domainEventPublishFailed: "alarm-domain-event-publish-failed",
+  outboxDeadLetters: "alarm-outbox-dead-letters",
 } as const;
 
 /** A workflow whose executions are alarmed on and charted. */
@@ -93,6 +94,8 @@ export interface OperationsAlarmsProps {
   readonly schedulerDeadLetterQueue?: sqs.IQueue;
   /** The claim release's dead-letter queue (claims of ended executions not released). @default not watched */
   readonly claimReleaseDeadLetterQueue?: sqs.IQueue;
+  /** Dead-letter queue of the outbox delivery (lib/domain-event-outbox.ts). @default no alarm */
+  readonly outboxDeadLetterQueue?: sqs.IQueue;
   /** Address subscribed to the alarm topic (it must confirm the subscription). @default no subscription */
   readonly alarmEmail?: string;
   /** @default see OperationsAlarmThresholds */
@@ -280,9 +283,24 @@ export class OperationsAlarms extends Construct {
       });
     }
 
+    if (props.outboxDeadLetterQueue) {
+      this.alarm("OutboxDeadLetters", {
+        anchor: ALARM_RUNBOOK_ANCHORS.outboxDeadLetters,
+        summary: (n) =>
+          `recorded domain events were given up on after every retry: more than ${n} batches in the outbox delivery's dead-letter queue`,
+        metric: props.outboxDeadLetterQueue.metricApproximateNumberOfMessagesVisible({
+          period,
+          statistic: cloudwatch.Stats.MAXIMUM,
+        }),
+        threshold: 0,
+        comparison: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      });
+    }
+
     this.alarm("DomainEventPublishFailed", {
       anchor: ALARM_RUNBOOK_ANCHORS.domainEventPublishFailed,
-      summary: (n) => `${n} or more domain events for integrators were not published in ${minutes} min`,
+      // Delivery retries from the stream: a failure here is a delay, not a loss (the dead-letter alarm is).
+      summary: (n) => `${n} or more domain event deliveries failed and are being retried in ${minutes} min`,
       metric: customMetric(METRIC.domainEventPublishFailed, period),
       threshold: t.domainEventPublishFailures ?? 1,
     });

@@ -7,6 +7,7 @@ import { ActivationPage } from "./activation-page.js";
 import { ClaimRelease } from "./claim-release.js";
 import { CrmProviderRoutes, DEFAULT_CRM_MAPPING_FILE, readCrmMappingText } from "./crm-provider-routes.js";
 import { DomainEventBus } from "./domain-event-bus.js";
+import { DomainEventOutbox } from "./domain-event-outbox.js";
 import { EncryptionKey } from "./encryption-key.js";
 import { KeyAdministratorPolicy } from "./key-administrator-policy.js";
 import { OffboardingRequestWorkflow } from "./offboarding-request-workflow.js";
@@ -64,6 +65,7 @@ export class PracticeOnboardingStack extends Stack {
   /** Present when `autoIssueActivationLinks` is on. */
   readonly activationAutoIssue?: ActivationAutoIssue;
   readonly events: DomainEventBus;
+  readonly outbox: DomainEventOutbox;
   readonly operations: OperationsAlarms;
   readonly operatorPolicy: OperatorPolicy;
   readonly keyAdministratorPolicy: KeyAdministratorPolicy;
@@ -74,6 +76,11 @@ export class PracticeOnboardingStack extends Stack {
     const { key } = encryption;
     this.events = new DomainEventBus(this, "Events", { archive: {} });
     this.practiceTable = new PracticeTable(this, "Practices", { encryptionKey: key });
+    this.outbox = new DomainEventOutbox(this, "Outbox", {
+      table: this.practiceTable,
+      eventBus: this.events,
+      encryptionKey: key,
+    });
     this.secrets = new PortalSecrets(this, "Secrets", {
       encryptionKey: key,
       portalCredentialsSecretName: props.portalCredentialsSecretName,
@@ -84,7 +91,6 @@ export class PracticeOnboardingStack extends Stack {
       table: this.practiceTable,
       portalCredentials: this.secrets.portalCredentials,
       encryptionKey: key,
-      eventBus: this.events,
       portalMaxRps: props.portalMaxRps,
       portalBaseUrl: props.portalBaseUrl,
     });
@@ -93,7 +99,6 @@ export class PracticeOnboardingStack extends Stack {
       table: this.practiceTable,
       portalCredentials: this.secrets.portalCredentials,
       encryptionKey: key,
-      eventBus: this.events,
       portalMaxRps: props.portalMaxRps,
       portalBaseUrl: props.portalBaseUrl,
     });
@@ -102,7 +107,6 @@ export class PracticeOnboardingStack extends Stack {
       table: this.practiceTable,
       portalCredentials: this.secrets.portalCredentials,
       encryptionKey: key,
-      eventBus: this.events,
       onboardingStateMachine: this.onboarding.stateMachine,
       offboardingStateMachine: this.offboarding.stateMachine,
       portalEnvironment: this.onboarding.portalEnvironment,
@@ -185,6 +189,7 @@ export class PracticeOnboardingStack extends Stack {
       webhookFunction: this.webhookApi.function,
       schedulerDeadLetterQueue: this.reconciliationSchedule.deadLetterQueue,
       claimReleaseDeadLetterQueue: this.claimRelease.deadLetterQueue,
+      outboxDeadLetterQueue: this.outbox.deadLetterQueue,
       alarmEmail: props.alarmEmail,
     });
 

@@ -40,6 +40,8 @@ export class PracticeTable extends Construct {
       deletionProtection: removalPolicy === RemovalPolicy.RETAIN,
       removalPolicy,
       timeToLiveAttribute: TTL_ATTRIBUTE,
+      // The outbox's delivery reads new items from the stream (lib/domain-event-outbox.ts).
+      stream: dynamodb.StreamViewType.NEW_IMAGE,
     });
     this.table.addGlobalSecondaryIndex({
       indexName: STATUS_INDEX,

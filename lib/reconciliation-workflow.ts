@@ -172,11 +172,10 @@ export class ReconciliationWorkflow extends Construct {
       "dynamodb:ConditionCheckItem",
     );
     table.grant(f.finish.function, "dynamodb:UpdateItem");
-    // Finish publishes ReconciliationCompleted; repair, the outcome of each stuck practice it finishes; the
-    // listing, PracticeKeyInstalled for each key it sees installed.
+    // Finish publishes ReconciliationCompleted; the listing, PracticeKeyInstalled for each key it sees installed.
+    // (Repairs announce the outcomes they record through the outbox, in the outcome's transaction.)
     props.eventBus?.addPublisher(f.finish.function);
     props.eventBus?.addPublisher(f.listKeys.function);
-    props.eventBus?.addPublisher(f.repair.function);
     for (const handler of Object.values(f)) {
       table.encryptionKey?.grant(handler.function, ...TABLE_KEY_ACTIONS);
     }

@@ -26,7 +26,10 @@ import {
   localDynamoDbClient,
   startDynamoDbLocal,
 } from "./dynamodb-local.js";
+import { createLocalEventBus, type LocalEventBus } from "./event-bus/local-event-bus.js";
+import { type LocalStreamSources, startStreamEventSources } from "./event-bus/stream-event-sources.js";
 import { ExecutionStatusEvents } from "./execution-status-events.js";
+import { LOCAL_ACCOUNT_ID } from "./fake-aws.js";
 import { findFreePort } from "./free-port.js";
 import { httpApiRoutes, type LocalHttpApi, startLocalHttpApi } from "./http-api.js";
 import type { LocalStackConfig } from "./local-config.js";
@@ -100,6 +103,10 @@ export interface LocalStack {
   readonly engine: LocalWorkflowEngine;
   /** Delivers ended executions' status changes to the rules' functions (claim release); `idle()` awaits them. */
   readonly executionStatusEvents: ExecutionStatusEvents;
+  /** The table stream's consumers (the outbox delivery); `drain()` awaits every event recorded so far. */
+  readonly streamSources: LocalStreamSources;
+  /** The local EventBridge bus (faults can be injected, as the chaos run does). */
+  readonly eventBus: LocalEventBus;
   readonly secrets: LocalSecretStore;
   readonly simulator?: PortalSimulator;
   /** The webhook signing secret in use (generated when WEBHOOK_SECRET was not set). */
@@ -311,15 +318,36 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     }
 
     const authorize = enforcement?.authorizeAwsJson;
+    // The bus the outbox delivery puts events on: each accepted entry is a line of the events file.
+    const eventBus = createLocalEventBus({ eventsFile, region: LOCAL_REGION, account: LOCAL_ACCOUNT_ID });
     const awsEndpoint: LocalAwsEndpoint = await startLocalAwsEndpoint({
       engine,
       secrets,
+      services: [eventBus.service],
       ...(authorize ? { authorize } : {}),
     });
     cleanups.push(() => awsEndpoint.close());
     // Handlers build their SDK clients on first use; the standard variables point them at the local endpoint.
     process.env.AWS_ENDPOINT_URL_SFN = awsEndpoint.url;
     process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER = awsEndpoint.url;
+    process.env.AWS_ENDPOINT_URL_EVENTBRIDGE = awsEndpoint.url;
+
+    // The table's stream feeds the outbox delivery as the event source mapping does on AWS (stopped before the
+    // endpoint and DynamoDB Local, so deliveries under way finish).
+    const streamClient = localDynamoDbClient(dynamo.endpoint);
+    const streamSources = await startStreamEventSources({
+      templates,
+      resourceNames,
+      functions: engine.app.functions,
+      dynamoDb: streamClient,
+      dynamoDbEndpoint: dynamo.endpoint,
+      deadLetterFile: path.join(stateDir, "outbox-dead-letters.jsonl"),
+      log,
+    });
+    cleanups.push(async () => {
+      await streamSources.stop();
+      streamClient.destroy();
+    });
 
     log(`Serving the HTTP API on ${config.port === 0 ? "a free port" : `port ${config.port}`}`);
     const routes = httpApiRoutes(templates, engine.app.functions);
@@ -380,6 +408,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       stateDir,
       engine,
       executionStatusEvents,
+      streamSources,
+      eventBus,
       secrets,
       ...(simulator ? { simulator } : {}),
       webhookSecret,

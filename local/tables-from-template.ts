@@ -1,4 +1,4 @@
-// Creates, in DynamoDB Local, the tables a synthesized template declares: same keys, indexes and TTL.
+// Creates, in DynamoDB Local, the tables a synthesized template declares: same keys, indexes, TTL and stream.
 import {
   type AttributeDefinition,
   CreateTableCommand,
@@ -7,6 +7,7 @@ import {
   type GlobalSecondaryIndex,
   type KeySchemaElement,
   ResourceInUseException,
+  type StreamViewType,
   UpdateTimeToLiveCommand,
 } from "@aws-sdk/client-dynamodb";
 
@@ -30,6 +31,7 @@ export function tableDefinitionsFromTemplate(template: CfnTemplate): TableDefini
       Projection: gsi.Projection,
     }));
     const ttl = p.TimeToLiveSpecification as { AttributeName?: string; Enabled?: boolean } | undefined;
+    const stream = p.StreamSpecification as { StreamViewType?: StreamViewType } | undefined;
     tables.push({
       logicalId,
       input: {
@@ -37,6 +39,9 @@ export function tableDefinitionsFromTemplate(template: CfnTemplate): TableDefini
         KeySchema: p.KeySchema as KeySchemaElement[],
         BillingMode: "PAY_PER_REQUEST",
         ...(gsis?.length ? { GlobalSecondaryIndexes: gsis } : {}),
+        ...(stream?.StreamViewType
+          ? { StreamSpecification: { StreamEnabled: true, StreamViewType: stream.StreamViewType } }
+          : {}),
       },
       ttlAttribute: ttl?.Enabled ? ttl.AttributeName : undefined,
     });

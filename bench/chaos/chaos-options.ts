@@ -42,6 +42,12 @@ export interface ChaosOptions {
   readonly retryIntervalMs: number;
   /** Deliveries are sent at random moments within this window. @default derived from the size and the rate */
   readonly deliveryWindowMs?: number;
+  /**
+   * Share (0–1) of PutEvents entries the local bus refuses while the deliveries are sent, and how long: the
+   * outbox must still deliver every recorded outcome's event. 0 → none.
+   */
+  readonly eventBusRejectFraction: number;
+  readonly eventBusFaultMs: number;
   /** Reconciliation runs with the portal's faults off: it is "the next run", after the incident. */
   readonly reconcileWithFaults: boolean;
   /** Progress lines (never secrets). */
@@ -74,6 +80,8 @@ export const FULL_CHAOS: Omit<ChaosOptions, "seed"> = {
   portalMaxRps: 20,
   retryIntervalMs: 500,
   reconcileWithFaults: false,
+  eventBusRejectFraction: 0.2,
+  eventBusFaultMs: 60_000,
 };
 
 /** The configuration `npm test` runs: same faults, smaller, a 5-second outage. */
@@ -87,6 +95,7 @@ export const SMALL_CHAOS: Omit<ChaosOptions, "seed"> = {
   postRefusals: 6,
   repeatedOffboardings: 2,
   returningPractices: 2,
+  eventBusFaultMs: 15_000,
 };
 
 /**

@@ -32,10 +32,12 @@ export function domainEventProblems(input: {
   const byPractice = new Map(input.practices.map((p) => [p.practiceId, p]));
   const firstById = new Map<string, string>();
   for (const event of input.events) {
-    const copy = JSON.stringify(event);
-    const first = firstById.get(event.id);
-    if (first === undefined) firstById.set(event.id, copy);
-    else if (first !== copy) problems.push(`event ${event.id} was published twice with different contents`);
+    // Copies of one event (a retried delivery) share detail.eventId; the envelope id is EventBridge's own.
+    const eventId = String(event.detail.eventId);
+    const copy = JSON.stringify([event["detail-type"], event.source, event.detail]);
+    const first = firstById.get(eventId);
+    if (first === undefined) firstById.set(eventId, copy);
+    else if (first !== copy) problems.push(`event ${eventId} was published twice with different contents`);
     const type = event["detail-type"];
     const execution = byExecution.get(event.detail.executionName);
     if (!(type in ENDED_AS)) continue;

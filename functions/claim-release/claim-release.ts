@@ -9,7 +9,6 @@ import {
   EXECUTION_STATUS_CHANGE_SOURCE,
   UNRELEASED_END_STATUSES,
 } from "../../contracts/execution-status-change.js";
-import type { DomainEventInput } from "../domain-events/domain-events.js";
 import { compensateOffboarding } from "../offboarding/offboarding-steps.js";
 import { compensateOnboarding, type OnboardingDeps } from "../onboarding/onboarding-steps.js";
 import type { CaughtError } from "../platform/caught-error.js";
@@ -60,15 +59,13 @@ export type ClaimReleaseOutcome =
       readonly status: string;
       /** Onboarding: whether the key the practice held was disabled (null: it held none). */
       readonly keyDisabled?: boolean | null;
-      /** Onboarding: whether its PracticeOnboardingFailed event was published. */
-      readonly eventPublished?: boolean;
+      /** Onboarding: whether its PracticeOnboardingFailed event was recorded (the outbox delivers it). */
+      readonly eventRecorded?: boolean;
     };
 
 export interface ClaimReleaseDeps extends OnboardingDeps {
   /** ARNs of the state machines whose executions hold claims. */
   readonly stateMachines: { readonly onboarding?: string; readonly offboarding?: string };
-  /** Publishes PracticeOnboardingFailed (publishDomainEvent in Lambda). */
-  readonly publish: (event: DomainEventInput) => Promise<unknown>;
 }
 
 /** The `$.error` compensation would have received, from how the execution ended. */
@@ -166,23 +163,14 @@ export async function releaseClaim(deps: ClaimReleaseDeps, event: unknown): Prom
     return { outcome: "released", workflow, practiceId, status: restored.status };
   }
   const compensation = await compensateOnboarding(deps, { ...owned, requestedBy: CLAIM_RELEASE_ACTOR });
-  let eventPublished = false;
-  if (compensation.event) {
-    try {
-      await deps.publish(compensation.event);
-      eventPublished = true;
-    } catch {
-      // As in the workflows' publish step: the FAILED status is recorded and must stand; the publisher has
-      // logged and counted the lost event (DomainEventPublishFailed, alarmed).
-    }
-  }
   return {
     outcome: "released",
     workflow,
     practiceId,
     status: compensation.status,
     keyDisabled: compensation.keyDisabled,
-    eventPublished,
+    // Compensation wrote it beside the FAILED status (docs/events.md "Delivery").
+    eventRecorded: compensation.event !== null,
   };
 }
 

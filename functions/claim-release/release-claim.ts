@@ -1,7 +1,6 @@
 // EventBridge target for Step Functions' "Execution Status Change" (FAILED, TIMED_OUT, ABORTED) of the onboarding
 // and offboarding state machines: releases the claim an execution left behind (functions/claim-release/claim-release.ts).
 import type { Context } from "aws-lambda";
-import { publishDomainEvent } from "../domain-events/domain-events.js";
 import { logger, metrics } from "../platform/observability.js";
 import { portalClient, portalSecretName } from "../portal/portal-runtime.js";
 import { practiceStore } from "../practice/practice-store-runtime.js";
@@ -23,7 +22,6 @@ export async function handler(event: unknown, context?: Context): Promise<ClaimR
           onboarding: process.env.ONBOARDING_STATE_MACHINE_ARN || undefined,
           offboarding: process.env.OFFBOARDING_STATE_MACHINE_ARN || undefined,
         },
-        publish: publishDomainEvent,
       },
       event,
     );

@@ -6,6 +6,7 @@
 
 import type { PracticeStatus } from "../../contracts/table-schema.js";
 import type { DomainEventInput } from "../domain-events/domain-events.js";
+import { announcing } from "../domain-events/outbox-message.js";
 import { practiceOffboardedEvent } from "../domain-events/practice-events.js";
 import { type CaughtError, describeCaughtError } from "../platform/caught-error.js";
 import { ClaimLost, PortalNotFound, PortalRejected } from "../platform/errors.js";
@@ -211,8 +212,8 @@ async function undoDisable(deps: OffboardingDeps, practiceId: string, customerKe
 }
 
 /**
- * Practice OFFBOARDED with the time and reason (one conditional transaction; no portal call). Returns the
- * PracticeOffboarded event for the workflow's publish step, built from the record so a retry repeats it exactly.
+ * Practice OFFBOARDED with the time and reason, and its PracticeOffboarded event in the outbox, in one conditional
+ * transaction (no portal call). Returns the event too, built from the record so a retry repeats it exactly.
  */
 export async function recordPracticeOffboarded(
   deps: {
@@ -228,7 +229,10 @@ export async function recordPracticeOffboarded(
   readonly event: DomainEventInput;
 }> {
   await deps.revokeActivationLinks?.(input);
-  const record = await deps.store.completeOffboarding(input);
+  const record = await deps.store.completeOffboarding({
+    ...input,
+    announce: announcing((offboarded) => practiceOffboardedEvent(offboarded, input.executionName)),
+  });
   return {
     status: "OFFBOARDED",
     offboardedAt: record.offboardedAt ?? "",

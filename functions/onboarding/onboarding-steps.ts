@@ -4,6 +4,7 @@
 // State never carries a key: each step reads the key from the practice record, and returns it masked.
 
 import type { DomainEventInput } from "../domain-events/domain-events.js";
+import { announcing } from "../domain-events/outbox-message.js";
 import { practiceOnboardedEvent, practiceOnboardingFailedEvent } from "../domain-events/practice-events.js";
 import { type CaughtError, describeCaughtError } from "../platform/caught-error.js";
 import {
@@ -337,8 +338,8 @@ export async function labelPracticeKey(
 }
 
 /**
- * Practice ACTIVE with its key (one conditional transaction). Returns the PracticeOnboarded event for the
- * workflow's publish step, built from the record so a retried step repeats it exactly (same time, same origin).
+ * Practice ACTIVE with its key, and its PracticeOnboarded event in the outbox, in one conditional transaction
+ * (docs/events.md "Delivery"). Returns the event too, built from the record so a retry repeats it exactly.
  */
 export async function recordPracticeActive(
   deps: Pick<OnboardingDeps, "store">,
@@ -350,7 +351,11 @@ export async function recordPracticeActive(
   readonly event: DomainEventInput;
 }> {
   const current = await deps.store.getPractice(input.practiceId);
-  const record = await deps.store.markActive({ ...input, expectedVersion: current?.version ?? 0 });
+  const record = await deps.store.markActive({
+    ...input,
+    expectedVersion: current?.version ?? 0,
+    announce: announcing((active) => practiceOnboardedEvent(active, input.executionName)),
+  });
   const maskedKey = record.maskedKey ?? "";
   return {
     status: "ACTIVE",
@@ -425,7 +430,12 @@ export async function compensateOnboarding(
       }
     }
   }
-  const record = await deps.store.markFailed({ ...input, reason, keyDisabled: keyDisabled === true });
+  const record = await deps.store.markFailed({
+    ...input,
+    reason,
+    keyDisabled: keyDisabled === true,
+    announce: announcing((failed) => failureEvent(input, failed)),
+  });
   logger.warn("onboarding failed", { reason: record.failureReason, keyDisabled });
   const recordedReason = record.failureReason ?? reason;
   return {

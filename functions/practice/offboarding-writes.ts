@@ -14,6 +14,7 @@ import {
   tryTransaction,
 } from "./conditional-transaction.js";
 import { getKeyOwner, ledgerDisable } from "./key-ledger.js";
+import { type Announce, outboxPut } from "./outbox-writes.js";
 import { getPractice } from "./practice-reads.js";
 import { type OffboardingDetails, type PracticeRecord, sanitizeReason } from "./practice-record.js";
 import type { PracticeTable } from "./practice-table.js";
@@ -232,8 +233,12 @@ export async function recordOffboardingKeyDisabled(
  * disabled (or missing). Repeating it after success is a no-op.
  * @throws ClaimLost when the claim is gone; KeyConflict when its key was never recorded disabled.
  */
-export async function completeOffboarding(table: PracticeTable, step: OwnedStep): Promise<PracticeRecord> {
-  const now = (step.now ?? new Date()).toISOString();
+export async function completeOffboarding(
+  table: PracticeTable,
+  step: OwnedStep & { readonly announce?: Announce },
+): Promise<PracticeRecord> {
+  const at = step.now ?? new Date();
+  const now = at.toISOString();
   const found = await getPractice(table, step.practiceId);
   if (
     found?.status === "OFFBOARDED" &&
@@ -250,6 +255,14 @@ export async function completeOffboarding(table: PracticeTable, step: OwnedStep)
         "not marking it OFFBOARDED",
     );
   }
+  const offboarded: PracticeRecord = {
+    ...current,
+    status: "OFFBOARDED",
+    version: current.version + 1,
+    offboardedAt: now,
+    updatedAt: now,
+    offboarding: { ...details, completedAt: now },
+  };
   return transactOrSettle(
     table,
     step.practiceId,
@@ -291,6 +304,7 @@ export async function completeOffboarding(table: PracticeTable, step: OwnedStep)
           keyMissingInPortal: details.keyMissingInPortal === true,
         },
       }),
+      ...(step.announce ? [outboxPut(table, step.announce(offboarded), at)] : []),
     ],
     (latest) => {
       if (latest?.status === "OFFBOARDED" && latest.lastExecution === step.executionName) return latest;

@@ -10,6 +10,7 @@ import {
   transactOrSettle,
 } from "./conditional-transaction.js";
 import { ledgerConfirm, ledgerDisable } from "./key-ledger.js";
+import { type Announce, outboxPut } from "./outbox-writes.js";
 import { getPractice } from "./practice-reads.js";
 import { type KeyOrigin, type PracticeRecord, sanitizeReason } from "./practice-record.js";
 import type { PracticeTable } from "./practice-table.js";
@@ -21,9 +22,10 @@ import type { PracticeTable } from "./practice-table.js";
  */
 export async function markActive(
   table: PracticeTable,
-  step: OwnedStep & { readonly expectedVersion: number },
+  step: OwnedStep & { readonly expectedVersion: number; readonly announce?: Announce },
 ): Promise<PracticeRecord> {
-  const now = (step.now ?? new Date()).toISOString();
+  const at = step.now ?? new Date();
+  const now = at.toISOString();
   const current = await getPractice(table, step.practiceId);
   if (current?.status === "ACTIVE" && current.lastExecution === step.executionName) return current;
   if (current?.status !== "ONBOARDING" || current.lastExecution !== step.executionName) {
@@ -36,6 +38,15 @@ export async function markActive(
     current.onboardingKind === "returning" && current.previousCustomerKey === current.customerKey
       ? "reenabled"
       : "created";
+  const { previousCustomerKey: _replaced, ...kept } = current;
+  const active: PracticeRecord = {
+    ...kept,
+    status: "ACTIVE",
+    version: step.expectedVersion + 1,
+    activatedAt: now,
+    updatedAt: now,
+    keyOrigin,
+  };
   return transactOrSettle(
     table,
     step.practiceId,
@@ -71,6 +82,7 @@ export async function markActive(
         executionName: step.executionName,
         details: { maskedKey: current.maskedKey ?? null, devRefId: current.devRefId },
       }),
+      ...(step.announce ? [outboxPut(table, step.announce(active), at)] : []),
     ],
     (latest) => {
       if (latest?.status === "ACTIVE" && latest.lastExecution === step.executionName) return latest;
@@ -91,9 +103,10 @@ export async function markActive(
  */
 export async function markFailed(
   table: PracticeTable,
-  step: OwnedStep & { readonly reason: string; readonly keyDisabled?: boolean },
+  step: OwnedStep & { readonly reason: string; readonly keyDisabled?: boolean; readonly announce?: Announce },
 ): Promise<PracticeRecord> {
-  const now = (step.now ?? new Date()).toISOString();
+  const at = step.now ?? new Date();
+  const now = at.toISOString();
   const reason = sanitizeReason(step.reason);
   const current = await getPractice(table, step.practiceId);
   if (current?.status === "FAILED" && current.lastExecution === step.executionName) return current;
@@ -136,6 +149,17 @@ export async function markFailed(
   ];
   if (current.customerKey && step.keyDisabled) {
     items.push(ledgerDisable(table, current.customerKey, step.practiceId, now));
+  }
+  if (step.announce) {
+    const failed: PracticeRecord = {
+      ...current,
+      status: "FAILED",
+      version: current.version + 1,
+      failureReason: reason,
+      failedAt: now,
+      updatedAt: now,
+    };
+    items.push(outboxPut(table, step.announce(failed), at));
   }
   return transactOrSettle(table, step.practiceId, items, (latest) => {
     if (latest?.status === "FAILED" && latest.lastExecution === step.executionName) return latest;

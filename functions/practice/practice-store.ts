@@ -27,6 +27,7 @@ import {
   recordKeyReenabled,
 } from "./onboarding-key-writes.js";
 import { markActive, markFailed } from "./onboarding-outcome-writes.js";
+import type { Announce } from "./outbox-writes.js";
 import { getPractice, listPractices } from "./practice-reads.js";
 import type { PracticeRecord } from "./practice-record.js";
 import type { PracticeTable } from "./practice-table.js";
@@ -106,12 +107,19 @@ export class PracticeStore {
     return recordKeyReenabled(this.table, step);
   }
 
-  markActive(step: OwnedStep & { readonly expectedVersion: number }): Promise<PracticeRecord> {
+  /** `announce`: the event written beside the outcome (outbox-writes.ts). */
+  markActive(
+    step: OwnedStep & { readonly expectedVersion: number; readonly announce?: Announce },
+  ): Promise<PracticeRecord> {
     return markActive(this.table, step);
   }
 
   markFailed(
-    step: OwnedStep & { readonly reason: string; readonly keyDisabled?: boolean },
+    step: OwnedStep & {
+      readonly reason: string;
+      readonly keyDisabled?: boolean;
+      readonly announce?: Announce;
+    },
   ): Promise<PracticeRecord> {
     return markFailed(this.table, step);
   }
@@ -128,7 +136,7 @@ export class PracticeStore {
     return recordOffboardingKeyDisabled(this.table, step);
   }
 
-  completeOffboarding(step: OwnedStep): Promise<PracticeRecord> {
+  completeOffboarding(step: OwnedStep & { readonly announce?: Announce }): Promise<PracticeRecord> {
     return completeOffboarding(this.table, step);
   }
 

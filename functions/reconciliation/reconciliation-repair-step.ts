@@ -30,7 +30,6 @@ export async function repairFindings(deps: ReconciliationDeps, state: StepState)
             portal: need(deps.portal, "a portal client"),
             executions: deps.executions,
             logger: deps.logger,
-            ...(deps.publishEvent ? { publishEvent: deps.publishEvent } : {}),
           },
           run,
           stored.repair,

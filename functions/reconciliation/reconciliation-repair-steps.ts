@@ -3,7 +3,7 @@
 //
 // Retryable failures (throttling, outages) are thrown for Step Functions to retry; every repair is idempotent.
 // A refusal (400, 401) is the repair's outcome — "failed" — and is left for a person.
-import type { DomainEventInput } from "../domain-events/domain-events.js";
+import { announcing } from "../domain-events/outbox-message.js";
 import {
   practiceOffboardedEvent,
   practiceOnboardedEvent,
@@ -29,27 +29,6 @@ export interface RepairDeps {
   readonly portal: PortalClient;
   readonly executions?: ExecutionLookup;
   readonly logger?: StepLogger;
-  /**
-   * Publishes the event of an outcome a repair recorded for a stuck practice (publishDomainEvent in Lambda);
-   * none is published without it.
-   */
-  readonly publishEvent?: (event: DomainEventInput) => Promise<unknown>;
-}
-
-/**
- * Publishes the event a finished stuck practice owes integrators, under the execution that left it stuck. A
- * publish that fails is logged and counted by the publisher and not thrown: the outcome is recorded, and a
- * retried repair would find the practice moved on and publish nothing.
- */
-async function announce(deps: RepairDeps, event: DomainEventInput): Promise<void> {
-  try {
-    await deps.publishEvent?.(event);
-  } catch (error) {
-    deps.logger?.error("event of a repaired practice not published", {
-      eventType: event.type,
-      error: (error as Error)?.name,
-    });
-  }
 }
 
 export interface RepairResult {
@@ -212,10 +191,10 @@ async function finishStuck(
         ...(portalKeyStatus && !keyMissingInPortal ? { portalKeyStatus } : {}),
       });
     }
-    await announce(
-      deps,
-      practiceOffboardedEvent(await deps.store.completeOffboarding(step), step.executionName),
-    );
+    await deps.store.completeOffboarding({
+      ...step,
+      announce: announcing((offboarded) => practiceOffboardedEvent(offboarded, step.executionName)),
+    });
     return { outcome: "done", note: `stuck offboarding finished${key ? `, key ${maskedKey} disabled` : ""}` };
   }
 
@@ -228,14 +207,23 @@ async function finishStuck(
         details: { maskedKey, devRefId: practice.devRefId, runId: run.runId },
       });
     }
-    const record = await deps.store.markActive({ ...step, expectedVersion: practice.version });
-    await announce(deps, practiceOnboardedEvent(record, step.executionName));
+    await deps.store.markActive({
+      ...step,
+      expectedVersion: practice.version,
+      announce: announcing((active) => practiceOnboardedEvent(active, step.executionName)),
+    });
     return { outcome: "done", note: `stuck onboarding completed with key ${maskedKey}` };
   }
   const reason = key
     ? `stuck: key ${maskedKey} is ${repair.seenKey ? repair.seenKey.keyStatus : "not listed by the portal"}`
     : "stuck";
-  const record = await deps.store.markFailed({ ...step, reason, keyDisabled: Boolean(key) });
-  await announce(deps, practiceOnboardingFailedEvent(record, step.executionName, STUCK_ERROR_NAME));
+  await deps.store.markFailed({
+    ...step,
+    reason,
+    keyDisabled: Boolean(key),
+    announce: announcing((failed) =>
+      practiceOnboardingFailedEvent(failed, step.executionName, STUCK_ERROR_NAME),
+    ),
+  });
   return { outcome: "done", note: `stuck onboarding marked FAILED (${reason})` };
 }

@@ -8,7 +8,7 @@ import { secretArn } from "../fake-aws.js";
 import { recordFunctionRequests, roleAccessKeyId } from "./caller-identity.js";
 import { type DynamoDbProxy, startDynamoDbProxy } from "./dynamodb-proxy.js";
 import { LocalAuthorization, type LocalDenial } from "./local-authorization.js";
-import { secretsManagerRequests, stepFunctionsRequests } from "./service-requests.js";
+import { eventBridgeRequests, secretsManagerRequests, stepFunctionsRequests } from "./service-requests.js";
 import { StateMachineRoleCannotUseItsKey, stateMachineRoleDenials } from "./state-machine-roles.js";
 import {
   type TemplatePermissions,
@@ -115,6 +115,8 @@ export async function startLocalEnforcement(options: {
           // A SecretId is an ARN or a name; the template's secrets have the ARNs fake-aws.ts makes from names.
           secretsManagerRequests(operation, body, (id) => (id.startsWith("arn:") ? id : secretArn(id))),
         );
+      if (prefix === "AWSEvents")
+        return authorization.check("events", headers, eventBridgeRequests(operation, body));
       return undefined;
     },
     checkScheduledStart: (stateMachineArn) =>

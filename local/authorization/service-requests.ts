@@ -113,3 +113,20 @@ export function dynamoDbRequests(
       return [onTable(operation, body, partitionKeyOf)];
   }
 }
+
+/**
+ * EventBridge's PutEvents, authorized entry by entry against each entry's bus (a name or an ARN; no name is the
+ * default bus). https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoneventbridge.html
+ */
+export function eventBridgeRequests(operation: string, body: Body): IamRequest[] {
+  const busArn = (nameOrArn: string) =>
+    nameOrArn.startsWith("arn:")
+      ? nameOrArn
+      : `arn:aws:events:${LOCAL_REGION}:${LOCAL_ACCOUNT_ID}:event-bus/${nameOrArn || "default"}`;
+  if (operation !== "PutEvents") return [{ action: `events:${operation}`, resource: "*" }];
+  const entries = Array.isArray(body.Entries) ? (body.Entries as Body[]) : [];
+  return entries.map((entry) => ({
+    action: "events:PutEvents",
+    resource: busArn(text(entry, "EventBusName")),
+  }));
+}

@@ -78,7 +78,7 @@ describe("ClaimRelease rule", () => {
 });
 
 describe("ClaimRelease function", () => {
-  it("may do exactly what the two compensations, the portal call and the publish need, and nothing more", () => {
+  it("may do exactly what the two compensations and the portal call need, and nothing more (events go through the outbox)", () => {
     const { queue, key, table } = ids();
     const { roleId, managedPolicyArns } = functionRole(ENTRY);
     expect(roleStatements(roleId)).toEqual([
@@ -104,11 +104,6 @@ describe("ClaimRelease function", () => {
         Effect: "Allow",
         Resource: { Ref: logicalIdOf("AWS::SecretsManager::Secret", "SecretsPortalCredentials") },
       },
-      {
-        Action: "events:PutEvents",
-        Effect: "Allow",
-        Resource: arnOf(logicalIdOf("AWS::Events::EventBus", "Events")),
-      },
     ]);
     expect(managedPolicyArns).toEqual([BASIC_EXECUTION]);
   });
@@ -117,14 +112,12 @@ describe("ClaimRelease function", () => {
     const { fn, onboarding, offboarding } = ids();
     const variables = (logicalId: string) =>
       (properties(logicalId).Environment as { Variables: Record<string, unknown> }).Variables;
-    const { ONBOARDING_STATE_MACHINE_ARN, OFFBOARDING_STATE_MACHINE_ARN, EVENT_BUS_NAME, ...portal } =
-      variables(fn);
+    const { ONBOARDING_STATE_MACHINE_ARN, OFFBOARDING_STATE_MACHINE_ARN, ...portal } = variables(fn);
     expect(portal).toEqual(variables(functionLogicalId("functions/onboarding/onboarding-create-key.ts")));
     expect(portal).toEqual(variables(functionLogicalId("functions/offboarding/offboarding-disable-key.ts")));
-    expect({ ONBOARDING_STATE_MACHINE_ARN, OFFBOARDING_STATE_MACHINE_ARN, EVENT_BUS_NAME }).toEqual({
+    expect({ ONBOARDING_STATE_MACHINE_ARN, OFFBOARDING_STATE_MACHINE_ARN }).toEqual({
       ONBOARDING_STATE_MACHINE_ARN: { Ref: onboarding },
       OFFBOARDING_STATE_MACHINE_ARN: { Ref: offboarding },
-      EVENT_BUS_NAME: { Ref: logicalIdOf("AWS::Events::EventBus", "Events") },
     });
     expect(properties(fn).Timeout).toBe(90);
   });

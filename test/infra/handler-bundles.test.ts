@@ -31,19 +31,13 @@ const CARRIES: Readonly<Record<string, readonly Dependency[]>> = {
   "functions/onboarding/onboarding-label-key.ts": ["dynamodb", "portal", "secrets"],
   "functions/onboarding/onboarding-record.ts": ["dynamodb"],
   "functions/onboarding/onboarding-reenable-key.ts": ["dynamodb", "portal", "secrets"],
-  "functions/domain-events/publish-domain-event.ts": ["eventbridge"],
-  "functions/claim-release/release-claim.ts": ["dynamodb", "eventbridge", "portal", "secrets"],
+  "functions/domain-events/outbox-stream-handler.ts": ["eventbridge"],
+  "functions/claim-release/release-claim.ts": ["dynamodb", "portal", "secrets"],
   "functions/reconciliation/reconciliation-check-practices.ts": ["dynamodb", "sfn"],
   "functions/reconciliation/reconciliation-classify-candidates.ts": ["dynamodb", "sfn"],
   "functions/reconciliation/reconciliation-finish.ts": ["dynamodb", "eventbridge"],
   "functions/reconciliation/reconciliation-list-keys.ts": ["dynamodb", "portal", "secrets", "eventbridge"],
-  "functions/reconciliation/reconciliation-repair.ts": [
-    "dynamodb",
-    "eventbridge",
-    "portal",
-    "secrets",
-    "sfn",
-  ],
+  "functions/reconciliation/reconciliation-repair.ts": ["dynamodb", "portal", "secrets", "sfn"],
   "functions/reconciliation/reconciliation-start.ts": ["dynamodb"],
 };
 

@@ -24,10 +24,6 @@ const ENTRIES = {
   compensate: "functions/offboarding/offboarding-compensate.ts",
 } as const;
 
-const PUBLISHER_ENTRY = "functions/domain-events/publish-domain-event.ts";
-/** The offboarding workflow's own publisher (onboarding has one built from the same entry). */
-const publisherId = () => functionLogicalId(PUBLISHER_ENTRY, "Offboarding");
-
 const BASIC_EXECUTION = {
   "Fn::Join": [
     "",
@@ -106,7 +102,6 @@ describe("OffboardingWorkflow state machine", () => {
         "Offboarded",
         "OffboardingClaimOutcome",
         "OffboardingFailed",
-        "PublishPracticeOffboarded",
         "RecordOffboarded",
         "RestorePractice",
         "Stale",
@@ -125,8 +120,8 @@ describe("OffboardingWorkflow state machine", () => {
       Default: "UnexpectedClaimOutcome",
     });
     expect(def.States.DisableKey!.Next).toBe("RecordOffboarded");
-    expect(def.States.RecordOffboarded!.Next).toBe("PublishPracticeOffboarded");
-    expect(def.States.PublishPracticeOffboarded!.Next).toBe("Offboarded");
+    // No publish state: PracticeOffboarded is written with the record and delivered from the table's stream.
+    expect(def.States.RecordOffboarded!.Next).toBe("Offboarded");
     expect(def.States.AlreadyOffboarded).toEqual({ Type: "Succeed" });
     // A request issued at or before the practice's last transition is handled, not failed (docs/events.md).
     expect(def.States.Stale).toEqual({ Type: "Succeed" });
@@ -145,7 +140,6 @@ describe("OffboardingWorkflow state machine", () => {
       DisableKey: [100, "$.disable", undefined],
       RecordOffboarded: [40, "$.record", undefined],
       RestorePractice: [40, "$.compensation", undefined],
-      PublishPracticeOffboarded: [40, "$.published", undefined],
     });
   });
 
@@ -183,14 +177,6 @@ describe("OffboardingWorkflow state machine", () => {
     });
   });
 
-  it("publishes PracticeOffboarded after recording, and succeeds even when the publish keeps failing", () => {
-    const publish = definition().States.PublishPracticeOffboarded!;
-    expect(publish.Catch).toEqual([
-      { ErrorEquals: ["States.ALL"], ResultPath: "$.publishError", Next: "Offboarded" },
-    ]);
-    expect(publish.ResultPath).toBe("$.published");
-  });
-
   it("passes the practice id and the execution name to the steps, never a key or the reason", () => {
     const owned = { "practiceId.$": "$.practiceId", "executionName.$": "$$.Execution.Name" };
     expect(Object.fromEntries(taskStates().map(([name, s]) => [name, [s.Resource, s.Parameters]]))).toEqual({
@@ -210,10 +196,6 @@ describe("OffboardingWorkflow state machine", () => {
         `arn:aws:lambda:us-east-1:123456789012:function:${functionLogicalId(ENTRIES.compensate)}`,
         { ...owned, "error.$": "$.error" },
       ],
-      PublishPracticeOffboarded: [
-        `arn:aws:lambda:us-east-1:123456789012:function:${publisherId()}`,
-        { ...owned, "event.$": "$.record.event" },
-      ],
     });
   });
 });
@@ -230,32 +212,18 @@ describe("OffboardingWorkflow IAM", () => {
     expect(managedPolicyArns).toEqual([BASIC_EXECUTION]);
   });
 
-  it("lets the event publisher put events on the domain event bus and do nothing else", () => {
-    const { roleId, managedPolicyArns } = functionRole(PUBLISHER_ENTRY, "Offboarding");
-    expect(roleStatements(roleId)).toEqual([
-      { Action: ["xray:PutTraceSegments", "xray:PutTelemetryRecords"], Effect: "Allow", Resource: "*" },
-      {
-        Action: "events:PutEvents",
-        Effect: "Allow",
-        Resource: arnOf(logicalIdOf("AWS::Events::EventBus", "Events")),
-      },
-    ]);
-    expect(managedPolicyArns).toEqual([BASIC_EXECUTION]);
-  });
-
-  it("lets the state machine invoke exactly its five functions", () => {
+  it("lets the state machine invoke exactly its four functions", () => {
     const [, sm] = stateMachineResource("Offboarding");
     const roleId = (sm.Properties!.RoleArn as { "Fn::GetAtt": [string] })["Fn::GetAtt"][0];
     const invoke = roleStatements(roleId).filter((s) =>
       [s.Action].flat().some((a) => a.startsWith("lambda:")),
     );
     expect(invoke).toEqual(
-      // In the order the state machine's Tasks were defined: the publish step before compensation.
+      // In the order the state machine's Tasks were defined.
       [
         functionLogicalId(ENTRIES.claim),
         functionLogicalId(ENTRIES.disableKey),
         functionLogicalId(ENTRIES.record),
-        publisherId(),
         functionLogicalId(ENTRIES.compensate),
       ].map((id) => ({
         Action: "lambda:InvokeFunction",
@@ -270,7 +238,7 @@ describe("OffboardingWorkflow IAM", () => {
       "kms:Decrypt",
       "kms:GenerateDataKey",
       "kms:GenerateDataKey",
-      ...Array(5).fill("lambda:InvokeFunction"),
+      ...Array(4).fill("lambda:InvokeFunction"),
     ]);
   });
 });

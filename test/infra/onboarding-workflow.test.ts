@@ -77,8 +77,7 @@ describe("OnboardingWorkflow state machine", () => {
     expect(def.States.Stale).toEqual({ Type: "Succeed" });
     expect(def.States.CreateKey!.Next).toBe("LabelKey");
     expect(def.States.LabelKey!.Next).toBe("RecordActive");
-    expect(def.States.RecordActive!.Next).toBe("PublishPracticeOnboarded");
-    expect(def.States.PublishPracticeOnboarded!.Next).toBe("Onboarded");
+    expect(def.States.RecordActive!.Next).toBe("Onboarded");
     expect(def.States.ReenablePreviousKey!.Next).toBe("PreviousKeyReenabled");
   });
 
@@ -119,8 +118,7 @@ describe("OnboardingWorkflow state machine", () => {
       });
     }
     expect(def.States.ClaimPractice!.Catch).toBeUndefined();
-    expect(def.States.Compensate!.Next).toBe("PublishOnboardingFailed");
-    expect(def.States.PublishOnboardingFailed!.Next).toBe("OnboardingFailed");
+    expect(def.States.Compensate!.Next).toBe("OnboardingFailed");
     expect(def.States.OnboardingFailed).toEqual({
       Type: "Fail",
       ErrorPath: "$.error.Error",
@@ -128,30 +126,20 @@ describe("OnboardingWorkflow state machine", () => {
     });
   });
 
-  it("publishes each outcome's event after it is recorded, and ends as it would have when the publish keeps failing", () => {
+  it("has no publish state: each outcome's event is written with it and delivered from the table's stream", () => {
     const def = definition();
-    const owned = { "practiceId.$": "$.practiceId", "executionName.$": "$$.Execution.Name" };
-    expect(
-      ["PublishPracticeOnboarded", "PublishOnboardingFailed"].map((name) => {
-        const { Parameters, ResultPath, Catch, Next } = def.States[name]!;
-        return { name, Parameters, ResultPath, Catch, Next };
-      }),
-    ).toEqual([
-      {
-        name: "PublishPracticeOnboarded",
-        Parameters: { ...owned, "event.$": "$.record.event" },
-        ResultPath: "$.published",
-        Catch: [{ ErrorEquals: ["States.ALL"], ResultPath: "$.publishError", Next: "Onboarded" }],
-        Next: "Onboarded",
-      },
-      {
-        name: "PublishOnboardingFailed",
-        Parameters: { ...owned, "event.$": "$.compensation.event" },
-        ResultPath: "$.published",
-        Catch: [{ ErrorEquals: ["States.ALL"], ResultPath: "$.publishError", Next: "OnboardingFailed" }],
-        Next: "OnboardingFailed",
-      },
-    ]);
+    expect(Object.keys(def.States).filter((name) => /Publish/.test(name))).toEqual([]);
+    // The happy path is six states (claim, choice, create, label, record, succeed): six transitions.
+    const happy = ["ClaimPractice", "ClaimOutcome", "CreateKey", "LabelKey", "RecordActive", "Onboarded"];
+    for (const [from, to] of happy.slice(0, -1).map((name, i) => [name, happy[i + 1]!] as const)) {
+      const state = def.States[from]!;
+      const next =
+        state.Next ??
+        (state.Choices as { StringEquals: string; Next: string }[] | undefined)?.find(
+          (c) => c.StringEquals === "claimed",
+        )?.Next;
+      expect({ from, next }).toEqual({ from, next: to });
+    }
   });
 
   it("passes practice ids and the execution name to the steps, never a key", () => {
@@ -182,22 +170,6 @@ describe("OnboardingWorkflow functions' IAM policies", () => {
     ["functions/onboarding/onboarding-compensate.ts", [...ITEM_RW, ...TABLE_KMS, ...SECRET, ...XRAY]],
   ])("%s may do exactly what it needs", (entry, expected) => {
     expect(actionsOf(entry)).toEqual([...expected, BASIC_EXECUTION].sort());
-  });
-
-  it("lets the event publisher put events on the domain event bus and do nothing else", () => {
-    const { roleId, managedPolicyArns } = functionRole(
-      "functions/domain-events/publish-domain-event.ts",
-      "Onboarding",
-    );
-    expect(roleStatements(roleId)).toEqual([
-      { Action: ["xray:PutTraceSegments", "xray:PutTelemetryRecords"], Effect: "Allow", Resource: "*" },
-      {
-        Action: "events:PutEvents",
-        Effect: "Allow",
-        Resource: arnOf(logicalIdOf("AWS::Events::EventBus", "Events")),
-      },
-    ]);
-    expect(managedPolicyArns).toEqual([JSON.parse(BASIC_EXECUTION)]);
   });
 
   it("scopes table actions to the practice table and secret reads to the portal credentials", () => {

@@ -185,8 +185,7 @@ describe("ReconciliationWorkflow functions' IAM policies", () => {
         "dynamodb:PutItem",
         "dynamodb:Query",
         "dynamodb:UpdateItem",
-        // The outcome event of each stuck practice it finishes.
-        "events:PutEvents",
+        // The outcome event of each stuck practice it finishes goes into the outbox, not onto the bus.
         "states:DescribeExecution",
         ...TABLE_KMS,
         ...SECRET,

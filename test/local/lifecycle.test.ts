@@ -54,12 +54,19 @@ async function deliver(request: CrmDeliveryRequest) {
   const executionArn = (response.body as { executionArn?: string }).executionArn;
   const execution = executionArn ? await stack.engine.waitForExecution(executionArn) : undefined;
   await stack.executionStatusEvents.idle();
+  // Outcome events come from the table's stream (the outbox): wait until it is drained.
+  await stack.streamSources.drain();
   return { response, execution };
 }
 
 /** Runs `ops --local …` against the test's stack. */
-function ops(...args: string[]): Promise<OpsRun> {
-  return runOpsCli(["--local", ...args], { PRACTICE_ONBOARDING_STATE_DIR: stateDir, PORTAL_MAX_RPS: "50" });
+async function ops(...args: string[]): Promise<OpsRun> {
+  const run = await runOpsCli(["--local", ...args], {
+    PRACTICE_ONBOARDING_STATE_DIR: stateDir,
+    PORTAL_MAX_RPS: "50",
+  });
+  await stack.streamSources.drain();
+  return run;
 }
 
 /** What the practice (in Open Dental) or HQ does to its key: the simulator holds the key with that status. */

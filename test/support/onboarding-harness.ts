@@ -13,11 +13,14 @@ import { PROJECT_ROOT } from "../../lib/handler-function.js";
 import type { LocalDenial } from "../../local/authorization/local-authorization.js";
 import { type LocalAwsEndpoint, startLocalAwsEndpoint } from "../../local/aws-json-endpoint.js";
 import { LOCAL_CREDENTIALS, localDynamoDbClient } from "../../local/dynamodb-local.js";
+import type { LocalEventBus } from "../../local/event-bus/local-event-bus.js";
+import type { LocalStreamSources } from "../../local/event-bus/stream-event-sources.js";
 import { type ExecutionStatusDelivery, ExecutionStatusEvents } from "../../local/execution-status-events.js";
 import { LocalSecretStore } from "../../local/local-secret-store.js";
 import { type PortalSimulator, startPortalSimulator } from "../../local/portal-simulator.js";
 import { synthesizeTemplates } from "../../local/synthesize.js";
 import { LocalWorkflowEngine } from "../../local/workflow-engine.js";
+import { startHarnessEventDelivery } from "./event-delivery.js";
 import { startHarnessEnforcement } from "./harness-enforcement.js";
 import { createTestPracticeTable } from "./practice-table.js";
 
@@ -48,11 +51,15 @@ export interface OnboardingHarness {
   readonly events: HistoryEvent[];
   /** Everything written to stdout/stderr while the harness ran (Powertools logs and metrics). */
   readonly output: string[];
-  /** Where the functions' domain events go (LOCAL_EVENTS_FILE), one envelope per line. */
+  /** Where domain events arrive (the outbox delivery's local bus; LOCAL_EVENTS_FILE), one envelope per line. */
   readonly eventsFile: string;
+  /** The table stream's consumers; `run()` drains them, so an ended execution's events are in `eventsFile`. */
+  readonly streams: LocalStreamSources;
+  /** The local bus the delivery puts events on (faults can be injected). */
+  readonly eventBus: LocalEventBus;
   /** With `releaseClaims`: the status change deliveries so far, in order. */
   readonly deliveries: ExecutionStatusDelivery[];
-  /** With `releaseClaims`: resolves once every delivery scheduled so far has finished. */
+  /** With `releaseClaims`: resolves once every delivery scheduled so far has finished and its events arrived. */
   deliveriesSettled(): Promise<void>;
   /** Calls the template's policies refused (empty when every grant is there). */
   readonly denials: readonly LocalDenial[];
@@ -133,13 +140,24 @@ export async function startOnboardingHarness(options: OnboardingHarnessOptions):
   }
   const secrets = LocalSecretStore.fromTemplates(templates);
   secrets.putSecretValue(PORTAL_SECRET_NAME, JSON.stringify(portal.credentials));
+  const delivery = await startHarnessEventDelivery({
+    templates,
+    resourceNames,
+    functions: engine.app.functions,
+    dynamoDbEndpoint: table.endpoint,
+    eventsFile,
+  });
+  const { eventBus, streams } = delivery;
   const endpoint: LocalAwsEndpoint = await startLocalAwsEndpoint({
     engine,
     secrets,
+    services: [eventBus.service],
     ...enforcement.endpointOptions,
   });
   // The handlers build their SDK clients on first use, so the endpoint only has to be known by then.
   process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER = endpoint.url;
+  process.env.AWS_ENDPOINT_URL_EVENTBRIDGE = endpoint.url;
+
   const store = new PracticeStore({
     client: DynamoDBDocumentClient.from(localDynamoDbClient(table.endpoint)),
     tableName: table.tableName,
@@ -157,11 +175,15 @@ export async function startOnboardingHarness(options: OnboardingHarnessOptions):
     events,
     output,
     eventsFile,
+    streams,
+    eventBus,
     failRecordWith: undefined,
     denials: enforcement.denials,
     deliveries,
     async deliveriesSettled() {
       await statusEvents?.idle();
+      // The claim release's outcome events arrive through the outbox.
+      await streams.drain();
     },
     async run(input: unknown, name = `exec-${++sequence}`) {
       const { executionArn } = await engine.startExecution({
@@ -171,15 +193,18 @@ export async function startOnboardingHarness(options: OnboardingHarnessOptions):
       });
       const ended = await engine.waitForExecution(executionArn);
       await statusEvents?.idle();
+      await streams.drain();
       return { ...ended, name };
     },
     async close() {
       await statusEvents?.close();
+      await delivery.close();
       await engine.close();
       await endpoint.close();
       await enforcement.close();
       await simulator?.stop();
       delete process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER;
+      delete process.env.AWS_ENDPOINT_URL_EVENTBRIDGE;
       restoreOutput();
     },
   });

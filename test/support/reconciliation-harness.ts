@@ -21,6 +21,7 @@ import {
 } from "../../local/portal-simulator.js";
 import { synthesizeTemplates } from "../../local/synthesize.js";
 import { type ExecutionReference, LocalWorkflowEngine } from "../../local/workflow-engine.js";
+import { startHarnessEventDelivery } from "./event-delivery.js";
 import { startHarnessEnforcement } from "./harness-enforcement.js";
 import { createTestPracticeTable } from "./practice-table.js";
 
@@ -96,14 +97,23 @@ export async function startReconciliationHarness(
   });
   const secrets = LocalSecretStore.fromTemplates(templates);
   secrets.putSecretValue(PORTAL_SECRET_NAME, JSON.stringify(simulator.credentials));
+  const delivery = await startHarnessEventDelivery({
+    templates,
+    resourceNames,
+    functions: engine.app.functions,
+    dynamoDbEndpoint: table.endpoint,
+    eventsFile,
+  });
   const endpoint: LocalAwsEndpoint = await startLocalAwsEndpoint({
     engine,
     secrets,
+    services: [delivery.eventBus.service],
     ...enforcement.endpointOptions,
   });
   // The handlers build their SDK clients on first use, so the endpoint only has to be known by then.
   process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER = endpoint.url;
   process.env.AWS_ENDPOINT_URL_SFN = endpoint.url;
+  process.env.AWS_ENDPOINT_URL_EVENTBRIDGE = endpoint.url;
   const client = DynamoDBDocumentClient.from(localDynamoDbClient(table.endpoint), {
     marshallOptions: { removeUndefinedValues: true },
   });
@@ -120,7 +130,10 @@ export async function startReconciliationHarness(
       name,
       input: JSON.stringify(input),
     });
-    return { ...(await engine.waitForExecution(executionArn)), name };
+    const ended = await engine.waitForExecution(executionArn);
+    // Outcomes announce through the outbox: their events are in `eventsFile` once the stream is drained.
+    await delivery.streams.drain();
+    return { ...ended, name };
   }
 
   return {
@@ -137,12 +150,14 @@ export async function startReconciliationHarness(
     onboard: (input, name = `onboard-${++sequence}`) => run(onboardingArn, input, name),
     reconcile: (input = {}, name = `recon-${++sequence}`) => run(reconciliationArn, input, name),
     async close() {
+      await delivery.close();
       await engine.close();
       await endpoint.close();
       await enforcement.close();
       await simulator.stop();
       delete process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER;
       delete process.env.AWS_ENDPOINT_URL_SFN;
+      delete process.env.AWS_ENDPOINT_URL_EVENTBRIDGE;
     },
   };
 }

@@ -54,7 +54,7 @@ async function startHangingAtLabel(practiceId: string, devRefId: string) {
 }
 
 describe("Claim release on the local engine", () => {
-  it("releases a stopped onboarding's claim: key disabled, practice FAILED, PracticeOnboardingFailed published", async () => {
+  it("releases a stopped onboarding's claim: key disabled, practice FAILED, PracticeOnboardingFailed announced", async () => {
     const practiceId = newPracticeId();
     const { name, executionArn } = await startHangingAtLabel(practiceId, "Stopped Dental");
 
@@ -84,7 +84,7 @@ describe("Claim release on the local engine", () => {
           practiceId,
           status: "FAILED",
           keyDisabled: true,
-          eventPublished: true,
+          eventRecorded: true,
         },
         attempts: 1,
       },

@@ -6,7 +6,6 @@ import {
   type ClaimReleaseDeps,
   releaseClaim,
 } from "../../../functions/claim-release/claim-release.js";
-import type { DomainEventInput } from "../../../functions/domain-events/domain-events.js";
 import { claimPracticeForOffboarding } from "../../../functions/offboarding/offboarding-steps.js";
 import { createPracticeKey } from "../../../functions/onboarding/onboarding-steps.js";
 import { maskSecret } from "../../../functions/platform/mask.js";
@@ -14,7 +13,8 @@ import { createPortalClient } from "../../../functions/portal/portal-client.js";
 import { DynamoDbRateLimiter } from "../../../functions/portal/portal-rate-limiter.js";
 import { PracticeStore } from "../../../functions/practice/practice-store.js";
 import { type PortalSimulator, startPortalSimulator } from "../../../local/portal-simulator.js";
-import { createTestDocumentTable } from "../../support/document-client.js";
+import { createTestDocumentTable, type TestDocumentTable } from "../../support/document-client.js";
+import { asEventInput, outboxEvents } from "../../support/outbox-items.js";
 
 const SECRET = "arn:aws:secretsmanager:us-east-1:000000000000:secret:practice-onboarding/portal-credentials";
 const ONBOARDING_ARN = "arn:aws:states:us-east-1:000000000000:stateMachine:Onboarding";
@@ -23,12 +23,19 @@ const OFFBOARDING_ARN = "arn:aws:states:us-east-1:000000000000:stateMachine:Offb
 let simulator: PortalSimulator;
 let store: PracticeStore;
 let deps: ClaimReleaseDeps;
-let published: DomainEventInput[];
+let table: TestDocumentTable;
+/** Outbox event ids written before the running test. */
+let earlier: Set<string>;
+
+/** The events the running test's outcomes wrote to the outbox, as their inputs. */
+async function published(): Promise<Record<string, unknown>[]> {
+  return (await outboxEvents(table)).filter((e) => !earlier.has(e.detail.eventId)).map(asEventInput);
+}
 let counter = 0;
 let seed = 300;
 
 beforeAll(async () => {
-  const table = await createTestDocumentTable();
+  table = await createTestDocumentTable();
   store = new PracticeStore({ client: table.client, tableName: table.tableName });
   const rateLimiter = new DynamoDbRateLimiter({
     client: table.client,
@@ -52,16 +59,13 @@ beforeAll(async () => {
       updateKey: (request) => portal().updateKey(request),
     },
     stateMachines: { onboarding: ONBOARDING_ARN, offboarding: OFFBOARDING_ARN },
-    publish: async (event) => {
-      published.push(event);
-    },
   };
 });
 
 // A simulator per test with its own PRNG seed, so keys never repeat across tests sharing the one table.
 beforeEach(async () => {
   seed += 1;
-  published = [];
+  earlier = new Set((await outboxEvents(table)).map((e) => e.detail.eventId));
   simulator = await startPortalSimulator({ random: seed });
 });
 afterEach(() => simulator.stop());
@@ -119,7 +123,7 @@ const auditOf = async (practiceId: string) =>
   }));
 
 describe("releaseClaim", () => {
-  it("disables the key, marks FAILED and publishes PracticeOnboardingFailed for a timed-out onboarding", async () => {
+  it("disables the key, marks FAILED and records PracticeOnboardingFailed in the outbox for a timed-out onboarding", async () => {
     const { practiceId, executionName } = await onboardingWithKey();
     const [key] = simulator.keys();
     const event = statusChange(ONBOARDING_ARN, executionName, "TIMED_OUT", { practiceId, devRefId: "x" });
@@ -134,12 +138,12 @@ describe("releaseClaim", () => {
       practiceId,
       status: "FAILED",
       keyDisabled: true,
-      eventPublished: true,
+      eventRecorded: true,
     });
     expect(practice).toMatchObject({ status: "FAILED", lastExecution: executionName, failureReason: reason });
     expect(simulator.keys()[0]!.KeyStatus).toBe("DisabledByDeveloper");
     expect(portalCalls()).toEqual(["POST 201", "PUT 200"]);
-    expect(published).toEqual([
+    expect(await published()).toEqual([
       {
         type: "PracticeOnboardingFailed",
         executionName,
@@ -175,7 +179,7 @@ describe("releaseClaim", () => {
     expect(await store.getPractice(practiceId)).toEqual(after.practice);
     expect(await auditOf(practiceId)).toEqual(after.audit);
     expect(portalCalls()).toEqual(["POST 201", "PUT 200"]);
-    expect(published).toHaveLength(1);
+    expect(await published()).toHaveLength(1);
   });
 
   it("records the failed execution's own error as the reason when it failed in its compensation", async () => {
@@ -198,7 +202,7 @@ describe("releaseClaim", () => {
       status: "FAILED",
       failureReason: "PortalUnavailable: PUT /apikeys: 503",
     });
-    expect(published.map((e) => [e.type, (e as { reason?: string }).reason])).toEqual([
+    expect((await published()).map((e) => [e.type, (e as { reason?: string }).reason])).toEqual([
       ["PracticeOnboardingFailed", "PortalUnavailable"],
     ]);
   });
@@ -220,7 +224,7 @@ describe("releaseClaim", () => {
     expect(before.practice?.lastExecution).toBe(executionName);
     expect(await auditOf(practiceId)).toEqual(before.audit);
     expect(portalCalls()).toEqual(["POST 201"]);
-    expect(published).toEqual([]);
+    expect(await published()).toEqual([]);
   });
 
   it("puts an offboarding practice back to its previous status when its execution was stopped", async () => {
@@ -252,7 +256,7 @@ describe("releaseClaim", () => {
       executionName,
     });
     expect(portalCalls()).toEqual(["POST 201"]);
-    expect(published).toEqual([]);
+    expect(await published()).toEqual([]);
   });
 
   it("finds the practice its execution holds when the event carries no input", async () => {
@@ -315,6 +319,6 @@ describe("releaseClaim", () => {
     expect(await store.getPractice(practiceId)).toEqual(before.practice);
     expect(await auditOf(practiceId)).toEqual(before.audit);
     expect(portalCalls()).toEqual(["POST 201"]);
-    expect(published).toEqual([]);
+    expect(await published()).toEqual([]);
   });
 });

@@ -17,11 +17,12 @@ const practice = (practiceId: string, status: string, lastExecution: string): Pr
 
 const event = (type: string, executionName: string, practiceId: string, maskedKey = "QJXZ…W2HD") =>
   ({
-    id: `${type}-${executionName}`,
+    // EventBridge gives every entry its own envelope id; copies of one event share detail.eventId.
+    id: crypto.randomUUID(),
     "detail-type": type,
     source: "practice-onboarding",
     time: "2025-03-04T05:06:07Z",
-    detail: { executionName, practiceId, maskedKey },
+    detail: { eventId: `${type}-${executionName}`, executionName, practiceId, maskedKey },
   }) satisfies PublishedEnvelope;
 
 describe("domainEventProblems", () => {
