@@ -7,6 +7,7 @@ import { ClaimRelease } from "./claim-release.js";
 import { DomainEventBus } from "./domain-event-bus.js";
 import { EncryptionKey } from "./encryption-key.js";
 import { KeyAdministratorPolicy } from "./key-administrator-policy.js";
+import { KeyCustody } from "./key-custody.js";
 import { OffboardingWorkflow } from "./offboarding-workflow.js";
 import { OnboardingWorkflow } from "./onboarding-workflow.js";
 import { OperationsAlarms } from "./operations-alarms.js";
@@ -47,6 +48,7 @@ export class PracticeOnboardingStack extends Stack {
   readonly operations: OperationsAlarms;
   readonly operatorPolicy: OperatorPolicy;
   readonly keyAdministratorPolicy: KeyAdministratorPolicy;
+  readonly keyCustody: KeyCustody;
 
   constructor(scope: Construct, id: string, props: PracticeOnboardingStackProps = {}) {
     super(scope, id, props);
@@ -124,6 +126,9 @@ export class PracticeOnboardingStack extends Stack {
       this.reconciliationSchedule.deadLetterQueue,
     );
 
+    this.keyCustody = new KeyCustody(this, "KeyCustody", { encryptionKey: key });
+    this.grantKeyCustody();
+
     this.operations = new OperationsAlarms(this, "Operations", {
       encryptionKey: key,
       stateMachines: [
@@ -149,6 +154,7 @@ export class PracticeOnboardingStack extends Stack {
     });
     this.keyAdministratorPolicy = new KeyAdministratorPolicy(this, "KeyAdministrators", {
       portalSecret: this.secrets.portalCredentials,
+      fingerprintSecret: this.keyCustody.fingerprintSecret,
       table: this.practiceTable.table,
       encryptionKey: key,
     });
@@ -185,5 +191,20 @@ export class PracticeOnboardingStack extends Stack {
     new CfnOutput(this, STACK_OUTPUTS.portalBaseUrl, {
       value: props.portalBaseUrl ?? DEFAULT_OPEN_DENTAL_BASE_URL,
     });
+    new CfnOutput(this, STACK_OUTPUTS.keyCustodyKey, { value: this.keyCustody.key.keyArn });
+    new CfnOutput(this, STACK_OUTPUTS.keyFingerprintSecret, {
+      value: this.keyCustody.fingerprintSecret.secretArn,
+    });
+  }
+
+  /**
+   * Who does what with a CustomerKey (docs/architecture.md §4): only the functions that first see a key (the
+   * POST's answer, the portal listing) fingerprint it; every other function reads the fingerprint stored with
+   * the practice or carried in the run's scratch.
+   */
+  private grantKeyCustody(): void {
+    const custody = this.keyCustody;
+    custody.grantFingerprint(this.onboarding.functions.createKey);
+    custody.grantFingerprint(this.reconciliation.functions.listKeys);
   }
 }

@@ -3,9 +3,13 @@
 // commands see the same output names (STACK_OUTPUTS) and the same SDK clients.
 import { CloudFormationClient, DescribeStacksCommand, type Stack } from "@aws-sdk/client-cloudformation";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { SFNClient } from "@aws-sdk/client-sfn";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import {
+  keyFingerprinterFromSecret,
+  type SecretFetcher,
+} from "../functions/key-custody/key-fingerprint-secret.js";
 import { PracticeStore } from "../functions/practice/practice-store.js";
 import {
   KEY_ADMINISTRATOR_ACCESS_KEY_ID,
@@ -43,6 +47,12 @@ export interface OpsTarget {
   optionalOutput(name: string): string | undefined;
   practiceStore(): PracticeStore;
   close(): void;
+}
+
+/** The fingerprint secret's fetch for ops: the caller's own Secrets Manager client (no Powertools cache). */
+function secretStringOf(secretsManager: SecretsManagerClient): SecretFetcher {
+  return async (name) =>
+    (await secretsManager.send(new GetSecretValueCommand({ SecretId: name }))).SecretString;
 }
 
 interface ClientConfig {
@@ -86,9 +96,14 @@ function buildTarget(
       return value;
     },
     practiceStore() {
+      const fingerprintSecret = optionalOutput(STACK_OUTPUTS.keyFingerprintSecret);
       return new PracticeStore({
         client: documentClient,
         tableName: this.output(STACK_OUTPUTS.tableName, "practice table"),
+        // Read on the first key fingerprinted (import-keys, migrate-keys); other commands never ask for it.
+        ...(fingerprintSecret
+          ? { fingerprint: keyFingerprinterFromSecret(fingerprintSecret, secretStringOf(secretsManager)) }
+          : {}),
       });
     },
     close() {

@@ -4,11 +4,12 @@
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import type { Finding } from "../../contracts/reconciliation-findings.js";
 import type { PracticeStatus } from "../../contracts/table-schema.js";
+import type { KeyFingerprint, KeyFingerprinter } from "../key-custody/key-fingerprint.js";
 import { listOpenAttempts, type OpenCreateAttempt, resolveAttempt } from "./create-attempts.js";
 import { adoptLostKey, getLedger, type LedgerEntry, markLedgerDisabled } from "./key-ledger.js";
 import { getPractices, practicesPage } from "./practice-reads.js";
 import type { PracticeRecord } from "./practice-record.js";
-import type { PracticeTable } from "./practice-table.js";
+import { fingerprintOf, type PracticeTable } from "./practice-table.js";
 import {
   finishRun,
   getRun,
@@ -36,6 +37,8 @@ import {
 export interface ReconciliationStoreOptions {
   readonly client: DynamoDBDocumentClient;
   readonly tableName: string;
+  /** For the functions that first see a key (practice-table.ts); the others need none. */
+  readonly fingerprint?: KeyFingerprinter;
 }
 
 export class ReconciliationStore {
@@ -43,7 +46,11 @@ export class ReconciliationStore {
   readonly tableName: string;
 
   constructor(options: ReconciliationStoreOptions) {
-    this.table = { client: options.client, tableName: options.tableName };
+    this.table = {
+      client: options.client,
+      tableName: options.tableName,
+      ...(options.fingerprint ? { fingerprint: options.fingerprint } : {}),
+    };
     this.tableName = options.tableName;
   }
 
@@ -80,14 +87,14 @@ export class ReconciliationStore {
 
   writeSeenKeys(
     runId: string,
-    seen: ReadonlyArray<SeenKey & { readonly customerKey: string }>,
+    seen: ReadonlyArray<SeenKey & { readonly keyFingerprint: KeyFingerprint }>,
     now: Date,
   ): Promise<void> {
     return writeSeenKeys(this.table, runId, seen, now);
   }
 
-  getSeenKeys(runId: string, customerKeys: readonly string[]): Promise<Map<string, SeenKey>> {
-    return getSeenKeys(this.table, runId, customerKeys);
+  getSeenKeys(runId: string, fingerprints: readonly KeyFingerprint[]): Promise<Map<KeyFingerprint, SeenKey>> {
+    return getSeenKeys(this.table, runId, fingerprints);
   }
 
   writeCandidates(runId: string, chunk: number, candidates: readonly LostKeyCandidate[], now: Date) {
@@ -120,8 +127,14 @@ export class ReconciliationStore {
 
   // ── The rest of the table, in bulk ─────────────────────────────────────────────────────────────────────
 
-  getLedger(customerKeys: readonly string[]): Promise<Map<string, LedgerEntry>> {
-    return getLedger(this.table, customerKeys);
+  /** Ledger entries by fingerprint. */
+  getLedger(fingerprints: readonly KeyFingerprint[]): Promise<Map<KeyFingerprint, LedgerEntry>> {
+    return getLedger(this.table, fingerprints);
+  }
+
+  /** The keyed fingerprint of a key just listed; only the listing function's store has a fingerprinter. */
+  fingerprint(customerKey: string): Promise<KeyFingerprint> {
+    return fingerprintOf(this.table, customerKey);
   }
 
   getPractices(practiceIds: readonly string[]): Promise<Map<string, PracticeRecord>> {
@@ -148,15 +161,15 @@ export class ReconciliationStore {
   }
 
   adoptLostKey(
-    customerKey: string,
+    key: { readonly keyFingerprint: KeyFingerprint; readonly maskedKey: string },
     attempt: Pick<OpenCreateAttempt, "practiceId" | "executionName">,
     runId: string,
     now: Date,
   ): Promise<boolean> {
-    return adoptLostKey(this.table, customerKey, attempt, runId, now);
+    return adoptLostKey(this.table, key, attempt, runId, now);
   }
 
-  markLedgerDisabled(customerKey: string, now: Date): Promise<void> {
-    return markLedgerDisabled(this.table, customerKey, now);
+  markLedgerDisabled(keyFingerprint: KeyFingerprint, now: Date): Promise<void> {
+    return markLedgerDisabled(this.table, keyFingerprint, now);
   }
 }

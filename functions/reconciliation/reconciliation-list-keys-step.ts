@@ -1,9 +1,10 @@
 // Reconciliation loop: list a few portal pages from the cursor and classify every key on them (the ledger and
 // the practices they map to read in bulk); keys a practice may hold and lost-POST candidates go to the scratch.
+import type { KeyFingerprint } from "../key-custody/key-fingerprint.js";
 import { PortalThrottled } from "../platform/errors.js";
 import type { PortalClient } from "../portal/portal-types.js";
 import type { LostKeyCandidate, SeenKey } from "../practice/reconciliation-scratch.js";
-import { classifyPortalKey } from "./reconciliation-classify.js";
+import { classifyPortalKey, type FingerprintedKey } from "./reconciliation-classify.js";
 import { clock, limitsOf, need, type ReconciliationDeps } from "./reconciliation-deps.js";
 import { type Batch, type Progress, type StepState, withBatch, writeBatch } from "./reconciliation-state.js";
 
@@ -31,14 +32,18 @@ export async function scanPortalKeys(deps: ReconciliationDeps, state: StepState)
       if (error instanceof PortalThrottled && page > 0) break;
       throw error;
     }
-    const ledger = await deps.runs.getLedger(listed.keys.map((k) => k.customerKey));
+    // Fingerprinted here, where the keys are first seen: the ledger and the seen-set are addressed by it (§4).
+    const fingerprinted: FingerprintedKey[] = [];
+    for (const key of listed.keys)
+      fingerprinted.push({ ...key, keyFingerprint: await deps.runs.fingerprint(key.customerKey) });
+    const ledger = await deps.runs.getLedger(fingerprinted.map((k) => k.keyFingerprint));
     const practices = await deps.runs.getPractices([...ledger.values()].map((entry) => entry.practiceId));
     const batch: Batch = { findings: [], repairs: [], deferred: 0 };
-    const seen: Array<SeenKey & { customerKey: string }> = [];
+    const seen: Array<SeenKey & { keyFingerprint: KeyFingerprint }> = [];
     const candidates: LostKeyCandidate[] = [];
     const at = now();
-    for (const key of listed.keys) {
-      const entry = ledger.get(key.customerKey);
+    for (const key of fingerprinted) {
+      const entry = ledger.get(key.keyFingerprint);
       const result = classifyPortalKey(key, {
         ledger: entry,
         practice: entry ? practices.get(entry.practiceId) : undefined,
@@ -49,7 +54,7 @@ export async function scanPortalKeys(deps: ReconciliationDeps, state: StepState)
       batch.findings.push(...result.findings);
       batch.repairs.push(...result.repairs);
       batch.deferred += result.deferred;
-      if (result.seen) seen.push({ customerKey: key.customerKey, ...result.seen });
+      if (result.seen) seen.push({ keyFingerprint: key.keyFingerprint, ...result.seen });
       if (result.candidate) candidates.push(result.candidate);
     }
     const chunk = progress.chunk;

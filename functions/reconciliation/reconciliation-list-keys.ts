@@ -1,5 +1,6 @@
 // Reconciliation loop: list a few portal pages from the cursor and classify their keys (rate-limited portal).
 
+import { keyFingerprinterFromEnv } from "../key-custody/key-fingerprint-secret.js";
 import { stepHandler } from "../platform/step-handler.js";
 import { portalClient } from "../portal/portal-runtime.js";
 import { scanPortalKeys } from "./reconciliation-list-keys-step.js";
@@ -7,5 +8,8 @@ import { stepStateSchema } from "./reconciliation-payload.js";
 import { reconciliationDeps } from "./reconciliation-runtime.js";
 
 export const handler = stepHandler(stepStateSchema, (state) =>
-  scanPortalKeys({ ...reconciliationDeps(), portal: portalClient() }, state),
+  scanPortalKeys(
+    { ...reconciliationDeps({ fingerprint: keyFingerprinterFromEnv() }), portal: portalClient() },
+    state,
+  ),
 );

@@ -20,6 +20,7 @@ import { synthesizeTemplates } from "../../local/synthesize.js";
 import { LocalWorkflowEngine } from "../../local/workflow-engine.js";
 import { startHarnessEnforcement } from "./harness-enforcement.js";
 import { createTestPracticeTable } from "./practice-table.js";
+import { putTestFingerprintSecret, testFingerprinter } from "./test-key-custody.js";
 
 export const PORTAL_SECRET_NAME = "practice-onboarding/portal-credentials";
 const RECORD_ENTRY = "functions/onboarding/onboarding-record.ts";
@@ -133,6 +134,7 @@ export async function startOnboardingHarness(options: OnboardingHarnessOptions):
   }
   const secrets = LocalSecretStore.fromTemplates(templates);
   secrets.putSecretValue(PORTAL_SECRET_NAME, JSON.stringify(portal.credentials));
+  putTestFingerprintSecret(templates, secrets);
   const endpoint: LocalAwsEndpoint = await startLocalAwsEndpoint({
     engine,
     secrets,
@@ -143,6 +145,7 @@ export async function startOnboardingHarness(options: OnboardingHarnessOptions):
   const store = new PracticeStore({
     client: DynamoDBDocumentClient.from(localDynamoDbClient(table.endpoint)),
     tableName: table.tableName,
+    fingerprint: testFingerprinter,
   });
   const stateMachineArn = engine
     .stateMachines()

@@ -23,6 +23,7 @@ import { synthesizeTemplates } from "../../local/synthesize.js";
 import { type ExecutionReference, LocalWorkflowEngine } from "../../local/workflow-engine.js";
 import { startHarnessEnforcement } from "./harness-enforcement.js";
 import { createTestPracticeTable } from "./practice-table.js";
+import { putTestFingerprintSecret, testFingerprinter } from "./test-key-custody.js";
 
 export const PORTAL_SECRET_NAME = "practice-onboarding/portal-credentials";
 
@@ -96,6 +97,7 @@ export async function startReconciliationHarness(
   });
   const secrets = LocalSecretStore.fromTemplates(templates);
   secrets.putSecretValue(PORTAL_SECRET_NAME, JSON.stringify(simulator.credentials));
+  putTestFingerprintSecret(templates, secrets);
   const endpoint: LocalAwsEndpoint = await startLocalAwsEndpoint({
     engine,
     secrets,
@@ -107,8 +109,12 @@ export async function startReconciliationHarness(
   const client = DynamoDBDocumentClient.from(localDynamoDbClient(table.endpoint), {
     marshallOptions: { removeUndefinedValues: true },
   });
-  const store = new PracticeStore({ client, tableName: table.tableName });
-  const runs = new ReconciliationStore({ client, tableName: table.tableName });
+  const store = new PracticeStore({ client, tableName: table.tableName, fingerprint: testFingerprinter });
+  const runs = new ReconciliationStore({
+    client,
+    tableName: table.tableName,
+    fingerprint: testFingerprinter,
+  });
   const arnOf = (prefix: string) =>
     engine.stateMachines().find((sm) => sm.logicalId.startsWith(prefix))!.stateMachineArn;
   const onboardingArn = arnOf("OnboardingStateMachine");
