@@ -10,6 +10,7 @@ import { type AuditEntry, appendAudit, listAudit } from "./audit-trail.js";
 import type { OwnedStep } from "./conditional-transaction.js";
 import { type CreateAttemptRecord, getCreateAttempt, listCreateAttempts } from "./create-attempts.js";
 import { getKeyOwner, type LedgerEntry } from "./key-ledger.js";
+import { type KeyMigrationCounts, type KeyMigrationOptions, migrateKeys } from "./key-migration.js";
 import {
   completeOffboarding,
   type OffboardingRestore,
@@ -68,6 +69,11 @@ export class PracticeStore {
   /** The ledger entry at a key's fingerprint (the record's `keyFingerprint`, or `fingerprint(key)`). */
   getKeyOwner(keyFingerprint: KeyFingerprint): Promise<LedgerEntry | undefined> {
     return getKeyOwner(this.table, keyFingerprint);
+  }
+
+  /** `ops migrate-keys`: re-addresses a table written before key custody (key-migration.ts). */
+  migrateKeys(options: KeyMigrationOptions = {}): Promise<KeyMigrationCounts> {
+    return migrateKeys(this.table, options);
   }
 
   /** The keyed fingerprint of a key just seen; only stores built with a fingerprinter have one. */
