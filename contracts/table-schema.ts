@@ -39,6 +39,11 @@ export const keys = {
   ledgerEntry: (keyFingerprint: string) => ({ [PK]: `KEY#${keyFingerprint}`, [SK]: "KEY" }),
   /** Partition prefix of ledger entries (and, before `ops migrate-keys`, of the old `KEY#<customerKey>` ones). */
   ledgerPrefix: "KEY#",
+  /**
+   * An operator's word that an unlabeled key reconciliation took for a possible lost-POST key is not ours
+   * (`ops release-key`): never a candidate again. Beside the key's ledger item (same fingerprint), which it excludes.
+   */
+  releasedKey: (keyFingerprint: string) => ({ [PK]: `KEY#${keyFingerprint}`, [SK]: "RELEASED" }),
   /** A POST /apikeys attempt whose answer may have been lost; reconciliation resolves it. */
   createAttempt: (practiceId: string, executionName: string) => ({
     [PK]: `PRACTICE#${practiceId}`,

@@ -25,6 +25,7 @@ export const KEY_ADMINISTRATOR_POLICY_SIDS = {
   portalRateBudget: "SpendThePortalRateBudget",
   importKeys: "ImportPortalKeysIntoThePracticeTable",
   issueActivationLinks: "IssueAndRevokeActivationLinks",
+  decideCandidates: "AdoptOrReleaseLostPostCandidates",
 } as const;
 
 /** Partition keys of the items each table statement may touch (`dynamodb:LeadingKeys`), from the table schema. */
@@ -86,6 +87,15 @@ export class KeyAdministratorPolicy extends Construct {
           actions: ["dynamodb:PutItem"],
           resources: [props.table.tableArn],
           conditions: { "ForAllValues:StringLike": { "dynamodb:LeadingKeys": IMPORTED_PARTITIONS } },
+        }),
+        // `ops adopt-key` / `ops release-key`: one transaction puts the ledger entry or the release (KEY#…), the
+        // audit entry and the adopted create attempt (PRACTICE#…) — PutItem above — and checks that the other of
+        // ledger entry and release is absent.
+        new iam.PolicyStatement({
+          sid: KEY_ADMINISTRATOR_POLICY_SIDS.decideCandidates,
+          actions: ["dynamodb:ConditionCheckItem"],
+          resources: [props.table.tableArn],
+          conditions: { "ForAllValues:StringLike": { "dynamodb:LeadingKeys": [keys.ledgerEntry("*").pk] } },
         }),
         // `ops activation-link`: a link opens the full key to whoever holds it, so issuing one is a key
         // administrator's act. One transaction puts the link, revokes the previous one (both ACTIVATION#…) and

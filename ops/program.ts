@@ -16,6 +16,7 @@ import {
   UsageError,
 } from "./errors.js";
 import { parseLinkLifetime } from "./link-lifetime.js";
+import { parseMaskedKey } from "./masked-key-argument.js";
 import {
   type ImportOptions,
   type OffboardOptions,
@@ -73,7 +74,7 @@ export function buildProgram(
     .addOption(
       new Option(
         "--local-role <role>",
-        "with --local, who signs: the operator (OperatorPolicy) or a key administrator (OperatorPolicy + KeyAdministratorPolicy, for import and status's live portal view)",
+        "with --local, who signs: the operator (OperatorPolicy) or a key administrator (OperatorPolicy + KeyAdministratorPolicy, for import, adopt-key, release-key and status's live portal view)",
       )
         .choices(LOCAL_ROLES)
         .default(DEFAULT_LOCAL_ROLE),
@@ -226,6 +227,79 @@ export function buildProgram(
     .action(async (options: { pageSize?: number; startAfter?: string }, command: Command) => {
       await run(globals(command), async (context) =>
         (await import("./commands/migrate-keys.js")).migrateKeys(context, options),
+      );
+    });
+
+  program
+    .command("candidates")
+    .description(
+      "lost-POST candidates of the latest finished reconciliation: unlabeled keys that may be ours, with the evidence",
+    )
+    .option("--run <runId>", "read this run's report instead of the latest finished one")
+    .addHelpText(
+      "after",
+      "\nExample:\n  npm run ops -- --local candidates --json\n\nDecide each one with adopt-key (ours) or release-key (not ours).",
+    )
+    .action(async (options: { run?: string }, command: Command) => {
+      await run(globals(command), async (context) =>
+        (await import("./commands/candidates.js")).candidates(context, options),
+      );
+    });
+
+  program
+    .command("adopt-key")
+    .description(
+      "a lost-POST candidate is ours: the ledger records it as the orphan of the practice's create attempt; the next reconcile --repair disables it",
+    )
+    .argument(
+      "<maskedKey>",
+      "the candidate as ops candidates shows it (QJXZ…W2HD or QJXZ...W2HD), never the full key",
+      parseMaskedKey,
+    )
+    .requiredOption(
+      "--practice <id>",
+      "the practice whose create attempt lost the key's answer",
+      parsePracticeId,
+    )
+    .option("--run <runId>", "the run whose report lists the candidate (default: the latest finished)")
+    .addHelpText(
+      "after",
+      "\nExample:\n  npm run ops -- --local --local-role key-administrator adopt-key 'QJXZ…W2HD' --practice practice-001\n\nNeeds KeyAdministratorPolicy. Adopting twice is harmless.",
+    )
+    .action(async (maskedKey: string, options: { practice: string; run?: string }, command: Command) => {
+      await run(globals(command), async (context) =>
+        (await import("./commands/adopt-key.js")).adoptKey(context, {
+          maskedKey,
+          practiceId: options.practice,
+          ...(options.run ? { run: options.run } : {}),
+        }),
+      );
+    });
+
+  program
+    .command("release-key")
+    .description(
+      "a lost-POST candidate is not ours: no reconciliation counts it as a candidate or changes it again",
+    )
+    .argument(
+      "<maskedKey>",
+      "the candidate as ops candidates shows it (QJXZ…W2HD or QJXZ...W2HD), never the full key",
+      parseMaskedKey,
+    )
+    .requiredOption("--reason <text>", "why it is not ours (kept with the release)")
+    .option("--run <runId>", "the run whose report lists the candidate (default: the latest finished)")
+    .addHelpText(
+      "after",
+      "\nExample:\n  npm run ops -- --local --local-role key-administrator release-key 'QJXZ…W2HD' --reason \"made by hand for the lab\"\n\nNeeds KeyAdministratorPolicy. Releasing twice is harmless.",
+    )
+    .action(async (maskedKey: string, options: { reason: string; run?: string }, command: Command) => {
+      if (options.reason.trim() === "") throw new UsageError("--reason must say why the key is not ours");
+      await run(globals(command), async (context) =>
+        (await import("./commands/release-key.js")).releaseKey(context, {
+          maskedKey,
+          reason: options.reason.trim(),
+          ...(options.run ? { run: options.run } : {}),
+        }),
       );
     });
 

@@ -121,7 +121,7 @@ export async function driveChaos(context: DriveContext): Promise<DriveRecord> {
         sleep(rejection.atMs - elapsed()).then(() =>
           simulator.queueFaults({
             kind: "status",
-            status: 400,
+            status: rejection.status ?? 400,
             method: rejection.method,
             body: JSON.stringify("Simulated refusal (chaos run)."),
           }),

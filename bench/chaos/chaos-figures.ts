@@ -3,9 +3,15 @@
 import type { DriveRecord } from "./chaos-driver.js";
 import type { ChaosEvidence } from "./chaos-evidence.js";
 import type { InvariantResult, ReconciliationOutcome, StateMachineArns } from "./chaos-invariants.js";
-import type { ChaosPlan } from "./chaos-plan.js";
+import { type ChaosPlan, foreignKeys } from "./chaos-plan.js";
 import { historyFacts } from "./execution-history-facts.js";
 import type { LeakFinding } from "./secret-scan.js";
+
+/** What the chaos run's operator decided on the report-only run's lost-POST candidates. */
+export interface OperatorDecisions {
+  readonly candidates: number;
+  readonly released: number;
+}
 
 export interface ChaosFigures {
   readonly deliveries: Readonly<Record<string, number>>;
@@ -49,6 +55,8 @@ export function computeFigures(input: {
   readonly invariants: readonly InvariantResult[];
   readonly leaks: readonly LeakFinding[];
   readonly reconciliation: ReconciliationOutcome;
+  /** The operator's decisions between the two repairs (issue 14), when candidates were reported. */
+  readonly operator?: OperatorDecisions;
 }): ChaosFigures {
   const { evidence, plan, drive, arns, invariants, leaks } = input;
   const deliveries: Record<string, number> = {};
@@ -100,10 +108,13 @@ export function computeFigures(input: {
   }
   portal["max in any 1 s window"] = evidence.stats.maxInAnyWindow;
 
-  const preExisting = new Set(plan.preExistingKeys.map((k) => k.CustomerKey));
-  const ours = evidence.keys.filter((k) => !preExisting.has(k.CustomerKey));
+  const foreign = new Set(foreignKeys(plan).map((k) => k.CustomerKey));
+  const ours = evidence.keys.filter((k) => !foreign.has(k.CustomerKey));
   const keys: Record<string, number> = {
-    "pre-existing": preExisting.size,
+    "pre-existing": plan.preExistingKeys.length,
+    "made by hand today (unlabeled, half installed)": plan.handMadeKeys.length,
+    "lost-POST candidates listed (report-only run)": input.operator?.candidates ?? 0,
+    "hand-made candidates released by the operator": input.operator?.released ?? 0,
     "created (POST committed)": ours.length,
     "POST answers lost (commit-then-drop)": ours.filter((k) =>
       k.history.some((e) => e.method === "POST" && e.status === null),
@@ -113,7 +124,11 @@ export function computeFigures(input: {
     "unaccounted enabled": invariantCount(invariants, "no-unaccounted-enabled-key"),
     "practices with two enabled keys": invariantCount(invariants, "one-enabled-key-per-practice"),
     "keys tied to two practices": invariantCount(invariants, "one-practice-per-key"),
-    "pre-existing keys changed": invariantCount(invariants, "pre-existing-keys-unchanged"),
+    "foreign keys changed (pre-existing + hand-made)": invariantCount(
+      invariants,
+      "pre-existing-keys-unchanged",
+    ),
+    "domain events missing or refused": invariantCount(invariants, "domain-events-agree"),
   };
   const practices: Record<string, number> = {};
   for (const p of evidence.practices) count(practices, p.status);

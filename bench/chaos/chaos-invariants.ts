@@ -6,7 +6,7 @@ import type { PublishedEnvelope } from "../../local/events-file.js";
 import type { SimulatorKey, SimulatorRawKey } from "../../local/portal-simulator.js";
 import type { DriveRecord } from "./chaos-driver.js";
 import type { ChaosEvidence, ExecutionEvidence } from "./chaos-evidence.js";
-import type { ChaosPlan } from "./chaos-plan.js";
+import { type ChaosPlan, foreignKeys } from "./chaos-plan.js";
 import { domainEventProblems } from "./domain-event-check.js";
 import { claimOutcome, historyFacts } from "./execution-history-facts.js";
 import type { LeakFinding } from "./secret-scan.js";
@@ -96,7 +96,8 @@ class RunView {
 
   constructor(readonly input: InvariantInput) {
     const { evidence, plan, arns } = input;
-    this.preExisting = new Map(plan.preExistingKeys.map((k) => [k.CustomerKey, k]));
+    // Not ours: the pre-existing keys and those made by hand today (issue 14). Never changed.
+    this.preExisting = new Map(foreignKeys(plan).map((k) => [k.CustomerKey, k]));
     this.keys = new Map(evidence.keys.map((k) => [k.CustomerKey, k]));
     this.practiceByDevRefId = new Map(plan.deliveries.map((d) => [d.devRefId, d.practiceId]));
     this.practices = new Map(evidence.practices.map((p) => [p.practiceId, p]));
@@ -527,7 +528,7 @@ export function checkInvariants(input: InvariantInput): InvariantResult[] {
     result(
       "pre-existing-keys-unchanged",
       "§4.1",
-      "pre-existing portal keys are never changed or touched",
+      `foreign portal keys (${plan.preExistingKeys.length} pre-existing, ${plan.handMadeKeys.length} made by hand today) are never changed or touched`,
       changed,
     ),
   );

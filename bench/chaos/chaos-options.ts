@@ -24,6 +24,14 @@ export interface ChaosOptions {
   readonly outageMs: number;
   /** Pre-existing portal keys (labeled and unlabeled, some disabled) that must never change. */
   readonly preExistingKeys: number;
+  /**
+   * Keys made by hand in the Developer Portal the day of the run: enabled, unlabeled, half of them installed —
+   * the shape of a lost POST's key. Never changed; the ones reconciliation lists as candidates are released by
+   * the operator (`ops release-key`'s function) before a second repair (issue 14).
+   */
+  readonly handMadeKeys: number;
+  /** Times, at random moments, the next POST is answered 429, 400 or 401: answers that certainly created nothing. */
+  readonly postRefusals: number;
   /** Offboardings repeated on practices already offboarded (idempotency: SUCCEEDED, no portal call). */
   readonly repeatedOffboardings: number;
   /** Offboarded practices onboarded again (they must get their old key back, re-enabled). */
@@ -59,6 +67,8 @@ export const FULL_CHAOS: Omit<ChaosOptions, "seed"> = {
   outageMs: 30_000,
   forcedRejections: 12,
   preExistingKeys: 30,
+  handMadeKeys: 20,
+  postRefusals: 12,
   repeatedOffboardings: 5,
   returningPractices: 5,
   portalMaxRps: 20,
@@ -73,6 +83,8 @@ export const SMALL_CHAOS: Omit<ChaosOptions, "seed"> = {
   offboardings: 8,
   outageMs: 5_000,
   forcedRejections: 4,
+  handMadeKeys: 8,
+  postRefusals: 6,
   repeatedOffboardings: 2,
   returningPractices: 2,
 };
@@ -114,6 +126,8 @@ export function validateChaosOptions(options: ChaosOptions): void {
   whole("outageMs", 0);
   whole("forcedRejections", 0);
   whole("preExistingKeys", 0);
+  whole("handMadeKeys", 0);
+  whole("postRefusals", 0);
   whole("repeatedOffboardings", 0);
   whole("returningPractices", 0);
   whole("portalMaxRps", 1);

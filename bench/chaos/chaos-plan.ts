@@ -21,10 +21,19 @@ export interface BadDelivery {
   readonly what: "bad signature" | "expired timestamp" | "invalid practiceId";
 }
 
-/** A 400 queued for the next request of this method, at this moment. */
+/** A refusal (400 unless `status` says otherwise) queued for the next request of this method, at this moment. */
 export interface PlannedRejection {
   readonly atMs: number;
   readonly method: "POST" | "PUT";
+  readonly status?: number;
+}
+
+/** What the portal answers a refused POST with: each certainly created nothing (issue 14). */
+const POST_REFUSAL_STATUSES = [429, 400, 401] as const;
+
+/** Keys that are not ours and must never change: pre-existing ones and the ones made by hand today. */
+export function foreignKeys(plan: Pick<ChaosPlan, "preExistingKeys" | "handMadeKeys">): SimulatorRawKey[] {
+  return [...plan.preExistingKeys, ...plan.handMadeKeys];
 }
 
 export interface ChaosPlan {
@@ -37,6 +46,8 @@ export interface ChaosPlan {
   /** Every practice, shuffled: offboarding takes the first ones that are ACTIVE when their onboarding ends. */
   readonly offboardingOrder: readonly string[];
   readonly preExistingKeys: readonly SimulatorRawKey[];
+  /** Made by hand in the portal today: enabled, unlabeled, half installed. Not ours: never changed. */
+  readonly handMadeKeys: readonly SimulatorRawKey[];
   /** A practice id no delivery uses: offboarding it must fail with PracticeNotFound. */
   readonly unknownPracticeId: string;
 }
@@ -74,14 +85,20 @@ function pad2(n: number): string {
  * Keys that were in the portal before this system: created in past years (so reconciliation's lost-POST rule can
  * never take one for ours), some labeled, some installed, some disabled.
  */
-function preExistingKeys(count: number, random: () => number): SimulatorRawKey[] {
-  const keys: SimulatorRawKey[] = [];
-  const seen = new Set<string>();
-  while (keys.length < count) {
+function randomCustomerKey(random: () => number, seen: Set<string>): string {
+  for (;;) {
     let customerKey = "";
     for (let i = 0; i < 16; i++) customerKey += KEY_ALPHABET[Math.floor(random() * KEY_ALPHABET.length)];
     if (seen.has(customerKey)) continue;
     seen.add(customerKey);
+    return customerKey;
+  }
+}
+
+function preExistingKeys(count: number, random: () => number, seen: Set<string>): SimulatorRawKey[] {
+  const keys: SimulatorRawKey[] = [];
+  while (keys.length < count) {
+    const customerKey = randomCustomerKey(random, seen);
     const n = keys.length;
     const status = PRE_EXISTING_STATUSES[Math.floor(random() * PRE_EXISTING_STATUSES.length)]!;
     const created = `${2021 + Math.floor(random() * 4)}-${pad2(1 + Math.floor(random() * 12))}-${pad2(1 + Math.floor(random() * 28))}`;
@@ -99,7 +116,28 @@ function preExistingKeys(count: number, random: () => number): SimulatorRawKey[]
   return keys;
 }
 
-export function planChaos(options: ChaosOptions): ChaosPlan {
+/**
+ * Keys a person made by hand in the Developer Portal the day of the run: enabled, unlabeled, dated today, half
+ * installed by an office — what a lost POST's key looks like, except the installed ones.
+ */
+function handMadeKeys(
+  count: number,
+  random: () => number,
+  seen: Set<string>,
+  today: Date,
+): SimulatorRawKey[] {
+  const date = today.toISOString().slice(0, 10);
+  return Array.from({ length: count }, (_, n) => ({
+    CustomerKey: randomCustomerKey(random, seen),
+    KeyStatus: "Enabled",
+    DateCreated: date,
+    DateDisabled: "0001-01-01",
+    DateTimeAssigned: n % 2 === 0 ? `${date} 08:${pad2(n % 60)}:00` : "0001-01-01 00:00:00",
+    DevRefId: "",
+  }));
+}
+
+export function planChaos(options: ChaosOptions, today: Date = new Date()): ChaosPlan {
   const random = driverRandom(options.seed);
   const windowMs = deliveryWindowMs(options);
   const practiceIds: string[] = [];
@@ -136,7 +174,15 @@ export function planChaos(options: ChaosOptions): ChaosPlan {
   const rejections: PlannedRejection[] = Array.from({ length: options.forcedRejections }, () => ({
     atMs: Math.floor(random() * windowMs * 1.2),
     method: random() < 0.3 ? ("POST" as const) : ("PUT" as const),
-  })).sort((a, b) => a.atMs - b.atMs);
+  }));
+  for (let i = 0; i < options.postRefusals; i++)
+    rejections.push({
+      atMs: Math.floor(random() * windowMs),
+      method: "POST",
+      status: POST_REFUSAL_STATUSES[i % POST_REFUSAL_STATUSES.length],
+    });
+  rejections.sort((a, b) => a.atMs - b.atMs);
+  const seenKeys = new Set<string>();
   return {
     practiceIds,
     deliveries,
@@ -148,7 +194,8 @@ export function planChaos(options: ChaosOptions): ChaosPlan {
     ],
     outageAtMs: Math.floor(windowMs / 2),
     offboardingOrder: shuffle(practiceIds, random),
-    preExistingKeys: preExistingKeys(options.preExistingKeys, random),
+    preExistingKeys: preExistingKeys(options.preExistingKeys, random, seenKeys),
+    handMadeKeys: handMadeKeys(options.handMadeKeys, random, seenKeys, today),
     unknownPracticeId: "chaos-never-onboarded",
   };
 }

@@ -1,18 +1,23 @@
 // runChaos: a fresh local stack, a seeded storm of webhooks and offboardings against a faulty portal, then
 // reconciliation with repair, then every invariant of docs/architecture.md §4 checked and the figures counted.
+
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { fingerprintCustomerKey } from "../../functions/key-custody/key-fingerprint.js";
+import { readRunCandidates, releaseCandidateKey } from "../../functions/practice/candidate-keys.js";
 import { PracticeStore } from "../../functions/practice/practice-store.js";
+import type { PracticeTable } from "../../functions/practice/practice-table.js";
 import { localDynamoDbClient } from "../../local/dynamodb-local.js";
 import { readEventsFile } from "../../local/events-file.js";
 import { findFreePort } from "../../local/free-port.js";
+import { localFingerprintSecret } from "../../local/local-key-custody.js";
 import { type LocalStack, STACK_OUTPUTS, startLocalStack } from "../../local/local-stack.js";
 import { NO_FAULTS } from "../../local/portal-simulator-faults.js";
 import { driveChaos } from "./chaos-driver.js";
 import { type ChaosEvidence, collectEvidence, waitForQuiet } from "./chaos-evidence.js";
-import { type ChaosFigures, computeFigures } from "./chaos-figures.js";
+import { type ChaosFigures, computeFigures, type OperatorDecisions } from "./chaos-figures.js";
 import {
   checkInvariants,
   type InvariantResult,
@@ -20,7 +25,7 @@ import {
   type StateMachineArns,
 } from "./chaos-invariants.js";
 import { type ChaosOptions, validateChaosOptions } from "./chaos-options.js";
-import { planChaos } from "./chaos-plan.js";
+import { type ChaosPlan, foreignKeys, planChaos } from "./chaos-plan.js";
 import { captureOutput } from "./output-capture.js";
 import { runSecrets, type ScannedText, scanForSecrets } from "./secret-scan.js";
 
@@ -75,7 +80,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
       retryIntervalOverrides: options.retryIntervalMs,
       simulator: {
         random: options.seed,
-        seedKeys: plan.preExistingKeys.map((k) => ({ ...k })),
+        seedKeys: foreignKeys(plan).map((k) => ({ ...k })),
         maxRequestsPerSecond: options.portalMaxRps,
         faults: options.faults,
       },
@@ -93,7 +98,13 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     documents = DynamoDBDocumentClient.from(localDynamoDbClient(stack.endpoints.dynamoDbEndpoint), {
       marshallOptions: { removeUndefinedValues: true },
     });
-    const store = new PracticeStore({ client: documents, tableName: outputs[STACK_OUTPUTS.tableName]! });
+    const fingerprintSecret = new TextEncoder().encode(localFingerprintSecret(stateDir));
+    const store = new PracticeStore({
+      client: documents,
+      tableName: outputs[STACK_OUTPUTS.tableName]!,
+      // The local stack's fingerprint secret (local/local-key-custody.ts): the evidence finds ledger entries by it.
+      fingerprint: async (customerKey) => fingerprintCustomerKey(customerKey, fingerprintSecret),
+    });
     phase("start the local stack");
 
     log(
@@ -105,8 +116,22 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     await stack.executionStatusEvents.idle();
     phase("deliveries, offboardings, returning practices");
 
-    const reconciliation = await reconcile(stack, arns, options, log);
-    phase("reconciliation with repair");
+    // Issue 14: as operations runs it — the scheduled report-only run lists the lost-POST candidates; the operator
+    // releases the ones made by hand (`ops release-key`, through the same functions); then the repair runs. A
+    // repair without that review would take same-day hand-made keys for ours whenever the unknown POST outcomes
+    // (5xx, outage) are as many as the candidates: see the README's reliability section.
+    let reconciliation = await reconcile(stack, arns, options, log, "chaos-reconciliation-report", false);
+    const operator = reconciliation.ran
+      ? await releaseHandMadeCandidates(
+          { client: documents, tableName: outputs[STACK_OUTPUTS.tableName]! },
+          plan,
+          "chaos-reconciliation-report",
+          log,
+        )
+      : undefined;
+    if (reconciliation.ran)
+      reconciliation = await reconcile(stack, arns, options, log, "chaos-reconciliation", true);
+    phase("reconciliation: report, operator releases, repair");
 
     await stack.executionStatusEvents.idle();
     const evidence = await collectEvidence({ engine: stack.engine, store, simulator });
@@ -123,7 +148,16 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     );
     const events = readEventsFile(stack.endpoints.eventsFile);
     const invariants = checkInvariants({ evidence, plan, drive, arns, reconciliation, leaks, events });
-    const figures = computeFigures({ evidence, plan, drive, arns, invariants, leaks, reconciliation });
+    const figures = computeFigures({
+      evidence,
+      plan,
+      drive,
+      arns,
+      invariants,
+      leaks,
+      reconciliation,
+      ...(operator ? { operator } : {}),
+    });
     phase("checks");
     return {
       seed: options.seed,
@@ -151,11 +185,38 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
   }
 }
 
+/** `ops candidates` then `ops release-key` for every hand-made key listed, through the same functions. */
+async function releaseHandMadeCandidates(
+  table: PracticeTable,
+  plan: ChaosPlan,
+  runId: string,
+  log: (line: string) => void,
+): Promise<OperatorDecisions> {
+  const handMade = new Set(plan.handMadeKeys.map((k) => k.CustomerKey));
+  const candidates = await readRunCandidates(table, runId);
+  let released = 0;
+  for (const candidate of candidates) {
+    if (!handMade.has(candidate.customerKey) || candidate.decision.kind !== "undecided") continue;
+    await releaseCandidateKey(table, {
+      customerKey: candidate.customerKey,
+      runId,
+      actor: "ops:chaos-operator",
+      reason: "made by hand in the Developer Portal (chaos plan)",
+      now: new Date(),
+    });
+    released += 1;
+  }
+  log(`operator: ${candidates.length} lost-POST candidate(s) listed, ${released} made by hand released`);
+  return { candidates: candidates.length, released };
+}
+
 async function reconcile(
   stack: LocalStack,
   arns: StateMachineArns,
   options: ChaosOptions,
   log: (line: string) => void,
+  name: string,
+  repair: boolean,
 ): Promise<ReconciliationOutcome> {
   if (!arns.reconciliation) {
     const note = `the stack has no ${STACK_OUTPUTS.reconciliation} output: reconciliation has not landed on this branch`;
@@ -167,11 +228,12 @@ async function reconcile(
     stack.simulator!.setFaults({ ...NO_FAULTS });
     stack.simulator!.clearQueuedFaults();
   }
-  log(`reconciliation with repair: ${JSON.stringify(RECONCILIATION_INPUT)}`);
+  const input = { ...RECONCILIATION_INPUT, repair };
+  log(`reconciliation ${repair ? "with repair" : "report only"}: ${JSON.stringify(input)}`);
   const { executionArn } = await stack.engine.startExecution({
     stateMachineArn: arns.reconciliation,
-    name: "chaos-reconciliation",
-    input: JSON.stringify(RECONCILIATION_INPUT),
+    name,
+    input: JSON.stringify(input),
   });
   const described = await stack.engine.waitForExecution(executionArn);
   const note =

@@ -28,6 +28,8 @@ export interface CreateAttemptRecord {
   readonly lostResponses: number;
   /** POSTs that certainly created nothing: refused (429, 4xx) or never sent (throttled by us, refused connection). */
   readonly noKeyAnswers?: number;
+  /** Lost-POST keys an operator adopted for this attempt (`ops adopt-key`): each accounts for one POST. */
+  readonly adoptedKeys?: number;
   /** When each lost answer was noticed, with the error's name. */
   readonly lostAt: readonly string[];
   readonly maskedKey?: string;
@@ -43,6 +45,7 @@ export type OpenCreateAttempt = Pick<
   | "attempts"
   | "lostResponses"
   | "noKeyAnswers"
+  | "adoptedKeys"
   | "firstAttemptAt"
   | "lastAttemptAt"
 >;
@@ -56,6 +59,7 @@ const ATTEMPT_ATTRIBUTES = [
   "lastAttemptAt",
   "lostResponses",
   "noKeyAnswers",
+  "adoptedKeys",
   "lostAt",
   "maskedKey",
   "createdAt",
@@ -116,6 +120,7 @@ export async function listOpenAttempts(table: PracticeTable): Promise<OpenCreate
         attempts: Number(item.attempts ?? 0),
         lostResponses: Number(item.lostResponses ?? 0),
         noKeyAnswers: Number(item.noKeyAnswers ?? 0),
+        adoptedKeys: Number(item.adoptedKeys ?? 0),
         firstAttemptAt: String(item.firstAttemptAt),
         lastAttemptAt: String(item.lastAttemptAt ?? item.firstAttemptAt),
       });

@@ -7,6 +7,7 @@ import type { PracticeStatus } from "../../contracts/table-schema.js";
 import type { KeyFingerprint, KeyFingerprinter } from "../key-custody/key-fingerprint.js";
 import { listOpenAttempts, type OpenCreateAttempt, resolveAttempt } from "./create-attempts.js";
 import { adoptLostKey, getLedger, type LedgerEntry, markLedgerDisabled } from "./key-ledger.js";
+import { getReleasedKeys, type KeyRelease } from "./key-releases.js";
 import { getPractices, practicesPage } from "./practice-reads.js";
 import type { PracticeRecord } from "./practice-record.js";
 import { fingerprintOf, type PracticeTable } from "./practice-table.js";
@@ -158,6 +159,11 @@ export class ReconciliationStore {
     resolution: { readonly runId: string; readonly note: string; readonly now: Date },
   ): Promise<void> {
     return resolveAttempt(this.table, attempt, resolution);
+  }
+
+  /** Keys an operator released as not ours (`ops release-key`), among these. */
+  getReleasedKeys(fingerprints: readonly KeyFingerprint[]): Promise<Map<KeyFingerprint, KeyRelease>> {
+    return getReleasedKeys(this.table, fingerprints);
   }
 
   adoptLostKey(

@@ -38,10 +38,14 @@ export const PORTAL_DATE_SLACK_DAYS = 1;
 
 /** POSTs of an attempt with an unknown outcome (neither recorded nor refused): each may have created a key. */
 export function unaccountedPosts(
-  attempt: Pick<OpenCreateAttempt, "attempts" | "status"> & { readonly noKeyAnswers?: number },
+  attempt: Pick<OpenCreateAttempt, "attempts" | "status"> & {
+    readonly noKeyAnswers?: number;
+    readonly adoptedKeys?: number;
+  },
 ): number {
   const created = attempt.status === "CREATED" ? 1 : 0;
-  return Math.max(0, attempt.attempts - created - (attempt.noKeyAnswers ?? 0));
+  // A key an operator adopted for the attempt (`ops adopt-key`) is the answer one of its POSTs lost.
+  return Math.max(0, attempt.attempts - created - (attempt.noKeyAnswers ?? 0) - (attempt.adoptedKeys ?? 0));
 }
 
 export function attemptId(attempt: Pick<OpenCreateAttempt, "practiceId" | "executionName">): string {

@@ -1,8 +1,11 @@
 // Reconciliation loop: list a few portal pages from the cursor and classify every key on them (the ledger and
 // the practices they map to read in bulk); keys a practice may hold and lost-POST candidates go to the scratch.
+
+import type { Finding } from "../../contracts/reconciliation-findings.js";
 import type { KeyFingerprint } from "../key-custody/key-fingerprint.js";
 import { PortalThrottled } from "../platform/errors.js";
 import type { PortalClient } from "../portal/portal-types.js";
+import type { KeyRelease } from "../practice/key-releases.js";
 import type { LostKeyCandidate, SeenKey } from "../practice/reconciliation-scratch.js";
 import { classifyPortalKey, type FingerprintedKey } from "./reconciliation-classify.js";
 import { clock, limitsOf, need, type ReconciliationDeps } from "./reconciliation-deps.js";
@@ -57,9 +60,13 @@ export async function scanPortalKeys(deps: ReconciliationDeps, state: StepState)
       if (result.seen) seen.push({ keyFingerprint: key.keyFingerprint, ...result.seen });
       if (result.candidate) candidates.push(result.candidate);
     }
+    // A key an operator released as not ours (`ops release-key`) is never a candidate again: plain FOREIGN.
+    const released = await deps.runs.getReleasedKeys(candidates.map((c) => c.keyFingerprint));
+    const undecided = candidates.filter((c) => !released.has(c.keyFingerprint));
+    for (const release of released.values()) batch.findings.push(releasedFinding(release));
     const chunk = progress.chunk;
     await deps.runs.writeSeenKeys(run.runId, seen, at);
-    if (candidates.length > 0) await deps.runs.writeCandidates(run.runId, chunk, candidates, at);
+    if (undecided.length > 0) await deps.runs.writeCandidates(run.runId, chunk, undecided, at);
     await writeBatch(deps, run.runId, chunk, batch, at);
     progress = {
       ...progress,
@@ -71,8 +78,21 @@ export async function scanPortalKeys(deps: ReconciliationDeps, state: StepState)
         pages: progress.keys.pages + 1,
         done: listed.nextOffset === null,
       },
-      candidates: { ...progress.candidates, count: progress.candidates.count + candidates.length },
+      candidates: { ...progress.candidates, count: progress.candidates.count + undecided.length },
     };
   }
   return progress;
+}
+
+function releasedFinding(release: KeyRelease): Finding {
+  return {
+    category: "UNMAPPED_KEY_FOREIGN",
+    maskedKey: release.maskedKey,
+    details: {
+      released: true,
+      releasedBy: release.releasedBy,
+      releasedAt: release.releasedAt,
+      reason: release.reason,
+    },
+  };
 }

@@ -1,0 +1,209 @@
+// Property (issue 14): whatever the interleaving of onboardings (signed webhooks), redeliveries, offboardings,
+// stopped executions and repairing reconciliations for ONE practice, once every execution has ended and every
+// claim release has run, the practice's recorded status and its portal key's status agree:
+//   ACTIVE ⇒ exactly its recorded key is enabled; FAILED / OFFBOARDED / no record ⇒ none of its keys is enabled;
+//   never left ONBOARDING / OFFBOARDING.
+// Through the real workflows on the local stack (synthesized ASL, handlers, DynamoDB Local, IAM enforced, the
+// simulator over HTTP). Redeliveries reuse the last delivery's webhook-id and timestamp (the duplicate path): the
+// ordering rule for stale requests (branch `stale`) has not landed, so no generated request is issued before the
+// practice's last transition.
+
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
+import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import fc from "fast-check";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { waitForQuiet } from "../../bench/chaos/chaos-evidence.js";
+import { maskSecret } from "../../functions/platform/mask.js";
+import { PracticeStore } from "../../functions/practice/practice-store.js";
+import { localDynamoDbClient } from "../../local/dynamodb-local.js";
+import { findFreePort } from "../../local/free-port.js";
+import { type LocalStack, STACK_OUTPUTS, startLocalStack } from "../../local/local-stack.js";
+import type { PortalSimulator } from "../../local/portal-simulator.js";
+import { type CrmDeliveryRequest, sendCrmDelivery } from "../../local/signed-webhook.js";
+import { localStackFingerprinter } from "../support/test-key-custody.js";
+
+type Operation =
+  | { readonly kind: "onboard" }
+  | { readonly kind: "redeliver" }
+  | { readonly kind: "offboard" }
+  | { readonly kind: "stopOnboarding"; readonly afterMs: number; readonly slow: "POST" | "PUT" }
+  | { readonly kind: "stopOffboarding"; readonly afterMs: number }
+  | { readonly kind: "repair" };
+
+const operation: fc.Arbitrary<Operation> = fc.oneof(
+  { weight: 3, arbitrary: fc.constant({ kind: "onboard" } as const) },
+  { weight: 1, arbitrary: fc.constant({ kind: "redeliver" } as const) },
+  { weight: 2, arbitrary: fc.constant({ kind: "offboard" } as const) },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      kind: fc.constant("stopOnboarding" as const),
+      afterMs: fc.integer({ min: 0, max: 400 }),
+      slow: fc.constantFrom("POST" as const, "PUT" as const),
+    }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      kind: fc.constant("stopOffboarding" as const),
+      afterMs: fc.integer({ min: 0, max: 300 }),
+    }),
+  },
+  { weight: 1, arbitrary: fc.constant({ kind: "repair" } as const) },
+);
+
+/** How long a held portal call lasts: long enough for a stop to land while it is in flight. */
+const HELD_CALL_MS = 250;
+
+let stack: LocalStack;
+let stateDir: string;
+let store: PracticeStore;
+let simulator: PortalSimulator;
+let arns: { onboarding: string; offboarding: string; reconciliation: string };
+let webhookUrl: string;
+let run = 0;
+
+beforeAll(async () => {
+  stateDir = mkdtempSync(path.join(tmpdir(), "lifecycle-property-"));
+  stack = await startLocalStack({
+    config: { port: await findFreePort(), portalMaxRps: 50 },
+    stateDir,
+    retryIntervalOverrides: 0,
+    simulator: { maxRequestsPerSecond: 50 },
+  });
+  const outputs = stack.endpoints.outputs;
+  arns = {
+    onboarding: outputs[STACK_OUTPUTS.onboarding]!,
+    offboarding: outputs[STACK_OUTPUTS.offboarding]!,
+    reconciliation: outputs[STACK_OUTPUTS.reconciliation]!,
+  };
+  webhookUrl = `${stack.endpoints.httpApiUrl.replace(/\/+$/, "")}/webhooks/crm`;
+  simulator = stack.simulator!;
+  store = new PracticeStore({
+    client: DynamoDBDocumentClient.from(localDynamoDbClient(stack.endpoints.dynamoDbEndpoint)),
+    tableName: outputs[STACK_OUTPUTS.tableName]!,
+    fingerprint: localStackFingerprinter(stateDir),
+  });
+}, 120_000);
+
+afterAll(async () => {
+  await stack?.stop();
+  rmSync(stateDir, { recursive: true, force: true });
+});
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Every execution ended and every claim release delivered. */
+async function settled(): Promise<void> {
+  await waitForQuiet(stack.engine);
+  await stack.executionStatusEvents.idle();
+  await waitForQuiet(stack.engine);
+}
+
+async function startAndStop(stateMachineArn: string, name: string, input: unknown, afterMs: number) {
+  const { executionArn } = await stack.engine.startExecution({
+    stateMachineArn,
+    name,
+    input: JSON.stringify(input),
+  });
+  await sleep(afterMs);
+  await stack.engine.stopExecution(executionArn, { error: "Stopped", cause: "property test" });
+}
+
+async function apply(
+  practiceId: string,
+  devRefId: string,
+  op: Operation,
+  last: { delivery?: CrmDeliveryRequest },
+) {
+  const name = `${practiceId}-${op.kind}-${++run}`;
+  switch (op.kind) {
+    case "onboard": {
+      last.delivery = { practiceId, devRefId, webhookId: `msg_${name}`, timestamp: new Date() };
+      const answer = await sendCrmDelivery(webhookUrl, stack.webhookSecret, last.delivery);
+      expect([200, 202, 409]).toContain(answer.status);
+      break;
+    }
+    case "redeliver": {
+      if (!last.delivery) return;
+      const answer = await sendCrmDelivery(webhookUrl, stack.webhookSecret, last.delivery);
+      expect([200, 202, 409]).toContain(answer.status);
+      break;
+    }
+    case "offboard":
+      await stack.engine.startExecution({
+        stateMachineArn: arns.offboarding,
+        name,
+        input: JSON.stringify({ practiceId, reason: "property test", requestedBy: "ops:property" }),
+      });
+      break;
+    case "stopOnboarding":
+      simulator.queueFaults({ kind: "slow", method: op.slow, ms: HELD_CALL_MS });
+      await startAndStop(arns.onboarding, name, { practiceId, devRefId }, op.afterMs);
+      break;
+    case "stopOffboarding":
+      simulator.queueFaults({ kind: "slow", method: "PUT", ms: HELD_CALL_MS });
+      await startAndStop(
+        arns.offboarding,
+        name,
+        { practiceId, reason: "property test", requestedBy: "ops:property" },
+        op.afterMs,
+      );
+      break;
+    case "repair":
+      await stack.engine.startExecution({
+        stateMachineArn: arns.reconciliation,
+        name,
+        input: JSON.stringify({ repair: true, graceMinutes: 0 }),
+      });
+      break;
+  }
+  await settled();
+  // A held call the operation never reached must not slow the next one.
+  simulator.clearQueuedFaults();
+}
+
+/** Problems with the practice's recorded status against its keys in the portal (empty when they agree). */
+async function disagreements(practiceId: string, devRefId: string): Promise<string[]> {
+  const record = await store.getPractice(practiceId);
+  const keys = [];
+  for (const key of simulator.keys()) {
+    const owner = await store.getKeyOwner(await store.fingerprint(key.CustomerKey));
+    if (
+      owner?.practiceId === practiceId ||
+      key.DevRefId === devRefId ||
+      key.CustomerKey === record?.customerKey
+    )
+      keys.push(key);
+  }
+  const enabled = keys.filter((k) => k.KeyStatus === "Enabled").map((k) => maskSecret(k.CustomerKey));
+  const status = record?.status ?? "no record";
+  const problems: string[] = [];
+  if (status === "ONBOARDING" || status === "OFFBOARDING") problems.push(`left ${status}`);
+  if (status === "ACTIVE") {
+    const held = maskSecret(record!.customerKey);
+    if (enabled.length !== 1 || enabled[0] !== held)
+      problems.push(`ACTIVE with ${held}, enabled in the portal: [${enabled.join(", ")}]`);
+  } else if (enabled.length > 0) problems.push(`${status} with enabled key(s) [${enabled.join(", ")}]`);
+  return problems;
+}
+
+describe("lifecycle of one practice under random interleavings (fast-check)", () => {
+  it("ends with the recorded status and the portal key's status in agreement", {
+    timeout: 240_000,
+  }, async () => {
+    let practice = 0;
+    await fc.assert(
+      fc.asyncProperty(fc.array(operation, { minLength: 1, maxLength: 6 }), async (operations) => {
+        const practiceId = `prop-${++practice}`;
+        const devRefId = `Property Dental ${practice}`;
+        const last: { delivery?: CrmDeliveryRequest } = {};
+        for (const op of operations) await apply(practiceId, devRefId, op, last);
+        expect(await disagreements(practiceId, devRefId)).toEqual([]);
+      }),
+      { numRuns: 12, endOnFailure: true },
+    );
+  });
+});
