@@ -22,10 +22,10 @@ export interface Statement {
 export const templateResources = () =>
   (synthesizedTemplate() as { Resources: Record<string, Resource> }).Resources;
 
-/** The one state machine whose logical id starts with `prefix`, as [logicalId, resource]. */
+/** The one state machine whose logical id is `<prefix>StateMachine…` (Offboarding, not OffboardingRequest). */
 export function stateMachineResource(prefix: string): [string, Resource] {
   const found = Object.entries(templateResources()).filter(
-    ([id, r]) => r.Type === "AWS::StepFunctions::StateMachine" && id.startsWith(prefix),
+    ([id, r]) => r.Type === "AWS::StepFunctions::StateMachine" && id.startsWith(`${prefix}StateMachine`),
   );
   if (found.length !== 1)
     throw new Error(`expected one state machine named ${prefix}…, found ${found.length}`);
