@@ -15,6 +15,10 @@ export const STACK_OUTPUTS = {
   webhookUrl: "WebhookUrl",
   eventBusName: "EventBusName",
   alarmTopic: "AlarmTopicArn",
+  /** The CMK of the stored CustomerKeys (docs/architecture.md §4). */
+  keyCustodyKey: "KeyCustodyKeyArn",
+  /** The secret of the key fingerprints: `ops` (import-keys, migrate-keys) addresses the ledger with it. */
+  keyFingerprintSecret: "KeyFingerprintSecretArn",
   /** Base URL (ending in `/`) that activation links start with: `<base>activate/<token>`. */
   activationBaseUrl: "ActivationBaseUrl",
   /** The operators' managed policy (lib/operator-policy.ts): attach it to whoever runs ops. */

@@ -31,13 +31,19 @@ export const keys = {
     [SK]: `AUDIT#${at}#${id}`,
   }),
   auditPrefix: "AUDIT#",
-  /** A key we created: key → practice, so one key maps to one practice. Written before anything can fail. */
-  customerKey: (customerKey: string) => ({ [PK]: `KEY#${customerKey}`, [SK]: "KEY" }),
+  /**
+   * A key we created: key → practice, so one key maps to one practice. Written before anything can fail.
+   * Addressed by the key's keyed fingerprint (64 hex, functions/key-custody/key-fingerprint.ts), never by the
+   * key: key attribute values end up in CloudTrail data events (docs/architecture.md §4).
+   */
+  ledgerEntry: (keyFingerprint: string) => ({ [PK]: `KEY#${keyFingerprint}`, [SK]: "KEY" }),
+  /** Partition prefix of ledger entries (and, before `ops migrate-keys`, of the old `KEY#<customerKey>` ones). */
+  ledgerPrefix: "KEY#",
   /**
    * An operator's word that an unlabeled key reconciliation took for a possible lost-POST key is not ours
-   * (`ops release-key`): never a candidate again. Beside the key's ledger item, which it excludes.
+   * (`ops release-key`): never a candidate again. Beside the key's ledger item (same fingerprint), which it excludes.
    */
-  releasedKey: (customerKey: string) => ({ [PK]: `KEY#${customerKey}`, [SK]: "RELEASED" }),
+  releasedKey: (keyFingerprint: string) => ({ [PK]: `KEY#${keyFingerprint}`, [SK]: "RELEASED" }),
   /** A POST /apikeys attempt whose answer may have been lost; reconciliation resolves it. */
   createAttempt: (practiceId: string, executionName: string) => ({
     [PK]: `PRACTICE#${practiceId}`,
@@ -54,9 +60,10 @@ export const keys = {
   }),
   reconciliationFindingsPrefix: "FINDINGS#",
   /** A portal key a run saw that some practice may hold (KEY_MISSING lookups); expires with the run's scratch. */
-  reconciliationSeenKey: (runId: string, customerKey: string) => ({
+  /** Addressed by the key's fingerprint, like the ledger. */
+  reconciliationSeenKey: (runId: string, keyFingerprint: string) => ({
     [PK]: `RECON#${runId}`,
-    [SK]: `SEEN#${customerKey}`,
+    [SK]: `SEEN#${keyFingerprint}`,
   }),
   /** An unlabeled key that a lost POST may have created; classified once every page is listed. */
   reconciliationCandidate: (runId: string, chunk: number, index: number) => ({

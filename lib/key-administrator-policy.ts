@@ -9,6 +9,8 @@ import { keys } from "../contracts/table-schema.js";
 export interface KeyAdministratorPolicyProps {
   /** The Open Dental Developer Portal credentials: whoever reads them can list every full CustomerKey. */
   readonly portalSecret: secretsmanager.ISecret;
+  /** The HMAC secret of the key fingerprints: `ops import` and `ops migrate-keys` address the ledger with it. */
+  readonly fingerprintSecret: secretsmanager.ISecret;
   /** The practice table: `ops import` writes practices, key ledger entries and audit entries into it. */
   readonly table: dynamodb.ITable;
   /** The customer-managed key the portal secret is encrypted with. */
@@ -18,6 +20,7 @@ export interface KeyAdministratorPolicyProps {
 /** Statement ids, so docs/ops-cli.md, tests and reviewers can name each permission. */
 export const KEY_ADMINISTRATOR_POLICY_SIDS = {
   readPortalSecret: "ReadThePortalCredentials",
+  readFingerprintSecret: "ReadTheKeyFingerprintSecret",
   portalSecretKey: "PortalCredentialsThroughSecretsManager",
   portalRateBudget: "SpendThePortalRateBudget",
   importKeys: "ImportPortalKeysIntoThePracticeTable",
@@ -27,7 +30,7 @@ export const KEY_ADMINISTRATOR_POLICY_SIDS = {
 
 /** Partition keys of the items each table statement may touch (`dynamodb:LeadingKeys`), from the table schema. */
 const RATE_LIMITER_PARTITION = keys.portalRateLimiter().pk;
-const IMPORTED_PARTITIONS = [keys.practice("*").pk, keys.customerKey("*").pk];
+const IMPORTED_PARTITIONS = [keys.practice("*").pk, keys.ledgerEntry("*").pk];
 const ACTIVATION_PARTITIONS = [keys.activationLink("*").pk];
 
 /**
@@ -54,7 +57,12 @@ export class KeyAdministratorPolicy extends Construct {
           actions: ["secretsmanager:GetSecretValue"],
           resources: [secretArn],
         }),
-        // Secrets Manager decrypts the value with the caller's permissions, in the secret's encryption context.
+        new iam.PolicyStatement({
+          sid: KEY_ADMINISTRATOR_POLICY_SIDS.readFingerprintSecret,
+          actions: ["secretsmanager:GetSecretValue"],
+          resources: [props.fingerprintSecret.secretArn],
+        }),
+        // Secrets Manager decrypts the values with the caller's permissions, in each secret's encryption context.
         new iam.PolicyStatement({
           sid: KEY_ADMINISTRATOR_POLICY_SIDS.portalSecretKey,
           actions: ["kms:Decrypt"],
@@ -62,7 +70,7 @@ export class KeyAdministratorPolicy extends Construct {
           conditions: {
             StringEquals: {
               "kms:ViaService": `secretsmanager.${stack.region}.amazonaws.com`,
-              "kms:EncryptionContext:SecretARN": secretArn,
+              "kms:EncryptionContext:SecretARN": [secretArn, props.fingerprintSecret.secretArn],
             },
           },
         }),
@@ -87,7 +95,7 @@ export class KeyAdministratorPolicy extends Construct {
           sid: KEY_ADMINISTRATOR_POLICY_SIDS.decideCandidates,
           actions: ["dynamodb:ConditionCheckItem"],
           resources: [props.table.tableArn],
-          conditions: { "ForAllValues:StringLike": { "dynamodb:LeadingKeys": [keys.customerKey("*").pk] } },
+          conditions: { "ForAllValues:StringLike": { "dynamodb:LeadingKeys": [keys.ledgerEntry("*").pk] } },
         }),
         // `ops activation-link`: a link opens the full key to whoever holds it, so issuing one is a key
         // administrator's act. One transaction puts the link, revokes the previous one (both ACTIVATION#…) and

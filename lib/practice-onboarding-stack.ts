@@ -10,6 +10,7 @@ import { DomainEventBus } from "./domain-event-bus.js";
 import { DomainEventOutbox } from "./domain-event-outbox.js";
 import { EncryptionKey } from "./encryption-key.js";
 import { KeyAdministratorPolicy } from "./key-administrator-policy.js";
+import { KeyCustody } from "./key-custody.js";
 import { OffboardingRequestWorkflow } from "./offboarding-request-workflow.js";
 import { OffboardingWorkflow } from "./offboarding-workflow.js";
 import { OnboardingWorkflow } from "./onboarding-workflow.js";
@@ -69,6 +70,7 @@ export class PracticeOnboardingStack extends Stack {
   readonly operations: OperationsAlarms;
   readonly operatorPolicy: OperatorPolicy;
   readonly keyAdministratorPolicy: KeyAdministratorPolicy;
+  readonly keyCustody: KeyCustody;
 
   constructor(scope: Construct, id: string, props: PracticeOnboardingStackProps = {}) {
     super(scope, id, props);
@@ -178,6 +180,9 @@ export class PracticeOnboardingStack extends Stack {
       this.reconciliationSchedule.deadLetterQueue,
     );
 
+    this.keyCustody = new KeyCustody(this, "KeyCustody", { encryptionKey: key });
+    this.grantKeyCustody();
+
     this.operations = new OperationsAlarms(this, "Operations", {
       encryptionKey: key,
       stateMachines: [
@@ -205,6 +210,7 @@ export class PracticeOnboardingStack extends Stack {
     });
     this.keyAdministratorPolicy = new KeyAdministratorPolicy(this, "KeyAdministrators", {
       portalSecret: this.secrets.portalCredentials,
+      fingerprintSecret: this.keyCustody.fingerprintSecret,
       table: this.practiceTable.table,
       encryptionKey: key,
     });
@@ -247,5 +253,20 @@ export class PracticeOnboardingStack extends Stack {
     new CfnOutput(this, STACK_OUTPUTS.portalBaseUrl, {
       value: props.portalBaseUrl ?? DEFAULT_OPEN_DENTAL_BASE_URL,
     });
+    new CfnOutput(this, STACK_OUTPUTS.keyCustodyKey, { value: this.keyCustody.key.keyArn });
+    new CfnOutput(this, STACK_OUTPUTS.keyFingerprintSecret, {
+      value: this.keyCustody.fingerprintSecret.secretArn,
+    });
+  }
+
+  /**
+   * Who does what with a CustomerKey (docs/architecture.md §4): only the functions that first see a key (the
+   * POST's answer, the portal listing) fingerprint it; every other function reads the fingerprint stored with
+   * the practice or carried in the run's scratch.
+   */
+  private grantKeyCustody(): void {
+    const custody = this.keyCustody;
+    custody.grantFingerprint(this.onboarding.functions.createKey);
+    custody.grantFingerprint(this.reconciliation.functions.listKeys);
   }
 }

@@ -40,6 +40,7 @@ import {
   type LocalEndpoints,
   STACK_OUTPUTS,
 } from "./local-endpoints.js";
+import { localFingerprintSecret } from "./local-key-custody.js";
 import { LocalSecretStore } from "./local-secret-store.js";
 import {
   type PortalSimulator,
@@ -308,6 +309,12 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     if (webhookSecretId) {
       secrets.define(webhookSecretId);
       secrets.putSecretValue(webhookSecretId, JSON.stringify({ secrets: [webhookSecret] }));
+    }
+    // The fingerprint secret addresses every ledger item: generated once per state dir, kept with the table.
+    const fingerprintSecretId = outputs[STACK_OUTPUTS.keyFingerprintSecret];
+    if (fingerprintSecretId) {
+      secrets.define(fingerprintSecretId);
+      secrets.putSecretValue(fingerprintSecretId, localFingerprintSecret(stateDir));
     }
 
     const crmProviderSecrets = generateCrmProviderSecrets();

@@ -11,9 +11,11 @@ import { OperationFailed } from "./errors.js";
 import type { OpsTarget } from "./targets.js";
 
 export function tableOf(target: OpsTarget): PracticeTable {
+  const fingerprint = target.keyFingerprinter();
   return {
     client: target.documentClient,
     tableName: target.output(STACK_OUTPUTS.tableName, "practice table"),
+    ...(fingerprint ? { fingerprint } : {}),
   };
 }
 

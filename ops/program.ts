@@ -275,6 +275,19 @@ export function buildProgram(
     });
 
   program
+    .command("migrate-keys")
+    .description(
+      "re-address a practice table written before key custody: ledger by fingerprint, records fingerprinted (idempotent, resumable)",
+    )
+    .option("--page-size <n>", "items per Scan page", integerParser("--page-size", 1, 1000))
+    .option("--start-after <cursor>", "resume after the cursor a previous run printed")
+    .action(async (options: { pageSize?: number; startAfter?: string }, command: Command) => {
+      await run(globals(command), async (context) =>
+        (await import("./commands/migrate-keys.js")).migrateKeys(context, options),
+      );
+    });
+
+  program
     .command("candidates")
     .description(
       "lost-POST candidates of the latest finished reconciliation: unlabeled keys that may be ours, with the evidence",

@@ -1,11 +1,17 @@
 // Where an ops command acts: the running local stack (`--local`, from .local/endpoints.json) or a deployed stack
 // (CloudFormation outputs of `--stack` in `--region`, credentials from the standard chain). Either way the
 // commands see the same output names (STACK_OUTPUTS) and the same SDK clients.
+
 import { CloudFormationClient, DescribeStacksCommand, type Stack } from "@aws-sdk/client-cloudformation";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { SFNClient } from "@aws-sdk/client-sfn";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import type { KeyFingerprinter } from "../functions/key-custody/key-fingerprint.js";
+import {
+  keyFingerprinterFromSecret,
+  type SecretFetcher,
+} from "../functions/key-custody/key-fingerprint-secret.js";
 import { PracticeStore } from "../functions/practice/practice-store.js";
 import {
   KEY_ADMINISTRATOR_ACCESS_KEY_ID,
@@ -42,7 +48,15 @@ export interface OpsTarget {
   /** The optional output, or undefined when this stack does not have it. */
   optionalOutput(name: string): string | undefined;
   practiceStore(): PracticeStore;
+  /** Fingerprints keys with the stack's fingerprint secret (undefined for a stack without one). */
+  keyFingerprinter(): KeyFingerprinter | undefined;
   close(): void;
+}
+
+/** The fingerprint secret's fetch for ops: the caller's own Secrets Manager client (no Powertools cache). */
+function secretStringOf(secretsManager: SecretsManagerClient): SecretFetcher {
+  return async (name) =>
+    (await secretsManager.send(new GetSecretValueCommand({ SecretId: name }))).SecretString;
 }
 
 interface ClientConfig {
@@ -85,10 +99,19 @@ function buildTarget(
         throw new OperationFailed(`${description} has no ${what} yet (stack output ${name} is missing)`);
       return value;
     },
+    keyFingerprinter() {
+      const fingerprintSecret = optionalOutput(STACK_OUTPUTS.keyFingerprintSecret);
+      return fingerprintSecret
+        ? keyFingerprinterFromSecret(fingerprintSecret, secretStringOf(secretsManager))
+        : undefined;
+    },
     practiceStore() {
+      const fingerprint = this.keyFingerprinter();
       return new PracticeStore({
         client: documentClient,
         tableName: this.output(STACK_OUTPUTS.tableName, "practice table"),
+        // Read on the first key fingerprinted (import, adopt-key, release-key, migrate-keys); others never ask.
+        ...(fingerprint ? { fingerprint } : {}),
       });
     },
     close() {

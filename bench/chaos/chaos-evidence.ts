@@ -96,7 +96,7 @@ export async function collectEvidence(input: {
   const practices = await store.listPractices();
   const ledger = new Map<string, LedgerEntry>();
   for (const key of keys) {
-    const owner = await store.getKeyOwner(key.CustomerKey);
+    const owner = await store.getKeyOwner(await store.fingerprint(key.CustomerKey));
     if (owner) ledger.set(key.CustomerKey, owner);
   }
   const attempts = new Map<string, CreateAttemptRecord[]>();

@@ -1,15 +1,18 @@
 // runChaos: a fresh local stack, a seeded storm of webhooks and offboardings against a faulty portal, then
 // reconciliation with repair, then every invariant of docs/architecture.md §4 checked and the figures counted.
+
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { fingerprintCustomerKey } from "../../functions/key-custody/key-fingerprint.js";
 import { readRunCandidates, releaseCandidateKey } from "../../functions/practice/candidate-keys.js";
 import { PracticeStore } from "../../functions/practice/practice-store.js";
 import type { PracticeTable } from "../../functions/practice/practice-table.js";
 import { localDynamoDbClient } from "../../local/dynamodb-local.js";
 import { readEventsFile } from "../../local/events-file.js";
 import { findFreePort } from "../../local/free-port.js";
+import { localFingerprintSecret } from "../../local/local-key-custody.js";
 import { type LocalStack, STACK_OUTPUTS, startLocalStack } from "../../local/local-stack.js";
 import { NO_FAULTS } from "../../local/portal-simulator-faults.js";
 import { driveChaos } from "./chaos-driver.js";
@@ -98,7 +101,13 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     documents = DynamoDBDocumentClient.from(localDynamoDbClient(stack.endpoints.dynamoDbEndpoint), {
       marshallOptions: { removeUndefinedValues: true },
     });
-    const store = new PracticeStore({ client: documents, tableName: outputs[STACK_OUTPUTS.tableName]! });
+    const fingerprintSecret = new TextEncoder().encode(localFingerprintSecret(stateDir));
+    const store = new PracticeStore({
+      client: documents,
+      tableName: outputs[STACK_OUTPUTS.tableName]!,
+      // The local stack's fingerprint secret (local/local-key-custody.ts): the evidence finds ledger entries by it.
+      fingerprint: async (customerKey) => fingerprintCustomerKey(customerKey, fingerprintSecret),
+    });
     phase("start the local stack");
 
     log(

@@ -2,11 +2,10 @@
 // addresses the key → practice ledger (`KEY#<fingerprint>`) and reconciliation's seen-set (`SEEN#<fingerprint>`)
 // so no table key holds a CustomerKey (docs/architecture.md §4), and its first 6 hex digits tell keys apart in the
 // masked form. Without the secret, a fingerprint says nothing about the key: the 16-character key space cannot
-// be searched against it.
+// be searched against it. Pure: the secret is fetched by key-fingerprint-secret.ts, which only the functions that
+// first see a key import (the others carry the fingerprint on from the record, and bundle no Secrets Manager).
 import { createHmac } from "node:crypto";
-import { getSecret } from "@aws-lambda-powertools/parameters/secrets";
-import type { SecretsGetOptions } from "@aws-lambda-powertools/parameters/secrets/types";
-import { ConfigurationError, InvalidInput, SecretsUnavailable } from "../platform/errors.js";
+import { ConfigurationError, InvalidInput } from "../platform/errors.js";
 
 /** Full HMAC-SHA-256 in lower-case hex (64 digits): the table address form. */
 export type KeyFingerprint = string & { readonly __brand: "KeyFingerprint" };
@@ -40,55 +39,5 @@ export function isKeyFingerprint(value: unknown): value is KeyFingerprint {
   return typeof value === "string" && FINGERPRINT.test(value);
 }
 
-/** The fetch function (Powertools `getSecret` by default); tests pass one bound to a local endpoint. */
-export type SecretFetcher = (name: string, options: SecretsGetOptions) => Promise<unknown>;
-
 /** Fingerprints CustomerKeys; the secret is fetched (and cached) on first use. */
 export type KeyFingerprinter = (customerKey: string) => Promise<KeyFingerprint>;
-
-/**
- * A fingerprinter whose secret is the SecretString of `secretId` (at least 32 characters; CDK's generated
- * 64-character password fits), read through Powertools' cache like the portal credentials. The secret is never
- * rotated in place: every ledger and seen-set address depends on it (re-addressing is `ops migrate-keys`' job).
- */
-export function keyFingerprinterFromSecret(
-  secretId: string,
-  fetchSecret: SecretFetcher = getSecret as SecretFetcher,
-): KeyFingerprinter {
-  return async (customerKey) => {
-    let raw: unknown;
-    try {
-      raw = await fetchSecret(secretId, { maxAge: FINGERPRINT_SECRET_MAX_AGE_SECONDS });
-    } catch (error) {
-      throw secretReadError(secretId, error);
-    }
-    const secret = typeof raw === "string" ? new TextEncoder().encode(raw) : raw;
-    if (!(secret instanceof Uint8Array) || secret.byteLength < MIN_FINGERPRINT_SECRET_BYTES)
-      throw new ConfigurationError(
-        `fingerprint secret ${secretId} must be a SecretString of at least ${MIN_FINGERPRINT_SECRET_BYTES} characters`,
-      );
-    return fingerprintCustomerKey(customerKey, secret);
-  };
-}
-
-/**
- * Secrets Manager errors that no retry can fix (missing, no permission, undecryptable) are a ConfigurationError;
- * the rest (throttling, 5xx, network) SecretsUnavailable. The same split as functions/portal/portal-credentials.ts.
- */
-const PERMANENT_SECRET_ERRORS = new Set([
-  "ResourceNotFoundException",
-  "AccessDeniedException",
-  "DecryptionFailure",
-  "InvalidRequestException",
-  "InvalidParameterException",
-  "UnrecognizedClientException",
-]);
-
-function secretReadError(secretId: string, error: unknown): Error {
-  // Powertools wraps the SDK error in GetParameterError; the SDK's name says what went wrong.
-  const reason = (error as { cause?: { name?: string } }).cause?.name ?? (error as Error).name ?? "Error";
-  const message = `could not read the fingerprint secret ${secretId}: ${reason}`;
-  return PERMANENT_SECRET_ERRORS.has(reason)
-    ? new ConfigurationError(message, { cause: error })
-    : new SecretsUnavailable(message, { cause: error });
-}

@@ -9,8 +9,10 @@
 // - Release: the key is marked not ours (`KEY#<key>/RELEASED`); reconciliation never counts it as a candidate
 //   again, so it is never adopted or changed by a repair.
 // Both are idempotent, and conditional on each other: a released key cannot be adopted, nor an adopted one released.
+
 import { GetCommand } from "@aws-sdk/lib-dynamodb";
 import { keys, PK, STATUS_INDEX_PK, STATUS_INDEX_SK } from "../../contracts/table-schema.js";
+import type { KeyFingerprint } from "../key-custody/key-fingerprint.js";
 import { InvalidInput } from "../platform/errors.js";
 import { maskSecret } from "../platform/mask.js";
 import { auditPut } from "./audit-trail.js";
@@ -18,7 +20,7 @@ import { tryTransaction } from "./conditional-transaction.js";
 import { getCreateAttempt } from "./create-attempts.js";
 import { getKeyOwner, type LedgerEntry } from "./key-ledger.js";
 import { getReleasedKeys, type KeyRelease, releaseFrom } from "./key-releases.js";
-import { batchGet, type PracticeTable } from "./practice-table.js";
+import { batchGet, fingerprintOf, type PracticeTable } from "./practice-table.js";
 import { queryRunItems } from "./reconciliation-runs.js";
 import type { LostKeyCandidate } from "./reconciliation-scratch.js";
 
@@ -41,9 +43,16 @@ export interface RunCandidate extends LostKeyCandidate {
 /** Refused by what the table holds (a released key to adopt, an adopted key to release, …): nothing written. */
 const CandidateRefused = InvalidInput;
 
-async function getRelease(table: PracticeTable, customerKey: string): Promise<KeyRelease | undefined> {
+async function getRelease(
+  table: PracticeTable,
+  keyFingerprint: KeyFingerprint,
+): Promise<KeyRelease | undefined> {
   const { Item } = await table.client.send(
-    new GetCommand({ TableName: table.tableName, Key: keys.releasedKey(customerKey), ConsistentRead: true }),
+    new GetCommand({
+      TableName: table.tableName,
+      Key: keys.releasedKey(keyFingerprint),
+      ConsistentRead: true,
+    }),
   );
   return Item ? releaseFrom(Item) : undefined;
 }
@@ -57,24 +66,25 @@ export async function readRunCandidates(table: PracticeTable, runId: string): Pr
     for (const item of page.items) {
       candidates.push({
         customerKey: String(item.customerKey),
+        keyFingerprint: String(item.keyFingerprint) as KeyFingerprint,
         dateCreated: (item.dateCreated as string | null | undefined) ?? null,
         attemptIds: (item.attemptIds as string[] | undefined) ?? [],
       });
     }
     after = page.lastSk;
   } while (after);
-  const customerKeys = candidates.map((c) => c.customerKey);
+  const fingerprints = candidates.map((c) => c.keyFingerprint);
   const [ledger, released] = await Promise.all([
     batchGet(
       table,
-      customerKeys.map((key) => keys.customerKey(key)),
+      fingerprints.map((fingerprint) => keys.ledgerEntry(fingerprint)),
     ),
-    getReleasedKeys(table, customerKeys),
+    getReleasedKeys(table, fingerprints),
   ]);
-  const owners = new Map(ledger.map((item) => [String(item.customerKey), item]));
+  const owners = new Map(ledger.map((item) => [String(item.keyFingerprint), item]));
   return candidates.map((candidate) => {
-    const owner = owners.get(candidate.customerKey);
-    const release = released.get(candidate.customerKey);
+    const owner = owners.get(candidate.keyFingerprint);
+    const release = released.get(candidate.keyFingerprint);
     const decision: CandidateDecision = owner
       ? {
           kind: "adopted",
@@ -115,10 +125,11 @@ export async function adoptCandidateKey(
 ): Promise<{ outcome: "adopted" | "already-adopted"; attemptResolved: boolean }> {
   const { customerKey, practiceId, executionName, now } = request;
   const maskedKey = maskSecret(customerKey);
+  const keyFingerprint = await fingerprintOf(table, customerKey);
   for (let round = 0; round < 4; round++) {
-    const owner = await getKeyOwner(table, customerKey);
+    const owner = await getKeyOwner(table, keyFingerprint);
     if (owner) return { outcome: alreadyAdopted(owner, practiceId, maskedKey), attemptResolved: false };
-    const release = await getRelease(table, customerKey);
+    const release = await getRelease(table, keyFingerprint);
     if (release)
       throw new CandidateRefused(
         `${maskedKey} was released as not ours by ${release.releasedBy} at ${release.releasedAt}: it cannot be adopted`,
@@ -141,8 +152,8 @@ export async function adoptCandidateKey(
         Put: {
           TableName: table.tableName,
           Item: {
-            ...keys.customerKey(customerKey),
-            customerKey,
+            ...keys.ledgerEntry(keyFingerprint),
+            keyFingerprint,
             maskedKey,
             practiceId,
             createdBy: executionName,
@@ -160,7 +171,7 @@ export async function adoptCandidateKey(
       {
         ConditionCheck: {
           TableName: table.tableName,
-          Key: keys.releasedKey(customerKey),
+          Key: keys.releasedKey(keyFingerprint),
           ConditionExpression: "attribute_not_exists(#pk)",
           ExpressionAttributeNames: { "#pk": PK },
         },
@@ -246,10 +257,11 @@ export async function releaseCandidateKey(
   request: ReleaseRequest,
 ): Promise<{ outcome: "released" | "already-released"; release: KeyRelease }> {
   const maskedKey = maskSecret(request.customerKey);
+  const keyFingerprint = await fingerprintOf(table, request.customerKey);
   for (let round = 0; round < 4; round++) {
-    const existing = await getRelease(table, request.customerKey);
+    const existing = await getRelease(table, keyFingerprint);
     if (existing) return { outcome: "already-released", release: existing };
-    const owner = await getKeyOwner(table, request.customerKey);
+    const owner = await getKeyOwner(table, keyFingerprint);
     if (owner)
       throw new CandidateRefused(
         `${maskedKey} is in the ledger for practice ${owner.practiceId} (${owner.origin ?? "onboarding"}): it is ours and cannot be released`,
@@ -265,7 +277,7 @@ export async function releaseCandidateKey(
       {
         Put: {
           TableName: table.tableName,
-          Item: { ...keys.releasedKey(request.customerKey), ...release },
+          Item: { ...keys.releasedKey(keyFingerprint), ...release },
           ConditionExpression: "attribute_not_exists(#pk)",
           ExpressionAttributeNames: { "#pk": PK },
         },
@@ -273,7 +285,7 @@ export async function releaseCandidateKey(
       {
         ConditionCheck: {
           TableName: table.tableName,
-          Key: keys.customerKey(request.customerKey),
+          Key: keys.ledgerEntry(keyFingerprint),
           ConditionExpression: "attribute_not_exists(#pk)",
           ExpressionAttributeNames: { "#pk": PK },
         },

@@ -107,8 +107,9 @@ export async function importKeys(options: ImportKeysOptions): Promise<ImportResu
   for (const claim of planned.claims) {
     const entry = toImported(claim);
     const practice = await options.store.getPractice(claim.practiceId);
-    const owner = await options.store.getKeyOwner(claim.key.customerKey);
-    if (practice?.status === "ACTIVE" && practice.customerKey === claim.key.customerKey) {
+    const keyFingerprint = await options.store.fingerprint(claim.key.customerKey);
+    const owner = await options.store.getKeyOwner(keyFingerprint);
+    if (practice?.status === "ACTIVE" && practice.keyFingerprint === keyFingerprint) {
       alreadyImported.push(entry);
     } else if (practice) {
       conflicts.push(practiceExists(claim, practice));
@@ -237,6 +238,7 @@ async function recordImported(options: ImportKeysOptions, claim: Claim): Promise
   const actor = options.actor ?? "ops:import";
   const { customerKey } = claim.key;
   const maskedKey = maskSecret(customerKey);
+  const keyFingerprint = await options.store.fingerprint(customerKey);
   const devRefId = recordDevRefId(claim);
   const executionName = `import-${now.replace(/[^0-9]/g, "").slice(0, 14)}`;
   const auditId = randomUUID();
@@ -260,6 +262,7 @@ async function recordImported(options: ImportKeysOptions, claim: Claim): Promise
                 onboardingKind: "new",
                 customerKey,
                 maskedKey,
+                keyFingerprint,
                 keyCreatedBy: "import",
                 createdAt: now,
                 updatedAt: now,
@@ -273,8 +276,8 @@ async function recordImported(options: ImportKeysOptions, claim: Claim): Promise
             Put: {
               TableName: options.tableName,
               Item: {
-                ...keys.customerKey(customerKey),
-                customerKey,
+                ...keys.ledgerEntry(keyFingerprint),
+                keyFingerprint,
                 maskedKey,
                 practiceId: claim.practiceId,
                 createdBy: "import",

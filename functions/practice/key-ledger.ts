@@ -1,14 +1,17 @@
 // The key ledger: one item per key we created, re-enabled, adopted or imported (key → practice), so one key maps
 // to one practice and reconciliation knows which portal keys are ours. Its writes inside a practice change are
 // transaction items built here; the few on their own (reconciliation's) are plain conditional writes.
+// Entries are addressed and identified by the key's keyed fingerprint and never hold the key
+// (docs/architecture.md §4): who has the key finds its entry, who reads the table learns nothing of it.
 import { GetCommand, PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { keys, PK } from "../../contracts/table-schema.js";
-import { maskSecret } from "../platform/mask.js";
+import type { KeyFingerprint } from "../key-custody/key-fingerprint.js";
 import { batchGet, type PracticeTable, pickDefined } from "./practice-table.js";
 
 /** A key in our ledger and the practice it belongs to. */
 export interface LedgerEntry {
-  readonly customerKey: string;
+  /** HMAC-SHA-256 of the key under the fingerprint secret: the entry's address. */
+  readonly keyFingerprint: KeyFingerprint;
   readonly maskedKey: string;
   readonly practiceId: string;
   /** The execution that created or re-enabled it, or `import`. */
@@ -24,7 +27,7 @@ export interface LedgerEntry {
 }
 
 const LEDGER_ATTRIBUTES = [
-  "customerKey",
+  "keyFingerprint",
   "maskedKey",
   "practiceId",
   "createdBy",
@@ -38,30 +41,34 @@ const LEDGER_ATTRIBUTES = [
 const isConditionFailure = (error: unknown) =>
   (error as { name?: string }).name === "ConditionalCheckFailedException";
 
-/** The practice a key of ours belongs to, or undefined for a key we never recorded. */
+/** The practice a key of ours belongs to (by the key's fingerprint), or undefined for a key we never recorded. */
 export async function getKeyOwner(
   table: PracticeTable,
-  customerKey: string,
+  keyFingerprint: KeyFingerprint,
 ): Promise<LedgerEntry | undefined> {
   const { Item } = await table.client.send(
-    new GetCommand({ TableName: table.tableName, Key: keys.customerKey(customerKey), ConsistentRead: true }),
+    new GetCommand({
+      TableName: table.tableName,
+      Key: keys.ledgerEntry(keyFingerprint),
+      ConsistentRead: true,
+    }),
   );
   return Item ? pickDefined<LedgerEntry>(Item, LEDGER_ATTRIBUTES) : undefined;
 }
 
-/** Ledger entries of the given keys (keys not in the ledger are absent from the map). */
+/** Ledger entries of the given fingerprints, by fingerprint (keys not in the ledger are absent from the map). */
 export async function getLedger(
   table: PracticeTable,
-  customerKeys: readonly string[],
-): Promise<Map<string, LedgerEntry>> {
+  fingerprints: readonly KeyFingerprint[],
+): Promise<Map<KeyFingerprint, LedgerEntry>> {
   const items = await batchGet(
     table,
-    customerKeys.map((key) => keys.customerKey(key)),
+    fingerprints.map((fingerprint) => keys.ledgerEntry(fingerprint)),
   );
-  const out = new Map<string, LedgerEntry>();
+  const out = new Map<KeyFingerprint, LedgerEntry>();
   for (const item of items) {
     const entry = pickDefined<LedgerEntry>(item, LEDGER_ATTRIBUTES);
-    out.set(entry.customerKey, entry);
+    out.set(entry.keyFingerprint, entry);
   }
   return out;
 }
@@ -69,12 +76,12 @@ export async function getLedger(
 /** Transaction item: a key just created enters the ledger — only if no practice has it yet. */
 export function ledgerAddCreated(
   table: PracticeTable,
-  entry: Pick<LedgerEntry, "customerKey" | "maskedKey" | "practiceId" | "createdBy" | "createdAt">,
+  entry: Pick<LedgerEntry, "keyFingerprint" | "maskedKey" | "practiceId" | "createdBy" | "createdAt">,
 ) {
   return {
     Put: {
       TableName: table.tableName,
-      Item: { ...keys.customerKey(entry.customerKey), ...entry },
+      Item: { ...keys.ledgerEntry(entry.keyFingerprint), ...entry },
       ConditionExpression: "attribute_not_exists(#pk)",
       ExpressionAttributeNames: { "#pk": PK },
     },
@@ -87,22 +94,27 @@ export function ledgerAddCreated(
  */
 export function ledgerReenable(
   table: PracticeTable,
-  step: { readonly customerKey: string; readonly practiceId: string; readonly executionName: string },
+  step: {
+    readonly keyFingerprint: KeyFingerprint;
+    readonly maskedKey: string;
+    readonly practiceId: string;
+    readonly executionName: string;
+  },
   now: string,
 ) {
   return {
     Update: {
       TableName: table.tableName,
-      Key: keys.customerKey(step.customerKey),
+      Key: keys.ledgerEntry(step.keyFingerprint),
       UpdateExpression:
-        "SET reenabledAt = :now, customerKey = :key, maskedKey = :masked, practiceId = if_not_exists(practiceId, :practiceId), " +
+        "SET reenabledAt = :now, keyFingerprint = :fingerprint, maskedKey = :masked, practiceId = if_not_exists(practiceId, :practiceId), " +
         "createdBy = if_not_exists(createdBy, :exec), createdAt = if_not_exists(createdAt, :now) REMOVE disabledAt",
       ConditionExpression: "attribute_not_exists(#pk) OR practiceId = :practiceId",
       ExpressionAttributeNames: { "#pk": PK },
       ExpressionAttributeValues: {
         ":now": now,
-        ":key": step.customerKey,
-        ":masked": maskSecret(step.customerKey),
+        ":fingerprint": step.keyFingerprint,
+        ":masked": step.maskedKey,
         ":practiceId": step.practiceId,
         ":exec": step.executionName,
       },
@@ -111,18 +123,28 @@ export function ledgerReenable(
 }
 
 /** Transaction item: the key's practice became ACTIVE with it — only if the ledger maps it to that practice. */
-export function ledgerConfirm(table: PracticeTable, customerKey: string, practiceId: string, now: string) {
-  return ledgerSetFor(table, customerKey, practiceId, "confirmedAt", now);
+export function ledgerConfirm(
+  table: PracticeTable,
+  keyFingerprint: KeyFingerprint,
+  practiceId: string,
+  now: string,
+) {
+  return ledgerSetFor(table, keyFingerprint, practiceId, "confirmedAt", now);
 }
 
 /** Transaction item: the portal disabled the key — only if the ledger maps it to that practice. */
-export function ledgerDisable(table: PracticeTable, customerKey: string, practiceId: string, now: string) {
-  return ledgerSetFor(table, customerKey, practiceId, "disabledAt", now);
+export function ledgerDisable(
+  table: PracticeTable,
+  keyFingerprint: KeyFingerprint,
+  practiceId: string,
+  now: string,
+) {
+  return ledgerSetFor(table, keyFingerprint, practiceId, "disabledAt", now);
 }
 
 function ledgerSetFor(
   table: PracticeTable,
-  customerKey: string,
+  keyFingerprint: KeyFingerprint,
   practiceId: string,
   field: "confirmedAt" | "disabledAt",
   now: string,
@@ -130,7 +152,7 @@ function ledgerSetFor(
   return {
     Update: {
       TableName: table.tableName,
-      Key: keys.customerKey(customerKey),
+      Key: keys.ledgerEntry(keyFingerprint),
       UpdateExpression: `SET ${field} = :now`,
       ConditionExpression: "practiceId = :practiceId",
       ExpressionAttributeValues: { ":now": now, ":practiceId": practiceId },
@@ -145,7 +167,7 @@ function ledgerSetFor(
  */
 export async function adoptLostKey(
   table: PracticeTable,
-  customerKey: string,
+  key: { readonly keyFingerprint: KeyFingerprint; readonly maskedKey: string },
   attempt: { readonly practiceId: string; readonly executionName: string },
   runId: string,
   now: Date,
@@ -155,9 +177,9 @@ export async function adoptLostKey(
       new PutCommand({
         TableName: table.tableName,
         Item: {
-          ...keys.customerKey(customerKey),
-          customerKey,
-          maskedKey: maskSecret(customerKey),
+          ...keys.ledgerEntry(key.keyFingerprint),
+          keyFingerprint: key.keyFingerprint,
+          maskedKey: key.maskedKey,
           practiceId: attempt.practiceId,
           createdBy: attempt.executionName,
           createdAt: now.toISOString(),
@@ -178,14 +200,14 @@ export async function adoptLostKey(
 /** Marks a ledger key disabled (after the portal confirmed it); a key not in the ledger is left alone. */
 export async function markLedgerDisabled(
   table: PracticeTable,
-  customerKey: string,
+  keyFingerprint: KeyFingerprint,
   now: Date,
 ): Promise<void> {
   try {
     await table.client.send(
       new UpdateCommand({
         TableName: table.tableName,
-        Key: keys.customerKey(customerKey),
+        Key: keys.ledgerEntry(keyFingerprint),
         UpdateExpression: "SET disabledAt = :now",
         ConditionExpression: "attribute_exists(#pk)",
         ExpressionAttributeNames: { "#pk": PK },

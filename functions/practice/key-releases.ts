@@ -1,9 +1,11 @@
-// Keys an operator released as not ours (`ops release-key`): `KEY#<key>/RELEASED`, beside the key's ledger item.
+// Keys an operator released as not ours (`ops release-key`): `KEY#<fingerprint>/RELEASED`, beside the key's
+// ledger item (addressed by the key's keyed fingerprint, never the key: docs/architecture.md §4).
 // Reconciliation reads them for its lost-POST candidates only; functions/practice/candidate-keys.ts writes them.
 import { keys, PK } from "../../contracts/table-schema.js";
+import type { KeyFingerprint } from "../key-custody/key-fingerprint.js";
 import { batchGet, type PracticeTable } from "./practice-table.js";
 
-/** An operator's word that a key is not ours. Holds the full key only in its table address. */
+/** An operator's word that a key is not ours. Holds no key: its address is the fingerprint. */
 export interface KeyRelease {
   readonly maskedKey: string;
   readonly releasedBy: string;
@@ -13,17 +15,19 @@ export interface KeyRelease {
   readonly runId: string;
 }
 
-/** Released keys among `customerKeys` (absent keys were never released). */
+/** Released keys among `fingerprints`, by fingerprint (absent keys were never released). */
 export async function getReleasedKeys(
   table: PracticeTable,
-  customerKeys: readonly string[],
-): Promise<Map<string, KeyRelease>> {
-  if (customerKeys.length === 0) return new Map();
+  fingerprints: readonly KeyFingerprint[],
+): Promise<Map<KeyFingerprint, KeyRelease>> {
+  if (fingerprints.length === 0) return new Map();
   const items = await batchGet(
     table,
-    customerKeys.map((key) => keys.releasedKey(key)),
+    fingerprints.map((fingerprint) => keys.releasedKey(fingerprint)),
   );
-  return new Map(items.map((item) => [String(item[PK]).slice("KEY#".length), releaseFrom(item)]));
+  return new Map(
+    items.map((item) => [String(item[PK]).slice("KEY#".length) as KeyFingerprint, releaseFrom(item)]),
+  );
 }
 
 export function releaseFrom(item: Record<string, unknown>): KeyRelease {

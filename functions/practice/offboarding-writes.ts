@@ -16,7 +16,12 @@ import {
 import { getKeyOwner, ledgerDisable } from "./key-ledger.js";
 import { type Announce, outboxPut } from "./outbox-writes.js";
 import { getPractice } from "./practice-reads.js";
-import { type OffboardingDetails, type PracticeRecord, sanitizeReason } from "./practice-record.js";
+import {
+  fingerprintOfRecord,
+  type OffboardingDetails,
+  type PracticeRecord,
+  sanitizeReason,
+} from "./practice-record.js";
 import type { PracticeTable } from "./practice-table.js";
 import { isStale, issuedAfterLastTransition, lastTransitionOf, type StaleRequest } from "./request-order.js";
 import { staleRequestAudit } from "./stale-request-audit.js";
@@ -182,7 +187,8 @@ export async function recordOffboardingKeyDisabled(
   const customerKey = current.customerKey;
   if (!customerKey) throw new KeyConflict(`practice ${step.practiceId} holds no key to record as disabled`);
   const maskedKey = maskSecret(customerKey);
-  const owner = await getKeyOwner(table, customerKey);
+  const keyFingerprint = fingerprintOfRecord(current);
+  const owner = await getKeyOwner(table, keyFingerprint);
   const items: TransactItems = [
     {
       Update: {
@@ -193,7 +199,7 @@ export async function recordOffboardingKeyDisabled(
           (step.portalKeyStatus ? ", #details.portalKeyStatus = :portalStatus" : "") +
           " ADD version :one",
         ConditionExpression:
-          "#status = :offboarding AND lastExecution = :exec AND customerKey = :key AND #details.executionName = :exec",
+          "#status = :offboarding AND lastExecution = :exec AND keyFingerprint = :fingerprint AND #details.executionName = :exec",
         ExpressionAttributeNames: { "#status": "status", "#details": "offboarding" },
         ExpressionAttributeValues: {
           ":now": now,
@@ -201,7 +207,7 @@ export async function recordOffboardingKeyDisabled(
           ":one": 1,
           ":offboarding": "OFFBOARDING",
           ":exec": step.executionName,
-          ":key": customerKey,
+          ":fingerprint": keyFingerprint,
           ...(step.portalKeyStatus ? { ":portalStatus": step.portalKeyStatus } : {}),
         },
       },
@@ -218,7 +224,7 @@ export async function recordOffboardingKeyDisabled(
     }),
   ];
   if (owner?.practiceId === step.practiceId && !step.keyMissingInPortal) {
-    items.push(ledgerDisable(table, customerKey, step.practiceId, now));
+    items.push(ledgerDisable(table, keyFingerprint, step.practiceId, now));
   }
   return transactOrSettle(table, step.practiceId, items, (found) => {
     const latest = ownedOffboarding(step, found);

@@ -71,7 +71,7 @@ export function claimForOnboarding(table: PracticeTable, request: ClaimRequest):
               ? {
                   outcome: "returning",
                   version: current.version,
-                  previousMaskedKey: maskSecret(current.previousCustomerKey),
+                  previousMaskedKey: current.previousMaskedKey ?? maskSecret(current.previousCustomerKey),
                 }
               : { outcome: "claimed", version: current.version };
           }
@@ -144,9 +144,11 @@ async function claimExisting(
           "SET #status = :onboarding, #gsiStatus = :onboarding, version = :version, lastExecution = :exec, " +
           "requestedBy = :requestedBy, devRefId = :devRefId, onboardingKind = :kind, updatedAt = :now, " +
           "lastTransitionAt = :now" +
-          (returningKey ? ", previousCustomerKey = :previousKey" : "") +
-          " REMOVE customerKey, maskedKey, keyCreatedBy, keyOrigin, failureReason, failedAt" +
-          (returningKey ? "" : ", previousCustomerKey"),
+          (returningKey
+            ? ", previousCustomerKey = :previousKey, previousKeyFingerprint = :previousFingerprint, previousMaskedKey = :previousMasked"
+            : "") +
+          " REMOVE customerKey, maskedKey, keyFingerprint, keyCreatedBy, keyOrigin, failureReason, failedAt" +
+          (returningKey ? "" : ", previousCustomerKey, previousKeyFingerprint, previousMaskedKey"),
         ConditionExpression: `version = :expected AND #status = :seen${ordered.expression}`,
         ExpressionAttributeNames: { "#status": "status", "#gsiStatus": STATUS_INDEX_PK },
         ExpressionAttributeValues: {
@@ -160,7 +162,13 @@ async function claimExisting(
           ":devRefId": request.devRefId,
           ":kind": kind,
           ":now": now,
-          ...(returningKey ? { ":previousKey": returningKey } : {}),
+          ...(returningKey
+            ? {
+                ":previousKey": returningKey,
+                ":previousFingerprint": current.keyFingerprint ?? null,
+                ":previousMasked": current.maskedKey ?? maskSecret(returningKey),
+              }
+            : {}),
         },
       },
     },

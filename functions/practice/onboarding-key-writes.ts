@@ -1,7 +1,7 @@
 // Onboarding's key writes, by the execution that claimed the practice: the create attempt noted before each
 // `POST /apikeys`, a lost answer, the key created, or a returning practice's previous key re-enabled.
 import { keys } from "../../contracts/table-schema.js";
-import { ConcurrentModification, KeyConflict } from "../platform/errors.js";
+import { ConcurrentModification, ConfigurationError, KeyConflict } from "../platform/errors.js";
 import { maskSecret } from "../platform/mask.js";
 import type { PortalKey } from "../portal/portal-types.js";
 import { auditPut } from "./audit-trail.js";
@@ -17,7 +17,7 @@ import {
 import { getKeyOwner, ledgerAddCreated, ledgerReenable } from "./key-ledger.js";
 import { getPractice } from "./practice-reads.js";
 import type { PracticeRecord } from "./practice-record.js";
-import type { PracticeTable } from "./practice-table.js";
+import { fingerprintOf, type PracticeTable } from "./practice-table.js";
 
 /**
  * Records, before `POST /apikeys` is sent, that this execution is about to create a key — so an answer that
@@ -98,6 +98,8 @@ export async function recordKeyCreated(
   const now = (step.now ?? new Date()).toISOString();
   const { customerKey } = step.key;
   const maskedKey = maskSecret(customerKey);
+  // Computed here, where the key is first seen; every later step reads it from the record (§4).
+  const keyFingerprint = await fingerprintOf(table, customerKey);
   const actor = step.actor ?? (await actorFor(table, step.practiceId));
   return transactOrSettle(
     table,
@@ -108,13 +110,15 @@ export async function recordKeyCreated(
           TableName: table.tableName,
           Key: keys.practice(step.practiceId),
           UpdateExpression:
-            "SET customerKey = :key, maskedKey = :masked, keyCreatedBy = :exec, updatedAt = :now ADD version :one",
+            "SET customerKey = :key, maskedKey = :masked, keyFingerprint = :fingerprint, keyCreatedBy = :exec, " +
+            "updatedAt = :now ADD version :one",
           ConditionExpression:
             "#status = :onboarding AND lastExecution = :exec AND attribute_not_exists(customerKey)",
           ExpressionAttributeNames: { "#status": "status" },
           ExpressionAttributeValues: {
             ":key": customerKey,
             ":masked": maskedKey,
+            ":fingerprint": keyFingerprint,
             ":exec": step.executionName,
             ":now": now,
             ":one": 1,
@@ -123,7 +127,7 @@ export async function recordKeyCreated(
         },
       },
       ledgerAddCreated(table, {
-        customerKey,
+        keyFingerprint,
         maskedKey,
         practiceId: step.practiceId,
         createdBy: step.executionName,
@@ -140,8 +144,9 @@ export async function recordKeyCreated(
       }),
     ],
     async (current) => {
-      if (current?.customerKey === customerKey && current.keyCreatedBy === step.executionName) return current;
-      const owner = await getKeyOwner(table, customerKey);
+      if (current?.keyFingerprint === keyFingerprint && current.keyCreatedBy === step.executionName)
+        return current;
+      const owner = await getKeyOwner(table, keyFingerprint);
       if (owner && owner.practiceId !== step.practiceId) {
         throw new KeyConflict(
           `key ${maskedKey} already belongs to practice ${owner.practiceId}; not recorded for ${step.practiceId}`,
@@ -169,8 +174,13 @@ export async function recordKeyReenabled(table: PracticeTable, step: OwnedStep):
   }
   if (current.customerKey && current.keyCreatedBy === step.executionName) return current;
   const previous = current.previousCustomerKey;
+  const previousFingerprint = current.previousKeyFingerprint;
   if (!previous) throw new KeyConflict(`practice ${step.practiceId} has no previous key to re-enable`);
-  const maskedKey = maskSecret(previous);
+  if (!previousFingerprint)
+    throw new ConfigurationError(
+      `practice ${step.practiceId}'s previous key has no fingerprint: run \`ops migrate-keys\` first`,
+    );
+  const maskedKey = current.previousMaskedKey ?? maskSecret(previous);
   return transactOrSettle(
     table,
     step.practiceId,
@@ -180,13 +190,15 @@ export async function recordKeyReenabled(table: PracticeTable, step: OwnedStep):
           TableName: table.tableName,
           Key: keys.practice(step.practiceId),
           UpdateExpression:
-            "SET customerKey = :key, maskedKey = :masked, keyCreatedBy = :exec, updatedAt = :now ADD version :one",
+            "SET customerKey = :key, maskedKey = :masked, keyFingerprint = :fingerprint, keyCreatedBy = :exec, " +
+            "updatedAt = :now ADD version :one",
           ConditionExpression:
-            "#status = :onboarding AND lastExecution = :exec AND attribute_not_exists(customerKey) AND previousCustomerKey = :key",
+            "#status = :onboarding AND lastExecution = :exec AND attribute_not_exists(customerKey) AND previousKeyFingerprint = :fingerprint",
           ExpressionAttributeNames: { "#status": "status" },
           ExpressionAttributeValues: {
             ":key": previous,
             ":masked": maskedKey,
+            ":fingerprint": previousFingerprint,
             ":exec": step.executionName,
             ":now": now,
             ":one": 1,
@@ -194,7 +206,7 @@ export async function recordKeyReenabled(table: PracticeTable, step: OwnedStep):
           },
         },
       },
-      ledgerReenable(table, { ...step, customerKey: previous }, now),
+      ledgerReenable(table, { ...step, keyFingerprint: previousFingerprint, maskedKey }, now),
       auditPut(table, {
         practiceId: step.practiceId,
         at: now,
@@ -205,7 +217,8 @@ export async function recordKeyReenabled(table: PracticeTable, step: OwnedStep):
       }),
     ],
     (latest) => {
-      if (latest?.customerKey === previous && latest.keyCreatedBy === step.executionName) return latest;
+      if (latest?.keyFingerprint === previousFingerprint && latest.keyCreatedBy === step.executionName)
+        return latest;
       if (latest?.status === "ONBOARDING" && latest.lastExecution === step.executionName) {
         throw new KeyConflict(
           `key ${maskedKey} is mapped to another practice; not re-enabled for ${step.practiceId}`,

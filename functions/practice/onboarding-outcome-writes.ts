@@ -12,7 +12,12 @@ import {
 import { ledgerConfirm, ledgerDisable } from "./key-ledger.js";
 import { type Announce, outboxPut } from "./outbox-writes.js";
 import { getPractice } from "./practice-reads.js";
-import { type KeyOrigin, type PracticeRecord, sanitizeReason } from "./practice-record.js";
+import {
+  fingerprintOfRecord,
+  type KeyOrigin,
+  type PracticeRecord,
+  sanitizeReason,
+} from "./practice-record.js";
 import type { PracticeTable } from "./practice-table.js";
 
 /**
@@ -35,10 +40,15 @@ export async function markActive(
     throw new ClaimLost(`practice ${step.practiceId} has no key recorded; cannot mark it ACTIVE`);
   }
   const keyOrigin: KeyOrigin =
-    current.onboardingKind === "returning" && current.previousCustomerKey === current.customerKey
+    current.onboardingKind === "returning" && current.previousKeyFingerprint === current.keyFingerprint
       ? "reenabled"
       : "created";
-  const { previousCustomerKey: _replaced, ...kept } = current;
+  const {
+    previousCustomerKey: _key,
+    previousKeyFingerprint: _fingerprint,
+    previousMaskedKey: _masked,
+    ...kept
+  } = current;
   const active: PracticeRecord = {
     ...kept,
     status: "ACTIVE",
@@ -57,9 +67,9 @@ export async function markActive(
           Key: keys.practice(step.practiceId),
           UpdateExpression:
             "SET #status = :active, #gsiStatus = :active, version = :version, activatedAt = :now, updatedAt = :now, " +
-            "lastTransitionAt = :now, keyOrigin = :origin REMOVE previousCustomerKey",
+            "lastTransitionAt = :now, keyOrigin = :origin REMOVE previousCustomerKey, previousKeyFingerprint, previousMaskedKey",
           ConditionExpression:
-            "#status = :onboarding AND lastExecution = :exec AND version = :expected AND customerKey = :key",
+            "#status = :onboarding AND lastExecution = :exec AND version = :expected AND keyFingerprint = :fingerprint",
           ExpressionAttributeNames: { "#status": "status", "#gsiStatus": STATUS_INDEX_PK },
           ExpressionAttributeValues: {
             ":active": "ACTIVE",
@@ -67,13 +77,13 @@ export async function markActive(
             ":version": step.expectedVersion + 1,
             ":expected": step.expectedVersion,
             ":exec": step.executionName,
-            ":key": current.customerKey,
+            ":fingerprint": fingerprintOfRecord(current),
             ":now": now,
             ":origin": keyOrigin,
           },
         },
       },
-      ledgerConfirm(table, current.customerKey, step.practiceId, now),
+      ledgerConfirm(table, fingerprintOfRecord(current), step.practiceId, now),
       auditPut(table, {
         practiceId: step.practiceId,
         at: now,
@@ -148,7 +158,7 @@ export async function markFailed(
     }),
   ];
   if (current.customerKey && step.keyDisabled) {
-    items.push(ledgerDisable(table, current.customerKey, step.practiceId, now));
+    items.push(ledgerDisable(table, fingerprintOfRecord(current), step.practiceId, now));
   }
   if (step.announce) {
     const failed: PracticeRecord = {

@@ -1,6 +1,8 @@
 // A practice record: its type, and the one mapping between it and the table item (every reader goes through
 // `practiceFromItem`, so no reader can miss a field another one sees).
 import { keys, type PracticeStatus, STATUS_INDEX_PK, STATUS_INDEX_SK } from "../../contracts/table-schema.js";
+import type { KeyFingerprint } from "../key-custody/key-fingerprint.js";
+import { ConfigurationError } from "../platform/errors.js";
 import { redactCustomerKeys } from "../platform/mask.js";
 import type { KeyInstallation } from "./key-installation.js";
 import { pickDefined } from "./practice-table.js";
@@ -25,12 +27,16 @@ export interface PracticeRecord {
   /** The practice's key. Full value: never log or return it. */
   readonly customerKey?: string;
   readonly maskedKey?: string;
+  /** The key's keyed fingerprint: its ledger address, carried here so no later step needs the secret (§4). */
+  readonly keyFingerprint?: KeyFingerprint;
   /** Execution that created (or re-enabled) `customerKey`. */
   readonly keyCreatedBy?: string;
   /** Set when the practice became ACTIVE: `reenabled` when its key is the one it had before (a returning practice). */
   readonly keyOrigin?: KeyOrigin;
   /** Returning practice: the key it had when offboarded, to re-enable if the portal allows. */
   readonly previousCustomerKey?: string;
+  readonly previousKeyFingerprint?: KeyFingerprint;
+  readonly previousMaskedKey?: string;
   readonly failureReason?: string;
   readonly createdAt: string;
   readonly updatedAt: string;
@@ -86,9 +92,12 @@ const PRACTICE_ATTRIBUTES = [
   "onboardingKind",
   "customerKey",
   "maskedKey",
+  "keyFingerprint",
   "keyCreatedBy",
   "keyOrigin",
   "previousCustomerKey",
+  "previousKeyFingerprint",
+  "previousMaskedKey",
   "failureReason",
   "createdAt",
   "updatedAt",
@@ -99,6 +108,18 @@ const PRACTICE_ATTRIBUTES = [
   "installation",
   "lastTransitionAt",
 ] as const satisfies readonly (keyof PracticeRecord)[];
+
+/**
+ * The ledger address of the key a record holds, stored when the key was (the function holding the record needs
+ * no fingerprint secret). Records written before key custody have none until `ops migrate-keys` ran.
+ */
+export function fingerprintOfRecord(record: PracticeRecord): KeyFingerprint {
+  if (!record.keyFingerprint)
+    throw new ConfigurationError(
+      `practice ${record.practiceId}'s key has no fingerprint: run \`ops migrate-keys\` first`,
+    );
+  return record.keyFingerprint;
+}
 
 /** The record a table item holds (key attributes and index attributes left out). */
 export function practiceFromItem(item: Record<string, unknown>): PracticeRecord {

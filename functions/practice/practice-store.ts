@@ -4,11 +4,13 @@
 // class keeps call sites and the steps' injected dependency (`deps.store`) stable.
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import type { PracticeStatus } from "../../contracts/table-schema.js";
+import type { KeyFingerprint, KeyFingerprinter } from "../key-custody/key-fingerprint.js";
 import type { PortalKey } from "../portal/portal-types.js";
 import { type AuditEntry, appendAudit, listAudit } from "./audit-trail.js";
 import type { OwnedStep } from "./conditional-transaction.js";
 import { type CreateAttemptRecord, getCreateAttempt, listCreateAttempts } from "./create-attempts.js";
 import { getKeyOwner, type LedgerEntry } from "./key-ledger.js";
+import { type KeyMigrationCounts, type KeyMigrationOptions, migrateKeys } from "./key-migration.js";
 import {
   completeOffboarding,
   type OffboardingRestore,
@@ -30,7 +32,7 @@ import { markActive, markFailed } from "./onboarding-outcome-writes.js";
 import type { Announce } from "./outbox-writes.js";
 import { getPractice, listPractices } from "./practice-reads.js";
 import type { PracticeRecord } from "./practice-record.js";
-import type { PracticeTable } from "./practice-table.js";
+import { fingerprintOf, type PracticeTable } from "./practice-table.js";
 
 // Callers not yet moved to the concern modules (domain-events/, key-import.ts) import the record type from here.
 export type { PracticeRecord } from "./practice-record.js";
@@ -38,6 +40,8 @@ export type { PracticeRecord } from "./practice-record.js";
 export interface PracticeStoreOptions {
   readonly client: DynamoDBDocumentClient;
   readonly tableName: string;
+  /** For the functions that first see a key (practice-table.ts); the others need none. */
+  readonly fingerprint?: KeyFingerprinter;
 }
 
 export class PracticeStore {
@@ -45,7 +49,11 @@ export class PracticeStore {
   readonly tableName: string;
 
   constructor(options: PracticeStoreOptions) {
-    this.table = { client: options.client, tableName: options.tableName };
+    this.table = {
+      client: options.client,
+      tableName: options.tableName,
+      ...(options.fingerprint ? { fingerprint: options.fingerprint } : {}),
+    };
     this.tableName = options.tableName;
   }
 
@@ -59,8 +67,19 @@ export class PracticeStore {
     return listPractices(this.table, filter);
   }
 
-  getKeyOwner(customerKey: string): Promise<LedgerEntry | undefined> {
-    return getKeyOwner(this.table, customerKey);
+  /** The ledger entry at a key's fingerprint (the record's `keyFingerprint`, or `fingerprint(key)`). */
+  getKeyOwner(keyFingerprint: KeyFingerprint): Promise<LedgerEntry | undefined> {
+    return getKeyOwner(this.table, keyFingerprint);
+  }
+
+  /** `ops migrate-keys`: re-addresses a table written before key custody (key-migration.ts). */
+  migrateKeys(options: KeyMigrationOptions = {}): Promise<KeyMigrationCounts> {
+    return migrateKeys(this.table, options);
+  }
+
+  /** The keyed fingerprint of a key just seen; only stores built with a fingerprinter have one. */
+  fingerprint(customerKey: string): Promise<KeyFingerprint> {
+    return fingerprintOf(this.table, customerKey);
   }
 
   getCreateAttempt(practiceId: string, executionName: string): Promise<CreateAttemptRecord | undefined> {

@@ -8,10 +8,24 @@ import {
   type QueryCommandInput,
 } from "@aws-sdk/lib-dynamodb";
 import { PK, SK } from "../../contracts/table-schema.js";
+import type { KeyFingerprint, KeyFingerprinter } from "../key-custody/key-fingerprint.js";
+import { ConfigurationError } from "../platform/errors.js";
 
 export interface PracticeTable {
   readonly client: DynamoDBDocumentClient;
   readonly tableName: string;
+  /**
+   * Fingerprints a key the table has not seen yet (the ledger's address, docs/architecture.md §4). Only the
+   * functions that first see a key have one; the rest read the fingerprint stored with the practice.
+   */
+  readonly fingerprint?: KeyFingerprinter;
+}
+
+/** The keyed fingerprint of a key just seen (a portal answer, a listing, an import). */
+export function fingerprintOf(table: PracticeTable, customerKey: string): Promise<KeyFingerprint> {
+  if (!table.fingerprint)
+    throw new ConfigurationError("this function has no key fingerprinter: it cannot address a new key");
+  return table.fingerprint(customerKey);
 }
 
 const BATCH_GET_LIMIT = 100;

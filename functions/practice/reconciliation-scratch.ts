@@ -1,8 +1,10 @@
 // A reconciliation run's scratch: the portal keys it saw, the keys a lost POST may have created, and the
 // repairs it planned (with the outcome of each, so a retried invocation does not repeat one). These items hold
-// full keys, so they are never shown, and expire SCRATCH_RETENTION_DAYS after the run on their own.
+// full keys, so they are never shown, and expire SCRATCH_RETENTION_DAYS after the run on their own. Their sort keys
+// hold fingerprints, never keys (docs/architecture.md §4).
 import { UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { keys, PK, SK, TTL_ATTRIBUTE } from "../../contracts/table-schema.js";
+import type { KeyFingerprint } from "../key-custody/key-fingerprint.js";
 import { batchGet, batchPut, type PracticeTable } from "./practice-table.js";
 import { expiresAt, queryRunItems } from "./reconciliation-runs.js";
 
@@ -18,6 +20,7 @@ export interface SeenKey {
 /** An enabled, unlabeled key outside the ledger, dated inside an open attempt's window. */
 export interface LostKeyCandidate {
   readonly customerKey: string;
+  readonly keyFingerprint: KeyFingerprint;
   readonly dateCreated: string | null;
   /** `<practiceId>#<executionName>` of every open attempt whose window holds it. */
   readonly attemptIds: readonly string[];
@@ -29,12 +32,14 @@ export type PlannedRepair =
       readonly type: "DISABLE_KEY";
       readonly category: "UNMAPPED_KEY_OURS" | "SHOULD_BE_DISABLED";
       readonly customerKey: string;
+      readonly keyFingerprint: KeyFingerprint;
       /** The practice whose audit trail records the repair (the ledger's or the attempt's practice). */
       readonly practiceId: string;
     }
   | {
       readonly type: "RELABEL_KEY";
       readonly customerKey: string;
+      readonly keyFingerprint: KeyFingerprint;
       readonly practiceId: string;
       readonly devRefId: string;
     }
@@ -57,13 +62,13 @@ export interface StoredRepair {
 export async function writeSeenKeys(
   table: PracticeTable,
   runId: string,
-  seen: ReadonlyArray<SeenKey & { readonly customerKey: string }>,
+  seen: ReadonlyArray<SeenKey & { readonly keyFingerprint: KeyFingerprint }>,
   now: Date,
 ): Promise<void> {
   await batchPut(
     table,
     seen.map((key) => ({
-      ...keys.reconciliationSeenKey(runId, key.customerKey),
+      ...keys.reconciliationSeenKey(runId, key.keyFingerprint),
       keyStatus: key.keyStatus,
       devRefId: key.devRefId,
       [TTL_ATTRIBUTE]: expiresAt(now, SCRATCH_RETENTION_DAYS),
@@ -71,20 +76,20 @@ export async function writeSeenKeys(
   );
 }
 
-/** What the run saw of the given keys (keys it did not see are absent). */
+/** What the run saw of the given keys, by fingerprint (keys it did not see are absent). */
 export async function getSeenKeys(
   table: PracticeTable,
   runId: string,
-  customerKeys: readonly string[],
-): Promise<Map<string, SeenKey>> {
+  fingerprints: readonly KeyFingerprint[],
+): Promise<Map<KeyFingerprint, SeenKey>> {
   const items = await batchGet(
     table,
-    customerKeys.map((key) => keys.reconciliationSeenKey(runId, key)),
+    fingerprints.map((fingerprint) => keys.reconciliationSeenKey(runId, fingerprint)),
   );
-  const out = new Map<string, SeenKey>();
+  const out = new Map<KeyFingerprint, SeenKey>();
   for (const item of items) {
-    const customerKey = String(item[SK]).slice("SEEN#".length);
-    out.set(customerKey, { keyStatus: String(item.keyStatus), devRefId: String(item.devRefId ?? "") });
+    const fingerprint = String(item[SK]).slice("SEEN#".length) as KeyFingerprint;
+    out.set(fingerprint, { keyStatus: String(item.keyStatus), devRefId: String(item.devRefId ?? "") });
   }
   return out;
 }
@@ -116,6 +121,7 @@ export async function readCandidates(
   return {
     candidates: page.items.map((item) => ({
       customerKey: String(item.customerKey),
+      keyFingerprint: String(item.keyFingerprint) as KeyFingerprint,
       dateCreated: (item.dateCreated as string | null | undefined) ?? null,
       attemptIds: (item.attemptIds as string[] | undefined) ?? [],
     })),

@@ -4,6 +4,7 @@
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import type { Finding } from "../../contracts/reconciliation-findings.js";
 import type { PracticeStatus } from "../../contracts/table-schema.js";
+import type { KeyFingerprint, KeyFingerprinter } from "../key-custody/key-fingerprint.js";
 import { listOpenAttempts, type OpenCreateAttempt, resolveAttempt } from "./create-attempts.js";
 import type { KeyInstallation } from "./key-installation.js";
 import {
@@ -15,7 +16,7 @@ import { adoptLostKey, getLedger, type LedgerEntry, markLedgerDisabled } from ".
 import { getReleasedKeys, type KeyRelease } from "./key-releases.js";
 import { getPractices, practicesPage } from "./practice-reads.js";
 import type { PracticeRecord } from "./practice-record.js";
-import type { PracticeTable } from "./practice-table.js";
+import { fingerprintOf, type PracticeTable } from "./practice-table.js";
 import {
   finishRun,
   getRun,
@@ -43,6 +44,8 @@ import {
 export interface ReconciliationStoreOptions {
   readonly client: DynamoDBDocumentClient;
   readonly tableName: string;
+  /** For the functions that first see a key (practice-table.ts); the others need none. */
+  readonly fingerprint?: KeyFingerprinter;
 }
 
 export class ReconciliationStore {
@@ -50,7 +53,11 @@ export class ReconciliationStore {
   readonly tableName: string;
 
   constructor(options: ReconciliationStoreOptions) {
-    this.table = { client: options.client, tableName: options.tableName };
+    this.table = {
+      client: options.client,
+      tableName: options.tableName,
+      ...(options.fingerprint ? { fingerprint: options.fingerprint } : {}),
+    };
     this.tableName = options.tableName;
   }
 
@@ -87,14 +94,14 @@ export class ReconciliationStore {
 
   writeSeenKeys(
     runId: string,
-    seen: ReadonlyArray<SeenKey & { readonly customerKey: string }>,
+    seen: ReadonlyArray<SeenKey & { readonly keyFingerprint: KeyFingerprint }>,
     now: Date,
   ): Promise<void> {
     return writeSeenKeys(this.table, runId, seen, now);
   }
 
-  getSeenKeys(runId: string, customerKeys: readonly string[]): Promise<Map<string, SeenKey>> {
-    return getSeenKeys(this.table, runId, customerKeys);
+  getSeenKeys(runId: string, fingerprints: readonly KeyFingerprint[]): Promise<Map<KeyFingerprint, SeenKey>> {
+    return getSeenKeys(this.table, runId, fingerprints);
   }
 
   writeCandidates(runId: string, chunk: number, candidates: readonly LostKeyCandidate[], now: Date) {
@@ -127,8 +134,14 @@ export class ReconciliationStore {
 
   // ── The rest of the table, in bulk ─────────────────────────────────────────────────────────────────────
 
-  getLedger(customerKeys: readonly string[]): Promise<Map<string, LedgerEntry>> {
-    return getLedger(this.table, customerKeys);
+  /** Ledger entries by fingerprint. */
+  getLedger(fingerprints: readonly KeyFingerprint[]): Promise<Map<KeyFingerprint, LedgerEntry>> {
+    return getLedger(this.table, fingerprints);
+  }
+
+  /** The keyed fingerprint of a key just listed; only the listing function's store has a fingerprinter. */
+  fingerprint(customerKey: string): Promise<KeyFingerprint> {
+    return fingerprintOf(this.table, customerKey);
   }
 
   getPractices(practiceIds: readonly string[]): Promise<Map<string, PracticeRecord>> {
@@ -155,21 +168,21 @@ export class ReconciliationStore {
   }
 
   /** Keys an operator released as not ours (`ops release-key`), among these. */
-  getReleasedKeys(customerKeys: readonly string[]): Promise<Map<string, KeyRelease>> {
-    return getReleasedKeys(this.table, customerKeys);
+  getReleasedKeys(fingerprints: readonly KeyFingerprint[]): Promise<Map<KeyFingerprint, KeyRelease>> {
+    return getReleasedKeys(this.table, fingerprints);
   }
 
   adoptLostKey(
-    customerKey: string,
+    key: { readonly keyFingerprint: KeyFingerprint; readonly maskedKey: string },
     attempt: Pick<OpenCreateAttempt, "practiceId" | "executionName">,
     runId: string,
     now: Date,
   ): Promise<boolean> {
-    return adoptLostKey(this.table, customerKey, attempt, runId, now);
+    return adoptLostKey(this.table, key, attempt, runId, now);
   }
 
-  markLedgerDisabled(customerKey: string, now: Date): Promise<void> {
-    return markLedgerDisabled(this.table, customerKey, now);
+  markLedgerDisabled(keyFingerprint: KeyFingerprint, now: Date): Promise<void> {
+    return markLedgerDisabled(this.table, keyFingerprint, now);
   }
 
   // ── The installation funnel (key-installation-writes.ts) ───────────────────────────────────────────────

@@ -22,7 +22,7 @@ export async function checkPractices(deps: ReconciliationDeps, state: StepState)
     const at = now();
     const seen = await deps.runs.getSeenKeys(
       run.runId,
-      page.practices.flatMap((p) => (p.customerKey ? [p.customerKey] : [])),
+      page.practices.flatMap((p) => (p.keyFingerprint ? [p.keyFingerprint] : [])),
     );
     const batch: Batch = { findings: [], repairs: [], deferred: 0 };
     for (const practice of page.practices) {
@@ -36,7 +36,7 @@ export async function checkPractices(deps: ReconciliationDeps, state: StepState)
           : "UNKNOWN";
       }
       const result = classifyPractice(practice, {
-        seen: practice.customerKey ? seen.get(practice.customerKey) : undefined,
+        seen: practice.keyFingerprint ? seen.get(practice.keyFingerprint) : undefined,
         execution,
         params: run,
         now: at,

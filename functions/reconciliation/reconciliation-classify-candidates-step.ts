@@ -118,11 +118,17 @@ async function adoptCandidates(
       continue;
     }
     // In the ledger first: from here on every run knows the key as ours, whatever happens to the attempt.
-    await deps.runs.adoptLostKey(candidate.customerKey, owner, run.runId, now);
+    await deps.runs.adoptLostKey(
+      { keyFingerprint: candidate.keyFingerprint, maskedKey: maskSecret(candidate.customerKey) },
+      owner,
+      run.runId,
+      now,
+    );
     batch.repairs.push({
       type: "DISABLE_KEY",
       category: "UNMAPPED_KEY_OURS",
       customerKey: candidate.customerKey,
+      keyFingerprint: candidate.keyFingerprint,
       practiceId: owner.practiceId,
     });
   }

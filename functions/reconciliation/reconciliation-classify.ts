@@ -17,6 +17,7 @@
 // POST whose answer was lost and which itself created nothing, is taken for ours.
 
 import type { Finding } from "../../contracts/reconciliation-findings.js";
+import type { KeyFingerprint } from "../key-custody/key-fingerprint.js";
 import { maskSecret } from "../platform/mask.js";
 import { isEnabledKeyStatus, type PortalKey } from "../portal/portal-types.js";
 import type { OpenCreateAttempt } from "../practice/create-attempts.js";
@@ -119,7 +120,10 @@ export interface KeyContext {
 }
 
 /** What one portal key amounts to. */
-export function classifyPortalKey(key: PortalKey, context: KeyContext): KeyClassification {
+/** A listed portal key with its keyed fingerprint (computed by the listing step, the one that holds the secret). */
+export type FingerprintedKey = PortalKey & { readonly keyFingerprint: KeyFingerprint };
+
+export function classifyPortalKey(key: FingerprintedKey, context: KeyContext): KeyClassification {
   const { ledger, practice, params, now } = context;
   const findings: Finding[] = [];
   const repairs: PlannedRepair[] = [];
@@ -135,7 +139,12 @@ export function classifyPortalKey(key: PortalKey, context: KeyContext): KeyClass
         findings,
         repairs,
         deferred,
-        candidate: { customerKey: key.customerKey, dateCreated: key.dateCreated, attemptIds },
+        candidate: {
+          customerKey: key.customerKey,
+          keyFingerprint: key.keyFingerprint,
+          dateCreated: key.dateCreated,
+          attemptIds,
+        },
       };
     }
     findings.push({
@@ -147,7 +156,7 @@ export function classifyPortalKey(key: PortalKey, context: KeyContext): KeyClass
   }
 
   const seen: SeenKey = { keyStatus: key.keyStatus, devRefId: key.devRefId };
-  const holder = practice?.customerKey === key.customerKey ? practice : undefined;
+  const holder = practice?.keyFingerprint === key.keyFingerprint ? practice : undefined;
   if (!holder) {
     if (enabled) {
       // Younger than the grace period (created or re-enabled moments ago) the key may be about to be recorded:
@@ -178,6 +187,7 @@ export function classifyPortalKey(key: PortalKey, context: KeyContext): KeyClass
           type: "DISABLE_KEY",
           category: "UNMAPPED_KEY_OURS",
           customerKey: key.customerKey,
+          keyFingerprint: key.keyFingerprint,
           practiceId: ledger.practiceId,
         });
       } else {
@@ -214,6 +224,7 @@ export function classifyPortalKey(key: PortalKey, context: KeyContext): KeyClass
           repairs.push({
             type: "RELABEL_KEY",
             customerKey: key.customerKey,
+            keyFingerprint: key.keyFingerprint,
             practiceId,
             devRefId: holder.devRefId,
           });
@@ -249,6 +260,7 @@ export function classifyPortalKey(key: PortalKey, context: KeyContext): KeyClass
             type: "DISABLE_KEY",
             category: "SHOULD_BE_DISABLED",
             customerKey: key.customerKey,
+            keyFingerprint: key.keyFingerprint,
             practiceId,
           });
         }

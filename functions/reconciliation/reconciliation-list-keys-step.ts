@@ -3,11 +3,12 @@
 // keys an office installed are recorded and announced (reconciliation-installations.ts).
 
 import type { Finding } from "../../contracts/reconciliation-findings.js";
+import type { KeyFingerprint } from "../key-custody/key-fingerprint.js";
 import { PortalThrottled } from "../platform/errors.js";
 import type { PortalClient } from "../portal/portal-types.js";
 import type { KeyRelease } from "../practice/key-releases.js";
 import type { LostKeyCandidate, SeenKey } from "../practice/reconciliation-scratch.js";
-import { classifyPortalKey, type InstalledKey } from "./reconciliation-classify.js";
+import { classifyPortalKey, type FingerprintedKey, type InstalledKey } from "./reconciliation-classify.js";
 import { clock, limitsOf, need, type ReconciliationDeps } from "./reconciliation-deps.js";
 import { noticeInstallation } from "./reconciliation-installations.js";
 import { type Batch, type Progress, type StepState, withBatch, writeBatch } from "./reconciliation-state.js";
@@ -37,15 +38,19 @@ export async function scanPortalKeys(deps: ReconciliationDeps, state: StepState)
       if (error instanceof PortalThrottled && page > 0) break;
       throw error;
     }
-    const ledger = await deps.runs.getLedger(listed.keys.map((k) => k.customerKey));
+    // Fingerprinted here, where the keys are first seen: the ledger and the seen-set are addressed by it (§4).
+    const fingerprinted: FingerprintedKey[] = [];
+    for (const key of listed.keys)
+      fingerprinted.push({ ...key, keyFingerprint: await deps.runs.fingerprint(key.customerKey) });
+    const ledger = await deps.runs.getLedger(fingerprinted.map((k) => k.keyFingerprint));
     const practices = await deps.runs.getPractices([...ledger.values()].map((entry) => entry.practiceId));
     const batch: Batch = { findings: [], repairs: [], deferred: 0 };
-    const seen: Array<SeenKey & { customerKey: string }> = [];
+    const seen: Array<SeenKey & { keyFingerprint: KeyFingerprint }> = [];
     const candidates: LostKeyCandidate[] = [];
     const installed: InstalledKey[] = [];
     const at = now();
-    for (const key of listed.keys) {
-      const entry = ledger.get(key.customerKey);
+    for (const key of fingerprinted) {
+      const entry = ledger.get(key.keyFingerprint);
       const result = classifyPortalKey(key, {
         ledger: entry,
         practice: entry ? practices.get(entry.practiceId) : undefined,
@@ -56,13 +61,13 @@ export async function scanPortalKeys(deps: ReconciliationDeps, state: StepState)
       batch.findings.push(...result.findings);
       batch.repairs.push(...result.repairs);
       batch.deferred += result.deferred;
-      if (result.seen) seen.push({ customerKey: key.customerKey, ...result.seen });
+      if (result.seen) seen.push({ keyFingerprint: key.keyFingerprint, ...result.seen });
       if (result.candidate) candidates.push(result.candidate);
       if (result.installed) installed.push(result.installed);
     }
     // A key an operator released as not ours (`ops release-key`) is never a candidate again: plain FOREIGN.
-    const released = await deps.runs.getReleasedKeys(candidates.map((c) => c.customerKey));
-    const undecided = candidates.filter((c) => !released.has(c.customerKey));
+    const released = await deps.runs.getReleasedKeys(candidates.map((c) => c.keyFingerprint));
+    const undecided = candidates.filter((c) => !released.has(c.keyFingerprint));
     for (const release of released.values()) batch.findings.push(releasedFinding(release));
     const chunk = progress.chunk;
     await deps.runs.writeSeenKeys(run.runId, seen, at);

@@ -1,6 +1,7 @@
 // Reconciliation loop: list a few portal pages from the cursor and classify their keys (rate-limited portal);
 // when an event sink is configured, announce the keys it sees installed (PracticeKeyInstalled).
 import { configuredDomainEventPublisher } from "../domain-events/domain-events.js";
+import { keyFingerprinterFromEnv } from "../key-custody/key-fingerprint-secret.js";
 import { stepHandler } from "../platform/step-handler.js";
 import { portalClient } from "../portal/portal-runtime.js";
 import { scanPortalKeys } from "./reconciliation-list-keys-step.js";
@@ -10,7 +11,11 @@ import { reconciliationDeps } from "./reconciliation-runtime.js";
 export const handler = stepHandler(stepStateSchema, (state) => {
   const publishEvent = configuredDomainEventPublisher();
   return scanPortalKeys(
-    { ...reconciliationDeps(), portal: portalClient(), ...(publishEvent ? { publishEvent } : {}) },
+    {
+      ...reconciliationDeps({ fingerprint: keyFingerprinterFromEnv() }),
+      portal: portalClient(),
+      ...(publishEvent ? { publishEvent } : {}),
+    },
     state,
   );
 });

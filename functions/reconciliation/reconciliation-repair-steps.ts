@@ -80,15 +80,15 @@ async function disableKey(
   now: () => Date,
 ): Promise<RepairResult> {
   const maskedKey = maskSecret(repair.customerKey);
-  const owner = await deps.store.getKeyOwner(repair.customerKey);
+  const owner = await deps.store.getKeyOwner(repair.keyFingerprint);
   const practice = await deps.store.getPractice(owner?.practiceId ?? repair.practiceId);
   if (repair.category === "UNMAPPED_KEY_OURS") {
     if (!owner) return { outcome: "skipped", note: `key ${maskedKey} is no longer in the ledger` };
-    if (practice?.customerKey === repair.customerKey) {
+    if (practice?.keyFingerprint === repair.keyFingerprint) {
       return { outcome: "skipped", note: `key ${maskedKey} is now held by practice ${practice.practiceId}` };
     }
   } else if (
-    practice?.customerKey !== repair.customerKey ||
+    practice?.keyFingerprint !== repair.keyFingerprint ||
     (practice.status !== "OFFBOARDED" && practice.status !== "FAILED")
   ) {
     return {
@@ -105,7 +105,7 @@ async function disableKey(
     if (!(error instanceof PortalNotFound)) throw error;
     return { outcome: "skipped", note: `the portal no longer knows key ${maskedKey}` };
   }
-  await deps.runs.markLedgerDisabled(repair.customerKey, now());
+  await deps.runs.markLedgerDisabled(repair.keyFingerprint, now());
   await deps.store.appendAudit({
     practiceId: repair.practiceId,
     action: "RECONCILER_KEY_DISABLED",
@@ -123,7 +123,7 @@ async function relabelKey(
 ): Promise<RepairResult> {
   const maskedKey = maskSecret(repair.customerKey);
   const practice = await deps.store.getPractice(repair.practiceId);
-  if (practice?.status !== "ACTIVE" || practice.customerKey !== repair.customerKey) {
+  if (practice?.status !== "ACTIVE" || practice.keyFingerprint !== repair.keyFingerprint) {
     return {
       outcome: "skipped",
       note: `practice ${repair.practiceId} is ${practice?.status ?? "gone"} or no longer holds key ${maskedKey}`,

@@ -2,6 +2,7 @@
 // and reconciliation stores, logging and the run metrics. Portal and Step Functions clients are added by
 // portal/portal-runtime.ts and reconciliation-execution-runtime.ts, only in the functions that use them,
 // so the others do not bundle (or cold-start) those clients.
+import type { KeyFingerprinter } from "../key-custody/key-fingerprint.js";
 import { tableNameFromEnv } from "../platform/config.js";
 import { documentClient } from "../platform/dynamodb-client.js";
 import { logger, metrics } from "../platform/observability.js";
@@ -11,19 +12,33 @@ import type { ReconciliationDeps } from "./reconciliation-deps.js";
 import { recordReconciliationFindings, recordTimeToInstall } from "./reconciliation-metrics.js";
 
 let deps: ReconciliationDeps | undefined;
+// Apart from the plain deps: the local stack runs every handler in one process, sharing this module.
+let fingerprintingDeps: ReconciliationDeps | undefined;
 
-/** Stores, logger and metrics: what every reconciliation step needs. */
-export function reconciliationDeps(): ReconciliationDeps {
-  if (deps) return deps;
+/**
+ * Stores, logger and metrics: what every reconciliation step needs. The listing step passes its fingerprinter
+ * (it first sees the portal's keys); the others carry fingerprints from the table (docs/architecture.md §4).
+ */
+export function reconciliationDeps(
+  custody: { readonly fingerprint?: KeyFingerprinter } = {},
+): ReconciliationDeps {
+  if (custody.fingerprint) {
+    fingerprintingDeps ??= buildDeps(custody);
+    return fingerprintingDeps;
+  }
+  deps ??= buildDeps(custody);
+  return deps;
+}
+
+function buildDeps(custody: { readonly fingerprint?: KeyFingerprinter }): ReconciliationDeps {
   const client = documentClient();
   const tableName = tableNameFromEnv();
-  deps = {
-    store: new PracticeStore({ client, tableName }),
-    runs: new ReconciliationStore({ client, tableName }),
+  return {
+    store: new PracticeStore({ client, tableName, ...custody }),
+    runs: new ReconciliationStore({ client, tableName, ...custody }),
     logger,
     publishMetrics: (findingsByCategory, needingAttention) =>
       recordReconciliationFindings(metrics, { findingsByCategory, needingAttention }),
     recordTimeToInstall: (seconds) => recordTimeToInstall(metrics, seconds),
   };
-  return deps;
 }

@@ -6,7 +6,8 @@ import { accessDenial } from "../portal-access.js";
 export function keyAdministratorRefusal(command: string): (error: unknown) => never {
   return (error: unknown) => {
     if ((error as Error).name === "InvalidInput") throw new OperationFailed((error as Error).message);
-    const denial = accessDenial(error);
+    // Reading the fingerprint secret comes first: its refusal arrives wrapped (key-fingerprint-secret.ts).
+    const denial = accessDenial(error) ?? accessDenial((error as { cause?: unknown }).cause);
     if (denial)
       throw new OperationFailed(
         `ops ${command} was refused: it writes the key ledger, a key administrator's act (KeyAdministratorPolicy; --local-role key-administrator with --local): ${denial.message}`,

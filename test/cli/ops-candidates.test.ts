@@ -1,6 +1,7 @@
 // `ops candidates`, `ops adopt-key`, `ops release-key` end to end (issue 14): the real binary against a local stack
 // started in this process. A lost POST answer and keys made by hand the same day outnumber the lost POSTs, so
 // reconciliation cannot tell which is ours and changes nothing; the operator decides, and the next repair follows.
+
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
@@ -16,6 +17,7 @@ import { type LocalStack, STACK_OUTPUTS, startLocalStack } from "../../local/loc
 import type { SimulatorKey } from "../../local/portal-simulator.js";
 import { type SimulatorControl, simulatorControl } from "../../local/portal-simulator-control.js";
 import { type OpsRun, runOpsCli } from "../support/ops-cli.js";
+import { localStackFingerprinter } from "../support/test-key-custody.js";
 
 let stack: LocalStack;
 let stateDir: string;
@@ -84,7 +86,7 @@ beforeAll(async () => {
   });
   tableName = stack.endpoints.outputs[STACK_OUTPUTS.tableName]!;
   client = DynamoDBDocumentClient.from(localDynamoDbClient(stack.endpoints.dynamoDbEndpoint));
-  store = new PracticeStore({ client, tableName });
+  store = new PracticeStore({ client, tableName, fingerprint: localStackFingerprinter(stateDir) });
   simulator = simulatorControl(stack.endpoints.simulatorOrigin!);
 }, 180_000);
 
@@ -184,7 +186,10 @@ describe("ops candidates, adopt-key and release-key", { timeout: 240_000 }, () =
     const release = await ops(...KEY_ADMINISTRATOR, "release-key", masked, "--reason", "oops");
     expect(release.code).toBe(1);
     expect(release.stderr).toContain("cannot be released");
-    expect(await store.getKeyOwner(lost)).toMatchObject({ practiceId: "cand-1", origin: "operator-adopted" });
+    expect(await store.getKeyOwner(await store.fingerprint(lost))).toMatchObject({
+      practiceId: "cand-1",
+      origin: "operator-adopted",
+    });
     const audit = await listAudit({ client, tableName }, "cand-1");
     expect(audit.filter((e) => e.action === "LOST_KEY_ADOPTED")).toHaveLength(1);
   });

@@ -1,4 +1,5 @@
 // The ops CLI end to end: the real binary against a real local stack started in this process.
+
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir, userInfo } from "node:os";
 import * as path from "node:path";
@@ -13,6 +14,7 @@ import { type LocalStack, STACK_OUTPUTS, startLocalStack } from "../../local/loc
 import { type FakeCloudFormation, startFakeCloudFormation } from "../support/fake-cloudformation.js";
 import { type OpsRun, runOpsCli, startOpsCli } from "../support/ops-cli.js";
 import { activePractice, HOURS_AGO, onboardingWithKey } from "../support/reconciliation-drift.js";
+import { localStackFingerprinter } from "../support/test-key-custody.js";
 
 const USAGE_HINT = "(run with --help for usage)";
 const ME = `ops:${userInfo().username}`;
@@ -61,6 +63,7 @@ beforeAll(async () => {
   store = new PracticeStore({
     client: DynamoDBDocumentClient.from(localDynamoDbClient(stack.endpoints.dynamoDbEndpoint)),
     tableName: stack.endpoints.outputs[STACK_OUTPUTS.tableName]!,
+    fingerprint: localStackFingerprinter(stateDir),
   });
 }, 180_000);
 

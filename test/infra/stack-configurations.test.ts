@@ -26,9 +26,10 @@ function environments(template: Template): Record<string, Record<string, unknown
 }
 
 describe("PracticeOnboarding stack configurations", () => {
-  it("creates the three secrets, encrypted with the stack's key, when no secret names are given", () => {
+  it("creates the four secrets, encrypted with the stack's key, when no secret names are given", () => {
     const template = synth();
-    template.resourceCountIs("AWS::SecretsManager::Secret", 3);
+    // The three named by context, and the key-fingerprint secret (every ledger address depends on it).
+    template.resourceCountIs("AWS::SecretsManager::Secret", 4);
     template.hasResourceProperties("AWS::SecretsManager::Secret", {
       Name: "practice-onboarding/crm-providers",
       KmsKeyId: Match.anyValue(),
@@ -49,7 +50,8 @@ describe("PracticeOnboarding stack configurations", () => {
       [CONTEXT_KEYS.webhookSecretName]: "acme/crm-webhook",
       [CONTEXT_KEYS.crmProviderSecretName]: "acme/crm-providers",
     });
-    template.resourceCountIs("AWS::SecretsManager::Secret", 0);
+    // Only the key-fingerprint secret is always the stack's own.
+    template.resourceCountIs("AWS::SecretsManager::Secret", 1);
     const policies = JSON.stringify(template.findResources("AWS::IAM::Policy"));
     expect(policies).toContain(":secret:acme/portal-creds-??????");
     expect(policies).toContain(":secret:acme/crm-webhook-??????");

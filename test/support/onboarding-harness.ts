@@ -23,6 +23,7 @@ import { LocalWorkflowEngine } from "../../local/workflow-engine.js";
 import { startHarnessEventDelivery } from "./event-delivery.js";
 import { startHarnessEnforcement } from "./harness-enforcement.js";
 import { createTestPracticeTable } from "./practice-table.js";
+import { putTestFingerprintSecret, testFingerprinter } from "./test-key-custody.js";
 
 export const PORTAL_SECRET_NAME = "practice-onboarding/portal-credentials";
 const RECORD_ENTRY = "functions/onboarding/onboarding-record.ts";
@@ -140,6 +141,7 @@ export async function startOnboardingHarness(options: OnboardingHarnessOptions):
   }
   const secrets = LocalSecretStore.fromTemplates(templates);
   secrets.putSecretValue(PORTAL_SECRET_NAME, JSON.stringify(portal.credentials));
+  putTestFingerprintSecret(templates, secrets);
   const delivery = await startHarnessEventDelivery({
     templates,
     resourceNames,
@@ -161,6 +163,7 @@ export async function startOnboardingHarness(options: OnboardingHarnessOptions):
   const store = new PracticeStore({
     client: DynamoDBDocumentClient.from(localDynamoDbClient(table.endpoint)),
     tableName: table.tableName,
+    fingerprint: testFingerprinter,
   });
   const stateMachineArn = engine
     .stateMachines()

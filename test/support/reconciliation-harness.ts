@@ -24,6 +24,7 @@ import { type ExecutionReference, LocalWorkflowEngine } from "../../local/workfl
 import { startHarnessEventDelivery } from "./event-delivery.js";
 import { startHarnessEnforcement } from "./harness-enforcement.js";
 import { createTestPracticeTable } from "./practice-table.js";
+import { putTestFingerprintSecret, testFingerprinter } from "./test-key-custody.js";
 
 export const PORTAL_SECRET_NAME = "practice-onboarding/portal-credentials";
 
@@ -97,6 +98,7 @@ export async function startReconciliationHarness(
   });
   const secrets = LocalSecretStore.fromTemplates(templates);
   secrets.putSecretValue(PORTAL_SECRET_NAME, JSON.stringify(simulator.credentials));
+  putTestFingerprintSecret(templates, secrets);
   const delivery = await startHarnessEventDelivery({
     templates,
     resourceNames,
@@ -117,8 +119,12 @@ export async function startReconciliationHarness(
   const client = DynamoDBDocumentClient.from(localDynamoDbClient(table.endpoint), {
     marshallOptions: { removeUndefinedValues: true },
   });
-  const store = new PracticeStore({ client, tableName: table.tableName });
-  const runs = new ReconciliationStore({ client, tableName: table.tableName });
+  const store = new PracticeStore({ client, tableName: table.tableName, fingerprint: testFingerprinter });
+  const runs = new ReconciliationStore({
+    client,
+    tableName: table.tableName,
+    fingerprint: testFingerprinter,
+  });
   const arnOf = (prefix: string) =>
     engine.stateMachines().find((sm) => sm.logicalId.startsWith(prefix))!.stateMachineArn;
   const onboardingArn = arnOf("OnboardingStateMachine");

@@ -21,6 +21,7 @@ import { findFreePort } from "../../local/free-port.js";
 import { type LocalStack, STACK_OUTPUTS, startLocalStack } from "../../local/local-stack.js";
 import type { PortalSimulator } from "../../local/portal-simulator.js";
 import { type CrmDeliveryRequest, sendCrmDelivery } from "../../local/signed-webhook.js";
+import { localStackFingerprinter } from "../support/test-key-custody.js";
 
 type Operation =
   | { readonly kind: "onboard" }
@@ -84,6 +85,7 @@ beforeAll(async () => {
   store = new PracticeStore({
     client: DynamoDBDocumentClient.from(localDynamoDbClient(stack.endpoints.dynamoDbEndpoint)),
     tableName: outputs[STACK_OUTPUTS.tableName]!,
+    fingerprint: localStackFingerprinter(stateDir),
   });
 }, 120_000);
 
@@ -178,7 +180,7 @@ async function disagreements(practiceId: string, devRefId: string): Promise<stri
   const record = await store.getPractice(practiceId);
   const keys = [];
   for (const key of simulator.keys()) {
-    const owner = await store.getKeyOwner(key.CustomerKey);
+    const owner = await store.getKeyOwner(await store.fingerprint(key.CustomerKey));
     if (
       owner?.practiceId === practiceId ||
       key.DevRefId === devRefId ||

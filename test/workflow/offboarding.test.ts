@@ -136,7 +136,9 @@ describe("Offboarding workflow", () => {
         completedAt: record.offboardedAt,
       },
     });
-    expect((await h.store.getKeyOwner(customerKey))?.disabledAt).toBe(record.offboarding!.keyDisabledAt);
+    expect((await h.store.getKeyOwner(await h.store.fingerprint(customerKey)))?.disabledAt).toBe(
+      record.offboarding!.keyDisabledAt,
+    );
     const by = { actor: "ops:alice", executionName: result.name };
     expect(await auditSince(practiceId, audit)).toEqual([
       {
@@ -286,7 +288,7 @@ describe("Offboarding workflow", () => {
       expect(record.status).toBe("OFFBOARDED");
       expect(record.offboarding).toMatchObject({ keyMissingInPortal: true, reason: REASON });
       expect(record.offboarding?.portalKeyStatus).toBeUndefined();
-      expect((await h.store.getKeyOwner(customerKey))?.disabledAt).toBeUndefined();
+      expect((await h.store.getKeyOwner(await h.store.fingerprint(customerKey)))?.disabledAt).toBeUndefined();
       expect((await auditSince(practiceId, audit)).map((e) => [e.action, e.details])).toEqual([
         ["OFFBOARDING_STARTED", { previousStatus: "ACTIVE", maskedKey, reason: REASON }],
         ["KEY_MISSING_IN_PORTAL", { maskedKey }],

@@ -256,7 +256,7 @@ describe("Onboarding workflow", () => {
     const record = await h.store.getPractice(practiceId);
     const [lost] = created.filter((k) => k.CustomerKey !== record?.customerKey);
     expect(lost).toMatchObject({ KeyStatus: "Enabled", DevRefId: "" });
-    expect(await h.store.getKeyOwner(lost!.CustomerKey)).toBeUndefined();
+    expect(await h.store.getKeyOwner(await h.store.fingerprint(lost!.CustomerKey))).toBeUndefined();
     expect(await h.store.getCreateAttempt(practiceId, result.name)).toMatchObject({
       status: "CREATED",
       attempts: 2,

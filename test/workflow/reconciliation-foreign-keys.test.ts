@@ -35,7 +35,7 @@ describe("Reconciliation after POSTs that certainly created nothing", () => {
     for (const key of byHand) {
       const now = h.simulator.keys().find((k) => k.CustomerKey === key.CustomerKey)!;
       expect({ status: now.KeyStatus, history: now.history }).toEqual({ status: "Enabled", history: [] });
-      expect(await h.store.getKeyOwner(key.CustomerKey)).toBeUndefined();
+      expect(await h.store.getKeyOwner(await h.store.fingerprint(key.CustomerKey))).toBeUndefined();
     }
     const { findings } = await readReconciliationRun(h.runs, run.name);
     expect(findings.filter((f) => f.category === "UNMAPPED_KEY_OURS")).toEqual([]);
@@ -80,7 +80,7 @@ describe("Reconciliation after POSTs that certainly created nothing", () => {
     expect(findings.filter((f) => f.category === "UNMAPPED_KEY_OURS")).toMatchObject([
       { practiceId, maskedKey: maskSecret(lost.CustomerKey), details: { executionRunning: true } },
     ]);
-    expect(await h.store.getKeyOwner(lost.CustomerKey)).toBeUndefined();
+    expect(await h.store.getKeyOwner(await h.store.fingerprint(lost.CustomerKey))).toBeUndefined();
 
     expect((await h.engine.waitForExecution(executionArn)).status).toBe("SUCCEEDED");
     await h.reconcile({ repair: true, graceMinutes: 0 });

@@ -110,7 +110,9 @@ describe("Reconciliation workflow", () => {
         details: { maskedKey: masked, category: "UNMAPPED_KEY_OURS", keyStatus: "DisabledByDeveloper" },
       },
     ]);
-    expect((await h.store.getKeyOwner(orphan!.CustomerKey))?.disabledAt).toBeDefined();
+    expect(
+      (await h.store.getKeyOwner(await h.store.fingerprint(orphan!.CustomerKey)))?.disabledAt,
+    ).toBeDefined();
     expect((await h.store.getPractice(practiceId))?.status).toBe("ACTIVE");
   });
 

@@ -1,5 +1,6 @@
 // Releasing the claim of an execution that ended without compensating, against DynamoDB Local and the portal
 // simulator over HTTP: still claimed → compensated once; released already → nothing; malformed → nothing.
+
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import {
   CLAIM_RELEASE_ACTOR,
@@ -15,6 +16,7 @@ import { PracticeStore } from "../../../functions/practice/practice-store.js";
 import { type PortalSimulator, startPortalSimulator } from "../../../local/portal-simulator.js";
 import { createTestDocumentTable, type TestDocumentTable } from "../../support/document-client.js";
 import { asEventInput, outboxEvents } from "../../support/outbox-items.js";
+import { testFingerprinter } from "../../support/test-key-custody.js";
 
 const SECRET = "arn:aws:secretsmanager:us-east-1:000000000000:secret:practice-onboarding/portal-credentials";
 const ONBOARDING_ARN = "arn:aws:states:us-east-1:000000000000:stateMachine:Onboarding";
@@ -36,7 +38,11 @@ let seed = 300;
 
 beforeAll(async () => {
   table = await createTestDocumentTable();
-  store = new PracticeStore({ client: table.client, tableName: table.tableName });
+  store = new PracticeStore({
+    client: table.client,
+    tableName: table.tableName,
+    fingerprint: testFingerprinter,
+  });
   const rateLimiter = new DynamoDbRateLimiter({
     client: table.client,
     tableName: table.tableName,

@@ -1,5 +1,6 @@
 // The offboarding steps and their store methods against DynamoDB Local and the portal simulator over HTTP:
 // the retries, races and partial failures the workflow tests cannot place exactly.
+
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import {
   claimPracticeForOffboarding,
@@ -16,6 +17,7 @@ import { DynamoDbRateLimiter } from "../../../functions/portal/portal-rate-limit
 import { PracticeStore } from "../../../functions/practice/practice-store.js";
 import { type PortalSimulator, startPortalSimulator } from "../../../local/portal-simulator.js";
 import { createTestDocumentTable } from "../../support/document-client.js";
+import { testFingerprinter } from "../../support/test-key-custody.js";
 
 const SECRET = "arn:aws:secretsmanager:us-east-1:000000000000:secret:practice-onboarding/portal-credentials";
 const REASON = "Churned";
@@ -28,7 +30,11 @@ let seed = 100;
 
 beforeAll(async () => {
   const table = await createTestDocumentTable();
-  store = new PracticeStore({ client: table.client, tableName: table.tableName });
+  store = new PracticeStore({
+    client: table.client,
+    tableName: table.tableName,
+    fingerprint: testFingerprinter,
+  });
   // One rate limiter item for the file, shared with every simulator below.
   const rateLimiter = new DynamoDbRateLimiter({
     client: table.client,

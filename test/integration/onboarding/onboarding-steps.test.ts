@@ -14,6 +14,7 @@ import { PracticeStore } from "../../../functions/practice/practice-store.js";
 import { type PortalSimulator, startPortalSimulator } from "../../../local/portal-simulator.js";
 import { createTestDocumentTable } from "../../support/document-client.js";
 import { offboardPractice } from "../../support/offboard-practice.js";
+import { testFingerprinter } from "../../support/test-key-custody.js";
 
 const SECRET = "arn:aws:secretsmanager:us-east-1:000000000000:secret:practice-onboarding/portal-credentials";
 
@@ -26,7 +27,11 @@ let seed = 0;
 
 beforeAll(async () => {
   table = await createTestDocumentTable();
-  store = new PracticeStore({ client: table.client, tableName: table.tableName });
+  store = new PracticeStore({
+    client: table.client,
+    tableName: table.tableName,
+    fingerprint: testFingerprinter,
+  });
 });
 
 // A simulator per test, each with its own PRNG seed: a reset simulator would hand out the same keys again,
@@ -92,7 +97,7 @@ describe("createPracticeKey", () => {
     expect(retried.maskedKey).toBe(masked(kept!.CustomerKey));
     // The lost key stays enabled and unmapped: reconciliation finds it through the attempt record.
     expect(lost).toMatchObject({ KeyStatus: "Enabled", DevRefId: "" });
-    expect(await store.getKeyOwner(lost!.CustomerKey)).toBeUndefined();
+    expect(await store.getKeyOwner(await store.fingerprint(lost!.CustomerKey))).toBeUndefined();
     expect(await store.getCreateAttempt(input.practiceId, input.executionName)).toMatchObject({
       status: "CREATED",
       attempts: 2,
@@ -161,7 +166,9 @@ describe("compensateOnboarding", () => {
     });
     expect(simulator.keys()[0]!.KeyStatus).toBe("DisabledByDeveloper");
     expect(practice).toMatchObject({ status: "FAILED", failureReason: result.reason });
-    expect((await store.getKeyOwner(practice!.customerKey!))?.disabledAt).toBeDefined();
+    expect(
+      (await store.getKeyOwner(await store.fingerprint(practice!.customerKey!)))?.disabledAt,
+    ).toBeDefined();
   });
 
   it("marks FAILED without a portal call when no key was created", async () => {

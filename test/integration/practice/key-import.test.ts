@@ -1,4 +1,5 @@
 // importKeys against the portal simulator over HTTP and a fresh table in DynamoDB Local.
+
 import { ScanCommand } from "@aws-sdk/lib-dynamodb";
 import { beforeEach, describe, expect, it } from "vitest";
 import { maskSecret } from "../../../functions/platform/mask.js";
@@ -11,6 +12,7 @@ import { PracticeStore } from "../../../functions/practice/practice-store.js";
 import type { PortalSimulator } from "../../../local/portal-simulator.js";
 import { createTestDocumentTable, type TestDocumentTable } from "../../support/document-client.js";
 import { clientFor, useSimulators } from "../../support/portal-harness.js";
+import { testFingerprinter } from "../../support/test-key-custody.js";
 
 const startSimulator = useSimulators();
 const NOW = new Date("2025-06-12T10:00:00.000Z");
@@ -21,7 +23,11 @@ let sim: PortalSimulator;
 
 beforeEach(async () => {
   table = await createTestDocumentTable();
-  store = new PracticeStore({ client: table.client, tableName: table.tableName });
+  store = new PracticeStore({
+    client: table.client,
+    tableName: table.tableName,
+    fingerprint: testFingerprinter,
+  });
   sim = await startSimulator();
 });
 
@@ -74,7 +80,7 @@ describe("importKeys by DevRefId", () => {
       requestedBy: "ops:alice",
       version: 1,
     });
-    expect(await store.getKeyOwner(a!.CustomerKey)).toMatchObject({
+    expect(await store.getKeyOwner(await store.fingerprint(a!.CustomerKey))).toMatchObject({
       practiceId: "practice-a",
       createdBy: "import",
     });

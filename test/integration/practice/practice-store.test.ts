@@ -6,6 +6,7 @@ import type { PortalKey } from "../../../functions/portal/portal-types.js";
 import { PracticeStore } from "../../../functions/practice/practice-store.js";
 import { createTestDocumentTable, type TestDocumentTable } from "../../support/document-client.js";
 import { offboardPractice } from "../../support/offboard-practice.js";
+import { testFingerprinter } from "../../support/test-key-custody.js";
 
 let table: TestDocumentTable;
 let store: PracticeStore;
@@ -13,7 +14,11 @@ let counter = 0;
 
 beforeAll(async () => {
   table = await createTestDocumentTable();
-  store = new PracticeStore({ client: table.client, tableName: table.tableName });
+  store = new PracticeStore({
+    client: table.client,
+    tableName: table.tableName,
+    fingerprint: testFingerprinter,
+  });
 });
 
 /** A practice id unique to the test, so tests share one table without seeing each other. */
@@ -193,10 +198,11 @@ describe("PracticeStore.recordKeyCreated", () => {
       keyCreatedBy: "exec-a",
       version: 2,
     });
-    expect(await rawItem(keys.customerKey(key.customerKey))).toEqual({
-      pk: `KEY#${key.customerKey}`,
+    const fingerprint = await testFingerprinter(key.customerKey);
+    expect(await rawItem(keys.ledgerEntry(fingerprint))).toEqual({
+      pk: `KEY#${fingerprint}`,
       sk: "KEY",
-      customerKey: key.customerKey,
+      keyFingerprint: fingerprint,
       maskedKey: masked,
       practiceId,
       createdBy: "exec-a",
@@ -243,7 +249,7 @@ describe("PracticeStore.recordKeyCreated", () => {
           `${second.customerKey.slice(0, 4)}…${second.customerKey.slice(-4)} not recorded`,
       ),
     );
-    expect(await rawItem(keys.customerKey(second.customerKey))).toBeUndefined();
+    expect(await rawItem(keys.ledgerEntry(await testFingerprinter(second.customerKey)))).toBeUndefined();
   });
 
   it("refuses a key that is already mapped to another practice", async () => {
@@ -328,6 +334,7 @@ describe("PracticeStore.markActive", () => {
       onboardingKind: "new",
       customerKey: key.customerKey,
       maskedKey: masked,
+      keyFingerprint: await testFingerprinter(key.customerKey),
       keyCreatedBy: "exec-a",
       keyOrigin: "created",
       createdAt: at(0).toISOString(),
@@ -335,7 +342,9 @@ describe("PracticeStore.markActive", () => {
       activatedAt: at(3).toISOString(),
       lastTransitionAt: at(3).toISOString(),
     });
-    expect((await store.getKeyOwner(key.customerKey))?.confirmedAt).toBe(at(3).toISOString());
+    expect((await store.getKeyOwner(await store.fingerprint(key.customerKey)))?.confirmedAt).toBe(
+      at(3).toISOString(),
+    );
     const audit = await store.listAudit(practiceId);
     expect(audit.map(({ id: _id, ...entry }) => entry)).toEqual([
       {
@@ -402,7 +411,9 @@ describe("PracticeStore.markFailed", () => {
     expect(record.failureReason).toBe(
       `PortalRejected: PUT /apikeys for ${masked}: 400 BadRequest: DevRefId too long`,
     );
-    expect((await store.getKeyOwner(key.customerKey))?.disabledAt).toBe(at(2).toISOString());
+    expect((await store.getKeyOwner(await store.fingerprint(key.customerKey)))?.disabledAt).toBe(
+      at(2).toISOString(),
+    );
     const last = (await store.listAudit(practiceId)).at(-1);
     expect(last).toMatchObject({
       action: "ONBOARDING_FAILED",
@@ -431,7 +442,7 @@ describe("PracticeStore.recordKeyReenabled", () => {
       keyCreatedBy: "exec-b",
       status: "ONBOARDING",
     });
-    const owner = await store.getKeyOwner(key.customerKey);
+    const owner = await store.getKeyOwner(await store.fingerprint(key.customerKey));
     expect(owner?.disabledAt).toBeUndefined();
     expect(owner?.practiceId).toBe(practiceId);
     const active = await store.markActive({
@@ -485,7 +496,11 @@ describe("PracticeStore.appendAudit", () => {
 describe("PracticeStore.listPractices", () => {
   it("lists practices by status through the index", async () => {
     const own = await createTestDocumentTable();
-    const isolated = new PracticeStore({ client: own.client, tableName: own.tableName });
+    const isolated = new PracticeStore({
+      client: own.client,
+      tableName: own.tableName,
+      fingerprint: testFingerprinter,
+    });
     const claimIn = (practiceId: string, exec: string) =>
       isolated.claimForOnboarding({
         practiceId,

@@ -1,6 +1,7 @@
 // finishReconciliation against DynamoDB Local: the run's summary gets its outcome, the metrics and (on success
 // only) the ReconciliationCompleted event are published, and an error from the failure path is stored with
 // anything key-shaped masked — the summary is what `ops reconcile --show` prints.
+
 import { beforeEach, describe, expect, it } from "vitest";
 import { emptyCounts, type FindingCounts } from "../../../contracts/reconciliation-findings.js";
 import type { DomainEventInput } from "../../../functions/domain-events/domain-events.js";
@@ -12,6 +13,7 @@ import { finishReconciliation } from "../../../functions/reconciliation/reconcil
 import { startReconciliation } from "../../../functions/reconciliation/reconciliation-start-step.js";
 import type { StepState } from "../../../functions/reconciliation/reconciliation-state.js";
 import { createTestDocumentTable } from "../../support/document-client.js";
+import { testFingerprinter } from "../../support/test-key-custody.js";
 
 // Real dates: the summary expires (TTL) 90 days after its start, and DynamoDB Local deletes expired items.
 const STARTED = new Date(Math.floor(Date.now() / 1000) * 1000);
@@ -26,11 +28,19 @@ let metrics: Array<{ counts: FindingCounts; needingAttention: number }>;
 
 beforeEach(async () => {
   const table = await createTestDocumentTable();
-  runs = new ReconciliationStore({ client: table.client, tableName: table.tableName });
+  runs = new ReconciliationStore({
+    client: table.client,
+    tableName: table.tableName,
+    fingerprint: testFingerprinter,
+  });
   events = [];
   metrics = [];
   deps = {
-    store: new PracticeStore({ client: table.client, tableName: table.tableName }),
+    store: new PracticeStore({
+      client: table.client,
+      tableName: table.tableName,
+      fingerprint: testFingerprinter,
+    }),
     runs,
     publishMetrics: (counts, needingAttention) => metrics.push({ counts, needingAttention }),
     publishEvent: async (event) => events.push(event),

@@ -1,5 +1,6 @@
 // executeRepair against the portal simulator over HTTP and DynamoDB Local: each repair re-checks the table first,
 // makes only the portal calls it needs, records the outcome and the audit entry; refusals are outcomes, not throws.
+
 import { beforeEach, describe, expect, it } from "vitest";
 import { maskSecret } from "../../../functions/platform/mask.js";
 import type { PortalKey } from "../../../functions/portal/portal-types.js";
@@ -11,6 +12,7 @@ import type { PortalSimulator } from "../../../local/portal-simulator.js";
 import { createTestDocumentTable } from "../../support/document-client.js";
 import { startOffboarding } from "../../support/offboard-practice.js";
 import { clientFor, useSimulators } from "../../support/portal-harness.js";
+import { testFingerprinter } from "../../support/test-key-custody.js";
 
 const startSimulator = useSimulators();
 const RUN = { runId: "run-1", repair: true, graceMinutes: 0, notYetAssignedDays: 7 };
@@ -23,8 +25,16 @@ let execution: ExecutionState;
 
 beforeEach(async () => {
   const table = await createTestDocumentTable();
-  store = new PracticeStore({ client: table.client, tableName: table.tableName });
-  runs = new ReconciliationStore({ client: table.client, tableName: table.tableName });
+  store = new PracticeStore({
+    client: table.client,
+    tableName: table.tableName,
+    fingerprint: testFingerprinter,
+  });
+  runs = new ReconciliationStore({
+    client: table.client,
+    tableName: table.tableName,
+    fingerprint: testFingerprinter,
+  });
   sim = await startSimulator();
   execution = "NOT_FOUND";
 });
@@ -135,6 +145,7 @@ describe("executeRepair", () => {
         type: "DISABLE_KEY",
         category: "SHOULD_BE_DISABLED",
         customerKey: raw.CustomerKey,
+        keyFingerprint: await store.fingerprint(raw.CustomerKey),
         practiceId: "back",
       },
       now,
@@ -162,6 +173,7 @@ describe("executeRepair", () => {
         type: "DISABLE_KEY",
         category: "SHOULD_BE_DISABLED",
         customerKey: raw.CustomerKey,
+        keyFingerprint: await store.fingerprint(raw.CustomerKey),
         practiceId: "refused",
       },
       now,

@@ -60,7 +60,7 @@ describe("the key administrator policy's table grants", () => {
   it("may put the practice, audit and key items of an import, and no other item", () => {
     expect(allowed("PutItem", keys.practice("practice-001"))).toBe(true);
     expect(allowed("PutItem", keys.audit("practice-001", "2026-01-01T00:00:00Z", "a1"))).toBe(true);
-    expect(allowed("PutItem", keys.customerKey("QJXZ0000W2HD"))).toBe(true);
+    expect(allowed("PutItem", keys.ledgerEntry("3f9a1c".padEnd(64, "0")))).toBe(true);
     expect(allowed("PutItem", keys.reconciliationRun("run-1"))).toBe(false);
     expect(allowed("PutItem", keys.portalRateLimiter())).toBe(false);
   });

@@ -6,10 +6,12 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   fingerprintCustomerKey,
   isKeyFingerprint,
-  keyFingerprinterFromSecret,
-  type SecretFetcher,
   shortFingerprint,
 } from "../../../functions/key-custody/key-fingerprint.js";
+import {
+  keyFingerprinterFromSecret,
+  type SecretFetcher,
+} from "../../../functions/key-custody/key-fingerprint-secret.js";
 import { ConfigurationError } from "../../../functions/platform/errors.js";
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from "../../../local/dynamodb-local.js";
 import { type FakeSecretsManager, startFakeSecretsManager } from "../../support/fake-secrets-manager.js";

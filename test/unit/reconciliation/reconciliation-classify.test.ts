@@ -1,6 +1,6 @@
 // The decisions behind every finding, without I/O: above all, when a key counts as ours.
 import { describe, expect, it } from "vitest";
-import type { PortalKey } from "../../../functions/portal/portal-types.js";
+import type { KeyFingerprint } from "../../../functions/key-custody/key-fingerprint.js";
 import type { OpenCreateAttempt } from "../../../functions/practice/create-attempts.js";
 import type { PracticeRecord } from "../../../functions/practice/practice-record.js";
 import {
@@ -8,6 +8,7 @@ import {
   candidatesAreOurs,
   classifyPortalKey,
   classifyPractice,
+  type FingerprintedKey,
   unaccountedPosts,
 } from "../../../functions/reconciliation/reconciliation-classify.js";
 
@@ -15,9 +16,13 @@ const NOW = new Date("2025-06-12T12:00:00.000Z");
 const PARAMS = { runId: "run-1", repair: true, graceMinutes: 30, notYetAssignedDays: 7 };
 const KEY = "QJXZR4PNK5B8W2HD";
 
-function key(overrides: Partial<PortalKey> = {}): PortalKey {
+/** KEY's fingerprint (any 64 hex: the classification compares fingerprints, it does not compute them). */
+const FINGERPRINT = "3f9a1c".padEnd(64, "0") as KeyFingerprint;
+
+function key(overrides: Partial<FingerprintedKey> = {}): FingerprintedKey {
   return {
     customerKey: KEY,
+    keyFingerprint: FINGERPRINT,
     keyStatus: "Enabled",
     dateCreated: "2025-06-12",
     dateDisabled: null,
@@ -50,6 +55,7 @@ function practice(overrides: Partial<PracticeRecord> = {}): PracticeRecord {
     requestedBy: "crm",
     customerKey: KEY,
     maskedKey: "QJXZ…W2HD",
+    keyFingerprint: FINGERPRINT,
     createdAt: "2025-06-01T00:00:00.000Z",
     updatedAt: "2025-06-01T00:00:00.000Z",
     activatedAt: "2025-06-11T00:00:00.000Z",
@@ -57,13 +63,14 @@ function practice(overrides: Partial<PracticeRecord> = {}): PracticeRecord {
   };
 }
 
-const outsideLedger = (k: PortalKey, attempts: OpenCreateAttempt[]) =>
+const outsideLedger = (k: FingerprintedKey, attempts: OpenCreateAttempt[]) =>
   classifyPortalKey(k, { openAttempts: attempts, params: PARAMS, now: NOW });
 
 describe("the 'ours' rule for keys outside the ledger", () => {
   it("makes an enabled, unlabeled, never-assigned key dated within an open attempt's window a candidate", () => {
     expect(outsideLedger(key(), [attempt()]).candidate).toEqual({
       customerKey: KEY,
+      keyFingerprint: FINGERPRINT,
       dateCreated: "2025-06-12",
       attemptIds: ["p-1#exec-1"],
     });
@@ -113,7 +120,12 @@ describe("the 'ours' rule for keys outside the ledger", () => {
   });
 
   it("takes candidates as ours only when they are no more than the lost POSTs they match", () => {
-    const one = { customerKey: "A".repeat(16), dateCreated: "2025-06-12", attemptIds: ["p-1#exec-1"] };
+    const one = {
+      customerKey: "A".repeat(16),
+      keyFingerprint: FINGERPRINT,
+      dateCreated: "2025-06-12",
+      attemptIds: ["p-1#exec-1"],
+    };
     const two = { ...one, customerKey: "B".repeat(16) };
     expect(candidatesAreOurs([one], [attempt()])).toBe(true);
     expect(candidatesAreOurs([one, two], [attempt()])).toBe(false);
@@ -126,8 +138,11 @@ describe("the 'ours' rule for keys outside the ledger", () => {
 describe("classifyPortalKey for ledger keys", () => {
   it("defers disabling a key of ours created within the grace period", () => {
     const result = classifyPortalKey(key(), {
-      ledger: { customerKey: KEY, practiceId: "p-1", createdAt: "2025-06-12T11:50:00Z" },
-      practice: practice({ customerKey: "OTHERKEY00000000" }),
+      ledger: { keyFingerprint: FINGERPRINT, practiceId: "p-1", createdAt: "2025-06-12T11:50:00Z" },
+      practice: practice({
+        customerKey: "OTHERKEY00000000",
+        keyFingerprint: "0".repeat(64) as KeyFingerprint,
+      }),
       openAttempts: [],
       params: PARAMS,
       now: NOW,
@@ -140,7 +155,7 @@ describe("classifyPortalKey for ledger keys", () => {
   });
 
   const ledger = {
-    customerKey: KEY,
+    keyFingerprint: FINGERPRINT,
     practiceId: "p-1",
     createdBy: "exec-1",
     createdAt: "2025-06-01T00:00:00Z",
@@ -161,7 +176,12 @@ describe("classifyPortalKey for ledger keys", () => {
   it("leaves UNMAPPED_KEY_OURS of a practice mid-way through an execution to it (or to the STUCK repair)", () => {
     const result = classifyPortalKey(key(), {
       ledger,
-      practice: practice({ status: "ONBOARDING", customerKey: undefined, updatedAt: "2025-06-01T00:00:00Z" }),
+      practice: practice({
+        status: "ONBOARDING",
+        customerKey: undefined,
+        keyFingerprint: undefined,
+        updatedAt: "2025-06-01T00:00:00Z",
+      }),
       openAttempts: [],
       params: PARAMS,
       now: NOW,
@@ -183,7 +203,13 @@ describe("classifyPortalKey for ledger keys", () => {
     });
     expect(result.findings.map((f) => f.category)).toEqual(["LABEL_DRIFT", "NOT_YET_ASSIGNED"]);
     expect(result.repairs).toEqual([
-      { type: "RELABEL_KEY", customerKey: KEY, practiceId: "p-1", devRefId: "Bright Smiles" },
+      {
+        type: "RELABEL_KEY",
+        customerKey: KEY,
+        keyFingerprint: FINGERPRINT,
+        practiceId: "p-1",
+        devRefId: "Bright Smiles",
+      },
     ]);
   });
 });
