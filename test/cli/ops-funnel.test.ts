@@ -14,6 +14,7 @@ import { readLocalStackConfig } from "../../local/local-config.js";
 import { type LocalStack, STACK_OUTPUTS, startLocalStack } from "../../local/local-stack.js";
 import { type OpsRun, runOpsCli } from "../support/ops-cli.js";
 import { activePractice, HOURS_AGO } from "../support/reconciliation-drift.js";
+import { localStackFingerprinter } from "../support/test-key-custody.js";
 
 const USAGE_HINT = "(run with --help for usage)";
 
@@ -76,7 +77,12 @@ beforeAll(async () => {
     retryIntervalOverrides: 0,
   });
   client = DynamoDBDocumentClient.from(localDynamoDbClient(stack.endpoints.dynamoDbEndpoint));
-  store = new PracticeStore({ client, tableName: stack.endpoints.outputs[STACK_OUTPUTS.tableName]! });
+  store = new PracticeStore({
+    client,
+    tableName: stack.endpoints.outputs[STACK_OUTPUTS.tableName]!,
+    // Addresses the ledger as the stack's functions do (key custody: the state dir's fingerprint secret).
+    fingerprint: localStackFingerprinter(stateDir),
+  });
 }, 180_000);
 
 afterAll(async () => {

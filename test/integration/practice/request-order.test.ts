@@ -6,6 +6,7 @@ import { keys } from "../../../contracts/table-schema.js";
 import { PracticeStore } from "../../../functions/practice/practice-store.js";
 import { createTestDocumentTable, type TestDocumentTable } from "../../support/document-client.js";
 import { offboardPractice } from "../../support/offboard-practice.js";
+import { testFingerprinter } from "../../support/test-key-custody.js";
 
 let table: TestDocumentTable;
 let store: PracticeStore;
@@ -13,7 +14,11 @@ let counter = 0;
 
 beforeAll(async () => {
   table = await createTestDocumentTable();
-  store = new PracticeStore({ client: table.client, tableName: table.tableName });
+  store = new PracticeStore({
+    client: table.client,
+    tableName: table.tableName,
+    fingerprint: testFingerprinter,
+  });
 });
 
 const T0 = new Date("2025-06-12T10:00:00.000Z");
