@@ -1,11 +1,8 @@
 import { describe, expect, it } from "vitest";
 import {
-  arnOf,
   EXPECTED_TASK_RETRY,
   functionRole,
-  logicalIdOf,
   roleActions,
-  roleStatements,
   stateMachineDefinition,
   stateMachineResource,
   templateResources,
@@ -172,7 +169,7 @@ describe("OnboardingWorkflow functions' IAM policies", () => {
     expect(actionsOf(entry)).toEqual([...expected, BASIC_EXECUTION].sort());
   });
 
-  it("scopes table actions to the practice table and secret reads to the portal credentials", () => {
+  it("scopes table actions to the practice table and secret reads to the portal credentials (and the key-fingerprint secret)", () => {
     for (const r of Object.values(templateResources())) {
       if (
         r.Type !== "AWS::IAM::Policy" ||
@@ -188,7 +185,9 @@ describe("OnboardingWorkflow functions' IAM policies", () => {
         if (actions.some((a) => a.startsWith("dynamodb:")))
           expect(JSON.stringify(s.Resource)).toContain("PracticesTable");
         if (actions.some((a) => a.startsWith("secretsmanager:"))) {
-          expect(s.Resource).toEqual({ Ref: expect.stringMatching(/^SecretsPortalCredentials/) });
+          expect(s.Resource).toEqual({
+            Ref: expect.stringMatching(/^(SecretsPortalCredentials|KeyCustodyFingerprintSecret)/),
+          });
         }
       }
     }
