@@ -108,6 +108,8 @@ describe("noticeInstallation", () => {
         }),
       },
       runs: {
+        // The key as its own fingerprint: this test is about the cap, not the addressing.
+        fingerprint: async (customerKey: string) => customerKey,
         listOpenAttempts: async () => [],
         getReleasedKeys: async () => new Map(),
         getLedger: async (list: string[]) =>
