@@ -128,6 +128,7 @@ describe("noticeInstallation", () => {
                 devRefId: `Dental ${id.slice(2)}`,
                 status: "ACTIVE",
                 customerKey: id.slice(2),
+                keyFingerprint: id.slice(2),
                 maskedKey: `${id.slice(2, 6)}…${id.slice(-4)}`,
                 activatedAt: "2026-03-01T00:00:00.000Z",
                 updatedAt: "2026-03-01T00:00:00.000Z",
