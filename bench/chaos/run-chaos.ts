@@ -102,11 +102,13 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
       marshallOptions: { removeUndefinedValues: true },
     });
     const fingerprintSecret = new TextEncoder().encode(localFingerprintSecret(stateDir));
+    // The local stack's fingerprint secret (local/local-key-custody.ts): the evidence finds ledger entries by it,
+    // and the operator's release addresses a key by it, as `ops release-key` does.
+    const fingerprint = async (customerKey: string) => fingerprintCustomerKey(customerKey, fingerprintSecret);
     const store = new PracticeStore({
       client: documents,
       tableName: outputs[STACK_OUTPUTS.tableName]!,
-      // The local stack's fingerprint secret (local/local-key-custody.ts): the evidence finds ledger entries by it.
-      fingerprint: async (customerKey) => fingerprintCustomerKey(customerKey, fingerprintSecret),
+      fingerprint,
     });
     phase("start the local stack");
 
@@ -132,7 +134,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     let reconciliation = await reconcile(stack, arns, options, log, "chaos-reconciliation-report", false);
     const operator = reconciliation.ran
       ? await releaseHandMadeCandidates(
-          { client: documents, tableName: outputs[STACK_OUTPUTS.tableName]! },
+          { client: documents, tableName: outputs[STACK_OUTPUTS.tableName]!, fingerprint },
           plan,
           "chaos-reconciliation-report",
           log,
