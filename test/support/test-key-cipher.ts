@@ -1,0 +1,35 @@
+// Key custody's cipher for tests that build their own stores on DynamoDB Local: the real kmsKeyCipher
+// (functions/key-custody/key-cipher.ts) over the local KMS (local/kms/local-kms.ts) in this process — the same
+// blob format, encryption-context binding and errors as the local stack's KMS endpoint, without an HTTP hop.
+import { DecryptCommand, EncryptCommand, type KMSClient } from "@aws-sdk/client-kms";
+import { type KeyCipher, kmsKeyCipher } from "../../functions/key-custody/key-cipher.js";
+import { LocalKms } from "../../local/kms/local-kms.js";
+
+const kms = new LocalKms();
+const TEST_CUSTODY_KEY_ARN = kms.defineKey("test-custody-key", { description: "test CustomerKeys" });
+
+/** What the SDK client's `send` does for the two commands the cipher sends, answered by the local KMS. */
+const send = (async (command: unknown) => {
+  if (command instanceof EncryptCommand) {
+    const input = command.input;
+    const { ciphertextBlob, keyArn } = kms.encrypt(
+      input.KeyId!,
+      Buffer.from(input.Plaintext!),
+      input.EncryptionContext ?? {},
+    );
+    return { CiphertextBlob: new Uint8Array(ciphertextBlob), KeyId: keyArn };
+  }
+  if (command instanceof DecryptCommand) {
+    const input = command.input;
+    const { plaintext, keyArn } = kms.decrypt(
+      Buffer.from(input.CiphertextBlob!),
+      input.EncryptionContext ?? {},
+      input.KeyId,
+    );
+    return { Plaintext: new Uint8Array(plaintext), KeyId: keyArn };
+  }
+  throw new Error(`the test KMS answers Encrypt and Decrypt only, not ${String(command)}`);
+}) as KMSClient["send"];
+
+/** Encrypts and decrypts under one in-process custody key (every test store shares it). */
+export const testKeyCipher: KeyCipher = kmsKeyCipher({ kms: { send }, keyId: TEST_CUSTODY_KEY_ARN });
