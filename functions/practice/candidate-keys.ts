@@ -67,6 +67,7 @@ export async function readRunCandidates(table: PracticeTable, runId: string): Pr
       candidates.push({
         customerKey: String(item.customerKey),
         keyFingerprint: String(item.keyFingerprint) as KeyFingerprint,
+        maskedKey: String(item.maskedKey ?? "(encrypted key)"),
         dateCreated: (item.dateCreated as string | null | undefined) ?? null,
         attemptIds: (item.attemptIds as string[] | undefined) ?? [],
       });

@@ -239,6 +239,8 @@ async function recordImported(options: ImportKeysOptions, claim: Claim): Promise
   const { customerKey } = claim.key;
   const maskedKey = maskSecret(customerKey);
   const keyFingerprint = await options.store.fingerprint(customerKey);
+  // Only the ciphertext is written (docs/architecture.md §4 invariant 13).
+  const storedKey = await options.store.encryptCustomerKey(customerKey, claim.practiceId);
   const devRefId = recordDevRefId(claim);
   const executionName = `import-${now.replace(/[^0-9]/g, "").slice(0, 14)}`;
   const auditId = randomUUID();
@@ -260,7 +262,7 @@ async function recordImported(options: ImportKeysOptions, claim: Claim): Promise
                 lastExecution: executionName,
                 requestedBy: actor,
                 onboardingKind: "new",
-                customerKey,
+                customerKey: storedKey,
                 maskedKey,
                 keyFingerprint,
                 keyCreatedBy: "import",

@@ -1,7 +1,6 @@
 // Onboarding's claim: takes a practice for one onboarding execution, so no other execution can change it until
 // that one ends (see conditional-transaction.ts for the read-decide-write shape).
 import { keys, PK, type PracticeStatus, STATUS_INDEX_PK } from "../../contracts/table-schema.js";
-import { maskSecret } from "../platform/mask.js";
 import { auditPut } from "./audit-trail.js";
 import { inClaimRounds, tryTransaction } from "./conditional-transaction.js";
 import { getPractice } from "./practice-reads.js";
@@ -9,6 +8,7 @@ import { type OnboardingKind, type PracticeRecord, practiceItem } from "./practi
 import type { PracticeTable } from "./practice-table.js";
 import { isStale, issuedAfterLastTransition, lastTransitionOf, type StaleRequest } from "./request-order.js";
 import { staleRequestAudit } from "./stale-request-audit.js";
+import { shownKey } from "./stored-customer-key.js";
 
 export interface ClaimRequest {
   readonly practiceId: string;
@@ -71,7 +71,7 @@ export function claimForOnboarding(table: PracticeTable, request: ClaimRequest):
               ? {
                   outcome: "returning",
                   version: current.version,
-                  previousMaskedKey: current.previousMaskedKey ?? maskSecret(current.previousCustomerKey),
+                  previousMaskedKey: shownKey(current.previousMaskedKey, current.previousCustomerKey),
                 }
               : { outcome: "claimed", version: current.version };
           }
@@ -166,7 +166,7 @@ async function claimExisting(
             ? {
                 ":previousKey": returningKey,
                 ":previousFingerprint": current.keyFingerprint ?? null,
-                ":previousMasked": current.maskedKey ?? maskSecret(returningKey),
+                ":previousMasked": shownKey(current.maskedKey, returningKey),
               }
             : {}),
         },
@@ -181,12 +181,12 @@ async function claimExisting(
       details: {
         previousStatus: current.status,
         devRefId: request.devRefId,
-        ...(returningKey ? { previousMaskedKey: maskSecret(returningKey) } : {}),
+        ...(returningKey ? { previousMaskedKey: shownKey(current.maskedKey, returningKey) } : {}),
       },
     }),
   ]);
   if (!written) return undefined;
   return returningKey
-    ? { outcome: "returning", version, previousMaskedKey: maskSecret(returningKey) }
+    ? { outcome: "returning", version, previousMaskedKey: shownKey(current.maskedKey, returningKey) }
     : { outcome: "claimed", version };
 }

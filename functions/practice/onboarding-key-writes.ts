@@ -18,6 +18,7 @@ import { getKeyOwner, ledgerAddCreated, ledgerReenable } from "./key-ledger.js";
 import { getPractice } from "./practice-reads.js";
 import type { PracticeRecord } from "./practice-record.js";
 import { fingerprintOf, type PracticeTable } from "./practice-table.js";
+import { encryptCustomerKey, shownKey } from "./stored-customer-key.js";
 
 /**
  * Records, before `POST /apikeys` is sent, that this execution is about to create a key — so an answer that
@@ -100,6 +101,8 @@ export async function recordKeyCreated(
   const maskedKey = maskSecret(customerKey);
   // Computed here, where the key is first seen; every later step reads it from the record (§4).
   const keyFingerprint = await fingerprintOf(table, customerKey);
+  // Encrypted here, where the plaintext arrives: the table only ever holds the ciphertext (§4 invariant 13).
+  const storedKey = await encryptCustomerKey(table, customerKey, { practiceId: step.practiceId });
   const actor = step.actor ?? (await actorFor(table, step.practiceId));
   return transactOrSettle(
     table,
@@ -116,7 +119,7 @@ export async function recordKeyCreated(
             "#status = :onboarding AND lastExecution = :exec AND attribute_not_exists(customerKey)",
           ExpressionAttributeNames: { "#status": "status" },
           ExpressionAttributeValues: {
-            ":key": customerKey,
+            ":key": storedKey,
             ":masked": maskedKey,
             ":fingerprint": keyFingerprint,
             ":exec": step.executionName,
@@ -180,7 +183,7 @@ export async function recordKeyReenabled(table: PracticeTable, step: OwnedStep):
     throw new ConfigurationError(
       `practice ${step.practiceId}'s previous key has no fingerprint: run \`ops migrate-keys\` first`,
     );
-  const maskedKey = current.previousMaskedKey ?? maskSecret(previous);
+  const maskedKey = shownKey(current.previousMaskedKey, previous);
   return transactOrSettle(
     table,
     step.practiceId,

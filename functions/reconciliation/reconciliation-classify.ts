@@ -142,6 +142,7 @@ export function classifyPortalKey(key: FingerprintedKey, context: KeyContext): K
         candidate: {
           customerKey: key.customerKey,
           keyFingerprint: key.keyFingerprint,
+          maskedKey,
           dateCreated: key.dateCreated,
           attemptIds,
         },

@@ -123,6 +123,7 @@ describe("the 'ours' rule for keys outside the ledger", () => {
     const one = {
       customerKey: "A".repeat(16),
       keyFingerprint: FINGERPRINT,
+      maskedKey: "AAAA…AAAA",
       dateCreated: "2025-06-12",
       attemptIds: ["p-1#exec-1"],
     };
