@@ -6,10 +6,12 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import type { DescribeExecutionOutput } from "@aws-sdk/client-sfn";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { fingerprintCustomerKey } from "../functions/key-custody/key-fingerprint.js";
 import { PracticeStore } from "../functions/practice/practice-store.js";
 import { localDynamoDbClient } from "../local/dynamodb-local.js";
 import { readEventsFile } from "../local/events-file.js";
 import { captureFunctionOutput } from "../local/function-output.js";
+import { localFingerprintSecret } from "../local/local-key-custody.js";
 import { type LocalStack, STACK_OUTPUTS, startLocalStack } from "../local/local-stack.js";
 import type { PortalSimulator } from "../local/portal-simulator.js";
 import {
@@ -72,13 +74,19 @@ class Demo {
   private readonly store: PracticeStore;
   private readonly webhookUrl: string;
 
+  /** The local stack's keyed fingerprint of a portal key: records name their key by it (§4 invariant 13). */
+  private readonly fingerprintOf: (customerKey: string) => string;
+
   constructor(
     private readonly stack: LocalStack,
     private readonly simulator: PortalSimulator,
+    stateDir: string,
   ) {
     const client = DynamoDBDocumentClient.from(localDynamoDbClient(stack.endpoints.dynamoDbEndpoint));
     this.store = new PracticeStore({ client, tableName: stack.endpoints.outputs[STACK_OUTPUTS.tableName]! });
     this.webhookUrl = stack.endpoints.outputs[STACK_OUTPUTS.webhookUrl]!;
+    const secret = new TextEncoder().encode(localFingerprintSecret(stateDir));
+    this.fingerprintOf = (customerKey) => fingerprintCustomerKey(customerKey, secret);
   }
 
   deliver(practiceId: string, webhookId?: string): Promise<DeliveryResponse> {
@@ -101,6 +109,7 @@ class Demo {
       devRefId,
       await this.store.getPractice(practiceId),
       this.simulator.keys(),
+      this.fingerprintOf,
     );
   }
 
@@ -115,6 +124,10 @@ class Demo {
     change: { KeyStatus?: string; DevRefId?: string },
   ): Promise<number> {
     const record = await this.store.getPractice(practiceId);
+    // The person at the portal sees the key itself; the record holds only its ciphertext and fingerprint.
+    const portalKey = this.simulator
+      .keys()
+      .find((key) => this.fingerprintOf(key.CustomerKey) === record?.keyFingerprint);
     const { developerKey, developerPortalKey } = this.simulator.credentials;
     const response = await fetch(`${this.simulator.url}/apikeys`, {
       method: "PUT",
@@ -122,7 +135,7 @@ class Demo {
         Authorization: `ODFHIR ${developerKey}/${developerPortalKey}`,
         "Content-Type": "application/json",
       },
-      body: JSON.stringify({ CustomerKey: record?.customerKey, ...change }),
+      body: JSON.stringify({ CustomerKey: portalKey?.CustomerKey, ...change }),
     });
     await response.body?.cancel();
     return response.status;
@@ -363,7 +376,7 @@ async function main(): Promise<number> {
       log: (line) => print(`  … ${line}\n`),
     });
     const simulator = stack.simulator!;
-    await scenario(new Demo(stack, simulator), simulator, stateDir);
+    await scenario(new Demo(stack, simulator, stateDir), simulator, stateDir);
   } catch (error) {
     check("the demo ran to the end", false, (error as Error).stack ?? String(error));
   } finally {

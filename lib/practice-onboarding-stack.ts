@@ -9,7 +9,7 @@ import { CrmProviderRoutes, DEFAULT_CRM_MAPPING_FILE, readCrmMappingText } from 
 import { DomainEventBus } from "./domain-event-bus.js";
 import { DomainEventOutbox } from "./domain-event-outbox.js";
 import { EncryptionKey } from "./encryption-key.js";
-import { KeyAdministratorPolicy } from "./key-administrator-policy.js";
+import { KEY_ADMINISTRATOR_POLICY_SIDS, KeyAdministratorPolicy } from "./key-administrator-policy.js";
 import { KeyCustody } from "./key-custody.js";
 import { OffboardingRequestWorkflow } from "./offboarding-request-workflow.js";
 import { OffboardingWorkflow } from "./offboarding-workflow.js";
@@ -214,6 +214,10 @@ export class PracticeOnboardingStack extends Stack {
       table: this.practiceTable.table,
       encryptionKey: key,
     });
+    // `ops import` and `ops migrate-keys` write keys, so they encrypt them; no person's policy may decrypt one.
+    this.keyAdministratorPolicy.policy.addStatements(
+      this.keyCustody.encryptStatement(KEY_ADMINISTRATOR_POLICY_SIDS.encryptKeys),
+    );
 
     new CfnOutput(this, STACK_OUTPUTS.tableName, { value: this.practiceTable.table.tableName });
     new CfnOutput(this, STACK_OUTPUTS.portalSecret, { value: this.secrets.portalCredentials.secretArn });
@@ -268,5 +272,16 @@ export class PracticeOnboardingStack extends Stack {
     const custody = this.keyCustody;
     custody.grantFingerprint(this.onboarding.functions.createKey);
     custody.grantFingerprint(this.reconciliation.functions.listKeys);
+    // The stored key is a ciphertext (§4 invariant 13): encrypted where the plaintext arrives (the POST's answer;
+    // the listing's candidates and planned repairs), opened only to send it to the portal or to the office.
+    custody.grantEncrypt(this.onboarding.functions.createKey);
+    custody.grantEncrypt(this.reconciliation.functions.listKeys);
+    custody.grantDecrypt(this.onboarding.functions.labelKey);
+    custody.grantDecrypt(this.onboarding.functions.reenableKey);
+    custody.grantDecrypt(this.onboarding.functions.compensate);
+    custody.grantDecrypt(this.offboarding.functions.disableKey);
+    custody.grantDecrypt(this.claimRelease.function);
+    custody.grantDecrypt(this.reconciliation.functions.repair);
+    custody.grantDecrypt(this.activationPage.handler);
   }
 }

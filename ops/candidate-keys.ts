@@ -1,7 +1,6 @@
 // Lost-POST candidates for the ops CLI: which run's report to read, the candidate a masked form names, and
 // whether its attempt's onboarding is still running.
 import { DescribeExecutionCommand } from "@aws-sdk/client-sfn";
-import { maskSecret } from "../functions/platform/mask.js";
 import { type RunCandidate, readRunCandidates } from "../functions/practice/candidate-keys.js";
 import type { PracticeTable } from "../functions/practice/practice-table.js";
 import { ReconciliationStore } from "../functions/practice/reconciliation-store.js";
@@ -47,13 +46,13 @@ export async function findCandidate(
   maskedKey: string,
 ): Promise<RunCandidate> {
   const candidates = await readRunCandidates(tableOf(target), runId);
-  const matching = candidates.filter((candidate) => maskSecret(candidate.customerKey) === maskedKey);
+  const matching = candidates.filter((candidate) => candidate.maskedKey === maskedKey);
   if (matching.length === 0)
     throw new OperationFailed(
       `run ${runId} lists no candidate ${maskedKey}` +
         (candidates.length === 0
           ? " (it has none; candidates are kept 3 days after their run)"
-          : `: its candidates are ${candidates.map((c) => maskSecret(c.customerKey)).join(", ")}`),
+          : `: its candidates are ${candidates.map((c) => c.maskedKey).join(", ")}`),
     );
   if (matching.length > 1)
     throw new OperationFailed(

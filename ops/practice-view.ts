@@ -1,6 +1,7 @@
-// A practice record as ops shows it: the key only masked, never the full value.
-import { maskSecret } from "../functions/platform/mask.js";
+// A practice record as ops shows it: the key only masked (its stored masked form: the record holds the key as a
+// ciphertext ops cannot open), never the full value nor its ciphertext.
 import type { PracticeRecord } from "../functions/practice/practice-record.js";
+import { shownKey } from "../functions/practice/stored-customer-key.js";
 
 /** The record without its secret fields (`customerKey`, `previousCustomerKey`), masked forms instead. */
 export interface PracticeView extends Omit<PracticeRecord, "customerKey" | "previousCustomerKey"> {
@@ -12,7 +13,9 @@ export function practiceView(record: PracticeRecord): PracticeView {
   const { customerKey, previousCustomerKey, ...rest } = record;
   return {
     ...rest,
-    ...(customerKey ? { maskedKey: record.maskedKey ?? maskSecret(customerKey) } : {}),
-    ...(previousCustomerKey ? { previousMaskedKey: maskSecret(previousCustomerKey) } : {}),
+    ...(customerKey ? { maskedKey: shownKey(record.maskedKey, customerKey) } : {}),
+    ...(previousCustomerKey
+      ? { previousMaskedKey: shownKey(record.previousMaskedKey, previousCustomerKey) }
+      : {}),
   };
 }

@@ -8,7 +8,7 @@ import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { fingerprintCustomerKey } from "../../functions/key-custody/key-fingerprint.js";
 import { readRunCandidates, releaseCandidateKey } from "../../functions/practice/candidate-keys.js";
 import { PracticeStore } from "../../functions/practice/practice-store.js";
-import type { PracticeTable } from "../../functions/practice/practice-table.js";
+import { fingerprintOf, type PracticeTable } from "../../functions/practice/practice-table.js";
 import { localDynamoDbClient } from "../../local/dynamodb-local.js";
 import { readEventsFile } from "../../local/events-file.js";
 import { findFreePort } from "../../local/free-port.js";
@@ -209,13 +209,16 @@ async function releaseHandMadeCandidates(
   runId: string,
   log: (line: string) => void,
 ): Promise<OperatorDecisions> {
-  const handMade = new Set(plan.handMadeKeys.map((k) => k.CustomerKey));
+  // Told by fingerprint: the run stores candidates' keys as ciphertexts the operator cannot open (§4).
+  const handMade = new Set<string>();
+  for (const key of plan.handMadeKeys) handMade.add(await fingerprintOf(table, key.CustomerKey));
   const candidates = await readRunCandidates(table, runId);
   let released = 0;
   for (const candidate of candidates) {
-    if (!handMade.has(candidate.customerKey) || candidate.decision.kind !== "undecided") continue;
+    if (!handMade.has(candidate.keyFingerprint) || candidate.decision.kind !== "undecided") continue;
     await releaseCandidateKey(table, {
-      customerKey: candidate.customerKey,
+      keyFingerprint: candidate.keyFingerprint,
+      maskedKey: candidate.maskedKey,
       runId,
       actor: "ops:chaos-operator",
       reason: "made by hand in the Developer Portal (chaos plan)",

@@ -137,7 +137,7 @@ export async function createPracticeKey(
     logger.info("practice already holds a key of this execution; not creating another", {
       maskedKey: practice.maskedKey,
     });
-    return { maskedKey: maskSecret(practice.customerKey), created: false };
+    return { maskedKey: practice.maskedKey ?? "(encrypted key)", created: false };
   }
   await deps.store.recordCreateAttempt(input);
   let key: PortalKey;
@@ -205,9 +205,10 @@ export async function reenablePreviousKey(
 ): Promise<{ readonly reenabled: boolean; readonly maskedKey?: string; readonly revoked?: KeyStatus }> {
   const logger = deps.logger ?? silentLogger;
   const practice = await ownedPractice(deps.store, input);
-  if (practice.customerKey) return { reenabled: true, maskedKey: maskSecret(practice.customerKey) };
-  const previous = practice.previousCustomerKey;
-  if (!previous) return { reenabled: false };
+  if (practice.customerKey) return { reenabled: true, maskedKey: practice.maskedKey ?? "(encrypted key)" };
+  if (!practice.previousCustomerKey) return { reenabled: false };
+  // Opened here, to send it to the portal (this function's role holds kms:Decrypt; docs/architecture.md §4).
+  const previous = await deps.store.revealPreviousCustomerKey(practice);
   const maskedKey = maskSecret(previous);
   let updated: PortalKey | undefined;
   try {
@@ -321,9 +322,11 @@ export async function labelPracticeKey(
   if (!practice.customerKey) {
     throw new KeyConflict(`practice ${input.practiceId} holds no key to label`);
   }
-  const maskedKey = maskSecret(practice.customerKey);
+  // Opened here, to send it to the portal (this function's role holds kms:Decrypt; docs/architecture.md §4).
+  const customerKey = await deps.store.revealCustomerKey(practice);
+  const maskedKey = maskSecret(customerKey);
   try {
-    await deps.portal.updateKey({ customerKey: practice.customerKey, devRefId: input.devRefId });
+    await deps.portal.updateKey({ customerKey, devRefId: input.devRefId });
   } catch (error) {
     throw withSecretHint(error, deps.portalSecretName);
   }
@@ -402,12 +405,13 @@ export async function compensateOnboarding(
   }
   let keyDisabled: boolean | null = null;
   let reason = cause;
-  let toDisable = practice.customerKey;
+  // Opened here, to send it to the portal (this function's role holds kms:Decrypt; docs/architecture.md §4).
+  let toDisable = practice.customerKey ? await deps.store.revealCustomerKey(practice) : undefined;
   if (!toDisable && practice.onboardingKind === "returning" && practice.previousCustomerKey) {
     // A returning practice whose re-enable was sent but not recorded may hold its old key enabled — or the key
     // may be one its practice or HQ revoked, which must not be overwritten. Nothing recorded says which: look
     // (the rare path), and disable only an enabled key.
-    const current = await lookUpKey(deps, practice.previousCustomerKey);
+    const current = await lookUpKey(deps, await deps.store.revealPreviousCustomerKey(practice));
     if (current && isRevokedKeyStatus(current.keyStatus)) {
       await recordKeyRevoked(deps, input, maskSecret(current.customerKey), current.keyStatus);
     }

@@ -105,8 +105,29 @@ export function parseAttemptId(attemptId: string): { practiceId: string; executi
   return { practiceId: attemptId.slice(0, at), executionName: attemptId.slice(at + 1) };
 }
 
-export interface AdoptRequest {
-  readonly customerKey: string;
+/**
+ * Which candidate: by its fingerprint and masked form, as the run stored them (an operator cannot open the
+ * candidate's ciphertext, docs/architecture.md §4 invariant 13), or by the key itself where it is at hand.
+ */
+export type CandidateIdentity =
+  | { readonly keyFingerprint: KeyFingerprint; readonly maskedKey: string }
+  | { readonly customerKey: string };
+
+async function identify(
+  table: PracticeTable,
+  candidate: CandidateIdentity,
+): Promise<{ keyFingerprint: KeyFingerprint; maskedKey: string }> {
+  if ("keyFingerprint" in candidate)
+    return { keyFingerprint: candidate.keyFingerprint, maskedKey: candidate.maskedKey };
+  return {
+    keyFingerprint: await fingerprintOf(table, candidate.customerKey),
+    maskedKey: maskSecret(candidate.customerKey),
+  };
+}
+
+export type AdoptRequest = CandidateIdentity & AdoptTarget;
+
+interface AdoptTarget {
   readonly practiceId: string;
   /** The attempt of `practiceId` whose lost answer the key is (one of the candidate's attempts). */
   readonly executionName: string;
@@ -124,9 +145,8 @@ export async function adoptCandidateKey(
   table: PracticeTable,
   request: AdoptRequest,
 ): Promise<{ outcome: "adopted" | "already-adopted"; attemptResolved: boolean }> {
-  const { customerKey, practiceId, executionName, now } = request;
-  const maskedKey = maskSecret(customerKey);
-  const keyFingerprint = await fingerprintOf(table, customerKey);
+  const { practiceId, executionName, now } = request;
+  const { keyFingerprint, maskedKey } = await identify(table, request);
   for (let round = 0; round < 4; round++) {
     const owner = await getKeyOwner(table, keyFingerprint);
     if (owner) return { outcome: alreadyAdopted(owner, practiceId, maskedKey), attemptResolved: false };
@@ -244,8 +264,9 @@ function alreadyAdopted(owner: LedgerEntry, practiceId: string, maskedKey: strin
   throw new CandidateRefused(`${maskedKey} is already in the ledger for practice ${owner.practiceId}`);
 }
 
-export interface ReleaseRequest {
-  readonly customerKey: string;
+export type ReleaseRequest = CandidateIdentity & ReleaseDecision;
+
+interface ReleaseDecision {
   readonly runId: string;
   readonly actor: string;
   readonly reason: string;
@@ -257,8 +278,7 @@ export async function releaseCandidateKey(
   table: PracticeTable,
   request: ReleaseRequest,
 ): Promise<{ outcome: "released" | "already-released"; release: KeyRelease }> {
-  const maskedKey = maskSecret(request.customerKey);
-  const keyFingerprint = await fingerprintOf(table, request.customerKey);
+  const { keyFingerprint, maskedKey } = await identify(table, request);
   for (let round = 0; round < 4; round++) {
     const existing = await getRelease(table, keyFingerprint);
     if (existing) return { outcome: "already-released", release: existing };

@@ -58,7 +58,7 @@ export async function classifyCandidates(deps: ReconciliationDeps, state: StepSt
   );
   const findings: Finding[] = page.candidates.map((candidate) => ({
     category: "UNMAPPED_KEY_FOREIGN",
-    maskedKey: maskSecret(candidate.customerKey),
+    maskedKey: candidate.maskedKey,
     details: {
       possiblyOurs: true,
       reason: `${count} unlabeled keys dated near ${lostPosts} lost POST answer(s): cannot tell which are ours`,
@@ -102,7 +102,7 @@ async function adoptCandidates(
     batch.findings.push({
       category: "UNMAPPED_KEY_OURS",
       practiceId: owner.practiceId,
-      maskedKey: maskSecret(candidate.customerKey),
+      maskedKey: candidate.maskedKey,
       details: {
         reason: "created by a POST whose answer was lost",
         origin: "lost-response",
@@ -119,7 +119,7 @@ async function adoptCandidates(
     }
     // In the ledger first: from here on every run knows the key as ours, whatever happens to the attempt.
     await deps.runs.adoptLostKey(
-      { keyFingerprint: candidate.keyFingerprint, maskedKey: maskSecret(candidate.customerKey) },
+      { keyFingerprint: candidate.keyFingerprint, maskedKey: candidate.maskedKey },
       owner,
       run.runId,
       now,

@@ -385,7 +385,7 @@ export function classifyPractice(practice: PracticeRecord, context: PracticeCont
     findings.push({
       category: "KEY_MISSING",
       practiceId,
-      maskedKey: maskSecret(practice.customerKey),
+      maskedKey: practice.maskedKey ?? "(encrypted key)",
       details: { practiceStatus: practice.status },
     });
   } else if (!practice.customerKey && practice.status === "ACTIVE") {

@@ -1,5 +1,7 @@
 // Reconciliation loop (repair runs only): make a few planned repairs from the cursor (rate-limited portal). The
 // outcome of each stuck practice it finishes is announced through the outbox, in the outcome's own transaction.
+
+import { keyCipherFromEnv } from "../key-custody/key-cipher-runtime.js";
 import { stepHandler } from "../platform/step-handler.js";
 import { portalClient } from "../portal/portal-runtime.js";
 import { executionLookupFromEnv } from "./reconciliation-execution-runtime.js";
@@ -9,7 +11,11 @@ import { reconciliationDeps } from "./reconciliation-runtime.js";
 
 export const handler = stepHandler(stepStateSchema, (state) =>
   repairFindings(
-    { ...reconciliationDeps(), portal: portalClient(), executions: executionLookupFromEnv() },
+    {
+      ...reconciliationDeps({ keyCipher: keyCipherFromEnv() }),
+      portal: portalClient(),
+      executions: executionLookupFromEnv(),
+    },
     state,
   ),
 );

@@ -2,7 +2,6 @@
 // one) with their evidence — the day the portal dates them and the create attempts whose lost answers they may
 // be — and what an operator decided for each since. Masked keys only.
 
-import { maskSecret } from "../../functions/platform/mask.js";
 import type { RunCandidate } from "../../functions/practice/candidate-keys.js";
 import { readRunCandidates } from "../../functions/practice/candidate-keys.js";
 import { candidateRun, describeAttempts, tableOf } from "../candidate-keys.js";
@@ -19,7 +18,7 @@ function decisionText(candidate: RunCandidate): string {
 
 function candidateDocument(candidate: RunCandidate) {
   return {
-    maskedKey: maskSecret(candidate.customerKey),
+    maskedKey: candidate.maskedKey,
     dateCreated: candidate.dateCreated,
     attempts: candidate.attemptIds.map((id) => {
       const at = id.indexOf("#");
@@ -44,7 +43,7 @@ export async function candidates(context: CommandContext, options: { run?: strin
     `Lost-POST candidates of run ${runId}: enabled, unlabeled, never installed keys outside the ledger, dated near a create attempt whose answer was lost.`,
   );
   const rows = listed.map((c) => [
-    maskSecret(c.customerKey),
+    c.maskedKey,
     c.dateCreated ?? "-",
     decisionText(c),
     describeAttempts(c.attemptIds),

@@ -19,7 +19,8 @@ export async function releaseKey(context: CommandContext, request: ReleaseKeyReq
   const runId = await candidateRun(target, request.run);
   const candidate = await findCandidate(target, runId, request.maskedKey);
   const result = await releaseCandidateKey(tableOf(target), {
-    customerKey: candidate.customerKey,
+    keyFingerprint: candidate.keyFingerprint,
+    maskedKey: candidate.maskedKey,
     runId,
     actor: opsRequester(),
     reason: request.reason,

@@ -3,6 +3,7 @@
 import { DescribeExecutionCommand, type DescribeExecutionOutput } from "@aws-sdk/client-sfn";
 import { redactCustomerKeys } from "../../functions/platform/mask.js";
 import type { AuditEntry } from "../../functions/practice/audit-trail.js";
+import type { PracticeRecord } from "../../functions/practice/practice-record.js";
 import { STALE_REQUEST_AUDIT_ACTION } from "../../functions/practice/request-order.js";
 import { executionArnFor } from "../../functions/webhook/onboarding-starter.js";
 import { STACK_OUTPUTS } from "../../local/local-endpoints.js";
@@ -66,10 +67,12 @@ async function findExecution(target: OpsTarget, name: string): Promise<Execution
   return undefined;
 }
 
-async function portalStatus(target: OpsTarget, customerKey: string | undefined): Promise<PortalKeyStatus> {
-  if (!customerKey) return { found: false, reason: "the practice has no key" };
+async function portalStatus(target: OpsTarget, record: PracticeRecord): Promise<PortalKeyStatus> {
+  if (!record.customerKey) return { found: false, reason: "the practice has no key" };
+  if (!record.keyFingerprint)
+    return { found: false, reason: "the record's key has no fingerprint yet: run ops migrate-keys" };
   try {
-    const key = await findLiveKey(target, customerKey);
+    const key = await findLiveKey(target, record.keyFingerprint);
     return key
       ? { found: true, key: liveKeyView(key) }
       : { found: false, reason: "the portal does not list this key" };
@@ -122,7 +125,7 @@ export async function status(context: CommandContext, practiceId: string): Promi
   if (!record) throw new OperationFailed(`no practice ${practiceId} is recorded in ${target.description}`);
   const [lastExecution, portal, fullAudit, activationLink, offboardingRequests] = await Promise.all([
     findExecution(target, record.lastExecution),
-    portalStatus(target, record.customerKey),
+    portalStatus(target, record),
     store.listAudit(practiceId, 10_000),
     latestActivationLink(target, practiceId),
     pendingOffboardingRequests(target, practiceId),

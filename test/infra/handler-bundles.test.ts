@@ -15,7 +15,8 @@ const MAX_MINIFIED_BYTES = 500_000;
 
 /** What each handler may carry; a new handler must be added here (the test names any that is not). */
 const CARRIES: Readonly<Record<string, readonly Dependency[]>> = {
-  "functions/activation/activation-page.ts": ["dynamodb"],
+  // kms: the page opens the key when the office reveals it (docs/architecture.md §4 invariant 13).
+  "functions/activation/activation-page.ts": ["dynamodb", "kms"],
   "functions/activation/activation-auto-issue.ts": ["dynamodb", "eventbridge"],
   // dynamodb: one projected GetItem, to answer a stale request "stale" (the ordering rule).
   "functions/webhook/crm-webhook.ts": ["dynamodb", "secrets", "sfn"],
@@ -23,30 +24,37 @@ const CARRIES: Readonly<Record<string, readonly Dependency[]>> = {
   "functions/webhook/offboarding-request-start.ts": ["sfn"],
   "functions/offboarding/offboarding-claim.ts": ["dynamodb"],
   "functions/offboarding/offboarding-compensate.ts": ["dynamodb"],
-  "functions/offboarding/offboarding-disable-key.ts": ["dynamodb", "portal", "secrets"],
+  "functions/offboarding/offboarding-disable-key.ts": ["dynamodb", "kms", "portal", "secrets"],
   "functions/offboarding/offboarding-record.ts": ["dynamodb"],
   "functions/onboarding/onboarding-claim.ts": ["dynamodb"],
-  "functions/onboarding/onboarding-compensate.ts": ["dynamodb", "portal", "secrets"],
-  "functions/onboarding/onboarding-create-key.ts": ["dynamodb", "portal", "secrets"],
-  "functions/onboarding/onboarding-label-key.ts": ["dynamodb", "portal", "secrets"],
+  "functions/onboarding/onboarding-compensate.ts": ["dynamodb", "kms", "portal", "secrets"],
+  "functions/onboarding/onboarding-create-key.ts": ["dynamodb", "kms", "portal", "secrets"],
+  "functions/onboarding/onboarding-label-key.ts": ["dynamodb", "kms", "portal", "secrets"],
   "functions/onboarding/onboarding-record.ts": ["dynamodb"],
-  "functions/onboarding/onboarding-reenable-key.ts": ["dynamodb", "portal", "secrets"],
+  "functions/onboarding/onboarding-reenable-key.ts": ["dynamodb", "kms", "portal", "secrets"],
   "functions/domain-events/outbox-stream-handler.ts": ["eventbridge"],
-  "functions/claim-release/release-claim.ts": ["dynamodb", "portal", "secrets"],
+  "functions/claim-release/release-claim.ts": ["dynamodb", "kms", "portal", "secrets"],
   "functions/reconciliation/reconciliation-check-practices.ts": ["dynamodb", "sfn"],
   "functions/reconciliation/reconciliation-classify-candidates.ts": ["dynamodb", "sfn"],
   "functions/reconciliation/reconciliation-finish.ts": ["dynamodb", "eventbridge"],
-  "functions/reconciliation/reconciliation-list-keys.ts": ["dynamodb", "portal", "secrets", "eventbridge"],
-  "functions/reconciliation/reconciliation-repair.ts": ["dynamodb", "portal", "secrets", "sfn"],
+  "functions/reconciliation/reconciliation-list-keys.ts": [
+    "dynamodb",
+    "kms",
+    "portal",
+    "secrets",
+    "eventbridge",
+  ],
+  "functions/reconciliation/reconciliation-repair.ts": ["dynamodb", "kms", "portal", "secrets", "sfn"],
   "functions/reconciliation/reconciliation-start.ts": ["dynamodb"],
 };
 
-type Dependency = "dynamodb" | "eventbridge" | "portal" | "secrets" | "sfn";
+type Dependency = "dynamodb" | "eventbridge" | "kms" | "portal" | "secrets" | "sfn";
 
 /** The source file whose presence in a bundle says it carries each dependency. */
 const MARKER: Readonly<Record<Dependency, RegExp>> = {
   dynamodb: /@aws-sdk\/client-dynamodb\//,
   eventbridge: /@aws-sdk\/client-eventbridge\//,
+  kms: /@aws-sdk\/client-kms\//,
   portal: /^functions\/portal\/portal-client\.ts$/,
   secrets: /@aws-sdk\/client-secrets-manager\//,
   sfn: /@aws-sdk\/client-sfn\//,

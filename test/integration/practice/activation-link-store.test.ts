@@ -47,7 +47,7 @@ async function allItems(): Promise<Record<string, unknown>[]> {
 describe("DynamoActivationLinkStore items", () => {
   it("keys a link by its token hash, points the practice at it, and holds no token or key", async () => {
     const store = new DynamoActivationLinkStore(table);
-    const { token, link } = newActivationLink({ practiceId: "items-1", customerKey: KEY, now: T0 });
+    const { token, link } = newActivationLink({ practiceId: "items-1", keyBinding: KEY, now: T0 });
     await store.issue(link, T0);
     const items = (await allItems()).filter((i) => JSON.stringify(i).includes("items-1"));
     expect(items.map((i) => [i.pk, i.sk]).sort()).toEqual(
@@ -70,7 +70,7 @@ describe("DynamoActivationLinkStore items", () => {
     const store = new DynamoActivationLinkStore(table);
     const links = Array.from(
       { length: 5 },
-      () => newActivationLink({ practiceId: "race-1", customerKey: KEY, now: T0 }).link,
+      () => newActivationLink({ practiceId: "race-1", keyBinding: KEY, now: T0 }).link,
     );
     await Promise.all(links.map((l) => store.issue(l, T0)));
     const stored = await Promise.all(links.map((l) => store.findByTokenHash(l.tokenHash)));
@@ -115,7 +115,12 @@ describe("activation audit trail", () => {
     const deps = {
       store: new DynamoActivationLinkStore(table),
       keys: {
-        activationKey: async (practiceId: string) => ({ practiceId, devRefId: "Dental", customerKey: KEY }),
+        activationKey: async (practiceId: string) => ({
+          practiceId,
+          devRefId: "Dental",
+          keyBinding: KEY,
+          reveal: async () => KEY,
+        }),
       },
       audit: activationAuditTrail(table, "offboarding"),
       now: () => at(1000 * ++tick),
