@@ -44,6 +44,11 @@ export interface PracticeOnboardingStackProps extends StackProps {
   /** CRM offboarding only with `ops approve-offboarding` (context `offboardingRequiresApproval`). @default false */
   readonly offboardingRequiresApproval?: boolean;
   /**
+   * First deploy of a table deployed before key custody: keep its old `byStatus` index while the new one is
+   * built (README "Upgrading"). @default false
+   */
+  readonly keepLegacyStatusIndex?: boolean;
+  /**
    * Issue an activation link on every PracticeOnboarded (context `autoIssueActivationLinks`). The URL is never
    * handed out: the vendor sends one from `ops activation-link --json`, which re-issues. @default false
    */
@@ -77,7 +82,10 @@ export class PracticeOnboardingStack extends Stack {
     const encryption = new EncryptionKey(this, "Encryption");
     const { key } = encryption;
     this.events = new DomainEventBus(this, "Events", { archive: {} });
-    this.practiceTable = new PracticeTable(this, "Practices", { encryptionKey: key });
+    this.practiceTable = new PracticeTable(this, "Practices", {
+      encryptionKey: key,
+      ...(props.keepLegacyStatusIndex ? { keepLegacyStatusIndex: true } : {}),
+    });
     this.outbox = new DomainEventOutbox(this, "Outbox", {
       table: this.practiceTable,
       eventBus: this.events,

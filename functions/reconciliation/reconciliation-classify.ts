@@ -364,7 +364,7 @@ export function classifyPractice(practice: PracticeRecord, context: PracticeCont
         since: practice.updatedAt,
         lastExecution: practice.lastExecution,
         execution,
-        keyInPortal: practice.customerKey ? (context.seen?.keyStatus ?? "missing") : null,
+        keyInPortal: practice.keyFingerprint ? (context.seen?.keyStatus ?? "missing") : null,
       },
     });
     if (!params.repair) return { findings, repairs, deferred };
@@ -381,14 +381,15 @@ export function classifyPractice(practice: PracticeRecord, context: PracticeCont
     }
     return { findings, repairs, deferred };
   }
-  if (practice.customerKey && !context.seen) {
+  // By fingerprint: the status index projects no key, not even its ciphertext (§4 invariant 13).
+  if (practice.keyFingerprint && !context.seen) {
     findings.push({
       category: "KEY_MISSING",
       practiceId,
       maskedKey: practice.maskedKey ?? "(encrypted key)",
       details: { practiceStatus: practice.status },
     });
-  } else if (!practice.customerKey && practice.status === "ACTIVE") {
+  } else if (!practice.keyFingerprint && practice.status === "ACTIVE") {
     findings.push({
       category: "KEY_MISSING",
       practiceId,
