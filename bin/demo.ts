@@ -22,6 +22,7 @@ import {
 } from "../local/practice-snapshot.js";
 import { runOpsLocal } from "../local/run-ops.js";
 import { type DeliveryResponse, sendCrmDelivery } from "../local/signed-webhook.js";
+import { scanTableForKeys } from "../local/table-key-scan.js";
 
 interface DemoPractice {
   readonly practiceId: string;
@@ -111,6 +112,19 @@ class Demo {
       this.simulator.keys(),
       this.fingerprintOf,
     );
+  }
+
+  get dynamoDbEndpoint(): string {
+    return this.stack.endpoints.dynamoDbEndpoint;
+  }
+
+  get tableName(): string {
+    return this.stack.endpoints.outputs[STACK_OUTPUTS.tableName]!;
+  }
+
+  /** The practice's key as the table stores it (a ciphertext: never printed). */
+  async storedKey(practiceId: string): Promise<string | undefined> {
+    return (await this.store.getPractice(practiceId))?.customerKey;
   }
 
   async table(practiceIds: readonly string[]): Promise<void> {
@@ -351,6 +365,26 @@ async function scenario(demo: Demo, simulator: PortalSimulator, stateDir: string
       published("PracticeOffboarded") === "demo-002" &&
       events.filter((e) => e["detail-type"] === "ReconciliationCompleted").length === 1,
     events.map((e) => e["detail-type"]).join(", "),
+  );
+
+  step("9. Key custody: the table holds every key encrypted, nothing else of it (docs/architecture.md §4)");
+  const issued = simulator.keys().map((key) => key.CustomerKey);
+  const atRest = await scanTableForKeys(localDynamoDbClient(demo.dynamoDbEndpoint), demo.tableName, issued);
+  print(
+    `\n  scanned ${Object.entries(atRest.itemsRead)
+      .map(([source, count]) => `${count} items (${source})`)
+      .join(", ")} for the ${issued.length} keys the portal ever issued\n\n`,
+  );
+  check(
+    "no item, attribute or index of the table holds a CustomerKey, nor any 8-character run of one",
+    atRest.findings.length === 0 && (atRest.itemsRead.table ?? 0) > 0,
+    atRest.findings.map((f) => `${f.source} ${f.path} (…${f.keyTail})`).join("; "),
+  );
+  const stored = await demo.storedKey("demo-003");
+  check(
+    "demo-003's record holds its key as a kms1: ciphertext under the custody key",
+    stored?.startsWith("kms1:") === true,
+    stored === undefined ? "no key" : "not a kms1: ciphertext",
   );
 
   step("Final state");

@@ -12,8 +12,8 @@ import { ConfigurationError } from "../../../functions/platform/errors.js";
 import type { PortalKey } from "../../../functions/portal/portal-types.js";
 import { PracticeStore } from "../../../functions/practice/practice-store.js";
 import { ReconciliationStore } from "../../../functions/practice/reconciliation-store.js";
+import { findKeyRuns, keyRuns } from "../../../local/table-key-scan.js";
 import { createTestDocumentTable, type TestDocumentTable } from "../../support/document-client.js";
-import { findKeyRuns, keyRuns } from "../../support/key-runs.js";
 import { testKeyCipher } from "../../support/test-key-cipher.js";
 import { testFingerprinter } from "../../support/test-key-custody.js";
 
