@@ -178,7 +178,13 @@ export async function driveChaos(context: DriveContext): Promise<DriveRecord> {
     const offboarded: { practiceId: string; customerKey?: string }[] = [];
     for (const o of offboardings) {
       const practice = await store.getPractice(o.practiceId);
-      if (practice?.status === "OFFBOARDED") offboarded.push(practice);
+      // The key opened in memory (the driver holds the administrator's credentials): the checks compare it
+      // with the portal's; the table holds only its ciphertext (docs/architecture.md §4 invariant 13).
+      if (practice?.status === "OFFBOARDED")
+        offboarded.push({
+          practiceId: practice.practiceId,
+          ...(practice.customerKey ? { customerKey: await store.revealCustomerKey(practice) } : {}),
+        });
     }
     const keyHistory = (customerKey?: string) =>
       customerKey
