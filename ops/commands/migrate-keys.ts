@@ -41,9 +41,9 @@ export async function migrateKeys(context: CommandContext, options: MigrateKeysO
   });
   context.printJson({ command: "migrate-keys", ...counts });
   context.print(
-    counts.ledgerEntries + counts.practiceRecords + counts.scratchItems === 0
+    counts.ledgerEntries + counts.practiceRecords + counts.scratchItems + counts.encryptedKeys === 0
       ? `nothing to migrate (${counts.scanned} items scanned)`
-      : `migrated: ${counts.ledgerEntries} ledger entries, ${counts.practiceRecords} practice records, ${counts.scratchItems} scratch items (${counts.scanned} items scanned)`,
+      : `migrated: ${counts.ledgerEntries} ledger entries, ${counts.practiceRecords} practice records, ${counts.scratchItems} scratch items, ${counts.encryptedKeys} keys encrypted (${counts.scanned} items scanned)`,
   );
   return EXIT.ok;
 }
