@@ -17,6 +17,7 @@ import { type LocalStack, STACK_OUTPUTS, startLocalStack } from "../../local/loc
 import type { SimulatorKey } from "../../local/portal-simulator.js";
 import { type SimulatorControl, simulatorControl } from "../../local/portal-simulator-control.js";
 import { type OpsRun, runOpsCli } from "../support/ops-cli.js";
+import { stackKeyCipher } from "../support/test-key-cipher.js";
 import { localStackFingerprinter } from "../support/test-key-custody.js";
 
 let stack: LocalStack;
@@ -86,7 +87,15 @@ beforeAll(async () => {
   });
   tableName = stack.endpoints.outputs[STACK_OUTPUTS.tableName]!;
   client = DynamoDBDocumentClient.from(localDynamoDbClient(stack.endpoints.dynamoDbEndpoint));
-  store = new PracticeStore({ client, tableName, fingerprint: localStackFingerprinter(stateDir) });
+  store = new PracticeStore({
+    client,
+    tableName,
+    fingerprint: localStackFingerprinter(stateDir),
+    keyCipher: stackKeyCipher({
+      endpoint: stack.endpoints.awsEndpoint,
+      custodyKeyArn: stack.endpoints.outputs[STACK_OUTPUTS.keyCustodyKey]!,
+    }),
+  });
   simulator = simulatorControl(stack.endpoints.simulatorOrigin!);
 }, 180_000);
 

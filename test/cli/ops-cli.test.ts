@@ -14,6 +14,7 @@ import { type LocalStack, STACK_OUTPUTS, startLocalStack } from "../../local/loc
 import { type FakeCloudFormation, startFakeCloudFormation } from "../support/fake-cloudformation.js";
 import { type OpsRun, runOpsCli, startOpsCli } from "../support/ops-cli.js";
 import { activePractice, HOURS_AGO, onboardingWithKey } from "../support/reconciliation-drift.js";
+import { stackKeyCipher } from "../support/test-key-cipher.js";
 import { localStackFingerprinter } from "../support/test-key-custody.js";
 
 const USAGE_HINT = "(run with --help for usage)";
@@ -64,6 +65,10 @@ beforeAll(async () => {
     client: DynamoDBDocumentClient.from(localDynamoDbClient(stack.endpoints.dynamoDbEndpoint)),
     tableName: stack.endpoints.outputs[STACK_OUTPUTS.tableName]!,
     fingerprint: localStackFingerprinter(stateDir),
+    keyCipher: stackKeyCipher({
+      endpoint: stack.endpoints.awsEndpoint,
+      custodyKeyArn: stack.endpoints.outputs[STACK_OUTPUTS.keyCustodyKey]!,
+    }),
   });
 }, 180_000);
 

@@ -14,6 +14,7 @@ import { readLocalStackConfig } from "../../local/local-config.js";
 import { type LocalStack, STACK_OUTPUTS, startLocalStack } from "../../local/local-stack.js";
 import { type OpsRun, runOpsCli } from "../support/ops-cli.js";
 import { activePractice, HOURS_AGO } from "../support/reconciliation-drift.js";
+import { stackKeyCipher } from "../support/test-key-cipher.js";
 import { localStackFingerprinter } from "../support/test-key-custody.js";
 
 const USAGE_HINT = "(run with --help for usage)";
@@ -82,6 +83,10 @@ beforeAll(async () => {
     tableName: stack.endpoints.outputs[STACK_OUTPUTS.tableName]!,
     // Addresses the ledger as the stack's functions do (key custody: the state dir's fingerprint secret).
     fingerprint: localStackFingerprinter(stateDir),
+    keyCipher: stackKeyCipher({
+      endpoint: stack.endpoints.awsEndpoint,
+      custodyKeyArn: stack.endpoints.outputs[STACK_OUTPUTS.keyCustodyKey]!,
+    }),
   });
 }, 180_000);
 

@@ -21,6 +21,7 @@ import { findFreePort } from "../../local/free-port.js";
 import { type LocalStack, STACK_OUTPUTS, startLocalStack } from "../../local/local-stack.js";
 import type { PortalSimulator } from "../../local/portal-simulator.js";
 import { type CrmDeliveryRequest, sendCrmDelivery } from "../../local/signed-webhook.js";
+import { stackKeyCipher } from "../support/test-key-cipher.js";
 import { localStackFingerprinter } from "../support/test-key-custody.js";
 
 type Operation =
@@ -86,6 +87,10 @@ beforeAll(async () => {
     client: DynamoDBDocumentClient.from(localDynamoDbClient(stack.endpoints.dynamoDbEndpoint)),
     tableName: outputs[STACK_OUTPUTS.tableName]!,
     fingerprint: localStackFingerprinter(stateDir),
+    keyCipher: stackKeyCipher({
+      endpoint: stack.endpoints.awsEndpoint,
+      custodyKeyArn: stack.endpoints.outputs[STACK_OUTPUTS.keyCustodyKey]!,
+    }),
   });
 }, 120_000);
 

@@ -17,6 +17,7 @@ import { DynamoDbRateLimiter } from "../../../functions/portal/portal-rate-limit
 import { PracticeStore } from "../../../functions/practice/practice-store.js";
 import { type PortalSimulator, startPortalSimulator } from "../../../local/portal-simulator.js";
 import { createTestDocumentTable } from "../../support/document-client.js";
+import { testKeyCipher } from "../../support/test-key-cipher.js";
 import { testFingerprinter } from "../../support/test-key-custody.js";
 
 const SECRET = "arn:aws:secretsmanager:us-east-1:000000000000:secret:practice-onboarding/portal-credentials";
@@ -34,6 +35,7 @@ beforeAll(async () => {
     client: table.client,
     tableName: table.tableName,
     fingerprint: testFingerprinter,
+    keyCipher: testKeyCipher,
   });
   // One rate limiter item for the file, shared with every simulator below.
   const rateLimiter = new DynamoDbRateLimiter({

@@ -14,6 +14,7 @@ import { PracticeStore } from "../../../functions/practice/practice-store.js";
 import { type PortalSimulator, startPortalSimulator } from "../../../local/portal-simulator.js";
 import { createTestDocumentTable } from "../../support/document-client.js";
 import { offboardPractice } from "../../support/offboard-practice.js";
+import { testKeyCipher } from "../../support/test-key-cipher.js";
 import { testFingerprinter } from "../../support/test-key-custody.js";
 
 const SECRET = "arn:aws:secretsmanager:us-east-1:000000000000:secret:practice-onboarding/portal-credentials";
@@ -31,6 +32,7 @@ beforeAll(async () => {
     client: table.client,
     tableName: table.tableName,
     fingerprint: testFingerprinter,
+    keyCipher: testKeyCipher,
   });
 });
 

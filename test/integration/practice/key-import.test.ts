@@ -12,6 +12,7 @@ import { PracticeStore } from "../../../functions/practice/practice-store.js";
 import type { PortalSimulator } from "../../../local/portal-simulator.js";
 import { createTestDocumentTable, type TestDocumentTable } from "../../support/document-client.js";
 import { clientFor, useSimulators } from "../../support/portal-harness.js";
+import { testKeyCipher } from "../../support/test-key-cipher.js";
 import { testFingerprinter } from "../../support/test-key-custody.js";
 
 const startSimulator = useSimulators();
@@ -27,6 +28,7 @@ beforeEach(async () => {
     client: table.client,
     tableName: table.tableName,
     fingerprint: testFingerprinter,
+    keyCipher: testKeyCipher,
   });
   sim = await startSimulator();
 });

@@ -13,6 +13,7 @@ import { finishReconciliation } from "../../../functions/reconciliation/reconcil
 import { startReconciliation } from "../../../functions/reconciliation/reconciliation-start-step.js";
 import type { StepState } from "../../../functions/reconciliation/reconciliation-state.js";
 import { createTestDocumentTable } from "../../support/document-client.js";
+import { testKeyCipher } from "../../support/test-key-cipher.js";
 import { testFingerprinter } from "../../support/test-key-custody.js";
 
 // Real dates: the summary expires (TTL) 90 days after its start, and DynamoDB Local deletes expired items.
@@ -32,6 +33,7 @@ beforeEach(async () => {
     client: table.client,
     tableName: table.tableName,
     fingerprint: testFingerprinter,
+    keyCipher: testKeyCipher,
   });
   events = [];
   metrics = [];
@@ -40,6 +42,7 @@ beforeEach(async () => {
       client: table.client,
       tableName: table.tableName,
       fingerprint: testFingerprinter,
+      keyCipher: testKeyCipher,
     }),
     runs,
     publishMetrics: (counts, needingAttention) => metrics.push({ counts, needingAttention }),

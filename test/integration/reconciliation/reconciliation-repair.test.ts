@@ -12,6 +12,7 @@ import type { PortalSimulator } from "../../../local/portal-simulator.js";
 import { createTestDocumentTable } from "../../support/document-client.js";
 import { startOffboarding } from "../../support/offboard-practice.js";
 import { clientFor, useSimulators } from "../../support/portal-harness.js";
+import { testKeyCipher } from "../../support/test-key-cipher.js";
 import { testFingerprinter } from "../../support/test-key-custody.js";
 
 const startSimulator = useSimulators();
@@ -29,11 +30,13 @@ beforeEach(async () => {
     client: table.client,
     tableName: table.tableName,
     fingerprint: testFingerprinter,
+    keyCipher: testKeyCipher,
   });
   runs = new ReconciliationStore({
     client: table.client,
     tableName: table.tableName,
     fingerprint: testFingerprinter,
+    keyCipher: testKeyCipher,
   });
   sim = await startSimulator();
   execution = "NOT_FOUND";
