@@ -82,7 +82,8 @@ async function activePractice() {
   const active = await store.markActive({ ...onboarding, expectedVersion: 2 });
   return {
     practiceId: onboarding.practiceId,
-    customerKey: active.customerKey!,
+    // The key itself (the record holds its ciphertext): what the simulator and the masks know it by.
+    customerKey: await store.revealCustomerKey(active),
     offboarding: { practiceId: onboarding.practiceId, executionName: `offboard-${counter}` },
   };
 }
@@ -271,8 +272,8 @@ describe("compensateOffboarding", () => {
       status: "ACTIVE",
       lastExecution: `onboard-${counter}`,
       requestedBy: "crm-webhook:m1",
-      customerKey,
     });
+    expect(await store.revealCustomerKey(record!)).toBe(customerKey);
     const [last] = (await store.listAudit(practiceId)).slice(-1);
     expect(last).toMatchObject({
       action: "OFFBOARDING_FAILED",

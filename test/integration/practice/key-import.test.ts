@@ -75,9 +75,10 @@ describe("importKeys by DevRefId", () => {
       "DisabledByCustomer: only enabled keys are imported",
     ]);
     expect(result.written).toBe(true);
+    expect(await store.revealCustomerKey((await store.getPractice("practice-a"))!)).toBe(a!.CustomerKey);
     expect(await store.getPractice("practice-a")).toMatchObject({
       status: "ACTIVE",
-      customerKey: a!.CustomerKey,
+      customerKey: expect.stringMatching(/^kms1:/),
       devRefId: "practice-a",
       requestedBy: "ops:alice",
       version: 1,
@@ -175,7 +176,7 @@ describe("importKeys from CSV", () => {
       { practiceId: "p-2", maskedKey: maskSecret(unlabeled!.CustomerKey), devRefId: "p-2" },
       { practiceId: "p-3", maskedKey: maskSecret(own!.CustomerKey), devRefId: "p-3" },
     ]);
-    expect((await store.getPractice("p-2"))?.customerKey).toBe(unlabeled!.CustomerKey);
+    expect(await store.revealCustomerKey((await store.getPractice("p-2"))!)).toBe(unlabeled!.CustomerKey);
   });
 
   it("accepts a BOM and CRLF line ends, as spreadsheet exports write them", async () => {

@@ -162,7 +162,7 @@ describe("PracticeStore.claimForOnboarding", () => {
       previousMaskedKey: masked,
     });
     const record = await store.getPractice(practiceId);
-    expect(record?.previousCustomerKey).toBe(key.customerKey);
+    expect(await store.revealPreviousCustomerKey(record!)).toBe(key.customerKey);
     expect(record?.customerKey).toBeUndefined();
     expect(record?.onboardingKind).toBe("returning");
     expect(await claim(practiceId, "exec-b", at(7))).toEqual({
@@ -194,8 +194,9 @@ describe("PracticeStore.recordKeyCreated", () => {
     const key = portalKey();
     const masked = `${key.customerKey.slice(0, 4)}…${key.customerKey.slice(-4)}`;
     const record = await store.recordKeyCreated({ practiceId, executionName: "exec-a", key, now: at(2) });
+    expect(await store.revealCustomerKey(record)).toBe(key.customerKey);
     expect(record).toMatchObject({
-      customerKey: key.customerKey,
+      customerKey: expect.stringMatching(/^kms1:/),
       maskedKey: masked,
       keyCreatedBy: "exec-a",
       version: 2,
@@ -334,7 +335,7 @@ describe("PracticeStore.markActive", () => {
       lastExecution: "exec-a",
       requestedBy: "crm-webhook:msg_1",
       onboardingKind: "new",
-      customerKey: key.customerKey,
+      customerKey: expect.stringMatching(/^kms1:/),
       maskedKey: masked,
       keyFingerprint: await testFingerprinter(key.customerKey),
       keyCreatedBy: "exec-a",
@@ -439,8 +440,9 @@ describe("PracticeStore.recordKeyReenabled", () => {
     await offboardPractice(store, { practiceId, executionName: "off-1" });
     await claim(practiceId, "exec-b");
     const record = await store.recordKeyReenabled({ practiceId, executionName: "exec-b" });
+    expect(await store.revealCustomerKey(record)).toBe(key.customerKey);
     expect(record).toMatchObject({
-      customerKey: key.customerKey,
+      customerKey: expect.stringMatching(/^kms1:/),
       keyCreatedBy: "exec-b",
       status: "ONBOARDING",
     });
@@ -453,7 +455,7 @@ describe("PracticeStore.recordKeyReenabled", () => {
       expectedVersion: record.version,
     });
     expect(active.previousCustomerKey).toBeUndefined();
-    expect(active.customerKey).toBe(key.customerKey);
+    expect(await store.revealCustomerKey(active)).toBe(key.customerKey);
     expect(active.keyOrigin).toBe("reenabled");
   });
 });

@@ -6,6 +6,7 @@ import { maskSecret } from "../../../functions/platform/mask.js";
 import type { PortalKey } from "../../../functions/portal/portal-types.js";
 import { PracticeStore } from "../../../functions/practice/practice-store.js";
 import { ReconciliationStore } from "../../../functions/practice/reconciliation-store.js";
+import { scratchKeyOwner } from "../../../functions/practice/stored-customer-key.js";
 import type { ExecutionState } from "../../../functions/reconciliation/reconciliation-classify.js";
 import { executeRepair } from "../../../functions/reconciliation/reconciliation-repair-steps.js";
 import type { PortalSimulator } from "../../../local/portal-simulator.js";
@@ -147,7 +148,8 @@ describe("executeRepair", () => {
       {
         type: "DISABLE_KEY",
         category: "SHOULD_BE_DISABLED",
-        customerKey: raw.CustomerKey,
+        // As the run stores it: the run's ciphertext (stored-customer-key.ts).
+        customerKey: await testKeyCipher.encrypt(raw.CustomerKey, scratchKeyOwner(RUN.runId)),
         keyFingerprint: await store.fingerprint(raw.CustomerKey),
         practiceId: "back",
       },
@@ -175,7 +177,8 @@ describe("executeRepair", () => {
       {
         type: "DISABLE_KEY",
         category: "SHOULD_BE_DISABLED",
-        customerKey: raw.CustomerKey,
+        // As the run stores it: the run's ciphertext (stored-customer-key.ts).
+        customerKey: await testKeyCipher.encrypt(raw.CustomerKey, scratchKeyOwner(RUN.runId)),
         keyFingerprint: await store.fingerprint(raw.CustomerKey),
         practiceId: "refused",
       },
