@@ -108,6 +108,12 @@ export class KeyCustody extends Construct {
         "ForAllValues:StringLike": { "dynamodb:LeadingKeys": [keys.practice("*").pk] },
       },
     });
+    // The table is encrypted with the stack's key: DynamoDB decrypts items on the reader's behalf.
+    table.encryptionKey?.grantDecrypt(
+      new iam.PrincipalWithConditions(principal.grantPrincipal, {
+        StringEquals: { "kms:ViaService": `dynamodb.${Stack.of(this).region}.amazonaws.com` },
+      }),
+    );
     this.key.grantDecrypt(
       new iam.PrincipalWithConditions(principal.grantPrincipal, {
         StringEquals: { "kms:EncryptionContext:purpose": KEY_ENCRYPTION_PURPOSE },
