@@ -48,7 +48,8 @@ async function onboardLosingOnePost(practiceId: string): Promise<string> {
   await simulator.queueFaults({ kind: "commitThenDrop", method: "POST" });
   const run = await ops("onboard", practiceId, "--wait");
   expect(run.code, run.stderr).toBe(0);
-  const recorded = (await store.getPractice(practiceId))?.customerKey;
+  const record = await store.getPractice(practiceId);
+  const recorded = record?.customerKey ? await store.revealCustomerKey(record) : undefined;
   const lost = (await simulator.keys()).filter(
     (k) => !before.has(k.CustomerKey) && k.CustomerKey !== recorded,
   );
