@@ -109,7 +109,7 @@ const portalDateTime = z
 
 const practiceKeyInstalled = z.strictObject({
   type: z.literal("PracticeKeyInstalled"),
-  /** `key-installed-<hash of practice and masked key>`: one event per installation of one key. */
+  /** `key-installed-<hash of practice and key fingerprint>`: one event per installation of one key. */
   executionName,
   occurredAt,
   practiceId: practiceIdSchema,
