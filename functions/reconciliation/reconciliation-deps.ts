@@ -44,7 +44,11 @@ export const DEFAULT_LIMITS: ReconciliationLimits = {
 
 /** Everything the steps need; tests hand in real local clients. */
 export interface ReconciliationDeps {
-  readonly store: PracticeStore;
+  /**
+   * Only the repair step changes practices (through the store's transitions); the others read them in bulk
+   * through `runs`, and do not bundle the store's writes (docs/architecture.md §8).
+   */
+  readonly store?: PracticeStore;
   readonly runs: ReconciliationStore;
   /** Only the listing and repair steps call the portal. */
   readonly portal?: PortalClient;
