@@ -11,7 +11,7 @@ import {
 import { RECONCILIATION_FINDING_CATEGORIES } from "../../contracts/metric-names.js";
 import { DomainEventInvalid } from "../platform/errors.js";
 import { redactCustomerKeys } from "../platform/mask.js";
-import { practiceIdSchema } from "../practice/practice-input.js";
+import { practiceIdSchema } from "../practice/practice-id.js";
 import { domainEventId } from "./domain-event-id.js";
 import { eventTextField, maskedKeyField } from "./event-fields.js";
 

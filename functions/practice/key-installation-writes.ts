@@ -45,23 +45,14 @@ export async function recordKeyInstalled(
     announcedAt: at,
   };
   const written = await tryTransaction(table, [
-    {
-      Update: {
-        TableName: table.tableName,
-        Key: keys.practice(observation.practiceId),
-        UpdateExpression: "SET #installation = :installation",
-        // NOT (… = …): true when the recorded installation has no fingerprint (recorded before it had one).
-        ConditionExpression:
-          "#status = :active AND keyFingerprint = :fingerprint AND " +
-          "(attribute_not_exists(#installation) OR NOT (#installation.keyFingerprint = :fingerprint))",
-        ExpressionAttributeNames: { "#status": "status", "#installation": "installation" },
-        ExpressionAttributeValues: {
-          ":active": "ACTIVE",
-          ":fingerprint": observation.keyFingerprint,
-          ":installation": installation,
-        },
-      },
-    },
+    whileActiveWithKey(
+      table,
+      observation,
+      "SET #installation = :installation",
+      // NOT (… = …): true when the recorded installation has no fingerprint (recorded before it had one).
+      "attribute_not_exists(#installation) OR NOT (#installation.keyFingerprint = :fingerprint)",
+      { ":installation": installation },
+    ),
     auditPut(table, {
       practiceId: observation.practiceId,
       at,
@@ -95,23 +86,33 @@ export async function announceInstallation(
   message: OutboxMessage,
 ): Promise<boolean> {
   return tryTransaction(table, [
-    {
-      Update: {
-        TableName: table.tableName,
-        Key: keys.practice(recorded.practiceId),
-        UpdateExpression: "SET #installation.announcedAt = :now, #installation.keyFingerprint = :fingerprint",
-        ConditionExpression:
-          "#status = :active AND keyFingerprint = :fingerprint AND #installation.installedAt = :installedAt " +
-          "AND attribute_not_exists(#installation.announcedAt)",
-        ExpressionAttributeNames: { "#status": "status", "#installation": "installation" },
-        ExpressionAttributeValues: {
-          ":active": "ACTIVE",
-          ":fingerprint": recorded.keyFingerprint,
-          ":installedAt": recorded.installedAt,
-          ":now": recorded.now.toISOString(),
-        },
-      },
-    },
+    whileActiveWithKey(
+      table,
+      recorded,
+      "SET #installation.announcedAt = :now, #installation.keyFingerprint = :fingerprint",
+      "#installation.installedAt = :installedAt AND attribute_not_exists(#installation.announcedAt)",
+      { ":installedAt": recorded.installedAt, ":now": recorded.now.toISOString() },
+    ),
     outboxPut(table, message, recorded.now),
   ]);
+}
+
+/** An update of the practice's `installation`, only while it is ACTIVE with the key and `condition` holds. */
+function whileActiveWithKey(
+  table: PracticeTable,
+  practice: { readonly practiceId: string; readonly keyFingerprint: KeyFingerprint },
+  update: string,
+  condition: string,
+  values: Record<string, unknown>,
+) {
+  return {
+    Update: {
+      TableName: table.tableName,
+      Key: keys.practice(practice.practiceId),
+      UpdateExpression: update,
+      ConditionExpression: `#status = :active AND keyFingerprint = :fingerprint AND (${condition})`,
+      ExpressionAttributeNames: { "#status": "status", "#installation": "installation" },
+      ExpressionAttributeValues: { ":active": "ACTIVE", ":fingerprint": practice.keyFingerprint, ...values },
+    },
+  };
 }

@@ -1,6 +1,6 @@
 // A reconciliation run's report as stored: its summary (parameters, progress, counts), listed newest first
 // through the status index, and its findings in chunks. Kept REPORT_RETENTION_DAYS, then expired by TTL.
-import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { GetCommand, PutCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
 import type { OutboxMessage } from "../../contracts/domain-event-outbox.js";
 import type { Finding, FindingCounts } from "../../contracts/reconciliation-findings.js";
 import {
@@ -177,13 +177,9 @@ export async function finishRun(
     ExpressionAttributeNames: { ...names, "#pk": PK },
     ExpressionAttributeValues: values,
   };
-  if (!announce) {
-    await table.client.send(new UpdateCommand(update));
-    return;
-  }
   // The outbox item's TTL counts from when the run finished.
-  const at = outcome.completedAt ? new Date(outcome.completedAt) : new Date();
-  await transact(table, [{ Update: update }, outboxPut(table, announce, at)]);
+  const at = new Date(outcome.completedAt ?? Date.now());
+  await transact(table, [{ Update: update }, ...(announce ? [outboxPut(table, announce, at)] : [])]);
 }
 
 /** Most recent runs first. */

@@ -1,5 +1,5 @@
 // The reconciliation Lambdas' table dependencies, built once per container on first use: DynamoDB, the
-// reconciliation store, logging and the run metrics. Portal and Step Functions clients and the practice store are
+// reconciliation store, logging and metrics (the run's findings are added by the finishing step, which emits them). Portal and Step Functions clients and the practice store are
 // added by portal/portal-runtime.ts, reconciliation-execution-runtime.ts and practice/practice-store-runtime.ts,
 // only in the functions that use them, so the others do not bundle (or cold-start) them.
 import type { KeyFingerprinter } from "../key-custody/key-fingerprint.js";
@@ -8,7 +8,7 @@ import { documentClient } from "../platform/dynamodb-client.js";
 import { logger, metrics } from "../platform/observability.js";
 import { ReconciliationStore } from "../practice/reconciliation-store.js";
 import type { ReconciliationDeps } from "./reconciliation-deps.js";
-import { recordReconciliationFindings, recordTimeToInstall } from "./reconciliation-metrics.js";
+import { recordTimeToInstall } from "./reconciliation-metrics.js";
 
 let deps: ReconciliationDeps | undefined;
 // Apart from the plain deps: the local stack runs every handler in one process, sharing this module.
@@ -35,8 +35,6 @@ function buildDeps(custody: { readonly fingerprint?: KeyFingerprinter }): Reconc
   return {
     runs: new ReconciliationStore({ client, tableName, ...custody }),
     logger,
-    publishMetrics: (findingsByCategory, needingAttention) =>
-      recordReconciliationFindings(metrics, { findingsByCategory, needingAttention }),
     recordTimeToInstall: (seconds) => recordTimeToInstall(metrics, seconds),
   };
 }
