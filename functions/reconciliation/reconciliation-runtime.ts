@@ -1,7 +1,8 @@
 // The reconciliation Lambdas' table dependencies, built once per container on first use: DynamoDB, the
-// reconciliation store, logging and metrics (the run's findings are added by the finishing step, which emits them). Portal and Step Functions clients and the practice store are
-// added by portal/portal-runtime.ts, reconciliation-execution-runtime.ts and practice/practice-store-runtime.ts,
-// only in the functions that use them, so the others do not bundle (or cold-start) them.
+// reconciliation store, logging and metrics. Portal and Step Functions clients, the practice store and the run's
+// findings metrics are added by portal/portal-runtime.ts, reconciliation-execution-runtime.ts,
+// practice/practice-store-runtime.ts and the finishing handler, only in the functions that use them, so the
+// others do not bundle (or cold-start) them.
 import type { KeyFingerprinter } from "../key-custody/key-fingerprint.js";
 import { tableNameFromEnv } from "../platform/config.js";
 import { documentClient } from "../platform/dynamodb-client.js";
