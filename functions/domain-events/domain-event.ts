@@ -1,7 +1,7 @@
 // A domain event for integrators (docs/events.md): its versioned, validated detail, which never carries a
-// CustomerKey — by the types of its fields (event-fields.ts), not by scanning them. Built here, whoever sends it:
-// the outbox writers (outbox-message.ts) and the direct publisher (domain-events.ts) alike. No SDK, no logger:
-// the outcome writers' bundles stay small and importing this sets nothing up.
+// CustomerKey — by the types of its fields (event-fields.ts), not by scanning them. Built here for the outbox
+// (outbox-message.ts), by every step that records something an event announces. No SDK, no logger: the writers'
+// bundles stay small and importing this sets nothing up.
 import * as z from "zod/mini";
 import {
   DOMAIN_EVENT_SCHEMA_VERSION,
@@ -133,7 +133,7 @@ const domainEventInput = z.discriminatedUnion("type", [
 ]);
 
 /**
- * What a workflow step hands the publisher; `occurredAt` defaults to now (pass the recorded time to repeat it
+ * What a step hands the event builder; `occurredAt` defaults to now (pass the recorded time to repeat it
  * exactly on a retry). Masked keys and free text are branded (event-fields.ts): made by their constructors only.
  */
 export type DomainEventInput = z.output<typeof domainEventInput>;
