@@ -2,7 +2,7 @@
 // in repair runs, plan to disable them) or cannot be told apart (report them FOREIGN, a page at a time).
 
 import type { Finding } from "../../contracts/reconciliation-findings.js";
-import { maskSecret } from "../platform/mask.js";
+
 import type { OpenCreateAttempt } from "../practice/create-attempts.js";
 import type { LostKeyCandidate } from "../practice/reconciliation-scratch.js";
 import {
