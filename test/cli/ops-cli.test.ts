@@ -48,9 +48,10 @@ async function opsRaw(...args: string[]): Promise<OpsRun> {
 }
 
 async function fullKeyOf(practiceId: string): Promise<string> {
-  const key = (await store.getPractice(practiceId))?.customerKey;
-  if (!key) throw new Error(`${practiceId} has no key`);
-  return key;
+  // The record holds the key encrypted (docs/architecture.md §4 invariant 13): opened with the local stack's KMS.
+  const record = await store.getPractice(practiceId);
+  if (!record?.customerKey) throw new Error(`${practiceId} has no key`);
+  return store.revealCustomerKey(record);
 }
 
 beforeAll(async () => {
@@ -446,8 +447,9 @@ describe("ops reconcile and import", () => {
     });
     expect(await store.getPractice("cli-imported-1")).toMatchObject({
       status: "ACTIVE",
-      customerKey: foreignKey,
+      customerKey: expect.stringMatching(/^kms1:/),
     });
+    expect(await fullKeyOf("cli-imported-1")).toBe(foreignKey);
   });
 });
 
@@ -693,10 +695,8 @@ describe("ops reconcile --repair --wait", () => {
     const portal = stack.simulator!.keys();
     expect(portal.find((key) => key.CustomerKey === relabeled.customerKey)?.DevRefId).toBe("Drift Dental");
     expect(portal.find((key) => key.CustomerKey === stuck.customerKey)?.DevRefId).toBe("Stuck Dental");
-    expect(await store.getPractice("cli-drift-stuck")).toMatchObject({
-      status: "ACTIVE",
-      customerKey: stuck.customerKey,
-    });
+    expect(await store.getPractice("cli-drift-stuck")).toMatchObject({ status: "ACTIVE" });
+    expect(await fullKeyOf("cli-drift-stuck")).toBe(stuck.customerKey);
   });
 
   it("prints the repair run's report as one JSON document, progress on stderr, with --json", async () => {
