@@ -10,11 +10,11 @@ import { announcing } from "../domain-events/outbox-message.js";
 import { practiceOffboardedEvent } from "../domain-events/practice-events.js";
 import { type CaughtError, describeCaughtError } from "../platform/caught-error.js";
 import { ClaimLost, PortalNotFound, PortalRejected } from "../platform/errors.js";
-import { maskSecret } from "../platform/mask.js";
 import { type StepLogger, silentLogger } from "../platform/step-logger.js";
 import { findPortalKey, isRevokedKeyStatus } from "../portal/portal-key-lookup.js";
 import { withSecretHint } from "../portal/portal-secret-hint.js";
 import type { KeyStatus, PortalClient } from "../portal/portal-types.js";
+import { shownKeyOf } from "../practice/practice-record.js";
 import type { PracticeStore } from "../practice/practice-store.js";
 import { parseOffboardingRequest } from "./offboarding-input.js";
 
@@ -128,7 +128,7 @@ export async function disablePracticeKey(
     logger.info("practice holds no key; nothing to disable");
     return { maskedKey: null, keyDisabled: false, keyMissingInPortal: false };
   }
-  const maskedKey = maskSecret(customerKey);
+  const maskedKey = shownKeyOf(practice);
   if (details.keyDisabledAt) {
     // A retried invocation whose first try got as far as recording: no second PUT.
     return {
@@ -198,14 +198,13 @@ async function undoDisable(deps: OffboardingDeps, practiceId: string, customerKe
   const logger = deps.logger ?? silentLogger;
   const practice = await deps.store.getPractice(practiceId);
   if (practice?.status !== "ACTIVE" || practice.customerKey !== customerKey) return;
-  logger.warn("claim released while the key was being disabled; enabling it again", {
-    maskedKey: maskSecret(customerKey),
-  });
+  const maskedKey = shownKeyOf(practice);
+  logger.warn("claim released while the key was being disabled; enabling it again", { maskedKey });
   try {
     await deps.portal.updateKey({ customerKey, keyStatus: "Enabled" });
   } catch (error) {
     logger.error("could not enable again the key disabled after the claim was released", {
-      maskedKey: maskSecret(customerKey),
+      maskedKey,
       error: (error as Error)?.name,
     });
   }

@@ -10,7 +10,7 @@ import {
   PortalUnauthorized,
   PortalUnavailable,
 } from "../platform/errors.js";
-import { maskSecret, redactCustomerKeys, redactSecrets } from "../platform/mask.js";
+import { maskKeyTail, redactCustomerKey, redactCustomerKeys, redactSecrets } from "../platform/mask.js";
 import {
   describeJsonType,
   describeNonJsonBody,
@@ -40,7 +40,7 @@ export interface PortalCallRecord {
   readonly outcome: string;
   /** 1, or 2 for the single retry after a 401 with freshly read credentials. */
   readonly attempt: number;
-  /** The CustomerKey a PUT addressed, masked (`QJXZ…W2HD`). */
+  /** The CustomerKey a PUT addressed, its last 4 only (`…W2HD`): the client knows no fingerprint. */
   readonly keyMasked?: string;
 }
 
@@ -173,13 +173,14 @@ export function createPortalClient(options: PortalClientOptions): PortalClient {
   function describe(op: Operation): string {
     const pathOnly = op.path.split("?")[0];
     const query = op.method === "GET" && op.path.includes("?") ? `?${op.path.split("?")[1]}` : "";
-    const key = op.customerKey ? ` for key ${maskSecret(op.customerKey)}` : "";
+    // The client knows no fingerprint: a key shows its last 4 only (docs/architecture.md §4 invariant 13).
+    const key = op.customerKey ? ` for key ${maskKeyTail(op.customerKey)}` : "";
     return `${op.method} ${pathOnly}${query}${key}`;
   }
 
   function makeRedactor(op: Operation, seen: PortalCredentials[]): (text: string) => string {
-    const secrets = [op.customerKey, ...seen.flatMap((c) => [c.developerKey, c.developerPortalKey])];
-    return (text) => redactCustomerKeys(redactSecrets(text, secrets));
+    const credentials = seen.flatMap((c) => [c.developerKey, c.developerPortalKey]);
+    return (text) => redactCustomerKeys(redactSecrets(redactCustomerKey(text, op.customerKey), credentials));
   }
 
   async function loadCredentials(forceRefresh: boolean): Promise<PortalCredentials> {
@@ -325,7 +326,7 @@ export function createPortalClient(options: PortalClientOptions): PortalClient {
       durationMs: Math.round(ms),
       outcome,
       attempt,
-      ...(op.customerKey ? { keyMasked: maskSecret(op.customerKey) } : {}),
+      ...(op.customerKey ? { keyMasked: maskKeyTail(op.customerKey) } : {}),
     };
     try {
       options.onCall(call);
@@ -403,9 +404,9 @@ export function createPortalClient(options: PortalClientOptions): PortalClient {
     if (request.keyStatus !== undefined) {
       if (!SETTABLE_STATUSES.includes(request.keyStatus)) {
         throw new InvalidInput(
-          redactSecrets(
-            `updateKey for key ${maskSecret(customerKey)}: keyStatus must be Enabled or DisabledByDeveloper, got "${String(request.keyStatus)}"`,
-            [customerKey],
+          redactCustomerKey(
+            `updateKey for key ${maskKeyTail(customerKey)}: keyStatus must be Enabled or DisabledByDeveloper, got "${String(request.keyStatus)}"`,
+            customerKey,
           ),
         );
       }
@@ -414,14 +415,14 @@ export function createPortalClient(options: PortalClientOptions): PortalClient {
     if (request.devRefId !== undefined) {
       if (typeof request.devRefId !== "string") {
         throw new InvalidInput(
-          `updateKey for key ${maskSecret(customerKey)}: devRefId must be a string, got ${describeJsonType(request.devRefId)}`,
+          `updateKey for key ${maskKeyTail(customerKey)}: devRefId must be a string, got ${describeJsonType(request.devRefId)}`,
         );
       }
       body.DevRefId = request.devRefId;
     }
     const op: Operation = { method: "PUT", path: "/apikeys", body: JSON.stringify(body), customerKey };
     const json = await send(op);
-    const redact = (text: string) => redactCustomerKeys(redactSecrets(text, [customerKey]));
+    const redact = (text: string) => redactCustomerKeys(redactCustomerKey(text, customerKey));
     const parsed = parsePortalKey(json);
     if (!parsed.ok) {
       throw new PortalResponseInvalid(redact(`${describe(op)} returned ${parsed.problem}`), true);
@@ -429,7 +430,7 @@ export function createPortalClient(options: PortalClientOptions): PortalClient {
     if (parsed.value.customerKey !== customerKey) {
       throw new PortalResponseInvalid(
         redact(
-          `${describe(op)} returned key ${maskSecret(parsed.value.customerKey)} instead of the one updated`,
+          `${describe(op)} returned key ${maskKeyTail(parsed.value.customerKey)} instead of the one updated`,
         ),
         true,
       );

@@ -13,8 +13,8 @@
 import { GetCommand } from "@aws-sdk/lib-dynamodb";
 import { keys, PK, STATUS_INDEX_PK, STATUS_INDEX_SK } from "../../contracts/table-schema.js";
 import type { KeyFingerprint } from "../key-custody/key-fingerprint.js";
+import { maskCustomerKey } from "../key-custody/masked-key.js";
 import { InvalidInput } from "../platform/errors.js";
-import { maskSecret } from "../platform/mask.js";
 import { auditPut } from "./audit-trail.js";
 import { tryTransaction } from "./conditional-transaction.js";
 import { getCreateAttempt } from "./create-attempts.js";
@@ -124,8 +124,8 @@ export async function adoptCandidateKey(
   request: AdoptRequest,
 ): Promise<{ outcome: "adopted" | "already-adopted"; attemptResolved: boolean }> {
   const { customerKey, practiceId, executionName, now } = request;
-  const maskedKey = maskSecret(customerKey);
   const keyFingerprint = await fingerprintOf(table, customerKey);
+  const maskedKey = maskCustomerKey(customerKey, keyFingerprint);
   for (let round = 0; round < 4; round++) {
     const owner = await getKeyOwner(table, keyFingerprint);
     if (owner) return { outcome: alreadyAdopted(owner, practiceId, maskedKey), attemptResolved: false };
@@ -256,8 +256,8 @@ export async function releaseCandidateKey(
   table: PracticeTable,
   request: ReleaseRequest,
 ): Promise<{ outcome: "released" | "already-released"; release: KeyRelease }> {
-  const maskedKey = maskSecret(request.customerKey);
   const keyFingerprint = await fingerprintOf(table, request.customerKey);
+  const maskedKey = maskCustomerKey(request.customerKey, keyFingerprint);
   for (let round = 0; round < 4; round++) {
     const existing = await getRelease(table, keyFingerprint);
     if (existing) return { outcome: "already-released", release: existing };

@@ -3,10 +3,12 @@
 // practice records get the fingerprint of their key (and of their previous key), and reconciliation scratch
 // addressed by a key (`SEEN#<customerKey>`) is deleted (a run rebuilds it). Idempotent: every write is
 // conditional on the old shape, so a re-run, or a run resumed from its cursor, changes nothing already done.
+// Masked keys of the old `QJXZ…W2HD` form are rewritten on the same scan (masked-key-migration.ts).
 import { DeleteCommand, ScanCommand, TransactWriteCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { keys, PK, SK } from "../../contracts/table-schema.js";
-import { isKeyFingerprint } from "../key-custody/key-fingerprint.js";
-import { maskSecret } from "../platform/mask.js";
+import { isKeyFingerprint, type KeyFingerprint } from "../key-custody/key-fingerprint.js";
+import { maskCustomerKey } from "../key-custody/masked-key.js";
+import { type MaskedKeyMigrationCache, migrateMaskedKeysOf } from "./masked-key-migration.js";
 import { fingerprintOf, type PracticeTable } from "./practice-table.js";
 
 export interface KeyMigrationCounts {
@@ -18,6 +20,8 @@ export interface KeyMigrationCounts {
   practiceRecords: number;
   /** `SEEN#<customerKey>` scratch items deleted. */
   scratchItems: number;
+  /** Items whose masked keys of the old `QJXZ…W2HD` form were rewritten (masked-key-migration.ts). */
+  maskedKeys: number;
 }
 
 export interface KeyMigrationOptions {
@@ -39,7 +43,14 @@ export async function migrateKeys(
   table: PracticeTable,
   options: KeyMigrationOptions = {},
 ): Promise<KeyMigrationCounts> {
-  const counts: KeyMigrationCounts = { scanned: 0, ledgerEntries: 0, practiceRecords: 0, scratchItems: 0 };
+  const counts: KeyMigrationCounts = {
+    scanned: 0,
+    ledgerEntries: 0,
+    practiceRecords: 0,
+    scratchItems: 0,
+    maskedKeys: 0,
+  };
+  const masks: MaskedKeyMigrationCache = {};
   let cursor = options.startAfter;
   do {
     const page = await table.client.send(
@@ -53,6 +64,7 @@ export async function migrateKeys(
     for (const item of page.Items ?? []) {
       counts.scanned += 1;
       if (await migrateItem(table, item)) counts[kindOf(item)!] += 1;
+      counts.maskedKeys += await migrateMaskedKeysOf(table, item, masks);
     }
     cursor = page.LastEvaluatedKey;
     options.onProgress?.({ ...counts }, cursor);
@@ -60,7 +72,7 @@ export async function migrateKeys(
   return counts;
 }
 
-type Kind = Exclude<keyof KeyMigrationCounts, "scanned">;
+type Kind = Exclude<keyof KeyMigrationCounts, "scanned" | "maskedKeys">;
 
 function kindOf(item: Record<string, unknown>): Kind | undefined {
   const pk = String(item[PK]);
@@ -109,7 +121,7 @@ async function moveLedgerEntry(table: PracticeTable, item: Record<string, unknow
               ...rest,
               ...keys.ledgerEntry(keyFingerprint),
               keyFingerprint,
-              maskedKey: rest.maskedKey ?? maskSecret(customerKey),
+              maskedKey: maskCustomerKey(customerKey, keyFingerprint),
             },
             ConditionExpression: "attribute_not_exists(#pk)",
             ExpressionAttributeNames: { "#pk": PK },
@@ -143,7 +155,10 @@ async function fingerprintPractice(table: PracticeTable, item: Record<string, un
     sets.push("previousKeyFingerprint = :previousFingerprint, previousMaskedKey = :previousMasked");
     conditions.push("previousCustomerKey = :previousKey AND attribute_not_exists(previousKeyFingerprint)");
     values[":previousFingerprint"] = await fingerprintOf(table, item.previousCustomerKey);
-    values[":previousMasked"] = maskSecret(item.previousCustomerKey);
+    values[":previousMasked"] = maskCustomerKey(
+      item.previousCustomerKey,
+      values[":previousFingerprint"] as KeyFingerprint,
+    );
     values[":previousKey"] = item.previousCustomerKey;
   }
   if (sets.length === 0) return false;

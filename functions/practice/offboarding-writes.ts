@@ -3,7 +3,6 @@
 // attribute carries the whole story, so the steps pass nothing but the practice id between them.
 import { keys, type PracticeStatus, STATUS_INDEX_PK } from "../../contracts/table-schema.js";
 import { ConcurrentModification, KeyConflict, PracticeBusy, PracticeNotFound } from "../platform/errors.js";
-import { maskSecret } from "../platform/mask.js";
 import { appendAudit, auditPut } from "./audit-trail.js";
 import {
   claimLost,
@@ -21,6 +20,7 @@ import {
   type OffboardingDetails,
   type PracticeRecord,
   sanitizeReason,
+  shownKeyOf,
 } from "./practice-record.js";
 import type { PracticeTable } from "./practice-table.js";
 import { isStale, issuedAfterLastTransition, lastTransitionOf, type StaleRequest } from "./request-order.js";
@@ -186,7 +186,7 @@ export async function recordOffboardingKeyDisabled(
   if (current.offboarding.keyDisabledAt) return current;
   const customerKey = current.customerKey;
   if (!customerKey) throw new KeyConflict(`practice ${step.practiceId} holds no key to record as disabled`);
-  const maskedKey = maskSecret(customerKey);
+  const maskedKey = shownKeyOf(current);
   const keyFingerprint = fingerprintOfRecord(current);
   const owner = await getKeyOwner(table, keyFingerprint);
   const items: TransactItems = [
@@ -257,7 +257,7 @@ export async function completeOffboarding(
   const details = current.offboarding;
   if (current.customerKey && !details.keyDisabledAt) {
     throw new KeyConflict(
-      `practice ${step.practiceId} holds key ${maskSecret(current.customerKey)}, not recorded disabled; ` +
+      `practice ${step.practiceId} holds key ${shownKeyOf(current)}, not recorded disabled; ` +
         "not marking it OFFBOARDED",
     );
   }

@@ -3,6 +3,7 @@
 import { DescribeExecutionCommand, type DescribeExecutionOutput } from "@aws-sdk/client-sfn";
 import { redactCustomerKeys } from "../../functions/platform/mask.js";
 import type { AuditEntry } from "../../functions/practice/audit-trail.js";
+import { type PracticeRecord, shownKeyOf } from "../../functions/practice/practice-record.js";
 import { STALE_REQUEST_AUDIT_ACTION } from "../../functions/practice/request-order.js";
 import { executionArnFor } from "../../functions/webhook/onboarding-starter.js";
 import { STACK_OUTPUTS } from "../../local/local-endpoints.js";
@@ -66,12 +67,13 @@ async function findExecution(target: OpsTarget, name: string): Promise<Execution
   return undefined;
 }
 
-async function portalStatus(target: OpsTarget, customerKey: string | undefined): Promise<PortalKeyStatus> {
+async function portalStatus(target: OpsTarget, record: PracticeRecord): Promise<PortalKeyStatus> {
+  const { customerKey } = record;
   if (!customerKey) return { found: false, reason: "the practice has no key" };
   try {
     const key = await findLiveKey(target, customerKey);
     return key
-      ? { found: true, key: liveKeyView(key) }
+      ? { found: true, key: liveKeyView(key, shownKeyOf(record)) }
       : { found: false, reason: "the portal does not list this key" };
   } catch (error) {
     const missing = missingKeyAdministratorAccess(
@@ -122,7 +124,7 @@ export async function status(context: CommandContext, practiceId: string): Promi
   if (!record) throw new OperationFailed(`no practice ${practiceId} is recorded in ${target.description}`);
   const [lastExecution, portal, fullAudit, activationLink, offboardingRequests] = await Promise.all([
     findExecution(target, record.lastExecution),
-    portalStatus(target, record.customerKey),
+    portalStatus(target, record),
     store.listAudit(practiceId, 10_000),
     latestActivationLink(target, practiceId),
     pendingOffboardingRequests(target, practiceId),

@@ -46,6 +46,8 @@ describe("CustomerKey masking at the source", () => {
   it("never passes a CustomerKey to maskSecret, even in those files", () => {
     const keyArguments = sources.flatMap(({ file, text }) =>
       [...text.matchAll(/\bmaskSecret\(([^)]*)\)/g)]
+        // A call, not the function's own signature (`maskSecret(value: string …)`).
+        .filter(([, argument]) => !argument!.includes(":"))
         .filter(([, argument]) => /customerKey|CustomerKey|previous|\bkey\b|\bvalue\b/.test(argument!))
         .map(([call]) => `${file}: ${call}`),
     );

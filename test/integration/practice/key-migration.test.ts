@@ -7,7 +7,7 @@ import { beforeEach, describe, expect, it } from "vitest";
 import { keys, PK, SK, STATUS_INDEX_PK, STATUS_INDEX_SK } from "../../../contracts/table-schema.js";
 import { PracticeStore } from "../../../functions/practice/practice-store.js";
 import { createTestDocumentTable, type TestDocumentTable } from "../../support/document-client.js";
-import { testFingerprinter } from "../../support/test-key-custody.js";
+import { testFingerprinter, testMask } from "../../support/test-key-custody.js";
 
 const ACTIVE_KEY = "QJXZR4PNK5B8W2HD";
 const OLD_KEY = "565ATSAH4SZD0001";
@@ -101,15 +101,18 @@ describe("migrateKeys", () => {
       [PK]: `KEY#${activeFingerprint}`,
       [SK]: "KEY",
       keyFingerprint: activeFingerprint,
-      maskedKey: masked(ACTIVE_KEY),
+      maskedKey: testMask(ACTIVE_KEY),
       practiceId: "active-1",
       createdBy: "exec-1",
       createdAt: NOW,
     });
-    expect(await store.getPractice("active-1")).toMatchObject({ keyFingerprint: activeFingerprint });
+    expect(await store.getPractice("active-1")).toMatchObject({
+      keyFingerprint: activeFingerprint,
+      maskedKey: testMask(ACTIVE_KEY),
+    });
     expect(await store.getPractice("returning-1")).toMatchObject({
       previousKeyFingerprint: await testFingerprinter(OLD_KEY),
-      previousMaskedKey: masked(OLD_KEY),
+      previousMaskedKey: testMask(OLD_KEY),
     });
     expect((await store.getKeyOwner(await testFingerprinter(OLD_KEY)))?.practiceId).toBe("returning-1");
   });
