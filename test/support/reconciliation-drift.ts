@@ -1,10 +1,10 @@
 // Builds practice records, ledger entries and portal keys for reconciliation tests through the same store
 // methods the workflows use, and snapshots the table and the portal to prove a run changed nothing.
 import { ScanCommand } from "@aws-sdk/lib-dynamodb";
-import { maskSecret } from "../../functions/platform/mask.js";
 import type { PortalKey } from "../../functions/portal/portal-types.js";
 import type { SimulatorRawKey } from "../../local/portal-simulator.js";
 import type { ReconciliationHarness } from "./reconciliation-harness.js";
+import { testMask } from "./test-key-custody.js";
 
 export const HOURS_AGO = (hours: number) => new Date(Date.now() - hours * 3_600_000);
 
@@ -60,7 +60,7 @@ export async function onboardingWithKey(
   await h.store.claimForOnboarding({ practiceId, devRefId, executionName, requestedBy: "test", now: at });
   await h.store.recordCreateAttempt({ practiceId, executionName, now: at });
   await h.store.recordKeyCreated({ practiceId, executionName, key: asPortalKey(raw), now: at });
-  return { practiceId, customerKey: raw.CustomerKey, maskedKey: maskSecret(raw.CustomerKey), executionName };
+  return { practiceId, customerKey: raw.CustomerKey, maskedKey: testMask(raw.CustomerKey), executionName };
 }
 
 /**

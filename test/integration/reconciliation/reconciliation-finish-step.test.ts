@@ -5,7 +5,6 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import { emptyCounts, type FindingCounts } from "../../../contracts/reconciliation-findings.js";
 import type { DomainEventInput } from "../../../functions/domain-events/domain-events.js";
-import { maskSecret } from "../../../functions/platform/mask.js";
 import { PracticeStore } from "../../../functions/practice/practice-store.js";
 import { ReconciliationStore } from "../../../functions/practice/reconciliation-store.js";
 import type { ReconciliationDeps } from "../../../functions/reconciliation/reconciliation-deps.js";
@@ -13,7 +12,7 @@ import { finishReconciliation } from "../../../functions/reconciliation/reconcil
 import { startReconciliation } from "../../../functions/reconciliation/reconciliation-start-step.js";
 import type { StepState } from "../../../functions/reconciliation/reconciliation-state.js";
 import { createTestDocumentTable } from "../../support/document-client.js";
-import { testFingerprinter } from "../../support/test-key-custody.js";
+import { testFingerprinter, testMask } from "../../support/test-key-custody.js";
 
 // Real dates: the summary expires (TTL) 90 days after its start, and DynamoDB Local deletes expired items.
 const STARTED = new Date(Math.floor(Date.now() / 1000) * 1000);
@@ -123,7 +122,7 @@ describe("finishReconciliation", () => {
     expect(outcome.status).toBe("FAILED");
     const summary = await runs.getRun("recon-failed");
     expect(summary?.status).toBe("FAILED");
-    expect(summary?.error).toBe(`PortalRejected: portal refused key ${maskSecret(KEY_SHAPED)}`);
+    expect(summary?.error).toBe(`PortalRejected: portal refused key ${testMask(KEY_SHAPED)}`);
     expect(JSON.stringify(summary)).not.toContain(KEY_SHAPED);
     expect(metrics).toHaveLength(1);
     expect(events).toEqual([]);
