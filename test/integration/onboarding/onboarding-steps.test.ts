@@ -60,7 +60,7 @@ async function claimed() {
   return input;
 }
 
-const masked = (key: string) => `${key.slice(0, 4)}…${key.slice(-4)}`;
+const masked = testMask;
 const portalCalls = () =>
   simulator.calls().map((c) => `${c.method} ${c.status}${c.fault ? ` ${c.fault}` : ""}`);
 
