@@ -69,7 +69,7 @@ describe("metric names contract", () => {
       executionName: "ops-1",
       practiceId: "p-1",
       devRefId: "P 1",
-      maskedKey: eventMaskedKey("QJXZ…W2HD"),
+      maskedKey: eventMaskedKey("…W2HD #3f9a1c"),
     }).catch(() => undefined);
     // The webhook handler's metrics are asserted in test/integration/webhook/crm-webhook-handler.test.ts; its streams:
     const webhookStreams = [

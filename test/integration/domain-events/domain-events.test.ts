@@ -33,7 +33,7 @@ const onboarded: DomainEventInput = {
   occurredAt: AT,
   practiceId: "practice-42",
   devRefId: "Smile Dental #42",
-  maskedKey: eventMaskedKey("QJXZ…W2HD"),
+  maskedKey: eventMaskedKey("…W2HD #3f9a1c"),
   keyOrigin: "created",
 };
 
@@ -44,7 +44,7 @@ const expectedDetail = {
   executionName: "crm-msg_1",
   practiceId: "practice-42",
   devRefId: "Smile Dental #42",
-  maskedKey: "QJXZ…W2HD",
+  maskedKey: "…W2HD #3f9a1c",
   keyOrigin: "created",
 };
 
@@ -194,7 +194,7 @@ describe("domain event publisher on EventBridge", () => {
     );
 
     expect(event.detail).toMatchObject({
-      message: "PUT /apikeys: 400 CustomerKey QJXZ…W2HD is DisabledByHQ",
+      message: "PUT /apikeys: 400 CustomerKey …W2HD is DisabledByHQ",
     });
     expect(JSON.stringify(endpoint.callsTo("AWSEvents.PutEvents"))).not.toContain(KEY);
   });
@@ -212,7 +212,7 @@ describe("domain event publisher on a JSON-lines file", () => {
       occurredAt: "2025-03-05T00:00:00.000Z",
       practiceId: "practice-42",
       devRefId: "Smile Dental #42",
-      maskedKey: eventMaskedKey("QJXZ…W2HD"),
+      maskedKey: eventMaskedKey("…W2HD #3f9a1c"),
       reason: eventText("churned"),
     });
 
@@ -239,7 +239,7 @@ describe("domain event publisher on a JSON-lines file", () => {
           executionName: "ops-offboard-1",
           practiceId: "practice-42",
           devRefId: "Smile Dental #42",
-          maskedKey: "QJXZ…W2HD",
+          maskedKey: "…W2HD #3f9a1c",
           reason: "churned",
         },
       },

@@ -201,7 +201,7 @@ describe("PortalClient.updateKey", () => {
     );
     expect(error).toBeInstanceOf(PortalNotFound);
     expect(error.message).toBe(
-      "PUT /apikeys for key QJXZ…W2HD: 404 NotFound: CustomerKey QJXZ…W2HD was not found.",
+      "PUT /apikeys for key …W2HD: 404 NotFound: CustomerKey …W2HD was not found.",
     );
   });
 
@@ -214,7 +214,7 @@ describe("PortalClient.updateKey", () => {
     );
     expect(error).toBeInstanceOf(PortalRejected);
     expect(error.message).toBe(
-      "PUT /apikeys for key QJXZ…W2HD: 400 BadRequest: CustomerKey QJXZ…W2HD is DisabledByCustomer and cannot be enabled by the developer.",
+      "PUT /apikeys for key …W2HD: 400 BadRequest: CustomerKey …W2HD is DisabledByCustomer and cannot be enabled by the developer.",
     );
     expect(sim.keys()[0]!.KeyStatus).toBe("DisabledByCustomer");
   });
@@ -230,7 +230,7 @@ describe("PortalClient.updateKey", () => {
       ["InvalidInput", "updateKey: customerKey must be 16 upper-case letters or digits (got 16 characters)"],
       [
         "InvalidInput",
-        'updateKey for key QJXZ…W2HD: keyStatus must be Enabled or DisabledByDeveloper, got "DisabledByHQ"',
+        'updateKey for key …W2HD: keyStatus must be Enabled or DisabledByDeveloper, got "DisabledByHQ"',
       ],
     ]);
     expect(sim.calls()).toEqual([]);
@@ -244,7 +244,7 @@ describe("PortalClient.updateKey", () => {
     );
     expect(error).toBeInstanceOf(PortalResponseInvalid);
     expect(error.message).toBe(
-      "PUT /apikeys for key QJXZ…W2HD returned key 565A…UTTK instead of the one updated",
+      "PUT /apikeys for key …W2HD returned key …UTTK instead of the one updated",
     );
   });
 });
@@ -512,7 +512,7 @@ describe("PortalClient rate limiter and onCall", () => {
         durationMs: expect.any(Number),
         outcome: "ok",
         attempt: 1,
-        keyMasked: "AAM2…7ZUD",
+        keyMasked: "…7ZUD",
       },
       {
         method: "POST",
