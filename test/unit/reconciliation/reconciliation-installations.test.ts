@@ -85,7 +85,9 @@ describe("noticeInstallation", () => {
   it("names one event per practice and key, within Step Functions' 80 characters", () => {
     const longId = "p".repeat(64);
     expect(keyInstalledEventName(longId, "…W2HD #3f9a1c")).toMatch(/^key-installed-[0-9a-f]{20}$/);
-    expect(keyInstalledEventName("p-1", "…W2HD #3f9a1c")).not.toBe(keyInstalledEventName("p-1", "…W2HD #5b02e7"));
+    expect(keyInstalledEventName("p-1", "…W2HD #3f9a1c")).not.toBe(
+      keyInstalledEventName("p-1", "…W2HD #5b02e7"),
+    );
   });
 
   it("records and announces at most installationsPerInvocation installed keys per invocation", async () => {
@@ -129,7 +131,10 @@ describe("noticeInstallation", () => {
                 status: "ACTIVE",
                 customerKey: id.slice(2),
                 keyFingerprint: id.slice(2),
-                maskedKey: `…${id.slice(-4)} #${id.slice(2, 8).toLowerCase().replace(/[^0-9a-f]/g, "0")}`,
+                maskedKey: `…${id.slice(-4)} #${id
+                  .slice(2, 8)
+                  .toLowerCase()
+                  .replace(/[^0-9a-f]/g, "0")}`,
                 activatedAt: "2026-03-01T00:00:00.000Z",
                 updatedAt: "2026-03-01T00:00:00.000Z",
               },
