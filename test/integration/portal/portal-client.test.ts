@@ -200,9 +200,7 @@ describe("PortalClient.updateKey", () => {
       clientFor(sim).updateKey({ customerKey: "QJXZR4PNK5B8W2HD", keyStatus: "Enabled" }),
     );
     expect(error).toBeInstanceOf(PortalNotFound);
-    expect(error.message).toBe(
-      "PUT /apikeys for key …W2HD: 404 NotFound: CustomerKey …W2HD was not found.",
-    );
+    expect(error.message).toBe("PUT /apikeys for key …W2HD: 404 NotFound: CustomerKey …W2HD was not found.");
   });
 
   it("throws PortalRejected with the portal's explanation when a DisabledByCustomer key cannot be enabled", async () => {
@@ -243,9 +241,7 @@ describe("PortalClient.updateKey", () => {
       clientFor(sim).updateKey({ customerKey: "QJXZR4PNK5B8W2HD", devRefId: "p-1" }),
     );
     expect(error).toBeInstanceOf(PortalResponseInvalid);
-    expect(error.message).toBe(
-      "PUT /apikeys for key …W2HD returned key …UTTK instead of the one updated",
-    );
+    expect(error.message).toBe("PUT /apikeys for key …W2HD returned key …UTTK instead of the one updated");
   });
 });
 

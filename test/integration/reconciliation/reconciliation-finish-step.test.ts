@@ -12,7 +12,7 @@ import { finishReconciliation } from "../../../functions/reconciliation/reconcil
 import { startReconciliation } from "../../../functions/reconciliation/reconciliation-start-step.js";
 import type { StepState } from "../../../functions/reconciliation/reconciliation-state.js";
 import { createTestDocumentTable } from "../../support/document-client.js";
-import { testFingerprinter, testMask } from "../../support/test-key-custody.js";
+import { testFingerprinter } from "../../support/test-key-custody.js";
 
 // Real dates: the summary expires (TTL) 90 days after its start, and DynamoDB Local deletes expired items.
 const STARTED = new Date(Math.floor(Date.now() / 1000) * 1000);
