@@ -15,8 +15,8 @@ export function maskCustomerKey(
   customerKey: string,
   fingerprint: KeyFingerprint | ShortFingerprint,
 ): MaskedKey {
-  const short = fingerprint.length === 6 ? fingerprint : shortFingerprint(fingerprint as KeyFingerprint);
-  return `${maskKeyTail(customerKey)} #${short}` as MaskedKey;
+  // The short form is the full one's first 6 hex digits (key-fingerprint.ts), so either gives it.
+  return `${maskKeyTail(customerKey)} #${fingerprint.slice(0, 6)}` as MaskedKey;
 }
 
 /** For values read back (events, records): true only for the masked shape, never for a key. */

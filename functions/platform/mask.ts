@@ -19,20 +19,13 @@ export function redactSecrets(text: string, secrets: Iterable<string | undefined
   return out;
 }
 
-/** Keys shorter than this show no characters at all: 4 would be too large a share of them. */
-export const MIN_KEY_LENGTH_SHOWING_LAST_4 = 12;
-
 /**
- * A CustomerKey whose fingerprint is not at hand: its last 4 characters only, `QJXZR4PNK5B8W2HD` → `…W2HD`.
- * The first part of every masked form (`…W2HD #3f9a1c` adds the fingerprint).
+ * A CustomerKey whose fingerprint is not at hand: its last 4 characters only, `QJXZR4PNK5B8W2HD` → `…W2HD`; a key
+ * under 12 characters shows none (4 would be too large a share of it). The first part of every masked form
+ * (`…W2HD #3f9a1c` adds the fingerprint).
  */
 export function maskKeyTail(customerKey: string): string {
-  return customerKey.length >= MIN_KEY_LENGTH_SHOWING_LAST_4 ? `…${customerKey.slice(-4)}` : "…";
-}
-
-/** Replaces every occurrence of `customerKey` in `text` with `…W2HD`. */
-export function redactCustomerKey(text: string, customerKey: string | undefined | null): string {
-  return customerKey ? text.split(customerKey).join(maskKeyTail(customerKey)) : text;
+  return `…${customerKey.length < 12 ? "" : customerKey.slice(-4)}`;
 }
 
 /**
@@ -41,7 +34,13 @@ export function redactCustomerKey(text: string, customerKey: string | undefined 
  */
 export const CUSTOMER_KEY_PATTERN = /(?<![A-Z0-9])[A-Z0-9]{16}(?![A-Z0-9])/g;
 
-/** Masks anything shaped like a CustomerKey (`…W2HD`), for text whose keys we do not know in advance. */
-export function redactCustomerKeys(text: string): string {
-  return text.replace(CUSTOMER_KEY_PATTERN, (key) => maskKeyTail(key));
+/**
+ * Masks anything shaped like a CustomerKey (`…W2HD`), for text whose keys we do not know in advance — and every
+ * occurrence of `known`, the key the text is about, even glued to other capitals where the shape would miss it.
+ */
+export function redactCustomerKeys(text: string, known?: string | null): string {
+  return (known ? text.split(known).join(maskKeyTail(known)) : text).replace(
+    CUSTOMER_KEY_PATTERN,
+    maskKeyTail,
+  );
 }

@@ -10,7 +10,7 @@ import {
   PortalUnauthorized,
   PortalUnavailable,
 } from "../platform/errors.js";
-import { maskKeyTail, redactCustomerKey, redactCustomerKeys, redactSecrets } from "../platform/mask.js";
+import { maskKeyTail, redactCustomerKeys, redactSecrets } from "../platform/mask.js";
 import {
   describeJsonType,
   describeNonJsonBody,
@@ -180,7 +180,7 @@ export function createPortalClient(options: PortalClientOptions): PortalClient {
 
   function makeRedactor(op: Operation, seen: PortalCredentials[]): (text: string) => string {
     const credentials = seen.flatMap((c) => [c.developerKey, c.developerPortalKey]);
-    return (text) => redactCustomerKeys(redactSecrets(redactCustomerKey(text, op.customerKey), credentials));
+    return (text) => redactCustomerKeys(redactSecrets(text, credentials), op.customerKey);
   }
 
   async function loadCredentials(forceRefresh: boolean): Promise<PortalCredentials> {
@@ -404,7 +404,7 @@ export function createPortalClient(options: PortalClientOptions): PortalClient {
     if (request.keyStatus !== undefined) {
       if (!SETTABLE_STATUSES.includes(request.keyStatus)) {
         throw new InvalidInput(
-          redactCustomerKey(
+          redactCustomerKeys(
             `updateKey for key ${maskKeyTail(customerKey)}: keyStatus must be Enabled or DisabledByDeveloper, got "${String(request.keyStatus)}"`,
             customerKey,
           ),
@@ -422,7 +422,7 @@ export function createPortalClient(options: PortalClientOptions): PortalClient {
     }
     const op: Operation = { method: "PUT", path: "/apikeys", body: JSON.stringify(body), customerKey };
     const json = await send(op);
-    const redact = (text: string) => redactCustomerKeys(redactCustomerKey(text, customerKey));
+    const redact = (text: string) => redactCustomerKeys(text, customerKey);
     const parsed = parsePortalKey(json);
     if (!parsed.ok) {
       throw new PortalResponseInvalid(redact(`${describe(op)} returned ${parsed.problem}`), true);
