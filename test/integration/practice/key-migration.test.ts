@@ -7,6 +7,7 @@ import { beforeEach, describe, expect, it } from "vitest";
 import { keys, PK, SK, STATUS_INDEX_PK, STATUS_INDEX_SK } from "../../../contracts/table-schema.js";
 import { PracticeStore } from "../../../functions/practice/practice-store.js";
 import { createTestDocumentTable, type TestDocumentTable } from "../../support/document-client.js";
+import { migrateInterruptedThenResumed } from "../../support/interrupted-migration.js";
 import { testFingerprinter, testMask } from "../../support/test-key-custody.js";
 
 const ACTIVE_KEY = "QJXZR4PNK5B8W2HD";
@@ -129,19 +130,7 @@ describe("migrateKeys", () => {
   });
 
   it("resumes from the cursor of an interrupted run and ends where a whole run ends", async () => {
-    let cursor: Record<string, unknown> | undefined;
-    const interrupted = new Error("interrupted");
-    await expect(
-      store.migrateKeys({
-        pageSize: 2,
-        onProgress: (_counts, next) => {
-          cursor = next;
-          throw interrupted;
-        },
-      }),
-    ).rejects.toBe(interrupted);
-    expect(cursor).toBeDefined();
-    await store.migrateKeys({ pageSize: 2, ...(cursor ? { startAfter: cursor } : {}) });
+    await migrateInterruptedThenResumed(store, 2);
     // Whatever the interrupted page did, and the resumed run did after it, a full run finds nothing left.
     expect(await store.migrateKeys()).toMatchObject({
       ledgerEntries: 0,

@@ -12,6 +12,7 @@ import type { PortalKey } from "../../../functions/portal/portal-types.js";
 import { releaseCandidateKey } from "../../../functions/practice/candidate-keys.js";
 import { PracticeStore } from "../../../functions/practice/practice-store.js";
 import { createTestDocumentTable, type TestDocumentTable } from "../../support/document-client.js";
+import { migrateInterruptedThenResumed } from "../../support/interrupted-migration.js";
 import { offboardPractice } from "../../support/offboard-practice.js";
 import { testFingerprinter, testMask } from "../../support/test-key-custody.js";
 
@@ -179,19 +180,7 @@ describe("migrateKeys on masked keys", () => {
   });
 
   it("resumes from the cursor of an interrupted run and ends where a whole run ends", async () => {
-    let cursor: Record<string, unknown> | undefined;
-    const interrupted = new Error("interrupted");
-    await expect(
-      store.migrateKeys({
-        pageSize: 3,
-        onProgress: (_counts, next) => {
-          cursor = next;
-          throw interrupted;
-        },
-      }),
-    ).rejects.toBe(interrupted);
-    expect(cursor).toBeDefined();
-    await store.migrateKeys({ pageSize: 3, ...(cursor ? { startAfter: cursor } : {}) });
+    await migrateInterruptedThenResumed(store, 3);
     const whole = await scanAll();
     expect(await store.migrateKeys()).toMatchObject({ maskedKeys: 0 });
     expect(await scanAll()).toEqual(whole);
