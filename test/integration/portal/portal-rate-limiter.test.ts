@@ -27,9 +27,16 @@ function gaps(times: number[]): number[] {
 }
 
 describe("rateLimitIntervalMs", () => {
-  it("spaces requests 2% + 80 ms wider than the rate asks", () => {
-    expect(rateLimitIntervalMs(1)).toBe(1100);
-    expect(rateLimitIntervalMs(20)).toBe(131);
+  it("spaces requests a fixed fraction (4%) wider than the rate asks, so the margin scales with the interval", () => {
+    expect(rateLimitIntervalMs(1)).toBe(1040);
+    expect(rateLimitIntervalMs(5)).toBe(208);
+    expect(rateLimitIntervalMs(20)).toBe(52);
+  });
+
+  it("leaves every sliding second the same absolute room for jitter, whatever the rate", () => {
+    // The portal counts requests in any 1-second window: only calls maxRps apart can meet in one, so the room is
+    // maxRps intervals minus the second (docs/architecture.md §3).
+    for (const rps of [1, 2, 5, 10, 20]) expect(rps * rateLimitIntervalMs(rps) - 1000).toBe(40);
   });
 });
 
@@ -69,10 +76,13 @@ describe("DynamoDbRateLimiter", () => {
         clock += slept.length === 1 ? ms + 100 : ms;
       },
     });
-    await budget.reserve(); // someone else holds the idle slot (+100 ms lead): ours is queued 1100 ms after it
+    // Someone else holds the idle slot (+100 ms: no round trip measured yet); ours is queued 1040 ms after it.
+    await budget.reserve();
     await budget.acquire();
-    expect(slept).toEqual([1200, 1000]);
-    expect(clock).toBe(1_000_000 + 100 + 2200);
+    // Woken 100 ms late (over the 20 ms it may be late), the caller gives its slot up and takes the next one.
+    expect(budget.lateToleranceMs).toBe(20);
+    expect(slept).toEqual([1140, 940]);
+    expect(clock).toBe(1_000_000 + 100 + 2080);
   });
 
   it("throws PortalThrottled and reserves nothing when the next slot is further than the caller may wait", async () => {
@@ -90,7 +100,7 @@ describe("DynamoDbRateLimiter", () => {
     expect(after.Item?.nextAt).toBe(before.Item?.nextAt);
   });
 
-  it("grants the first caller of an idle budget the slot one lead time (100 ms) ahead", async () => {
+  it("grants the first caller of an idle budget, before any round trip is measured, the slot 100 ms ahead", async () => {
     const budget = new DynamoDbRateLimiter({
       client: table.client,
       tableName: table.tableName,
@@ -103,6 +113,27 @@ describe("DynamoDbRateLimiter", () => {
     const { Item } = await table.client.send(
       new GetCommand({ TableName: table.tableName, Key: keys.portalRateLimiter("idle") }),
     );
-    expect(Item?.nextAt).toBe(1_000_100 + 1100);
+    expect(Item?.nextAt).toBe(1_000_100 + 1040);
+  });
+
+  it("reserves an idle budget's slot only as far ahead as its measured round trip, not a fixed 100 ms", async () => {
+    const budget = limiter("horizon", 1000);
+    for (let i = 0; i < 5; i++) await budget.reserve(); // round trips measured
+    await new Promise((resolve) => setTimeout(resolve, 20)); // the budget is idle again
+    const askedAt = Date.now();
+    const slot = await budget.reserve();
+    const answeredAt = Date.now();
+    expect(slot).toBeGreaterThanOrEqual(askedAt);
+    // DynamoDB Local answers in a few ms: the slot is that far ahead, with room for its jitter.
+    expect(slot - askedAt).toBeLessThanOrEqual(Math.max(40, 2 * (answeredAt - askedAt)));
+  });
+
+  it("lets the caller of an idle budget send as soon as its reservation is answered", async () => {
+    const budget = limiter("idle-acquire", 20);
+    await budget.acquire();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const askedAt = performance.now();
+    await budget.acquire();
+    expect(performance.now() - askedAt).toBeLessThan(50);
   });
 });
