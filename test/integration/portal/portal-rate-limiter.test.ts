@@ -49,16 +49,21 @@ describe("DynamoDbRateLimiter", () => {
     for (const gap of gaps(slots)) expect(gap).toBeGreaterThanOrEqual(instances[0]!.intervalMs);
   });
 
-  it("lets concurrent acquire() callers through no two within 1/maxRps of each other", async () => {
-    const instances = Array.from({ length: 3 }, () => limiter("concurrent-acquire", 20));
+  it("lets concurrent acquire() callers through never more than maxRps in any sliding second", async () => {
+    // The portal counts requests in any 1-second window (docs/architecture.md §3): that is the invariant, not
+    // the gap between two neighbours, which may close up by the time a caller is allowed to be late.
+    const instances = Array.from({ length: 3 }, () => limiter("concurrent-acquire", 5));
     const acquiredAt = await Promise.all(
-      Array.from({ length: 9 }, async (_, i) => {
+      Array.from({ length: 12 }, async (_, i) => {
         await instances[i % 3]!.acquire();
         return Date.now();
       }),
     );
-    // 1000 / 20 rps = 50 ms; allow the 1 ms rounding of Date.now(), nothing more.
-    for (const gap of gaps(acquiredAt)) expect(gap).toBeGreaterThanOrEqual(49);
+    const sorted = [...acquiredAt].sort((a, b) => a - b);
+    // Any 6 calls (5 req/s + 1) span a second at least, less the 1 ms rounding of Date.now().
+    for (let i = 5; i < sorted.length; i++) expect(sorted[i]! - sorted[i - 5]!).toBeGreaterThanOrEqual(999);
+    for (const gap of gaps(acquiredAt))
+      expect(gap).toBeGreaterThanOrEqual(200 - instances[0]!.lateToleranceMs);
   });
 
   it("gives up a slot it reached too late and sends on a later one", async () => {
@@ -130,7 +135,7 @@ describe("DynamoDbRateLimiter", () => {
 
   it("lets the caller of an idle budget send as soon as its reservation is answered", async () => {
     const budget = limiter("idle-acquire", 20);
-    await budget.acquire();
+    for (let i = 0; i < 5; i++) await budget.acquire(); // round trips measured
     await new Promise((resolve) => setTimeout(resolve, 100));
     const askedAt = performance.now();
     await budget.acquire();
