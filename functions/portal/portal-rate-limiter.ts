@@ -10,7 +10,7 @@ import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
 import { type DynamoDBDocumentClient, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { keys, TTL_ATTRIBUTE } from "../../contracts/table-schema.js";
 import { PortalThrottled } from "../platform/errors.js";
-import type { PortalRateLimiter } from "./portal-types.js";
+import type { AcquireRequest, PortalRateLimiter } from "./portal-types.js";
 
 /**
  * Spacing on top of `1000 / maxRps`, as a fraction of it: the portal (and the simulator) count arrivals in any
@@ -99,9 +99,9 @@ export class DynamoDbRateLimiter implements PortalRateLimiter {
    * A caller that reaches its slot late (slow DynamoDB answer, busy event loop) by more than the safety margin
    * would send too close to the next slot's holder: it gives the slot up (wasted, never shared) and reserves again.
    */
-  async acquire(): Promise<void> {
+  async acquire(request?: AcquireRequest): Promise<void> {
     for (let round = 0; round < MAX_LATE_ROUNDS; round++) {
-      const slot = await this.reserve();
+      const slot = await this.reserve(request);
       const wait = slot - this.now();
       if (wait > 0) await this.sleep(wait);
       if (this.now() - slot <= this.lateToleranceMs) return;
@@ -111,17 +111,22 @@ export class DynamoDbRateLimiter implements PortalRateLimiter {
     );
   }
 
-  /** Reserves and returns the next free slot (epoch ms). */
-  async reserve(): Promise<number> {
+  /**
+   * Reserves and returns the next free slot (epoch ms). A request that may reach the portal late keeps the next
+   * caller off by that lateness beyond the jitter room the spacing already leaves.
+   */
+  async reserve(request?: AcquireRequest): Promise<number> {
+    const lateBy = Math.max(0, request?.lateByUpToMs ?? 0);
+    const width = this.intervalMs + Math.ceil(Math.max(0, lateBy - this.lateToleranceMs));
     // Each round trip either reserves or learns the current nextAt; a few rounds settle any race. A budget last
     // seen busy is queued on first, which saves the idle attempt's failed conditional write.
     for (let round = 0; round < 20; round++) {
       const seenBusy = this.lastSeenNextAt !== undefined && this.lastSeenNextAt > this.now() + this.leadMs;
       if (!seenBusy) {
-        const idle = await this.reserveIdle();
+        const idle = await this.reserveIdle(width);
         if (idle !== undefined) return idle;
       }
-      const queued = await this.reserveQueued();
+      const queued = await this.reserveQueued(width);
       if (queued.slot !== undefined) return queued.slot;
       const now = this.now();
       if (queued.nextAt !== undefined && queued.nextAt - now > this.maxWaitMs) {
@@ -147,7 +152,7 @@ export class DynamoDbRateLimiter implements PortalRateLimiter {
   }
 
   /** Budget idle (no item, or nextAt before now + lead): the slot is now + lead. */
-  private async reserveIdle(): Promise<number | undefined> {
+  private async reserveIdle(width: number): Promise<number | undefined> {
     const now = this.now();
     const slot = now + this.leadMs;
     try {
@@ -161,14 +166,14 @@ export class DynamoDbRateLimiter implements PortalRateLimiter {
             ExpressionAttributeNames: { "#ttl": TTL_ATTRIBUTE },
             ExpressionAttributeValues: {
               ":slot": slot,
-              ":next": slot + this.intervalMs,
+              ":next": slot + width,
               ":ttl": this.expiry(now),
             },
             ReturnValuesOnConditionCheckFailure: "ALL_OLD",
           }),
         ),
       );
-      this.lastSeenNextAt = slot + this.intervalMs;
+      this.lastSeenNextAt = slot + width;
       return slot;
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) {
@@ -180,7 +185,7 @@ export class DynamoDbRateLimiter implements PortalRateLimiter {
   }
 
   /** Budget busy: take the slot at nextAt if it is within reach; otherwise report nextAt and reserve nothing. */
-  private async reserveQueued(): Promise<{ slot?: number; nextAt?: number }> {
+  private async reserveQueued(width: number): Promise<{ slot?: number; nextAt?: number }> {
     const now = this.now();
     try {
       const result = await this.timed(() =>
@@ -194,7 +199,7 @@ export class DynamoDbRateLimiter implements PortalRateLimiter {
             ExpressionAttributeValues: {
               ":earliest": now + this.leadMs,
               ":latest": now + this.maxWaitMs,
-              ":interval": this.intervalMs,
+              ":interval": width,
               ":ttl": this.expiry(now),
             },
             ReturnValues: "UPDATED_NEW",
@@ -203,7 +208,7 @@ export class DynamoDbRateLimiter implements PortalRateLimiter {
         ),
       );
       this.lastSeenNextAt = Number(result.Attributes?.nextAt);
-      return { slot: this.lastSeenNextAt - this.intervalMs };
+      return { slot: this.lastSeenNextAt - width };
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) {
         this.lastSeenNextAt = nextAtOf(error);

@@ -1,7 +1,9 @@
 // The shared portal budget against the portal simulator's exact sliding window, over HTTP, at 20, 5 and 1 req/s:
 // many concurrent callers from several Lambda containers (limiter instances) send through the real portal
 // client. The simulator runs in its own process, as the portal would, so its arrival times are the judge: not
-// one request over the limit, and the budget used to within a few percent of it (docs/architecture.md §3).
+// one request over the limit, and the budget used to within a few percent of it (docs/architecture.md §3). Each
+// container sends once first, so the burst measures warm HTTP clients: a cold client's first request is kept
+// apart by its own reservation (portal-client.test.ts, portal-rate-limiter.test.ts).
 import { afterEach, describe, expect, it } from "vitest";
 import { createPortalClient } from "../../functions/portal/portal-client.js";
 import { DynamoDbRateLimiter } from "../../functions/portal/portal-rate-limiter.js";
@@ -37,6 +39,9 @@ async function sendConcurrently(rps: number, requests: number) {
       }),
     }),
   );
+  for (const client of clients) await client.listKeysPage(0);
+  await new Promise((resolve) => setTimeout(resolve, 1200)); // the budget is idle again
+  await portal.control.reset();
   const results = await Promise.allSettled(
     Array.from({ length: requests }, (_, i) => clients[i % CONTAINERS]!.listKeysPage(0)),
   );
@@ -63,7 +68,6 @@ describe("the portal budget used to the last request, never over it", () => {
   ] as const) {
     it(`${requests} concurrent requests from ${CONTAINERS} containers at ${rps} req/s: 0 over the limit, ≤ 1.08× its spacing`, async () => {
       const run = await sendConcurrently(rps, requests);
-      process.stderr.write(`DIAG ${JSON.stringify(run)}\n`);
       expect(run).toMatchObject({ failed: 0, rateLimited: 0, overTheLimit: false, requests });
       expect(run.spanInLimitIntervals).toBeGreaterThanOrEqual(1);
       expect(run.spanInLimitIntervals).toBeLessThanOrEqual(1.08);

@@ -90,6 +90,14 @@ describe("DynamoDbRateLimiter", () => {
     expect(clock).toBe(1_000_000 + 100 + 2080);
   });
 
+  it("keeps the next caller off a request that may arrive late by its lateness beyond the jitter room", async () => {
+    const budget = limiter("late-arrival", 20);
+    const late = await budget.reserve({ lateByUpToMs: 200 });
+    const next = await budget.reserve();
+    // 200 ms late, 20 of it within the caller's own tolerance: the next slot is 180 ms further off.
+    expect(next - late).toBe(budget.intervalMs + 200 - budget.lateToleranceMs);
+  });
+
   it("throws PortalThrottled and reserves nothing when the next slot is further than the caller may wait", async () => {
     const budget = limiter("too-far", 1, 1500);
     await budget.reserve();
