@@ -96,8 +96,9 @@ export class DynamoDbRateLimiter implements PortalRateLimiter {
 
   /**
    * Resolves at this caller's slot; throws PortalThrottled (having reserved nothing) when it is too far away.
-   * A caller that reaches its slot late (slow DynamoDB answer, busy event loop) by more than the safety margin
-   * would send too close to the next slot's holder: it gives the slot up (wasted, never shared) and reserves again.
+   * A caller that reaches its slot late (slow DynamoDB answer, busy event loop) by more than `lateToleranceMs`
+   * would crowd the second of the caller `maxRps` slots later: it gives the slot up (wasted, never shared) and
+   * reserves again.
    */
   async acquire(request?: AcquireRequest): Promise<void> {
     for (let round = 0; round < MAX_LATE_ROUNDS; round++) {
