@@ -88,6 +88,8 @@ export interface OperationsAlarmsProps {
   readonly stateMachines?: readonly WatchedWorkflow[];
   /** The webhook function: its errors count as webhook 5xx, and it is charted. @default not watched */
   readonly webhookFunction?: lambda.IFunction;
+  /** Other functions behind the webhook API (the CRM provider routes): their errors count as webhook 5xx too. */
+  readonly otherWebhookFunctions?: readonly lambda.IFunction[];
   /** The webhook HTTP API or its stage: its 5xx count as webhook 5xx. @default only the handler's Webhook5xx */
   readonly webhookApi?: apigwv2.IHttpApi | apigwv2.IHttpStage;
   /** EventBridge Scheduler's dead-letter queue (failed reconciliation starts). @default not watched */
@@ -322,6 +324,9 @@ export class OperationsAlarms extends Construct {
     if (props.webhookApi) others.api5xx = props.webhookApi.metricServerError({ period, statistic: "Sum" });
     if (props.webhookFunction)
       others.fnErrors = props.webhookFunction.metricErrors({ period, statistic: "Sum" });
+    (props.otherWebhookFunctions ?? []).forEach((fn, index) => {
+      others[`otherFnErrors${index}`] = fn.metricErrors({ period, statistic: "Sum" });
+    });
     if (Object.keys(others).length === 0) return handler5xx;
     const ids = ["handler5xx", ...Object.keys(others)];
     return new cloudwatch.MathExpression({

@@ -189,9 +189,12 @@ export class PracticeOnboardingStack extends Stack {
         { name: "Onboarding", stateMachine: this.onboarding.stateMachine },
         { name: "Offboarding", stateMachine: this.offboarding.stateMachine },
         { name: "Reconciliation", stateMachine: this.reconciliation.stateMachine },
+        // A failed request leaves a churned practice's key enabled (and billed) until someone looks.
+        { name: "OffboardingRequest", stateMachine: this.offboardingRequests.stateMachine },
       ],
       webhookApi: this.webhookApi.stage,
       webhookFunction: this.webhookApi.function,
+      otherWebhookFunctions: [this.crmProviders.function],
       schedulerDeadLetterQueue: this.reconciliationSchedule.deadLetterQueue,
       claimReleaseDeadLetterQueue: this.claimRelease.deadLetterQueue,
       outboxDeadLetterQueue: this.outbox.deadLetterQueue,

@@ -1,6 +1,6 @@
 // A local HTTP endpoint speaking the AWS JSON protocol for the Step Functions and Secrets Manager calls our code
-// makes, so handlers and the ops CLI use the real SDK, pointed here by AWS_ENDPOINT_URL_SFN and
-// AWS_ENDPOINT_URL_SECRETS_MANAGER (or a client's `endpoint`).
+// makes, so handlers and the ops CLI use the real SDK, pointed here by AWS_ENDPOINT_URL_SFN,
+// AWS_ENDPOINT_URL_SECRETS_MANAGER, AWS_ENDPOINT_URL_EVENTBRIDGE and AWS_ENDPOINT_URL_KMS (or a client's `endpoint`).
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";

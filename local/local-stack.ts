@@ -32,6 +32,8 @@ import { ExecutionStatusEvents } from "./execution-status-events.js";
 import { LOCAL_ACCOUNT_ID } from "./fake-aws.js";
 import { findFreePort } from "./free-port.js";
 import { httpApiRoutes, type LocalHttpApi, startLocalHttpApi } from "./http-api.js";
+import { localKmsService } from "./kms/kms-service.js";
+import { LocalKms } from "./kms/local-kms.js";
 import type { LocalStackConfig } from "./local-config.js";
 import {
   DEFAULT_STATE_DIR,
@@ -327,10 +329,16 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const authorize = enforcement?.authorizeAwsJson;
     // The bus the outbox delivery puts events on: each accepted entry is a line of the events file.
     const eventBus = createLocalEventBus({ eventsFile, region: LOCAL_REGION, account: LOCAL_ACCOUNT_ID });
+    // KMS holds the template's keys (the custody key encrypts every stored CustomerKey); master secrets are kept
+    // in the state dir beside the fingerprint secret, so ciphertexts outlive a restart as the table does.
+    const kms = LocalKms.fromTemplates(templates, {
+      dataDir: stateDir,
+      ...(enforcement ? { authorize: enforcement.authorizeKms } : {}),
+    });
     const awsEndpoint: LocalAwsEndpoint = await startLocalAwsEndpoint({
       engine,
       secrets,
-      services: [eventBus.service],
+      services: [eventBus.service, localKmsService(kms)],
       ...(authorize ? { authorize } : {}),
     });
     cleanups.push(() => awsEndpoint.close());
@@ -338,6 +346,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     process.env.AWS_ENDPOINT_URL_SFN = awsEndpoint.url;
     process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER = awsEndpoint.url;
     process.env.AWS_ENDPOINT_URL_EVENTBRIDGE = awsEndpoint.url;
+    process.env.AWS_ENDPOINT_URL_KMS = awsEndpoint.url;
 
     // The table's stream feeds the outbox delivery as the event source mapping does on AWS (stopped before the
     // endpoint and DynamoDB Local, so deliveries under way finish).

@@ -6,7 +6,7 @@ import { accessKeyIdOf, callerOfAccessKeyId, functionOfRequest } from "./caller-
 import type { IamRequest } from "./service-requests.js";
 import type { TemplatePermissions } from "./template-permissions.js";
 
-export type LocalService = "states" | "secretsmanager" | "dynamodb" | "events";
+export type LocalService = "states" | "secretsmanager" | "dynamodb" | "events" | "kms";
 
 /** A refused call: the HTTP status and the AWS JSON protocol `__type` and message the service answers with. */
 export interface LocalDenial {

@@ -5,6 +5,7 @@ import { STACK_OUTPUTS } from "../../contracts/stack-outputs.js";
 import type { Body, RefusedRequest } from "../aws-json-endpoint.js";
 import type { SynthesizedStack } from "../cloudformation-template.js";
 import { secretArn } from "../fake-aws.js";
+import type { KmsAuthorizer } from "../kms/local-kms.js";
 import { recordFunctionRequests, roleAccessKeyId } from "./caller-identity.js";
 import { type DynamoDbProxy, startDynamoDbProxy } from "./dynamodb-proxy.js";
 import { LocalAuthorization, type LocalDenial } from "./local-authorization.js";
@@ -59,6 +60,8 @@ export interface LocalEnforcement {
   readonly dynamoDbEndpoint: string;
   /** For startLocalAwsEndpoint's `authorize`. */
   authorizeAwsJson(target: string, body: Body, headers: IncomingHttpHeaders): RefusedRequest | undefined;
+  /** For LocalKms's `authorize`: the template's key policies and identity policies decide each KMS call. */
+  authorizeKms: KmsAuthorizer;
   /** Checks a start the schedule `scheduleLogicalId` makes as its role; undefined when allowed. */
   checkScheduledStart(stateMachineArn: string): LocalDenial | undefined;
   /** Checks the dead-letter send of a start the schedule could not make; undefined when allowed. */
@@ -118,6 +121,18 @@ export async function startLocalEnforcement(options: {
       if (prefix === "AWSEvents")
         return authorization.check("events", headers, eventBridgeRequests(operation, body));
       return undefined;
+    },
+    authorizeKms(request) {
+      // Over HTTP the headers name the caller (an in-process function, or the signed access key id).
+      const headers = request.headers ?? {
+        ...(request.accessKeyId
+          ? { authorization: `AWS4-HMAC-SHA256 Credential=${request.accessKeyId}/` }
+          : {}),
+      };
+      const denial = authorization.check("kms", headers, [
+        { action: request.action, resource: request.resource, context: request.context },
+      ]);
+      return denial ? denial.message : true;
     },
     checkScheduledStart: (stateMachineArn) =>
       asSchedule(stepFunctionsRequests("StartExecution", { stateMachineArn })),

@@ -69,7 +69,7 @@ function callerOf(request: IncomingMessage): KmsCaller {
   const authorization = request.headers.authorization;
   const accessKeyId =
     typeof authorization === "string" ? /Credential=([^/,\s]+)\//.exec(authorization)?.[1] : undefined;
-  return accessKeyId ? { accessKeyId } : {};
+  return accessKeyId ? { accessKeyId, headers: request.headers } : { headers: request.headers };
 }
 
 function requiredString(body: Body, field: string): string {

@@ -5,6 +5,7 @@
 // with InvalidCiphertextException. https://docs.aws.amazon.com/kms/latest/developerguide/encrypt_context.html
 import { randomBytes } from "node:crypto";
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import type { IncomingHttpHeaders } from "node:http";
 import * as path from "node:path";
 import { ValidationException } from "../aws-service-errors.js";
 import type { SynthesizedStack } from "../cloudformation-template.js";
@@ -37,12 +38,17 @@ export interface KmsAuthorizationRequest {
   readonly resource: string;
   /** The SigV4 access key id the caller signed with, when the request came over HTTP. */
   readonly accessKeyId?: string;
+  /** The HTTP request's headers: the local stack tells an in-process function's requests by them. */
+  readonly headers?: IncomingHttpHeaders;
   /** `kms:EncryptionContext:<name>`, `kms:EncryptionContextKeys`, `kms:CallerAccount`. */
   readonly context: Readonly<Record<string, string | readonly string[]>>;
 }
 
-/** Decides whether a request is allowed; the local stack's IAM evaluator plugs in here. */
-export type KmsAuthorizer = (request: KmsAuthorizationRequest) => boolean;
+/**
+ * Decides whether a request is allowed; the local stack's IAM evaluator plugs in here. `true` allows; `false` or
+ * the refusal's message (AWS's `User: … is not authorized …`) refuses with AccessDeniedException.
+ */
+export type KmsAuthorizer = (request: KmsAuthorizationRequest) => boolean | string;
 
 export interface LocalKmsOptions {
   /** Where master secrets are kept (`<dataDir>/kms/`); without it they live in memory for this process only. */
@@ -82,6 +88,7 @@ export interface KeyMetadata {
 /** Who is asking, as the HTTP layer knows it. */
 export interface KmsCaller {
   readonly accessKeyId?: string;
+  readonly headers?: IncomingHttpHeaders;
 }
 
 const SYMMETRIC = "SYMMETRIC_DEFAULT";
@@ -234,6 +241,7 @@ export class LocalKms {
       action,
       resource: key.arn,
       ...(caller.accessKeyId ? { accessKeyId: caller.accessKeyId } : {}),
+      ...(caller.headers ? { headers: caller.headers } : {}),
       context: {
         "kms:CallerAccount": LOCAL_ACCOUNT_ID,
         "kms:EncryptionContextKeys": Object.keys(context),
@@ -242,7 +250,9 @@ export class LocalKms {
         ),
       },
     };
-    if (!this.options.authorize(request))
+    const decision = this.options.authorize(request);
+    if (typeof decision === "string") throw new AccessDeniedException(decision);
+    if (!decision)
       throw new AccessDeniedException(
         `User: ${caller.accessKeyId ?? "(unsigned)"} is not authorized to perform: ${action} on resource: ${key.arn} because no identity-based policy allows the ${action} action`,
       );

@@ -171,3 +171,21 @@ describe("CRM configuration from context", () => {
     );
   });
 });
+
+describe("the provider path is watched like the Standard Webhooks path", () => {
+  const alarms = Object.values(resources).filter((resource) => resource.Type === "AWS::CloudWatch::Alarm");
+  const alarmJson = (alarm: Resource) => JSON.stringify(alarm.Properties);
+
+  it("a failed, timed-out or aborted offboarding request execution alarms (a churned practice would stay billed)", () => {
+    const requests = machineId("OffboardingRequest")!;
+    const watching = alarms.filter((alarm) => alarmJson(alarm).includes(`"Ref":"${requests}"`));
+    const metrics = watching.map((alarm) => String(alarm.Properties.MetricName));
+    expect(metrics.sort()).toEqual(["ExecutionsAborted", "ExecutionsFailed", "ExecutionsTimedOut"]);
+  });
+
+  it("the provider function's errors count toward the webhook 5xx alarm", () => {
+    const webhook5xx = alarms.filter((alarm) => alarmJson(alarm).includes("Webhook5xx"));
+    expect(webhook5xx).toHaveLength(1);
+    expect(alarmJson(webhook5xx[0]!)).toContain(`"Ref":"${providerFunctionId}"`);
+  });
+});

@@ -7,6 +7,8 @@ import type { LocalDenial } from "../../local/authorization/local-authorization.
 import { startLocalEnforcement } from "../../local/authorization/local-enforcement.js";
 import type { LocalAwsEndpointOptions } from "../../local/aws-json-endpoint.js";
 import type { SynthesizedStack } from "../../local/cloudformation-template.js";
+import { localKmsService } from "../../local/kms/kms-service.js";
+import { LocalKms } from "../../local/kms/local-kms.js";
 
 /** The terminal's stderr, taken before any harness replaces process.stderr.write to capture the functions' logs. */
 const writeToTerminal = process.stderr.write.bind(process.stderr);
@@ -14,8 +16,8 @@ const writeToTerminal = process.stderr.write.bind(process.stderr);
 export interface HarnessEnforcement {
   /** For the functions' AWS_ENDPOINT_URL_DYNAMODB: the proxy, or DynamoDB Local itself without enforcement. */
   readonly dynamoDbEndpoint: string;
-  /** For startLocalAwsEndpoint. */
-  readonly endpointOptions: Pick<LocalAwsEndpointOptions, "authorize">;
+  /** For startLocalAwsEndpoint: the authorizer, and the template's KMS keys (authorized the same way). */
+  readonly endpointOptions: Pick<LocalAwsEndpointOptions, "authorize" | "services">;
   /** Every refusal so far (each is a grant the template lacks, or a call the code should not make). */
   readonly denials: LocalDenial[];
   close(): Promise<void>;
@@ -32,7 +34,7 @@ export async function startHarnessEnforcement(options: {
   if (options.iam === false)
     return {
       dynamoDbEndpoint: options.dynamoDbLocalEndpoint,
-      endpointOptions: {},
+      endpointOptions: { services: [localKmsService(LocalKms.fromTemplates(options.templates))] },
       denials,
       close: async () => {},
     };
@@ -50,7 +52,12 @@ export async function startHarnessEnforcement(options: {
   });
   return {
     dynamoDbEndpoint: enforcement.dynamoDbEndpoint,
-    endpointOptions: { authorize: enforcement.authorizeAwsJson },
+    endpointOptions: {
+      authorize: enforcement.authorizeAwsJson,
+      services: [
+        localKmsService(LocalKms.fromTemplates(options.templates, { authorize: enforcement.authorizeKms })),
+      ],
+    },
     denials,
     close: () => enforcement.close(),
   };

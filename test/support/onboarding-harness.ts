@@ -153,12 +153,13 @@ export async function startOnboardingHarness(options: OnboardingHarnessOptions):
   const endpoint: LocalAwsEndpoint = await startLocalAwsEndpoint({
     engine,
     secrets,
-    services: [eventBus.service],
     ...enforcement.endpointOptions,
+    services: [eventBus.service, ...(enforcement.endpointOptions.services ?? [])],
   });
   // The handlers build their SDK clients on first use, so the endpoint only has to be known by then.
   process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER = endpoint.url;
   process.env.AWS_ENDPOINT_URL_EVENTBRIDGE = endpoint.url;
+  process.env.AWS_ENDPOINT_URL_KMS = endpoint.url;
 
   const store = new PracticeStore({
     client: DynamoDBDocumentClient.from(localDynamoDbClient(table.endpoint)),
@@ -208,6 +209,7 @@ export async function startOnboardingHarness(options: OnboardingHarnessOptions):
       await simulator?.stop();
       delete process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER;
       delete process.env.AWS_ENDPOINT_URL_EVENTBRIDGE;
+      delete process.env.AWS_ENDPOINT_URL_KMS;
       restoreOutput();
     },
   });

@@ -109,13 +109,14 @@ export async function startReconciliationHarness(
   const endpoint: LocalAwsEndpoint = await startLocalAwsEndpoint({
     engine,
     secrets,
-    services: [delivery.eventBus.service],
     ...enforcement.endpointOptions,
+    services: [delivery.eventBus.service, ...(enforcement.endpointOptions.services ?? [])],
   });
   // The handlers build their SDK clients on first use, so the endpoint only has to be known by then.
   process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER = endpoint.url;
   process.env.AWS_ENDPOINT_URL_SFN = endpoint.url;
   process.env.AWS_ENDPOINT_URL_EVENTBRIDGE = endpoint.url;
+  process.env.AWS_ENDPOINT_URL_KMS = endpoint.url;
   const client = DynamoDBDocumentClient.from(localDynamoDbClient(table.endpoint), {
     marshallOptions: { removeUndefinedValues: true },
   });
@@ -164,6 +165,7 @@ export async function startReconciliationHarness(
       delete process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER;
       delete process.env.AWS_ENDPOINT_URL_SFN;
       delete process.env.AWS_ENDPOINT_URL_EVENTBRIDGE;
+      delete process.env.AWS_ENDPOINT_URL_KMS;
     },
   };
 }

@@ -5,11 +5,15 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
+import { DecryptCommand, EncryptCommand, KMSClient } from "@aws-sdk/client-kms";
 import { type App, Stack } from "aws-cdk-lib";
 import * as iam from "aws-cdk-lib/aws-iam";
 import type { IConstruct } from "constructs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { KEY_ENCRYPTION_PURPOSE } from "../../../contracts/key-custody.js";
 import { buildApp } from "../../../lib/build-app.js";
+import { OPERATOR_ACCESS_KEY_ID } from "../../../local/authorization/caller-identity.js";
+import { LOCAL_CREDENTIALS } from "../../../local/dynamodb-local.js";
 import { type LocalStack, STACK_OUTPUTS, startLocalStack } from "../../../local/local-stack.js";
 import { runOpsLocal } from "../../../local/run-ops.js";
 import { sendCrmDelivery } from "../../../local/signed-webhook.js";
@@ -122,4 +126,49 @@ describe("a missing grant fails on the local stack as on AWS", () => {
     const run = await runOpsLocal(stateDir, ["status", "practice-unknown"]);
     expect(run.stderr).not.toContain("not authorized");
   }, 60_000);
+});
+
+describe("the local stack serves KMS under the template's key policies (AWS_ENDPOINT_URL_KMS)", () => {
+  const custodyKey = "alias/practice-onboarding/customer-keys";
+  const context = { practiceId: "practice-1", purpose: KEY_ENCRYPTION_PURPOSE };
+  const kmsAs = (accessKeyId: string) =>
+    new KMSClient({
+      endpoint: stack.endpoints.awsEndpoint,
+      region: stack.endpoints.region,
+      credentials: { accessKeyId, secretAccessKey: "local" },
+      maxAttempts: 1,
+    });
+
+  it("the custody key encrypts and decrypts with its context for the account's own credentials", async () => {
+    const kms = kmsAs(LOCAL_CREDENTIALS.accessKeyId);
+    const plaintext = new TextEncoder().encode("not-a-real-key");
+    const { CiphertextBlob } = await kms.send(
+      new EncryptCommand({ KeyId: custodyKey, Plaintext: plaintext, EncryptionContext: context }),
+    );
+    const opened = await kms.send(new DecryptCommand({ CiphertextBlob, EncryptionContext: context }));
+    expect(new TextDecoder().decode(opened.Plaintext)).toBe("not-a-real-key");
+    await expect(
+      kms.send(
+        new DecryptCommand({ CiphertextBlob, EncryptionContext: { ...context, practiceId: "other" } }),
+      ),
+    ).rejects.toMatchObject({ name: "InvalidCiphertextException" });
+  });
+
+  it("the operator policy may not use the custody key: AccessDeniedException, as the key policy delegates to IAM", async () => {
+    const admin = kmsAs(LOCAL_CREDENTIALS.accessKeyId);
+    const { CiphertextBlob } = await admin.send(
+      new EncryptCommand({
+        KeyId: custodyKey,
+        Plaintext: new TextEncoder().encode("x"),
+        EncryptionContext: context,
+      }),
+    );
+    const operator = kmsAs(OPERATOR_ACCESS_KEY_ID);
+    const refused = await operator
+      .send(new DecryptCommand({ CiphertextBlob, EncryptionContext: context }))
+      .catch((error: Error) => error);
+    expect(refused).toMatchObject({ name: "AccessDeniedException" });
+    expect((refused as Error).message).toContain("kms:Decrypt");
+    expect(log.some((line) => line.includes("IAM: denied kms:Decrypt"))).toBe(true);
+  });
 });

@@ -230,6 +230,7 @@ describe("local KMS: authorization seam", () => {
     authorizationRequests.length = 0;
     await encrypt();
     expect(authorizationRequests).toContainEqual({
+      headers: expect.objectContaining({ "x-amz-target": "TrentService.Encrypt" }),
       action: "kms:Encrypt",
       resource: outputs.CustodyKeyArn,
       accessKeyId: "local",
