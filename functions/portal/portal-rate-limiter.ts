@@ -60,8 +60,6 @@ export function jitterRoomMs(maxRps: number): number {
 /** Bounds of the measured lead: a slot is never granted for the very ms of asking, nor a second ahead. */
 const MIN_LEAD_MS = 1;
 const MAX_LEAD_MS = 1000;
-/** Most a noisy caller widens its reservation by (a long GC pause must not idle the budget for seconds). */
-const MAX_EXPECTED_LATENESS_MS = 250;
 
 /** Late arrivals in a row before acquire() hands the call back to Step Functions' retry. */
 const MAX_LATE_ROUNDS = 5;
@@ -73,10 +71,7 @@ export class DynamoDbRateLimiter implements PortalRateLimiter {
   /** How late past its slot a caller may still send: half the jitter room (the other half is for the wire). */
   readonly lateToleranceMs: number;
   private readonly maxWaitMs: number;
-  private readonly unmeasuredLeadMs: number;
-  private readonly roundTrip = new SmoothedEstimate();
-  /** How late past their slots this limiter's callers wake (a busy event loop, a starved CPU). */
-  private readonly wakeUps = new SmoothedEstimate();
+  private readonly roundTrip: RoundTripEstimate;
   /** The budget's `nextAt` as this limiter last saw it: when still ahead, the next reservation queues first. */
   private lastSeenNextAt: number | undefined;
   private readonly key: Record<string, string>;
@@ -88,7 +83,7 @@ export class DynamoDbRateLimiter implements PortalRateLimiter {
     this.intervalMs = rateLimitIntervalMs(options.maxRps);
     this.lateToleranceMs = Math.floor(jitterRoomMs(options.maxRps) / 2);
     this.maxWaitMs = options.maxWaitMs ?? 10_000;
-    this.unmeasuredLeadMs = options.leadMs ?? 100;
+    this.roundTrip = new RoundTripEstimate(options.leadMs ?? 100);
     this.key = keys.portalRateLimiter(options.name);
     this.now = options.now ?? Date.now;
     this.sleep = options.sleep ?? sleepFor;
@@ -96,19 +91,7 @@ export class DynamoDbRateLimiter implements PortalRateLimiter {
 
   /** How far ahead of asking a slot is reserved now: the measured round trip (docs/architecture.md §3). */
   get leadMs(): number {
-    const high = this.roundTrip.high();
-    if (high === undefined) return this.unmeasuredLeadMs;
-    return Math.min(MAX_LEAD_MS, Math.max(MIN_LEAD_MS, Math.ceil(high)));
-  }
-
-  /**
-   * How late past its slot this caller's next request may reach the portal: twice how late its wake-ups run —
-   * what delays a wake-up (a busy event loop, a starved CPU) delays the request's way out as much. Calm, this is
-   * a few ms, inside the jitter room; under load it widens the caller's own reservation, so the spacing follows
-   * the noise where it is (docs/architecture.md §3).
-   */
-  private expectedLatenessMs(): number {
-    return Math.min(MAX_EXPECTED_LATENESS_MS, 2 * (this.wakeUps.high() ?? 0));
+    return this.roundTrip.leadMs();
   }
 
   /**
@@ -122,9 +105,7 @@ export class DynamoDbRateLimiter implements PortalRateLimiter {
       const slot = await this.reserve(request);
       const wait = slot - this.now();
       if (wait > 0) await this.sleep(wait);
-      const late = this.now() - slot;
-      this.wakeUps.add(Math.max(0, late));
-      if (late <= this.lateToleranceMs) return;
+      if (this.now() - slot <= this.lateToleranceMs) return;
     }
     throw new PortalThrottled(
       `local portal budget: reached its slot more than ${this.lateToleranceMs} ms late ${MAX_LATE_ROUNDS} times`,
@@ -136,7 +117,7 @@ export class DynamoDbRateLimiter implements PortalRateLimiter {
    * caller off by that lateness beyond the jitter room the spacing already leaves.
    */
   async reserve(request?: AcquireRequest): Promise<number> {
-    const lateBy = Math.max(0, request?.lateByUpToMs ?? 0, this.expectedLatenessMs());
+    const lateBy = Math.max(0, request?.lateByUpToMs ?? 0);
     const width = this.intervalMs + Math.ceil(Math.max(0, lateBy - this.lateToleranceMs));
     // Each round trip either reserves or learns the current nextAt; a few rounds settle any race. A budget last
     // seen busy is queued on first, which saves the idle attempt's failed conditional write.
@@ -251,14 +232,15 @@ function nextAtOf(error: ConditionalCheckFailedException): number | undefined {
 }
 
 /**
- * A smoothed measurement and its mean deviation (RFC 6298's estimator). The round trip's high estimate
- * (smoothed + 2 deviations) is the lead: most answers arrive before their slot, and one that does not is late by
- * little more than the caller may be (`lateToleranceMs`). The wake-ups' high estimate is how late this caller's
- * requests tend to leave.
+ * Smoothed round trip of the budget's UpdateItems (RFC 6298's estimator: srtt and its mean deviation). The lead
+ * is srtt + 2 deviations: most answers arrive before their slot, and one that does not is late by little more
+ * than the caller may be (`lateToleranceMs`).
  */
-class SmoothedEstimate {
+class RoundTripEstimate {
   private smoothed: number | undefined;
   private deviation = 0;
+
+  constructor(private readonly unmeasuredLeadMs: number) {}
 
   add(ms: number): void {
     if (!(ms >= 0)) return;
@@ -271,8 +253,8 @@ class SmoothedEstimate {
     this.smoothed += (ms - this.smoothed) / 8;
   }
 
-  /** smoothed + 2 deviations, or undefined before the first measurement. */
-  high(): number | undefined {
-    return this.smoothed === undefined ? undefined : this.smoothed + 2 * this.deviation;
+  leadMs(): number {
+    if (this.smoothed === undefined) return this.unmeasuredLeadMs;
+    return Math.min(MAX_LEAD_MS, Math.max(MIN_LEAD_MS, Math.ceil(this.smoothed + 2 * this.deviation)));
   }
 }

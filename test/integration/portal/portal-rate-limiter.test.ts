@@ -98,30 +98,6 @@ describe("DynamoDbRateLimiter", () => {
     expect(next - late).toBe(budget.intervalMs + 200 - budget.lateToleranceMs);
   });
 
-  it("widens the reservations of a caller whose wake-ups run late, and only by what it measured", async () => {
-    const spacingAfterWakingLateBy = async (name: string, lateMs: number) => {
-      let clock = 1_000_000;
-      const budget = new DynamoDbRateLimiter({
-        client: table.client,
-        tableName: table.tableName,
-        maxRps: 1,
-        name,
-        now: () => clock,
-        sleep: async (ms) => {
-          clock += ms + lateMs; // a starved CPU wakes the caller late, within its 20 ms tolerance
-        },
-      });
-      await budget.acquire();
-      const first = await budget.reserve();
-      const second = await budget.reserve();
-      return second - first;
-    };
-    // Calm: the 4% spacing alone. 15 ms late: its requests may leave ~2 × (15 + 2 × 7.5) = 60 ms late, 40 ms
-    // beyond its own tolerance, so it keeps the next caller 40 ms further off.
-    expect(await spacingAfterWakingLateBy("wake-calm", 0)).toBe(1040);
-    expect(await spacingAfterWakingLateBy("wake-late", 15)).toBe(1080);
-  });
-
   it("throws PortalThrottled and reserves nothing when the next slot is further than the caller may wait", async () => {
     const budget = limiter("too-far", 1, 1500);
     await budget.reserve();
