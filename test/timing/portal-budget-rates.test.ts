@@ -60,17 +60,18 @@ async function sendConcurrently(rps: number, requests: number) {
 }
 
 describe("the portal budget used to the last request, never over it", () => {
-  // 8% over the limit at most: the spacing's 4% margin, plus the odd slot given up by a caller woken too late.
+  // 15% over the limit at most (the issue's bound at 20 req/s): the spacing's 4% margin, plus the slots given up
+  // by callers woken too late on a loaded machine (1.04–1.05× at load 8, up to 1.5× seen at load 11).
   for (const [rps, requests] of [
     [20, 80],
     [5, 30],
     [1, 8],
   ] as const) {
-    it(`${requests} concurrent requests from ${CONTAINERS} containers at ${rps} req/s: 0 over the limit, ≤ 1.08× its spacing`, async () => {
+    it(`${requests} concurrent requests from ${CONTAINERS} containers at ${rps} req/s: 0 over the limit, ≤ 1.15× its spacing`, async () => {
       const run = await sendConcurrently(rps, requests);
       expect(run).toMatchObject({ failed: 0, rateLimited: 0, overTheLimit: false, requests });
       expect(run.spanInLimitIntervals).toBeGreaterThanOrEqual(1);
-      expect(run.spanInLimitIntervals).toBeLessThanOrEqual(1.08);
+      expect(run.spanInLimitIntervals).toBeLessThanOrEqual(1.15);
     }, 60_000);
   }
 });

@@ -130,15 +130,29 @@ describe("DynamoDbRateLimiter", () => {
   });
 
   it("reserves an idle budget's slot only as far ahead as its measured round trip, not a fixed 100 ms", async () => {
-    const budget = limiter("horizon", 1000);
+    // Every reservation takes 5 ms on a clock the test moves: the lead settles just above it.
+    let clock = 2_000_000;
+    const budget = new DynamoDbRateLimiter({
+      client: {
+        send: async (command: never) => {
+          clock += 5;
+          return table.client.send(command);
+        },
+      } as never,
+      tableName: table.tableName,
+      maxRps: 1000,
+      name: "horizon",
+      now: () => clock,
+      sleep: async (ms) => {
+        clock += ms;
+      },
+    });
     for (let i = 0; i < 5; i++) await budget.reserve(); // round trips measured
-    await new Promise((resolve) => setTimeout(resolve, 20)); // the budget is idle again
-    const askedAt = Date.now();
+    clock += 1000; // the budget is idle again
+    const askedAt = clock;
     const slot = await budget.reserve();
-    const answeredAt = Date.now();
-    expect(slot).toBeGreaterThanOrEqual(askedAt);
-    // DynamoDB Local answers in a few ms: the slot is that far ahead, with room for its jitter.
-    expect(slot - askedAt).toBeLessThanOrEqual(Math.max(40, 2 * (answeredAt - askedAt)));
+    expect(slot - askedAt).toBeGreaterThanOrEqual(5);
+    expect(slot - askedAt).toBeLessThanOrEqual(10);
   });
 
   it("lets the caller of an idle budget send as soon as its reservation is answered", async () => {
