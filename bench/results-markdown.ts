@@ -94,7 +94,7 @@ export function renderMarkdown(results: BenchmarkResults): string {
         ],
       ),
       "",
-      `At the default PORTAL_MAX_RPS=1, LabelKey's duration is mostly the wait for its portal slot (the limiter keeps calls ≥ 1.04 s apart, and the PUT follows the POST at once); that wait is billed Lambda time, included above. Failed conditional writes: the limiter's "is the budget idle?" update when a slot is still reserved (DynamoDB bills it 1 WRU); a limiter that last saw the budget busy queues first and skips it.`,
+      `At the default PORTAL_MAX_RPS=1, LabelKey's duration is mostly the wait for its portal slot (the limiter keeps calls ≥ 1.08 s apart, and the PUT follows the POST at once); that wait is billed Lambda time, included above. Failed conditional writes: the limiter's "is the budget idle?" update when a slot is still reserved (DynamoDB bills it 1 WRU); a limiter that last saw the budget busy queues first and skips it.`,
       "",
       on.variesAcrossRuns.length + off.variesAcrossRuns.length > 0
         ? `Counts that varied between runs: onboarding ${on.variesAcrossRuns.join(", ") || "none"}; offboarding ${off.variesAcrossRuns.join(", ") || "none"}.\n`
@@ -166,7 +166,7 @@ export function renderMarkdown(results: BenchmarkResults): string {
         ]),
       ),
       "",
-      "Every rate in a process of its own, after one uncounted warm-up onboarding (as sections 1 and 2: module loading and the first secret fetches are a cold process's), the simulator enforcing the same limit with its exact sliding window (429 over it). The limiter spaces calls 1000/R × 1.04 apart (rounded up to the ms): the portal counts arrivals in any sliding second, and only calls R slots apart can meet in one, so each second keeps 40 ms of room for arrival jitter at every rate — half for a caller woken late (beyond that it gives its slot up), half for the request's way to the portal; a fresh HTTP client's first request, which can arrive up to 200 ms late, keeps the next caller that much further off. Its floor column is calls × spacing ÷ the floor. Wall time runs from the first webhook to the last execution's end, so it also holds the first onboarding's way to its first portal call and the last one's record. At 1 req/s the deployed functions queue at most PORTAL_MAX_WAIT_MS = 50 s of slots and Step Functions retries a PortalThrottled 6 times (≈ 1 minute of backoff), so more onboardings than fit in ~50 s of budget fail with PortalThrottled by design; the run at 1 req/s is sized to fit.",
+      "Every rate in a process of its own, after one uncounted warm-up onboarding (as sections 1 and 2: module loading and the first secret fetches are a cold process's), the simulator enforcing the same limit with its exact sliding window (429 over it). The limiter spaces calls 1000/R × 1.08 apart (rounded up to the ms): the portal counts arrivals in any sliding second, and only calls R slots apart can meet in one, so each second keeps 80 ms of room for arrival jitter at every rate — a quarter for a caller woken late (beyond that it gives its slot up), the rest for the request's way to the portal; a fresh HTTP client's first request, which can arrive up to 200 ms late, keeps the next caller that much further off. Its floor column is calls × spacing ÷ the floor. Wall time runs from the first webhook to the last execution's end, so it also holds the first onboarding's way to its first portal call and the last one's record. At 1 req/s the deployed functions queue at most PORTAL_MAX_WAIT_MS = 50 s of slots and Step Functions retries a PortalThrottled 6 times (≈ 1 minute of backoff), so more onboardings than fit in ~50 s of budget fail with PortalThrottled by design; the run at 1 req/s is sized to fit.",
       "",
     );
   }
@@ -211,7 +211,7 @@ export function renderMarkdown(results: BenchmarkResults): string {
         ]),
       ),
       "",
-      "Memory is this whole process (engine, handlers, the in-process portal simulator holding every key), sampled every 25 ms during the run; baseline is just before it. Transitions, invocations and request units are counted as for section 1; BatchGetItem reads of keys not in the table are billed at AWS's per-item minimum, which DynamoDB Local under-reports. The floor at the default 1 req/s is computed: pages ÷ 1 req/s, and pages × 1.04 s with the limiter's margin.",
+      "Memory is this whole process (engine, handlers, the in-process portal simulator holding every key), sampled every 25 ms during the run; baseline is just before it. Transitions, invocations and request units are counted as for section 1; BatchGetItem reads of keys not in the table are billed at AWS's per-item minimum, which DynamoDB Local under-reports. The floor at the default 1 req/s is computed: pages ÷ 1 req/s, and pages × 1.08 s with the limiter's margin.",
       "",
     );
   }

@@ -25,7 +25,7 @@ export interface ThroughputResult {
   readonly portal429s: number;
   /** Lambda invocations that failed and were retried by Step Functions (e.g. PortalThrottled from the limiter). */
   readonly retriedInvocations: number;
-  /** Spacing our limiter keeps between two portal calls at this rate (1000/R × 1.04, rounded up). */
+  /** Spacing our limiter keeps between two portal calls at this rate (1000/R × 1.08, rounded up). */
   readonly limiterIntervalMs: number;
   /** What that spacing alone makes the run take: portalCalls × interval. */
   readonly limiterFloorSeconds: number;

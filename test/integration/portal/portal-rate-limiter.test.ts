@@ -27,16 +27,16 @@ function gaps(times: number[]): number[] {
 }
 
 describe("rateLimitIntervalMs", () => {
-  it("spaces requests a fixed fraction (4%) wider than the rate asks, so the margin scales with the interval", () => {
-    expect(rateLimitIntervalMs(1)).toBe(1040);
-    expect(rateLimitIntervalMs(5)).toBe(208);
-    expect(rateLimitIntervalMs(20)).toBe(52);
+  it("spaces requests a fixed fraction (8%) wider than the rate asks, so the margin scales with the interval", () => {
+    expect(rateLimitIntervalMs(1)).toBe(1080);
+    expect(rateLimitIntervalMs(5)).toBe(216);
+    expect(rateLimitIntervalMs(20)).toBe(54);
   });
 
   it("leaves every sliding second the same absolute room for jitter, whatever the rate", () => {
     // The portal counts requests in any 1-second window: only calls maxRps apart can meet in one, so the room is
     // maxRps intervals minus the second (docs/architecture.md §3).
-    for (const rps of [1, 2, 5, 10, 20]) expect(rps * rateLimitIntervalMs(rps) - 1000).toBe(40);
+    for (const rps of [1, 2, 5, 10, 20]) expect(rps * rateLimitIntervalMs(rps) - 1000).toBe(80);
   });
 });
 
@@ -81,13 +81,13 @@ describe("DynamoDbRateLimiter", () => {
         clock += slept.length === 1 ? ms + 100 : ms;
       },
     });
-    // Someone else holds the idle slot (+100 ms: no round trip measured yet); ours is queued 1040 ms after it.
+    // Someone else holds the idle slot (+100 ms: no round trip measured yet); ours is queued 1080 ms after it.
     await budget.reserve();
     await budget.acquire();
     // Woken 100 ms late (over the 20 ms it may be late), the caller gives its slot up and takes the next one.
     expect(budget.lateToleranceMs).toBe(20);
-    expect(slept).toEqual([1140, 940]);
-    expect(clock).toBe(1_000_000 + 100 + 2080);
+    expect(slept).toEqual([1180, 980]);
+    expect(clock).toBe(1_000_000 + 100 + 2160);
   });
 
   it("keeps the next caller off a request that may arrive late by its lateness beyond the jitter room", async () => {
@@ -126,7 +126,7 @@ describe("DynamoDbRateLimiter", () => {
     const { Item } = await table.client.send(
       new GetCommand({ TableName: table.tableName, Key: keys.portalRateLimiter("idle") }),
     );
-    expect(Item?.nextAt).toBe(1_000_100 + 1040);
+    expect(Item?.nextAt).toBe(1_000_100 + 1080);
   });
 
   it("reserves an idle budget's slot only as far ahead as its measured round trip, not a fixed 100 ms", async () => {
