@@ -1,4 +1,4 @@
-// The domain-event contract shared by the bus construct and the publisher (dependency-free: bundled into
+// The domain-event contract shared by the bus construct and the outbox delivery (dependency-free: bundled into
 // Lambdas). The schema itself is in functions/domain-events/domain-events.ts and documented in docs/events.md.
 
 /** EventBridge `source` of every domain event. */
@@ -18,7 +18,5 @@ export type DomainEventType = (typeof DOMAIN_EVENT_TYPES)[number];
 /** `detail.schemaVersion` of the events this code publishes. Bumped only for breaking changes. */
 export const DOMAIN_EVENT_SCHEMA_VERSION = "1";
 
-/** Environment variable naming the bus the publisher puts events on. */
+/** Environment variable naming the bus the outbox delivery puts events on. */
 export const EVENT_BUS_NAME_ENV = "EVENT_BUS_NAME";
-/** Environment variable naming a JSON-lines file to append events to instead (the local stack). */
-export const LOCAL_EVENTS_FILE_ENV = "LOCAL_EVENTS_FILE";

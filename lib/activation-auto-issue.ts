@@ -8,17 +8,21 @@ import type * as lambda from "aws-cdk-lib/aws-lambda";
 import type * as sqs from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
 import { DOMAIN_EVENT_SOURCE } from "../contracts/domain-event-names.js";
+import { OUTBOX_PK_PREFIX } from "../contracts/domain-event-outbox.js";
 import { deadLetterQueue } from "./dead-letter-queue.js";
 import type { DomainEventBus } from "./domain-event-bus.js";
 import { HandlerFunction } from "./handler-function.js";
 import { acknowledgeTableKeyActions } from "./nag-acknowledgments.js";
 import { TABLE_KEY_ACTIONS } from "./workflow-function-settings.js";
 
-/** The partition keys issuing a link reads and writes: the link items, the practice's record, pointer and audit. */
-export const AUTO_ISSUE_LEADING_KEYS = ["ACTIVATION#*", "PRACTICE#*"];
+/**
+ * The partition keys issuing a link reads and writes: the link items, the practice's record, pointer and audit,
+ * and the link's PracticeActivationLinkIssued in the table's outbox (written in the issue's transaction).
+ */
+export const AUTO_ISSUE_LEADING_KEYS = ["ACTIVATION#*", "PRACTICE#*", `${OUTBOX_PK_PREFIX}*`];
 
 export interface ActivationAutoIssueProps {
-  /** The domain event bus whose PracticeOnboarded events trigger an issue; the function publishes on it too. */
+  /** The domain event bus whose PracticeOnboarded events trigger an issue (its own event goes to the outbox). */
   readonly eventBus: DomainEventBus;
   readonly table: dynamodb.ITable;
   /** Key of the function's log group and the dead-letter queue. */
@@ -63,7 +67,6 @@ export class ActivationAutoIssue extends Construct {
     );
     props.table.encryptionKey?.grant(handler.function, ...TABLE_KEY_ACTIONS);
     acknowledgeTableKeyActions(handler.function);
-    props.eventBus.addPublisher(handler.function);
 
     this.rule = new events.Rule(this, "OnPracticeOnboarded", {
       eventBus: props.eventBus.bus,

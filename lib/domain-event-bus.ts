@@ -46,7 +46,7 @@ export class DomainEventBus extends Construct {
     return this.bus.grantPutEventsTo(grantee);
   }
 
-  /** Makes `fn` a publisher: grants PutEvents and sets EVENT_BUS_NAME, which publishDomainEvent reads. */
+  /** Makes `fn` a publisher: grants PutEvents and sets EVENT_BUS_NAME (the outbox delivery is the only one). */
   addPublisher(fn: lambda.Function): void {
     this.grantPut(fn);
     fn.addEnvironment(EVENT_BUS_NAME_ENV, this.bus.eventBusName);

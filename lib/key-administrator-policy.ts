@@ -4,6 +4,7 @@ import * as iam from "aws-cdk-lib/aws-iam";
 import type * as kms from "aws-cdk-lib/aws-kms";
 import type * as secretsmanager from "aws-cdk-lib/aws-secretsmanager";
 import { Construct } from "constructs";
+import { OUTBOX_PK_PREFIX } from "../contracts/domain-event-outbox.js";
 import { keys } from "../contracts/table-schema.js";
 
 export interface KeyAdministratorPolicyProps {
@@ -25,6 +26,7 @@ export const KEY_ADMINISTRATOR_POLICY_SIDS = {
   portalRateBudget: "SpendThePortalRateBudget",
   importKeys: "ImportPortalKeysIntoThePracticeTable",
   issueActivationLinks: "IssueAndRevokeActivationLinks",
+  announceActivationLinks: "AnnounceIssuedActivationLinks",
   decideCandidates: "AdoptOrReleaseLostPostCandidates",
 } as const;
 
@@ -32,6 +34,7 @@ export const KEY_ADMINISTRATOR_POLICY_SIDS = {
 const RATE_LIMITER_PARTITION = keys.portalRateLimiter().pk;
 const IMPORTED_PARTITIONS = [keys.practice("*").pk, keys.ledgerEntry("*").pk];
 const ACTIVATION_PARTITIONS = [keys.activationLink("*").pk];
+const OUTBOX_PARTITIONS = [`${OUTBOX_PK_PREFIX}*`];
 
 /**
  * The managed policy for the few people who adopt portal keys (`ops import`) and look at a key's live state in the
@@ -105,6 +108,14 @@ export class KeyAdministratorPolicy extends Construct {
           actions: ["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem"],
           resources: [props.table.tableArn],
           conditions: { "ForAllValues:StringLike": { "dynamodb:LeadingKeys": ACTIVATION_PARTITIONS } },
+        }),
+        // …and, in the same transaction, the link's PracticeActivationLinkIssued in the table's outbox (OUTBOX#…),
+        // which the stream delivers to the bus: no events:PutEvents for people.
+        new iam.PolicyStatement({
+          sid: KEY_ADMINISTRATOR_POLICY_SIDS.announceActivationLinks,
+          actions: ["dynamodb:PutItem"],
+          resources: [props.table.tableArn],
+          conditions: { "ForAllValues:StringLike": { "dynamodb:LeadingKeys": OUTBOX_PARTITIONS } },
         }),
       ],
     });

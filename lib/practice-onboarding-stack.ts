@@ -120,7 +120,6 @@ export class PracticeOnboardingStack extends Stack {
       encryptionKey: key,
       onboardingStateMachine: this.onboarding.stateMachine,
       offboardingStateMachine: this.offboarding.stateMachine,
-      eventBus: this.events,
       portalMaxRps: props.portalMaxRps,
       portalBaseUrl: props.portalBaseUrl,
     });

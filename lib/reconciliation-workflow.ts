@@ -5,7 +5,6 @@ import type * as logs from "aws-cdk-lib/aws-logs";
 import type * as secretsmanager from "aws-cdk-lib/aws-secretsmanager";
 import * as sfn from "aws-cdk-lib/aws-stepfunctions";
 import { Construct } from "constructs";
-import type { DomainEventBus } from "./domain-event-bus.js";
 import { HandlerFunction } from "./handler-function.js";
 import { acknowledgeTableKeyActions, acknowledgeWildcardResource } from "./nag-acknowledgments.js";
 import type { PracticeTable } from "./practice-table.js";
@@ -28,8 +27,6 @@ export interface ReconciliationWorkflowProps {
   readonly onboardingStateMachine: sfn.StateMachine;
   /** Offboarding workflow, once deployed: STUCK checks describe its executions. @default stuck offboardings are reported, never repaired */
   readonly offboardingStateMachine?: sfn.StateMachine;
-  /** Bus for the ReconciliationCompleted and PracticeKeyInstalled domain events. @default no event is published */
-  readonly eventBus?: DomainEventBus;
   /** Open Dental Developer Portal base URL. @default "https://api.opendental.com/api/v1" */
   readonly portalBaseUrl?: string;
   /** Account-wide portal budget in requests per second, shared with every other workflow. @default 1 */
@@ -171,11 +168,10 @@ export class ReconciliationWorkflow extends Construct {
       "dynamodb:UpdateItem",
       "dynamodb:ConditionCheckItem",
     );
-    table.grant(f.finish.function, "dynamodb:UpdateItem");
-    // Finish publishes ReconciliationCompleted; the listing, PracticeKeyInstalled for each key it sees installed.
-    // (Repairs announce the outcomes they record through the outbox, in the outcome's transaction.)
-    props.eventBus?.addPublisher(f.finish.function);
-    props.eventBus?.addPublisher(f.listKeys.function);
+    // The report and its ReconciliationCompleted outbox item (PutItem), in one transaction. Every event this
+    // workflow announces — that one, the listing's PracticeKeyInstalled, a repair's outcome — goes into the table's
+    // outbox with what it announces; the stream delivers it (lib/domain-event-outbox.ts): no PutEvents here.
+    table.grant(f.finish.function, "dynamodb:PutItem", "dynamodb:UpdateItem");
     for (const handler of Object.values(f)) {
       table.encryptionKey?.grant(handler.function, ...TABLE_KEY_ACTIONS);
     }

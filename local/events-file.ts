@@ -1,5 +1,5 @@
-// Reads the local stack's domain events (LOCAL_EVENTS_FILE, `.local/events.jsonl`): one EventBridge envelope
-// per line, as functions/domain-events/domain-events.ts appends them.
+// Reads the local stack's domain events (`.local/events.jsonl`): one EventBridge envelope per line, as the local
+// bus (local/event-bus/local-event-bus.ts) appends each entry the outbox delivery's PutEvents puts on it.
 import { existsSync, readFileSync } from "node:fs";
 
 /** One line of the events file. */

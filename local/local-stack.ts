@@ -270,7 +270,6 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
         AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
         AWS_ENDPOINT_URL_DYNAMODB: dynamoDbEndpoint,
-        LOCAL_EVENTS_FILE: eventsFile,
       },
       onEvent: (event, execution) => {
         reportEnd?.(event, execution);

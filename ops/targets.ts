@@ -36,8 +36,6 @@ export interface OpsTarget {
   readonly description: string;
   readonly local: boolean;
   readonly outputs: Readonly<Record<string, string>>;
-  /** The local stack's domain events file (`npm start` writes events there instead of to a bus). */
-  readonly eventsFile?: string;
   readonly sfn: SFNClient;
   readonly secretsManager: SecretsManagerClient;
   readonly documentClient: DynamoDBDocumentClient;
@@ -71,7 +69,6 @@ function buildTarget(
   outputs: Record<string, string>,
   awsConfig: ClientConfig,
   dynamoConfig: ClientConfig,
-  eventsFile?: string,
 ): OpsTarget {
   const sfn = new SFNClient(awsConfig);
   const secretsManager = new SecretsManagerClient(awsConfig);
@@ -87,7 +84,6 @@ function buildTarget(
     description,
     local,
     outputs,
-    ...(eventsFile ? { eventsFile } : {}),
     sfn,
     secretsManager,
     documentClient,
@@ -139,7 +135,6 @@ function localTarget(stateDir: string, role: LocalRole): OpsTarget {
     { ...endpoints.outputs },
     { region: endpoints.region, endpoint: endpoints.awsEndpoint, credentials },
     { region: endpoints.region, endpoint: endpoints.dynamoDbEndpoint, credentials },
-    endpoints.eventsFile,
   );
 }
 

@@ -42,8 +42,6 @@ export interface ChaosResult {
   readonly scanned: {
     /** JSON lines the functions logged (Powertools logs and EMF metrics). */
     readonly logLines: number;
-    /** Events not delivered through the outbox (ReconciliationCompleted). */
-    readonly directlyPublished: number;
     /** PutEvents entries the local bus refused (injected faults) and accepted. */
     readonly busRefusedEntries: number;
     readonly busAcceptedEntries: number;
@@ -185,8 +183,6 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
       reconciliation,
       scanned: {
         logLines: logLines.length,
-        // ReconciliationCompleted is put on the bus by the finishing step itself, not through the outbox.
-        directlyPublished: events.filter((e) => e["detail-type"] === "ReconciliationCompleted").length,
         busRefusedEntries: stack.eventBus.stats().refused,
         busAcceptedEntries: stack.eventBus.stats().accepted,
         domainEvents: events.length,

@@ -1,10 +1,10 @@
 // Issuing an activation link on PracticeOnboarded (when the stack is configured to: lib/activation-auto-issue.ts).
 // The link's URL holds its token, and a token may never go into an event, execution state, a log or an output
 // (docs/architecture.md §4, invariant 6): so the URL made here is dropped, and the table keeps only its hash.
-// The link starts the funnel (`ops list` shows "link issued") and PracticeActivationLinkIssued tells the CRM; the
-// vendor gets a URL to send with `ops activation-link <practiceId> --json`, which issues a fresh one and revokes
-// this one (README, "Getting the key to the office").
-import type { DomainEventInput } from "../domain-events/domain-events.js";
+// The link starts the funnel (`ops list` shows "link issued") and PracticeActivationLinkIssued — written with the
+// link, in its transaction (activation-links.ts) — tells the CRM; the vendor gets a URL to send with
+// `ops activation-link <practiceId> --json`, which issues a fresh one and revokes this one (README, "Getting the
+// key to the office").
 import type { ActivationLink } from "./activation-link.js";
 import { type ActivationLinkDeps, issueActivationLink, PracticeNotActivatable } from "./activation-links.js";
 
@@ -16,7 +16,6 @@ export interface AutoIssueDeps extends ActivationLinkDeps {
     /** The practice's latest link, whatever its state. */
     latestForPractice(practiceId: string): Promise<ActivationLink | undefined>;
   };
-  readonly publish?: (event: DomainEventInput) => Promise<unknown>;
 }
 
 export type AutoIssueOutcome =
@@ -48,15 +47,5 @@ export async function issueOnOnboarded(
     if (error instanceof PracticeNotActivatable) return { issued: false, practiceId, reason: "notActive" };
     throw error;
   }
-  await deps.publish?.({
-    type: "PracticeActivationLinkIssued",
-    executionName: `activation-link-${issued.linkId}`,
-    occurredAt: issued.issuedAt,
-    practiceId,
-    linkId: issued.linkId,
-    expiresAt: issued.expiresAt,
-    issuedBy: AUTO_ISSUER,
-    ...(issued.replaced.length > 0 ? { replacedLinkIds: [...issued.replaced] } : {}),
-  });
   return { issued: true, practiceId, linkId: issued.linkId, expiresAt: issued.expiresAt };
 }

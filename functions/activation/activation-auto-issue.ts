@@ -2,7 +2,6 @@
 // link (activation-auto-issue-step.ts). Returns and logs the practice and link id only, never the URL. A failure
 // throws: EventBridge retries the delivery, then puts it in the rule's dead-letter queue.
 import * as z from "zod/mini";
-import { publishDomainEvent } from "../domain-events/domain-events.js";
 import { InvalidInput } from "../platform/errors.js";
 import { logger } from "../platform/observability.js";
 import { activationRuntime } from "../practice/activation-runtime.js";
@@ -19,7 +18,7 @@ export async function handler(event: unknown): Promise<AutoIssueOutcome> {
   if (!parsed.success)
     throw new InvalidInput("expected a PracticeOnboarded event with detail.practiceId and detail.occurredAt");
   const outcome = await issueOnOnboarded(
-    { ...activationRuntime(), now: () => new Date(), publish: publishDomainEvent },
+    { ...activationRuntime(), now: () => new Date() },
     parsed.data.detail,
   );
   logger.info("activation link on PracticeOnboarded", { ...outcome });

@@ -1,6 +1,10 @@
 // Where activation links live. The page and the ops command depend on this interface only; the DynamoDB
 // implementation belongs with the practice table's single writer (functions/practice/, docs/architecture.md §5).
+import type { OutboxMessage } from "../../contracts/domain-event-outbox.js";
 import type { ActivationLink, RevocationReason } from "./activation-link.js";
+
+/** The event announcing an issued link (PracticeActivationLinkIssued), given the links its issue revoked. */
+export type AnnounceIssue = (revoked: readonly ActivationLink[]) => OutboxMessage;
 
 export type MarkRevealedResult =
   | { readonly outcome: "revealed"; readonly link: ActivationLink }
@@ -10,9 +14,14 @@ export type MarkRevealedResult =
 export interface ActivationLinkStore {
   /**
    * Stores a new link and, in the same atomic write, revokes (reason `replaced`) every link of the same practice
-   * that is still open at `now`. Returns the links it revoked.
+   * that is still open at `now` and records the event `announce` makes of it (the table's outbox,
+   * docs/events.md "Delivery"). Returns the links it revoked.
    */
-  issue(link: ActivationLink, now: Date): Promise<{ readonly revoked: readonly ActivationLink[] }>;
+  issue(
+    link: ActivationLink,
+    now: Date,
+    announce?: AnnounceIssue,
+  ): Promise<{ readonly revoked: readonly ActivationLink[] }>;
   findByTokenHash(tokenHash: string): Promise<ActivationLink | undefined>;
   /**
    * Spends the link: a conditional write that succeeds only while it is unrevealed, unrevoked and unexpired at

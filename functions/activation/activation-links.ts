@@ -1,5 +1,8 @@
 // Issuing and revoking activation links: what `ops activation-link`, the PracticeOnboarded consumer and
-// offboarding call. The URL (and so the token) is returned to the caller only; audit entries get the link id.
+// offboarding call. The URL (and so the token) is returned to the caller only; audit entries get the link id, and
+// the PracticeActivationLinkIssued event — stored with the link, in its transaction — the link id and expiry.
+import type { OutboxMessage } from "../../contracts/domain-event-outbox.js";
+import { outboxMessage } from "../domain-events/outbox-message.js";
 import type { ActivationAudit } from "./activation-audit.js";
 import { type ActivationLink, newActivationLink, type RevocationReason } from "./activation-link.js";
 import type { ActivationLinkStore } from "./activation-link-store.js";
@@ -51,7 +54,7 @@ export async function issueActivationLink(
     ...(request.lifetimeMs !== undefined ? { lifetimeMs: request.lifetimeMs } : {}),
     ...(request.issuedBy ? { issuedBy: request.issuedBy } : {}),
   });
-  const { revoked } = await deps.store.issue(link, now);
+  const { revoked } = await deps.store.issue(link, now, (replaced) => linkIssuedEvent(link, replaced));
   await auditRevocations(deps, revoked, now);
   await deps.audit({
     action: "issued",
@@ -68,6 +71,24 @@ export async function issueActivationLink(
     expiresAt: link.expiresAt,
     replaced: revoked.map((r) => activationLinkId(r.tokenHash)),
   };
+}
+
+/**
+ * PracticeActivationLinkIssued for a new link (docs/events.md): its id, expiry and issuer — never its URL or token.
+ * `executionName` is `activation-link-<linkId>`, so a repeated write of one link's event has one eventId.
+ */
+function linkIssuedEvent(link: ActivationLink, replaced: readonly ActivationLink[]): OutboxMessage {
+  const linkId = activationLinkId(link.tokenHash);
+  return outboxMessage({
+    type: "PracticeActivationLinkIssued",
+    executionName: `activation-link-${linkId}`,
+    occurredAt: link.issuedAt,
+    practiceId: link.practiceId,
+    linkId,
+    expiresAt: link.expiresAt,
+    ...(link.issuedBy ? { issuedBy: link.issuedBy } : {}),
+    ...(replaced.length > 0 ? { replacedLinkIds: replaced.map((r) => activationLinkId(r.tokenHash)) } : {}),
+  });
 }
 
 /** Revokes every open link of a practice (offboarding, an operator); returns the revoked links' ids. */

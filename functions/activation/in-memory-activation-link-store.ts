@@ -1,5 +1,7 @@
 // An ActivationLinkStore in a Map, for tests and the page's local server. Each method runs without awaiting
 // in between, so on Node's single thread it is as atomic as the conditional writes it stands in for.
+
+import type { OutboxMessage } from "../../contracts/domain-event-outbox.js";
 import {
   type ActivationLink,
   linksRevokedByNewIssue,
@@ -7,15 +9,25 @@ import {
   revealActivationLink,
   revokeActivationLink,
 } from "./activation-link.js";
-import type { ActivationLinkStore, MarkRevealedResult } from "./activation-link-store.js";
+import type { ActivationLinkStore, AnnounceIssue, MarkRevealedResult } from "./activation-link-store.js";
 
 export class InMemoryActivationLinkStore implements ActivationLinkStore {
   readonly #links = new Map<string, ActivationLink>();
+  /** The events issues announced, oldest first (the table's outbox, in memory). */
+  readonly announced: OutboxMessage[] = [];
 
-  async issue(link: ActivationLink, now: Date): Promise<{ readonly revoked: readonly ActivationLink[] }> {
+  async issue(
+    link: ActivationLink,
+    now: Date,
+    announce?: AnnounceIssue,
+  ): Promise<{ readonly revoked: readonly ActivationLink[] }> {
     if (this.#links.has(link.tokenHash)) throw new Error("An activation link with this token already exists");
+    // Built before anything changes: an event that cannot be made leaves the links as they were.
+    const toRevoke = linksRevokedByNewIssue(this.linksOf(link.practiceId), now);
+    const message = announce?.(toRevoke.map((l) => revokeActivationLink(l, now, "replaced")!));
     const revoked = this.#revoke(link.practiceId, now, "replaced");
     this.#links.set(link.tokenHash, link);
+    if (message) this.announced.push(message);
     return { revoked };
   }
 

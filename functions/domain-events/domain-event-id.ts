@@ -1,5 +1,5 @@
-// The id of a domain event, in a module of its own: tests and consumers compute it without loading the
-// publisher (whose logger would be built, at import, before a test sets its log level).
+// The id of a domain event, in a module of its own: tests and consumers compute it without loading the event
+// schema (zod) or anything that builds a logger at import.
 import { createHash } from "node:crypto";
 import { DOMAIN_EVENT_SOURCE, type DomainEventType } from "../../contracts/domain-event-names.js";
 

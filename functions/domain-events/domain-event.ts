@@ -1,7 +1,7 @@
 // A domain event for integrators (docs/events.md): its versioned, validated detail, which never carries a
-// CustomerKey — by the types of its fields (event-fields.ts), not by scanning them. Built here, whoever sends it:
-// the outbox writers (outbox-message.ts) and the direct publisher (domain-events.ts) alike. No SDK, no logger:
-// the outcome writers' bundles stay small and importing this sets nothing up.
+// CustomerKey — by the types of its fields (event-fields.ts), not by scanning them. Built here for the outbox
+// (outbox-message.ts), by every step that records something an event announces. No SDK, no logger: the writers'
+// bundles stay small and importing this sets nothing up.
 import * as z from "zod/mini";
 import {
   DOMAIN_EVENT_SCHEMA_VERSION,
@@ -11,7 +11,7 @@ import {
 import { RECONCILIATION_FINDING_CATEGORIES } from "../../contracts/metric-names.js";
 import { DomainEventInvalid } from "../platform/errors.js";
 import { redactCustomerKeys } from "../platform/mask.js";
-import { practiceIdSchema } from "../practice/practice-input.js";
+import { practiceIdSchema } from "../practice/practice-id.js";
 import { domainEventId } from "./domain-event-id.js";
 import { eventTextField, maskedKeyField } from "./event-fields.js";
 
@@ -109,7 +109,7 @@ const portalDateTime = z
 
 const practiceKeyInstalled = z.strictObject({
   type: z.literal("PracticeKeyInstalled"),
-  /** `key-installed-<hash of practice and masked key>`: one event per installation of one key. */
+  /** `key-installed-<hash of practice and key fingerprint>`: one event per installation of one key. */
   executionName,
   occurredAt,
   practiceId: practiceIdSchema,
@@ -133,7 +133,7 @@ const domainEventInput = z.discriminatedUnion("type", [
 ]);
 
 /**
- * What a workflow step hands the publisher; `occurredAt` defaults to now (pass the recorded time to repeat it
+ * What a step hands the event builder; `occurredAt` defaults to now (pass the recorded time to repeat it
  * exactly on a retry). Masked keys and free text are branded (event-fields.ts): made by their constructors only.
  */
 export type DomainEventInput = z.output<typeof domainEventInput>;

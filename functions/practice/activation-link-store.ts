@@ -10,8 +10,13 @@ import {
   type RevocationReason,
   revokeActivationLink,
 } from "../activation/activation-link.js";
-import type { ActivationLinkStore, MarkRevealedResult } from "../activation/activation-link-store.js";
+import type {
+  ActivationLinkStore,
+  AnnounceIssue,
+  MarkRevealedResult,
+} from "../activation/activation-link-store.js";
 import { inClaimRounds, type TransactItems } from "./conditional-transaction.js";
+import { outboxPut } from "./outbox-writes.js";
 import type { PracticeTable } from "./practice-table.js";
 
 /** How long a link's item outlives its expiry, so a late visit still hears "already used" rather than "unknown". */
@@ -86,7 +91,11 @@ export class DynamoActivationLinkStore implements ActivationLinkStore {
     return pointer ? this.findByTokenHash(pointer) : undefined;
   }
 
-  async issue(link: ActivationLink, now: Date): Promise<{ readonly revoked: readonly ActivationLink[] }> {
+  async issue(
+    link: ActivationLink,
+    now: Date,
+    announce?: AnnounceIssue,
+  ): Promise<{ readonly revoked: readonly ActivationLink[] }> {
     return inClaimRounds(
       async () => {
         const previousHash = await this.#pointer(link.practiceId);
@@ -123,6 +132,8 @@ export class DynamoActivationLinkStore implements ActivationLinkStore {
             },
           },
           ...(revoked ? [{ Update: this.#revokeUpdate(revoked, now) }] : []),
+          // The link's PracticeActivationLinkIssued, recorded with it (docs/events.md "Delivery").
+          ...(announce ? [outboxPut(this.table, announce(revoked ? [revoked] : []), now)] : []),
         ];
         try {
           await this.table.client.send(new TransactWriteCommand({ TransactItems: items }));

@@ -2,33 +2,13 @@
 // onboarding workflow so both accept and reject exactly the same input.
 import * as z from "zod/mini";
 import { InvalidInput } from "../platform/errors.js";
+import { describeValue, practiceIdSchema, stringRequired } from "./practice-id.js";
 
-const PRACTICE_ID_PATTERN = /^[A-Za-z0-9._:-]{1,64}$/;
+export { practiceIdSchema } from "./practice-id.js";
+
 // \p{Cc}: C0/C1 control characters (NUL, tab, newline, DEL, …): they break the portal's label display and logs.
 const CONTROL_CHARACTER = /\p{Cc}/u;
 const MAX_LABEL_CHARACTERS = 255;
-
-/** Shows a rejected value in an error message without letting it flood or break the message. */
-function describeValue(value: unknown): string {
-  if (typeof value !== "string") return value === null ? "null" : typeof value;
-  const shown = JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
-  return value.length > 40 ? `${shown} (${value.length} characters)` : shown;
-}
-
-function stringRequired(field: string) {
-  return (issue: { input?: unknown }) =>
-    issue.input === undefined
-      ? `${field} is required`
-      : `${field} must be a string, got ${describeValue(issue.input)}`;
-}
-
-/** A practice id: 1–64 characters of `A-Z a-z 0-9 . _ : -` (safe in keys, execution input and log lines). */
-export const practiceIdSchema = z.string({ error: stringRequired("practiceId") }).check(
-  z.regex(PRACTICE_ID_PATTERN, {
-    error: (issue) =>
-      `practiceId must be 1-64 characters of A-Z, a-z, 0-9, ".", "_", ":" or "-", got ${describeValue(issue.input)}`,
-  }),
-);
 
 function labelSchema(field: string) {
   return z.string({ error: stringRequired(field) }).check(

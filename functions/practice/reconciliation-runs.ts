@@ -1,6 +1,7 @@
 // A reconciliation run's report as stored: its summary (parameters, progress, counts), listed newest first
 // through the status index, and its findings in chunks. Kept REPORT_RETENTION_DAYS, then expired by TTL.
-import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { GetCommand, PutCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
+import type { OutboxMessage } from "../../contracts/domain-event-outbox.js";
 import type { Finding, FindingCounts } from "../../contracts/reconciliation-findings.js";
 import {
   keys,
@@ -12,6 +13,8 @@ import {
   STATUS_INDEX_SK,
   TTL_ATTRIBUTE,
 } from "../../contracts/table-schema.js";
+import { transact } from "./conditional-transaction.js";
+import { outboxPut } from "./outbox-writes.js";
 import { type PracticeTable, pickDefined } from "./practice-table.js";
 
 /** How long a run's summary and findings stay readable (`ops reconcile --show`). */
@@ -147,11 +150,15 @@ export async function getRun(
   return Item ? summaryFrom(Item) : undefined;
 }
 
-/** Records the run's outcome on its summary. */
+/**
+ * Records the run's outcome on its summary — with the event announcing it (ReconciliationCompleted), when given, in
+ * the same transaction (docs/events.md "Delivery"): the report and its event are stored together or not at all.
+ */
 export async function finishRun(
   table: PracticeTable,
   runId: string,
   outcome: RunOutcomeFields,
+  announce?: OutboxMessage,
 ): Promise<void> {
   const names: Record<string, string> = {};
   const values: Record<string, unknown> = {};
@@ -162,16 +169,17 @@ export async function finishRun(
     values[`:${field}`] = value;
     sets.push(`#${field} = :${field}`);
   }
-  await table.client.send(
-    new UpdateCommand({
-      TableName: table.tableName,
-      Key: keys.reconciliationRun(runId),
-      UpdateExpression: `SET ${sets.join(", ")}`,
-      ConditionExpression: "attribute_exists(#pk)",
-      ExpressionAttributeNames: { ...names, "#pk": PK },
-      ExpressionAttributeValues: values,
-    }),
-  );
+  const update = {
+    TableName: table.tableName,
+    Key: keys.reconciliationRun(runId),
+    UpdateExpression: `SET ${sets.join(", ")}`,
+    ConditionExpression: "attribute_exists(#pk)",
+    ExpressionAttributeNames: { ...names, "#pk": PK },
+    ExpressionAttributeValues: values,
+  };
+  // The outbox item's TTL counts from when the run finished.
+  const at = new Date(outcome.completedAt ?? Date.now());
+  await transact(table, [{ Update: update }, ...(announce ? [outboxPut(table, announce, at)] : [])]);
 }
 
 /** Most recent runs first. */

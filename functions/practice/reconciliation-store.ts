@@ -2,14 +2,15 @@
 // own run items (reconciliation-runs.ts, reconciliation-scratch.ts), bulk reads of the rest of the table, and
 // the few writes it makes outside its own items (adopting a lost key into the ledger, resolving an attempt).
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import type { OutboxMessage } from "../../contracts/domain-event-outbox.js";
 import type { Finding } from "../../contracts/reconciliation-findings.js";
 import type { PracticeStatus } from "../../contracts/table-schema.js";
 import type { KeyFingerprint, KeyFingerprinter } from "../key-custody/key-fingerprint.js";
 import { listOpenAttempts, type OpenCreateAttempt, resolveAttempt } from "./create-attempts.js";
 import type { KeyInstallation } from "./key-installation.js";
 import {
+  announceInstallation,
   type KeyInstalledObservation,
-  markInstallationAnnounced,
   recordKeyInstalled,
 } from "./key-installation-writes.js";
 import { adoptLostKey, getLedger, type LedgerEntry, markLedgerDisabled } from "./key-ledger.js";
@@ -74,8 +75,9 @@ export class ReconciliationStore {
     return getRun(this.table, runId);
   }
 
-  finishRun(runId: string, outcome: RunOutcomeFields): Promise<void> {
-    return finishRun(this.table, runId, outcome);
+  /** The run's outcome, with the event announcing it (when given) in the same transaction. */
+  finishRun(runId: string, outcome: RunOutcomeFields, announce?: OutboxMessage): Promise<void> {
+    return finishRun(this.table, runId, outcome, announce);
   }
 
   listRuns(limit = 20): Promise<ReconciliationRunSummary[]> {
@@ -187,11 +189,17 @@ export class ReconciliationStore {
 
   // ── The installation funnel (key-installation-writes.ts) ───────────────────────────────────────────────
 
-  recordKeyInstalled(observation: KeyInstalledObservation): Promise<KeyInstallation | undefined> {
-    return recordKeyInstalled(this.table, observation);
+  recordKeyInstalled(
+    observation: KeyInstalledObservation,
+    announce: (installation: KeyInstallation) => OutboxMessage,
+  ): Promise<KeyInstallation | undefined> {
+    return recordKeyInstalled(this.table, observation, announce);
   }
 
-  markInstallationAnnounced(practiceId: string, maskedKey: string, now: Date): Promise<void> {
-    return markInstallationAnnounced(this.table, practiceId, maskedKey, now);
+  announceInstallation(
+    recorded: Parameters<typeof announceInstallation>[1],
+    message: OutboxMessage,
+  ): Promise<boolean> {
+    return announceInstallation(this.table, recorded, message);
   }
 }

@@ -102,11 +102,13 @@ export interface KeyClassification extends Classification {
 export interface InstalledKey {
   readonly practiceId: string;
   readonly devRefId: string;
-  /** The practice record's masked key (what the installation is bound to). */
+  /** The practice's key (what the installation is bound to). */
+  readonly keyFingerprint: KeyFingerprint;
+  /** The practice record's masked key, for the event and the audit entry. */
   readonly maskedKey: string;
   readonly assignedInPortal: string;
   readonly activatedAt?: string;
-  /** Already recorded (by an earlier run or a retried invocation) but not announced yet. */
+  /** Recorded before installations were announced with their record, and not announced yet. */
   readonly recorded?: KeyInstallation;
 }
 
@@ -278,13 +280,14 @@ export function classifyPortalKey(key: FingerprintedKey, context: KeyContext): K
  * The ACTIVE holder's key is installed (DateTimeAssigned set, whatever its status now) and that installation is
  * not yet recorded, or recorded but not announced: the listing step records and announces it.
  */
-function installedKey(key: PortalKey, holder: PracticeRecord): InstalledKey | undefined {
+function installedKey(key: FingerprintedKey, holder: PracticeRecord): InstalledKey | undefined {
   if (key.dateTimeAssigned === null || !holder.maskedKey) return undefined;
   const recorded = currentInstallation(holder);
   if (recorded?.announcedAt) return undefined;
   return {
     practiceId: holder.practiceId,
     devRefId: holder.devRefId,
+    keyFingerprint: key.keyFingerprint,
     maskedKey: holder.maskedKey,
     assignedInPortal: key.dateTimeAssigned,
     ...(holder.activatedAt ? { activatedAt: holder.activatedAt } : {}),

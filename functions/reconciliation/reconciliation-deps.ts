@@ -2,7 +2,6 @@
 // invocation may do.
 
 import type { FindingCounts } from "../../contracts/reconciliation-findings.js";
-import type { DomainEventInput } from "../domain-events/domain-events.js";
 import type { StepLogger } from "../platform/step-logger.js";
 import type { PortalClient } from "../portal/portal-types.js";
 import type { PracticeStore } from "../practice/practice-store.js";
@@ -26,7 +25,7 @@ export interface ReconciliationLimits {
   /** Fully accounted create attempts taken out of the open-attempt index per run. */
   readonly housekeepingPerRun: number;
   /**
-   * Installed keys recorded and announced per invocation (a transaction and a PutEvents each): the first run after
+   * Installed keys recorded and announced per invocation (a transaction each): the first run after
    * this feature ships finds every key already installed; the rest wait for the next run.
    */
   readonly installationsPerInvocation: number;
@@ -45,7 +44,11 @@ export const DEFAULT_LIMITS: ReconciliationLimits = {
 
 /** Everything the steps need; tests hand in real local clients. */
 export interface ReconciliationDeps {
-  readonly store: PracticeStore;
+  /**
+   * Only the repair step changes practices (through the store's transitions); the others read them in bulk
+   * through `runs`, and do not bundle the store's writes (docs/architecture.md §8).
+   */
+  readonly store?: PracticeStore;
   readonly runs: ReconciliationStore;
   /** Only the listing and repair steps call the portal. */
   readonly portal?: PortalClient;
@@ -53,12 +56,6 @@ export interface ReconciliationDeps {
   readonly logger?: StepLogger;
   /** Publishes a finished run's counts (Powertools metrics in Lambda). */
   readonly publishMetrics?: (counts: FindingCounts, needingAttention: number) => void;
-  /**
-   * Publishes domain events (absent when no event sink is configured): ReconciliationCompleted when a run
-   * finishes, the outcome event of a stuck practice a repair finished, PracticeKeyInstalled when the listing
-   * sees a key installed.
-   */
-  readonly publishEvent?: (event: DomainEventInput) => Promise<unknown>;
   /** Publishes KeyTimeToInstall, seconds from onboarded to installed (Powertools metrics in Lambda). */
   readonly recordTimeToInstall?: (seconds: number) => void;
   readonly now?: () => Date;

@@ -1,7 +1,9 @@
-// Reconciliation's last step (both paths): store the run's counts on its summary, publish the metrics and, on
-// success, the ReconciliationCompleted event; return the outcome (a reference and counts, nothing more).
+// Reconciliation's last step (both paths): store the run's counts on its summary — on success with its
+// ReconciliationCompleted event, written to the table's outbox in the same transaction (docs/events.md
+// "Delivery") — publish the metrics, and return the outcome (a reference and counts, nothing more).
 
 import { type FindingCounts, findingsNeedingAttention } from "../../contracts/reconciliation-findings.js";
+import { outboxMessage } from "../domain-events/outbox-message.js";
 import { sanitizeReason } from "../practice/practice-record.js";
 import type { RunOutcomeFields } from "../practice/reconciliation-runs.js";
 import { clock, type ReconciliationDeps, silent } from "./reconciliation-deps.js";
@@ -19,7 +21,7 @@ export interface RunOutcome {
   readonly practicesChecked: number;
 }
 
-/** Stores the run's counts on its summary, publishes the metrics, and returns the outcome. */
+/** Stores the run's counts on its summary (with its event), publishes the metrics, and returns the outcome. */
 export async function finishReconciliation(
   deps: ReconciliationDeps,
   state: StepState & { readonly error?: { readonly Error?: string; readonly Cause?: string } },
@@ -43,19 +45,20 @@ export async function finishReconciliation(
     repairs,
     ...(state.error ? { error: describeError(state.error) } : {}),
   };
-  await deps.runs.finishRun(run.runId, summary);
+  // A retried finish writes the same event again: its id derives from the run id, so consumers drop it.
+  const completed =
+    status === "SUCCEEDED"
+      ? outboxMessage({
+          type: "ReconciliationCompleted",
+          executionName: run.runId,
+          occurredAt: summary.completedAt,
+          findingsByCategory: progress.counts,
+          needingAttention,
+          repaired: repairs.done,
+        })
+      : undefined;
+  await deps.runs.finishRun(run.runId, summary, completed);
   deps.publishMetrics?.(progress.counts, needingAttention);
-  if (status === "SUCCEEDED") {
-    // A retried finish publishes the same event again: its id derives from the run id, so consumers drop it.
-    await deps.publishEvent?.({
-      type: "ReconciliationCompleted",
-      executionName: run.runId,
-      occurredAt: summary.completedAt,
-      findingsByCategory: progress.counts,
-      needingAttention,
-      repaired: repairs.done,
-    });
-  }
   (deps.logger ?? silent).info("reconciliation finished", { runId: run.runId, status, needingAttention });
   return {
     runId: run.runId,

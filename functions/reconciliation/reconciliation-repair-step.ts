@@ -25,7 +25,7 @@ export async function repairFindings(deps: ReconciliationDeps, state: StepState)
       ? { outcome: stored.outcome.split(":")[0] as "done" | "skipped" | "failed", note: stored.outcome }
       : await executeRepair(
           {
-            store: deps.store,
+            store: need(deps.store, "the practice store"),
             runs: deps.runs,
             portal: need(deps.portal, "a portal client"),
             executions: deps.executions,

@@ -1,15 +1,15 @@
-// The reconciliation Lambdas' table dependencies, built once per container on first use: DynamoDB, the practice
-// and reconciliation stores, logging and the run metrics. Portal and Step Functions clients are added by
-// portal/portal-runtime.ts and reconciliation-execution-runtime.ts, only in the functions that use them,
-// so the others do not bundle (or cold-start) those clients.
+// The reconciliation Lambdas' table dependencies, built once per container on first use: DynamoDB, the
+// reconciliation store, logging and metrics. Portal and Step Functions clients, the practice store and the run's
+// findings metrics are added by portal/portal-runtime.ts, reconciliation-execution-runtime.ts,
+// practice/practice-store-runtime.ts and the finishing handler, only in the functions that use them, so the
+// others do not bundle (or cold-start) them.
 import type { KeyFingerprinter } from "../key-custody/key-fingerprint.js";
 import { tableNameFromEnv } from "../platform/config.js";
 import { documentClient } from "../platform/dynamodb-client.js";
 import { logger, metrics } from "../platform/observability.js";
-import { PracticeStore } from "../practice/practice-store.js";
 import { ReconciliationStore } from "../practice/reconciliation-store.js";
 import type { ReconciliationDeps } from "./reconciliation-deps.js";
-import { recordReconciliationFindings, recordTimeToInstall } from "./reconciliation-metrics.js";
+import { recordTimeToInstall } from "./reconciliation-metrics.js";
 
 let deps: ReconciliationDeps | undefined;
 // Apart from the plain deps: the local stack runs every handler in one process, sharing this module.
@@ -34,11 +34,8 @@ function buildDeps(custody: { readonly fingerprint?: KeyFingerprinter }): Reconc
   const client = documentClient();
   const tableName = tableNameFromEnv();
   return {
-    store: new PracticeStore({ client, tableName, ...custody }),
     runs: new ReconciliationStore({ client, tableName, ...custody }),
     logger,
-    publishMetrics: (findingsByCategory, needingAttention) =>
-      recordReconciliationFindings(metrics, { findingsByCategory, needingAttention }),
     recordTimeToInstall: (seconds) => recordTimeToInstall(metrics, seconds),
   };
 }

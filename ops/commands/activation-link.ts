@@ -1,12 +1,12 @@
 // `ops activation-link <practiceId> [--expires 7d]`: a one-time link that shows an ACTIVE practice's office how to
 // install its key in Open Dental and reveals the key once. A new link revokes the practice's open one. The URL is
-// printed here and nowhere else: the table keeps the token's hash, the audit trail the link id.
+// printed here and nowhere else: the table keeps the token's hash, the audit trail the link id, and the link's
+// PracticeActivationLinkIssued — written with it, in its transaction — the link id (docs/events.md "Delivery").
 import { STACK_OUTPUTS } from "../../contracts/stack-outputs.js";
 import { issueActivationLink, PracticeNotActivatable } from "../../functions/activation/activation-links.js";
 import { activationTableParts } from "../../functions/practice/activation-runtime.js";
 import type { CommandContext } from "../context.js";
-import { publishFromOps } from "../domain-event-sink.js";
-import { describeFailure, EXIT, type ExitCode, OperationFailed } from "../errors.js";
+import { EXIT, type ExitCode, OperationFailed } from "../errors.js";
 import { opsRequester } from "../execution-names.js";
 import { formatTime } from "../format.js";
 
@@ -48,22 +48,6 @@ export async function activationLink(
         : `practice ${request.practiceId} is not recorded on ${target.description}`,
     );
   }
-  // After the link is stored: a failed publish leaves a working link (the audit trail has the issue), so it warns.
-  let publishFailure: string | undefined;
-  try {
-    await publishFromOps(target, {
-      type: "PracticeActivationLinkIssued",
-      executionName: `activation-link-${issued.linkId}`,
-      occurredAt: issued.issuedAt,
-      practiceId: issued.practiceId,
-      linkId: issued.linkId,
-      expiresAt: issued.expiresAt,
-      issuedBy: requester,
-      ...(issued.replaced.length > 0 ? { replacedLinkIds: [...issued.replaced] } : {}),
-    });
-  } catch (error) {
-    publishFailure = describeFailure(error);
-  }
   context.printJson({ practiceId: issued.practiceId, url: issued.url, expiresAt: issued.expiresAt });
   context.print(
     `Activation link for ${issued.practiceId}, valid once until ${formatTime(issued.expiresAt)}:`,
@@ -74,9 +58,5 @@ export async function activationLink(
   context.print(
     "Send it to the office; the key is shown after they press Reveal key, then the link is spent.",
   );
-  if (publishFailure)
-    context.warn(
-      `warning: the link works, but PracticeActivationLinkIssued was not published: ${publishFailure}`,
-    );
   return EXIT.ok;
 }

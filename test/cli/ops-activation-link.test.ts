@@ -13,6 +13,7 @@ import { findFreePort } from "../../local/free-port.js";
 import { readLocalStackConfig } from "../../local/local-config.js";
 import { type LocalStack, STACK_OUTPUTS, startLocalStack } from "../../local/local-stack.js";
 import { type OpsRun, runOpsCli } from "../support/ops-cli.js";
+import { outboxEvents } from "../support/outbox-items.js";
 
 let stack: LocalStack;
 let stateDir: string;
@@ -99,6 +100,12 @@ describe("ops activation-link", { timeout: 180_000 }, () => {
     await onboarded("act-cli-4");
     const first = linkJson(await ops("activation-link", "act-cli-4", "--json"));
     const second = linkJson(await ops("activation-link", "act-cli-4", "--json"));
+    // Written with the link, in its transaction (the key administrator's grants suffice); the stream delivers it.
+    const written = (await outboxEvents({ client, tableName })).filter(
+      (e) => e.detailType === "PracticeActivationLinkIssued" && e.detail.practiceId === "act-cli-4",
+    );
+    expect(written.map((e) => e.detail.expiresAt).sort()).toEqual([first.expiresAt, second.expiresAt].sort());
+    await stack.streamSources.drain();
     const events = readEventsFile(stack.endpoints.eventsFile).filter(
       (e) => e["detail-type"] === "PracticeActivationLinkIssued" && e.detail.practiceId === "act-cli-4",
     );

@@ -22,7 +22,7 @@ describe("autoIssueActivationLinks", () => {
     expect(JSON.stringify(template.toJSON())).not.toContain("activation-auto-issue");
   });
 
-  it("adds a PracticeOnboarded rule on the domain bus whose function may issue links and publish, nothing more", () => {
+  it("adds a PracticeOnboarded rule on the domain bus whose function may issue links (and write their event to the outbox), nothing more", () => {
     const template = synth({ [CONTEXT_KEYS.autoIssueActivationLinks]: "true" });
     const [rule] = autoIssueRules(template) as [{ Properties: Record<string, unknown> }];
     expect(rule.Properties).toMatchObject({
@@ -47,13 +47,14 @@ describe("autoIssueActivationLinks", () => {
       "dynamodb:PutItem",
       "dynamodb:UpdateItem",
     ]);
-    expect(actions).toContain("events:PutEvents");
+    // PracticeActivationLinkIssued goes into the outbox with the link (OUTBOX#…), not onto the bus.
+    expect(actions.filter((a) => a.startsWith("events:"))).toEqual([]);
     expect(actions.filter((a) => /^(secretsmanager|states|dynamodb:Query|dynamodb:Scan)/.test(a))).toEqual(
       [],
     );
     const table = statements.find((s) => [s.Action].flat().includes("dynamodb:GetItem"))!;
     expect(table.Condition).toEqual({
-      "ForAllValues:StringLike": { "dynamodb:LeadingKeys": ["ACTIVATION#*", "PRACTICE#*"] },
+      "ForAllValues:StringLike": { "dynamodb:LeadingKeys": ["ACTIVATION#*", "PRACTICE#*", "OUTBOX#*"] },
     });
   });
 

@@ -1,23 +1,22 @@
 // The alarms read what the runtime writes: each custom-metric alarm's namespace, name and exact dimension set
 // must be one of the metric streams the emitters produce (a missing or extra dimension reads nothing).
-import { Logger } from "@aws-lambda-powertools/logger";
 import { Metrics } from "@aws-lambda-powertools/metrics";
 import { App, Stack } from "aws-cdk-lib";
 import { Template } from "aws-cdk-lib/assertions";
 import * as kms from "aws-cdk-lib/aws-kms";
+import type { DynamoDBStreamEvent } from "aws-lambda";
 import { describe, expect, it } from "vitest";
+import { OUTBOX_ENTRY_ATTRIBUTE, outboxKey } from "../../contracts/domain-event-outbox.js";
 import { METRICS_NAMESPACE, SERVICE_NAME } from "../../contracts/metric-names.js";
-import {
-  createDomainEventPublisher,
-  type DomainEventSink,
-} from "../../functions/domain-events/domain-events.js";
+import { buildDomainEvent } from "../../functions/domain-events/domain-events.js";
 import { eventMaskedKey } from "../../functions/domain-events/event-fields.js";
-import { DomainEventPublishFailed } from "../../functions/platform/errors.js";
+import { outboxEntry } from "../../functions/domain-events/outbox-message.js";
 import { recordPortalCall } from "../../functions/portal/portal-call-metrics.js";
 import { recordReconciliationFindings } from "../../functions/reconciliation/reconciliation-metrics.js";
 import { OperationsAlarms } from "../../lib/operations-alarms.js";
 import { captureProcessOutput } from "../support/captured-output.js";
 import { emittedMetrics } from "../support/emf-records.js";
+import { FakeAwsJsonEndpoint } from "../support/fake-aws-json-endpoint.js";
 
 const output = captureProcessOutput();
 
@@ -46,6 +45,44 @@ function alarmedCustomStreams(): Map<string, string> {
   return streams;
 }
 
+/** The outbox delivery (the only publisher) handed one stream record whose entry EventBridge refuses. */
+async function outboxDeliveryRefused(): Promise<void> {
+  const endpoint = await new FakeAwsJsonEndpoint().start();
+  endpoint.putEventsEntryError = { ErrorCode: "InternalFailure", ErrorMessage: "down" };
+  const saved = { ...process.env };
+  Object.assign(process.env, {
+    EVENT_BUS_NAME: "practice-events",
+    AWS_ENDPOINT_URL_EVENTBRIDGE: endpoint.url,
+    AWS_REGION: "us-east-1",
+    AWS_ACCESS_KEY_ID: "test",
+    AWS_SECRET_ACCESS_KEY: "test",
+  });
+  try {
+    const { handler } = await import("../../functions/domain-events/outbox-stream-handler.js");
+    const event = buildDomainEvent({
+      type: "PracticeOffboarded",
+      executionName: "ops-1",
+      practiceId: "p-1",
+      devRefId: "P 1",
+      maskedKey: eventMaskedKey("QJXZ…W2HD"),
+    });
+    const key = outboxKey(event.detail.eventId);
+    const record = {
+      eventName: "INSERT",
+      dynamodb: {
+        SequenceNumber: "1",
+        Keys: { pk: { S: key.pk! }, sk: { S: key.sk! } },
+        NewImage: { [OUTBOX_ENTRY_ATTRIBUTE]: { S: JSON.stringify(outboxEntry(event)) } },
+      },
+    };
+    const result = await handler({ Records: [record] } as DynamoDBStreamEvent);
+    expect(result.batchItemFailures).toEqual([{ itemIdentifier: "1" }]);
+  } finally {
+    process.env = saved;
+    await endpoint.stop();
+  }
+}
+
 describe("metric names contract", () => {
   it("every alarm on a custom metric reads a stream the emitters write", async () => {
     const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAME });
@@ -53,24 +90,7 @@ describe("metric names contract", () => {
     recordPortalCall(metrics, { ...call, status: 401, outcome: "PortalUnauthorized" });
     recordPortalCall(metrics, { ...call, status: 429, outcome: "PortalThrottled" });
     recordReconciliationFindings(metrics, { findingsByCategory: { STUCK: 1 }, needingAttention: 1 });
-    const brokenSink: DomainEventSink = {
-      description: "broken",
-      put: async () => {
-        throw new DomainEventPublishFailed("down");
-      },
-    };
-    const publish = createDomainEventPublisher({
-      sink: brokenSink,
-      logger: new Logger({ logLevel: "SILENT" }),
-      metrics,
-    });
-    await publish({
-      type: "PracticeOffboarded",
-      executionName: "ops-1",
-      practiceId: "p-1",
-      devRefId: "P 1",
-      maskedKey: eventMaskedKey("QJXZ…W2HD"),
-    }).catch(() => undefined);
+    await outboxDeliveryRefused();
     // The webhook handler's metrics are asserted in test/integration/webhook/crm-webhook-handler.test.ts; its streams:
     const webhookStreams = [
       streamKey(METRICS_NAMESPACE, "Webhook5xx", { service: SERVICE_NAME }),

@@ -143,10 +143,9 @@ describe("ReconciliationWorkflow functions' IAM policies", () => {
         "dynamodb:BatchWriteItem",
         "dynamodb:PutItem",
         "dynamodb:Query",
-        // The rate limiter; an installed key's record (with its audit put) and announcement mark.
+        // The rate limiter; an installed key's record, in one transaction with its audit entry and its
+        // PracticeKeyInstalled outbox item (PutItem): no PutEvents, the stream delivers it.
         "dynamodb:UpdateItem",
-        // PracticeKeyInstalled for each key it sees installed.
-        "events:PutEvents",
         ...TABLE_KMS,
         ...SECRET,
         ...XRAY,
@@ -192,10 +191,10 @@ describe("ReconciliationWorkflow functions' IAM policies", () => {
         ...XRAY,
       ],
     ],
-    // PutEvents on the stack's domain event bus: ReconciliationCompleted.
+    // The report and, in the same transaction, its ReconciliationCompleted outbox item: no PutEvents.
     [
       "functions/reconciliation/reconciliation-finish.ts",
-      ["dynamodb:UpdateItem", "events:PutEvents", ...TABLE_KMS, ...XRAY],
+      ["dynamodb:PutItem", "dynamodb:UpdateItem", ...TABLE_KMS, ...XRAY],
     ],
   ])("%s may do exactly what it needs", (entry, expected) => {
     expect(actionsOf(entry)).toEqual([...expected].sort());

@@ -1,5 +1,5 @@
 // Test-only HTTP endpoint speaking the AWS JSON protocol for the calls the webhook makes (Step Functions
-// StartExecution/DescribeExecution, Secrets Manager GetSecretValue) and the domain-event publisher (EventBridge
+// StartExecution/DescribeExecution, Secrets Manager GetSecretValue) and the outbox delivery (EventBridge
 // PutEvents), so tests drive the real SDK clients.
 // Step Functions behaves as documented for Standard workflows: a name is taken once; StartExecution with the
 // same name and input while the execution runs returns the original answer, otherwise ExecutionAlreadyExists.

@@ -52,7 +52,7 @@ export interface OnboardingHarness {
   readonly events: HistoryEvent[];
   /** Everything written to stdout/stderr while the harness ran (Powertools logs and metrics). */
   readonly output: string[];
-  /** Where domain events arrive (the outbox delivery's local bus; LOCAL_EVENTS_FILE), one envelope per line. */
+  /** Where domain events arrive (the outbox delivery puts them on the local bus, which writes them), one envelope per line. */
   readonly eventsFile: string;
   /** The table stream's consumers; `run()` drains them, so an ended execution's events are in `eventsFile`. */
   readonly streams: LocalStreamSources;
@@ -119,7 +119,6 @@ export async function startOnboardingHarness(options: OnboardingHarnessOptions):
       AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
       AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
       POWERTOOLS_LOG_LEVEL: "DEBUG",
-      LOCAL_EVENTS_FILE: eventsFile,
     },
     onEvent: (event, execution) => {
       events.push(event);

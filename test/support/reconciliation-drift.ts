@@ -78,8 +78,9 @@ export async function snapshot(h: ReconciliationHarness): Promise<{ table: unkno
     ExclusiveStartKey = page.LastEvaluatedKey;
   } while (ExclusiveStartKey);
   const table = items
-    // The run's own items, the rate limiter's clock, and the open-attempt index bookkeeping every run does.
-    .filter((item) => !String(item.pk).startsWith("RECON#") && !String(item.pk).startsWith("RATE#"))
+    // The run's own items and the events it announces (its report's, the installations'), the rate limiter's
+    // clock, and the open-attempt index bookkeeping every run does.
+    .filter((item) => !/^(RECON|RATE|OUTBOX)#/.test(String(item.pk)))
     // What the funnel observes (an office installed its key) is recorded by every run, report-only too.
     .filter((item) => item.action !== "KEY_INSTALLED")
     .map(({ installation: _installed, ...item }) => item)

@@ -92,7 +92,6 @@ export async function startReconciliationHarness(
       AWS_REGION: "us-east-1",
       POWERTOOLS_METRICS_DISABLED: "true",
       POWERTOOLS_LOG_LEVEL: "ERROR",
-      LOCAL_EVENTS_FILE: eventsFile,
     },
     ...(options.onEvent ? { onEvent: options.onEvent } : {}),
   });

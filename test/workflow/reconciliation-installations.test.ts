@@ -1,9 +1,12 @@
 // The installation funnel on the synthesized Reconciliation state machine (IAM enforced): a key the office
 // installed in Open Dental (DateTimeAssigned left the sentinel) is recorded on its ACTIVE practice once, audited
 // and announced once as PracticeKeyInstalled with the masked key only; keys of other practices' states, foreign
-// keys and uninstalled keys change nothing.
+// keys and uninstalled keys change nothing. (How the event travels — the table's outbox — is in
+// reconciliation-outbox.test.ts.)
 import { readFileSync } from "node:fs";
+import { UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { keys } from "../../contracts/table-schema.js";
 import { currentInstallation } from "../../functions/practice/key-installation.js";
 import { keyInstalledEventName } from "../../functions/reconciliation/reconciliation-installations.js";
 import { readPublishedEvents } from "../support/published-events.js";
@@ -38,7 +41,7 @@ describe("Reconciliation: the installation funnel", () => {
 
     const record = (await h.store.getPractice(practiceId))!;
     expect(record.installation).toEqual({
-      maskedKey: built.maskedKey,
+      keyFingerprint: record.keyFingerprint,
       installedAt: expect.any(String),
       assignedInPortal: "2025-06-02 14:05:09",
       seenBy: run.name,
@@ -64,7 +67,7 @@ describe("Reconciliation: the installation funnel", () => {
         schemaVersion: "1",
         eventId: expect.any(String),
         occurredAt: record.installation!.installedAt,
-        executionName: keyInstalledEventName(practiceId, built.maskedKey),
+        executionName: keyInstalledEventName(practiceId, record.keyFingerprint!),
         practiceId,
         devRefId: "Quick Dental",
         maskedKey: built.maskedKey,
@@ -82,25 +85,43 @@ describe("Reconciliation: the installation funnel", () => {
     expect(h.denials).toEqual([]);
   });
 
-  it("publishes an installation recorded but never announced (a failed publish) on the next run, under the same eventId", async () => {
+  it("announces an installation recorded before installations were announced with their record, once", async () => {
     const practiceId = "funnel-unannounced";
     const built = await activePractice(h, practiceId, { at: HOURS_AGO(5) });
     h.simulator.assignKey(built.customerKey, "2025-06-03 08:00:00");
-    // As if a run recorded it and its publish then failed for good.
-    const recorded = await h.runs.recordKeyInstalled({
-      practiceId,
-      maskedKey: built.maskedKey,
-      assignedInPortal: "2025-06-03 08:00:00",
-      runId: "earlier-run",
-      now: HOURS_AGO(1),
-    });
+    // As an earlier version left it: recorded by masked key, its publish failed for good, never announced.
+    const installedAt = HOURS_AGO(1).toISOString();
+    await h.client.send(
+      new UpdateCommand({
+        TableName: h.tableName,
+        Key: keys.practice(practiceId),
+        UpdateExpression: "SET installation = :installation",
+        ExpressionAttributeValues: {
+          ":installation": {
+            maskedKey: built.maskedKey,
+            installedAt,
+            assignedInPortal: "2025-06-03 08:00:00",
+            seenBy: "earlier-run",
+          },
+        },
+      }),
+    );
 
+    await h.reconcile({});
     await h.reconcile({});
 
     const record = (await h.store.getPractice(practiceId))!;
-    expect(record.installation).toMatchObject({ seenBy: "earlier-run", announcedAt: expect.any(String) });
-    expect(recorded).toBeDefined();
-    expect(installedEvents(practiceId).map((e) => e.detail.installedAt)).toEqual([recorded!.installedAt]);
+    expect(record.installation).toEqual({
+      maskedKey: built.maskedKey,
+      keyFingerprint: record.keyFingerprint,
+      installedAt,
+      assignedInPortal: "2025-06-03 08:00:00",
+      seenBy: "earlier-run",
+      announcedAt: expect.any(String),
+    });
+    expect(installedEvents(practiceId).map((e) => e.detail.installedAt)).toEqual([installedAt]);
+    // Recorded once, by the earlier run: no KEY_INSTALLED audit entry of this one.
+    expect((await h.store.listAudit(practiceId)).filter((e) => e.action === "KEY_INSTALLED")).toEqual([]);
   });
 
   it("leaves uninstalled keys, foreign installed keys and installed keys of non-ACTIVE practices alone", async () => {

@@ -1,21 +1,21 @@
 // Issuing a link on PracticeOnboarded (the stack's autoIssueActivationLinks option), on DynamoDB Local: one link per
-// onboarding however often the event is delivered, none for a practice no longer ACTIVE, and the event published
-// names the link id and expiry — the URL and token appear nowhere (outcome, event, audit trail, table).
+// onboarding however often the event is delivered, none for a practice no longer ACTIVE, and the event — written to
+// the table's outbox in the link's own transaction — names the link id and expiry: the URL and token appear nowhere
+// (outcome, event, audit trail, table).
 import { PutCommand, ScanCommand } from "@aws-sdk/lib-dynamodb";
 import { beforeAll, describe, expect, it } from "vitest";
 import { keys } from "../../../contracts/table-schema.js";
 import { AUTO_ISSUER, issueOnOnboarded } from "../../../functions/activation/activation-auto-issue-step.js";
-import { buildDomainEvent, type DomainEventInput } from "../../../functions/domain-events/domain-events.js";
 import { activationTableParts } from "../../../functions/practice/activation-runtime.js";
 import { listAudit } from "../../../functions/practice/audit-trail.js";
 import type { PracticeTable } from "../../../functions/practice/practice-table.js";
 import { createTestDocumentTable } from "../../support/document-client.js";
+import { asEventInput, outboxEvents } from "../../support/outbox-items.js";
 
 const KEY = "QJXZR4PNK5B8W2HD";
 const ONBOARDED_AT = "2026-03-02T10:00:00.000Z";
 
 let table: PracticeTable;
-const published: DomainEventInput[] = [];
 
 beforeAll(async () => {
   const { client, tableName } = await createTestDocumentTable();
@@ -39,14 +39,15 @@ async function practice(practiceId: string, status: string): Promise<void> {
   );
 }
 
-const deps = (now = new Date()) => ({
-  ...activationTableParts(table),
-  now: () => now,
-  publish: async (event: DomainEventInput) => {
-    buildDomainEvent(event); // the publisher's own validation
-    published.push(event);
-  },
-});
+const deps = (now = new Date()) => ({ ...activationTableParts(table), now: () => now });
+
+/** The PracticeActivationLinkIssued events the outbox holds for a practice, oldest first. */
+async function linkEvents(practiceId: string): Promise<Record<string, unknown>[]> {
+  return (await outboxEvents(table))
+    .filter((e) => e.detailType === "PracticeActivationLinkIssued" && e.detail.practiceId === practiceId)
+    .map(asEventInput)
+    .sort((a, b) => String(a.occurredAt).localeCompare(String(b.occurredAt)));
+}
 
 describe("activation link on PracticeOnboarded", () => {
   it("issues one link, once per onboarding, and publishes PracticeActivationLinkIssued without the URL", async () => {
@@ -64,7 +65,8 @@ describe("activation link on PracticeOnboarded", () => {
     expect(repeat).toEqual({ issued: false, practiceId: "auto-1", reason: "alreadyIssued" });
     const latest = await activationTableParts(table).store.latestForPractice("auto-1");
     expect(latest).toMatchObject({ issuedBy: AUTO_ISSUER });
-    expect(published.filter((e) => "practiceId" in e && e.practiceId === "auto-1")).toEqual([
+    const published = await linkEvents("auto-1");
+    expect(published).toEqual([
       {
         type: "PracticeActivationLinkIssued",
         executionName: `activation-link-${first.issued ? first.linkId : ""}`,
@@ -101,7 +103,7 @@ describe("activation link on PracticeOnboarded", () => {
       occurredAt: "2026-03-04T23:59:00.000Z",
     });
     expect(later.issued).toBe(true);
-    const event = published.at(-1)!;
+    const event = (await linkEvents("auto-2")).at(-1)!;
     expect(event).toMatchObject({ replacedLinkIds: [first.issued ? first.linkId : "?"] });
   });
 
@@ -110,5 +112,6 @@ describe("activation link on PracticeOnboarded", () => {
     const outcome = await issueOnOnboarded(deps(), { practiceId: "auto-3", occurredAt: ONBOARDED_AT });
     expect(outcome).toEqual({ issued: false, practiceId: "auto-3", reason: "notActive" });
     expect(await activationTableParts(table).store.latestForPractice("auto-3")).toBeUndefined();
+    expect(await linkEvents("auto-3")).toEqual([]);
   });
 });

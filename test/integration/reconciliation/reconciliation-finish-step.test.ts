@@ -1,10 +1,9 @@
-// finishReconciliation against DynamoDB Local: the run's summary gets its outcome, the metrics and (on success
-// only) the ReconciliationCompleted event are published, and an error from the failure path is stored with
+// finishReconciliation against DynamoDB Local: the run's summary gets its outcome — on success only with the
+// ReconciliationCompleted event, in the table's outbox — the metrics are published, and an error from the failure path is stored with
 // anything key-shaped masked — the summary is what `ops reconcile --show` prints.
 
 import { beforeEach, describe, expect, it } from "vitest";
 import { emptyCounts, type FindingCounts } from "../../../contracts/reconciliation-findings.js";
-import type { DomainEventInput } from "../../../functions/domain-events/domain-events.js";
 import { maskSecret } from "../../../functions/platform/mask.js";
 import { PracticeStore } from "../../../functions/practice/practice-store.js";
 import { ReconciliationStore } from "../../../functions/practice/reconciliation-store.js";
@@ -13,6 +12,7 @@ import { finishReconciliation } from "../../../functions/reconciliation/reconcil
 import { startReconciliation } from "../../../functions/reconciliation/reconciliation-start-step.js";
 import type { StepState } from "../../../functions/reconciliation/reconciliation-state.js";
 import { createTestDocumentTable } from "../../support/document-client.js";
+import { asEventInput, outboxEvents } from "../../support/outbox-items.js";
 import { testFingerprinter } from "../../support/test-key-custody.js";
 
 // Real dates: the summary expires (TTL) 90 days after its start, and DynamoDB Local deletes expired items.
@@ -23,17 +23,16 @@ const KEY_SHAPED = "QJXZ4K7M2P9R5T8W";
 
 let runs: ReconciliationStore;
 let deps: ReconciliationDeps;
-let events: DomainEventInput[];
+let table: Awaited<ReturnType<typeof createTestDocumentTable>>;
 let metrics: Array<{ counts: FindingCounts; needingAttention: number }>;
 
 beforeEach(async () => {
-  const table = await createTestDocumentTable();
+  table = await createTestDocumentTable();
   runs = new ReconciliationStore({
     client: table.client,
     tableName: table.tableName,
     fingerprint: testFingerprinter,
   });
-  events = [];
   metrics = [];
   deps = {
     store: new PracticeStore({
@@ -43,7 +42,6 @@ beforeEach(async () => {
     }),
     runs,
     publishMetrics: (counts, needingAttention) => metrics.push({ counts, needingAttention }),
-    publishEvent: async (event) => events.push(event),
     now: () => FINISHED,
   };
 });
@@ -66,7 +64,7 @@ async function startedRun(runId: string): Promise<StepState> {
 }
 
 describe("finishReconciliation", () => {
-  it("stores a succeeded run's counts, publishes its metrics and the ReconciliationCompleted event", async () => {
+  it("stores a succeeded run's counts with its ReconciliationCompleted event, and publishes its metrics", async () => {
     const state = await startedRun("recon-ok");
     const outcome = await finishReconciliation(deps, state);
 
@@ -97,7 +95,7 @@ describe("finishReconciliation", () => {
       repairs: { planned: 0, done: 0, skipped: 0, failed: 0, deferred: 0 },
     });
     expect(metrics).toEqual([{ counts: state.progress.counts, needingAttention: 3 }]);
-    expect(events).toEqual([
+    expect((await outboxEvents(table)).map(asEventInput)).toEqual([
       {
         type: "ReconciliationCompleted",
         executionName: "recon-ok",
@@ -109,7 +107,7 @@ describe("finishReconciliation", () => {
     ]);
   });
 
-  it("stores a failed run with the Lambda's error message, keys masked, and publishes no event", async () => {
+  it("stores a failed run with the Lambda's error message, keys masked, and writes no event", async () => {
     const state = await startedRun("recon-failed");
     const cause = JSON.stringify({
       errorType: "PortalRejected",
@@ -126,7 +124,7 @@ describe("finishReconciliation", () => {
     expect(summary?.error).toBe(`PortalRejected: portal refused key ${maskSecret(KEY_SHAPED)}`);
     expect(JSON.stringify(summary)).not.toContain(KEY_SHAPED);
     expect(metrics).toHaveLength(1);
-    expect(events).toEqual([]);
+    expect(await outboxEvents(table)).toEqual([]);
   });
 
   it("keeps a Cause that is not JSON as the message, and the error name alone when there is no Cause", async () => {

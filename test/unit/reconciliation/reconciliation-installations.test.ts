@@ -1,6 +1,9 @@
-// What the listing does with a key it sees installed (reconciliation-installations.ts): record, time, announce,
-// then mark announced — in that order, so a failed publish leaves the installation to be announced again.
+// What the listing does with a key it sees installed (reconciliation-installations.ts): record it with its
+// PracticeKeyInstalled (one transaction, the table's outbox) and time it; an installation recorded before
+// installations were announced with their record is announced, not recorded again.
 import { describe, expect, it } from "vitest";
+import type { OutboxMessage } from "../../../contracts/domain-event-outbox.js";
+import type { KeyFingerprint } from "../../../functions/key-custody/key-fingerprint.js";
 import type { KeyInstallation } from "../../../functions/practice/key-installation.js";
 import type { InstalledKey } from "../../../functions/reconciliation/reconciliation-classify.js";
 import type { ReconciliationDeps } from "../../../functions/reconciliation/reconciliation-deps.js";
@@ -11,59 +14,75 @@ import {
 import { scanPortalKeys } from "../../../functions/reconciliation/reconciliation-list-keys-step.js";
 
 const NOW = new Date("2026-03-05T10:00:00.000Z");
+const FINGERPRINT = "a".repeat(64) as KeyFingerprint;
 const SEEN: InstalledKey = {
   practiceId: "p-1",
   devRefId: "Dental One",
+  keyFingerprint: FINGERPRINT,
   maskedKey: "QJXZ…W2HD",
   assignedInPortal: "2026-03-05 01:58:31",
   activatedAt: "2026-03-02T10:00:00.000Z",
 };
 
-function fakeDeps(options: { record?: boolean; publishFails?: boolean } = {}) {
+const detailOf = (message: OutboxMessage) => JSON.parse(message.entry.Detail) as Record<string, unknown>;
+
+function fakeDeps(options: { record?: boolean } = {}) {
   const calls: string[] = [];
+  const messages: OutboxMessage[] = [];
   const timings: number[] = [];
   const deps = {
     runs: {
-      recordKeyInstalled: async (o: { now: Date; runId: string }) => {
+      recordKeyInstalled: async (
+        o: { now: Date; runId: string; keyFingerprint: KeyFingerprint },
+        announce: (installation: KeyInstallation) => OutboxMessage,
+      ) => {
         calls.push("record");
-        return options.record === false
-          ? undefined
-          : ({
-              maskedKey: SEEN.maskedKey,
-              installedAt: o.now.toISOString(),
-              assignedInPortal: SEEN.assignedInPortal,
-              seenBy: o.runId,
-            } satisfies KeyInstallation);
+        if (options.record === false) return undefined;
+        const installation: KeyInstallation = {
+          keyFingerprint: o.keyFingerprint,
+          installedAt: o.now.toISOString(),
+          assignedInPortal: SEEN.assignedInPortal,
+          seenBy: o.runId,
+          announcedAt: o.now.toISOString(),
+        };
+        messages.push(announce(installation));
+        return installation;
       },
-      markInstallationAnnounced: async () => {
-        calls.push("announced");
+      announceInstallation: async (_recorded: unknown, message: OutboxMessage) => {
+        calls.push("announce");
+        messages.push(message);
+        return true;
       },
-    },
-    publishEvent: async (event: { type: string }) => {
-      calls.push(`publish ${event.type}`);
-      if (options.publishFails) throw new Error("bus down");
     },
     recordTimeToInstall: (seconds: number) => timings.push(seconds),
   } as unknown as ReconciliationDeps;
-  return { deps, calls, timings };
+  return { deps, calls, messages, timings };
 }
 
 describe("noticeInstallation", () => {
-  it("records, times from onboarded to now, publishes, then marks announced", async () => {
-    const { deps, calls, timings } = fakeDeps();
+  it("records the installation with its PracticeKeyInstalled, and times it from onboarded to now", async () => {
+    const { deps, calls, messages, timings } = fakeDeps();
     await noticeInstallation(deps, SEEN, "run-1", NOW);
-    expect(calls).toEqual(["record", "publish PracticeKeyInstalled", "announced"]);
+    expect(calls).toEqual(["record"]);
+    expect(messages.map(detailOf)).toEqual([
+      {
+        schemaVersion: "1",
+        eventId: expect.any(String),
+        occurredAt: NOW.toISOString(),
+        executionName: keyInstalledEventName("p-1", FINGERPRINT),
+        practiceId: "p-1",
+        devRefId: "Dental One",
+        maskedKey: "QJXZ…W2HD",
+        installedAt: NOW.toISOString(),
+        assignedInPortal: SEEN.assignedInPortal,
+        onboardedAt: SEEN.activatedAt,
+      },
+    ]);
     expect(timings).toEqual([3 * 86_400]);
   });
 
-  it("leaves the installation unannounced when the publish fails (the next try publishes it)", async () => {
-    const { deps, calls } = fakeDeps({ publishFails: true });
-    await expect(noticeInstallation(deps, SEEN, "run-1", NOW)).rejects.toThrow("bus down");
-    expect(calls).toEqual(["record", "publish PracticeKeyInstalled"]);
-  });
-
-  it("announces an installation already recorded without recording or timing it again", async () => {
-    const { deps, calls, timings } = fakeDeps();
+  it("announces an installation recorded but never announced without recording or timing it again", async () => {
+    const { deps, calls, messages, timings } = fakeDeps();
     const recorded: KeyInstallation = {
       maskedKey: SEEN.maskedKey,
       installedAt: "2026-03-04T10:00:00.000Z",
@@ -71,7 +90,10 @@ describe("noticeInstallation", () => {
       seenBy: "run-0",
     };
     await noticeInstallation(deps, { ...SEEN, recorded }, "run-1", NOW);
-    expect(calls).toEqual(["publish PracticeKeyInstalled", "announced"]);
+    expect(calls).toEqual(["announce"]);
+    expect(messages.map(detailOf)).toEqual([
+      expect.objectContaining({ occurredAt: recorded.installedAt, installedAt: recorded.installedAt }),
+    ]);
     expect(timings).toEqual([]);
   });
 
@@ -84,8 +106,10 @@ describe("noticeInstallation", () => {
 
   it("names one event per practice and key, within Step Functions' 80 characters", () => {
     const longId = "p".repeat(64);
-    expect(keyInstalledEventName(longId, "QJXZ…W2HD")).toMatch(/^key-installed-[0-9a-f]{20}$/);
-    expect(keyInstalledEventName("p-1", "QJXZ…W2HD")).not.toBe(keyInstalledEventName("p-1", "ABCD…W2HD"));
+    const other = "b".repeat(64) as KeyFingerprint;
+    expect(keyInstalledEventName(longId, FINGERPRINT)).toMatch(/^key-installed-[0-9a-f]{20}$/);
+    expect(keyInstalledEventName("p-1", FINGERPRINT)).not.toBe(keyInstalledEventName("p-1", other));
+    expect(keyInstalledEventName("p-1", FINGERPRINT)).not.toBe(keyInstalledEventName("p-2", FINGERPRINT));
   });
 
   it("records and announces at most installationsPerInvocation installed keys per invocation", async () => {
@@ -141,9 +165,8 @@ describe("noticeInstallation", () => {
         writeRepairs: async () => {},
         recordKeyInstalled: async (o: { practiceId: string; now: Date }) => {
           recorded.push(o.practiceId);
-          return { maskedKey: "x", installedAt: o.now.toISOString(), assignedInPortal: "x", seenBy: "r" };
+          return { installedAt: o.now.toISOString(), assignedInPortal: "x", seenBy: "r" };
         },
-        markInstallationAnnounced: async () => {},
       },
       now: () => NOW,
     } as unknown as ReconciliationDeps;
