@@ -63,6 +63,8 @@ export interface PortalClientOptions {
 }
 
 export const DEFAULT_PORTAL_TIMEOUT_MS = 15_000;
+/** How late past its slot a fresh HTTP client's first request may reach the portal (see `firstRequest`). */
+export const COLD_CLIENT_LATENESS_MS = 200;
 /** A listing longer than this many pages is treated as a portal fault rather than followed forever. */
 const MAX_LIST_PAGES = 1_000;
 const CUSTOMER_KEY_SHAPE = /^[A-Z0-9]{16}$/;
@@ -284,6 +286,13 @@ export function createPortalClient(options: PortalClientOptions): PortalClient {
     return JSON.parse(answer.text);
   }
 
+  /**
+   * The client's first request loads and warms the HTTP client and opens its first connection (48–72 ms on an idle
+   * machine, 174 ms measured under load), so it reaches the portal late: its reservation keeps the next caller
+   * that much further off. Requests that ask while it is on its way find the loading done by their later slots.
+   */
+  let firstRequest = true;
+
   /** Sends one operation: rate limit, credentials, one retry after a 401; reports each request to onCall. */
   async function send(op: Operation): Promise<unknown> {
     const seen: PortalCredentials[] = [];
@@ -291,7 +300,9 @@ export function createPortalClient(options: PortalClientOptions): PortalClient {
     seen.push(credentials);
     for (let attempt = 1; ; attempt++) {
       const redact = makeRedactor(op, seen);
-      await options.rateLimiter?.acquire();
+      const request = firstRequest ? { lateByUpToMs: COLD_CLIENT_LATENESS_MS } : undefined;
+      firstRequest = false;
+      await options.rateLimiter?.acquire(request);
       const started = performance.now();
       let status: number | undefined;
       let outcome = "ok";
