@@ -54,8 +54,12 @@ export interface BenchStack {
   /** The function a Task state of a state machine invokes. */
   functionForState(stateMachineArn: string, stateName: string): FunctionProfile;
   readonly webhookFunction: FunctionProfile;
+  /** The function the table stream's outbox items invoke (lib/domain-event-outbox.ts). */
+  readonly outboxDeliveryFunction: FunctionProfile;
   /** Domain events written so far (one PutEvents entry each on AWS). */
   domainEventsWritten(): number;
+  /** Waits until every outbox item written so far went through the delivery function to the bus. */
+  drainOutbox(): Promise<void>;
   /** One onboarding through the signed webhook, awaited to its end. */
   onboard(practiceId: string, devRefId?: string): Promise<WorkflowRun>;
   /** One offboarding started as the ops CLI starts it (StartExecution), awaited to its end. */
@@ -69,6 +73,7 @@ const PROXIED_VARIABLES = [
   "AWS_ENDPOINT_URL_DYNAMODB",
   "AWS_ENDPOINT_URL_SECRETS_MANAGER",
   "AWS_ENDPOINT_URL_SFN",
+  "AWS_ENDPOINT_URL_EVENTBRIDGE",
   "OPEN_DENTAL_BASE_URL",
 ] as const;
 
@@ -102,6 +107,8 @@ export async function startBenchStack(options: BenchStackOptions): Promise<Bench
   process.env.AWS_ENDPOINT_URL_DYNAMODB = dynamoDb.url;
   process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER = aws.url;
   process.env.AWS_ENDPOINT_URL_SFN = aws.url;
+  // The outbox delivery's PutEvents calls: one per invocation that delivers (what its invocations are counted by).
+  process.env.AWS_ENDPOINT_URL_EVENTBRIDGE = aws.url;
   process.env.OPEN_DENTAL_BASE_URL = `${portal.url}${new URL(simulator.url).pathname}`;
 
   const outputs = stack.endpoints.outputs;
@@ -119,6 +126,13 @@ export async function startBenchStack(options: BenchStackOptions): Promise<Bench
   const webhookEntry = [...engine.app.functions.values()].find((fn) => fn.entry.endsWith("crm-webhook.ts"));
   if (!webhookEntry)
     throw new Error("the synthesized app has no webhook function (functions/webhook/crm-webhook.ts)");
+  const outboxEntry = [...engine.app.functions.values()].find((fn) =>
+    fn.entry.endsWith("outbox-stream-handler.ts"),
+  );
+  if (!outboxEntry)
+    throw new Error(
+      "the synthesized app has no outbox delivery function (functions/domain-events/outbox-stream-handler.ts)",
+    );
 
   const finished = async (executionArn: string, startedAt: number, webhookMs: number) => {
     const description = await engine.waitForExecution(executionArn);
@@ -156,6 +170,8 @@ export async function startBenchStack(options: BenchStackOptions): Promise<Bench
       return profileOf(binding.function.logicalId);
     },
     webhookFunction: profileOf(webhookEntry.logicalId),
+    outboxDeliveryFunction: profileOf(outboxEntry.logicalId),
+    drainOutbox: () => stack.streamSources.drain(),
     domainEventsWritten() {
       try {
         return readFileSync(stack.endpoints.eventsFile, "utf8").split("\n").filter(Boolean).length;

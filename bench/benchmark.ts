@@ -29,8 +29,18 @@ const program = new Command()
   .option("--runs <n>", "latency runs per portal latency (default 20, quick 3)", positiveInteger)
   .option(
     "--onboardings <n>",
-    "concurrent onboardings for throughput (default 200, quick 20)",
+    "concurrent onboardings for throughput, at every rate (default 200 at 20 and 5 req/s, 40 at 1 req/s; quick 20)",
     positiveInteger,
+  )
+  .option(
+    "--throughput-rates <rps...>",
+    "PORTAL_MAX_RPS of the throughput runs, one process each (default 20 5 1; quick 20)",
+    (value: string, previous: number[] = []) => [...previous, positiveInteger(value)],
+  )
+  .option(
+    "--reconciliation-keys <n...>",
+    "portal key counts to reconcile (default 1000 10000 100000; quick 200)",
+    (value: string, previous: number[] = []) => [...previous, positiveInteger(value)],
   )
   .option("--out-dir <dir>", "where results.json and results.md go", BENCH_DIR)
   .option("--no-write", "print the tables without writing results files")
@@ -44,14 +54,23 @@ async function main(): Promise<void> {
     only?: PhaseName[];
     runs?: number;
     onboardings?: number;
+    throughputRates?: number[];
+    reconciliationKeys?: number[];
     outDir: string;
     write: boolean;
   }>();
   const base = options.quick ? QUICK_CONFIG : FULL_CONFIG;
+  const onboardingsAt = (rps: number) =>
+    options.onboardings ??
+    base.throughput.find((run) => run.portalMaxRps === rps)?.onboardings ??
+    base.throughput[0]?.onboardings ??
+    200;
+  const rates = options.throughputRates ?? base.throughput.map((run) => run.portalMaxRps);
   const config: BenchmarkConfig = {
     ...base,
     ...(options.runs ? { latencyRuns: options.runs } : {}),
-    ...(options.onboardings ? { throughputOnboardings: options.onboardings } : {}),
+    throughput: rates.map((portalMaxRps) => ({ portalMaxRps, onboardings: onboardingsAt(portalMaxRps) })),
+    ...(options.reconciliationKeys ? { reconciliationKeys: options.reconciliationKeys } : {}),
   };
   const { markdown } = await runBenchmark({
     config,

@@ -29,7 +29,7 @@ export interface CostInputs {
 
 export const COST_FORMULA =
   "cost per 1,000 = 1000 × ( T·p_sfn + Σ_tasks n·(p_req + ⌈d_ms⌉/1000 · M_MB/1024 · p_GBs(arch)) " +
-  "+ W·(p_api + p_req + ⌈d_webhook⌉/1000 · M/1024 · p_GBs) + RRU·p_rru + WRU·p_wru + S·p_sm + E·p_eb + L_bytes/2^30·p_logs )";
+  "+ W·(p_api + p_req + ⌈d_webhook⌉/1000 · M/1024 · p_GBs) + D·(p_req + ⌈d_delivery⌉/1000 · M/1024 · p_GBs) + RRU·p_rru + WRU·p_wru + S·p_sm + E·p_eb + L_bytes/2^30·p_logs )";
 
 /** Lambda bills each invocation's duration rounded up to the millisecond. */
 function gbSeconds(ms: number, memoryMb: number): number {
@@ -57,6 +57,17 @@ export function costPer1000(inputs: CostInputs): CostBreakdown {
     taskUsd += task.perRun * prices.lambdaPerRequest + gbs * prices.lambdaPerGbSecond[task.architecture];
   }
   add("Lambda (workflow tasks)", `${taskRequests} invocations, ${taskGbSeconds.toFixed(4)} GB-s`, taskUsd);
+  // The table stream's outbox items invoke the delivery function (docs/architecture.md §2): one invocation per
+  // run at this rate (Lambda batches records only when they arrive together), billed like any other.
+  const delivery = counts.outboxDelivery;
+  if (delivery.invocations > 0) {
+    const gbs = delivery.invocations * gbSeconds(delivery.medianDurationMs, delivery.memoryMb);
+    add(
+      "Lambda (outbox delivery)",
+      `${delivery.invocations} invocation, ${Math.ceil(delivery.medianDurationMs)} ms, ${gbs.toFixed(4)} GB-s`,
+      delivery.invocations * prices.lambdaPerRequest + gbs * prices.lambdaPerGbSecond[delivery.architecture],
+    );
+  }
   if (counts.webhookInvocations > 0 && inputs.webhook) {
     const { memoryMb, architecture, ms } = inputs.webhook;
     const gbs = counts.webhookInvocations * gbSeconds(ms, memoryMb);

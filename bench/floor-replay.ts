@@ -1,7 +1,7 @@
 // The latency floor: the very requests one onboarding made to the portal and DynamoDB, replayed one after the
 // other from a single script, with the practice, the execution and the key renamed so they act on fresh items.
 import { randomUUID } from "node:crypto";
-import { maskSecret } from "../functions/platform/mask.js";
+import { maskKeyTail } from "../functions/platform/mask.js";
 import type { RecordedRequest } from "./recording-proxy.js";
 
 export interface ReplaySource {
@@ -52,7 +52,8 @@ export async function replayFloor(
       const created = keyIn(text);
       const original = keyIn(request.responseBody ?? "");
       if (created && original) {
-        substitutions.push([original, created], [maskSecret(original), maskSecret(created)]);
+        // Masked forms (`…W2HD #3f9a1c`) change their last 4; fingerprints stay the recording's, consistently.
+        substitutions.push([original, created], [maskKeyTail(original), maskKeyTail(created)]);
       }
     }
   }

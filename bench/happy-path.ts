@@ -1,6 +1,6 @@
 // Section 1: happy-path onboardings and offboardings run one at a time, each counted on the wire and from its
 // history. The first pair in a fresh process is kept apart: it loads the handler modules and fetches the secrets.
-import type { BenchStack } from "./bench-stack.js";
+import type { BenchStack, FunctionProfile } from "./bench-stack.js";
 import type { DynamoDbTraffic } from "./dynamodb-traffic.js";
 import { median, round } from "./statistics.js";
 import { markTraffic, sampleWorkflow, type WorkflowSample } from "./workflow-sample.js";
@@ -28,6 +28,7 @@ export async function runHappyPath(bench: BenchStack, options: HappyPathOptions)
     await idle();
     let mark = markTraffic(bench, options.logBytes());
     const onboarded = await bench.onboard(practiceId);
+    await bench.drainOutbox(); // its event's delivery belongs to this run
     const onboarding = sampleWorkflow(
       bench,
       onboarded,
@@ -39,6 +40,7 @@ export async function runHappyPath(bench: BenchStack, options: HappyPathOptions)
     await idle();
     mark = markTraffic(bench, options.logBytes());
     const offboarded = await bench.offboard(practiceId);
+    await bench.drainOutbox();
     const offboarding = sampleWorkflow(
       bench,
       offboarded,
@@ -81,6 +83,13 @@ export interface WorkflowCounts {
   readonly secretsManagerCalls: number;
   readonly stepFunctionsApiCalls: Record<string, number>;
   readonly domainEvents: number;
+  /** The outbox delivery function's invocations per run, their median billed duration, and what it bills by. */
+  readonly outboxDelivery: {
+    readonly invocations: number;
+    readonly medianDurationMs: number;
+    readonly memoryMb: number;
+    readonly architecture: "arm64" | "x86_64";
+  };
   /** Median bytes the handlers logged per run. */
   readonly logBytes: number;
   readonly largestPayloadBytes: number;
@@ -100,7 +109,10 @@ export interface WorkflowCounts {
   readonly variesAcrossRuns: readonly string[];
 }
 
-export function countsOf(samples: readonly WorkflowSample[]): WorkflowCounts {
+export function countsOf(
+  samples: readonly WorkflowSample[],
+  outboxDeliveryFunction: FunctionProfile,
+): WorkflowCounts {
   const first = samples[0];
   if (!first) throw new Error("no samples to count");
   const countOf = (sample: WorkflowSample) => ({
@@ -113,6 +125,7 @@ export function countsOf(samples: readonly WorkflowSample[]): WorkflowCounts {
     secretsManagerCalls: sample.secretsManagerCalls,
     stepFunctionsApiCalls: sample.stepFunctionsApiCalls,
     domainEvents: sample.domainEvents,
+    outboxDeliveries: sample.outboxDeliveries.length,
   });
   const reference = countOf(first);
   const variesAcrossRuns = Object.keys(reference).filter((key) =>
@@ -130,9 +143,17 @@ export function countsOf(samples: readonly WorkflowSample[]): WorkflowCounts {
       byState.set(invocation.stateName, entry);
     }
   }
+  const { outboxDeliveries, ...counted } = reference;
+  const deliveryMs = samples.flatMap((sample) => sample.outboxDeliveries);
   return {
     runs: samples.length,
-    ...reference,
+    ...counted,
+    outboxDelivery: {
+      invocations: outboxDeliveries,
+      medianDurationMs: deliveryMs.length > 0 ? round(median(deliveryMs)) : 0,
+      memoryMb: outboxDeliveryFunction.memoryMb,
+      architecture: outboxDeliveryFunction.architecture,
+    },
     stateTransitions: first.stateTransitions,
     webhookInvocations: first.webhookInvocations,
     logBytes: median(samples.map((sample) => sample.logBytes)),

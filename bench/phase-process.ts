@@ -13,7 +13,12 @@ if (!phase || !PHASES.includes(phase as PhaseName) || !configFile || !outFile) {
 const config = JSON.parse(readFileSync(configFile, "utf8")) as BenchmarkConfig;
 const start = loadavg()[0]!;
 const results = await runPhase(phase as PhaseName, config);
-const label = phase === "reconciliation" ? `reconciliation ${config.reconciliationKeys.join(",")}` : phase;
+const label =
+  phase === "reconciliation"
+    ? `reconciliation ${config.reconciliationKeys.join(",")}`
+    : phase === "throughput"
+      ? `throughput ${config.throughput.map((run) => `${run.portalMaxRps} req/s`).join(",")}`
+      : phase;
 writeFileSync(
   outFile,
   JSON.stringify({ ...results, load: { [label]: { start, end: loadavg()[0]! } } } satisfies PhaseResults),

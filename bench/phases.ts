@@ -28,7 +28,8 @@ export interface LatencyPhase {
   readonly results: readonly LatencyAtPortalLatency[];
 }
 
-export interface ThroughputPhase extends ThroughputResult {}
+/** One entry per rate (each measured in a fresh process by the CLI). */
+export type ThroughputPhase = ThroughputResult[];
 
 /** One entry per key count (each measured in a fresh process by the CLI). */
 export type ReconciliationPhase = ReconciliationScaleResult[];
@@ -58,14 +59,14 @@ export async function runPhase(
   const portalMaxRps = {
     happyPath: config.happyPathPortalMaxRps,
     latency: config.latencyPortalMaxRps,
-    throughput: config.throughputPortalMaxRps,
+    throughput: config.throughput[0]?.portalMaxRps ?? 1,
     reconciliation: config.reconciliationPortalMaxRps,
   }[phase];
   try {
     say(`[${phase}] starting a local stack (PORTAL_MAX_RPS=${portalMaxRps})`);
     const bench = await startBenchStack({
       portalMaxRps,
-      ...(phase === "throughput" ? { simulatorMaxRps: config.throughputPortalMaxRps } : {}),
+      ...(phase === "throughput" ? { simulatorMaxRps: portalMaxRps } : {}),
     });
     try {
       switch (phase) {
@@ -81,11 +82,11 @@ export async function runPhase(
           return {
             happyPath: {
               portalMaxRps,
-              onboarding: countsOf(samples.onboarding),
-              offboarding: countsOf(samples.offboarding),
+              onboarding: countsOf(samples.onboarding, bench.outboxDeliveryFunction),
+              offboarding: countsOf(samples.offboarding, bench.outboxDeliveryFunction),
               firstInProcess: {
-                onboarding: countsOf([samples.firstInProcess.onboarding]),
-                offboarding: countsOf([samples.firstInProcess.offboarding]),
+                onboarding: countsOf([samples.firstInProcess.onboarding], bench.outboxDeliveryFunction),
+                offboarding: countsOf([samples.firstInProcess.offboarding], bench.outboxDeliveryFunction),
               },
               webhookFunction: bench.webhookFunction,
               definitions: {
@@ -106,14 +107,16 @@ export async function runPhase(
               }),
             },
           };
-        case "throughput":
-          return {
-            throughput: await measureThroughput(bench, {
-              onboardings: config.throughputOnboardings,
-              portalMaxRps,
-              progress: say,
-            }),
-          };
+        case "throughput": {
+          // The stack runs at one rate: the CLI gives each rate a process of its own.
+          const results: ThroughputResult[] = [];
+          for (const run of config.throughput.filter((r) => r.portalMaxRps === portalMaxRps)) {
+            results.push(
+              await measureThroughput(bench, { onboardings: run.onboardings, portalMaxRps, progress: say }),
+            );
+          }
+          return { throughput: results };
+        }
         case "reconciliation": {
           const results: ReconciliationScaleResult[] = [];
           for (const keys of config.reconciliationKeys) {

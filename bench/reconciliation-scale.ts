@@ -26,11 +26,11 @@ export interface ReconciliationScaleResult {
   readonly portalCalls: number;
   /** pages / PORTAL_MAX_RPS. */
   readonly floorSeconds: number;
-  /** pages × the limiter's spacing at this rate (1000/R × 1.02 + 80 ms). */
+  /** pages × the limiter's spacing at this rate (1000/R × 1.08, rounded up). */
   readonly limiterFloorSeconds: number;
   readonly ratioToFloor: number;
   readonly ratioToLimiterFloor: number;
-  /** The same pages at the default 1 request/second: pages / 1, and with the limiter's 1.1 s spacing. */
+  /** The same pages at the default 1 request/second: pages / 1, and with the limiter's 1.08 s spacing. */
   readonly floorAt1RpsSeconds: number;
   readonly limiterFloorAt1RpsSeconds: number;
   readonly memory: MemoryPeaks;

@@ -74,6 +74,11 @@ export function renderMarkdown(results: BenchmarkResults): string {
             `${happy.firstInProcess.offboarding.secretsManagerCalls} / ${off.secretsManagerCalls}`,
           ],
           ["Domain events published", String(on.domainEvents), String(off.domainEvents)],
+          [
+            "Outbox delivery invocations (table stream)",
+            String(on.outboxDelivery.invocations),
+            String(off.outboxDelivery.invocations),
+          ],
           ["Handler log bytes (CloudWatch Logs)", String(on.logBytes), String(off.logBytes)],
           ["Largest state payload", `${on.largestPayloadBytes} B`, `${off.largestPayloadBytes} B`],
           [
@@ -89,7 +94,7 @@ export function renderMarkdown(results: BenchmarkResults): string {
         ],
       ),
       "",
-      `At the default PORTAL_MAX_RPS=1, LabelKey's duration is mostly the wait for its portal slot (the limiter keeps calls ≥ 1.1 s apart, and the PUT follows the POST at once); that wait is billed Lambda time, included above. ${on.dynamoDb.failedConditionalWrites} of the onboarding's writes is the limiter's "is the budget idle?" update that fails when a slot is still reserved (DynamoDB bills it 1 WRU).`,
+      `At the default PORTAL_MAX_RPS=1, LabelKey's duration is mostly the wait for its portal slot (the limiter keeps calls ≥ 1.08 s apart, and the PUT follows the POST at once); that wait is billed Lambda time, included above. Failed conditional writes: the limiter's "is the budget idle?" update when a slot is still reserved (DynamoDB bills it 1 WRU); a limiter that last saw the budget busy queues first and skips it.`,
       "",
       on.variesAcrossRuns.length + off.variesAcrossRuns.length > 0
         ? `Counts that varied between runs: onboarding ${on.variesAcrossRuns.join(", ") || "none"}; offboarding ${off.variesAcrossRuns.join(", ") || "none"}.\n`
@@ -102,7 +107,7 @@ export function renderMarkdown(results: BenchmarkResults): string {
       "",
       costTable(happy.costPer1000.offboarding),
       "",
-      `Formula: \`${happy.costPer1000.onboarding.formula}\` — T state transitions, n invocations of each Task with median duration d and memory M (${happy.webhookFunction.architecture}, from the template), W webhook requests, S Secrets Manager calls (the first run in a process: warm containers reuse the cached secret for 5 minutes), E events, L log bytes. Prices: ${results.prices.region}, checked ${results.prices.checkedOn}; sources in results.json.`,
+      `Formula: \`${happy.costPer1000.onboarding.formula}\` — T state transitions, n invocations of each Task with median duration d and memory M (${happy.webhookFunction.architecture}, from the template), W webhook requests, D invocations of the outbox delivery function (the table stream's outbox item, one per run; its billed duration is taken as its PutEvents call's), S Secrets Manager calls (the first run in a process: warm containers reuse the cached secret for 5 minutes), E events, L log bytes. Prices: ${results.prices.region}, checked ${results.prices.checkedOn}; sources in results.json.`,
       "",
     );
   }
@@ -123,12 +128,12 @@ export function renderMarkdown(results: BenchmarkResults): string {
         ]),
       ),
       "",
-      `Floor: the same ${results.latency.results[0]?.floorRequests ?? "?"} portal and DynamoDB requests the onboarding made, replayed in sequence from one script right after it (same proxies, renamed practice/execution/key; ${results.latency.results.reduce((sum, r) => sum + r.floorStatusMismatches, 0)} replayed requests answered differently, e.g. a rate-limiter condition). Most of the gap at 0 ms is deliberate: before each portal call the limiter reserves a slot at least 100 ms ahead (its lead, so the reservation's answer arrives before the slot), i.e. ≈ 2 × 100 ms per onboarding that the floor does not wait; the rest is four Lambda hand-offs on the local engine and the webhook.`,
+      `Floor: the same ${results.latency.results[0]?.floorRequests ?? "?"} portal and DynamoDB requests the onboarding made, replayed in sequence from one script right after it (same proxies, renamed practice/execution/key; ${results.latency.results.reduce((sum, r) => sum + r.floorStatusMismatches, 0)} replayed requests answered differently, e.g. a rate-limiter condition). Before each portal call the limiter reserves a slot as far ahead as its reservation's measured round trip (DynamoDB Local: a few ms), so its caller sends as soon as it is answered; the gap left is the Lambda hand-offs on the local engine, the webhook and the outbox.`,
       "",
     );
   }
   const tp = results.throughput;
-  if (tp) {
+  if (tp && tp.length > 0) {
     parts.push(
       "## 3. Throughput under the portal rate limit",
       "",
@@ -141,25 +146,27 @@ export function renderMarkdown(results: BenchmarkResults): string {
           "Wall time",
           "Floor (calls / limit)",
           "Ratio",
+          "Limiter spacing (its floor)",
           "429s",
+          "Most in any second",
           "Retried invocations",
         ],
-        [
-          [
-            String(tp.onboardings),
-            String(tp.succeeded),
-            `${tp.portalMaxRps} req/s`,
-            String(tp.portalCalls),
-            `${tp.wallSeconds} s`,
-            `${tp.floorSeconds} s`,
-            `${tp.ratioToFloor}×`,
-            String(tp.portal429s),
-            String(tp.retriedInvocations),
-          ],
-        ],
+        tp.map((run) => [
+          String(run.onboardings),
+          String(run.succeeded),
+          `${run.portalMaxRps} req/s`,
+          String(run.portalCalls),
+          `${run.wallSeconds} s`,
+          `${run.floorSeconds} s`,
+          `${run.ratioToFloor}×`,
+          `${run.limiterIntervalMs} ms (${(run.limiterFloorSeconds / run.floorSeconds).toFixed(2)}×)`,
+          String(run.portal429s),
+          String(run.maxRequestsInAnySecond),
+          String(run.retriedInvocations),
+        ]),
       ),
       "",
-      `Our limiter spaces portal calls ${tp.limiterIntervalMs} ms apart at ${tp.portalMaxRps} req/s (1000/R × 1.02 + 80 ms safety margin), so the limiter alone needs ${tp.limiterFloorSeconds} s for ${tp.portalCalls} calls (${(tp.limiterFloorSeconds / tp.floorSeconds).toFixed(2)}× the floor); at the default 1 req/s the same margin costs 1.10×. Most requests the portal saw in any second: ${tp.maxRequestsInAnySecond}.`,
+      "Every rate in a process of its own, after one uncounted warm-up onboarding (as sections 1 and 2: module loading and the first secret fetches are a cold process's), the simulator enforcing the same limit with its exact sliding window (429 over it). The limiter spaces calls 1000/R × 1.08 apart (rounded up to the ms): the portal counts arrivals in any sliding second, and only calls R slots apart can meet in one, so each second keeps 80 ms of room for arrival jitter at every rate — a quarter for a caller woken late (beyond that it gives its slot up), the rest for the request's way to the portal; a fresh HTTP client's first request, which can arrive up to 200 ms late, keeps the next caller that much further off. Its floor column is calls × spacing ÷ the floor. Wall time runs from the first webhook to the last execution's end, so it also holds the first onboarding's way to its first portal call and the last one's record. At 1 req/s the deployed functions queue at most PORTAL_MAX_WAIT_MS = 50 s of slots and Step Functions retries a PortalThrottled 6 times (≈ 1 minute of backoff), so more onboardings than fit in ~50 s of budget fail with PortalThrottled by design; the run at 1 req/s is sized to fit.",
       "",
     );
   }
@@ -204,7 +211,7 @@ export function renderMarkdown(results: BenchmarkResults): string {
         ]),
       ),
       "",
-      "Memory is this whole process (engine, handlers, the in-process portal simulator holding every key), sampled every 25 ms during the run; baseline is just before it. Transitions, invocations and request units are counted as for section 1; BatchGetItem reads of keys not in the table are billed at AWS's per-item minimum, which DynamoDB Local under-reports. The floor at the default 1 req/s is computed: pages ÷ 1 req/s, and pages × 1.1 s with the limiter's margin.",
+      "Memory is this whole process (engine, handlers, the in-process portal simulator holding every key), sampled every 25 ms during the run; baseline is just before it. Transitions, invocations and request units are counted as for section 1; BatchGetItem reads of keys not in the table are billed at AWS's per-item minimum, which DynamoDB Local under-reports. The floor at the default 1 req/s is computed: pages ÷ 1 req/s, and pages × 1.08 s with the limiter's margin.",
       "",
     );
   }

@@ -35,7 +35,13 @@ export async function runBenchmark(options: RunBenchmarkOptions): Promise<{
               phase,
               config: { ...options.config, reconciliationKeys: [keys] },
             }))
-          : [{ phase, config: options.config }],
+          : // One process per rate: handler modules read PORTAL_MAX_RPS once per process.
+            phase === "throughput"
+            ? options.config.throughput.map((run) => ({
+                phase,
+                config: { ...options.config, throughput: [run] },
+              }))
+            : [{ phase, config: options.config }],
     );
     for (const [index, run] of runs.entries()) {
       const configFile = path.join(scratch, `config-${index}.json`);
@@ -46,6 +52,7 @@ export async function runBenchmark(options: RunBenchmarkOptions): Promise<{
       phases.load = { ...phases.load, ...load };
       if (result.reconciliation)
         phases.reconciliation = [...(phases.reconciliation ?? []), ...result.reconciliation];
+      else if (result.throughput) phases.throughput = [...(phases.throughput ?? []), ...result.throughput];
       else Object.assign(phases, result);
     }
     const results = assembleResults(options.config, phases);

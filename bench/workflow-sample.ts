@@ -25,6 +25,11 @@ export interface WorkflowSample {
   /** Step Functions API calls by operation (StartExecution is not billed; state transitions are). */
   readonly stepFunctionsApiCalls: Record<string, number>;
   readonly domainEvents: number;
+  /**
+   * Invocations of the outbox delivery function the run caused, counted by their PutEvents calls (each invocation
+   * with an outbox record makes one), with each call's time: the bulk of that invocation's billed duration.
+   */
+  readonly outboxDeliveries: readonly number[];
   /** Bytes of log lines and EMF metrics the handlers wrote (CloudWatch Logs ingestion on AWS). */
   readonly logBytes: number;
   readonly largestPayloadBytes: number;
@@ -67,9 +72,12 @@ export function sampleWorkflow(
     .map((call) => `${call.method} ${call.path} → ${call.status ?? "no answer"}`);
   const awsOperations: Record<string, number> = {};
   let secretsManagerCalls = 0;
+  const outboxDeliveries: number[] = [];
   for (const request of bench.aws.since(mark.awsSeq)) {
     const target = request.target ?? "unknown";
     if (target.startsWith("secretsmanager.")) secretsManagerCalls += 1;
+    else if (target === "AWSEvents.PutEvents")
+      outboxDeliveries.push((request.endedAt ?? request.startedAt) - request.startedAt);
     else if (target.startsWith("AWSStepFunctions.")) {
       const operation = target.slice("AWSStepFunctions.".length);
       awsOperations[operation] = (awsOperations[operation] ?? 0) + 1;
@@ -92,6 +100,7 @@ export function sampleWorkflow(
     secretsManagerCalls,
     stepFunctionsApiCalls: awsOperations,
     domainEvents: bench.domainEventsWritten() - mark.domainEvents,
+    outboxDeliveries,
     logBytes: logBytesNow - mark.logBytes,
     largestPayloadBytes: metrics.largestPayloadBytes,
     webhookMs: run.webhookMs,

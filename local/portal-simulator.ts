@@ -3,7 +3,7 @@
 import { once } from "node:events";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { maskSecret } from "../functions/platform/mask.js";
+import { maskKeyTail } from "../functions/platform/mask.js";
 import type { PortalCredentials } from "../functions/portal/portal-types.js";
 import {
   type FaultDecision,
@@ -286,7 +286,7 @@ export async function startPortalSimulator(options: PortalSimulatorOptions = {})
     if (method === "GET") return { answer: listKeys(url) };
     if (method === "POST") {
       const key = store.create();
-      call.keyMasked = maskSecret(key.CustomerKey);
+      call.keyMasked = maskKeyTail(key.CustomerKey);
       return {
         answer: json(201, formatLikeSeed(key)),
         touched: { customerKey: key.CustomerKey, changed: ["created"] },
@@ -299,7 +299,7 @@ export async function startPortalSimulator(options: PortalSimulatorOptions = {})
       return { answer: explain(400, "The request body is not valid JSON.") };
     }
     const putKey = (parsed as { CustomerKey?: unknown } | null)?.CustomerKey;
-    if (typeof putKey === "string") call.keyMasked = maskSecret(putKey);
+    if (typeof putKey === "string") call.keyMasked = maskKeyTail(putKey);
     const outcome = store.update(parsed);
     const { KeyStatus, DevRefId } = parsed as Record<string, unknown>;
     const request = {

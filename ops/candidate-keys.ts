@@ -1,12 +1,14 @@
 // Lost-POST candidates for the ops CLI: which run's report to read, the candidate a masked form names, and
 // whether its attempt's onboarding is still running.
 import { DescribeExecutionCommand } from "@aws-sdk/client-sfn";
+import { currentMaskedKey } from "../functions/key-custody/masked-key.js";
 import { type RunCandidate, readRunCandidates } from "../functions/practice/candidate-keys.js";
 import type { PracticeTable } from "../functions/practice/practice-table.js";
 import { ReconciliationStore } from "../functions/practice/reconciliation-store.js";
 import { listReconciliationRuns } from "../functions/reconciliation/reconciliation-report.js";
 import { STACK_OUTPUTS } from "../local/local-endpoints.js";
 import { OperationFailed } from "./errors.js";
+import { type MaskedKeyArgument, namesMaskedKey } from "./masked-key-argument.js";
 import type { OpsTarget } from "./targets.js";
 
 export function tableOf(target: OpsTarget): PracticeTable {
@@ -39,20 +41,30 @@ export async function candidateRun(target: OpsTarget, runId: string | undefined)
   return latest.runId;
 }
 
-/** The run's candidate shown as `maskedKey` (one, or a clear error). */
+/** A candidate as every output shows it, `…W2HD #3f9a1c` (docs/architecture.md §4 invariant 13). */
+export function shownCandidate(candidate: RunCandidate): string {
+  // Its stored mask: the key itself is the run's ciphertext, which ops cannot open (§4 invariant 13).
+  return (
+    currentMaskedKey(candidate.maskedKey, candidate.keyFingerprint) ??
+    `… #${candidate.keyFingerprint.slice(0, 6)}`
+  );
+}
+
+/** The run's candidate the argument names (one, or a clear error). */
 export async function findCandidate(
   target: OpsTarget,
   runId: string,
-  maskedKey: string,
+  argument: MaskedKeyArgument,
 ): Promise<RunCandidate> {
+  const maskedKey = argument.shown;
   const candidates = await readRunCandidates(tableOf(target), runId);
-  const matching = candidates.filter((candidate) => candidate.maskedKey === maskedKey);
+  const matching = candidates.filter((candidate) => namesMaskedKey(argument, shownCandidate(candidate)));
   if (matching.length === 0)
     throw new OperationFailed(
       `run ${runId} lists no candidate ${maskedKey}` +
         (candidates.length === 0
           ? " (it has none; candidates are kept 3 days after their run)"
-          : `: its candidates are ${candidates.map((c) => c.maskedKey).join(", ")}`),
+          : `: its candidates are ${candidates.map(shownCandidate).join(", ")}`),
     );
   if (matching.length > 1)
     throw new OperationFailed(

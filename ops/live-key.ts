@@ -1,7 +1,6 @@
 // A key's live state in the Open Dental portal, read the way the workflows read it: credentials from the
 // PortalSecretArn secret, the portal at PortalBaseUrl, every call inside the shared DynamoDB rate budget.
 import { GetSecretValueCommand } from "@aws-sdk/client-secrets-manager";
-import { maskSecret } from "../functions/platform/mask.js";
 import { createPortalClient } from "../functions/portal/portal-client.js";
 import { portalCredentialsFromSecret } from "../functions/portal/portal-credentials.js";
 import { DynamoDbRateLimiter } from "../functions/portal/portal-rate-limiter.js";
@@ -21,9 +20,10 @@ export interface LiveKeyView {
   readonly dateTimeAssigned: string | null;
 }
 
-export function liveKeyView(key: PortalKey): LiveKeyView {
+/** `maskedKey`: the key as the record shows it (`…W2HD #3f9a1c`); the portal's answer has no fingerprint. */
+export function liveKeyView(key: PortalKey, maskedKey: string): LiveKeyView {
   return {
-    maskedKey: maskSecret(key.customerKey),
+    maskedKey,
     keyStatus: key.keyStatus,
     devRefId: key.devRefId,
     dateCreated: key.dateCreated,

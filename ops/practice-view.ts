@@ -1,7 +1,10 @@
 // A practice record as ops shows it: the key only masked (its stored masked form: the record holds the key as a
 // ciphertext ops cannot open), never the full value nor its ciphertext.
-import type { PracticeRecord } from "../functions/practice/practice-record.js";
-import { shownKey } from "../functions/practice/stored-customer-key.js";
+import {
+  type PracticeRecord,
+  shownKeyOf,
+  shownPreviousKeyOf,
+} from "../functions/practice/practice-record.js";
 
 /** The record without its secret fields (`customerKey`, `previousCustomerKey`), masked forms instead. */
 export interface PracticeView extends Omit<PracticeRecord, "customerKey" | "previousCustomerKey"> {
@@ -13,9 +16,7 @@ export function practiceView(record: PracticeRecord): PracticeView {
   const { customerKey, previousCustomerKey, ...rest } = record;
   return {
     ...rest,
-    ...(customerKey ? { maskedKey: shownKey(record.maskedKey, customerKey) } : {}),
-    ...(previousCustomerKey
-      ? { previousMaskedKey: shownKey(record.previousMaskedKey, previousCustomerKey) }
-      : {}),
+    ...(customerKey ? { maskedKey: shownKeyOf(record) } : {}),
+    ...(previousCustomerKey ? { previousMaskedKey: shownPreviousKeyOf(record) } : {}),
   };
 }

@@ -17,7 +17,7 @@ import {
   UsageError,
 } from "./errors.js";
 import { parseLinkLifetime } from "./link-lifetime.js";
-import { parseMaskedKey } from "./masked-key-argument.js";
+import { type MaskedKeyArgument, parseMaskedKey } from "./masked-key-argument.js";
 import {
   type ImportOptions,
   type OffboardOptions,
@@ -310,7 +310,7 @@ export function buildProgram(
     )
     .argument(
       "<maskedKey>",
-      "the candidate as ops candidates shows it (QJXZ…W2HD or QJXZ...W2HD), never the full key",
+      "the candidate as ops candidates shows it (…W2HD #3f9a1c, ...W2HD #3f9a1c, or its fingerprint #3f9a1c), never the full key",
       parseMaskedKey,
     )
     .requiredOption(
@@ -321,17 +321,19 @@ export function buildProgram(
     .option("--run <runId>", "the run whose report lists the candidate (default: the latest finished)")
     .addHelpText(
       "after",
-      "\nExample:\n  npm run ops -- --local --local-role key-administrator adopt-key 'QJXZ…W2HD' --practice practice-001\n\nNeeds KeyAdministratorPolicy. Adopting twice is harmless.",
+      "\nExample:\n  npm run ops -- --local --local-role key-administrator adopt-key '…W2HD #3f9a1c' --practice practice-001\n\nNeeds KeyAdministratorPolicy. Adopting twice is harmless.",
     )
-    .action(async (maskedKey: string, options: { practice: string; run?: string }, command: Command) => {
-      await run(globals(command), async (context) =>
-        (await import("./commands/adopt-key.js")).adoptKey(context, {
-          maskedKey,
-          practiceId: options.practice,
-          ...(options.run ? { run: options.run } : {}),
-        }),
-      );
-    });
+    .action(
+      async (maskedKey: MaskedKeyArgument, options: { practice: string; run?: string }, command: Command) => {
+        await run(globals(command), async (context) =>
+          (await import("./commands/adopt-key.js")).adoptKey(context, {
+            maskedKey,
+            practiceId: options.practice,
+            ...(options.run ? { run: options.run } : {}),
+          }),
+        );
+      },
+    );
 
   program
     .command("release-key")
@@ -340,25 +342,27 @@ export function buildProgram(
     )
     .argument(
       "<maskedKey>",
-      "the candidate as ops candidates shows it (QJXZ…W2HD or QJXZ...W2HD), never the full key",
+      "the candidate as ops candidates shows it (…W2HD #3f9a1c, ...W2HD #3f9a1c, or its fingerprint #3f9a1c), never the full key",
       parseMaskedKey,
     )
     .requiredOption("--reason <text>", "why it is not ours (kept with the release)")
     .option("--run <runId>", "the run whose report lists the candidate (default: the latest finished)")
     .addHelpText(
       "after",
-      "\nExample:\n  npm run ops -- --local --local-role key-administrator release-key 'QJXZ…W2HD' --reason \"made by hand for the lab\"\n\nNeeds KeyAdministratorPolicy. Releasing twice is harmless.",
+      "\nExample:\n  npm run ops -- --local --local-role key-administrator release-key '#3f9a1c' --reason \"made by hand for the lab\"\n\nNeeds KeyAdministratorPolicy. Releasing twice is harmless.",
     )
-    .action(async (maskedKey: string, options: { reason: string; run?: string }, command: Command) => {
-      if (options.reason.trim() === "") throw new UsageError("--reason must say why the key is not ours");
-      await run(globals(command), async (context) =>
-        (await import("./commands/release-key.js")).releaseKey(context, {
-          maskedKey,
-          reason: options.reason.trim(),
-          ...(options.run ? { run: options.run } : {}),
-        }),
-      );
-    });
+    .action(
+      async (maskedKey: MaskedKeyArgument, options: { reason: string; run?: string }, command: Command) => {
+        if (options.reason.trim() === "") throw new UsageError("--reason must say why the key is not ours");
+        await run(globals(command), async (context) =>
+          (await import("./commands/release-key.js")).releaseKey(context, {
+            maskedKey,
+            reason: options.reason.trim(),
+            ...(options.run ? { run: options.run } : {}),
+          }),
+        );
+      },
+    );
 
   return program;
 }

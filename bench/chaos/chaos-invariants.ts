@@ -1,6 +1,6 @@
 // The checks of docs/architecture.md §4 over a chaos run's evidence. Each says PASS, FAIL (with the offending practices or
 // masked keys) or SKIP (with why), so a failure names what broke and for whom.
-import { maskSecret } from "../../functions/platform/mask.js";
+import { maskKeyTail } from "../../functions/platform/mask.js";
 import type { PracticeRecord } from "../../functions/practice/practice-record.js";
 import type { PublishedEnvelope } from "../../local/events-file.js";
 import type { SimulatorKey, SimulatorRawKey } from "../../local/portal-simulator.js";
@@ -160,7 +160,7 @@ class RunView {
       return `${id} ${practice?.status ?? "no record"}${reason}`;
     });
     const why = this.awaitingReconciliation(key);
-    return `${maskSecret(key.CustomerKey)} ${key.KeyStatus}${practices.length ? ` (${practices.join("; ")})` : " (no practice)"}${why ? `, ${why}` : ""}`;
+    return `${maskKeyTail(key.CustomerKey)} ${key.KeyStatus}${practices.length ? ` (${practices.join("; ")})` : " (no practice)"}${why ? `, ${why}` : ""}`;
   }
 }
 
@@ -190,7 +190,7 @@ export function checkInvariants(input: InvariantInput): InvariantResult[] {
     for (const practiceId of view.practicesOf(key)) {
       enabledByPractice.set(practiceId, [
         ...(enabledByPractice.get(practiceId) ?? []),
-        maskSecret(key.CustomerKey),
+        maskKeyTail(key.CustomerKey),
       ]);
     }
   }
@@ -266,7 +266,7 @@ export function checkInvariants(input: InvariantInput): InvariantResult[] {
     if (!recordedFromAnswer) continue;
     keysByExecution.set(owner.createdBy, [
       ...(keysByExecution.get(owner.createdBy) ?? []),
-      maskSecret(customerKey),
+      maskKeyTail(customerKey),
     ]);
   }
   for (const [execution, keys] of keysByExecution)
@@ -290,7 +290,7 @@ export function checkInvariants(input: InvariantInput): InvariantResult[] {
       if (holder?.status === "ACTIVE" && holder.customerKey === customerKey) continue;
       if (reconSkip && view.awaitingReconciliation(view.keys.get(customerKey)!)) continue;
       failedWithKey.push(
-        `${name}: its key ${maskSecret(customerKey)} is enabled (practice ${owner.practiceId} ${holder?.status})`,
+        `${name}: its key ${maskKeyTail(customerKey)} is enabled (practice ${owner.practiceId} ${holder?.status})`,
       );
     }
   }
@@ -515,13 +515,13 @@ export function checkInvariants(input: InvariantInput): InvariantResult[] {
   for (const [customerKey, before] of view.preExisting) {
     const now = view.keys.get(customerKey);
     if (!now) {
-      changed.push(`${maskSecret(customerKey)} is gone`);
+      changed.push(`${maskKeyTail(customerKey)} is gone`);
       continue;
     }
     const fields = (Object.keys(before) as (keyof SimulatorRawKey)[]).filter((f) => before[f] !== now[f]);
     if (fields.length > 0 || now.history.length > 0)
       changed.push(
-        `${maskSecret(customerKey)}: ${fields.length ? `changed ${fields.join(", ")}` : ""}${now.history.length ? ` ${now.history.length} requests touched it` : ""}`,
+        `${maskKeyTail(customerKey)}: ${fields.length ? `changed ${fields.join(", ")}` : ""}${now.history.length ? ` ${now.history.length} requests touched it` : ""}`,
       );
   }
   results.push(

@@ -1,5 +1,7 @@
 // What a chaos run does and how hard it shakes the system: the full configuration (`npm run chaos`) and the
 // small one `npm test` runs.
+
+import { rateLimitIntervalMs } from "../../functions/portal/portal-rate-limiter.js";
 import type { PortalSimulatorFaults } from "../../local/portal-simulator.js";
 
 export interface ChaosOptions {
@@ -104,9 +106,9 @@ export const SMALL_CHAOS: Omit<ChaosOptions, "seed"> = {
  */
 const CALLS_PER_ONBOARDING = 2.6;
 
-/** Spacing the rate limiter really keeps at `maxRps` (its safety margin included; see portal-rate-limiter.ts). */
+/** Rate the rate limiter really keeps at `maxRps` (its safety margin included; see portal-rate-limiter.ts). */
 export function effectivePortalRps(maxRps: number): number {
-  return 1000 / Math.ceil((1000 / maxRps) * 1.02 + 80);
+  return 1000 / rateLimitIntervalMs(maxRps);
 }
 
 /** The delivery window: the option, or about 80% of the time the portal needs for the onboardings. */

@@ -1,9 +1,9 @@
 // Looks for full secrets (every CustomerKey the portal holds, the portal credentials, the webhook signing secret)
 // in text the system produced: logs, execution histories, domain events, audit entries, HTTP answers.
-import { maskSecret } from "../../functions/platform/mask.js";
+import { maskKeyTail, maskSecret } from "../../functions/platform/mask.js";
 
 export interface NamedSecret {
-  /** What it is, masked: `CustomerKey QJXZ…W2HD`, `DeveloperKey simd…0001`. */
+  /** What it is, masked: `CustomerKey …W2HD`, `DeveloperKey simd…0001`. */
   readonly label: string;
   readonly value: string;
 }
@@ -31,7 +31,7 @@ export function runSecrets(input: {
 }): NamedSecret[] {
   const webhookBase64 = input.webhookSecret.replace(/^whsec_/, "");
   return [
-    ...input.customerKeys.map((value) => ({ label: `CustomerKey ${maskSecret(value)}`, value })),
+    ...input.customerKeys.map((value) => ({ label: `CustomerKey ${maskKeyTail(value)}`, value })),
     { label: `DeveloperKey ${maskSecret(input.developerKey)}`, value: input.developerKey },
     { label: `DeveloperPortalKey ${maskSecret(input.developerPortalKey)}`, value: input.developerPortalKey },
     { label: `webhook secret ${maskSecret(input.webhookSecret)}`, value: webhookBase64 },

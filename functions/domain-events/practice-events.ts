@@ -2,13 +2,14 @@
 // wrote — by the workflows' record and compensation steps, the claim release and reconciliation's repairs alike,
 // so the same outcome always says the same thing (docs/events.md).
 
+import { shownKeyOf } from "../practice/practice-record.js";
 import type { PracticeRecord } from "../practice/practice-store.js";
 import type { DomainEventInput } from "./domain-events.js";
 import { asEventMaskedKey, eventMaskedKey, eventText } from "./event-fields.js";
 
 /** The record's masked key as an event field, when it holds one. */
 function maskedKeyOf(record: PracticeRecord) {
-  const maskedKey = asEventMaskedKey(record.maskedKey);
+  const maskedKey = record.maskedKey ? asEventMaskedKey(shownKeyOf(record)) : undefined;
   return maskedKey ? { maskedKey } : {};
 }
 
@@ -21,7 +22,7 @@ export function practiceOnboardedEvent(record: PracticeRecord, executionName: st
     practiceId: record.practiceId,
     devRefId: record.devRefId,
     // An ACTIVE record always holds a key; a record without one is a bug the publisher must not hide.
-    maskedKey: eventMaskedKey(record.maskedKey ?? ""),
+    maskedKey: eventMaskedKey(shownKeyOf(record)),
     ...(record.keyOrigin ? { keyOrigin: record.keyOrigin } : {}),
   };
 }

@@ -10,11 +10,11 @@ import { announcing } from "../domain-events/outbox-message.js";
 import { practiceOffboardedEvent } from "../domain-events/practice-events.js";
 import { type CaughtError, describeCaughtError } from "../platform/caught-error.js";
 import { ClaimLost, PortalNotFound, PortalRejected } from "../platform/errors.js";
-import { maskSecret } from "../platform/mask.js";
 import { type StepLogger, silentLogger } from "../platform/step-logger.js";
 import { findPortalKey, isRevokedKeyStatus } from "../portal/portal-key-lookup.js";
 import { withSecretHint } from "../portal/portal-secret-hint.js";
 import type { KeyStatus, PortalClient } from "../portal/portal-types.js";
+import { shownKeyOf } from "../practice/practice-record.js";
 import type { PracticeStore } from "../practice/practice-store.js";
 import { parseOffboardingRequest } from "./offboarding-input.js";
 
@@ -129,7 +129,7 @@ export async function disablePracticeKey(
   }
   // Opened here, to send it to the portal (this function's role holds kms:Decrypt; docs/architecture.md §4).
   const customerKey = await deps.store.revealCustomerKey(practice);
-  const maskedKey = maskSecret(customerKey);
+  const maskedKey = shownKeyOf(practice);
   if (details.keyDisabledAt) {
     // A retried invocation whose first try got as far as recording: no second PUT.
     return {
@@ -206,14 +206,13 @@ async function undoDisable(
   const practice = await deps.store.getPractice(practiceId);
   // The same key, told by its fingerprint: the record holds only a ciphertext (§4 invariant 13).
   if (practice?.status !== "ACTIVE" || !keyFingerprint || practice.keyFingerprint !== keyFingerprint) return;
-  logger.warn("claim released while the key was being disabled; enabling it again", {
-    maskedKey: maskSecret(customerKey),
-  });
+  const maskedKey = shownKeyOf(practice);
+  logger.warn("claim released while the key was being disabled; enabling it again", { maskedKey });
   try {
     await deps.portal.updateKey({ customerKey, keyStatus: "Enabled" });
   } catch (error) {
     logger.error("could not enable again the key disabled after the claim was released", {
-      maskedKey: maskSecret(customerKey),
+      maskedKey,
       error: (error as Error)?.name,
     });
   }

@@ -14,7 +14,7 @@ import {
   PortalRejected,
   PortalUnauthorized,
 } from "../platform/errors.js";
-import { maskSecret } from "../platform/mask.js";
+import { maskKeyTail } from "../platform/mask.js";
 import { type StepLogger, silentLogger } from "../platform/step-logger.js";
 import { findPortalKey, isRevokedKeyStatus } from "../portal/portal-key-lookup.js";
 import { withSecretHint } from "../portal/portal-secret-hint.js";
@@ -25,6 +25,7 @@ import {
   type PortalKey,
 } from "../portal/portal-types.js";
 import { parseOnboardingRequest } from "../practice/practice-input.js";
+import { shownKeyOf, shownPreviousKeyOf } from "../practice/practice-record.js";
 import type { PracticeRecord, PracticeStore } from "../practice/practice-store.js";
 import { postCreatedNothing } from "./create-post-outcome.js";
 
@@ -137,7 +138,7 @@ export async function createPracticeKey(
     logger.info("practice already holds a key of this execution; not creating another", {
       maskedKey: practice.maskedKey,
     });
-    return { maskedKey: practice.maskedKey ?? "(encrypted key)", created: false };
+    return { maskedKey: shownKeyOf(practice), created: false };
   }
   await deps.store.recordCreateAttempt(input);
   let key: PortalKey;
@@ -154,18 +155,21 @@ export async function createPracticeKey(
     }
     throw withSecretHint(error, deps.portalSecretName);
   }
-  await recordNewKey(deps, input, key);
-  logger.info("key created", { maskedKey: maskSecret(key.customerKey) });
-  return { maskedKey: maskSecret(key.customerKey), created: true };
+  const maskedKey = shownKeyOf(await recordNewKey(deps, input, key));
+  logger.info("key created", { maskedKey });
+  return { maskedKey, created: true };
 }
 
-async function recordNewKey(deps: OnboardingDeps, input: OwnedStepInput, key: PortalKey): Promise<void> {
+async function recordNewKey(
+  deps: OnboardingDeps,
+  input: OwnedStepInput,
+  key: PortalKey,
+): Promise<PracticeRecord> {
   const logger = deps.logger ?? silentLogger;
   let lastError: unknown;
   for (let attempt = 1; attempt <= RECORD_KEY_TRIES; attempt++) {
     try {
-      await deps.store.recordKeyCreated({ ...input, key });
-      return;
+      return await deps.store.recordKeyCreated({ ...input, key });
     } catch (error) {
       lastError = error;
       // A refusal (claim lost, key conflict) will not change on retry; a DynamoDB hiccup may.
@@ -175,14 +179,15 @@ async function recordNewKey(deps: OnboardingDeps, input: OwnedStepInput, key: Po
   // The key exists in the portal but not in the table: disable it now, while we still hold it, so it cannot
   // stay enabled unaccounted. The attempt stays PENDING for reconciliation either way.
   logger.error("could not record the new key; disabling it", {
-    maskedKey: maskSecret(key.customerKey),
+    // Not recorded, so no fingerprint at hand: the last 4 only (docs/architecture.md §4 invariant 13).
+    maskedKey: maskKeyTail(key.customerKey),
     error: (lastError as Error)?.name,
   });
   try {
     await deps.portal.updateKey({ customerKey: key.customerKey, keyStatus: "DisabledByDeveloper" });
   } catch (disableError) {
     logger.error("could not disable the unrecorded key", {
-      maskedKey: maskSecret(key.customerKey),
+      maskedKey: maskKeyTail(key.customerKey),
       error: (disableError as Error)?.name,
     });
   }
@@ -205,11 +210,11 @@ export async function reenablePreviousKey(
 ): Promise<{ readonly reenabled: boolean; readonly maskedKey?: string; readonly revoked?: KeyStatus }> {
   const logger = deps.logger ?? silentLogger;
   const practice = await ownedPractice(deps.store, input);
-  if (practice.customerKey) return { reenabled: true, maskedKey: practice.maskedKey ?? "(encrypted key)" };
+  if (practice.customerKey) return { reenabled: true, maskedKey: shownKeyOf(practice) };
   if (!practice.previousCustomerKey) return { reenabled: false };
   // Opened here, to send it to the portal (this function's role holds kms:Decrypt; docs/architecture.md §4).
   const previous = await deps.store.revealPreviousCustomerKey(practice);
-  const maskedKey = maskSecret(previous);
+  const maskedKey = shownPreviousKeyOf(practice);
   let updated: PortalKey | undefined;
   try {
     updated = await deps.portal.updateKey({ customerKey: previous, keyStatus: "Enabled" });
@@ -324,7 +329,7 @@ export async function labelPracticeKey(
   }
   // Opened here, to send it to the portal (this function's role holds kms:Decrypt; docs/architecture.md §4).
   const customerKey = await deps.store.revealCustomerKey(practice);
-  const maskedKey = maskSecret(customerKey);
+  const maskedKey = shownKeyOf(practice);
   try {
     await deps.portal.updateKey({ customerKey, devRefId: input.devRefId });
   } catch (error) {
@@ -407,16 +412,19 @@ export async function compensateOnboarding(
   let reason = cause;
   // Opened here, to send it to the portal (this function's role holds kms:Decrypt; docs/architecture.md §4).
   let toDisable = practice.customerKey ? await deps.store.revealCustomerKey(practice) : undefined;
+  let toDisableShown = shownKeyOf(practice);
   if (!toDisable && practice.onboardingKind === "returning" && practice.previousCustomerKey) {
     // A returning practice whose re-enable was sent but not recorded may hold its old key enabled — or the key
     // may be one its practice or HQ revoked, which must not be overwritten. Nothing recorded says which: look
     // (the rare path), and disable only an enabled key.
     const current = await lookUpKey(deps, await deps.store.revealPreviousCustomerKey(practice));
     if (current && isRevokedKeyStatus(current.keyStatus)) {
-      await recordKeyRevoked(deps, input, maskSecret(current.customerKey), current.keyStatus);
+      await recordKeyRevoked(deps, input, shownPreviousKeyOf(practice), current.keyStatus);
     }
-    if (current && isEnabledKeyStatus(current.keyStatus)) toDisable = current.customerKey;
-    else keyDisabled = true;
+    if (current && isEnabledKeyStatus(current.keyStatus)) {
+      toDisable = current.customerKey;
+      toDisableShown = shownPreviousKeyOf(practice);
+    } else keyDisabled = true;
   }
   // A key this execution created or re-enabled moments ago: the PUT that made it Enabled is the status check.
   if (toDisable) {
@@ -428,7 +436,7 @@ export async function compensateOnboarding(
         keyDisabled = true;
       } else if (error instanceof PortalRejected || error instanceof PortalUnauthorized) {
         keyDisabled = false;
-        reason = `${cause}; key ${maskSecret(toDisable)} NOT disabled: ${(withSecretHint(error, deps.portalSecretName) as Error).message}`;
+        reason = `${cause}; key ${toDisableShown} NOT disabled: ${(withSecretHint(error, deps.portalSecretName) as Error).message}`;
       } else {
         throw withSecretHint(error, deps.portalSecretName);
       }

@@ -39,7 +39,15 @@ export interface PortalCredentials {
 
 /** Shared budget every portal call goes through; resolves when the caller may send one request. */
 export interface PortalRateLimiter {
-  acquire(): Promise<void>;
+  acquire(request?: AcquireRequest): Promise<void>;
+}
+
+export interface AcquireRequest {
+  /**
+   * How much later than its slot this request may reach the portal (a fresh HTTP client's first request): the
+   * next caller is kept that much further off, so the late arrival does not crowd its sliding second. @default 0
+   */
+  readonly lateByUpToMs?: number;
 }
 
 export interface UpdateKeyRequest {

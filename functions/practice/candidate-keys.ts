@@ -13,8 +13,8 @@
 import { GetCommand } from "@aws-sdk/lib-dynamodb";
 import { keys, PK, STATUS_INDEX_PK, STATUS_INDEX_SK } from "../../contracts/table-schema.js";
 import type { KeyFingerprint } from "../key-custody/key-fingerprint.js";
+import { maskCustomerKey } from "../key-custody/masked-key.js";
 import { InvalidInput } from "../platform/errors.js";
-import { maskSecret } from "../platform/mask.js";
 import { auditPut } from "./audit-trail.js";
 import { tryTransaction } from "./conditional-transaction.js";
 import { getCreateAttempt } from "./create-attempts.js";
@@ -119,10 +119,8 @@ async function identify(
 ): Promise<{ keyFingerprint: KeyFingerprint; maskedKey: string }> {
   if ("keyFingerprint" in candidate)
     return { keyFingerprint: candidate.keyFingerprint, maskedKey: candidate.maskedKey };
-  return {
-    keyFingerprint: await fingerprintOf(table, candidate.customerKey),
-    maskedKey: maskSecret(candidate.customerKey),
-  };
+  const keyFingerprint = await fingerprintOf(table, candidate.customerKey);
+  return { keyFingerprint, maskedKey: maskCustomerKey(candidate.customerKey, keyFingerprint) };
 }
 
 export type AdoptRequest = CandidateIdentity & AdoptTarget;

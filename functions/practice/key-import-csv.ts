@@ -6,7 +6,7 @@
 // disabled, a key the portal labels for someone else — rejects the whole file, each named by its line: an
 // operator's file that is wrong in one place may be wrong in others, so nothing of it is trusted.
 import * as z from "zod/mini";
-import { maskSecret } from "../platform/mask.js";
+import { maskKeyTail } from "../platform/mask.js";
 import { isEnabledKeyStatus, type PortalKey } from "../portal/portal-types.js";
 import { practiceIdSchema } from "./practice-input.js";
 
@@ -32,6 +32,8 @@ export interface CsvImportPlan {
 export interface CsvImportOptions {
   /** Import rows whose key the portal labels for another practice (`--accept-label-mismatch`). */
   readonly acceptLabelMismatch?: boolean;
+  /** How messages show a key: `…W2HD #3f9a1c` when the caller fingerprinted it. @default its last 4, `…W2HD` */
+  readonly mask?: (customerKey: string) => string;
 }
 
 /** Splits one CSV line into fields, honouring double quotes (`""` inside quotes is a quote). */
@@ -112,7 +114,7 @@ export function planCsvImport(
       fail(`customerKey must be 16 upper-case letters or digits, got ${customerKey.length} characters`);
       continue;
     }
-    const masked = maskSecret(customerKey);
+    const masked = (options.mask ?? maskKeyTail)(customerKey);
     const keyLine = lineOfKey.get(customerKey);
     if (keyLine !== undefined) {
       fail(`key ${masked} is already given on line ${keyLine}`);

@@ -8,10 +8,13 @@ import { TransactionCanceledException } from "@aws-sdk/client-dynamodb";
 import { type DynamoDBDocumentClient, TransactWriteCommand } from "@aws-sdk/lib-dynamodb";
 import * as z from "zod/mini";
 import { keys, PK, STATUS_INDEX_PK, STATUS_INDEX_SK } from "../../contracts/table-schema.js";
-import { maskSecret } from "../platform/mask.js";
+import type { KeyFingerprint } from "../key-custody/key-fingerprint.js";
+import { maskCustomerKey } from "../key-custody/masked-key.js";
+import { maskKeyTail } from "../platform/mask.js";
 import { isEnabledKeyStatus, type PortalClient, type PortalKey } from "../portal/portal-types.js";
 import { planCsvImport } from "./key-import-csv.js";
 import { practiceIdSchema } from "./practice-input.js";
+import { shownKeyOf } from "./practice-record.js";
 import type { PracticeRecord, PracticeStore } from "./practice-store.js";
 
 export type ImportMode = "devref" | { readonly csv: string };
@@ -84,11 +87,12 @@ interface Claim {
 export async function importKeys(options: ImportKeysOptions): Promise<ImportResult> {
   const mode = options.mode === "devref" ? "devref" : "csv";
   const portalKeys = await options.portal.listKeys();
+  const mask = await maskerOf(options.store, portalKeys);
   const base = { mode, dryRun: options.dryRun } as const;
   const planned =
     options.mode === "devref"
-      ? claimsByDevRefId(portalKeys)
-      : claimsFromCsv(options.mode.csv, portalKeys, options.acceptLabelMismatch === true);
+      ? claimsByDevRefId(portalKeys, mask)
+      : claimsFromCsv(options.mode.csv, portalKeys, options.acceptLabelMismatch === true, mask);
   if (planned.errors.length > 0) {
     return {
       ...base,
@@ -105,14 +109,14 @@ export async function importKeys(options: ImportKeysOptions): Promise<ImportResu
   const alreadyImported: ImportedPractice[] = [];
   const ready: Claim[] = [];
   for (const claim of planned.claims) {
-    const entry = toImported(claim);
+    const entry = toImported(claim, mask);
     const practice = await options.store.getPractice(claim.practiceId);
     const keyFingerprint = await options.store.fingerprint(claim.key.customerKey);
     const owner = await options.store.getKeyOwner(keyFingerprint);
     if (practice?.status === "ACTIVE" && practice.keyFingerprint === keyFingerprint) {
       alreadyImported.push(entry);
     } else if (practice) {
-      conflicts.push(practiceExists(claim, practice));
+      conflicts.push(practiceExists(claim, practice, mask));
     } else if (owner) {
       conflicts.push({
         kind: "KEY_ALREADY_MAPPED",
@@ -127,29 +131,46 @@ export async function importKeys(options: ImportKeysOptions): Promise<ImportResu
   let written = false;
   for (const claim of ready) {
     if (options.dryRun) {
-      imported.push(toImported(claim));
+      imported.push(toImported(claim, mask));
       continue;
     }
-    const recorded = await recordImported(options, claim);
+    const recorded = await recordImported(options, claim, mask);
     if (recorded) {
-      imported.push(toImported(claim));
+      imported.push(toImported(claim, mask));
       written = true;
     } else {
       conflicts.push({
         kind: "CHANGED_WHILE_IMPORTING",
         practiceIds: [claim.practiceId],
-        maskedKeys: [maskSecret(claim.key.customerKey)],
-        message: `practice ${claim.practiceId} or key ${maskSecret(claim.key.customerKey)} appeared in the table while importing; nothing written for it`,
+        maskedKeys: [mask(claim.key.customerKey)],
+        message: `practice ${claim.practiceId} or key ${mask(claim.key.customerKey)} appeared in the table while importing; nothing written for it`,
       });
     }
   }
   return { ...base, imported, alreadyImported, conflicts, skipped: planned.skipped, errors: [], written };
 }
 
-function toImported(claim: Claim): ImportedPractice {
+/** Shows a key `…W2HD #3f9a1c` (docs/architecture.md §4 invariant 13). */
+type KeyMasker = (customerKey: string) => string;
+
+/**
+ * Fingerprints every listed key once (ops import is where they are first seen), so every message shows them in
+ * the masked form; a key the portal does not list (a CSV row's) shows its last 4 only.
+ */
+async function maskerOf(store: PracticeStore, portalKeys: readonly PortalKey[]): Promise<KeyMasker> {
+  const fingerprints = new Map<string, KeyFingerprint>();
+  for (const { customerKey } of portalKeys)
+    fingerprints.set(customerKey, await store.fingerprint(customerKey));
+  return (customerKey) => {
+    const fingerprint = fingerprints.get(customerKey);
+    return fingerprint ? maskCustomerKey(customerKey, fingerprint) : maskKeyTail(customerKey);
+  };
+}
+
+function toImported(claim: Claim, mask: KeyMasker): ImportedPractice {
   return {
     practiceId: claim.practiceId,
-    maskedKey: maskSecret(claim.key.customerKey),
+    maskedKey: mask(claim.key.customerKey),
     devRefId: recordDevRefId(claim),
   };
 }
@@ -163,13 +184,14 @@ function recordDevRefId(claim: Claim): string {
   return claim.key.devRefId.trim() === "" ? claim.practiceId : claim.key.devRefId;
 }
 
-function practiceExists(claim: Claim, practice: PracticeRecord): ImportConflict {
-  const masked = maskSecret(claim.key.customerKey);
-  const holds = practice.maskedKey ? `holds key ${practice.maskedKey}` : "holds no key";
+function practiceExists(claim: Claim, practice: PracticeRecord, mask: KeyMasker): ImportConflict {
+  const masked = mask(claim.key.customerKey);
+  const held = practice.customerKey || practice.maskedKey ? shownKeyOf(practice) : undefined;
+  const holds = held ? `holds key ${held}` : "holds no key";
   return {
     kind: "PRACTICE_EXISTS",
     practiceIds: [claim.practiceId],
-    maskedKeys: [masked, ...(practice.maskedKey ? [practice.maskedKey] : [])],
+    maskedKeys: [masked, ...(held ? [held] : [])],
     message: `practice ${claim.practiceId} is already ${practice.status} and ${holds}; key ${masked} not imported`,
   };
 }
@@ -181,11 +203,11 @@ interface Planned {
   readonly errors: Array<{ line: number; message: string }>;
 }
 
-function claimsByDevRefId(portalKeys: readonly PortalKey[]): Planned {
+function claimsByDevRefId(portalKeys: readonly PortalKey[], mask: KeyMasker): Planned {
   const skipped: Planned["skipped"] = [];
   const byPractice = new Map<string, PortalKey[]>();
   for (const key of portalKeys) {
-    const maskedKey = maskSecret(key.customerKey);
+    const maskedKey = mask(key.customerKey);
     if (key.devRefId === "") {
       skipped.push({ maskedKey, reason: "unlabeled (DevRefId is empty)" });
     } else if (!isEnabledKeyStatus(key.keyStatus)) {
@@ -205,14 +227,19 @@ function claimsByDevRefId(portalKeys: readonly PortalKey[]): Planned {
     if (keysOfPractice.length === 1) {
       claims.push({ practiceId, key: keysOfPractice[0]! });
     } else {
-      conflicts.push(twoKeys(practiceId, keysOfPractice, "carry DevRefId"));
+      conflicts.push(twoKeys(practiceId, keysOfPractice, "carry DevRefId", mask));
     }
   }
   return { claims, conflicts, skipped, errors: [] };
 }
 
-function twoKeys(practiceId: string, keysOfPractice: readonly PortalKey[], how: string): ImportConflict {
-  const maskedKeys = keysOfPractice.map((k) => maskSecret(k.customerKey));
+function twoKeys(
+  practiceId: string,
+  keysOfPractice: readonly PortalKey[],
+  how: string,
+  mask: KeyMasker,
+): ImportConflict {
+  const maskedKeys = keysOfPractice.map((k) => mask(k.customerKey));
   return {
     kind: "PRACTICE_HAS_TWO_KEYS",
     practiceIds: [practiceId],
@@ -221,8 +248,13 @@ function twoKeys(practiceId: string, keysOfPractice: readonly PortalKey[], how: 
   };
 }
 
-function claimsFromCsv(csv: string, portalKeys: readonly PortalKey[], acceptLabelMismatch: boolean): Planned {
-  const plan = planCsvImport(csv, portalKeys, { acceptLabelMismatch });
+function claimsFromCsv(
+  csv: string,
+  portalKeys: readonly PortalKey[],
+  acceptLabelMismatch: boolean,
+  mask: KeyMasker,
+): Planned {
+  const plan = planCsvImport(csv, portalKeys, { acceptLabelMismatch, mask });
   const claims = plan.claims.map(({ practiceId, key, devRefId, labelMismatchAccepted }) => ({
     practiceId,
     key,
@@ -233,11 +265,11 @@ function claimsFromCsv(csv: string, portalKeys: readonly PortalKey[], acceptLabe
 }
 
 /** Practice ACTIVE, key in the ledger (origin imported), audit `imported` — one transaction, both new. */
-async function recordImported(options: ImportKeysOptions, claim: Claim): Promise<boolean> {
+async function recordImported(options: ImportKeysOptions, claim: Claim, mask: KeyMasker): Promise<boolean> {
   const now = (options.now?.() ?? new Date()).toISOString();
   const actor = options.actor ?? "ops:import";
   const { customerKey } = claim.key;
-  const maskedKey = maskSecret(customerKey);
+  const maskedKey = mask(customerKey);
   const keyFingerprint = await options.store.fingerprint(customerKey);
   // Only the ciphertext is written (docs/architecture.md §4 invariant 13).
   const storedKey = await options.store.encryptCustomerKey(customerKey, claim.practiceId);

@@ -3,8 +3,9 @@
 // practice records get the fingerprint of their key (and of their previous key), and reconciliation scratch
 // addressed by a key (`SEEN#<customerKey>`) is deleted (a run rebuilds it). Every key still stored in plaintext —
 // a record's `customerKey` / `previousCustomerKey`, a run's candidates and planned repairs — is encrypted in place
-// under the custody key (stored-customer-key.ts, §4 invariant 13). Idempotent: every write is conditional on the
-// old shape, so a re-run, or a run resumed from its cursor, changes nothing already done.
+// under the custody key (stored-customer-key.ts, §4 invariant 13). Masked keys of the old `QJXZ…W2HD` form are
+// rewritten on the same scan (masked-key-migration.ts). Idempotent: every write is conditional on the old shape,
+// so a re-run, or a run resumed from its cursor, changes nothing already done.
 import {
   DeleteCommand,
   GetCommand,
@@ -14,9 +15,10 @@ import {
 } from "@aws-sdk/lib-dynamodb";
 import { keys, PK, SK } from "../../contracts/table-schema.js";
 import { isEncryptedCustomerKey } from "../key-custody/key-cipher.js";
-import { isKeyFingerprint } from "../key-custody/key-fingerprint.js";
+import { isKeyFingerprint, type KeyFingerprint } from "../key-custody/key-fingerprint.js";
+import { maskCustomerKey } from "../key-custody/masked-key.js";
 import { ConfigurationError } from "../platform/errors.js";
-import { maskSecret } from "../platform/mask.js";
+import { type MaskedKeyMigrationCache, migrateMaskedKeysOf } from "./masked-key-migration.js";
 import { fingerprintOf, type PracticeTable } from "./practice-table.js";
 import { encryptCustomerKey, scratchKeyOwner } from "./stored-customer-key.js";
 
@@ -31,6 +33,8 @@ export interface KeyMigrationCounts {
   scratchItems: number;
   /** Plaintext keys encrypted in place (records' keys and previous keys, run candidates, planned repairs). */
   encryptedKeys: number;
+  /** Items whose masked keys of the old `QJXZ…W2HD` form were rewritten (masked-key-migration.ts). */
+  maskedKeys: number;
 }
 
 export interface KeyMigrationOptions {
@@ -63,7 +67,9 @@ export async function migrateKeys(
     practiceRecords: 0,
     scratchItems: 0,
     encryptedKeys: 0,
+    maskedKeys: 0,
   };
+  const masks: MaskedKeyMigrationCache = {};
   let cursor = options.startAfter;
   do {
     const page = await table.client.send(
@@ -78,6 +84,9 @@ export async function migrateKeys(
       counts.scanned += 1;
       const kind = kindOf(item);
       if (kind && (await migrateItem(table, item))) counts[kind] += 1;
+      // Masks first: a mask is rewritten from the key's fingerprint, computed from the plaintext when none is
+      // stored beside it — before the key below becomes a ciphertext.
+      counts.maskedKeys += await migrateMaskedKeysOf(table, item, masks);
       counts.encryptedKeys += await encryptStoredKeys(table, item);
     }
     cursor = page.LastEvaluatedKey;
@@ -86,7 +95,7 @@ export async function migrateKeys(
   return counts;
 }
 
-type Kind = Exclude<keyof KeyMigrationCounts, "scanned" | "encryptedKeys">;
+type Kind = Exclude<keyof KeyMigrationCounts, "scanned" | "encryptedKeys" | "maskedKeys">;
 
 function kindOf(item: Record<string, unknown>): Kind | undefined {
   const pk = String(item[PK]);
@@ -135,7 +144,7 @@ async function moveLedgerEntry(table: PracticeTable, item: Record<string, unknow
               ...rest,
               ...keys.ledgerEntry(keyFingerprint),
               keyFingerprint,
-              maskedKey: rest.maskedKey ?? maskSecret(customerKey),
+              maskedKey: maskCustomerKey(customerKey, keyFingerprint),
             },
             ConditionExpression: "attribute_not_exists(#pk)",
             ExpressionAttributeNames: { "#pk": PK },
@@ -169,7 +178,10 @@ async function fingerprintPractice(table: PracticeTable, item: Record<string, un
     sets.push("previousKeyFingerprint = :previousFingerprint, previousMaskedKey = :previousMasked");
     conditions.push("previousCustomerKey = :previousKey AND attribute_not_exists(previousKeyFingerprint)");
     values[":previousFingerprint"] = await fingerprintOf(table, item.previousCustomerKey);
-    values[":previousMasked"] = maskSecret(item.previousCustomerKey);
+    values[":previousMasked"] = maskCustomerKey(
+      item.previousCustomerKey,
+      values[":previousFingerprint"] as KeyFingerprint,
+    );
     values[":previousKey"] = item.previousCustomerKey;
   }
   if (sets.length === 0) return false;
@@ -248,7 +260,10 @@ async function encryptStoredKeys(table: PracticeTable, scanned: Record<string, u
       item.customerKey,
       // Operators tell candidates apart by their masked form: they cannot open the ciphertext.
       isCandidate && !item.maskedKey
-        ? { set: "#masked = :masked", values: { ":masked": maskSecret(item.customerKey) } }
+        ? {
+            set: "#masked = :masked",
+            values: { ":masked": await candidateMask(table, item, item.customerKey) },
+          }
         : {},
     );
   if (isRecord && isPlaintextKey(item.previousCustomerKey))
@@ -257,4 +272,13 @@ async function encryptStoredKeys(table: PracticeTable, scanned: Record<string, u
   if (isAction && isPlaintextKey(repairKey))
     await attempt("#repair.#key", { "#repair": "repair", "#key": "customerKey" }, repairKey);
   return encrypted;
+}
+
+/** A candidate's shown form: its last 4 and its fingerprint (stored beside it, or computed from the plaintext). */
+async function candidateMask(table: PracticeTable, item: Record<string, unknown>, customerKey: string) {
+  const stored = item.keyFingerprint;
+  const fingerprint: KeyFingerprint = isKeyFingerprint(stored)
+    ? stored
+    : await fingerprintOf(table, customerKey);
+  return maskCustomerKey(customerKey, fingerprint);
 }

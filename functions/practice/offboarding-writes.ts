@@ -20,11 +20,11 @@ import {
   type OffboardingDetails,
   type PracticeRecord,
   sanitizeReason,
+  shownKeyOf,
 } from "./practice-record.js";
 import type { PracticeTable } from "./practice-table.js";
 import { isStale, issuedAfterLastTransition, lastTransitionOf, type StaleRequest } from "./request-order.js";
 import { staleRequestAudit } from "./stale-request-audit.js";
-import { shownKey } from "./stored-customer-key.js";
 
 export interface OffboardingStartRequest {
   readonly practiceId: string;
@@ -186,7 +186,7 @@ export async function recordOffboardingKeyDisabled(
   if (current.offboarding.keyDisabledAt) return current;
   const customerKey = current.customerKey;
   if (!customerKey) throw new KeyConflict(`practice ${step.practiceId} holds no key to record as disabled`);
-  const maskedKey = shownKey(current.maskedKey, customerKey);
+  const maskedKey = shownKeyOf(current);
   const keyFingerprint = fingerprintOfRecord(current);
   const owner = await getKeyOwner(table, keyFingerprint);
   const items: TransactItems = [
@@ -257,7 +257,7 @@ export async function completeOffboarding(
   const details = current.offboarding;
   if (current.customerKey && !details.keyDisabledAt) {
     throw new KeyConflict(
-      `practice ${step.practiceId} holds key ${shownKey(current.maskedKey, current.customerKey)}, not recorded disabled; ` +
+      `practice ${step.practiceId} holds key ${shownKeyOf(current)}, not recorded disabled; ` +
         "not marking it OFFBOARDED",
     );
   }

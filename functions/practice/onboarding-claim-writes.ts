@@ -4,11 +4,16 @@ import { keys, PK, type PracticeStatus, STATUS_INDEX_PK } from "../../contracts/
 import { auditPut } from "./audit-trail.js";
 import { inClaimRounds, tryTransaction } from "./conditional-transaction.js";
 import { getPractice } from "./practice-reads.js";
-import { type OnboardingKind, type PracticeRecord, practiceItem } from "./practice-record.js";
+import {
+  type OnboardingKind,
+  type PracticeRecord,
+  practiceItem,
+  shownKeyOf,
+  shownPreviousKeyOf,
+} from "./practice-record.js";
 import type { PracticeTable } from "./practice-table.js";
 import { isStale, issuedAfterLastTransition, lastTransitionOf, type StaleRequest } from "./request-order.js";
 import { staleRequestAudit } from "./stale-request-audit.js";
-import { shownKey } from "./stored-customer-key.js";
 
 export interface ClaimRequest {
   readonly practiceId: string;
@@ -63,7 +68,7 @@ export function claimForOnboarding(table: PracticeTable, request: ClaimRequest):
       }
       switch (current.status) {
         case "ACTIVE":
-          return { outcome: "alreadyActive", maskedKey: current.maskedKey };
+          return { outcome: "alreadyActive", maskedKey: shownKeyOf(current) };
         case "ONBOARDING":
         case "OFFBOARDING":
           if (current.status === "ONBOARDING" && current.lastExecution === executionName) {
@@ -71,7 +76,7 @@ export function claimForOnboarding(table: PracticeTable, request: ClaimRequest):
               ? {
                   outcome: "returning",
                   version: current.version,
-                  previousMaskedKey: shownKey(current.previousMaskedKey, current.previousCustomerKey),
+                  previousMaskedKey: shownPreviousKeyOf(current),
                 }
               : { outcome: "claimed", version: current.version };
           }
@@ -133,6 +138,8 @@ async function claimExisting(
   // (its key, if any, was disabled by compensation and stays mapped to it through its key item).
   const returningKey = current.status === "OFFBOARDED" ? current.customerKey : undefined;
   const kind: OnboardingKind = returningKey ? "returning" : "new";
+  // The key becomes the previous one: its shown form moves with it (docs/architecture.md §4 invariant 13).
+  const returningMasked = shownKeyOf(current);
   const version = current.version + 1;
   const ordered = issuedAfterLastTransition(request.issuedAt);
   const written = await tryTransaction(table, [
@@ -166,7 +173,7 @@ async function claimExisting(
             ? {
                 ":previousKey": returningKey,
                 ":previousFingerprint": current.keyFingerprint ?? null,
-                ":previousMasked": shownKey(current.maskedKey, returningKey),
+                ":previousMasked": returningMasked,
               }
             : {}),
         },
@@ -181,12 +188,12 @@ async function claimExisting(
       details: {
         previousStatus: current.status,
         devRefId: request.devRefId,
-        ...(returningKey ? { previousMaskedKey: shownKey(current.maskedKey, returningKey) } : {}),
+        ...(returningKey ? { previousMaskedKey: returningMasked } : {}),
       },
     }),
   ]);
   if (!written) return undefined;
   return returningKey
-    ? { outcome: "returning", version, previousMaskedKey: shownKey(current.maskedKey, returningKey) }
+    ? { outcome: "returning", version, previousMaskedKey: returningMasked }
     : { outcome: "claimed", version };
 }

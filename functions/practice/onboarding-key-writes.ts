@@ -1,8 +1,8 @@
 // Onboarding's key writes, by the execution that claimed the practice: the create attempt noted before each
 // `POST /apikeys`, a lost answer, the key created, or a returning practice's previous key re-enabled.
 import { keys } from "../../contracts/table-schema.js";
+import { maskCustomerKey } from "../key-custody/masked-key.js";
 import { ConcurrentModification, ConfigurationError, KeyConflict } from "../platform/errors.js";
-import { maskSecret } from "../platform/mask.js";
 import type { PortalKey } from "../portal/portal-types.js";
 import { auditPut } from "./audit-trail.js";
 import { claimLost, type OwnedStep, transact, transactOrSettle } from "./conditional-transaction.js";
@@ -16,9 +16,9 @@ import {
 } from "./create-attempts.js";
 import { getKeyOwner, ledgerAddCreated, ledgerReenable } from "./key-ledger.js";
 import { getPractice } from "./practice-reads.js";
-import type { PracticeRecord } from "./practice-record.js";
+import { type PracticeRecord, shownPreviousKeyOf } from "./practice-record.js";
 import { fingerprintOf, type PracticeTable } from "./practice-table.js";
-import { encryptCustomerKey, shownKey } from "./stored-customer-key.js";
+import { encryptCustomerKey } from "./stored-customer-key.js";
 
 /**
  * Records, before `POST /apikeys` is sent, that this execution is about to create a key — so an answer that
@@ -98,11 +98,11 @@ export async function recordKeyCreated(
 ): Promise<PracticeRecord> {
   const now = (step.now ?? new Date()).toISOString();
   const { customerKey } = step.key;
-  const maskedKey = maskSecret(customerKey);
   // Computed here, where the key is first seen; every later step reads it from the record (§4).
   const keyFingerprint = await fingerprintOf(table, customerKey);
   // Encrypted here, where the plaintext arrives: the table only ever holds the ciphertext (§4 invariant 13).
   const storedKey = await encryptCustomerKey(table, customerKey, { practiceId: step.practiceId });
+  const maskedKey = maskCustomerKey(customerKey, keyFingerprint);
   const actor = step.actor ?? (await actorFor(table, step.practiceId));
   return transactOrSettle(
     table,
@@ -183,7 +183,7 @@ export async function recordKeyReenabled(table: PracticeTable, step: OwnedStep):
     throw new ConfigurationError(
       `practice ${step.practiceId}'s previous key has no fingerprint: run \`ops migrate-keys\` first`,
     );
-  const maskedKey = shownKey(current.previousMaskedKey, previous);
+  const maskedKey = shownPreviousKeyOf(current);
   return transactOrSettle(
     table,
     step.practiceId,

@@ -1,9 +1,11 @@
 // A practice record: its type, and the one mapping between it and the table item (every reader goes through
 // `practiceFromItem`, so no reader can miss a field another one sees).
 import { keys, type PracticeStatus, STATUS_INDEX_PK, STATUS_INDEX_SK } from "../../contracts/table-schema.js";
+import { isEncryptedCustomerKey } from "../key-custody/key-cipher.js";
 import type { KeyFingerprint } from "../key-custody/key-fingerprint.js";
+import { currentMaskedKey, maskCustomerKey } from "../key-custody/masked-key.js";
 import { ConfigurationError } from "../platform/errors.js";
-import { redactCustomerKeys } from "../platform/mask.js";
+import { maskKeyTail, redactCustomerKeys } from "../platform/mask.js";
 import type { KeyInstallation } from "./key-installation.js";
 import { pickDefined } from "./practice-table.js";
 
@@ -143,4 +145,26 @@ const MAX_REASON_LENGTH = 1000;
 export function sanitizeReason(reason: string): string {
   const clean = redactCustomerKeys(reason).trim();
   return clean.length > MAX_REASON_LENGTH ? `${clean.slice(0, MAX_REASON_LENGTH - 1)}…` : clean;
+}
+
+/**
+ * The record's key as every output shows it (`…W2HD #3f9a1c`, docs/architecture.md §4 invariant 13): its stored
+ * masked form (an old `QJXZ…W2HD` one read in the new form), else made from the key and its fingerprint.
+ */
+export function shownKeyOf(record: PracticeRecord): string {
+  return shownKey(record.maskedKey, record.customerKey, record.keyFingerprint);
+}
+
+/** The returning practice's previous key, as shownKeyOf shows the current one. */
+export function shownPreviousKeyOf(record: PracticeRecord): string {
+  return shownKey(record.previousMaskedKey, record.previousCustomerKey, record.previousKeyFingerprint);
+}
+
+function shownKey(stored: unknown, key: string | undefined, fingerprint: KeyFingerprint | undefined): string {
+  const current = currentMaskedKey(stored, fingerprint);
+  if (current) return current;
+  if (!key) return "…";
+  // A ciphertext has no tail to show: the fingerprint alone tells it apart (§4 invariant 13).
+  if (isEncryptedCustomerKey(key)) return fingerprint ? `… #${fingerprint.slice(0, 6)}` : "(encrypted key)";
+  return fingerprint ? maskCustomerKey(key, fingerprint) : maskKeyTail(key);
 }

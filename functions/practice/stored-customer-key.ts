@@ -12,7 +12,6 @@ import {
   type KeyOwner,
 } from "../key-custody/key-cipher.js";
 import { ConfigurationError } from "../platform/errors.js";
-import { maskSecret } from "../platform/mask.js";
 import type { PracticeTable } from "./practice-table.js";
 
 /** The encryption-context owner of a run's scratch keys (a practice id never holds `:`… nor needs to). */
@@ -56,13 +55,4 @@ export function revealStoredKey(table: PracticeTable, stored: string, owner: Key
       ),
     );
   return cipherOf(table, "open").decrypt(stored, owner);
-}
-
-/**
- * What to show for a stored key: its stored masked form. A ciphertext masks to nothing useful, so without a
- * stored mask it is named as encrypted; a legacy plaintext (before `ops migrate-keys`) is masked.
- */
-export function shownKey(maskedKey: string | undefined, stored: string): string {
-  if (maskedKey) return maskedKey;
-  return isEncryptedCustomerKey(stored) ? "(encrypted key)" : maskSecret(stored);
 }

@@ -18,12 +18,12 @@
 
 import type { Finding } from "../../contracts/reconciliation-findings.js";
 import type { KeyFingerprint } from "../key-custody/key-fingerprint.js";
-import { maskSecret } from "../platform/mask.js";
+import { maskCustomerKey } from "../key-custody/masked-key.js";
 import { isEnabledKeyStatus, type PortalKey } from "../portal/portal-types.js";
 import type { OpenCreateAttempt } from "../practice/create-attempts.js";
 import { currentInstallation, type KeyInstallation } from "../practice/key-installation.js";
 import type { LedgerEntry } from "../practice/key-ledger.js";
-import type { PracticeRecord } from "../practice/practice-record.js";
+import { type PracticeRecord, shownKeyOf } from "../practice/practice-record.js";
 import type { LostKeyCandidate, PlannedRepair, SeenKey } from "../practice/reconciliation-scratch.js";
 
 /** The run's parameters, validated (reconciliation-input.ts). */
@@ -130,7 +130,7 @@ export function classifyPortalKey(key: FingerprintedKey, context: KeyContext): K
   const findings: Finding[] = [];
   const repairs: PlannedRepair[] = [];
   let deferred = 0;
-  const maskedKey = maskSecret(key.customerKey);
+  const maskedKey = maskCustomerKey(key.customerKey, key.keyFingerprint);
   const enabled = isEnabledKeyStatus(key.keyStatus);
 
   if (!ledger) {
@@ -389,7 +389,7 @@ export function classifyPractice(practice: PracticeRecord, context: PracticeCont
     findings.push({
       category: "KEY_MISSING",
       practiceId,
-      maskedKey: practice.maskedKey ?? "(encrypted key)",
+      maskedKey: shownKeyOf(practice),
       details: { practiceStatus: practice.status },
     });
   } else if (!practice.keyFingerprint && practice.status === "ACTIVE") {

@@ -9,10 +9,11 @@ import {
   practiceOnboardedEvent,
   practiceOnboardingFailedEvent,
 } from "../domain-events/practice-events.js";
+import { maskCustomerKey } from "../key-custody/masked-key.js";
 import { PortalNotFound, PortalRejected, PortalUnauthorized } from "../platform/errors.js";
-import { maskSecret } from "../platform/mask.js";
 import type { StepLogger } from "../platform/step-logger.js";
 import { isEnabledKeyStatus, type PortalClient } from "../portal/portal-types.js";
+import { shownKeyOf } from "../practice/practice-record.js";
 import type { PracticeStore } from "../practice/practice-store.js";
 import type { PlannedRepair } from "../practice/reconciliation-scratch.js";
 import type { ReconciliationStore } from "../practice/reconciliation-store.js";
@@ -81,7 +82,7 @@ async function disableKey(
 ): Promise<RepairResult> {
   // The run's ciphertext, opened to send it to the portal (this function holds kms:Decrypt; §4 invariant 13).
   const customerKey = await deps.runs.revealScratchKey(run.runId, repair.customerKey);
-  const maskedKey = maskSecret(customerKey);
+  const maskedKey = maskCustomerKey(customerKey, repair.keyFingerprint);
   const owner = await deps.store.getKeyOwner(repair.keyFingerprint);
   const practice = await deps.store.getPractice(owner?.practiceId ?? repair.practiceId);
   if (repair.category === "UNMAPPED_KEY_OURS") {
@@ -122,7 +123,7 @@ async function relabelKey(
   repair: Extract<PlannedRepair, { type: "RELABEL_KEY" }>,
 ): Promise<RepairResult> {
   const customerKey = await deps.runs.revealScratchKey(run.runId, repair.customerKey);
-  const maskedKey = maskSecret(customerKey);
+  const maskedKey = maskCustomerKey(customerKey, repair.keyFingerprint);
   const practice = await deps.store.getPractice(repair.practiceId);
   if (practice?.status !== "ACTIVE" || practice.keyFingerprint !== repair.keyFingerprint) {
     return {
@@ -168,7 +169,7 @@ async function finishStuck(
     actor: RECONCILER_ACTOR,
   };
   const key = practice.customerKey ? await deps.runs.revealCustomerKey(practice) : undefined;
-  const maskedKey = maskSecret(key);
+  const maskedKey = key ? shownKeyOf(practice) : "";
   const keyEnabled = repair.seenKey !== undefined && isEnabledKeyStatus(repair.seenKey.keyStatus);
 
   if (repair.status === "OFFBOARDING") {

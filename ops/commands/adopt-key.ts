@@ -2,14 +2,21 @@
 // the orphan of one of the practice's create attempts. It enters the ledger (never as the practice's key: a
 // returning or FAILED practice is onboarded again for a fresh one) and the next `reconcile --repair` disables it.
 import { adoptCandidateKey, parseAttemptId } from "../../functions/practice/candidate-keys.js";
-import { candidateRun, findCandidate, onboardingRunning, tableOf } from "../candidate-keys.js";
+import {
+  candidateRun,
+  findCandidate,
+  onboardingRunning,
+  shownCandidate,
+  tableOf,
+} from "../candidate-keys.js";
 import type { CommandContext } from "../context.js";
 import { EXIT, type ExitCode, OperationFailed } from "../errors.js";
 import { opsRequester } from "../execution-names.js";
+import type { MaskedKeyArgument } from "../masked-key-argument.js";
 import { keyAdministratorRefusal } from "./candidate-refusal.js";
 
 export interface AdoptKeyRequest {
-  readonly maskedKey: string;
+  readonly maskedKey: MaskedKeyArgument;
   readonly practiceId: string;
   readonly run?: string;
 }
@@ -18,10 +25,11 @@ export async function adoptKey(context: CommandContext, request: AdoptKeyRequest
   const { target } = context;
   const runId = await candidateRun(target, request.run);
   const candidate = await findCandidate(target, runId, request.maskedKey);
+  const maskedKey = shownCandidate(candidate);
   const attempt = candidate.attemptIds.map(parseAttemptId).find((a) => a.practiceId === request.practiceId);
   if (!attempt)
     throw new OperationFailed(
-      `${request.maskedKey} is not dated near a lost POST of ${request.practiceId}: its attempts are of ` +
+      `${maskedKey} is not dated near a lost POST of ${request.practiceId}: its attempts are of ` +
         [...new Set(candidate.attemptIds.map((id) => parseAttemptId(id).practiceId))].join(", "),
     );
   // As reconciliation: a running execution may still record the key or POST again (docs/architecture.md §4, invariant 4).
@@ -41,7 +49,7 @@ export async function adoptKey(context: CommandContext, request: AdoptKeyRequest
   }).catch(keyAdministratorRefusal("adopt-key"));
   context.printJson({
     command: "adopt-key",
-    maskedKey: request.maskedKey,
+    maskedKey,
     practiceId: request.practiceId,
     executionName: attempt.executionName,
     runId,
@@ -49,8 +57,8 @@ export async function adoptKey(context: CommandContext, request: AdoptKeyRequest
   });
   context.print(
     result.outcome === "already-adopted"
-      ? `${request.maskedKey} is already adopted for ${request.practiceId}: nothing changed.`
-      : `${request.maskedKey} adopted for ${request.practiceId} as the lost answer of ${attempt.executionName}` +
+      ? `${maskedKey} is already adopted for ${request.practiceId}: nothing changed.`
+      : `${maskedKey} adopted for ${request.practiceId} as the lost answer of ${attempt.executionName}` +
           `${result.attemptResolved ? " (every POST of that attempt is now accounted for)" : ""}.\n` +
           `The next repairing reconciliation disables it: ${context.opsCommand("reconcile --repair --wait")}`,
   );

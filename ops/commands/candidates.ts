@@ -4,7 +4,7 @@
 
 import type { RunCandidate } from "../../functions/practice/candidate-keys.js";
 import { readRunCandidates } from "../../functions/practice/candidate-keys.js";
-import { candidateRun, describeAttempts, tableOf } from "../candidate-keys.js";
+import { candidateRun, describeAttempts, shownCandidate, tableOf } from "../candidate-keys.js";
 import type { CommandContext } from "../context.js";
 import { EXIT, type ExitCode } from "../errors.js";
 
@@ -18,7 +18,7 @@ function decisionText(candidate: RunCandidate): string {
 
 function candidateDocument(candidate: RunCandidate) {
   return {
-    maskedKey: candidate.maskedKey,
+    maskedKey: shownCandidate(candidate),
     dateCreated: candidate.dateCreated,
     attempts: candidate.attemptIds.map((id) => {
       const at = id.indexOf("#");
@@ -43,7 +43,7 @@ export async function candidates(context: CommandContext, options: { run?: strin
     `Lost-POST candidates of run ${runId}: enabled, unlabeled, never installed keys outside the ledger, dated near a create attempt whose answer was lost.`,
   );
   const rows = listed.map((c) => [
-    c.maskedKey,
+    shownCandidate(c),
     c.dateCreated ?? "-",
     decisionText(c),
     describeAttempts(c.attemptIds),
@@ -55,8 +55,8 @@ export async function candidates(context: CommandContext, options: { run?: strin
   context.print(
     [
       "Decide each one (as a key administrator):",
-      `  ours:     ${context.opsCommand("adopt-key <KEY> --practice <practiceId>")}   (disabled by the next reconcile --repair)`,
-      `  not ours: ${context.opsCommand('release-key <KEY> --reason "<why>"')}   (never touched by a repair)`,
+      `  ours:     ${context.opsCommand("adopt-key '<KEY>' --practice <practiceId>")}   (disabled by the next reconcile --repair)`,
+      `  not ours: ${context.opsCommand(`release-key '<KEY>' --reason "<why>"`)}   (never touched by a repair)`,
     ].join("\n"),
   );
   return EXIT.ok;

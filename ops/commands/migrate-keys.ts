@@ -35,15 +35,20 @@ export async function migrateKeys(context: CommandContext, options: MigrateKeysO
     ...(startAfter ? { startAfter } : {}),
     onProgress: (so, cursor) =>
       context.progress(
-        `scanned ${so.scanned}: ${so.ledgerEntries} ledger entries re-addressed, ${so.practiceRecords} practice records fingerprinted, ${so.scratchItems} scratch items deleted` +
+        `scanned ${so.scanned}: ${so.ledgerEntries} ledger entries re-addressed, ${so.practiceRecords} practice records fingerprinted, ${so.scratchItems} scratch items deleted, ${so.maskedKeys} items' masked keys rewritten` +
           (cursor ? ` (resume with --start-after ${encodeCursor(cursor)})` : ""),
       ),
   });
   context.printJson({ command: "migrate-keys", ...counts });
   context.print(
-    counts.ledgerEntries + counts.practiceRecords + counts.scratchItems + counts.encryptedKeys === 0
+    counts.ledgerEntries +
+      counts.practiceRecords +
+      counts.scratchItems +
+      counts.encryptedKeys +
+      counts.maskedKeys ===
+      0
       ? `nothing to migrate (${counts.scanned} items scanned)`
-      : `migrated: ${counts.ledgerEntries} ledger entries, ${counts.practiceRecords} practice records, ${counts.scratchItems} scratch items, ${counts.encryptedKeys} keys encrypted (${counts.scanned} items scanned)`,
+      : `migrated: ${counts.ledgerEntries} ledger entries, ${counts.practiceRecords} practice records, ${counts.scratchItems} scratch items, ${counts.encryptedKeys} keys encrypted, ${counts.maskedKeys} items' masked keys (${counts.scanned} items scanned)`,
   );
   return EXIT.ok;
 }

@@ -3,7 +3,7 @@
 import { DescribeExecutionCommand, type DescribeExecutionOutput } from "@aws-sdk/client-sfn";
 import { redactCustomerKeys } from "../../functions/platform/mask.js";
 import type { AuditEntry } from "../../functions/practice/audit-trail.js";
-import type { PracticeRecord } from "../../functions/practice/practice-record.js";
+import { type PracticeRecord, shownKeyOf } from "../../functions/practice/practice-record.js";
 import { STALE_REQUEST_AUDIT_ACTION } from "../../functions/practice/request-order.js";
 import { executionArnFor } from "../../functions/webhook/onboarding-starter.js";
 import { STACK_OUTPUTS } from "../../local/local-endpoints.js";
@@ -74,7 +74,7 @@ async function portalStatus(target: OpsTarget, record: PracticeRecord): Promise<
   try {
     const key = await findLiveKey(target, record.keyFingerprint);
     return key
-      ? { found: true, key: liveKeyView(key) }
+      ? { found: true, key: liveKeyView(key, shownKeyOf(record)) }
       : { found: false, reason: "the portal does not list this key" };
   } catch (error) {
     const missing = missingKeyAdministratorAccess(

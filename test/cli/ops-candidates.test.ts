@@ -7,7 +7,6 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { maskSecret } from "../../functions/platform/mask.js";
 import { listAudit } from "../../functions/practice/audit-trail.js";
 import { PracticeStore } from "../../functions/practice/practice-store.js";
 import { localDynamoDbClient } from "../../local/dynamodb-local.js";
@@ -18,7 +17,7 @@ import type { SimulatorKey } from "../../local/portal-simulator.js";
 import { type SimulatorControl, simulatorControl } from "../../local/portal-simulator-control.js";
 import { type OpsRun, runOpsCli } from "../support/ops-cli.js";
 import { stackKeyCipher } from "../support/test-key-cipher.js";
-import { localStackFingerprinter } from "../support/test-key-custody.js";
+import { localStackFingerprinter, localStackMask } from "../support/test-key-custody.js";
 
 let stack: LocalStack;
 let stateDir: string;
@@ -26,6 +25,8 @@ let store: PracticeStore;
 let client: DynamoDBDocumentClient;
 let tableName: string;
 let simulator: SimulatorControl;
+/** A key as the local stack shows it (its fingerprint secret lives in the state dir). */
+const mask = (customerKey: string) => localStackMask(stateDir)(customerKey);
 const outputs: OpsRun[] = [];
 
 const KEY_ADMINISTRATOR = ["--local-role", "key-administrator"];
@@ -120,7 +121,7 @@ describe("ops candidates, adopt-key and release-key", { timeout: 240_000 }, () =
 
     const listed = await candidates();
     expect(listed.candidates.map((c) => c.maskedKey).sort()).toEqual(
-      [lost, ...byHand].map((k) => maskSecret(k)).sort(),
+      [lost, ...byHand].map((k) => mask(k)).sort(),
     );
     for (const candidate of listed.candidates) {
       expect(candidate.decision).toEqual({ kind: "undecided" });
@@ -129,9 +130,9 @@ describe("ops candidates, adopt-key and release-key", { timeout: 240_000 }, () =
     }
     const text = await ops("candidates");
     expect(text.code).toBe(0);
-    expect(text.stdout).toContain(maskSecret(lost));
+    expect(text.stdout).toContain(mask(lost));
     expect(text.stdout).toContain("undecided");
-    expect(text.stdout).toContain("adopt-key <KEY> --practice <practiceId>");
+    expect(text.stdout).toContain("adopt-key '<KEY>' --practice <practiceId>");
   });
 
   it("refuses a full key, a malformed one and the operator's role, writing nothing", async () => {
@@ -142,20 +143,26 @@ describe("ops candidates, adopt-key and release-key", { timeout: 240_000 }, () =
     const malformed = await ops(...KEY_ADMINISTRATOR, "release-key", "ABCD-WXYZ", "--reason", "x");
     expect(malformed.code).toBe(2);
     expect(malformed.stderr).toContain("<maskedKey> must be the masked form");
-    const noReason = await ops(...KEY_ADMINISTRATOR, "release-key", maskSecret(byHand[0]));
+    const noReason = await ops(...KEY_ADMINISTRATOR, "release-key", mask(byHand[0]!));
     expect(noReason.code).toBe(2);
     expect(noReason.stderr).toContain("--reason");
-    const asOperator = await ops("release-key", maskSecret(byHand[0]), "--reason", "made by hand");
+    const asOperator = await ops("release-key", mask(byHand[0]!), "--reason", "made by hand");
     expect(asOperator.code).toBe(1);
     expect(asOperator.stderr).toContain("KeyAdministratorPolicy");
-    const unknown = await ops(...KEY_ADMINISTRATOR, "adopt-key", "ZZZZ...ZZZZ", "--practice", "cand-1");
+    const unknown = await ops(...KEY_ADMINISTRATOR, "adopt-key", "...ZZZZ #000000", "--practice", "cand-1");
     expect(unknown.code).toBe(1);
-    expect(unknown.stderr).toContain("lists no candidate ZZZZ…ZZZZ");
+    expect(unknown.stderr).toContain("lists no candidate …ZZZZ #000000");
+    // The old form showed 8 characters of the key: refused, naming the form to give instead.
+    const oldForm = `${byHand[0]!.slice(0, 4)}…${byHand[0]!.slice(-4)}`;
+    const old = await ops(...KEY_ADMINISTRATOR, "adopt-key", oldForm, "--practice", "cand-1");
+    expect(old.code).toBe(2);
+    expect(old.stderr).toContain("old form");
+    expect(old.stderr).toContain("…W2HD #3f9a1c");
     expect((await candidates()).candidates.every((c) => c.decision.kind === "undecided")).toBe(true);
   });
 
   it("releases a hand-made key once (a second release changes nothing) and then refuses to adopt it", async () => {
-    const masked = maskSecret(byHand[0]);
+    const masked = mask(byHand[0]!);
     // Three dots for keyboards without an ellipsis.
     const dotted = masked.replace("…", "...");
     const first = await ops(
@@ -167,7 +174,9 @@ describe("ops candidates, adopt-key and release-key", { timeout: 240_000 }, () =
     );
     expect(first.code, first.stderr).toBe(0);
     expect(first.stdout).toContain(`${masked} released as not ours`);
-    const again = await ops(...KEY_ADMINISTRATOR, "release-key", masked, "--reason", "again");
+    // The fingerprint alone names it too, as an operator may copy it from the portal screen's neighbour.
+    const fingerprintOnly = `#${masked.split(" #")[1]}`;
+    const again = await ops(...KEY_ADMINISTRATOR, "release-key", fingerprintOnly, "--reason", "again");
     expect(again.code).toBe(0);
     expect(again.stdout).toContain("already released");
     const adopt = await ops(...KEY_ADMINISTRATOR, "adopt-key", masked, "--practice", "cand-1");
@@ -178,7 +187,7 @@ describe("ops candidates, adopt-key and release-key", { timeout: 240_000 }, () =
   });
 
   it("adopts the lost key for its practice once, refuses another practice and a release of it", async () => {
-    const masked = maskSecret(lost);
+    const masked = mask(lost);
     const elsewhere = await ops(...KEY_ADMINISTRATOR, "adopt-key", masked, "--practice", "someone-else");
     expect(elsewhere.code).toBe(1);
     expect(elsewhere.stderr).toContain("is not dated near a lost POST of someone-else");
@@ -224,15 +233,9 @@ describe("ops candidates, adopt-key and release-key", { timeout: 240_000 }, () =
     expect((await keyOf(lostAgain)).KeyStatus).toBe("Enabled");
     const listed = await candidates();
     expect(listed.candidates.map((c) => c.maskedKey).sort()).toEqual(
-      [lostAgain, byHand[1]!].map((k) => maskSecret(k)).sort(),
+      [lostAgain, byHand[1]!].map((k) => mask(k)).sort(),
     );
-    const release = await ops(
-      ...KEY_ADMINISTRATOR,
-      "release-key",
-      maskSecret(byHand[1]),
-      "--reason",
-      "by hand",
-    );
+    const release = await ops(...KEY_ADMINISTRATOR, "release-key", mask(byHand[1]!), "--reason", "by hand");
     expect(release.code, release.stderr).toBe(0);
     await repair();
     expect((await keyOf(lostAgain)).KeyStatus).toBe("DisabledByDeveloper");

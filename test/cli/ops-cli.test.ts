@@ -5,7 +5,6 @@ import { tmpdir, userInfo } from "node:os";
 import * as path from "node:path";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { maskSecret } from "../../functions/platform/mask.js";
 import { PracticeStore } from "../../functions/practice/practice-store.js";
 import { localDynamoDbClient } from "../../local/dynamodb-local.js";
 import { findFreePort } from "../../local/free-port.js";
@@ -15,13 +14,15 @@ import { type FakeCloudFormation, startFakeCloudFormation } from "../support/fak
 import { type OpsRun, runOpsCli, startOpsCli } from "../support/ops-cli.js";
 import { activePractice, HOURS_AGO, onboardingWithKey } from "../support/reconciliation-drift.js";
 import { stackKeyCipher } from "../support/test-key-cipher.js";
-import { localStackFingerprinter } from "../support/test-key-custody.js";
+import { localStackFingerprinter, localStackMask } from "../support/test-key-custody.js";
 
 const USAGE_HINT = "(run with --help for usage)";
 const ME = `ops:${userInfo().username}`;
 
 let stack: LocalStack;
 let stateDir: string;
+/** A key as the local stack shows it (its fingerprint secret lives in the state dir). */
+const mask = (customerKey: string) => localStackMask(stateDir)(customerKey);
 let store: PracticeStore;
 const outputs: OpsRun[] = [];
 
@@ -94,7 +95,7 @@ describe("ops onboard", () => {
     );
     expect(lines).toContainEqual(expect.stringMatching(/^Onboarding of cli-practice-1 SUCCEEDED in /));
     expect(lines).toContain("  status  ACTIVE");
-    expect(lines).toContain(`  key     ${maskSecret(await fullKeyOf("cli-practice-1"))}`);
+    expect(lines).toContain(`  key     ${mask(await fullKeyOf("cli-practice-1"))}`);
   });
 
   it("prints one JSON document with the execution and the practice when --json is given", async () => {
@@ -110,7 +111,7 @@ describe("ops onboard", () => {
       practice: {
         practiceId: "cli-practice-2",
         status: "ACTIVE",
-        maskedKey: maskSecret(await fullKeyOf("cli-practice-2")),
+        maskedKey: mask(await fullKeyOf("cli-practice-2")),
       },
     });
     expect(document.executionName).toMatch(/^ops-cli-practice-2-\d{8}T\d{9}Z$/);
@@ -155,14 +156,14 @@ describe("ops status", () => {
       "Practice cli-practice-1\n  status        ACTIVE\n  devRefId      CLI Dental One\n",
     );
     expect(run.stdout).toContain(
-      `  key           ${maskSecret(fullKey)}\n  key origin    created by its onboarding\n`,
+      `  key           ${mask(fullKey)}\n  key origin    created by its onboarding\n`,
     );
     expect(run.stdout).toContain(`  requested by  ${ME}\n`);
     expect(run.stdout).toMatch(
       /Last execution\n {2}name {6}ops-cli-practice-1-\d+T\d+Z\n {2}workflow {2}onboarding\n {2}status {4}SUCCEEDED\n/,
     );
     expect(run.stdout).toContain(
-      `Portal (live)\n  key        ${maskSecret(fullKey)}\n  status     Enabled\n  label      CLI Dental One\n`,
+      `Portal (live)\n  key        ${mask(fullKey)}\n  status     Enabled\n  label      CLI Dental One\n`,
     );
     expect(run.stdout).toContain("  installed  not yet added in Open Dental\n");
     for (const action of ["ONBOARDING_STARTED", "KEY_CREATED", "KEY_LABELED", "ONBOARDING_COMPLETED"])
@@ -182,7 +183,7 @@ describe("ops status", () => {
     expect(document.portal).toEqual({
       found: true,
       key: {
-        maskedKey: maskSecret(await fullKeyOf("cli-practice-1")),
+        maskedKey: mask(await fullKeyOf("cli-practice-1")),
         keyStatus: "Enabled",
         devRefId: "CLI Dental One",
         dateCreated: expect.stringMatching(/^\d{4}-\d{2}-\d{2}$/),
@@ -232,7 +233,7 @@ describe("ops list", () => {
     const one = lines.find((line) => line.startsWith("cli-practice-1 "));
     expect(one).toMatch(
       new RegExp(
-        `^cli-practice-1\\s+ACTIVE\\s+${maskSecret(await fullKeyOf("cli-practice-1"))}\\s+CLI Dental One\\s+`,
+        `^cli-practice-1\\s+ACTIVE\\s+${mask(await fullKeyOf("cli-practice-1"))}\\s+CLI Dental One\\s+`,
       ),
     );
     expect(lines.find((line) => line.startsWith("cli-practice-refused "))).toMatch(
@@ -303,7 +304,7 @@ describe("ops offboard", () => {
       );
     expect(lines).toContainEqual(expect.stringMatching(/^Offboarding of cli-practice-2 SUCCEEDED in /));
     expect(lines).toContain("  status  OFFBOARDED");
-    expect(lines).toContain(`  key     ${maskSecret(fullKey)}`);
+    expect(lines).toContain(`  key     ${mask(fullKey)}`);
   });
 
   it("shows the offboarding and the key disabled in the portal in status", async () => {
@@ -355,8 +356,8 @@ describe("ops reconcile and import", () => {
     expect(lines).toContainEqual(
       expect.stringMatching(/^Reconciliation ops-reconcile-\d+T\d+Z: SUCCEEDED \(report only\)$/),
     );
-    expect(run.stdout).toMatch(/\nUNMAPPED_KEY_FOREIGN \(1\)\n {2}- key [A-Z0-9]{4}…[A-Z0-9]{4}: /);
-    expect(run.stdout).toContain(`key ${maskSecret(foreignKey)}`);
+    expect(run.stdout).toMatch(/\nUNMAPPED_KEY_FOREIGN \(1\)\n {2}- key …[A-Z0-9]{4} #[0-9a-f]{6}: /);
+    expect(run.stdout).toContain(`key ${mask(foreignKey)}`);
   });
 
   it("shows the latest stored run as JSON with --show and no id", async () => {
@@ -369,7 +370,7 @@ describe("ops reconcile and import", () => {
       runId: expect.stringMatching(/^ops-reconcile-/),
     });
     expect(report.findings).toContainEqual(
-      expect.objectContaining({ category: "UNMAPPED_KEY_FOREIGN", maskedKey: maskSecret(foreignKey) }),
+      expect.objectContaining({ category: "UNMAPPED_KEY_FOREIGN", maskedKey: mask(foreignKey) }),
     );
   });
 
@@ -396,9 +397,7 @@ describe("ops reconcile and import", () => {
     const run = await ops(...KEY_ADMINISTRATOR, "import", "--match", "devref", "--dry-run");
     expect(run.code).toBe(0);
     expect(run.stdout).toContain("Import by DevRefId (dry run: nothing written)\n");
-    expect(run.stdout).toContain(
-      `  + cli-imported-1: key ${maskSecret(foreignKey)} (DevRefId "cli-imported-1")\n`,
-    );
+    expect(run.stdout).toContain(`  + cli-imported-1: key ${mask(foreignKey)} (DevRefId "cli-imported-1")\n`);
     expect(await store.getPractice("cli-imported-1")).toBeUndefined();
   });
 
@@ -417,7 +416,7 @@ describe("ops reconcile and import", () => {
     const refused = await ops(...KEY_ADMINISTRATOR, "import", "--file", csv, "--dry-run");
     expect(refused.code).toBe(1);
     expect(refused.stdout).toContain(
-      `line 2: key ${maskSecret(foreignKey)} is labeled "cli-imported-1" in the portal, not cli-someone-else (give --accept-label-mismatch to import it anyway)`,
+      `line 2: key ${mask(foreignKey)} is labeled "cli-imported-1" in the portal, not cli-someone-else (give --accept-label-mismatch to import it anyway)`,
     );
     const accepted = await ops(
       ...KEY_ADMINISTRATOR,
@@ -428,7 +427,7 @@ describe("ops reconcile and import", () => {
       "--accept-label-mismatch",
     );
     expect(accepted.code).toBe(0);
-    expect(accepted.stdout).toContain(`  + cli-someone-else: key ${maskSecret(foreignKey)}`);
+    expect(accepted.stdout).toContain(`  + cli-someone-else: key ${mask(foreignKey)}`);
     expect(await store.getPractice("cli-someone-else")).toBeUndefined();
   });
 
@@ -442,7 +441,7 @@ describe("ops reconcile and import", () => {
       mode: "csv",
       dryRun: false,
       written: true,
-      imported: [{ practiceId: "cli-imported-1", maskedKey: maskSecret(foreignKey) }],
+      imported: [{ practiceId: "cli-imported-1", maskedKey: mask(foreignKey) }],
       conflicts: [],
     });
     expect(await store.getPractice("cli-imported-1")).toMatchObject({

@@ -64,7 +64,7 @@ async function outboxDeliveryRefused(): Promise<void> {
       executionName: "ops-1",
       practiceId: "p-1",
       devRefId: "P 1",
-      maskedKey: eventMaskedKey("QJXZ…W2HD"),
+      maskedKey: eventMaskedKey("…W2HD #3f9a1c"),
     });
     const key = outboxKey(event.detail.eventId);
     const record = {

@@ -7,7 +7,7 @@ import { readdirSync, readFileSync, statSync } from "node:fs";
 import * as path from "node:path";
 import { type Browser, chromium } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { maskSecret } from "../../functions/platform/mask.js";
+import { maskKeyTail } from "../../functions/platform/mask.js";
 import { readEventsFile } from "../../local/events-file.js";
 import { findFreePort } from "../../local/free-port.js";
 import { generateWebhookSecret, type LocalEndpoints, STACK_OUTPUTS } from "../../local/local-stack.js";
@@ -22,6 +22,7 @@ import {
   stopNpmStart,
   waitUntilActive,
 } from "../support/npm-start.js";
+import { localStackMask } from "../support/test-key-custody.js";
 
 const START_TIMEOUT_MS = 180_000;
 const PRACTICE = "funnel-e2e-001";
@@ -110,7 +111,7 @@ describe.skipIf(!executablePath)("npm start: from webhook to the key installed",
       expect.objectContaining({
         practiceId: PRACTICE,
         devRefId: "Funnel Family Dental",
-        maskedKey: maskSecret(key),
+        maskedKey: localStackMask(stack.stateDir)(key),
         installedAt: shown.funnel.installedAt,
         assignedInPortal: "2025-06-02 14:05:09",
       }),
@@ -134,6 +135,6 @@ describe.skipIf(!executablePath)("npm start: from webhook to the key installed",
       issued.stderr,
     ];
     const leaks = [key, token].filter((secret) => haystacks.some((text) => text.includes(secret)));
-    expect(leaks.map((secret) => (secret === key ? maskSecret(key) : "the link token"))).toEqual([]);
+    expect(leaks.map((secret) => (secret === key ? maskKeyTail(key) : "the link token"))).toEqual([]);
   });
 });

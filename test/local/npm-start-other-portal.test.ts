@@ -60,7 +60,8 @@ describe("npm start with OPEN_DENTAL_BASE_URL", () => {
     expect(portal.keys().map((key) => ({ status: key.KeyStatus, devRefId: key.DevRefId }))).toEqual([
       { status: "Enabled", devRefId: "elsewhere-001" },
     ]);
-    expect(portal.keys()[0]!.CustomerKey.slice(0, 4)).toBe(practice.maskedKey!.slice(0, 4));
+    // The masked form `…W2HD #3f9a1c` shows the key's last 4 characters.
+    expect(practice.maskedKey!.slice(1, 5)).toBe(portal.keys()[0]!.CustomerKey.slice(-4));
     expect(portal.calls().map((call) => `${call.method} ${call.status}`)).toEqual(["POST 201", "PUT 200"]);
   });
 });

@@ -69,7 +69,7 @@ describe("npm start", () => {
       practiceId: "npm-start-001",
       devRefId: "Sarah's Super Dental",
       status: "ACTIVE",
-      maskedKey: expect.stringMatching(/^[A-Z0-9]{4}…[A-Z0-9]{4}$/),
+      maskedKey: expect.stringMatching(/^…[A-Z0-9]{4} #[0-9a-f]{6}$/),
     });
     expect(status.portal.key).toMatchObject({ keyStatus: "Enabled", devRefId: "Sarah's Super Dental" });
   });

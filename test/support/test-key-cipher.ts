@@ -58,9 +58,7 @@ export function stackKeyCipher(options: {
 /** The custody key's ARN as the templates' `KeyCustodyKeyArn`-style output resolves locally. */
 export function custodyKeyArnOf(templates: readonly SynthesizedStack[]): string {
   for (const stack of templates) {
-    const output = (stack.template.Outputs ?? {})[STACK_OUTPUTS.keyCustodyKey] as
-      | { Value: unknown }
-      | undefined;
+    const output = stack.template.Outputs?.[STACK_OUTPUTS.keyCustodyKey] as { Value: unknown } | undefined;
     if (!output) continue;
     const resolver = new TemplateResolver(stack.template, { stackName: stack.stackName });
     return resolver.resolveString(output.Value, STACK_OUTPUTS.keyCustodyKey);

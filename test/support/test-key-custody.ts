@@ -5,6 +5,7 @@ import {
   fingerprintCustomerKey,
   type KeyFingerprinter,
 } from "../../functions/key-custody/key-fingerprint.js";
+import { type MaskedKey, maskCustomerKey } from "../../functions/key-custody/masked-key.js";
 import type { SynthesizedStack } from "../../local/cloudformation-template.js";
 import { localFingerprintSecret } from "../../local/local-key-custody.js";
 import type { LocalSecretStore } from "../../local/local-secret-store.js";
@@ -18,6 +19,10 @@ const secretBytes = new TextEncoder().encode(TEST_FINGERPRINT_SECRET);
 /** The fingerprinter of the test secret: what the stack's functions compute in the harnesses. */
 export const testFingerprinter: KeyFingerprinter = async (customerKey) =>
   fingerprintCustomerKey(customerKey, secretBytes);
+
+/** A key as the harnesses' functions show it (`…W2HD #3f9a1c`, docs/architecture.md §4). */
+export const testMask = (customerKey: string): MaskedKey =>
+  maskCustomerKey(customerKey, fingerprintCustomerKey(customerKey, secretBytes));
 
 /** Puts the test secret into the templates' key-fingerprint secret (the harnesses' functions read it). */
 export function putTestFingerprintSecret(
@@ -40,4 +45,10 @@ export function putTestFingerprintSecret(
 export function localStackFingerprinter(stateDir: string): KeyFingerprinter {
   const secret = new TextEncoder().encode(localFingerprintSecret(stateDir));
   return async (customerKey) => fingerprintCustomerKey(customerKey, secret);
+}
+
+/** A key as a local stack's functions show it (`…W2HD #3f9a1c`), for the CLI and demo tests. */
+export function localStackMask(stateDir: string): (customerKey: string) => MaskedKey {
+  const secret = new TextEncoder().encode(localFingerprintSecret(stateDir));
+  return (customerKey) => maskCustomerKey(customerKey, fingerprintCustomerKey(customerKey, secret));
 }

@@ -5,12 +5,12 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CLAIM_RELEASE_ACTOR } from "../../functions/claim-release/claim-release.js";
 import { domainEventId } from "../../functions/domain-events/domain-event-id.js";
-import { maskSecret } from "../../functions/platform/mask.js";
 import { createPortalClient } from "../../functions/portal/portal-client.js";
 import type { PracticeRecord } from "../../functions/practice/practice-record.js";
 import { offboardPractice } from "../support/offboard-practice.js";
 import { type OnboardingHarness, startOnboardingHarness } from "../support/onboarding-harness.js";
 import { eventsOfExecution } from "../support/published-events.js";
+import { testMask } from "../support/test-key-custody.js";
 
 let h: OnboardingHarness;
 let practice = 0;
@@ -110,7 +110,7 @@ describe("Claim release on the local engine", () => {
           executionName: name,
           practiceId,
           devRefId: "Stopped Dental",
-          maskedKey: maskSecret(key!.CustomerKey),
+          maskedKey: testMask(key!.CustomerKey),
           reason: "States.Aborted",
           message: "States.Aborted: stopped by test",
         },

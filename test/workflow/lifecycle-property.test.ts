@@ -14,7 +14,6 @@ import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { waitForQuiet } from "../../bench/chaos/chaos-evidence.js";
-import { maskSecret } from "../../functions/platform/mask.js";
 import { PracticeStore } from "../../functions/practice/practice-store.js";
 import { localDynamoDbClient } from "../../local/dynamodb-local.js";
 import { findFreePort } from "../../local/free-port.js";
@@ -22,7 +21,7 @@ import { type LocalStack, STACK_OUTPUTS, startLocalStack } from "../../local/loc
 import type { PortalSimulator } from "../../local/portal-simulator.js";
 import { type CrmDeliveryRequest, sendCrmDelivery } from "../../local/signed-webhook.js";
 import { stackKeyCipher } from "../support/test-key-cipher.js";
-import { localStackFingerprinter } from "../support/test-key-custody.js";
+import { localStackFingerprinter, testMask } from "../support/test-key-custody.js";
 
 type Operation =
   | { readonly kind: "onboard" }
@@ -193,12 +192,12 @@ async function disagreements(practiceId: string, devRefId: string): Promise<stri
     )
       keys.push(key);
   }
-  const enabled = keys.filter((k) => k.KeyStatus === "Enabled").map((k) => maskSecret(k.CustomerKey));
+  const enabled = keys.filter((k) => k.KeyStatus === "Enabled").map((k) => testMask(k.CustomerKey));
   const status = record?.status ?? "no record";
   const problems: string[] = [];
   if (status === "ONBOARDING" || status === "OFFBOARDING") problems.push(`left ${status}`);
   if (status === "ACTIVE") {
-    const held = maskSecret(record!.customerKey);
+    const held = testMask(record!.customerKey!);
     if (enabled.length !== 1 || enabled[0] !== held)
       problems.push(`ACTIVE with ${held}, enabled in the portal: [${enabled.join(", ")}]`);
   } else if (enabled.length > 0) problems.push(`${status} with enabled key(s) [${enabled.join(", ")}]`);

@@ -4,7 +4,7 @@ import { readFileSync } from "node:fs";
 import { DynamoDBDocumentClient, ScanCommand } from "@aws-sdk/lib-dynamodb";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { domainEventId } from "../../functions/domain-events/domain-event-id.js";
-import { maskSecret } from "../../functions/platform/mask.js";
+import { maskKeyTail } from "../../functions/platform/mask.js";
 import type { PracticeRecord } from "../../functions/practice/practice-record.js";
 import { localDynamoDbClient } from "../../local/dynamodb-local.js";
 import type { PortalSimulator } from "../../local/portal-simulator.js";
@@ -14,6 +14,7 @@ import {
   startOnboardingHarness,
 } from "../support/onboarding-harness.js";
 import { eventsOfExecution } from "../support/published-events.js";
+import { testMask } from "../support/test-key-custody.js";
 
 let h: OnboardingHarness;
 let simulator: PortalSimulator;
@@ -109,7 +110,7 @@ describe("Offboarding workflow", () => {
   it("disables an ACTIVE practice's key with its status read and exactly one PUT and records OFFBOARDED with the reason and time", async () => {
     const active = await activePractice();
     const { practiceId, customerKey } = active;
-    const maskedKey = maskSecret(customerKey);
+    const maskedKey = testMask(customerKey);
     const before = simulator.calls().length;
     const history = portalKey(customerKey).history.length;
     const audit = (await h.store.listAudit(practiceId)).length;
@@ -212,7 +213,7 @@ describe("Offboarding workflow", () => {
     expect(JSON.parse(again.output!)).toEqual({
       practiceId,
       outcome: "alreadyOffboarded",
-      maskedKey: maskSecret(customerKey),
+      maskedKey: testMask(customerKey),
       offboardedAt,
     });
     expect(callsSince(before)).toEqual([]);
@@ -279,7 +280,7 @@ describe("Offboarding workflow", () => {
     "records a key the portal no longer knows (%i) as missing and succeeds after its status read and exactly one PUT",
     async (status) => {
       const { practiceId, customerKey } = await activePractice();
-      const maskedKey = maskSecret(customerKey);
+      const maskedKey = testMask(customerKey);
       const before = simulator.calls().length;
       const audit = (await h.store.listAudit(practiceId)).length;
       simulator.queueFaults({
@@ -353,7 +354,7 @@ describe("Offboarding workflow", () => {
   it("fails fast on 401, naming the secret, and puts the practice back to ACTIVE with the failure audited", async () => {
     const active = await activePractice();
     const { practiceId, customerKey } = active;
-    const maskedKey = maskSecret(customerKey);
+    const maskedKey = testMask(customerKey);
     const before = simulator.calls().length;
     const audit = (await h.store.listAudit(practiceId)).length;
     simulator.queueFaults({
@@ -484,6 +485,6 @@ describe("Offboarding workflow", () => {
     expect(published).toContain('"detail-type":"PracticeOffboarded"');
     const haystacks = [...h.events.map((e) => JSON.stringify(e)), ...h.output, published];
     const leaks = secrets.filter((secret) => haystacks.some((text) => text.includes(secret)));
-    expect(leaks.map(maskSecret)).toEqual([]);
+    expect(leaks.map(maskKeyTail)).toEqual([]);
   });
 });

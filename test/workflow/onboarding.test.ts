@@ -2,7 +2,7 @@
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { domainEventId } from "../../functions/domain-events/domain-event-id.js";
-import { maskSecret } from "../../functions/platform/mask.js";
+import { maskKeyTail } from "../../functions/platform/mask.js";
 import { createPortalClient } from "../../functions/portal/portal-client.js";
 import type { PracticeRecord } from "../../functions/practice/practice-record.js";
 import { offboardPractice } from "../support/offboard-practice.js";
@@ -12,6 +12,7 @@ import {
   startOnboardingHarness,
 } from "../support/onboarding-harness.js";
 import { eventsOfExecution, readPublishedEvents } from "../support/published-events.js";
+import { testMask } from "../support/test-key-custody.js";
 
 let h: OnboardingHarness;
 let practice = 0;
@@ -73,7 +74,7 @@ describe("Onboarding workflow", () => {
     expect(record).toMatchObject({
       status: "ACTIVE",
       customerKey: key!.CustomerKey,
-      maskedKey: maskSecret(key!.CustomerKey),
+      maskedKey: testMask(key!.CustomerKey),
       devRefId: "Happy Dental",
       lastExecution: result.name,
     });
@@ -95,11 +96,11 @@ describe("Onboarding workflow", () => {
       devRefId: "Happy Dental",
       requestedBy: "crm-webhook:msg_1",
       outcome: "claimed",
-      key: { maskedKey: maskSecret(key!.CustomerKey), created: true },
-      label: { maskedKey: maskSecret(key!.CustomerKey), devRefId: "Happy Dental" },
+      key: { maskedKey: testMask(key!.CustomerKey), created: true },
+      label: { maskedKey: testMask(key!.CustomerKey), devRefId: "Happy Dental" },
       record: {
         status: "ACTIVE",
-        maskedKey: maskSecret(key!.CustomerKey),
+        maskedKey: testMask(key!.CustomerKey),
         version: 3,
         event: expect.objectContaining({ type: "PracticeOnboarded" }),
       },
@@ -116,7 +117,7 @@ describe("Onboarding workflow", () => {
           executionName: result.name,
           practiceId,
           devRefId: "Happy Dental",
-          maskedKey: maskSecret(key!.CustomerKey),
+          maskedKey: testMask(key!.CustomerKey),
           keyOrigin: "created",
         },
       ],
@@ -194,7 +195,7 @@ describe("Onboarding workflow", () => {
           executionName: result.name,
           practiceId,
           devRefId: "Refused Dental",
-          maskedKey: maskSecret(key!.CustomerKey),
+          maskedKey: testMask(key!.CustomerKey),
           reason: "PortalRejected",
           message: record!.failureReason,
         },
@@ -340,6 +341,6 @@ describe("Onboarding workflow", () => {
     expect(published).toContain('"detail-type":"PracticeOnboardingFailed"');
     const haystacks = [...h.events.map((e) => JSON.stringify(e)), ...h.output, published];
     const leaks = secrets.filter((secret) => haystacks.some((text) => text.includes(secret)));
-    expect(leaks.map(maskSecret)).toEqual([]);
+    expect(leaks.map(maskKeyTail)).toEqual([]);
   });
 });

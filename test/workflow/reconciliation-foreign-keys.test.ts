@@ -2,10 +2,10 @@
 // POSTs were all answered 429 (or refused before sending) created nothing, so a repairing reconciliation must
 // leave alone the unlabeled, never-installed keys a person made by hand in the Developer Portal the same day.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { maskSecret } from "../../functions/platform/mask.js";
 import { readReconciliationRun } from "../../functions/reconciliation/reconciliation-report.js";
 import { changesSince } from "../support/reconciliation-drift.js";
 import { type ReconciliationHarness, startReconciliationHarness } from "../support/reconciliation-harness.js";
+import { testMask } from "../support/test-key-custody.js";
 
 let h: ReconciliationHarness;
 
@@ -40,7 +40,7 @@ describe("Reconciliation after POSTs that certainly created nothing", () => {
     const { findings } = await readReconciliationRun(h.runs, run.name);
     expect(findings.filter((f) => f.category === "UNMAPPED_KEY_OURS")).toEqual([]);
     const foreign = findings.filter((f) => f.category === "UNMAPPED_KEY_FOREIGN").map((f) => f.maskedKey);
-    expect(foreign.sort()).toEqual(byHand.map((k) => maskSecret(k.CustomerKey)).sort());
+    expect(foreign.sort()).toEqual(byHand.map((k) => testMask(k.CustomerKey)).sort());
     // The attempts are accounted for: every POST was answered with a refusal.
     for (const practiceId of ["throttled-1", "throttled-2"]) {
       const [attempt] = await h.store.listCreateAttempts(practiceId);
@@ -78,7 +78,7 @@ describe("Reconciliation after POSTs that certainly created nothing", () => {
     expect(changesSince(h, calls).filter((change) => !change.startsWith("POST"))).toEqual([]);
     const { findings } = await readReconciliationRun(h.runs, run.name);
     expect(findings.filter((f) => f.category === "UNMAPPED_KEY_OURS")).toMatchObject([
-      { practiceId, maskedKey: maskSecret(lost.CustomerKey), details: { executionRunning: true } },
+      { practiceId, maskedKey: testMask(lost.CustomerKey), details: { executionRunning: true } },
     ]);
     expect(await h.store.getKeyOwner(await h.store.fingerprint(lost.CustomerKey))).toBeUndefined();
 

@@ -2,11 +2,12 @@
 // no enabled key of ours unaccounted after a repairing reconciliation — and keys that were there before us
 // are never touched.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { maskSecret } from "../../functions/platform/mask.js";
+import { maskKeyTail } from "../../functions/platform/mask.js";
 import { readReconciliationRun } from "../../functions/reconciliation/reconciliation-report.js";
 import type { SimulatorRawKey } from "../../local/portal-simulator.js";
 import { changesSince } from "../support/reconciliation-drift.js";
 import { type ReconciliationHarness, startReconciliationHarness } from "../support/reconciliation-harness.js";
+import { testMask } from "../support/test-key-custody.js";
 
 let h: ReconciliationHarness;
 
@@ -30,7 +31,7 @@ async function unaccountedEnabledKeys(): Promise<string[]> {
     const practice = owner ? await h.store.getPractice(owner.practiceId) : undefined;
     // The record names its key by fingerprint (it holds only the ciphertext, §4 invariant 13).
     if (!practice?.customerKey || practice.keyFingerprint !== fingerprint)
-      out.push(maskSecret(key.CustomerKey));
+      out.push(testMask(key.CustomerKey));
   }
   return out;
 }
@@ -68,7 +69,7 @@ describe("Reconciliation after a lost POST answer", () => {
     expect(ours).toHaveLength(2);
     const practice = (await h.store.getPractice(practiceId))!;
     const lost = ours.find((k) => k.CustomerKey !== practice.customerKey)!;
-    expect(await unaccountedEnabledKeys()).toEqual([maskSecret(lost.CustomerKey)]);
+    expect(await unaccountedEnabledKeys()).toEqual([testMask(lost.CustomerKey)]);
 
     const report = await h.reconcile({});
     const { findings } = await readReconciliationRun(h.runs, report.name);
@@ -76,7 +77,7 @@ describe("Reconciliation after a lost POST answer", () => {
       {
         category: "UNMAPPED_KEY_OURS",
         practiceId,
-        maskedKey: maskSecret(lost.CustomerKey),
+        maskedKey: testMask(lost.CustomerKey),
         details: {
           reason: "created by a POST whose answer was lost",
           origin: "lost-response",
@@ -94,7 +95,8 @@ describe("Reconciliation after a lost POST answer", () => {
     const calls = h.simulator.calls().length;
     const repaired = await h.reconcile({ repair: true, graceMinutes: 0 });
     expect(repaired.status).toBe("SUCCEEDED");
-    expect(changesSince(h, calls)).toEqual([`PUT ${maskSecret(lost.CustomerKey)} 200`]);
+    // The simulator knows no fingerprint: its call log shows the last 4.
+    expect(changesSince(h, calls)).toEqual([`PUT ${maskKeyTail(lost.CustomerKey)} 200`]);
     expect(await unaccountedEnabledKeys()).toEqual([]);
     expect(await h.store.getPractice(practiceId)).toMatchObject({
       status: "ACTIVE",
@@ -174,7 +176,7 @@ describe("Reconciliation after a lost POST answer", () => {
     expect(changesSince(h, calls)).toEqual([]);
     const { findings } = await readReconciliationRun(h.runs, run.name);
     const possiblyOurs = findings.filter((f) => f.details.possiblyOurs === true).map((f) => f.maskedKey);
-    expect(possiblyOurs.sort()).toEqual([lost, maskSecret(byHand!.CustomerKey)].sort());
+    expect(possiblyOurs.sort()).toEqual([lost, testMask(byHand!.CustomerKey)].sort());
     expect(findings.filter((f) => f.category === "UNMAPPED_KEY_OURS")).toEqual([]);
     expect(await openAttemptsOf(practiceId)).toHaveLength(1);
   });

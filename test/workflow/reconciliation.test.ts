@@ -2,7 +2,7 @@
 // one drift per category, reported without changing anything, then repaired with exactly the right portal calls.
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { maskSecret } from "../../functions/platform/mask.js";
+import { maskKeyTail } from "../../functions/platform/mask.js";
 import type { PracticeRecord } from "../../functions/practice/practice-record.js";
 import { readReconciliationRun } from "../../functions/reconciliation/reconciliation-report.js";
 import { offboardPractice } from "../support/offboard-practice.js";
@@ -17,6 +17,7 @@ import {
   snapshot,
 } from "../support/reconciliation-drift.js";
 import { type ReconciliationHarness, startReconciliationHarness } from "../support/reconciliation-harness.js";
+import { testMask } from "../support/test-key-custody.js";
 
 let h: ReconciliationHarness;
 
@@ -92,7 +93,7 @@ describe("Reconciliation workflow", () => {
     await onboardingWithKey(h, practiceId, current!, { devRefId: "Orphan Dental", executionName: "second" });
     const record = (await openedRecord(practiceId))!;
     await h.store.markActive({ practiceId, executionName: "second", expectedVersion: record.version });
-    const masked = maskSecret(orphan!.CustomerKey);
+    const masked = testMask(orphan!.CustomerKey);
 
     const report = await reportOnly();
     expect(await findingsAbout(report, { practiceId })).toEqual([
@@ -101,7 +102,7 @@ describe("Reconciliation workflow", () => {
         practiceId,
         maskedKey: masked,
         details: {
-          reason: `practice is ACTIVE and holds ${maskSecret(current!.CustomerKey)}`,
+          reason: `practice is ACTIVE and holds ${testMask(current!.CustomerKey)}`,
           origin: "onboarding",
           createdBy: "first",
           keyStatus: "Enabled",
@@ -111,7 +112,7 @@ describe("Reconciliation workflow", () => {
     ]);
 
     const { changes } = await repair();
-    expect(changes).toEqual([`PUT ${masked} 200`]);
+    expect(changes).toEqual([`PUT ${maskKeyTail(orphan!.CustomerKey)} 200`]);
     expect(putsFor(h, orphan!.CustomerKey)).toEqual([{ KeyStatus: "DisabledByDeveloper" }]);
     expect(putsFor(h, current!.CustomerKey)).toEqual([]);
     expect(await reconcilerAudit(practiceId)).toEqual([
@@ -128,7 +129,7 @@ describe("Reconciliation workflow", () => {
 
   it("reports UNMAPPED_KEY_FOREIGN for a key we never created and never touches it, even when repairing", async () => {
     const [foreign] = h.simulator.addKeys([{ DevRefId: "Made By Hand", DateCreated: "2024-02-03" }]);
-    const masked = maskSecret(foreign!.CustomerKey);
+    const masked = testMask(foreign!.CustomerKey);
 
     const report = await reportOnly();
     expect(await findingsAbout(report, { maskedKey: masked })).toEqual([
@@ -171,7 +172,7 @@ describe("Reconciliation workflow", () => {
       {
         category: "KEY_MISSING",
         practiceId,
-        maskedKey: maskSecret(absent.customerKey),
+        maskedKey: testMask(absent.customerKey),
         details: { practiceStatus: "ACTIVE" },
       },
     ]);
@@ -197,7 +198,7 @@ describe("Reconciliation workflow", () => {
     ]);
 
     const { changes } = await repair();
-    expect(changes).toEqual([`PUT ${built.maskedKey} 200`]);
+    expect(changes).toEqual([`PUT ${maskKeyTail(built.customerKey)} 200`]);
     expect(putsFor(h, built.customerKey)).toEqual([{ KeyStatus: "DisabledByDeveloper" }]);
     expect(await reconcilerAudit(practiceId)).toEqual([
       {
@@ -259,7 +260,7 @@ describe("Reconciliation workflow", () => {
     ]);
 
     const { changes } = await repair();
-    expect(changes).toEqual([`PUT ${built.maskedKey} 200`]);
+    expect(changes).toEqual([`PUT ${maskKeyTail(built.customerKey)} 200`]);
     expect(putsFor(h, built.customerKey)).toEqual([{ DevRefId: "Bright Smiles" }]);
     expect(await reconcilerAudit(practiceId)).toEqual([
       {
@@ -295,7 +296,7 @@ describe("Reconciliation workflow", () => {
     ]);
 
     const { changes } = await repair();
-    expect(changes).toEqual([`PUT ${built.maskedKey} 200`]);
+    expect(changes).toEqual([`PUT ${maskKeyTail(built.customerKey)} 200`]);
     expect(putsFor(h, built.customerKey)).toEqual([{ DevRefId: "Stuck Dental" }]);
     expect(await openedRecord(practiceId)).toMatchObject({
       status: "ACTIVE",
@@ -360,7 +361,7 @@ describe("Reconciliation workflow", () => {
     ).toEqual([["STUCK", "NOT_FOUND"]]);
 
     const { changes } = await repair();
-    expect(changes).toEqual([`PUT ${built.maskedKey} 200`]);
+    expect(changes).toEqual([`PUT ${maskKeyTail(built.customerKey)} 200`]);
     expect(putsFor(h, built.customerKey)).toEqual([{ KeyStatus: "DisabledByDeveloper" }]);
     expect(await openedRecord(practiceId)).toMatchObject({
       status: "OFFBOARDED",

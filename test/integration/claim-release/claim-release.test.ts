@@ -9,7 +9,6 @@ import {
 } from "../../../functions/claim-release/claim-release.js";
 import { claimPracticeForOffboarding } from "../../../functions/offboarding/offboarding-steps.js";
 import { createPracticeKey } from "../../../functions/onboarding/onboarding-steps.js";
-import { maskSecret } from "../../../functions/platform/mask.js";
 import { createPortalClient } from "../../../functions/portal/portal-client.js";
 import { DynamoDbRateLimiter } from "../../../functions/portal/portal-rate-limiter.js";
 import { PracticeStore } from "../../../functions/practice/practice-store.js";
@@ -17,7 +16,7 @@ import { type PortalSimulator, startPortalSimulator } from "../../../local/porta
 import { createTestDocumentTable, type TestDocumentTable } from "../../support/document-client.js";
 import { asEventInput, outboxEvents } from "../../support/outbox-items.js";
 import { testKeyCipher } from "../../support/test-key-cipher.js";
-import { testFingerprinter } from "../../support/test-key-custody.js";
+import { testFingerprinter, testMask } from "../../support/test-key-custody.js";
 
 const SECRET = "arn:aws:secretsmanager:us-east-1:000000000000:secret:practice-onboarding/portal-credentials";
 const ONBOARDING_ARN = "arn:aws:states:us-east-1:000000000000:stateMachine:Onboarding";
@@ -158,7 +157,7 @@ describe("releaseClaim", () => {
         occurredAt: practice!.failedAt,
         practiceId,
         devRefId: practice!.devRefId,
-        maskedKey: maskSecret(key!.CustomerKey),
+        maskedKey: testMask(key!.CustomerKey),
         reason: "States.Timeout",
         message: reason,
       },

@@ -76,7 +76,7 @@ function onboarded(n: number) {
     executionName: `crm-outbox-${n}`,
     practiceId: `practice-${n}`,
     devRefId: `Practice ${n}`,
-    maskedKey: "ABCD…WXYZ",
+    maskedKey: "…WXYZ #0c4d5e",
   });
 }
 

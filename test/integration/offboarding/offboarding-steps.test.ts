@@ -11,14 +11,13 @@ import {
 } from "../../../functions/offboarding/offboarding-steps.js";
 import { createPracticeKey } from "../../../functions/onboarding/onboarding-steps.js";
 import { ClaimLost, KeyConflict, PracticeBusy } from "../../../functions/platform/errors.js";
-import { maskSecret } from "../../../functions/platform/mask.js";
 import { createPortalClient } from "../../../functions/portal/portal-client.js";
 import { DynamoDbRateLimiter } from "../../../functions/portal/portal-rate-limiter.js";
 import { PracticeStore } from "../../../functions/practice/practice-store.js";
 import { type PortalSimulator, startPortalSimulator } from "../../../local/portal-simulator.js";
 import { createTestDocumentTable } from "../../support/document-client.js";
 import { testKeyCipher } from "../../support/test-key-cipher.js";
-import { testFingerprinter } from "../../support/test-key-custody.js";
+import { testFingerprinter, testMask } from "../../support/test-key-custody.js";
 
 const SECRET = "arn:aws:secretsmanager:us-east-1:000000000000:secret:practice-onboarding/portal-credentials";
 const REASON = "Churned";
@@ -140,7 +139,7 @@ describe("claimPracticeForOffboarding", () => {
     expect(again).toEqual({
       practiceId,
       outcome: "claimed",
-      maskedKey: maskSecret(customerKey),
+      maskedKey: testMask(customerKey),
       previousStatus: "ACTIVE",
     });
     expect(await store.getPractice(practiceId)).toEqual(record);
@@ -156,7 +155,7 @@ describe("disablePracticeKey", () => {
     const again = await disablePracticeKey(deps, offboarding);
     expect(again).toEqual(first);
     expect(first).toEqual({
-      maskedKey: maskSecret(customerKey),
+      maskedKey: testMask(customerKey),
       keyDisabled: true,
       keyMissingInPortal: false,
     });
@@ -238,7 +237,7 @@ describe("recordPracticeOffboarded", () => {
     const { practiceId, customerKey, offboarding } = await claimed();
     await expect(recordPracticeOffboarded({ store }, offboarding)).rejects.toThrow(
       new KeyConflict(
-        `practice ${practiceId} holds key ${maskSecret(customerKey)}, not recorded disabled; not marking it OFFBOARDED`,
+        `practice ${practiceId} holds key ${testMask(customerKey)}, not recorded disabled; not marking it OFFBOARDED`,
       ),
     );
     expect((await store.getPractice(practiceId))?.status).toBe("OFFBOARDING");
@@ -281,7 +280,7 @@ describe("compensateOffboarding", () => {
       details: {
         reason: "AccessDeniedException: not allowed",
         restoredStatus: "ACTIVE",
-        maskedKey: maskSecret(customerKey),
+        maskedKey: testMask(customerKey),
         keyDisabled: true,
       },
     });

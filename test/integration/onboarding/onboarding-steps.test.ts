@@ -7,7 +7,6 @@ import {
   reenablePreviousKey,
 } from "../../../functions/onboarding/onboarding-steps.js";
 import { describeCaughtError } from "../../../functions/platform/caught-error.js";
-import { maskSecret } from "../../../functions/platform/mask.js";
 import { createPortalClient } from "../../../functions/portal/portal-client.js";
 import { DynamoDbRateLimiter } from "../../../functions/portal/portal-rate-limiter.js";
 import { PracticeStore } from "../../../functions/practice/practice-store.js";
@@ -15,7 +14,7 @@ import { type PortalSimulator, startPortalSimulator } from "../../../local/porta
 import { createTestDocumentTable } from "../../support/document-client.js";
 import { offboardPractice } from "../../support/offboard-practice.js";
 import { testKeyCipher } from "../../support/test-key-cipher.js";
-import { testFingerprinter } from "../../support/test-key-custody.js";
+import { testFingerprinter, testMask } from "../../support/test-key-custody.js";
 
 const SECRET = "arn:aws:secretsmanager:us-east-1:000000000000:secret:practice-onboarding/portal-credentials";
 
@@ -63,7 +62,7 @@ async function claimed() {
   return input;
 }
 
-const masked = (key: string) => `${key.slice(0, 4)}…${key.slice(-4)}`;
+const masked = testMask;
 const portalCalls = () =>
   simulator.calls().map((c) => `${c.method} ${c.status}${c.fault ? ` ${c.fault}` : ""}`);
 
@@ -163,7 +162,7 @@ describe("compensateOnboarding", () => {
         occurredAt: practice!.failedAt,
         practiceId: input.practiceId,
         devRefId: practice!.devRefId,
-        maskedKey: maskSecret(simulator.keys()[0]!.CustomerKey),
+        maskedKey: testMask(simulator.keys()[0]!.CustomerKey),
         reason: "PortalRejected",
         message: "PortalRejected: PUT /apikeys: 400 BadRequest: no",
       },

@@ -48,7 +48,7 @@ describe("PortalClient error statuses", () => {
       const applied = outcomeUnknown ? "; it may have been applied" : "";
       const wait = status === 429 ? " (retry after 7 s)" : "";
       expect(error.message).toBe(
-        `PUT /apikeys for key QJXZ…W2HD: ${label}: The portal says no.${applied}${wait}`,
+        `PUT /apikeys for key …W2HD: ${label}: The portal says no.${applied}${wait}`,
       );
       expect(error.outcomeUnknown).toBe(outcomeUnknown);
       if (status === 429) expect(error.retryAfterSeconds).toBe(7);

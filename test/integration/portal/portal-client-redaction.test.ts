@@ -193,7 +193,7 @@ describe("PortalClient redaction", () => {
     expect(leaked).toEqual([]);
     // The explanations did surface, masked: the test exercised what it claims to.
     expect(errors.find((e) => e.path === "400 JSON object")?.error.message).toBe(
-      "PUT /apikeys for key QJXZ…W2HD: 400 BadRequest: key QJXZ…W2HD (also AAM2…7ZUD) refused for ODFHIR LEAK…cdef/LEAK…xwvu",
+      "PUT /apikeys for key …W2HD: 400 BadRequest: key …W2HD (also …7ZUD) refused for ODFHIR LEAK…cdef/LEAK…xwvu",
     );
     expect(errors).toHaveLength(PATHS.length + 1);
   });

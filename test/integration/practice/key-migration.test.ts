@@ -9,8 +9,9 @@ import { PracticeStore } from "../../../functions/practice/practice-store.js";
 import { ReconciliationStore } from "../../../functions/practice/reconciliation-store.js";
 import { findKeyRuns, keyRuns } from "../../../local/table-key-scan.js";
 import { createTestDocumentTable, type TestDocumentTable } from "../../support/document-client.js";
+import { migrateInterruptedThenResumed } from "../../support/interrupted-migration.js";
 import { testKeyCipher } from "../../support/test-key-cipher.js";
-import { testFingerprinter } from "../../support/test-key-custody.js";
+import { testFingerprinter, testMask } from "../../support/test-key-custody.js";
 
 const ACTIVE_KEY = "QJXZR4PNK5B8W2HD";
 const OLD_KEY = "565ATSAH4SZD0001";
@@ -105,15 +106,18 @@ describe("migrateKeys", () => {
       [PK]: `KEY#${activeFingerprint}`,
       [SK]: "KEY",
       keyFingerprint: activeFingerprint,
-      maskedKey: masked(ACTIVE_KEY),
+      maskedKey: testMask(ACTIVE_KEY),
       practiceId: "active-1",
       createdBy: "exec-1",
       createdAt: NOW,
     });
-    expect(await store.getPractice("active-1")).toMatchObject({ keyFingerprint: activeFingerprint });
+    expect(await store.getPractice("active-1")).toMatchObject({
+      keyFingerprint: activeFingerprint,
+      maskedKey: testMask(ACTIVE_KEY),
+    });
     expect(await store.getPractice("returning-1")).toMatchObject({
       previousKeyFingerprint: await testFingerprinter(OLD_KEY),
-      previousMaskedKey: masked(OLD_KEY),
+      previousMaskedKey: testMask(OLD_KEY),
     });
     expect((await store.getKeyOwner(await testFingerprinter(OLD_KEY)))?.practiceId).toBe("returning-1");
   });
@@ -130,19 +134,7 @@ describe("migrateKeys", () => {
   });
 
   it("resumes from the cursor of an interrupted run and ends where a whole run ends", async () => {
-    let cursor: Record<string, unknown> | undefined;
-    const interrupted = new Error("interrupted");
-    await expect(
-      store.migrateKeys({
-        pageSize: 2,
-        onProgress: (_counts, next) => {
-          cursor = next;
-          throw interrupted;
-        },
-      }),
-    ).rejects.toBe(interrupted);
-    expect(cursor).toBeDefined();
-    await store.migrateKeys({ pageSize: 2, ...(cursor ? { startAfter: cursor } : {}) });
+    await migrateInterruptedThenResumed(store, 2);
     // Whatever the interrupted page did, and the resumed run did after it, a full run finds nothing left.
     expect(await store.migrateKeys()).toMatchObject({
       ledgerEntries: 0,

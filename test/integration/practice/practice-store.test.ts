@@ -7,7 +7,7 @@ import { PracticeStore } from "../../../functions/practice/practice-store.js";
 import { createTestDocumentTable, type TestDocumentTable } from "../../support/document-client.js";
 import { offboardPractice } from "../../support/offboard-practice.js";
 import { testKeyCipher } from "../../support/test-key-cipher.js";
-import { testFingerprinter } from "../../support/test-key-custody.js";
+import { testFingerprinter, testMask } from "../../support/test-key-custody.js";
 
 let table: TestDocumentTable;
 let store: PracticeStore;
@@ -117,7 +117,7 @@ describe("PracticeStore.claimForOnboarding", () => {
     const before = await rawItem(keys.practice(practiceId));
     expect(await claim(practiceId, "exec-b", at(10))).toEqual({
       outcome: "alreadyActive",
-      maskedKey: `${key.customerKey.slice(0, 4)}…${key.customerKey.slice(-4)}`,
+      maskedKey: testMask(key.customerKey),
     });
     expect(await rawItem(keys.practice(practiceId))).toEqual(before);
   });
@@ -155,7 +155,7 @@ describe("PracticeStore.claimForOnboarding", () => {
     const key = await onboard(practiceId, "exec-a");
     // Offboarding: claim, key recorded disabled, OFFBOARDED (versions 4, 5, 6).
     await offboardPractice(store, { practiceId, executionName: "off-1", now: at(4) });
-    const masked = `${key.customerKey.slice(0, 4)}…${key.customerKey.slice(-4)}`;
+    const masked = testMask(key.customerKey);
     expect(await claim(practiceId, "exec-b", at(6))).toEqual({
       outcome: "returning",
       version: 7,
@@ -192,7 +192,7 @@ describe("PracticeStore.recordKeyCreated", () => {
     await claim(practiceId, "exec-a", at(0));
     await store.recordCreateAttempt({ practiceId, executionName: "exec-a", now: at(1) });
     const key = portalKey();
-    const masked = `${key.customerKey.slice(0, 4)}…${key.customerKey.slice(-4)}`;
+    const masked = testMask(key.customerKey);
     const record = await store.recordKeyCreated({ practiceId, executionName: "exec-a", key, now: at(2) });
     expect(await store.revealCustomerKey(record)).toBe(key.customerKey);
     expect(record).toMatchObject({
@@ -248,8 +248,8 @@ describe("PracticeStore.recordKeyCreated", () => {
       store.recordKeyCreated({ practiceId, executionName: "exec-a", key: second }),
     ).rejects.toThrow(
       new KeyConflict(
-        `practice ${practiceId} already holds key ${first.customerKey.slice(0, 4)}…${first.customerKey.slice(-4)}; ` +
-          `${second.customerKey.slice(0, 4)}…${second.customerKey.slice(-4)} not recorded`,
+        `practice ${practiceId} already holds key ${testMask(first.customerKey)}; ` +
+          `${testMask(second.customerKey)} not recorded`,
       ),
     );
     expect(await rawItem(keys.ledgerEntry(await testFingerprinter(second.customerKey)))).toBeUndefined();
@@ -266,7 +266,7 @@ describe("PracticeStore.recordKeyCreated", () => {
       store.recordKeyCreated({ practiceId: practiceB, executionName: "exec-b", key }),
     ).rejects.toThrow(
       new KeyConflict(
-        `key ${key.customerKey.slice(0, 4)}…${key.customerKey.slice(-4)} already belongs to practice ${practiceA}; ` +
+        `key ${testMask(key.customerKey)} already belongs to practice ${practiceA}; ` +
           `not recorded for ${practiceB}`,
       ),
     );
@@ -326,7 +326,7 @@ describe("PracticeStore.markActive", () => {
   it("makes the practice ACTIVE, confirms its key item and audits the whole onboarding", async () => {
     const practiceId = newPracticeId();
     const key = await onboard(practiceId, "exec-a");
-    const masked = `${key.customerKey.slice(0, 4)}…${key.customerKey.slice(-4)}`;
+    const masked = testMask(key.customerKey);
     expect(await store.getPractice(practiceId)).toEqual({
       practiceId,
       devRefId: `Dental ${practiceId}`,
@@ -402,7 +402,7 @@ describe("PracticeStore.markFailed", () => {
     await claim(practiceId, "exec-a", at(0));
     const key = portalKey();
     await store.recordKeyCreated({ practiceId, executionName: "exec-a", key, now: at(1) });
-    const masked = `${key.customerKey.slice(0, 4)}…${key.customerKey.slice(-4)}`;
+    const masked = testMask(key.customerKey);
     const record = await store.markFailed({
       practiceId,
       executionName: "exec-a",
@@ -411,8 +411,9 @@ describe("PracticeStore.markFailed", () => {
       now: at(2),
     });
     expect(record.status).toBe("FAILED");
+    // Free text: a key-shaped token shows its last 4 only.
     expect(record.failureReason).toBe(
-      `PortalRejected: PUT /apikeys for ${masked}: 400 BadRequest: DevRefId too long`,
+      `PortalRejected: PUT /apikeys for …${key.customerKey.slice(-4)}: 400 BadRequest: DevRefId too long`,
     );
     expect((await store.getKeyOwner(await store.fingerprint(key.customerKey)))?.disabledAt).toBe(
       at(2).toISOString(),

@@ -2,7 +2,6 @@
 // makes only the portal calls it needs, records the outcome and the audit entry; refusals are outcomes, not throws.
 
 import { beforeEach, describe, expect, it } from "vitest";
-import { maskSecret } from "../../../functions/platform/mask.js";
 import type { PortalKey } from "../../../functions/portal/portal-types.js";
 import { PracticeStore } from "../../../functions/practice/practice-store.js";
 import { ReconciliationStore } from "../../../functions/practice/reconciliation-store.js";
@@ -14,7 +13,7 @@ import { createTestDocumentTable } from "../../support/document-client.js";
 import { startOffboarding } from "../../support/offboard-practice.js";
 import { clientFor, useSimulators } from "../../support/portal-harness.js";
 import { testKeyCipher } from "../../support/test-key-cipher.js";
-import { testFingerprinter } from "../../support/test-key-custody.js";
+import { testFingerprinter, testMask } from "../../support/test-key-custody.js";
 
 const startSimulator = useSimulators();
 const RUN = { runId: "run-1", repair: true, graceMinutes: 0, notYetAssignedDays: 7 };
@@ -106,7 +105,7 @@ describe("executeRepair", () => {
     );
     expect(result).toEqual({
       outcome: "done",
-      note: `stuck offboarding finished, key ${maskSecret(raw.CustomerKey)} disabled`,
+      note: `stuck offboarding finished, key ${testMask(raw.CustomerKey)} disabled`,
     });
     expect(sim.calls().map((c) => `${c.method} ${c.status}`)).toEqual(["PUT 200"]);
     expect(sim.keys()[0]).toMatchObject({ KeyStatus: "DisabledByDeveloper" });
@@ -157,7 +156,7 @@ describe("executeRepair", () => {
     );
     expect(result).toEqual({
       outcome: "skipped",
-      note: `practice back is ONBOARDING or no longer holds key ${maskSecret(raw.CustomerKey)}`,
+      note: `practice back is ONBOARDING or no longer holds key ${testMask(raw.CustomerKey)}`,
     });
     expect(sim.calls()).toEqual([]);
   });

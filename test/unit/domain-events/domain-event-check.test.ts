@@ -13,9 +13,9 @@ const execution = (name: string, status: string): ExecutionEvidence => ({
 });
 
 const practice = (practiceId: string, status: string, lastExecution: string): PracticeRecord =>
-  ({ practiceId, status, lastExecution, maskedKey: "QJXZ…W2HD" }) as PracticeRecord;
+  ({ practiceId, status, lastExecution, maskedKey: "…W2HD #3f9a1c" }) as PracticeRecord;
 
-const event = (type: string, executionName: string, practiceId: string, maskedKey = "QJXZ…W2HD") =>
+const event = (type: string, executionName: string, practiceId: string, maskedKey = "…W2HD #3f9a1c") =>
   ({
     // EventBridge gives every entry its own envelope id; copies of one event share detail.eventId.
     id: crypto.randomUUID(),
@@ -64,7 +64,7 @@ describe("domainEventProblems", () => {
     expect(
       domainEventProblems({
         events: [
-          event("PracticeOnboarded", "on-1", "p-1", "AAAA…BBBB"),
+          event("PracticeOnboarded", "on-1", "p-1", "…BBBB #a1b2c3"),
           { ...event("PracticeOnboarded", "on-1", "p-1"), time: "2025-03-04T05:06:08Z" },
         ],
         practices: [practice("p-1", "ACTIVE", "on-1")],
@@ -72,7 +72,7 @@ describe("domainEventProblems", () => {
       }),
     ).toEqual([
       "event PracticeOnboarded-on-1 was published twice with different contents",
-      "p-1: PracticeOnboarded says key AAAA…BBBB, the record QJXZ…W2HD",
+      "p-1: PracticeOnboarded says key …BBBB #a1b2c3, the record …W2HD #3f9a1c",
     ]);
   });
 });

@@ -15,7 +15,7 @@ const onboarded: DomainEventInput = {
   occurredAt: AT,
   practiceId: "practice-42",
   devRefId: "Smile Dental #42",
-  maskedKey: eventMaskedKey("QJXZ…W2HD"),
+  maskedKey: eventMaskedKey("…W2HD #3f9a1c"),
   keyOrigin: "created",
 };
 
@@ -41,7 +41,7 @@ describe("buildDomainEvent", () => {
         executionName: "crm-msg_2KWPBgLlAfxdpx2AI54pPJ85f9W",
         practiceId: "practice-42",
         devRefId: "Smile Dental #42",
-        maskedKey: "QJXZ…W2HD",
+        maskedKey: "…W2HD #3f9a1c",
         keyOrigin: "created",
       },
     });
@@ -128,7 +128,7 @@ describe("buildDomainEvent", () => {
 
     expect(error).toEqual({
       name: "DomainEventInvalid",
-      message: "PracticeOnboarded: maskedKey: must be a masked key like QJXZ…W2HD",
+      message: "PracticeOnboarded: maskedKey: must be a masked key like …W2HD #3f9a1c",
     });
   });
 
@@ -151,18 +151,27 @@ describe("buildDomainEvent", () => {
       message: `key_${KEY}was taken`,
     });
 
-    expect(event.detail).toMatchObject({ message: "key_QJXZ…W2HDwas taken" });
+    expect(event.detail).toMatchObject({ message: "key_…W2HDwas taken" });
   });
 
   it("masks free text made in code the same way (eventText), bounded to the field's length", () => {
     expect(eventText(`${KEY} `.repeat(300))).toHaveLength(1000);
-    expect(eventText(`offboarded: ${KEY}`)).toBe("offboarded: QJXZ…W2HD");
+    expect(eventText(`offboarded: ${KEY}`)).toBe("offboarded: …W2HD");
   });
 
   it("accepts key custody's masked form (last 4 and a short fingerprint)", () => {
     const event = buildDomainEvent({ ...onboarded, maskedKey: "…W2HD #3f9a1c" });
 
     expect(event.detail).toMatchObject({ maskedKey: "…W2HD #3f9a1c" });
+  });
+
+  it("refuses the old masked form, which showed 8 characters of the key, without echoing it", () => {
+    const error = errorOf(() => buildDomainEvent({ ...onboarded, maskedKey: "QJXZ…W2HD" }));
+
+    expect(error).toEqual({
+      name: "DomainEventInvalid",
+      message: "PracticeOnboarded: maskedKey: must be a masked key like …W2HD #3f9a1c",
+    });
   });
 
   it("accepts longer upper-case identifiers that cannot be a key, such as a ULID practice id", () => {
@@ -181,7 +190,7 @@ describe("buildDomainEvent", () => {
   });
 
   it("refuses a field the schema does not define", () => {
-    const error = errorOf(() => buildDomainEvent({ ...onboarded, customerKey: "QJXZ…W2HD" }));
+    const error = errorOf(() => buildDomainEvent({ ...onboarded, customerKey: "…W2HD #3f9a1c" }));
 
     expect(error).toEqual({
       name: "DomainEventInvalid",
@@ -192,7 +201,7 @@ describe("buildDomainEvent", () => {
   it("masks a key-shaped field name in the message", () => {
     const error = errorOf(() => buildDomainEvent({ ...onboarded, [KEY]: true }));
 
-    expect(error.message).toBe("PracticeOnboarded: unknown field(s) QJXZ…W2HD");
+    expect(error.message).toBe("PracticeOnboarded: unknown field(s) …W2HD");
   });
 
   it("names a missing field", () => {

@@ -9,7 +9,7 @@ const installed = {
   occurredAt: "2025-05-03T15:00:04.000Z",
   practiceId: "practice-42",
   devRefId: "Sarah's Super Dental",
-  maskedKey: "QJXZ…W2HD",
+  maskedKey: "…W2HD #3f9a1c",
   installedAt: "2025-05-03T15:00:04.000Z",
   assignedInPortal: "2025-05-03 07:58:31",
 };
@@ -28,7 +28,10 @@ describe("PracticeKeyInstalled", () => {
   it("carries the practice, the masked key, when it was seen installed and the portal's own time", () => {
     const event = buildDomainEvent({ ...installed, onboardedAt: "2025-05-02T09:29:12.000Z" });
     expect(event.detailType).toBe("PracticeKeyInstalled");
-    expect(event.detail).toMatchObject({ maskedKey: "QJXZ…W2HD", assignedInPortal: "2025-05-03 07:58:31" });
+    expect(event.detail).toMatchObject({
+      maskedKey: "…W2HD #3f9a1c",
+      assignedInPortal: "2025-05-03 07:58:31",
+    });
     expect(buildDomainEvent(installed).detail.eventId).toBe(event.detail.eventId);
   });
 

@@ -74,7 +74,7 @@ describe("deliverOutboxRecords", () => {
   });
 
   it("passes the detail through untouched, whatever fields it has (schema changes never touch delivery)", async () => {
-    const detail = { eventId: "e", anything: { nested: [1, "two"] }, maskedKey: "ABCD…WXYZ" };
+    const detail = { eventId: "e", anything: { nested: [1, "two"] }, maskedKey: "…WXYZ #0c4d5e" };
     const target = bus();
     await deliverOutboxRecords([outboxRecord(1, detail)], {
       eventBusName: "bus",

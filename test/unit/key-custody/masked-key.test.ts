@@ -3,6 +3,8 @@ import * as fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { fingerprintCustomerKey } from "../../../functions/key-custody/key-fingerprint.js";
 import {
+  currentMaskedKey,
+  isLegacyMaskedKey,
   isMaskedKey,
   MASKED_KEY_PATTERN,
   maskCustomerKey,
@@ -65,5 +67,26 @@ describe("isMaskedKey", () => {
     expect(isMaskedKey(key)).toBe(false);
     expect(isMaskedKey("QJXZ…W2HD")).toBe(false);
     expect(isMaskedKey("…W2HD #3F9A1C")).toBe(false);
+  });
+});
+
+describe("currentMaskedKey (stored masks read, and migrated, in the shown form)", () => {
+  const fingerprint = fingerprintCustomerKey("QJXZR4PNK5B8W2HD", SECRET);
+
+  it("keeps the new form as it is", () => {
+    const masked = maskCustomerKey("QJXZR4PNK5B8W2HD", fingerprint);
+    expect(currentMaskedKey(masked, undefined)).toBe(masked);
+  });
+
+  it("rewrites the old form from its last 4 and the key's fingerprint, without the key", () => {
+    expect(isLegacyMaskedKey("QJXZ…W2HD")).toBe(true);
+    expect(currentMaskedKey("QJXZ…W2HD", fingerprint)).toBe(maskCustomerKey("QJXZR4PNK5B8W2HD", fingerprint));
+    expect(currentMaskedKey("…", fingerprint)).toBe(`… #${fingerprint.slice(0, 6)}`);
+  });
+
+  it("shows the last 4 only when no fingerprint is known, and nothing for anything else", () => {
+    expect(currentMaskedKey("QJXZ…W2HD", undefined)).toBe("…W2HD");
+    expect(currentMaskedKey("QJXZR4PNK5B8W2HD", fingerprint)).toBeUndefined();
+    expect(currentMaskedKey(undefined, fingerprint)).toBeUndefined();
   });
 });

@@ -1,9 +1,14 @@
 import { describe, expect, it } from "vitest";
-import { maskSecret, redactCustomerKeys, redactSecrets } from "../../../functions/platform/mask.js";
+import {
+  maskKeyTail,
+  maskSecret,
+  redactCustomerKeys,
+  redactSecrets,
+} from "../../../functions/platform/mask.js";
 
-describe("maskSecret", () => {
-  it("keeps the first and last four characters of a CustomerKey", () => {
-    expect(maskSecret("QJXZR4PNK5B8W2HD")).toBe("QJXZ…W2HD");
+describe("maskSecret (portal credentials and webhook secrets, never a CustomerKey)", () => {
+  it("keeps the first and last four characters of a credential", () => {
+    expect(maskSecret("devkey-0123456789")).toBe("devk…6789");
   });
 
   it("hides short values entirely", () => {
@@ -15,24 +20,32 @@ describe("maskSecret", () => {
 
 describe("redactSecrets", () => {
   it("replaces every occurrence of each secret with its masked form", () => {
-    const text = "key QJXZR4PNK5B8W2HD and dev devkey-0123456789 then QJXZR4PNK5B8W2HD";
-    expect(redactSecrets(text, ["QJXZR4PNK5B8W2HD", "devkey-0123456789"])).toBe(
-      "key QJXZ…W2HD and dev devk…6789 then QJXZ…W2HD",
+    const text = "dev devkey-0123456789 portal portalkey-abcdefgh then devkey-0123456789";
+    expect(redactSecrets(text, ["devkey-0123456789", "portalkey-abcdefgh"])).toBe(
+      "dev devk…6789 portal port…efgh then devk…6789",
     );
   });
 });
 
+describe("maskKeyTail (a CustomerKey whose fingerprint is not at hand)", () => {
+  it("shows the last four characters only", () => {
+    expect(maskKeyTail("QJXZR4PNK5B8W2HD")).toBe("…W2HD");
+  });
+
+  it("shows nothing of a short key", () => {
+    expect(maskKeyTail("QJXZR4PNK5B")).toBe("…");
+  });
+});
+
 describe("redactCustomerKeys", () => {
-  it("masks anything shaped like a CustomerKey and leaves other words alone", () => {
+  it("masks anything shaped like a CustomerKey to its last four and leaves other words alone", () => {
     expect(redactCustomerKeys("created 565ATSAH4SZDUTTK for practice p-1")).toBe(
-      "created 565A…UTTK for practice p-1",
+      "created …UTTK for practice p-1",
     );
   });
 
   it("masks a key glued to an underscore or a lower-case letter, where there is no word boundary", () => {
-    expect(redactCustomerKeys("key_565ATSAH4SZDUTTK and id565ATSAH4SZDUTTKx")).toBe(
-      "key_565A…UTTK and id565A…UTTKx",
-    );
+    expect(redactCustomerKeys("key_565ATSAH4SZDUTTK and id565ATSAH4SZDUTTKx")).toBe("key_…UTTK and id…UTTKx");
   });
 
   it("leaves longer runs of capitals and digits alone: a basic ISO time in an execution name is not a key", () => {

@@ -54,7 +54,7 @@ function practice(overrides: Partial<PracticeRecord> = {}): PracticeRecord {
     lastExecution: "exec-1",
     requestedBy: "crm",
     customerKey: KEY,
-    maskedKey: "QJXZ…W2HD",
+    maskedKey: "…W2HD #3f9a1c",
     keyFingerprint: FINGERPRINT,
     createdAt: "2025-06-01T00:00:00.000Z",
     updatedAt: "2025-06-01T00:00:00.000Z",

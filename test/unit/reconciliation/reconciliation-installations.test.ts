@@ -19,7 +19,7 @@ const SEEN: InstalledKey = {
   practiceId: "p-1",
   devRefId: "Dental One",
   keyFingerprint: FINGERPRINT,
-  maskedKey: "QJXZ…W2HD",
+  maskedKey: "…W2HD #3f9a1c",
   assignedInPortal: "2026-03-05 01:58:31",
   activatedAt: "2026-03-02T10:00:00.000Z",
 };
@@ -72,7 +72,7 @@ describe("noticeInstallation", () => {
         executionName: keyInstalledEventName("p-1", FINGERPRINT),
         practiceId: "p-1",
         devRefId: "Dental One",
-        maskedKey: "QJXZ…W2HD",
+        maskedKey: "…W2HD #3f9a1c",
         installedAt: NOW.toISOString(),
         assignedInPortal: SEEN.assignedInPortal,
         onboardedAt: SEEN.activatedAt,
@@ -153,7 +153,10 @@ describe("noticeInstallation", () => {
                 status: "ACTIVE",
                 customerKey: id.slice(2),
                 keyFingerprint: id.slice(2),
-                maskedKey: `${id.slice(2, 6)}…${id.slice(-4)}`,
+                maskedKey: `…${id.slice(-4)} #${id
+                  .slice(2, 8)
+                  .toLowerCase()
+                  .replace(/[^0-9a-f]/g, "0")}`,
                 activatedAt: "2026-03-01T00:00:00.000Z",
                 updatedAt: "2026-03-01T00:00:00.000Z",
               },
