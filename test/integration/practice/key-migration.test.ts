@@ -239,7 +239,7 @@ describe("migrateKeys on a table main wrote with fingerprints and plaintext keys
     });
     const { candidates } = await runs.readCandidates("run-2", undefined, 10);
     expect(await runs.revealScratchKey("run-2", candidates[0]!.customerKey)).toBe(CANDIDATE_KEY);
-    expect(candidates[0]!.maskedKey).toBe(masked(CANDIDATE_KEY));
+    expect(candidates[0]!.maskedKey).toBe(testMask(CANDIDATE_KEY));
     const { repairs } = await runs.readRepairs("run-2", undefined, 10);
     const planned = repairs[0]!.repair as { customerKey: string };
     expect(await runs.revealScratchKey("run-2", planned.customerKey)).toBe(REPAIR_KEY);
