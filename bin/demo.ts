@@ -6,10 +6,12 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import type { DescribeExecutionOutput } from "@aws-sdk/client-sfn";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { fingerprintCustomerKey } from "../functions/key-custody/key-fingerprint.js";
 import { PracticeStore } from "../functions/practice/practice-store.js";
 import { localDynamoDbClient } from "../local/dynamodb-local.js";
 import { readEventsFile } from "../local/events-file.js";
 import { captureFunctionOutput } from "../local/function-output.js";
+import { localFingerprintSecret } from "../local/local-key-custody.js";
 import { type LocalStack, STACK_OUTPUTS, startLocalStack } from "../local/local-stack.js";
 import type { PortalSimulator } from "../local/portal-simulator.js";
 import {
@@ -20,6 +22,7 @@ import {
 } from "../local/practice-snapshot.js";
 import { runOpsLocal } from "../local/run-ops.js";
 import { type DeliveryResponse, sendCrmDelivery } from "../local/signed-webhook.js";
+import { scanTableForKeys } from "../local/table-key-scan.js";
 
 interface DemoPractice {
   readonly practiceId: string;
@@ -72,13 +75,19 @@ class Demo {
   private readonly store: PracticeStore;
   private readonly webhookUrl: string;
 
+  /** The local stack's keyed fingerprint of a portal key: records name their key by it (§4 invariant 13). */
+  private readonly fingerprintOf: (customerKey: string) => string;
+
   constructor(
     private readonly stack: LocalStack,
     private readonly simulator: PortalSimulator,
+    stateDir: string,
   ) {
     const client = DynamoDBDocumentClient.from(localDynamoDbClient(stack.endpoints.dynamoDbEndpoint));
     this.store = new PracticeStore({ client, tableName: stack.endpoints.outputs[STACK_OUTPUTS.tableName]! });
     this.webhookUrl = stack.endpoints.outputs[STACK_OUTPUTS.webhookUrl]!;
+    const secret = new TextEncoder().encode(localFingerprintSecret(stateDir));
+    this.fingerprintOf = (customerKey) => fingerprintCustomerKey(customerKey, secret);
   }
 
   deliver(practiceId: string, webhookId?: string): Promise<DeliveryResponse> {
@@ -101,7 +110,21 @@ class Demo {
       devRefId,
       await this.store.getPractice(practiceId),
       this.simulator.keys(),
+      this.fingerprintOf,
     );
+  }
+
+  get dynamoDbEndpoint(): string {
+    return this.stack.endpoints.dynamoDbEndpoint;
+  }
+
+  get tableName(): string {
+    return this.stack.endpoints.outputs[STACK_OUTPUTS.tableName]!;
+  }
+
+  /** The practice's key as the table stores it (a ciphertext: never printed). */
+  async storedKey(practiceId: string): Promise<string | undefined> {
+    return (await this.store.getPractice(practiceId))?.customerKey;
   }
 
   async table(practiceIds: readonly string[]): Promise<void> {
@@ -115,6 +138,10 @@ class Demo {
     change: { KeyStatus?: string; DevRefId?: string },
   ): Promise<number> {
     const record = await this.store.getPractice(practiceId);
+    // The person at the portal sees the key itself; the record holds only its ciphertext and fingerprint.
+    const portalKey = this.simulator
+      .keys()
+      .find((key) => this.fingerprintOf(key.CustomerKey) === record?.keyFingerprint);
     const { developerKey, developerPortalKey } = this.simulator.credentials;
     const response = await fetch(`${this.simulator.url}/apikeys`, {
       method: "PUT",
@@ -122,7 +149,7 @@ class Demo {
         Authorization: `ODFHIR ${developerKey}/${developerPortalKey}`,
         "Content-Type": "application/json",
       },
-      body: JSON.stringify({ CustomerKey: record?.customerKey, ...change }),
+      body: JSON.stringify({ CustomerKey: portalKey?.CustomerKey, ...change }),
     });
     await response.body?.cancel();
     return response.status;
@@ -340,6 +367,26 @@ async function scenario(demo: Demo, simulator: PortalSimulator, stateDir: string
     events.map((e) => e["detail-type"]).join(", "),
   );
 
+  step("9. Key custody: the table holds every key encrypted, nothing else of it (docs/architecture.md §4)");
+  const issued = simulator.keys().map((key) => key.CustomerKey);
+  const atRest = await scanTableForKeys(localDynamoDbClient(demo.dynamoDbEndpoint), demo.tableName, issued);
+  print(
+    `\n  scanned ${Object.entries(atRest.itemsRead)
+      .map(([source, count]) => `${count} items (${source})`)
+      .join(", ")} for the ${issued.length} keys the portal ever issued\n\n`,
+  );
+  check(
+    "no item, attribute or index of the table holds a CustomerKey, nor any 8-character run of one",
+    atRest.findings.length === 0 && (atRest.itemsRead.table ?? 0) > 0,
+    atRest.findings.map((f) => `${f.source} ${f.path} (…${f.keyTail})`).join("; "),
+  );
+  const stored = await demo.storedKey("demo-003");
+  check(
+    "demo-003's record holds its key as a kms1: ciphertext under the custody key",
+    stored?.startsWith("kms1:") === true,
+    stored === undefined ? "no key" : "not a kms1: ciphertext",
+  );
+
   step("Final state");
   await demo.table(PRACTICES.map((p) => p.practiceId));
   const stats = simulator.stats();
@@ -363,7 +410,7 @@ async function main(): Promise<number> {
       log: (line) => print(`  … ${line}\n`),
     });
     const simulator = stack.simulator!;
-    await scenario(new Demo(stack, simulator), simulator, stateDir);
+    await scenario(new Demo(stack, simulator, stateDir), simulator, stateDir);
   } catch (error) {
     check("the demo ran to the end", false, (error as Error).stack ?? String(error));
   } finally {

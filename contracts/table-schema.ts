@@ -5,8 +5,15 @@
 export const PK = "pk";
 export const SK = "sk";
 
-/** Sparse GSI listing practice records by status (`list --status`, reconciliation of in-between states). */
-export const STATUS_INDEX = "byStatus";
+/**
+ * Sparse GSI listing practice records by status (`list --status`, reconciliation of in-between states). It
+ * projects only STATUS_INDEX_ATTRIBUTES — never a key, not even its ciphertext (docs/architecture.md §4 invariant
+ * 13). A projection cannot change on a deployed index, so this one replaced `byStatus` (projection ALL): see the
+ * README's upgrade note.
+ */
+export const STATUS_INDEX = "byStatusWithoutKeys";
+/** The index this one replaced; kept only while a deployed table moves over (README "Upgrading"). */
+export const LEGACY_STATUS_INDEX = "byStatus";
 export const STATUS_INDEX_PK = "gsiStatus";
 export const STATUS_INDEX_SK = "gsiPracticeId";
 
@@ -17,6 +24,60 @@ export const STATUS_INDEX_SK = "gsiPracticeId";
  */
 export const OPEN_CREATE_ATTEMPT_INDEX = "OPEN_CREATE_ATTEMPT";
 export const RECONCILIATION_RUN_INDEX = "RECONCILIATION_RUN";
+
+/**
+ * What the status index projects besides the table's and the index's keys: every attribute its readers map (a
+ * practice record without `customerKey`/`previousCustomerKey`; a run summary; an open create attempt).
+ * test/unit/practice/status-index-projection.test.ts holds it to the readers' attribute lists.
+ */
+export const STATUS_INDEX_ATTRIBUTES = [
+  // Practice records (functions/practice/practice-record.ts), keys left out.
+  "practiceId",
+  "devRefId",
+  "status",
+  "version",
+  "lastExecution",
+  "requestedBy",
+  "onboardingKind",
+  "maskedKey",
+  "keyFingerprint",
+  "keyCreatedBy",
+  "keyOrigin",
+  "previousKeyFingerprint",
+  "previousMaskedKey",
+  "failureReason",
+  "createdAt",
+  "updatedAt",
+  "activatedAt",
+  "failedAt",
+  "offboardedAt",
+  "offboarding",
+  "installation",
+  "lastTransitionAt",
+  // Reconciliation run summaries (functions/practice/reconciliation-runs.ts).
+  "runId",
+  "repair",
+  "graceMinutes",
+  "notYetAssignedDays",
+  "startedAt",
+  "completedAt",
+  "counts",
+  "needingAttention",
+  "keysListed",
+  "pagesListed",
+  "practicesChecked",
+  "repairs",
+  "error",
+  // Open create attempts (functions/practice/create-attempts.ts).
+  "executionName",
+  "attempts",
+  "firstAttemptAt",
+  "lastAttemptAt",
+  "lostResponses",
+  "noKeyAnswers",
+  "adoptedKeys",
+  "lostAt",
+] as const;
 
 /** Attribute DynamoDB uses to expire items (rate-limiter bookkeeping, old reconciliation findings). */
 export const TTL_ATTRIBUTE = "expiresAt";

@@ -41,6 +41,8 @@ export interface ActivationPageProps {
  */
 export class ActivationPage extends Construct {
   readonly function: lambda.IFunction;
+  /** The page's function as built (key custody grants it kms:Decrypt: it reveals the key to the office). */
+  readonly handler: HandlerFunction;
   /** Where links point: `${baseUrl}activate/<token>`. */
   readonly baseUrl: string;
 
@@ -56,6 +58,7 @@ export class ActivationPage extends Construct {
       environment: { TABLE_NAME: props.table.tableName },
     });
     this.function = handler.function;
+    this.handler = handler;
     // Item actions on the table alone (no index), limited to the page's own partitions.
     handler.function.addToRolePolicy(
       new iam.PolicyStatement({

@@ -15,6 +15,7 @@ export const CONTEXT_KEYS = {
   offboardingGraceSeconds: "offboardingGraceSeconds",
   offboardingRequiresApproval: "offboardingRequiresApproval",
   autoIssueActivationLinks: "autoIssueActivationLinks",
+  keepLegacyStatusIndex: "keepLegacyStatusIndex",
 } as const;
 
 function optionalBoolean(app: App, key: string): boolean | undefined {
@@ -58,6 +59,7 @@ export function buildApp(app: App): PracticeOnboardingStack {
       crmProviderSecretName: optionalString(app, CONTEXT_KEYS.crmProviderSecretName),
       offboardingGraceSeconds: optionalPositiveNumber(app, CONTEXT_KEYS.offboardingGraceSeconds),
       offboardingRequiresApproval: optionalBoolean(app, CONTEXT_KEYS.offboardingRequiresApproval),
+      keepLegacyStatusIndex: optionalBoolean(app, CONTEXT_KEYS.keepLegacyStatusIndex),
       autoIssueActivationLinks: optionalBoolean(app, CONTEXT_KEYS.autoIssueActivationLinks),
       env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
     },

@@ -28,6 +28,8 @@ export const KEY_ADMINISTRATOR_POLICY_SIDS = {
   issueActivationLinks: "IssueAndRevokeActivationLinks",
   announceActivationLinks: "AnnounceIssuedActivationLinks",
   decideCandidates: "AdoptOrReleaseLostPostCandidates",
+  /** Added by the stack from lib/key-custody.ts: `ops import` / `ops migrate-keys` store keys encrypted. */
+  encryptKeys: "EncryptCustomerKeysForTheTable",
 } as const;
 
 /** Partition keys of the items each table statement may touch (`dynamodb:LeadingKeys`), from the table schema. */

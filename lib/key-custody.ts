@@ -1,9 +1,11 @@
 import { RemovalPolicy, Stack, Validations } from "aws-cdk-lib";
+import type * as dynamodb from "aws-cdk-lib/aws-dynamodb";
 import * as iam from "aws-cdk-lib/aws-iam";
 import * as kms from "aws-cdk-lib/aws-kms";
 import * as secretsmanager from "aws-cdk-lib/aws-secretsmanager";
 import { Construct } from "constructs";
 import { KEY_CUSTODY_ENV, KEY_ENCRYPTION_PURPOSE } from "../contracts/key-custody.js";
+import { keys } from "../contracts/table-schema.js";
 import type { HandlerFunction } from "./handler-function.js";
 
 export interface KeyCustodyProps {
@@ -74,6 +76,49 @@ export class KeyCustody extends Construct {
   /** kms:Decrypt on the custody key, for customer-key ciphertexts only: the functions that call the portal with it. */
   grantDecrypt(handler: HandlerFunction): void {
     this.grantKeyAction(handler, "kms:Decrypt");
+  }
+
+  /**
+   * The statement that lets a person's policy encrypt keys for the table (`ops import`, a key administrator's
+   * act): kms:Encrypt on the custody key, customer-key ciphertexts only. Never Decrypt: no person's policy opens a
+   * stored key (docs/architecture.md §4 invariant 13).
+   */
+  encryptStatement(sid: string): iam.PolicyStatement {
+    return new iam.PolicyStatement({
+      sid,
+      actions: ["kms:Encrypt"],
+      resources: [this.key.keyArn],
+      conditions: { StringEquals: { "kms:EncryptionContext:purpose": KEY_ENCRYPTION_PURPOSE } },
+    });
+  }
+
+  /**
+   * The vendor's integration that calls a practice's Open Dental API (docs/events.md "How a consumer gets the
+   * key"): it reads the practice record (dynamodb:GetItem, practice items only) and opens its `customerKey` with
+   * kms:Decrypt under the encryption context `{practiceId, purpose}`. Same account: both go in the principal's
+   * policy (the custody key's policy delegates to IAM, as every CDK key's does). Another account: CDK adds the
+   * Decrypt statement to the custody key's policy instead, and the table must be shared with it separately.
+   */
+  grantConsumer(principal: iam.IGrantable, table: dynamodb.ITable): void {
+    iam.Grant.addToPrincipal({
+      grantee: principal,
+      actions: ["dynamodb:GetItem"],
+      resourceArns: [table.tableArn],
+      conditions: {
+        "ForAllValues:StringLike": { "dynamodb:LeadingKeys": [keys.practice("*").pk] },
+      },
+    });
+    // The table is encrypted with the stack's key: DynamoDB decrypts items on the reader's behalf.
+    table.encryptionKey?.grantDecrypt(
+      new iam.PrincipalWithConditions(principal.grantPrincipal, {
+        StringEquals: { "kms:ViaService": `dynamodb.${Stack.of(this).region}.amazonaws.com` },
+      }),
+    );
+    this.key.grantDecrypt(
+      new iam.PrincipalWithConditions(principal.grantPrincipal, {
+        StringEquals: { "kms:EncryptionContext:purpose": KEY_ENCRYPTION_PURPOSE },
+      }),
+    );
   }
 
   private grantKeyAction(handler: HandlerFunction, action: "kms:Encrypt" | "kms:Decrypt"): void {

@@ -9,7 +9,7 @@ import { CrmProviderRoutes, DEFAULT_CRM_MAPPING_FILE, readCrmMappingText } from 
 import { DomainEventBus } from "./domain-event-bus.js";
 import { DomainEventOutbox } from "./domain-event-outbox.js";
 import { EncryptionKey } from "./encryption-key.js";
-import { KeyAdministratorPolicy } from "./key-administrator-policy.js";
+import { KEY_ADMINISTRATOR_POLICY_SIDS, KeyAdministratorPolicy } from "./key-administrator-policy.js";
 import { KeyCustody } from "./key-custody.js";
 import { OffboardingRequestWorkflow } from "./offboarding-request-workflow.js";
 import { OffboardingWorkflow } from "./offboarding-workflow.js";
@@ -44,6 +44,11 @@ export interface PracticeOnboardingStackProps extends StackProps {
   /** CRM offboarding only with `ops approve-offboarding` (context `offboardingRequiresApproval`). @default false */
   readonly offboardingRequiresApproval?: boolean;
   /**
+   * First deploy of a table deployed before key custody: keep its old `byStatus` index while the new one is
+   * built (README "Upgrading"). @default false
+   */
+  readonly keepLegacyStatusIndex?: boolean;
+  /**
    * Issue an activation link on every PracticeOnboarded (context `autoIssueActivationLinks`). The URL is never
    * handed out: the vendor sends one from `ops activation-link --json`, which re-issues. @default false
    */
@@ -77,7 +82,10 @@ export class PracticeOnboardingStack extends Stack {
     const encryption = new EncryptionKey(this, "Encryption");
     const { key } = encryption;
     this.events = new DomainEventBus(this, "Events", { archive: {} });
-    this.practiceTable = new PracticeTable(this, "Practices", { encryptionKey: key });
+    this.practiceTable = new PracticeTable(this, "Practices", {
+      encryptionKey: key,
+      ...(props.keepLegacyStatusIndex ? { keepLegacyStatusIndex: true } : {}),
+    });
     this.outbox = new DomainEventOutbox(this, "Outbox", {
       table: this.practiceTable,
       eventBus: this.events,
@@ -216,6 +224,10 @@ export class PracticeOnboardingStack extends Stack {
       table: this.practiceTable.table,
       encryptionKey: key,
     });
+    // `ops import` and `ops migrate-keys` write keys, so they encrypt them; no person's policy may decrypt one.
+    this.keyAdministratorPolicy.policy.addStatements(
+      this.keyCustody.encryptStatement(KEY_ADMINISTRATOR_POLICY_SIDS.encryptKeys),
+    );
 
     new CfnOutput(this, STACK_OUTPUTS.tableName, { value: this.practiceTable.table.tableName });
     new CfnOutput(this, STACK_OUTPUTS.portalSecret, { value: this.secrets.portalCredentials.secretArn });
@@ -270,5 +282,16 @@ export class PracticeOnboardingStack extends Stack {
     const custody = this.keyCustody;
     custody.grantFingerprint(this.onboarding.functions.createKey);
     custody.grantFingerprint(this.reconciliation.functions.listKeys);
+    // The stored key is a ciphertext (§4 invariant 13): encrypted where the plaintext arrives (the POST's answer;
+    // the listing's candidates and planned repairs), opened only to send it to the portal or to the office.
+    custody.grantEncrypt(this.onboarding.functions.createKey);
+    custody.grantEncrypt(this.reconciliation.functions.listKeys);
+    custody.grantDecrypt(this.onboarding.functions.labelKey);
+    custody.grantDecrypt(this.onboarding.functions.reenableKey);
+    custody.grantDecrypt(this.onboarding.functions.compensate);
+    custody.grantDecrypt(this.offboarding.functions.disableKey);
+    custody.grantDecrypt(this.claimRelease.function);
+    custody.grantDecrypt(this.reconciliation.functions.repair);
+    custody.grantDecrypt(this.activationPage.handler);
   }
 }

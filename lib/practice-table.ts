@@ -4,9 +4,11 @@ import type * as iam from "aws-cdk-lib/aws-iam";
 import type * as kms from "aws-cdk-lib/aws-kms";
 import { Construct } from "constructs";
 import {
+  LEGACY_STATUS_INDEX,
   PK,
   SK,
   STATUS_INDEX,
+  STATUS_INDEX_ATTRIBUTES,
   STATUS_INDEX_PK,
   STATUS_INDEX_SK,
   TTL_ATTRIBUTE,
@@ -17,6 +19,12 @@ export interface PracticeTableProps {
   readonly encryptionKey: kms.IKey;
   /** Keep the table when the stack is deleted. @default RemovalPolicy.RETAIN */
   readonly removalPolicy?: RemovalPolicy;
+  /**
+   * Keep the old `byStatus` index (projection ALL) beside its replacement: the first of the two deploys that
+   * move a table deployed before key custody over (README "Upgrading"; DynamoDB creates or deletes one index per
+   * table update). Nothing reads it. @default false
+   */
+  readonly keepLegacyStatusIndex?: boolean;
 }
 
 /**
@@ -47,8 +55,17 @@ export class PracticeTable extends Construct {
       indexName: STATUS_INDEX,
       partitionKey: { name: STATUS_INDEX_PK, type: dynamodb.AttributeType.STRING },
       sortKey: { name: STATUS_INDEX_SK, type: dynamodb.AttributeType.STRING },
-      projectionType: dynamodb.ProjectionType.ALL,
+      // Never the key, not even its ciphertext (docs/architecture.md §4 invariant 13).
+      projectionType: dynamodb.ProjectionType.INCLUDE,
+      nonKeyAttributes: [...STATUS_INDEX_ATTRIBUTES],
     });
+    if (props.keepLegacyStatusIndex)
+      this.table.addGlobalSecondaryIndex({
+        indexName: LEGACY_STATUS_INDEX,
+        partitionKey: { name: STATUS_INDEX_PK, type: dynamodb.AttributeType.STRING },
+        sortKey: { name: STATUS_INDEX_SK, type: dynamodb.AttributeType.STRING },
+        projectionType: dynamodb.ProjectionType.ALL,
+      });
     Validations.of(this.table).acknowledge({
       id: "HIPAA.Security::HIPAA.Security-DynamoDBInBackupPlan",
       reason:

@@ -17,14 +17,19 @@ export interface PracticeSnapshot {
   readonly failureReason?: string;
 }
 
+/**
+ * `fingerprintOf` gives a portal key's keyed fingerprint: the record names its key by fingerprint only (it holds
+ * the key as a ciphertext, docs/architecture.md §4 invariant 13).
+ */
 export function practiceSnapshot(
   practiceId: string,
   devRefId: string,
   record: PracticeRecord | undefined,
   portalKeys: readonly SimulatorKey[],
+  fingerprintOf: (customerKey: string) => string,
 ): PracticeSnapshot {
-  const key = record?.customerKey
-    ? portalKeys.find((candidate) => candidate.CustomerKey === record.customerKey)
+  const key = record?.keyFingerprint
+    ? portalKeys.find((candidate) => fingerprintOf(candidate.CustomerKey) === record.keyFingerprint)
     : undefined;
   return {
     practiceId,

@@ -1,7 +1,7 @@
 // Lost-POST candidates for the ops CLI: which run's report to read, the candidate a masked form names, and
 // whether its attempt's onboarding is still running.
 import { DescribeExecutionCommand } from "@aws-sdk/client-sfn";
-import { maskCustomerKey } from "../functions/key-custody/masked-key.js";
+import { currentMaskedKey } from "../functions/key-custody/masked-key.js";
 import { type RunCandidate, readRunCandidates } from "../functions/practice/candidate-keys.js";
 import type { PracticeTable } from "../functions/practice/practice-table.js";
 import { ReconciliationStore } from "../functions/practice/reconciliation-store.js";
@@ -43,7 +43,11 @@ export async function candidateRun(target: OpsTarget, runId: string | undefined)
 
 /** A candidate as every output shows it, `…W2HD #3f9a1c` (docs/architecture.md §4 invariant 13). */
 export function shownCandidate(candidate: RunCandidate): string {
-  return maskCustomerKey(candidate.customerKey, candidate.keyFingerprint);
+  // Its stored mask: the key itself is the run's ciphertext, which ops cannot open (§4 invariant 13).
+  return (
+    currentMaskedKey(candidate.maskedKey, candidate.keyFingerprint) ??
+    `… #${candidate.keyFingerprint.slice(0, 6)}`
+  );
 }
 
 /** The run's candidate the argument names (one, or a clear error). */

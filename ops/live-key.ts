@@ -6,6 +6,7 @@ import { portalCredentialsFromSecret } from "../functions/portal/portal-credenti
 import { DynamoDbRateLimiter } from "../functions/portal/portal-rate-limiter.js";
 import type { PortalClient, PortalKey } from "../functions/portal/portal-types.js";
 import { STACK_OUTPUTS } from "../local/local-endpoints.js";
+import { OperationFailed } from "./errors.js";
 import type { OpsTarget } from "./targets.js";
 
 /** What `status` shows of a portal key: everything but the key itself, which is masked. */
@@ -54,8 +55,16 @@ export function portalClientFor(target: OpsTarget): PortalClient {
   return createPortalClient({ baseUrl, credentials, rateLimiter });
 }
 
-/** The portal's view of `customerKey` (listKeys, all pages), or undefined when the portal does not list it. */
-export async function findLiveKey(target: OpsTarget, customerKey: string): Promise<PortalKey | undefined> {
+/**
+ * The portal's view of the key with this keyed fingerprint (listKeys, all pages, each key fingerprinted), or
+ * undefined when the portal does not list it. By fingerprint: the record holds the key only as a ciphertext the
+ * operator cannot open (docs/architecture.md §4 invariant 13).
+ */
+export async function findLiveKey(target: OpsTarget, keyFingerprint: string): Promise<PortalKey | undefined> {
+  const fingerprint = target.keyFingerprinter();
+  if (!fingerprint)
+    throw new OperationFailed("the stack names no key-fingerprint secret (KeyFingerprintSecretArn)");
   const keys = await portalClientFor(target).listKeys();
-  return keys.find((key) => key.customerKey === customerKey);
+  for (const key of keys) if ((await fingerprint(key.customerKey)) === keyFingerprint) return key;
+  return undefined;
 }

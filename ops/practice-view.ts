@@ -1,4 +1,5 @@
-// A practice record as ops shows it: the key only masked, never the full value.
+// A practice record as ops shows it: the key only masked (its stored masked form: the record holds the key as a
+// ciphertext ops cannot open), never the full value nor its ciphertext.
 import {
   type PracticeRecord,
   shownKeyOf,

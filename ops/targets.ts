@@ -4,9 +4,11 @@
 
 import { CloudFormationClient, DescribeStacksCommand, type Stack } from "@aws-sdk/client-cloudformation";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { KMSClient } from "@aws-sdk/client-kms";
 import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { SFNClient } from "@aws-sdk/client-sfn";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { kmsKeyCipher } from "../functions/key-custody/key-cipher.js";
 import type { KeyFingerprinter } from "../functions/key-custody/key-fingerprint.js";
 import {
   keyFingerprinterFromSecret,
@@ -72,6 +74,8 @@ function buildTarget(
 ): OpsTarget {
   const sfn = new SFNClient(awsConfig);
   const secretsManager = new SecretsManagerClient(awsConfig);
+  // Only `ops import` / `ops migrate-keys` use it (kms:Encrypt, key administrators); no ops policy may decrypt.
+  const kms = new KMSClient(awsConfig);
   const dynamo = new DynamoDBClient(dynamoConfig);
   const documentClient = DynamoDBDocumentClient.from(dynamo, {
     marshallOptions: { removeUndefinedValues: true },
@@ -103,14 +107,18 @@ function buildTarget(
     },
     practiceStore() {
       const fingerprint = this.keyFingerprinter();
+      const custodyKey = optionalOutput(STACK_OUTPUTS.keyCustodyKey);
       return new PracticeStore({
         client: documentClient,
         tableName: this.output(STACK_OUTPUTS.tableName, "practice table"),
         // Read on the first key fingerprinted (import, adopt-key, release-key, migrate-keys); others never ask.
         ...(fingerprint ? { fingerprint } : {}),
+        // Used on the first key stored (import, migrate-keys): the table holds keys encrypted (§4 invariant 13).
+        ...(custodyKey ? { keyCipher: kmsKeyCipher({ kms, keyId: custodyKey }) } : {}),
       });
     },
     close() {
+      kms.destroy();
       sfn.destroy();
       secretsManager.destroy();
       dynamo.destroy();

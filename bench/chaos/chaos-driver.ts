@@ -178,7 +178,13 @@ export async function driveChaos(context: DriveContext): Promise<DriveRecord> {
     const offboarded: { practiceId: string; customerKey?: string }[] = [];
     for (const o of offboardings) {
       const practice = await store.getPractice(o.practiceId);
-      if (practice?.status === "OFFBOARDED") offboarded.push(practice);
+      // The key opened in memory (the driver holds the administrator's credentials): the checks compare it
+      // with the portal's; the table holds only its ciphertext (docs/architecture.md §4 invariant 13).
+      if (practice?.status === "OFFBOARDED")
+        offboarded.push({
+          practiceId: practice.practiceId,
+          ...(practice.customerKey ? { customerKey: await store.revealCustomerKey(practice) } : {}),
+        });
     }
     const keyHistory = (customerKey?: string) =>
       customerKey
@@ -208,6 +214,10 @@ export async function driveChaos(context: DriveContext): Promise<DriveRecord> {
       ...failed.slice(0, options.returningPractices).map((p) => ({ ...p, from: "FAILED" as const })),
     ];
     await Promise.all(repeatedOffboardings.map((o) => stack.engine.waitForExecution(o.executionArn)));
+    await untilTheSecondAfter(
+      store,
+      comeBack.map((p) => p.practiceId),
+    );
     const returning: ReturningOnboarding[] = [];
     for (const practice of comeBack) {
       const planned = plan.deliveries.find((d) => d.practiceId === practice.practiceId)!;
@@ -244,6 +254,20 @@ export async function driveChaos(context: DriveContext): Promise<DriveRecord> {
   } finally {
     sfn.destroy();
   }
+}
+
+/**
+ * Waits until the clock's whole second is past every named practice's last transition. A webhook's timestamp is
+ * in whole seconds and a request stamped in the second of the transition is stale (functions/practice/
+ * request-order.ts): a CRM that sends "onboard again" in the same second as the offboarding is not a returning
+ * practice this run means to test.
+ */
+async function untilTheSecondAfter(store: PracticeStore, practiceIds: readonly string[]): Promise<void> {
+  const records = await Promise.all(practiceIds.map((id) => store.getPractice(id)));
+  const latest = Math.max(0, ...records.map((r) => Date.parse(r?.lastTransitionAt ?? "") || 0));
+  const nextSecond = Math.floor(latest / 1000) * 1000 + 1000;
+  if (Date.now() < nextSecond)
+    await new Promise((resolve) => setTimeout(resolve, nextSecond - Date.now() + 5));
 }
 
 /** Sends one delivery as a CRM would: redelivered (same id) on a 5xx or a dropped connection. */

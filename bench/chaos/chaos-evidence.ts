@@ -93,7 +93,19 @@ export async function collectEvidence(input: {
   const { engine, store, simulator } = input;
   await waitForQuiet(engine);
   const keys = simulator.keys();
-  const practices = await store.listPractices();
+  // Whole records (the status index projects no key), their keys opened with the local administrator's
+  // credentials for the invariant checks — in memory only: the table holds ciphertexts (§4 invariant 13).
+  const practices: PracticeRecord[] = [];
+  for (const listed of await store.listPractices()) {
+    const record = (await store.getPractice(listed.practiceId)) ?? listed;
+    practices.push({
+      ...record,
+      ...(record.customerKey ? { customerKey: await store.revealCustomerKey(record) } : {}),
+      ...(record.previousCustomerKey
+        ? { previousCustomerKey: await store.revealPreviousCustomerKey(record) }
+        : {}),
+    });
+  }
   const ledger = new Map<string, LedgerEntry>();
   for (const key of keys) {
     const owner = await store.getKeyOwner(await store.fingerprint(key.CustomerKey));

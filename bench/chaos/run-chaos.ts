@@ -4,17 +4,20 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
+import { KMSClient } from "@aws-sdk/client-kms";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { kmsKeyCipher } from "../../functions/key-custody/key-cipher.js";
 import { fingerprintCustomerKey } from "../../functions/key-custody/key-fingerprint.js";
 import { readRunCandidates, releaseCandidateKey } from "../../functions/practice/candidate-keys.js";
 import { PracticeStore } from "../../functions/practice/practice-store.js";
-import type { PracticeTable } from "../../functions/practice/practice-table.js";
-import { localDynamoDbClient } from "../../local/dynamodb-local.js";
+import { fingerprintOf, type PracticeTable } from "../../functions/practice/practice-table.js";
+import { LOCAL_CREDENTIALS, localDynamoDbClient } from "../../local/dynamodb-local.js";
 import { readEventsFile } from "../../local/events-file.js";
 import { findFreePort } from "../../local/free-port.js";
 import { localFingerprintSecret } from "../../local/local-key-custody.js";
 import { type LocalStack, STACK_OUTPUTS, startLocalStack } from "../../local/local-stack.js";
 import { NO_FAULTS } from "../../local/portal-simulator-faults.js";
+import { scanTableForKeys, type TableKeyScan } from "../../local/table-key-scan.js";
 import { driveChaos } from "./chaos-driver.js";
 import { type ChaosEvidence, collectEvidence, waitForQuiet } from "./chaos-evidence.js";
 import { type ChaosFigures, computeFigures, type OperatorDecisions } from "./chaos-figures.js";
@@ -48,6 +51,11 @@ export interface ChaosResult {
     readonly domainEvents: number;
     readonly executionHistories: number;
   };
+  /**
+   * Issue 15: every item, attribute and index of the table scanned at the end for every key the portal ever
+   * issued (and any 8-character run of one): the table holds keys only as ciphertexts.
+   */
+  readonly keysAtRest: TableKeyScan;
   /** True when no invariant FAILED. */
   readonly passed: boolean;
 }
@@ -74,6 +82,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
   const stateDir = mkdtempSync(path.join(tmpdir(), "chaos-"));
   let stack: LocalStack | undefined;
   let documents: DynamoDBDocumentClient | undefined;
+  let kms: KMSClient | undefined;
   try {
     stack = await startLocalStack({
       config: { port: await findFreePort(), portalMaxRps: options.portalMaxRps },
@@ -103,10 +112,17 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     // The local stack's fingerprint secret (local/local-key-custody.ts): the evidence finds ledger entries by it,
     // and the operator's release addresses a key by it, as `ops release-key` does.
     const fingerprint = async (customerKey: string) => fingerprintCustomerKey(customerKey, fingerprintSecret);
+    // The evidence opens practices' keys for the invariant checks, as the local administrator (not evaluated).
+    kms = new KMSClient({
+      endpoint: stack.endpoints.awsEndpoint,
+      region: stack.endpoints.region,
+      credentials: LOCAL_CREDENTIALS,
+    });
     const store = new PracticeStore({
       client: documents,
       tableName: outputs[STACK_OUTPUTS.tableName]!,
       fingerprint,
+      keyCipher: kmsKeyCipher({ kms, keyId: outputs[STACK_OUTPUTS.keyCustodyKey]! }),
     });
     phase("start the local stack");
 
@@ -159,6 +175,11 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
         webhookSecret: stack.webhookSecret,
       }),
     );
+    const keysAtRest = await scanTableForKeys(
+      localDynamoDbClient(stack.endpoints.dynamoDbEndpoint),
+      outputs[STACK_OUTPUTS.tableName]!,
+      evidence.keys.map((k) => k.CustomerKey),
+    );
     const events = readEventsFile(stack.endpoints.eventsFile);
     const invariants = checkInvariants({ evidence, plan, drive, arns, reconciliation, leaks, events });
     const figures = computeFigures({
@@ -188,10 +209,12 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
         domainEvents: events.length,
         executionHistories: evidence.executions.length,
       },
+      keysAtRest,
       passed: invariants.every((i) => i.status !== "FAIL"),
     };
   } finally {
     documents?.destroy();
+    kms?.destroy();
     await stack?.stop();
     capture.restore();
     rmSync(stateDir, { recursive: true, force: true });
@@ -205,13 +228,16 @@ async function releaseHandMadeCandidates(
   runId: string,
   log: (line: string) => void,
 ): Promise<OperatorDecisions> {
-  const handMade = new Set(plan.handMadeKeys.map((k) => k.CustomerKey));
+  // Told by fingerprint: the run stores candidates' keys as ciphertexts the operator cannot open (§4).
+  const handMade = new Set<string>();
+  for (const key of plan.handMadeKeys) handMade.add(await fingerprintOf(table, key.CustomerKey));
   const candidates = await readRunCandidates(table, runId);
   let released = 0;
   for (const candidate of candidates) {
-    if (!handMade.has(candidate.customerKey) || candidate.decision.kind !== "undecided") continue;
+    if (!handMade.has(candidate.keyFingerprint) || candidate.decision.kind !== "undecided") continue;
     await releaseCandidateKey(table, {
-      customerKey: candidate.customerKey,
+      keyFingerprint: candidate.keyFingerprint,
+      maskedKey: candidate.maskedKey,
       runId,
       actor: "ops:chaos-operator",
       reason: "made by hand in the Developer Portal (chaos plan)",

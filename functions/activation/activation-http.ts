@@ -75,7 +75,7 @@ const unavailable = (status: 404 | 410) => respond(status, activationUnavailable
 /** The practice's key when the link may still show it: the practice is ACTIVE and its key is the bound one. */
 async function boundKey(keys: KeySource, link: ActivationLink): Promise<ActivationKey | undefined> {
   const key = await keys.activationKey(link.practiceId);
-  if (!key || !keyMatchesFingerprint(link.tokenHash, key.customerKey, link.keyFingerprint)) return undefined;
+  if (!key || !keyMatchesFingerprint(link.tokenHash, key.keyBinding, link.keyFingerprint)) return undefined;
   return key;
 }
 
@@ -159,7 +159,9 @@ export function createActivationHttpHandler(deps: ActivationPageDeps): Activatio
     if (spent.outcome !== "revealed") return closed(spent.link ?? link, now, ip);
     await audit({ action: "revealed", practiceId: link.practiceId, linkId, sourceIp: ip }, now);
     deps.logger.info("Activation key revealed", { linkId, practiceId: link.practiceId });
-    return respond(200, activationRevealedPage({ devRefId: key.devRefId, customerKey: key.customerKey }));
+    // Opened only now, for the office that asked (the page's role holds kms:Decrypt; §4 invariant 13).
+    const customerKey = await key.reveal();
+    return respond(200, activationRevealedPage({ devRefId: key.devRefId, customerKey }));
   }
 
   return async (event) => {

@@ -42,8 +42,8 @@ export function activationLinkState(link: ActivationLink, now: Date): Activation
 
 export interface NewActivationLinkRequest {
   readonly practiceId: string;
-  /** The practice's current key: only its salted fingerprint is kept. */
-  readonly customerKey: string;
+  /** Names the practice's current key (ActivationKey.keyBinding): only a hash salted with the token is kept. */
+  readonly keyBinding: string;
   readonly now: Date;
   readonly lifetimeMs?: number;
   readonly issuedBy?: string;
@@ -58,14 +58,14 @@ export function newActivationLink(request: NewActivationLinkRequest): {
   if (!Number.isFinite(lifetimeMs) || lifetimeMs < MIN_LINK_LIFETIME_MS || lifetimeMs > MAX_LINK_LIFETIME_MS)
     throw new RangeError("An activation link must expire between 5 minutes and 30 days after it is issued");
   if (!request.practiceId) throw new RangeError("An activation link needs a practice id");
-  if (!request.customerKey) throw new RangeError(`Practice ${request.practiceId} has no key to activate`);
+  if (!request.keyBinding) throw new RangeError(`Practice ${request.practiceId} has no key to activate`);
   const { token, tokenHash } = newActivationToken();
   return {
     token,
     link: {
       practiceId: request.practiceId,
       tokenHash,
-      keyFingerprint: activationKeyFingerprint(tokenHash, request.customerKey),
+      keyFingerprint: activationKeyFingerprint(tokenHash, request.keyBinding),
       issuedAt: request.now.toISOString(),
       expiresAt: new Date(request.now.getTime() + lifetimeMs).toISOString(),
       ...(request.issuedBy ? { issuedBy: request.issuedBy } : {}),

@@ -49,7 +49,7 @@ export async function issueActivationLink(
   const now = deps.now();
   const { token, link } = newActivationLink({
     practiceId: request.practiceId,
-    customerKey: key.customerKey,
+    keyBinding: key.keyBinding,
     now,
     ...(request.lifetimeMs !== undefined ? { lifetimeMs: request.lifetimeMs } : {}),
     ...(request.issuedBy ? { issuedBy: request.issuedBy } : {}),

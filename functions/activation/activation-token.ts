@@ -40,15 +40,16 @@ export function activationLinkId(tokenHash: string): string {
  * Binds a link to the key the practice held when it was issued, without storing anything derived from the key
  * alone: the fingerprint is salted with the link's own token hash, so equal keys give unrelated fingerprints.
  */
-export function activationKeyFingerprint(tokenHash: string, customerKey: string): string {
+export function activationKeyFingerprint(tokenHash: string, keyBinding: string): string {
+  // v2: bound to the key's keyed fingerprint, not the key (v1), so issuing a link needs no kms:Decrypt (§4).
   return createHash("sha256")
-    .update(`activation-key-binding:v1:${tokenHash}:${customerKey}`, "utf8")
+    .update(`activation-key-binding:v2:${tokenHash}:${keyBinding}`, "utf8")
     .digest("hex");
 }
 
 /** Whether the practice's current key is the one the link was issued for (constant-time comparison). */
-export function keyMatchesFingerprint(tokenHash: string, customerKey: string, fingerprint: string): boolean {
-  const expected = Buffer.from(activationKeyFingerprint(tokenHash, customerKey), "utf8");
+export function keyMatchesFingerprint(tokenHash: string, keyBinding: string, fingerprint: string): boolean {
+  const expected = Buffer.from(activationKeyFingerprint(tokenHash, keyBinding), "utf8");
   const actual = Buffer.from(fingerprint, "utf8");
   return expected.length === actual.length && timingSafeEqual(expected, actual);
 }

@@ -1,6 +1,7 @@
 // EventBridge target for Step Functions' "Execution Status Change" (FAILED, TIMED_OUT, ABORTED) of the onboarding
 // and offboarding state machines: releases the claim an execution left behind (functions/claim-release/claim-release.ts).
 import type { Context } from "aws-lambda";
+import { keyCipherFromEnv } from "../key-custody/key-cipher-runtime.js";
 import { logger, metrics } from "../platform/observability.js";
 import { portalClient, portalSecretName } from "../portal/portal-runtime.js";
 import { practiceStore } from "../practice/practice-store-runtime.js";
@@ -14,7 +15,8 @@ export async function handler(event: unknown, context?: Context): Promise<ClaimR
   try {
     const outcome = await releaseClaim(
       {
-        store: practiceStore(),
+        // Onboarding's compensation opens the key to disable it (docs/architecture.md §4 invariant 13).
+        store: practiceStore({ keyCipher: keyCipherFromEnv() }),
         portal: portalClient(),
         portalSecretName: portalSecretName(),
         logger,

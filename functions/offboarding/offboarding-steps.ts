@@ -123,11 +123,12 @@ export async function disablePracticeKey(
         : `practice ${input.practiceId} has no record; execution ${input.executionName} never claimed it`,
     );
   }
-  const customerKey = practice.customerKey;
-  if (!customerKey) {
+  if (!practice.customerKey) {
     logger.info("practice holds no key; nothing to disable");
     return { maskedKey: null, keyDisabled: false, keyMissingInPortal: false };
   }
+  // Opened here, to send it to the portal (this function's role holds kms:Decrypt; docs/architecture.md §4).
+  const customerKey = await deps.store.revealCustomerKey(practice);
   const maskedKey = shownKeyOf(practice);
   if (details.keyDisabledAt) {
     // A retried invocation whose first try got as far as recording: no second PUT.
@@ -181,7 +182,8 @@ export async function disablePracticeKey(
       ...(portalKeyStatus === undefined ? {} : { portalKeyStatus }),
     });
   } catch (error) {
-    if (error instanceof ClaimLost && disabledByUs) await undoDisable(deps, input.practiceId, customerKey);
+    if (error instanceof ClaimLost && disabledByUs)
+      await undoDisable(deps, input.practiceId, customerKey, practice.keyFingerprint);
     throw error;
   }
   logger.info(keyMissingInPortal ? "key missing in portal" : "key disabled", { maskedKey, portalKeyStatus });
@@ -194,10 +196,16 @@ export async function disablePracticeKey(
  * gets it enabled again, as it was before our PUT, so the record and the portal agree without waiting for
  * reconciliation. Anything else (the practice moved on) is left as it is.
  */
-async function undoDisable(deps: OffboardingDeps, practiceId: string, customerKey: string): Promise<void> {
+async function undoDisable(
+  deps: OffboardingDeps,
+  practiceId: string,
+  customerKey: string,
+  keyFingerprint: string | undefined,
+): Promise<void> {
   const logger = deps.logger ?? silentLogger;
   const practice = await deps.store.getPractice(practiceId);
-  if (practice?.status !== "ACTIVE" || practice.customerKey !== customerKey) return;
+  // The same key, told by its fingerprint: the record holds only a ciphertext (§4 invariant 13).
+  if (practice?.status !== "ACTIVE" || !keyFingerprint || practice.keyFingerprint !== keyFingerprint) return;
   const maskedKey = shownKeyOf(practice);
   logger.warn("claim released while the key was being disabled; enabling it again", { maskedKey });
   try {

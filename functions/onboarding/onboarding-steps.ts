@@ -211,8 +211,9 @@ export async function reenablePreviousKey(
   const logger = deps.logger ?? silentLogger;
   const practice = await ownedPractice(deps.store, input);
   if (practice.customerKey) return { reenabled: true, maskedKey: shownKeyOf(practice) };
-  const previous = practice.previousCustomerKey;
-  if (!previous) return { reenabled: false };
+  if (!practice.previousCustomerKey) return { reenabled: false };
+  // Opened here, to send it to the portal (this function's role holds kms:Decrypt; docs/architecture.md §4).
+  const previous = await deps.store.revealPreviousCustomerKey(practice);
   const maskedKey = shownPreviousKeyOf(practice);
   let updated: PortalKey | undefined;
   try {
@@ -326,9 +327,11 @@ export async function labelPracticeKey(
   if (!practice.customerKey) {
     throw new KeyConflict(`practice ${input.practiceId} holds no key to label`);
   }
+  // Opened here, to send it to the portal (this function's role holds kms:Decrypt; docs/architecture.md §4).
+  const customerKey = await deps.store.revealCustomerKey(practice);
   const maskedKey = shownKeyOf(practice);
   try {
-    await deps.portal.updateKey({ customerKey: practice.customerKey, devRefId: input.devRefId });
+    await deps.portal.updateKey({ customerKey, devRefId: input.devRefId });
   } catch (error) {
     throw withSecretHint(error, deps.portalSecretName);
   }
@@ -407,13 +410,14 @@ export async function compensateOnboarding(
   }
   let keyDisabled: boolean | null = null;
   let reason = cause;
-  let toDisable = practice.customerKey;
+  // Opened here, to send it to the portal (this function's role holds kms:Decrypt; docs/architecture.md §4).
+  let toDisable = practice.customerKey ? await deps.store.revealCustomerKey(practice) : undefined;
   let toDisableShown = shownKeyOf(practice);
   if (!toDisable && practice.onboardingKind === "returning" && practice.previousCustomerKey) {
     // A returning practice whose re-enable was sent but not recorded may hold its old key enabled — or the key
     // may be one its practice or HQ revoked, which must not be overwritten. Nothing recorded says which: look
     // (the rare path), and disable only an enabled key.
-    const current = await lookUpKey(deps, practice.previousCustomerKey);
+    const current = await lookUpKey(deps, await deps.store.revealPreviousCustomerKey(practice));
     if (current && isRevokedKeyStatus(current.keyStatus)) {
       await recordKeyRevoked(deps, input, shownPreviousKeyOf(practice), current.keyStatus);
     }

@@ -4,6 +4,7 @@ import type { ActivationAudit } from "../activation/activation-audit.js";
 import { revokeActivationLinks } from "../activation/activation-links.js";
 import type { KeySource } from "../activation/key-source.js";
 import type { SourceRateLimiter } from "../activation/source-rate-limiter.js";
+import type { KeyCipher } from "../key-custody/key-cipher.js";
 import { tableNameFromEnv } from "../platform/config.js";
 import { documentClient } from "../platform/dynamodb-client.js";
 import { activationAuditTrail } from "./activation-audit-trail.js";
@@ -29,10 +30,23 @@ export function activationTableParts(table: PracticeTable, revokedBy?: string): 
   };
 }
 
-let parts: ActivationTableParts | undefined;
+const built = new Map<string, ActivationTableParts>();
 
-export function activationRuntime(): ActivationTableParts {
-  parts ??= activationTableParts({ client: documentClient(), tableName: tableNameFromEnv() });
+/**
+ * The container's activation parts. The page passes its key cipher: it opens the key when the office reveals it
+ * (docs/architecture.md §4 invariant 13); issuing a link never does.
+ */
+export function activationRuntime(custody: { readonly keyCipher?: KeyCipher } = {}): ActivationTableParts {
+  const kind = custody.keyCipher ? "c" : "";
+  let parts = built.get(kind);
+  if (!parts) {
+    parts = activationTableParts({
+      client: documentClient(),
+      tableName: tableNameFromEnv(),
+      ...(custody.keyCipher ? { keyCipher: custody.keyCipher } : {}),
+    });
+    built.set(kind, parts);
+  }
   return parts;
 }
 

@@ -67,6 +67,7 @@ export async function readRunCandidates(table: PracticeTable, runId: string): Pr
       candidates.push({
         customerKey: String(item.customerKey),
         keyFingerprint: String(item.keyFingerprint) as KeyFingerprint,
+        maskedKey: String(item.maskedKey ?? "(encrypted key)"),
         dateCreated: (item.dateCreated as string | null | undefined) ?? null,
         attemptIds: (item.attemptIds as string[] | undefined) ?? [],
       });
@@ -104,8 +105,27 @@ export function parseAttemptId(attemptId: string): { practiceId: string; executi
   return { practiceId: attemptId.slice(0, at), executionName: attemptId.slice(at + 1) };
 }
 
-export interface AdoptRequest {
-  readonly customerKey: string;
+/**
+ * Which candidate: by its fingerprint and masked form, as the run stored them (an operator cannot open the
+ * candidate's ciphertext, docs/architecture.md §4 invariant 13), or by the key itself where it is at hand.
+ */
+export type CandidateIdentity =
+  | { readonly keyFingerprint: KeyFingerprint; readonly maskedKey: string }
+  | { readonly customerKey: string };
+
+async function identify(
+  table: PracticeTable,
+  candidate: CandidateIdentity,
+): Promise<{ keyFingerprint: KeyFingerprint; maskedKey: string }> {
+  if ("keyFingerprint" in candidate)
+    return { keyFingerprint: candidate.keyFingerprint, maskedKey: candidate.maskedKey };
+  const keyFingerprint = await fingerprintOf(table, candidate.customerKey);
+  return { keyFingerprint, maskedKey: maskCustomerKey(candidate.customerKey, keyFingerprint) };
+}
+
+export type AdoptRequest = CandidateIdentity & AdoptTarget;
+
+interface AdoptTarget {
   readonly practiceId: string;
   /** The attempt of `practiceId` whose lost answer the key is (one of the candidate's attempts). */
   readonly executionName: string;
@@ -123,9 +143,8 @@ export async function adoptCandidateKey(
   table: PracticeTable,
   request: AdoptRequest,
 ): Promise<{ outcome: "adopted" | "already-adopted"; attemptResolved: boolean }> {
-  const { customerKey, practiceId, executionName, now } = request;
-  const keyFingerprint = await fingerprintOf(table, customerKey);
-  const maskedKey = maskCustomerKey(customerKey, keyFingerprint);
+  const { practiceId, executionName, now } = request;
+  const { keyFingerprint, maskedKey } = await identify(table, request);
   for (let round = 0; round < 4; round++) {
     const owner = await getKeyOwner(table, keyFingerprint);
     if (owner) return { outcome: alreadyAdopted(owner, practiceId, maskedKey), attemptResolved: false };
@@ -243,8 +262,9 @@ function alreadyAdopted(owner: LedgerEntry, practiceId: string, maskedKey: strin
   throw new CandidateRefused(`${maskedKey} is already in the ledger for practice ${owner.practiceId}`);
 }
 
-export interface ReleaseRequest {
-  readonly customerKey: string;
+export type ReleaseRequest = CandidateIdentity & ReleaseDecision;
+
+interface ReleaseDecision {
   readonly runId: string;
   readonly actor: string;
   readonly reason: string;
@@ -256,8 +276,7 @@ export async function releaseCandidateKey(
   table: PracticeTable,
   request: ReleaseRequest,
 ): Promise<{ outcome: "released" | "already-released"; release: KeyRelease }> {
-  const keyFingerprint = await fingerprintOf(table, request.customerKey);
-  const maskedKey = maskCustomerKey(request.customerKey, keyFingerprint);
+  const { keyFingerprint, maskedKey } = await identify(table, request);
   for (let round = 0; round < 4; round++) {
     const existing = await getRelease(table, keyFingerprint);
     if (existing) return { outcome: "already-released", release: existing };

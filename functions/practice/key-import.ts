@@ -271,6 +271,8 @@ async function recordImported(options: ImportKeysOptions, claim: Claim, mask: Ke
   const { customerKey } = claim.key;
   const maskedKey = mask(customerKey);
   const keyFingerprint = await options.store.fingerprint(customerKey);
+  // Only the ciphertext is written (docs/architecture.md §4 invariant 13).
+  const storedKey = await options.store.encryptCustomerKey(customerKey, claim.practiceId);
   const devRefId = recordDevRefId(claim);
   const executionName = `import-${now.replace(/[^0-9]/g, "").slice(0, 14)}`;
   const auditId = randomUUID();
@@ -292,7 +294,7 @@ async function recordImported(options: ImportKeysOptions, claim: Claim, mask: Ke
                 lastExecution: executionName,
                 requestedBy: actor,
                 onboardingKind: "new",
-                customerKey,
+                customerKey: storedKey,
                 maskedKey,
                 keyFingerprint,
                 keyCreatedBy: "import",

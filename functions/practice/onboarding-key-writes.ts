@@ -18,6 +18,7 @@ import { getKeyOwner, ledgerAddCreated, ledgerReenable } from "./key-ledger.js";
 import { getPractice } from "./practice-reads.js";
 import { type PracticeRecord, shownPreviousKeyOf } from "./practice-record.js";
 import { fingerprintOf, type PracticeTable } from "./practice-table.js";
+import { encryptCustomerKey } from "./stored-customer-key.js";
 
 /**
  * Records, before `POST /apikeys` is sent, that this execution is about to create a key — so an answer that
@@ -99,6 +100,8 @@ export async function recordKeyCreated(
   const { customerKey } = step.key;
   // Computed here, where the key is first seen; every later step reads it from the record (§4).
   const keyFingerprint = await fingerprintOf(table, customerKey);
+  // Encrypted here, where the plaintext arrives: the table only ever holds the ciphertext (§4 invariant 13).
+  const storedKey = await encryptCustomerKey(table, customerKey, { practiceId: step.practiceId });
   const maskedKey = maskCustomerKey(customerKey, keyFingerprint);
   const actor = step.actor ?? (await actorFor(table, step.practiceId));
   return transactOrSettle(
@@ -116,7 +119,7 @@ export async function recordKeyCreated(
             "#status = :onboarding AND lastExecution = :exec AND attribute_not_exists(customerKey)",
           ExpressionAttributeNames: { "#status": "status" },
           ExpressionAttributeValues: {
-            ":key": customerKey,
+            ":key": storedKey,
             ":masked": maskedKey,
             ":fingerprint": keyFingerprint,
             ":exec": step.executionName,

@@ -1,6 +1,7 @@
 // A practice record: its type, and the one mapping between it and the table item (every reader goes through
 // `practiceFromItem`, so no reader can miss a field another one sees).
 import { keys, type PracticeStatus, STATUS_INDEX_PK, STATUS_INDEX_SK } from "../../contracts/table-schema.js";
+import { isEncryptedCustomerKey } from "../key-custody/key-cipher.js";
 import type { KeyFingerprint } from "../key-custody/key-fingerprint.js";
 import { currentMaskedKey, maskCustomerKey } from "../key-custody/masked-key.js";
 import { ConfigurationError } from "../platform/errors.js";
@@ -163,5 +164,7 @@ function shownKey(stored: unknown, key: string | undefined, fingerprint: KeyFing
   const current = currentMaskedKey(stored, fingerprint);
   if (current) return current;
   if (!key) return "…";
+  // A ciphertext has no tail to show: the fingerprint alone tells it apart (§4 invariant 13).
+  if (isEncryptedCustomerKey(key)) return fingerprint ? `… #${fingerprint.slice(0, 6)}` : "(encrypted key)";
   return fingerprint ? maskCustomerKey(key, fingerprint) : maskKeyTail(key);
 }

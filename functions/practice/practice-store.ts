@@ -4,7 +4,9 @@
 // class keeps call sites and the steps' injected dependency (`deps.store`) stable.
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import type { PracticeStatus } from "../../contracts/table-schema.js";
+import type { EncryptedCustomerKey, KeyCipher } from "../key-custody/key-cipher.js";
 import type { KeyFingerprint, KeyFingerprinter } from "../key-custody/key-fingerprint.js";
+import { KeyConflict } from "../platform/errors.js";
 import type { PortalKey } from "../portal/portal-types.js";
 import { type AuditEntry, appendAudit, listAudit } from "./audit-trail.js";
 import type { OwnedStep } from "./conditional-transaction.js";
@@ -33,6 +35,7 @@ import type { Announce } from "./outbox-writes.js";
 import { getPractice, listPractices } from "./practice-reads.js";
 import type { PracticeRecord } from "./practice-record.js";
 import { fingerprintOf, type PracticeTable } from "./practice-table.js";
+import { encryptCustomerKey, revealStoredKey } from "./stored-customer-key.js";
 
 // Callers not yet moved to the concern modules (domain-events/, key-import.ts) import the record type from here.
 export type { PracticeRecord } from "./practice-record.js";
@@ -42,6 +45,8 @@ export interface PracticeStoreOptions {
   readonly tableName: string;
   /** For the functions that first see a key (practice-table.ts); the others need none. */
   readonly fingerprint?: KeyFingerprinter;
+  /** For the functions that write or send a key (stored-customer-key.ts); the others need none. */
+  readonly keyCipher?: KeyCipher;
 }
 
 export class PracticeStore {
@@ -53,6 +58,7 @@ export class PracticeStore {
       client: options.client,
       tableName: options.tableName,
       ...(options.fingerprint ? { fingerprint: options.fingerprint } : {}),
+      ...(options.keyCipher ? { keyCipher: options.keyCipher } : {}),
     };
     this.tableName = options.tableName;
   }
@@ -80,6 +86,29 @@ export class PracticeStore {
   /** The keyed fingerprint of a key just seen; only stores built with a fingerprinter have one. */
   fingerprint(customerKey: string): Promise<KeyFingerprint> {
     return fingerprintOf(this.table, customerKey);
+  }
+
+  /** The stored form of a key just seen for `practiceId` (`ops import`): its ciphertext under the custody key. */
+  encryptCustomerKey(customerKey: string, practiceId: string): Promise<EncryptedCustomerKey> {
+    return encryptCustomerKey(this.table, customerKey, { practiceId });
+  }
+
+  /**
+   * The plaintext of the practice's key, for a portal request: only stores built with a key cipher (the
+   * functions granted kms:Decrypt, lib/key-custody.ts) open it (stored-customer-key.ts).
+   */
+  revealCustomerKey(record: Pick<PracticeRecord, "practiceId" | "customerKey">): Promise<string> {
+    if (!record.customerKey) throw new KeyConflict(`practice ${record.practiceId} holds no key`);
+    return revealStoredKey(this.table, record.customerKey, { practiceId: record.practiceId });
+  }
+
+  /** The plaintext of a returning practice's previous key (to re-enable, or to disable on compensation). */
+  revealPreviousCustomerKey(
+    record: Pick<PracticeRecord, "practiceId" | "previousCustomerKey">,
+  ): Promise<string> {
+    if (!record.previousCustomerKey)
+      throw new KeyConflict(`practice ${record.practiceId} holds no previous key`);
+    return revealStoredKey(this.table, record.previousCustomerKey, { practiceId: record.practiceId });
   }
 
   getCreateAttempt(practiceId: string, executionName: string): Promise<CreateAttemptRecord | undefined> {

@@ -8,6 +8,7 @@ import {
   type QueryCommandInput,
 } from "@aws-sdk/lib-dynamodb";
 import { PK, SK } from "../../contracts/table-schema.js";
+import type { KeyCipher } from "../key-custody/key-cipher.js";
 import type { KeyFingerprint, KeyFingerprinter } from "../key-custody/key-fingerprint.js";
 import { ConfigurationError } from "../platform/errors.js";
 
@@ -19,6 +20,11 @@ export interface PracticeTable {
    * functions that first see a key have one; the rest read the fingerprint stored with the practice.
    */
   readonly fingerprint?: KeyFingerprinter;
+  /**
+   * Encrypts a key before it is written and opens it for a portal request (stored-customer-key.ts). Only the
+   * functions that write or send a key have one (and the matching kms: grant, lib/key-custody.ts).
+   */
+  readonly keyCipher?: KeyCipher;
 }
 
 /** The keyed fingerprint of a key just seen (a portal answer, a listing, an import). */

@@ -1,12 +1,14 @@
 // A reconciliation run's scratch: the portal keys it saw, the keys a lost POST may have created, and the
-// repairs it planned (with the outcome of each, so a retried invocation does not repeat one). These items hold
-// full keys, so they are never shown, and expire SCRATCH_RETENTION_DAYS after the run on their own. Their sort keys
-// hold fingerprints, never keys (docs/architecture.md §4).
+// repairs it planned (with the outcome of each, so a retried invocation does not repeat one). Candidates and key
+// repairs hold their key as a ciphertext of the run (stored-customer-key.ts), opened only by the repair; the items
+// expire SCRATCH_RETENTION_DAYS after the run on their own. Their sort keys hold fingerprints, never keys
+// (docs/architecture.md §4 invariant 13).
 import { UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { keys, PK, SK, TTL_ATTRIBUTE } from "../../contracts/table-schema.js";
 import type { KeyFingerprint } from "../key-custody/key-fingerprint.js";
 import { batchGet, batchPut, type PracticeTable } from "./practice-table.js";
 import { expiresAt, queryRunItems } from "./reconciliation-runs.js";
+import { scratchKeyOwner, storedFormOf } from "./stored-customer-key.js";
 
 /** How long a run's scratch items live: far past any run's end, so nothing expires under a running run. */
 export const SCRATCH_RETENTION_DAYS = 3;
@@ -19,14 +21,20 @@ export interface SeenKey {
 
 /** An enabled, unlabeled key outside the ledger, dated inside an open attempt's window. */
 export interface LostKeyCandidate {
+  /** The plaintext when the listing finds it; its `kms1:` ciphertext (of the run) once read back. */
   readonly customerKey: string;
   readonly keyFingerprint: KeyFingerprint;
+  /** What operators see of it (`ops candidates`, findings): they cannot open the ciphertext. */
+  readonly maskedKey: string;
   readonly dateCreated: string | null;
   /** `<practiceId>#<executionName>` of every open attempt whose window holds it. */
   readonly attemptIds: readonly string[];
 }
 
-/** A repair the run will make. Holds the full key: stored in the table only, never shown or put in state. */
+/**
+ * A repair the run will make. Its key is the plaintext when planned from a listing, the run's ciphertext once
+ * stored (or when planned from a stored candidate); never shown or put in state.
+ */
 export type PlannedRepair =
   | {
       readonly type: "DISABLE_KEY";
@@ -101,14 +109,16 @@ export async function writeCandidates(
   candidates: readonly LostKeyCandidate[],
   now: Date,
 ): Promise<void> {
-  await batchPut(
-    table,
-    candidates.map((candidate, index) => ({
+  const owner = scratchKeyOwner(runId);
+  const items: Record<string, unknown>[] = [];
+  for (const [index, candidate] of candidates.entries())
+    items.push({
       ...keys.reconciliationCandidate(runId, chunk, index),
       ...candidate,
+      customerKey: await storedFormOf(table, candidate.customerKey, owner),
       [TTL_ATTRIBUTE]: expiresAt(now, SCRATCH_RETENTION_DAYS),
-    })),
-  );
+    });
+  await batchPut(table, items);
 }
 
 export async function readCandidates(
@@ -122,6 +132,7 @@ export async function readCandidates(
     candidates: page.items.map((item) => ({
       customerKey: String(item.customerKey),
       keyFingerprint: String(item.keyFingerprint) as KeyFingerprint,
+      maskedKey: String(item.maskedKey ?? "(encrypted key)"),
       dateCreated: (item.dateCreated as string | null | undefined) ?? null,
       attemptIds: (item.attemptIds as string[] | undefined) ?? [],
     })),
@@ -136,14 +147,18 @@ export async function writeRepairs(
   repairs: readonly PlannedRepair[],
   now: Date,
 ): Promise<void> {
-  await batchPut(
-    table,
-    repairs.map((repair, index) => ({
+  const owner = scratchKeyOwner(runId);
+  const items: Record<string, unknown>[] = [];
+  for (const [index, repair] of repairs.entries())
+    items.push({
       ...keys.reconciliationAction(runId, chunk, index),
-      repair,
+      repair:
+        "customerKey" in repair
+          ? { ...repair, customerKey: await storedFormOf(table, repair.customerKey, owner) }
+          : repair,
       [TTL_ATTRIBUTE]: expiresAt(now, SCRATCH_RETENTION_DAYS),
-    })),
-  );
+    });
+  await batchPut(table, items);
 }
 
 export async function readRepairs(

@@ -5,7 +5,9 @@ import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import type { OutboxMessage } from "../../contracts/domain-event-outbox.js";
 import type { Finding } from "../../contracts/reconciliation-findings.js";
 import type { PracticeStatus } from "../../contracts/table-schema.js";
+import type { KeyCipher } from "../key-custody/key-cipher.js";
 import type { KeyFingerprint, KeyFingerprinter } from "../key-custody/key-fingerprint.js";
+import { KeyConflict } from "../platform/errors.js";
 import { listOpenAttempts, type OpenCreateAttempt, resolveAttempt } from "./create-attempts.js";
 import type { KeyInstallation } from "./key-installation.js";
 import {
@@ -41,12 +43,15 @@ import {
   writeRepairs,
   writeSeenKeys,
 } from "./reconciliation-scratch.js";
+import { revealStoredKey, scratchKeyOwner } from "./stored-customer-key.js";
 
 export interface ReconciliationStoreOptions {
   readonly client: DynamoDBDocumentClient;
   readonly tableName: string;
   /** For the functions that first see a key (practice-table.ts); the others need none. */
   readonly fingerprint?: KeyFingerprinter;
+  /** For the functions that write or send a key (stored-customer-key.ts); the others need none. */
+  readonly keyCipher?: KeyCipher;
 }
 
 export class ReconciliationStore {
@@ -58,6 +63,7 @@ export class ReconciliationStore {
       client: options.client,
       tableName: options.tableName,
       ...(options.fingerprint ? { fingerprint: options.fingerprint } : {}),
+      ...(options.keyCipher ? { keyCipher: options.keyCipher } : {}),
     };
     this.tableName = options.tableName;
   }
@@ -128,6 +134,17 @@ export class ReconciliationStore {
     limit: number,
   ): Promise<{ repairs: StoredRepair[]; lastSk: string | undefined }> {
     return readRepairs(this.table, runId, after, limit);
+  }
+
+  /** The plaintext of a key in this run's scratch (a candidate's, a planned repair's), for the repair's PUT. */
+  revealScratchKey(runId: string, stored: string): Promise<string> {
+    return revealStoredKey(this.table, stored, scratchKeyOwner(runId));
+  }
+
+  /** The plaintext of a practice's key, for a repair of a stuck practice's key. */
+  revealCustomerKey(record: Pick<PracticeRecord, "practiceId" | "customerKey">): Promise<string> {
+    if (!record.customerKey) throw new KeyConflict(`practice ${record.practiceId} holds no key`);
+    return revealStoredKey(this.table, record.customerKey, { practiceId: record.practiceId });
   }
 
   recordRepairOutcome(runId: string, sk: string, outcome: string, now: Date): Promise<void> {

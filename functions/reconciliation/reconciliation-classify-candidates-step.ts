@@ -2,7 +2,7 @@
 // in repair runs, plan to disable them) or cannot be told apart (report them FOREIGN, a page at a time).
 
 import type { Finding } from "../../contracts/reconciliation-findings.js";
-import { maskCustomerKey } from "../key-custody/masked-key.js";
+
 import type { OpenCreateAttempt } from "../practice/create-attempts.js";
 import type { LostKeyCandidate } from "../practice/reconciliation-scratch.js";
 import {
@@ -58,7 +58,7 @@ export async function classifyCandidates(deps: ReconciliationDeps, state: StepSt
   );
   const findings: Finding[] = page.candidates.map((candidate) => ({
     category: "UNMAPPED_KEY_FOREIGN",
-    maskedKey: maskCustomerKey(candidate.customerKey, candidate.keyFingerprint),
+    maskedKey: candidate.maskedKey,
     details: {
       possiblyOurs: true,
       reason: `${count} unlabeled keys dated near ${lostPosts} lost POST answer(s): cannot tell which are ours`,
@@ -102,7 +102,7 @@ async function adoptCandidates(
     batch.findings.push({
       category: "UNMAPPED_KEY_OURS",
       practiceId: owner.practiceId,
-      maskedKey: maskCustomerKey(candidate.customerKey, candidate.keyFingerprint),
+      maskedKey: candidate.maskedKey,
       details: {
         reason: "created by a POST whose answer was lost",
         origin: "lost-response",
@@ -119,10 +119,7 @@ async function adoptCandidates(
     }
     // In the ledger first: from here on every run knows the key as ours, whatever happens to the attempt.
     await deps.runs.adoptLostKey(
-      {
-        keyFingerprint: candidate.keyFingerprint,
-        maskedKey: maskCustomerKey(candidate.customerKey, candidate.keyFingerprint),
-      },
+      { keyFingerprint: candidate.keyFingerprint, maskedKey: candidate.maskedKey },
       owner,
       run.runId,
       now,

@@ -144,6 +144,7 @@ export function classifyPortalKey(key: FingerprintedKey, context: KeyContext): K
         candidate: {
           customerKey: key.customerKey,
           keyFingerprint: key.keyFingerprint,
+          maskedKey,
           dateCreated: key.dateCreated,
           attemptIds,
         },
@@ -366,7 +367,7 @@ export function classifyPractice(practice: PracticeRecord, context: PracticeCont
         since: practice.updatedAt,
         lastExecution: practice.lastExecution,
         execution,
-        keyInPortal: practice.customerKey ? (context.seen?.keyStatus ?? "missing") : null,
+        keyInPortal: practice.keyFingerprint ? (context.seen?.keyStatus ?? "missing") : null,
       },
     });
     if (!params.repair) return { findings, repairs, deferred };
@@ -383,14 +384,15 @@ export function classifyPractice(practice: PracticeRecord, context: PracticeCont
     }
     return { findings, repairs, deferred };
   }
-  if (practice.customerKey && !context.seen) {
+  // By fingerprint: the status index projects no key, not even its ciphertext (§4 invariant 13).
+  if (practice.keyFingerprint && !context.seen) {
     findings.push({
       category: "KEY_MISSING",
       practiceId,
       maskedKey: shownKeyOf(practice),
       details: { practiceStatus: practice.status },
     });
-  } else if (!practice.customerKey && practice.status === "ACTIVE") {
+  } else if (!practice.keyFingerprint && practice.status === "ACTIVE") {
     findings.push({
       category: "KEY_MISSING",
       practiceId,

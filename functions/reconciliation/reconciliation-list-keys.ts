@@ -1,5 +1,7 @@
 // Reconciliation loop: list a few portal pages from the cursor and classify their keys (rate-limited portal);
-// keys it sees installed are recorded with their PracticeKeyInstalled event (the table's outbox).
+// keys it sees installed are recorded with their PracticeKeyInstalled event (the table's outbox). It stores the
+// candidates' and planned repairs' keys encrypted (docs/architecture.md §4 invariant 13).
+import { keyCipherFromEnv } from "../key-custody/key-cipher-runtime.js";
 import { keyFingerprinterFromEnv } from "../key-custody/key-fingerprint-secret.js";
 import { stepHandler } from "../platform/step-handler.js";
 import { portalClient } from "../portal/portal-runtime.js";
@@ -9,7 +11,10 @@ import { reconciliationDeps } from "./reconciliation-runtime.js";
 
 export const handler = stepHandler(stepStateSchema, (state) =>
   scanPortalKeys(
-    { ...reconciliationDeps({ fingerprint: keyFingerprinterFromEnv() }), portal: portalClient() },
+    {
+      ...reconciliationDeps({ fingerprint: keyFingerprinterFromEnv(), keyCipher: keyCipherFromEnv() }),
+      portal: portalClient(),
+    },
     state,
   ),
 );

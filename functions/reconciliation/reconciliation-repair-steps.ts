@@ -80,7 +80,9 @@ async function disableKey(
   repair: Extract<PlannedRepair, { type: "DISABLE_KEY" }>,
   now: () => Date,
 ): Promise<RepairResult> {
-  const maskedKey = maskCustomerKey(repair.customerKey, repair.keyFingerprint);
+  // The run's ciphertext, opened to send it to the portal (this function holds kms:Decrypt; §4 invariant 13).
+  const customerKey = await deps.runs.revealScratchKey(run.runId, repair.customerKey);
+  const maskedKey = maskCustomerKey(customerKey, repair.keyFingerprint);
   const owner = await deps.store.getKeyOwner(repair.keyFingerprint);
   const practice = await deps.store.getPractice(owner?.practiceId ?? repair.practiceId);
   if (repair.category === "UNMAPPED_KEY_OURS") {
@@ -99,9 +101,7 @@ async function disableKey(
   }
   let keyStatus: string;
   try {
-    keyStatus = (
-      await deps.portal.updateKey({ customerKey: repair.customerKey, keyStatus: "DisabledByDeveloper" })
-    ).keyStatus;
+    keyStatus = (await deps.portal.updateKey({ customerKey, keyStatus: "DisabledByDeveloper" })).keyStatus;
   } catch (error) {
     if (!(error instanceof PortalNotFound)) throw error;
     return { outcome: "skipped", note: `the portal no longer knows key ${maskedKey}` };
@@ -122,7 +122,8 @@ async function relabelKey(
   run: ReconciliationParams,
   repair: Extract<PlannedRepair, { type: "RELABEL_KEY" }>,
 ): Promise<RepairResult> {
-  const maskedKey = maskCustomerKey(repair.customerKey, repair.keyFingerprint);
+  const customerKey = await deps.runs.revealScratchKey(run.runId, repair.customerKey);
+  const maskedKey = maskCustomerKey(customerKey, repair.keyFingerprint);
   const practice = await deps.store.getPractice(repair.practiceId);
   if (practice?.status !== "ACTIVE" || practice.keyFingerprint !== repair.keyFingerprint) {
     return {
@@ -130,7 +131,7 @@ async function relabelKey(
       note: `practice ${repair.practiceId} is ${practice?.status ?? "gone"} or no longer holds key ${maskedKey}`,
     };
   }
-  await deps.portal.updateKey({ customerKey: repair.customerKey, devRefId: practice.devRefId });
+  await deps.portal.updateKey({ customerKey, devRefId: practice.devRefId });
   await deps.store.appendAudit({
     practiceId: repair.practiceId,
     action: "RECONCILER_KEY_RELABELED",
@@ -167,7 +168,7 @@ async function finishStuck(
     executionName: practice.lastExecution,
     actor: RECONCILER_ACTOR,
   };
-  const key = practice.customerKey;
+  const key = practice.customerKey ? await deps.runs.revealCustomerKey(practice) : undefined;
   const maskedKey = key ? shownKeyOf(practice) : "";
   const keyEnabled = repair.seenKey !== undefined && isEnabledKeyStatus(repair.seenKey.keyStatus);
 

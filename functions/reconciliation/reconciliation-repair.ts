@@ -1,5 +1,6 @@
 // Reconciliation loop (repair runs only): make a few planned repairs from the cursor (rate-limited portal). The
 // outcome of each stuck practice it finishes is announced through the outbox, in the outcome's own transaction.
+import { keyCipherFromEnv } from "../key-custody/key-cipher-runtime.js";
 import { stepHandler } from "../platform/step-handler.js";
 import { portalClient } from "../portal/portal-runtime.js";
 import { practiceStore } from "../practice/practice-store-runtime.js";
@@ -11,8 +12,9 @@ import { reconciliationDeps } from "./reconciliation-runtime.js";
 export const handler = stepHandler(stepStateSchema, (state) =>
   repairFindings(
     {
-      ...reconciliationDeps(),
-      store: practiceStore(),
+      // The run's planned repairs and stuck practices' keys are opened to send them to the portal (§4).
+      ...reconciliationDeps({ keyCipher: keyCipherFromEnv() }),
+      store: practiceStore({ keyCipher: keyCipherFromEnv() }),
       portal: portalClient(),
       executions: executionLookupFromEnv(),
     },

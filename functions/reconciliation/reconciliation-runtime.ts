@@ -3,6 +3,7 @@
 // findings metrics are added by portal/portal-runtime.ts, reconciliation-execution-runtime.ts,
 // practice/practice-store-runtime.ts and the finishing handler, only in the functions that use them, so the
 // others do not bundle (or cold-start) them.
+import type { KeyCipher } from "../key-custody/key-cipher.js";
 import type { KeyFingerprinter } from "../key-custody/key-fingerprint.js";
 import { tableNameFromEnv } from "../platform/config.js";
 import { documentClient } from "../platform/dynamodb-client.js";
@@ -11,26 +12,31 @@ import { ReconciliationStore } from "../practice/reconciliation-store.js";
 import type { ReconciliationDeps } from "./reconciliation-deps.js";
 import { recordTimeToInstall } from "./reconciliation-metrics.js";
 
-let deps: ReconciliationDeps | undefined;
-// Apart from the plain deps: the local stack runs every handler in one process, sharing this module.
-let fingerprintingDeps: ReconciliationDeps | undefined;
+// One set per kind of custody: the local stack runs every handler in one process, sharing this module.
+const built = new Map<string, ReconciliationDeps>();
 
 /**
  * Stores, logger and metrics: what every reconciliation step needs. The listing step passes its fingerprinter
- * (it first sees the portal's keys); the others carry fingerprints from the table (docs/architecture.md §4).
+ * (it first sees the portal's keys) and its key cipher (it stores candidates' and repairs' keys encrypted); the
+ * repair step its key cipher (it opens them for the portal); the others carry fingerprints and ciphertexts from
+ * the table (docs/architecture.md §4 invariant 13).
  */
-export function reconciliationDeps(
-  custody: { readonly fingerprint?: KeyFingerprinter } = {},
-): ReconciliationDeps {
-  if (custody.fingerprint) {
-    fingerprintingDeps ??= buildDeps(custody);
-    return fingerprintingDeps;
+export function reconciliationDeps(custody: Custody = {}): ReconciliationDeps {
+  const kind = `${custody.fingerprint ? "f" : ""}${custody.keyCipher ? "c" : ""}`;
+  let deps = built.get(kind);
+  if (!deps) {
+    deps = buildDeps(custody);
+    built.set(kind, deps);
   }
-  deps ??= buildDeps(custody);
   return deps;
 }
 
-function buildDeps(custody: { readonly fingerprint?: KeyFingerprinter }): ReconciliationDeps {
+interface Custody {
+  readonly fingerprint?: KeyFingerprinter;
+  readonly keyCipher?: KeyCipher;
+}
+
+function buildDeps(custody: Custody): ReconciliationDeps {
   const client = documentClient();
   const tableName = tableNameFromEnv();
   return {

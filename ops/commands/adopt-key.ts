@@ -39,7 +39,8 @@ export async function adoptKey(context: CommandContext, request: AdoptKeyRequest
     );
   const actor = opsRequester();
   const result = await adoptCandidateKey(tableOf(target), {
-    customerKey: candidate.customerKey,
+    keyFingerprint: candidate.keyFingerprint,
+    maskedKey: candidate.maskedKey,
     practiceId: request.practiceId,
     executionName: attempt.executionName,
     runId,

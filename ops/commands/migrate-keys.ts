@@ -41,9 +41,14 @@ export async function migrateKeys(context: CommandContext, options: MigrateKeysO
   });
   context.printJson({ command: "migrate-keys", ...counts });
   context.print(
-    counts.ledgerEntries + counts.practiceRecords + counts.scratchItems + counts.maskedKeys === 0
+    counts.ledgerEntries +
+      counts.practiceRecords +
+      counts.scratchItems +
+      counts.encryptedKeys +
+      counts.maskedKeys ===
+      0
       ? `nothing to migrate (${counts.scanned} items scanned)`
-      : `migrated: ${counts.ledgerEntries} ledger entries, ${counts.practiceRecords} practice records, ${counts.scratchItems} scratch items, ${counts.maskedKeys} items' masked keys (${counts.scanned} items scanned)`,
+      : `migrated: ${counts.ledgerEntries} ledger entries, ${counts.practiceRecords} practice records, ${counts.scratchItems} scratch items, ${counts.encryptedKeys} keys encrypted, ${counts.maskedKeys} items' masked keys (${counts.scanned} items scanned)`,
   );
   return EXIT.ok;
 }

@@ -21,7 +21,8 @@ export async function releaseKey(context: CommandContext, request: ReleaseKeyReq
   const candidate = await findCandidate(target, runId, request.maskedKey);
   const maskedKey = shownCandidate(candidate);
   const result = await releaseCandidateKey(tableOf(target), {
-    customerKey: candidate.customerKey,
+    keyFingerprint: candidate.keyFingerprint,
+    maskedKey: candidate.maskedKey,
     runId,
     actor: opsRequester(),
     reason: request.reason,

@@ -68,10 +68,11 @@ async function findExecution(target: OpsTarget, name: string): Promise<Execution
 }
 
 async function portalStatus(target: OpsTarget, record: PracticeRecord): Promise<PortalKeyStatus> {
-  const { customerKey } = record;
-  if (!customerKey) return { found: false, reason: "the practice has no key" };
+  if (!record.customerKey) return { found: false, reason: "the practice has no key" };
+  if (!record.keyFingerprint)
+    return { found: false, reason: "the record's key has no fingerprint yet: run ops migrate-keys" };
   try {
-    const key = await findLiveKey(target, customerKey);
+    const key = await findLiveKey(target, record.keyFingerprint);
     return key
       ? { found: true, key: liveKeyView(key, shownKeyOf(record)) }
       : { found: false, reason: "the portal does not list this key" };

@@ -14,7 +14,7 @@ export function describeActivationLinkStoreContract(
 ) {
   describe(`${name} (ActivationLinkStore contract)`, () => {
     const link = (practiceId = "practice-001", lifetimeMs = 3_600_000, now = T0) =>
-      newActivationLink({ practiceId, customerKey: KEY, now, lifetimeMs }).link;
+      newActivationLink({ practiceId, keyBinding: KEY, now, lifetimeMs }).link;
 
     it("finds an issued link by its token hash, and nothing by another", async () => {
       const store = await makeStore();

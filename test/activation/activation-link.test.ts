@@ -60,7 +60,7 @@ describe("activation token", () => {
 describe("activation link rules", () => {
   const { link } = newActivationLink({
     practiceId: "practice-001",
-    customerKey: KEY,
+    keyBinding: KEY,
     now: T0,
     lifetimeMs: 3_600_000,
   });
@@ -68,7 +68,7 @@ describe("activation link rules", () => {
   it("is bound to the key it was issued for, by a fingerprint salted with its own token hash", () => {
     expect(keyMatchesFingerprint(link.tokenHash, KEY, link.keyFingerprint)).toBe(true);
     expect(keyMatchesFingerprint(link.tokenHash, "ZZ7Q3MW9KD2PL5XA", link.keyFingerprint)).toBe(false);
-    const other = newActivationLink({ practiceId: "practice-001", customerKey: KEY, now: T0 }).link;
+    const other = newActivationLink({ practiceId: "practice-001", keyBinding: KEY, now: T0 }).link;
     expect(other.keyFingerprint).not.toBe(link.keyFingerprint);
     expect(JSON.stringify(link)).not.toContain(KEY);
   });
@@ -96,10 +96,10 @@ describe("activation link rules", () => {
 
   it("a new issue revokes only the practice's links still open", () => {
     const spent = revealActivationLink(link, at(1000))!;
-    const open = newActivationLink({ practiceId: "practice-001", customerKey: KEY, now: T0 }).link;
+    const open = newActivationLink({ practiceId: "practice-001", keyBinding: KEY, now: T0 }).link;
     const expired = newActivationLink({
       practiceId: "practice-001",
-      customerKey: KEY,
+      keyBinding: KEY,
       now: T0,
       lifetimeMs: 300_000,
     }).link;
@@ -107,13 +107,13 @@ describe("activation link rules", () => {
   });
 
   it.each([0, 299_999, 30 * 86_400_000 + 1, Number.NaN])("refuses a lifetime of %d ms", (lifetimeMs) => {
-    expect(() => newActivationLink({ practiceId: "p", customerKey: KEY, now: T0, lifetimeMs })).toThrow(
+    expect(() => newActivationLink({ practiceId: "p", keyBinding: KEY, now: T0, lifetimeMs })).toThrow(
       RangeError,
     );
   });
 
   it("defaults to a 7-day lifetime", () => {
-    const { link: week } = newActivationLink({ practiceId: "p", customerKey: KEY, now: T0 });
+    const { link: week } = newActivationLink({ practiceId: "p", keyBinding: KEY, now: T0 });
     expect(week.expiresAt).toBe(at(7 * 86_400_000).toISOString());
   });
 });

@@ -25,9 +25,20 @@ export const ACTIVATION_ROUTES = [
 
 /** Practices by id, as the practice store's ACTIVE records would answer; delete one to "offboard" it. */
 export class MapKeySource implements KeySource {
-  readonly practices = new Map<string, ActivationKey>();
+  readonly practices = new Map<
+    string,
+    { readonly practiceId: string; readonly devRefId: string; readonly customerKey: string }
+  >();
   async activationKey(practiceId: string): Promise<ActivationKey | undefined> {
-    return this.practices.get(practiceId);
+    const practice = this.practices.get(practiceId);
+    if (!practice) return undefined;
+    // As the practice store: bound by a name of the key (here the key's tail), opened only on reveal.
+    return {
+      practiceId,
+      devRefId: practice.devRefId,
+      keyBinding: `binding-of-${practice.customerKey}`,
+      reveal: async () => practice.customerKey,
+    };
   }
 }
 

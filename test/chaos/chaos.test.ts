@@ -68,4 +68,10 @@ describe("chaos suite (small configuration)", () => {
       expect.arrayContaining(["POST 429", "POST 400", "POST 401"]),
     );
   });
+
+  it("leaves no CustomerKey at rest: every item, attribute and index of the table holds no 8-character run of any key the portal issued", () => {
+    expect(result.keysAtRest.findings).toEqual([]);
+    expect(result.keysAtRest.itemsRead.table).toBeGreaterThan(100);
+    expect(Object.keys(result.keysAtRest.itemsRead)).toContain("index byStatusWithoutKeys");
+  });
 });

@@ -16,6 +16,7 @@ import { type LocalStack, STACK_OUTPUTS, startLocalStack } from "../../local/loc
 import type { SimulatorKey } from "../../local/portal-simulator.js";
 import { type SimulatorControl, simulatorControl } from "../../local/portal-simulator-control.js";
 import { type OpsRun, runOpsCli } from "../support/ops-cli.js";
+import { stackKeyCipher } from "../support/test-key-cipher.js";
 import { localStackFingerprinter, localStackMask } from "../support/test-key-custody.js";
 
 let stack: LocalStack;
@@ -48,7 +49,8 @@ async function onboardLosingOnePost(practiceId: string): Promise<string> {
   await simulator.queueFaults({ kind: "commitThenDrop", method: "POST" });
   const run = await ops("onboard", practiceId, "--wait");
   expect(run.code, run.stderr).toBe(0);
-  const recorded = (await store.getPractice(practiceId))?.customerKey;
+  const record = await store.getPractice(practiceId);
+  const recorded = record?.customerKey ? await store.revealCustomerKey(record) : undefined;
   const lost = (await simulator.keys()).filter(
     (k) => !before.has(k.CustomerKey) && k.CustomerKey !== recorded,
   );
@@ -87,7 +89,15 @@ beforeAll(async () => {
   });
   tableName = stack.endpoints.outputs[STACK_OUTPUTS.tableName]!;
   client = DynamoDBDocumentClient.from(localDynamoDbClient(stack.endpoints.dynamoDbEndpoint));
-  store = new PracticeStore({ client, tableName, fingerprint: localStackFingerprinter(stateDir) });
+  store = new PracticeStore({
+    client,
+    tableName,
+    fingerprint: localStackFingerprinter(stateDir),
+    keyCipher: stackKeyCipher({
+      endpoint: stack.endpoints.awsEndpoint,
+      custodyKeyArn: stack.endpoints.outputs[STACK_OUTPUTS.keyCustodyKey]!,
+    }),
+  });
   simulator = simulatorControl(stack.endpoints.simulatorOrigin!);
 }, 180_000);
 

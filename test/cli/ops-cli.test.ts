@@ -13,6 +13,7 @@ import { type LocalStack, STACK_OUTPUTS, startLocalStack } from "../../local/loc
 import { type FakeCloudFormation, startFakeCloudFormation } from "../support/fake-cloudformation.js";
 import { type OpsRun, runOpsCli, startOpsCli } from "../support/ops-cli.js";
 import { activePractice, HOURS_AGO, onboardingWithKey } from "../support/reconciliation-drift.js";
+import { stackKeyCipher } from "../support/test-key-cipher.js";
 import { localStackFingerprinter, localStackMask } from "../support/test-key-custody.js";
 
 const USAGE_HINT = "(run with --help for usage)";
@@ -48,9 +49,10 @@ async function opsRaw(...args: string[]): Promise<OpsRun> {
 }
 
 async function fullKeyOf(practiceId: string): Promise<string> {
-  const key = (await store.getPractice(practiceId))?.customerKey;
-  if (!key) throw new Error(`${practiceId} has no key`);
-  return key;
+  // The record holds the key encrypted (docs/architecture.md §4 invariant 13): opened with the local stack's KMS.
+  const record = await store.getPractice(practiceId);
+  if (!record?.customerKey) throw new Error(`${practiceId} has no key`);
+  return store.revealCustomerKey(record);
 }
 
 beforeAll(async () => {
@@ -65,6 +67,10 @@ beforeAll(async () => {
     client: DynamoDBDocumentClient.from(localDynamoDbClient(stack.endpoints.dynamoDbEndpoint)),
     tableName: stack.endpoints.outputs[STACK_OUTPUTS.tableName]!,
     fingerprint: localStackFingerprinter(stateDir),
+    keyCipher: stackKeyCipher({
+      endpoint: stack.endpoints.awsEndpoint,
+      custodyKeyArn: stack.endpoints.outputs[STACK_OUTPUTS.keyCustodyKey]!,
+    }),
   });
 }, 180_000);
 
@@ -440,8 +446,9 @@ describe("ops reconcile and import", () => {
     });
     expect(await store.getPractice("cli-imported-1")).toMatchObject({
       status: "ACTIVE",
-      customerKey: foreignKey,
+      customerKey: expect.stringMatching(/^kms1:/),
     });
+    expect(await fullKeyOf("cli-imported-1")).toBe(foreignKey);
   });
 });
 
@@ -687,10 +694,8 @@ describe("ops reconcile --repair --wait", () => {
     const portal = stack.simulator!.keys();
     expect(portal.find((key) => key.CustomerKey === relabeled.customerKey)?.DevRefId).toBe("Drift Dental");
     expect(portal.find((key) => key.CustomerKey === stuck.customerKey)?.DevRefId).toBe("Stuck Dental");
-    expect(await store.getPractice("cli-drift-stuck")).toMatchObject({
-      status: "ACTIVE",
-      customerKey: stuck.customerKey,
-    });
+    expect(await store.getPractice("cli-drift-stuck")).toMatchObject({ status: "ACTIVE" });
+    expect(await fullKeyOf("cli-drift-stuck")).toBe(stuck.customerKey);
   });
 
   it("prints the repair run's report as one JSON document, progress on stderr, with --json", async () => {

@@ -14,6 +14,7 @@ import { readLocalStackConfig } from "../../local/local-config.js";
 import { type LocalStack, STACK_OUTPUTS, startLocalStack } from "../../local/local-stack.js";
 import { type OpsRun, runOpsCli } from "../support/ops-cli.js";
 import { activePractice, HOURS_AGO } from "../support/reconciliation-drift.js";
+import { stackKeyCipher } from "../support/test-key-cipher.js";
 import { localStackFingerprinter } from "../support/test-key-custody.js";
 
 const USAGE_HINT = "(run with --help for usage)";
@@ -41,7 +42,8 @@ async function ops(...args: string[]): Promise<OpsRun> {
 async function onboarded(practiceId: string): Promise<void> {
   const run = await ops("onboard", practiceId, "--dev-ref-id", `Dental ${practiceId}`, "--wait");
   expect(run.code, run.stderr).toBe(0);
-  secrets.push((await store.getPractice(practiceId))!.customerKey!);
+  // The key itself (the record holds its ciphertext): what the output must never show.
+  secrets.push(await store.revealCustomerKey((await store.getPractice(practiceId))!));
 }
 
 async function issueLink(practiceId: string): Promise<string> {
@@ -82,6 +84,10 @@ beforeAll(async () => {
     tableName: stack.endpoints.outputs[STACK_OUTPUTS.tableName]!,
     // Addresses the ledger as the stack's functions do (key custody: the state dir's fingerprint secret).
     fingerprint: localStackFingerprinter(stateDir),
+    keyCipher: stackKeyCipher({
+      endpoint: stack.endpoints.awsEndpoint,
+      custodyKeyArn: stack.endpoints.outputs[STACK_OUTPUTS.keyCustodyKey]!,
+    }),
   });
 }, 180_000);
 
@@ -100,7 +106,7 @@ describe("the installation funnel in ops", { timeout: 240_000 }, () => {
     await reveal(await issueLink("fun-revealed"));
     await onboarded("fun-installed");
     const key = await reveal(await issueLink("fun-installed"));
-    expect(key).toBe((await store.getPractice("fun-installed"))!.customerKey);
+    expect(key).toBe(await store.revealCustomerKey((await store.getPractice("fun-installed"))!));
     stack.simulator!.assignKey(key, "2025-06-02 14:05:09");
     const reconcile = await ops("reconcile", "--wait");
     expect(reconcile.code, reconcile.stderr).toBe(0);

@@ -92,7 +92,7 @@ describe("ClaimRelease function", () => {
       {
         Action: "dynamodb:Query",
         Effect: "Allow",
-        Resource: { "Fn::Join": ["", [arnOf(table), "/index/byStatus"]] },
+        Resource: { "Fn::Join": ["", [arnOf(table), "/index/byStatusWithoutKeys"]] },
       },
       {
         Action: ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*"],
@@ -103,6 +103,13 @@ describe("ClaimRelease function", () => {
         Action: ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"],
         Effect: "Allow",
         Resource: { Ref: logicalIdOf("AWS::SecretsManager::Secret", "SecretsPortalCredentials") },
+      },
+      {
+        // Key custody (docs/architecture.md §4 invariant 13): it opens the stored key to send it to the portal.
+        Action: "kms:Decrypt",
+        Condition: { StringEquals: { "kms:EncryptionContext:purpose": "open-dental-customer-key" } },
+        Effect: "Allow",
+        Resource: arnOf(logicalIdOf("AWS::KMS::Key", "KeyCustody")),
       },
     ]);
     expect(managedPolicyArns).toEqual([BASIC_EXECUTION]);

@@ -54,6 +54,13 @@ function expectedFunctionStatements(portal: boolean): Statement[] {
             Effect: "Allow",
             Resource: { Ref: secret },
           },
+          {
+            // Key custody (docs/architecture.md §4 invariant 13): it opens the stored key to send it to the portal.
+            Action: "kms:Decrypt",
+            Condition: { StringEquals: { "kms:EncryptionContext:purpose": "open-dental-customer-key" } },
+            Effect: "Allow",
+            Resource: arnOf(logicalIdOf("AWS::KMS::Key", "KeyCustody")),
+          },
         ]
       : []),
   ];

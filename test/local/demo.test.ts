@@ -22,6 +22,8 @@ describe("npm run demo", () => {
 
     expect(output).toMatch(/All \d+ expected outcomes happened\.\n$/);
     expect(output).not.toContain("✗");
+    // Issue 15: the demo ends by scanning every item, attribute and index of its table for every issued key.
+    expect(output).toContain("nor any 8-character run of one");
     expect(code).toBe(0);
   }, 300_000);
 });

@@ -18,6 +18,7 @@ import { type CrmDeliveryRequest, sendCrmDelivery } from "../../local/signed-web
 import { captureProcessOutput } from "../support/captured-output.js";
 import { emittedMetrics } from "../support/emf-records.js";
 import { type OpsRun, runOpsCli } from "../support/ops-cli.js";
+import { stackKeyCipher } from "../support/test-key-cipher.js";
 
 let stack: LocalStack;
 let stateDir: string;
@@ -36,8 +37,19 @@ beforeAll(async () => {
   store = new PracticeStore({
     client: DynamoDBDocumentClient.from(localDynamoDbClient(stack.endpoints.dynamoDbEndpoint)),
     tableName: stack.endpoints.outputs[STACK_OUTPUTS.tableName]!,
+    keyCipher: stackKeyCipher({
+      endpoint: stack.endpoints.awsEndpoint,
+      custodyKeyArn: stack.endpoints.outputs[STACK_OUTPUTS.keyCustodyKey]!,
+    }),
   });
 }, 180_000);
+
+/** The practice's key, opened with the local stack's KMS: the record holds only its ciphertext (§4 invariant 13). */
+async function fullKeyOf(practiceId: string): Promise<string> {
+  const record = await store.getPractice(practiceId);
+  if (!record?.customerKey) throw new Error(`${practiceId} has no key`);
+  return store.revealCustomerKey(record);
+}
 
 afterAll(async () => {
   await stack?.stop();
@@ -112,7 +124,7 @@ describe("symptom 4: keys the practice or Open Dental revoked are respected", ()
   it("offboards a practice whose key its practice disabled without sending our disable, then gives it a new key when it returns", async () => {
     const practiceId = "revoked-by-customer";
     expect((await deliver({ practiceId, devRefId: "Revoked Dental" })).execution?.status).toBe("SUCCEEDED");
-    const oldKey = (await store.getPractice(practiceId))!.customerKey!;
+    const oldKey = await fullKeyOf(practiceId);
     setKeyStatusInPortal(oldKey, "DisabledByCustomer");
 
     const offboard = await ops("offboard", practiceId, "--reason", "contract ended", "--wait");
@@ -132,7 +144,7 @@ describe("symptom 4: keys the practice or Open Dental revoked are respected", ()
     expect(back.execution?.status).toBe("SUCCEEDED");
     const record = await store.getPractice(practiceId);
     expect(record).toMatchObject({ status: "ACTIVE", keyOrigin: "created" });
-    expect(record?.customerKey).not.toBe(oldKey);
+    expect(await fullKeyOf(practiceId)).not.toBe(oldKey);
     expect(portalKey(oldKey)?.KeyStatus).toBe("DisabledByCustomer");
     expect(portalKey(oldKey)?.history.filter((event) => event.status === 200)).toEqual([]);
     expect((await store.listAudit(practiceId)).map((entry) => entry.action)).toContain("KEY_REVOKED");
@@ -145,7 +157,7 @@ describe("symptom 3: an out-of-order CRM request changes nothing", () => {
   it("answers 202 stale to an onboarding issued before the practice's offboarding, which stands", async () => {
     const practiceId = "late-redelivery";
     expect((await deliver({ practiceId, devRefId: "Late Dental" })).execution?.status).toBe("SUCCEEDED");
-    const key = (await store.getPractice(practiceId))!.customerKey!;
+    const key = await fullKeyOf(practiceId);
     const issuedBeforeOffboarding = new Date();
     await new Promise((resolve) => setTimeout(resolve, 1100));
     expect((await ops("offboard", practiceId, "--reason", "contract ended", "--wait")).code).toBe(0);
@@ -187,7 +199,7 @@ describe("symptom 3: an out-of-order CRM request changes nothing", () => {
   it("onboards a returning practice whose request was issued after its offboarding", async () => {
     const practiceId = "returning-in-order";
     expect((await deliver({ practiceId, devRefId: "Back Dental" })).execution?.status).toBe("SUCCEEDED");
-    const key = (await store.getPractice(practiceId))!.customerKey!;
+    const key = await fullKeyOf(practiceId);
     expect((await ops("offboard", practiceId, "--reason", "contract ended", "--wait")).code).toBe(0);
     await new Promise((resolve) => setTimeout(resolve, 1100));
 
@@ -219,7 +231,7 @@ describe("symptom 3: an out-of-order CRM request changes nothing", () => {
   it("ends an offboarding issued (by the CLI's clock) before the practice's last transition Stale", async () => {
     const practiceId = "late-offboarding";
     expect((await deliver({ practiceId, devRefId: "Kept Dental" })).execution?.status).toBe("SUCCEEDED");
-    const key = (await store.getPractice(practiceId))!.customerKey!;
+    const key = await fullKeyOf(practiceId);
 
     // An operator's machine whose clock is a minute behind issues the offboarding "before" the onboarding.
     const offboard = await runOpsCli(

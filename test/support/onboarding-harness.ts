@@ -23,6 +23,7 @@ import { LocalWorkflowEngine } from "../../local/workflow-engine.js";
 import { startHarnessEventDelivery } from "./event-delivery.js";
 import { startHarnessEnforcement } from "./harness-enforcement.js";
 import { createTestPracticeTable } from "./practice-table.js";
+import { custodyKeyArnOf, stackKeyCipher } from "./test-key-cipher.js";
 import { putTestFingerprintSecret, testFingerprinter } from "./test-key-custody.js";
 
 export const PORTAL_SECRET_NAME = "practice-onboarding/portal-credentials";
@@ -164,6 +165,8 @@ export async function startOnboardingHarness(options: OnboardingHarnessOptions):
     client: DynamoDBDocumentClient.from(localDynamoDbClient(table.endpoint)),
     tableName: table.tableName,
     fingerprint: testFingerprinter,
+    // The harness's own KMS: what this store encrypts the functions open, and the other way round.
+    keyCipher: stackKeyCipher({ endpoint: endpoint.url, custodyKeyArn: custodyKeyArnOf(templates) }),
   });
   const stateMachineArn = engine
     .stateMachines()

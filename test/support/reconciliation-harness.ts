@@ -24,6 +24,7 @@ import { type ExecutionReference, LocalWorkflowEngine } from "../../local/workfl
 import { startHarnessEventDelivery } from "./event-delivery.js";
 import { startHarnessEnforcement } from "./harness-enforcement.js";
 import { createTestPracticeTable } from "./practice-table.js";
+import { custodyKeyArnOf, stackKeyCipher } from "./test-key-cipher.js";
 import { putTestFingerprintSecret, testFingerprinter } from "./test-key-custody.js";
 
 export const PORTAL_SECRET_NAME = "practice-onboarding/portal-credentials";
@@ -119,11 +120,19 @@ export async function startReconciliationHarness(
   const client = DynamoDBDocumentClient.from(localDynamoDbClient(table.endpoint), {
     marshallOptions: { removeUndefinedValues: true },
   });
-  const store = new PracticeStore({ client, tableName: table.tableName, fingerprint: testFingerprinter });
+  // The harness's own KMS: what these stores encrypt the functions open, and the other way round.
+  const keyCipher = stackKeyCipher({ endpoint: endpoint.url, custodyKeyArn: custodyKeyArnOf(templates) });
+  const store = new PracticeStore({
+    client,
+    tableName: table.tableName,
+    fingerprint: testFingerprinter,
+    keyCipher,
+  });
   const runs = new ReconciliationStore({
     client,
     tableName: table.tableName,
     fingerprint: testFingerprinter,
+    keyCipher,
   });
   const arnOf = (prefix: string) =>
     engine.stateMachines().find((sm) => sm.logicalId.startsWith(prefix))!.stateMachineArn;

@@ -1,10 +1,12 @@
 // The synthesized state machines and claim-release rule on the local engine: an onboarding stopped mid-way has
 // its claim released by the rule's function (key disabled, FAILED, PracticeOnboardingFailed), so the next
 // onboarding of the practice onboards it instead of finding it "in progress".
+
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CLAIM_RELEASE_ACTOR } from "../../functions/claim-release/claim-release.js";
 import { domainEventId } from "../../functions/domain-events/domain-event-id.js";
 import { createPortalClient } from "../../functions/portal/portal-client.js";
+import type { PracticeRecord } from "../../functions/practice/practice-record.js";
 import { offboardPractice } from "../support/offboard-practice.js";
 import { type OnboardingHarness, startOnboardingHarness } from "../support/onboarding-harness.js";
 import { eventsOfExecution } from "../support/published-events.js";
@@ -53,6 +55,15 @@ async function startHangingAtLabel(practiceId: string, devRefId: string) {
   return { name, executionArn: await startHangingAtPut(h.stateMachineArn, name, input) };
 }
 
+/**
+ * The practice record with its key opened, as the test (holding the local administrator's credentials) compares it
+ * with the portal's keys; the table itself holds only the ciphertext (docs/architecture.md §4 invariant 13).
+ */
+async function openedRecord(practiceId: string): Promise<PracticeRecord | undefined> {
+  const record = await h.store.getPractice(practiceId);
+  return record?.customerKey ? { ...record, customerKey: await h.store.revealCustomerKey(record) } : record;
+}
+
 describe("Claim release on the local engine", () => {
   it("releases a stopped onboarding's claim: key disabled, practice FAILED, PracticeOnboardingFailed announced", async () => {
     const practiceId = newPracticeId();
@@ -61,7 +72,7 @@ describe("Claim release on the local engine", () => {
     await h.engine.stopExecution(executionArn, { error: "Operator", cause: "stopped by test" });
     await h.deliveriesSettled();
 
-    const record = await h.store.getPractice(practiceId);
+    const record = await openedRecord(practiceId);
     expect(record).toMatchObject({
       status: "FAILED",
       lastExecution: name,
@@ -129,7 +140,7 @@ describe("Claim release on the local engine", () => {
         attempts: 2,
       }),
     ]);
-    const record = await h.store.getPractice(practiceId);
+    const record = await openedRecord(practiceId);
     expect(record?.status).toBe("FAILED");
     expect(
       sim()
@@ -148,7 +159,7 @@ describe("Claim release on the local engine", () => {
 
     expect(retried.status).toBe("SUCCEEDED");
     expect(JSON.parse(retried.output!)).toMatchObject({ outcome: "claimed" });
-    const record = await h.store.getPractice(practiceId);
+    const record = await openedRecord(practiceId);
     expect(record).toMatchObject({ status: "ACTIVE", lastExecution: retried.name });
     expect(
       sim()
@@ -197,12 +208,12 @@ describe("Claim release on the local engine", () => {
       reason: "Churned",
       requestedBy: "ops:alice",
     });
-    expect(await h.store.getPractice(practiceId)).toMatchObject({ status: "OFFBOARDING" });
+    expect(await openedRecord(practiceId)).toMatchObject({ status: "OFFBOARDING" });
 
     await h.engine.stopExecution(executionArn);
     await h.deliveriesSettled();
 
-    const record = await h.store.getPractice(practiceId);
+    const record = await openedRecord(practiceId);
     expect(record).toMatchObject({
       status: "ACTIVE",
       lastExecution: onboarded.name,
@@ -232,7 +243,7 @@ describe("Convergence after a stop (issue 14, symptom 5)", () => {
   async function offboardedPractice(devRefId: string) {
     const practiceId = newPracticeId();
     expect((await h.run({ practiceId, devRefId })).status).toBe("SUCCEEDED");
-    const old = (await h.store.getPractice(practiceId))!;
+    const old = (await openedRecord(practiceId))!;
     await createPortalClient({
       baseUrl: sim().url,
       credentials: async () => sim().credentials,
@@ -276,7 +287,7 @@ describe("Convergence after a stop (issue 14, symptom 5)", () => {
 
     await h.engine.stopExecution(executionArn, { error: "Operator", cause: "stopped by test" });
     await h.deliveriesSettled();
-    expect((await h.store.getPractice(practiceId))?.status).toBe("FAILED");
+    expect((await openedRecord(practiceId))?.status).toBe("FAILED");
     while (!landed()) {
       if (Date.now() > deadline) throw new Error("the held PUT Enabled never landed");
       await new Promise((resolve) => setTimeout(resolve, 5));
@@ -292,7 +303,7 @@ describe("Convergence after a stop (issue 14, symptom 5)", () => {
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
 
-    expect(await h.store.getPractice(practiceId)).toMatchObject({ status: "FAILED", lastExecution: name });
+    expect(await openedRecord(practiceId)).toMatchObject({ status: "FAILED", lastExecution: name });
     const key = sim()
       .keys()
       .find((k) => k.CustomerKey === customerKey)!;
@@ -307,7 +318,7 @@ describe("Convergence after a stop (issue 14, symptom 5)", () => {
   it("leaves the key enabled when a stopped offboarding's PUT Disabled lands after the practice was put back to ACTIVE", async () => {
     const practiceId = newPracticeId();
     expect((await h.run({ practiceId, devRefId: "Staying Late Dental" })).status).toBe("SUCCEEDED");
-    const customerKey = (await h.store.getPractice(practiceId))!.customerKey!;
+    const customerKey = (await openedRecord(practiceId))!.customerKey!;
     const offboardingArn = h.engine
       .stateMachines()
       .find((sm) => sm.logicalId.startsWith("OffboardingStateMachine"))!.stateMachineArn;
@@ -331,7 +342,7 @@ describe("Convergence after a stop (issue 14, symptom 5)", () => {
 
     await h.engine.stopExecution(executionArn);
     await h.deliveriesSettled();
-    expect((await h.store.getPractice(practiceId))?.status).toBe("ACTIVE");
+    expect((await openedRecord(practiceId))?.status).toBe("ACTIVE");
     const portalStatus = () =>
       sim()
         .keys()
@@ -350,7 +361,7 @@ describe("Convergence after a stop (issue 14, symptom 5)", () => {
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
 
-    expect(await h.store.getPractice(practiceId)).toMatchObject({ status: "ACTIVE", customerKey });
+    expect(await openedRecord(practiceId)).toMatchObject({ status: "ACTIVE", customerKey });
     expect(portalStatus()).toBe("Enabled");
   });
 });

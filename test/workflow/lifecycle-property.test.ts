@@ -20,6 +20,7 @@ import { findFreePort } from "../../local/free-port.js";
 import { type LocalStack, STACK_OUTPUTS, startLocalStack } from "../../local/local-stack.js";
 import type { PortalSimulator } from "../../local/portal-simulator.js";
 import { type CrmDeliveryRequest, sendCrmDelivery } from "../../local/signed-webhook.js";
+import { stackKeyCipher } from "../support/test-key-cipher.js";
 import { localStackFingerprinter, testMask } from "../support/test-key-custody.js";
 
 type Operation =
@@ -85,6 +86,10 @@ beforeAll(async () => {
     client: DynamoDBDocumentClient.from(localDynamoDbClient(stack.endpoints.dynamoDbEndpoint)),
     tableName: outputs[STACK_OUTPUTS.tableName]!,
     fingerprint: localStackFingerprinter(stateDir),
+    keyCipher: stackKeyCipher({
+      endpoint: stack.endpoints.awsEndpoint,
+      custodyKeyArn: stack.endpoints.outputs[STACK_OUTPUTS.keyCustodyKey]!,
+    }),
   });
 }, 120_000);
 
@@ -177,14 +182,12 @@ async function apply(
 /** Problems with the practice's recorded status against its keys in the portal (empty when they agree). */
 async function disagreements(practiceId: string, devRefId: string): Promise<string[]> {
   const record = await store.getPractice(practiceId);
+  // The record holds its key's ciphertext: opened with the harness's KMS (docs/architecture.md §4 invariant 13).
+  const heldKey = record?.customerKey ? await store.revealCustomerKey(record) : undefined;
   const keys = [];
   for (const key of simulator.keys()) {
     const owner = await store.getKeyOwner(await store.fingerprint(key.CustomerKey));
-    if (
-      owner?.practiceId === practiceId ||
-      key.DevRefId === devRefId ||
-      key.CustomerKey === record?.customerKey
-    )
+    if (owner?.practiceId === practiceId || key.DevRefId === devRefId || key.CustomerKey === heldKey)
       keys.push(key);
   }
   const enabled = keys.filter((k) => k.KeyStatus === "Enabled").map((k) => testMask(k.CustomerKey));
@@ -192,7 +195,7 @@ async function disagreements(practiceId: string, devRefId: string): Promise<stri
   const problems: string[] = [];
   if (status === "ONBOARDING" || status === "OFFBOARDING") problems.push(`left ${status}`);
   if (status === "ACTIVE") {
-    const held = testMask(record!.customerKey!);
+    const held = testMask(heldKey!);
     if (enabled.length !== 1 || enabled[0] !== held)
       problems.push(`ACTIVE with ${held}, enabled in the portal: [${enabled.join(", ")}]`);
   } else if (enabled.length > 0) problems.push(`${status} with enabled key(s) [${enabled.join(", ")}]`);

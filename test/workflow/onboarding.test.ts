@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { domainEventId } from "../../functions/domain-events/domain-event-id.js";
 import { maskKeyTail } from "../../functions/platform/mask.js";
 import { createPortalClient } from "../../functions/portal/portal-client.js";
+import type { PracticeRecord } from "../../functions/practice/practice-record.js";
 import { offboardPractice } from "../support/offboard-practice.js";
 import {
   type OnboardingHarness,
@@ -51,6 +52,15 @@ function stateNames(executionArn: string): string[] {
     .map((e) => e.stateEnteredEventDetails?.name ?? "");
 }
 
+/**
+ * The practice record with its key opened, as the test (holding the local administrator's credentials) compares it
+ * with the portal's keys; the table itself holds only the ciphertext (docs/architecture.md §4 invariant 13).
+ */
+async function openedRecord(practiceId: string): Promise<PracticeRecord | undefined> {
+  const record = await h.store.getPractice(practiceId);
+  return record?.customerKey ? { ...record, customerKey: await h.store.revealCustomerKey(record) } : record;
+}
+
 describe("Onboarding workflow", () => {
   it("creates, labels and records one key with exactly a POST and a PUT, leaving the practice ACTIVE", async () => {
     const practiceId = newPracticeId();
@@ -60,7 +70,7 @@ describe("Onboarding workflow", () => {
     expect(callsSince(before)).toEqual(["POST 201", "PUT 200"]);
     const [key] = keysWithDevRefId("Happy Dental");
     expect(key).toMatchObject({ KeyStatus: "Enabled", DevRefId: "Happy Dental" });
-    const record = await h.store.getPractice(practiceId);
+    const record = await openedRecord(practiceId);
     expect(record).toMatchObject({
       status: "ACTIVE",
       customerKey: key!.CustomerKey,
@@ -122,7 +132,7 @@ describe("Onboarding workflow", () => {
     h.eventBus.setFaults({ rejectFraction: 1, until: Date.now() + 1_500 });
     const result = await h.run({ practiceId, devRefId: "Delayed Announcement Dental" });
     expect(result.status).toBe("SUCCEEDED");
-    expect((await h.store.getPractice(practiceId))?.status).toBe("ACTIVE");
+    expect((await openedRecord(practiceId))?.status).toBe("ACTIVE");
     expect(h.eventBus.stats().refused).toBeGreaterThan(refusedBefore);
     const announced = eventsOfExecution(h.eventsFile, result.name);
     expect(announced.map(([type, detail]) => [type, detail.eventId])).toEqual([
@@ -150,7 +160,7 @@ describe("Onboarding workflow", () => {
         .filter((e) => e.detail.practiceId === practiceId)
         .map((e) => [e["detail-type"], e.detail.executionName]),
     ).toEqual([["PracticeOnboarded", claimed.name]]);
-    expect((await h.store.getPractice(practiceId))?.status).toBe("ACTIVE");
+    expect((await openedRecord(practiceId))?.status).toBe("ACTIVE");
   });
 
   it("disables the key and records FAILED with the portal's explanation when labeling is refused (400)", async () => {
@@ -167,7 +177,7 @@ describe("Onboarding workflow", () => {
     expect(result.error).toBe("PortalRejected");
     expect(result.cause).toContain("DevRefId contains characters the portal does not allow.");
     expect(callsSince(before)).toEqual(["POST 201", "PUT 400", "PUT 200"]);
-    const record = await h.store.getPractice(practiceId);
+    const record = await openedRecord(practiceId);
     const key = sim()
       .keys()
       .find((k) => k.CustomerKey === record?.customerKey);
@@ -207,7 +217,7 @@ describe("Onboarding workflow", () => {
     } finally {
       h.failRecordWith = undefined;
     }
-    const record = await h.store.getPractice(practiceId);
+    const record = await openedRecord(practiceId);
     expect(record).toMatchObject({
       status: "FAILED",
       failureReason: "AccessDeniedException: not authorized to perform dynamodb:UpdateItem",
@@ -227,7 +237,7 @@ describe("Onboarding workflow", () => {
     expect(result.status).toBe("SUCCEEDED");
     expect(callsSince(before)).toEqual(["POST 503", "POST 503", "POST 201", "PUT 429", "PUT 429", "PUT 200"]);
     expect(keysWithDevRefId("Bursty Dental")).toHaveLength(1);
-    expect((await h.store.getPractice(practiceId))?.status).toBe("ACTIVE");
+    expect((await openedRecord(practiceId))?.status).toBe("ACTIVE");
   });
 
   it("fails fast on 401 with no retries, naming the secret to check", async () => {
@@ -243,7 +253,7 @@ describe("Onboarding workflow", () => {
     // One request and the client's single retry with re-read credentials; Step Functions retries none.
     expect(callsSince(before)).toEqual(["POST 401", "POST 401"]);
     expect(sim().keys()).toHaveLength(keysBefore);
-    expect((await h.store.getPractice(practiceId))?.status).toBe("FAILED");
+    expect((await openedRecord(practiceId))?.status).toBe("FAILED");
   });
 
   it("records a POST whose answer was lost, then onboards with a new key, leaving the lost one for reconciliation", async () => {
@@ -254,7 +264,7 @@ describe("Onboarding workflow", () => {
     expect(result.status).toBe("SUCCEEDED");
     const created = sim().keys().slice(keysBefore);
     expect(created).toHaveLength(2);
-    const record = await h.store.getPractice(practiceId);
+    const record = await openedRecord(practiceId);
     const [lost] = created.filter((k) => k.CustomerKey !== record?.customerKey);
     expect(lost).toMatchObject({ KeyStatus: "Enabled", DevRefId: "" });
     expect(await h.store.getKeyOwner(await h.store.fingerprint(lost!.CustomerKey))).toBeUndefined();
@@ -276,7 +286,7 @@ describe("Onboarding workflow", () => {
   it("re-enables a returning practice's old key instead of creating one", async () => {
     const practiceId = newPracticeId();
     await h.run({ practiceId, devRefId: "Returning Dental" });
-    const old = (await h.store.getPractice(practiceId))!;
+    const old = (await openedRecord(practiceId))!;
     // Offboarding as its workflow would: the key disabled in the portal, the practice OFFBOARDED.
     await createPortalClient({
       baseUrl: sim().url,
@@ -288,7 +298,7 @@ describe("Onboarding workflow", () => {
     expect(result.status).toBe("SUCCEEDED");
     expect(JSON.parse(result.output!).outcome).toBe("returning");
     expect(callsSince(before)).toEqual(["PUT 200", "PUT 200"]);
-    expect(await h.store.getPractice(practiceId)).toMatchObject({
+    expect(await openedRecord(practiceId)).toMatchObject({
       status: "ACTIVE",
       customerKey: old.customerKey,
     });
@@ -312,7 +322,7 @@ describe("Onboarding workflow", () => {
     expect(result.error).toBe("InvalidInput");
     expect(result.cause).toContain("practiceId must be 1-64 characters");
     expect(callsSince(before)).toEqual([]);
-    expect(await h.store.getPractice("not valid!")).toBeUndefined();
+    expect(await openedRecord("not valid!")).toBeUndefined();
   });
 
   it("never puts a full key or credential in an execution event, a log line or a domain event", () => {

@@ -3,6 +3,7 @@
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { maskKeyTail } from "../../functions/platform/mask.js";
+import type { PracticeRecord } from "../../functions/practice/practice-record.js";
 import { readReconciliationRun } from "../../functions/reconciliation/reconciliation-report.js";
 import { offboardPractice } from "../support/offboard-practice.js";
 import { eventsOfExecution } from "../support/published-events.js";
@@ -62,6 +63,15 @@ async function reconcilerAudit(practiceId: string) {
     .map(({ action, details }) => ({ action, details }));
 }
 
+/**
+ * The practice record with its key opened, as the test (holding the local administrator's credentials) compares it
+ * with the portal's keys; the table itself holds only the ciphertext (docs/architecture.md §4 invariant 13).
+ */
+async function openedRecord(practiceId: string): Promise<PracticeRecord | undefined> {
+  const record = await h.store.getPractice(practiceId);
+  return record?.customerKey ? { ...record, customerKey: await h.store.revealCustomerKey(record) } : record;
+}
+
 describe("Reconciliation workflow", () => {
   it("reports UNMAPPED_KEY_OURS for a ledger key no practice holds, then disables exactly that key", async () => {
     // First onboarding FAILED and could not disable its key; the practice was onboarded again with a new key.
@@ -81,7 +91,7 @@ describe("Reconciliation workflow", () => {
     });
     const [current] = h.simulator.addKeys([{ DevRefId: "Orphan Dental" }]);
     await onboardingWithKey(h, practiceId, current!, { devRefId: "Orphan Dental", executionName: "second" });
-    const record = (await h.store.getPractice(practiceId))!;
+    const record = (await openedRecord(practiceId))!;
     await h.store.markActive({ practiceId, executionName: "second", expectedVersion: record.version });
     const masked = testMask(orphan!.CustomerKey);
 
@@ -114,7 +124,7 @@ describe("Reconciliation workflow", () => {
     expect(
       (await h.store.getKeyOwner(await h.store.fingerprint(orphan!.CustomerKey)))?.disabledAt,
     ).toBeDefined();
-    expect((await h.store.getPractice(practiceId))?.status).toBe("ACTIVE");
+    expect((await openedRecord(practiceId))?.status).toBe("ACTIVE");
   });
 
   it("reports UNMAPPED_KEY_FOREIGN for a key we never created and never touches it, even when repairing", async () => {
@@ -154,7 +164,7 @@ describe("Reconciliation workflow", () => {
     await h.store.markActive({
       practiceId,
       executionName: "m1",
-      expectedVersion: (await h.store.getPractice(practiceId))!.version,
+      expectedVersion: (await openedRecord(practiceId))!.version,
     });
 
     const report = await reportOnly();
@@ -200,7 +210,7 @@ describe("Reconciliation workflow", () => {
         },
       },
     ]);
-    expect((await h.store.getPractice(practiceId))?.status).toBe("OFFBOARDED");
+    expect((await openedRecord(practiceId))?.status).toBe("OFFBOARDED");
   });
 
   it.each([
@@ -277,7 +287,7 @@ describe("Reconciliation workflow", () => {
         maskedKey: built.maskedKey,
         details: {
           status: "ONBOARDING",
-          since: (await h.store.getPractice(practiceId))!.updatedAt,
+          since: (await openedRecord(practiceId))!.updatedAt,
           lastExecution: "vanished-exec",
           execution: "NOT_FOUND",
           keyInPortal: "Enabled",
@@ -288,7 +298,7 @@ describe("Reconciliation workflow", () => {
     const { changes } = await repair();
     expect(changes).toEqual([`PUT ${maskKeyTail(built.customerKey)} 200`]);
     expect(putsFor(h, built.customerKey)).toEqual([{ DevRefId: "Stuck Dental" }]);
-    expect(await h.store.getPractice(practiceId)).toMatchObject({
+    expect(await openedRecord(practiceId)).toMatchObject({
       status: "ACTIVE",
       customerKey: built.customerKey,
     });
@@ -303,7 +313,7 @@ describe("Reconciliation workflow", () => {
         expect.objectContaining({
           practiceId,
           maskedKey: built.maskedKey,
-          occurredAt: (await h.store.getPractice(practiceId))!.activatedAt,
+          occurredAt: (await openedRecord(practiceId))!.activatedAt,
         }),
       ],
     ]);
@@ -324,7 +334,7 @@ describe("Reconciliation workflow", () => {
 
     const { changes } = await repair();
     expect(changes).toEqual([]);
-    expect(await h.store.getPractice(practiceId)).toMatchObject({ status: "FAILED", failureReason: "stuck" });
+    expect(await openedRecord(practiceId)).toMatchObject({ status: "FAILED", failureReason: "stuck" });
     expect((await reconcilerAudit(practiceId)).map((e) => e.action)).toEqual(["ONBOARDING_FAILED"]);
     expect(eventsOfExecution(h.eventsFile, "vanished-2")).toEqual([
       [
@@ -353,7 +363,7 @@ describe("Reconciliation workflow", () => {
     const { changes } = await repair();
     expect(changes).toEqual([`PUT ${maskKeyTail(built.customerKey)} 200`]);
     expect(putsFor(h, built.customerKey)).toEqual([{ KeyStatus: "DisabledByDeveloper" }]);
-    expect(await h.store.getPractice(practiceId)).toMatchObject({
+    expect(await openedRecord(practiceId)).toMatchObject({
       status: "OFFBOARDED",
       customerKey: built.customerKey,
       offboarding: { portalKeyStatus: "DisabledByDeveloper", keyMissingInPortal: false },
@@ -397,7 +407,7 @@ describe("Reconciliation workflow", () => {
         category: "NOT_YET_ASSIGNED",
         practiceId,
         maskedKey: built.maskedKey,
-        details: { activeSince: (await h.store.getPractice(practiceId))!.activatedAt!, days: 7 },
+        details: { activeSince: (await openedRecord(practiceId))!.activatedAt!, days: 7 },
       },
     ]);
     expect(await findingsAbout(report, { practiceId: installed.practiceId })).toEqual([]);

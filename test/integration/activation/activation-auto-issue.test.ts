@@ -33,6 +33,8 @@ async function practice(practiceId: string, status: string): Promise<void> {
         status,
         version: 3,
         customerKey: KEY,
+        // A link binds the key's fingerprint (the key itself is stored encrypted, §4 invariant 13).
+        keyFingerprint: "3f9a1c".padEnd(64, "0"),
         activatedAt: ONBOARDED_AT,
       },
     }),

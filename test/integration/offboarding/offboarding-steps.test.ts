@@ -16,6 +16,7 @@ import { DynamoDbRateLimiter } from "../../../functions/portal/portal-rate-limit
 import { PracticeStore } from "../../../functions/practice/practice-store.js";
 import { type PortalSimulator, startPortalSimulator } from "../../../local/portal-simulator.js";
 import { createTestDocumentTable } from "../../support/document-client.js";
+import { testKeyCipher } from "../../support/test-key-cipher.js";
 import { testFingerprinter, testMask } from "../../support/test-key-custody.js";
 
 const SECRET = "arn:aws:secretsmanager:us-east-1:000000000000:secret:practice-onboarding/portal-credentials";
@@ -33,6 +34,7 @@ beforeAll(async () => {
     client: table.client,
     tableName: table.tableName,
     fingerprint: testFingerprinter,
+    keyCipher: testKeyCipher,
   });
   // One rate limiter item for the file, shared with every simulator below.
   const rateLimiter = new DynamoDbRateLimiter({
@@ -79,7 +81,8 @@ async function activePractice() {
   const active = await store.markActive({ ...onboarding, expectedVersion: 2 });
   return {
     practiceId: onboarding.practiceId,
-    customerKey: active.customerKey!,
+    // The key itself (the record holds its ciphertext): what the simulator and the masks know it by.
+    customerKey: await store.revealCustomerKey(active),
     offboarding: { practiceId: onboarding.practiceId, executionName: `offboard-${counter}` },
   };
 }
@@ -268,8 +271,8 @@ describe("compensateOffboarding", () => {
       status: "ACTIVE",
       lastExecution: `onboard-${counter}`,
       requestedBy: "crm-webhook:m1",
-      customerKey,
     });
+    expect(await store.revealCustomerKey(record!)).toBe(customerKey);
     const [last] = (await store.listAudit(practiceId)).slice(-1);
     expect(last).toMatchObject({
       action: "OFFBOARDING_FAILED",

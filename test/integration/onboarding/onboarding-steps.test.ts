@@ -13,6 +13,7 @@ import { PracticeStore } from "../../../functions/practice/practice-store.js";
 import { type PortalSimulator, startPortalSimulator } from "../../../local/portal-simulator.js";
 import { createTestDocumentTable } from "../../support/document-client.js";
 import { offboardPractice } from "../../support/offboard-practice.js";
+import { testKeyCipher } from "../../support/test-key-cipher.js";
 import { testFingerprinter, testMask } from "../../support/test-key-custody.js";
 
 const SECRET = "arn:aws:secretsmanager:us-east-1:000000000000:secret:practice-onboarding/portal-credentials";
@@ -30,6 +31,7 @@ beforeAll(async () => {
     client: table.client,
     tableName: table.tableName,
     fingerprint: testFingerprinter,
+    keyCipher: testKeyCipher,
   });
 });
 
@@ -75,7 +77,9 @@ describe("createPracticeKey", () => {
       created: false,
     });
     expect(portalCalls()).toEqual(["POST 201"]);
-    expect((await store.getPractice(input.practiceId))?.customerKey).toBe(key!.CustomerKey);
+    expect(await store.revealCustomerKey((await store.getPractice(input.practiceId))!)).toBe(
+      key!.CustomerKey,
+    );
   });
 
   it("marks the attempt LOST_RESPONSE when the portal commits and drops the answer, then records the retry's key", async () => {
@@ -165,9 +169,7 @@ describe("compensateOnboarding", () => {
     });
     expect(simulator.keys()[0]!.KeyStatus).toBe("DisabledByDeveloper");
     expect(practice).toMatchObject({ status: "FAILED", failureReason: result.reason });
-    expect(
-      (await store.getKeyOwner(await store.fingerprint(practice!.customerKey!)))?.disabledAt,
-    ).toBeDefined();
+    expect((await store.getKeyOwner(practice!.keyFingerprint!))?.disabledAt).toBeDefined();
   });
 
   it("marks FAILED without a portal call when no key was created", async () => {
@@ -222,10 +224,9 @@ describe("reenablePreviousKey", () => {
       maskedKey: masked(customerKey),
     });
     expect(simulator.keys()[0]!.KeyStatus).toBe("Enabled");
-    expect(await store.getPractice(back.practiceId)).toMatchObject({
-      customerKey,
-      keyCreatedBy: back.executionName,
-    });
+    const reenabled = (await store.getPractice(back.practiceId))!;
+    expect(reenabled).toMatchObject({ keyCreatedBy: back.executionName });
+    expect(await store.revealCustomerKey(reenabled)).toBe(customerKey);
   });
 
   it.each(["DisabledByCustomer", "DisabledByHQ"])(

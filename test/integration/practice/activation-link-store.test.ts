@@ -20,6 +20,7 @@ import { listAudit } from "../../../functions/practice/audit-trail.js";
 import type { PracticeTable } from "../../../functions/practice/practice-table.js";
 import { describeActivationLinkStoreContract } from "../../activation/activation-link-store-contract.js";
 import { createTestDocumentTable } from "../../support/document-client.js";
+import { testKeyCipher } from "../../support/test-key-cipher.js";
 
 const KEY = "QJXZR4PNK5B8W2HD";
 const T0 = new Date("2026-03-02T10:00:00.000Z");
@@ -47,7 +48,7 @@ async function allItems(): Promise<Record<string, unknown>[]> {
 describe("DynamoActivationLinkStore items", () => {
   it("keys a link by its token hash, points the practice at it, and holds no token or key", async () => {
     const store = new DynamoActivationLinkStore(table);
-    const { token, link } = newActivationLink({ practiceId: "items-1", customerKey: KEY, now: T0 });
+    const { token, link } = newActivationLink({ practiceId: "items-1", keyBinding: KEY, now: T0 });
     await store.issue(link, T0);
     const items = (await allItems()).filter((i) => JSON.stringify(i).includes("items-1"));
     expect(items.map((i) => [i.pk, i.sk]).sort()).toEqual(
@@ -70,7 +71,7 @@ describe("DynamoActivationLinkStore items", () => {
     const store = new DynamoActivationLinkStore(table);
     const links = Array.from(
       { length: 5 },
-      () => newActivationLink({ practiceId: "race-1", customerKey: KEY, now: T0 }).link,
+      () => newActivationLink({ practiceId: "race-1", keyBinding: KEY, now: T0 }).link,
     );
     await Promise.all(links.map((l) => store.issue(l, T0)));
     const stored = await Promise.all(links.map((l) => store.findByTokenHash(l.tokenHash)));
@@ -82,6 +83,7 @@ describe("DynamoActivationLinkStore items", () => {
 
 describe("practice table as the activation key source", () => {
   it("gives an ACTIVE practice's name and key, and nothing for another status or an unknown practice", async () => {
+    const cipherTable = { ...table, keyCipher: testKeyCipher };
     const put = async (practiceId: string, status: string) =>
       table.client.send(
         new (await import("@aws-sdk/lib-dynamodb")).PutCommand({
@@ -92,18 +94,24 @@ describe("practice table as the activation key source", () => {
             devRefId: `Dental ${practiceId}`,
             status,
             version: 3,
-            customerKey: KEY,
+            // As the table holds it (docs/architecture.md §4 invariant 13): ciphertext and fingerprint.
+            customerKey: await testKeyCipher.encrypt(KEY, { practiceId }),
+            keyFingerprint: "f".repeat(64),
           },
         }),
       );
     await put("src-active", "ACTIVE");
     await put("src-offboarding", "OFFBOARDING");
-    const source = practiceKeySource(table);
-    expect(await source.activationKey("src-active")).toEqual({
+    const source = practiceKeySource(cipherTable);
+    const active = await source.activationKey("src-active");
+    // Bound by the fingerprint, opened only on reveal.
+    expect(active).toMatchObject({
       practiceId: "src-active",
       devRefId: "Dental src-active",
-      customerKey: KEY,
+      keyBinding: "f".repeat(64),
     });
+    expect(JSON.stringify(active)).not.toContain(KEY.slice(0, 8));
+    expect(await active!.reveal()).toBe(KEY);
     expect(await source.activationKey("src-offboarding")).toBeUndefined();
     expect(await source.activationKey("src-nobody")).toBeUndefined();
   });
@@ -115,7 +123,12 @@ describe("activation audit trail", () => {
     const deps = {
       store: new DynamoActivationLinkStore(table),
       keys: {
-        activationKey: async (practiceId: string) => ({ practiceId, devRefId: "Dental", customerKey: KEY }),
+        activationKey: async (practiceId: string) => ({
+          practiceId,
+          devRefId: "Dental",
+          keyBinding: KEY,
+          reveal: async () => KEY,
+        }),
       },
       audit: activationAuditTrail(table, "offboarding"),
       now: () => at(1000 * ++tick),

@@ -11,6 +11,7 @@ import { PracticeStore } from "../../../functions/practice/practice-store.js";
 import type { PortalSimulator } from "../../../local/portal-simulator.js";
 import { createTestDocumentTable, type TestDocumentTable } from "../../support/document-client.js";
 import { clientFor, useSimulators } from "../../support/portal-harness.js";
+import { testKeyCipher } from "../../support/test-key-cipher.js";
 import { testFingerprinter, testMask } from "../../support/test-key-custody.js";
 
 const startSimulator = useSimulators();
@@ -26,6 +27,7 @@ beforeEach(async () => {
     client: table.client,
     tableName: table.tableName,
     fingerprint: testFingerprinter,
+    keyCipher: testKeyCipher,
   });
   sim = await startSimulator();
 });
@@ -72,9 +74,10 @@ describe("importKeys by DevRefId", () => {
       "DisabledByCustomer: only enabled keys are imported",
     ]);
     expect(result.written).toBe(true);
+    expect(await store.revealCustomerKey((await store.getPractice("practice-a"))!)).toBe(a!.CustomerKey);
     expect(await store.getPractice("practice-a")).toMatchObject({
       status: "ACTIVE",
-      customerKey: a!.CustomerKey,
+      customerKey: expect.stringMatching(/^kms1:/),
       devRefId: "practice-a",
       requestedBy: "ops:alice",
       version: 1,
@@ -172,7 +175,7 @@ describe("importKeys from CSV", () => {
       { practiceId: "p-2", maskedKey: testMask(unlabeled!.CustomerKey), devRefId: "p-2" },
       { practiceId: "p-3", maskedKey: testMask(own!.CustomerKey), devRefId: "p-3" },
     ]);
-    expect((await store.getPractice("p-2"))?.customerKey).toBe(unlabeled!.CustomerKey);
+    expect(await store.revealCustomerKey((await store.getPractice("p-2"))!)).toBe(unlabeled!.CustomerKey);
   });
 
   it("accepts a BOM and CRLF line ends, as spreadsheet exports write them", async () => {

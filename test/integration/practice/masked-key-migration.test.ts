@@ -14,6 +14,7 @@ import { PracticeStore } from "../../../functions/practice/practice-store.js";
 import { createTestDocumentTable, type TestDocumentTable } from "../../support/document-client.js";
 import { migrateInterruptedThenResumed } from "../../support/interrupted-migration.js";
 import { offboardPractice } from "../../support/offboard-practice.js";
+import { testKeyCipher } from "../../support/test-key-cipher.js";
 import { testFingerprinter, testMask } from "../../support/test-key-custody.js";
 
 const KEYS = {
@@ -133,6 +134,7 @@ beforeEach(async () => {
     client: table.client,
     tableName: table.tableName,
     fingerprint: testFingerprinter,
+    keyCipher: testKeyCipher,
   });
   await fillThroughTheStore();
   expect(await ageTheTable()).toBeGreaterThan(10);

@@ -6,6 +6,7 @@ import type { PortalKey } from "../../../functions/portal/portal-types.js";
 import { PracticeStore } from "../../../functions/practice/practice-store.js";
 import { createTestDocumentTable, type TestDocumentTable } from "../../support/document-client.js";
 import { offboardPractice } from "../../support/offboard-practice.js";
+import { testKeyCipher } from "../../support/test-key-cipher.js";
 import { testFingerprinter, testMask } from "../../support/test-key-custody.js";
 
 let table: TestDocumentTable;
@@ -18,6 +19,7 @@ beforeAll(async () => {
     client: table.client,
     tableName: table.tableName,
     fingerprint: testFingerprinter,
+    keyCipher: testKeyCipher,
   });
 });
 
@@ -160,7 +162,7 @@ describe("PracticeStore.claimForOnboarding", () => {
       previousMaskedKey: masked,
     });
     const record = await store.getPractice(practiceId);
-    expect(record?.previousCustomerKey).toBe(key.customerKey);
+    expect(await store.revealPreviousCustomerKey(record!)).toBe(key.customerKey);
     expect(record?.customerKey).toBeUndefined();
     expect(record?.onboardingKind).toBe("returning");
     expect(await claim(practiceId, "exec-b", at(7))).toEqual({
@@ -192,8 +194,9 @@ describe("PracticeStore.recordKeyCreated", () => {
     const key = portalKey();
     const masked = testMask(key.customerKey);
     const record = await store.recordKeyCreated({ practiceId, executionName: "exec-a", key, now: at(2) });
+    expect(await store.revealCustomerKey(record)).toBe(key.customerKey);
     expect(record).toMatchObject({
-      customerKey: key.customerKey,
+      customerKey: expect.stringMatching(/^kms1:/),
       maskedKey: masked,
       keyCreatedBy: "exec-a",
       version: 2,
@@ -332,7 +335,7 @@ describe("PracticeStore.markActive", () => {
       lastExecution: "exec-a",
       requestedBy: "crm-webhook:msg_1",
       onboardingKind: "new",
-      customerKey: key.customerKey,
+      customerKey: expect.stringMatching(/^kms1:/),
       maskedKey: masked,
       keyFingerprint: await testFingerprinter(key.customerKey),
       keyCreatedBy: "exec-a",
@@ -438,8 +441,9 @@ describe("PracticeStore.recordKeyReenabled", () => {
     await offboardPractice(store, { practiceId, executionName: "off-1" });
     await claim(practiceId, "exec-b");
     const record = await store.recordKeyReenabled({ practiceId, executionName: "exec-b" });
+    expect(await store.revealCustomerKey(record)).toBe(key.customerKey);
     expect(record).toMatchObject({
-      customerKey: key.customerKey,
+      customerKey: expect.stringMatching(/^kms1:/),
       keyCreatedBy: "exec-b",
       status: "ONBOARDING",
     });
@@ -452,7 +456,7 @@ describe("PracticeStore.recordKeyReenabled", () => {
       expectedVersion: record.version,
     });
     expect(active.previousCustomerKey).toBeUndefined();
-    expect(active.customerKey).toBe(key.customerKey);
+    expect(await store.revealCustomerKey(active)).toBe(key.customerKey);
     expect(active.keyOrigin).toBe("reenabled");
   });
 });
@@ -501,6 +505,7 @@ describe("PracticeStore.listPractices", () => {
       client: own.client,
       tableName: own.tableName,
       fingerprint: testFingerprinter,
+      keyCipher: testKeyCipher,
     });
     const claimIn = (practiceId: string, exec: string) =>
       isolated.claimForOnboarding({

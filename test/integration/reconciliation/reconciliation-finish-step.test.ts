@@ -12,6 +12,7 @@ import { startReconciliation } from "../../../functions/reconciliation/reconcili
 import type { StepState } from "../../../functions/reconciliation/reconciliation-state.js";
 import { createTestDocumentTable } from "../../support/document-client.js";
 import { asEventInput, outboxEvents } from "../../support/outbox-items.js";
+import { testKeyCipher } from "../../support/test-key-cipher.js";
 import { testFingerprinter } from "../../support/test-key-custody.js";
 
 // Real dates: the summary expires (TTL) 90 days after its start, and DynamoDB Local deletes expired items.
@@ -31,6 +32,7 @@ beforeEach(async () => {
     client: table.client,
     tableName: table.tableName,
     fingerprint: testFingerprinter,
+    keyCipher: testKeyCipher,
   });
   metrics = [];
   deps = {
@@ -38,6 +40,7 @@ beforeEach(async () => {
       client: table.client,
       tableName: table.tableName,
       fingerprint: testFingerprinter,
+      keyCipher: testKeyCipher,
     }),
     runs,
     publishMetrics: (counts, needingAttention) => metrics.push({ counts, needingAttention }),

@@ -5,12 +5,14 @@ import { beforeEach, describe, expect, it } from "vitest";
 import type { PortalKey } from "../../../functions/portal/portal-types.js";
 import { PracticeStore } from "../../../functions/practice/practice-store.js";
 import { ReconciliationStore } from "../../../functions/practice/reconciliation-store.js";
+import { scratchKeyOwner } from "../../../functions/practice/stored-customer-key.js";
 import type { ExecutionState } from "../../../functions/reconciliation/reconciliation-classify.js";
 import { executeRepair } from "../../../functions/reconciliation/reconciliation-repair-steps.js";
 import type { PortalSimulator } from "../../../local/portal-simulator.js";
 import { createTestDocumentTable } from "../../support/document-client.js";
 import { startOffboarding } from "../../support/offboard-practice.js";
 import { clientFor, useSimulators } from "../../support/portal-harness.js";
+import { testKeyCipher } from "../../support/test-key-cipher.js";
 import { testFingerprinter, testMask } from "../../support/test-key-custody.js";
 
 const startSimulator = useSimulators();
@@ -28,11 +30,13 @@ beforeEach(async () => {
     client: table.client,
     tableName: table.tableName,
     fingerprint: testFingerprinter,
+    keyCipher: testKeyCipher,
   });
   runs = new ReconciliationStore({
     client: table.client,
     tableName: table.tableName,
     fingerprint: testFingerprinter,
+    keyCipher: testKeyCipher,
   });
   sim = await startSimulator();
   execution = "NOT_FOUND";
@@ -143,7 +147,8 @@ describe("executeRepair", () => {
       {
         type: "DISABLE_KEY",
         category: "SHOULD_BE_DISABLED",
-        customerKey: raw.CustomerKey,
+        // As the run stores it: the run's ciphertext (stored-customer-key.ts).
+        customerKey: await testKeyCipher.encrypt(raw.CustomerKey, scratchKeyOwner(RUN.runId)),
         keyFingerprint: await store.fingerprint(raw.CustomerKey),
         practiceId: "back",
       },
@@ -171,7 +176,8 @@ describe("executeRepair", () => {
       {
         type: "DISABLE_KEY",
         category: "SHOULD_BE_DISABLED",
-        customerKey: raw.CustomerKey,
+        // As the run stores it: the run's ciphertext (stored-customer-key.ts).
+        customerKey: await testKeyCipher.encrypt(raw.CustomerKey, scratchKeyOwner(RUN.runId)),
         keyFingerprint: await store.fingerprint(raw.CustomerKey),
         practiceId: "refused",
       },

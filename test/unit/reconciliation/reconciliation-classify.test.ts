@@ -71,6 +71,8 @@ describe("the 'ours' rule for keys outside the ledger", () => {
     expect(outsideLedger(key(), [attempt()]).candidate).toEqual({
       customerKey: KEY,
       keyFingerprint: FINGERPRINT,
+      // What operators see of it: the scratch stores the key encrypted (docs/architecture.md §4 invariant 13).
+      maskedKey: "…W2HD #3f9a1c",
       dateCreated: "2025-06-12",
       attemptIds: ["p-1#exec-1"],
     });
@@ -123,6 +125,7 @@ describe("the 'ours' rule for keys outside the ledger", () => {
     const one = {
       customerKey: "A".repeat(16),
       keyFingerprint: FINGERPRINT,
+      maskedKey: "AAAA…AAAA",
       dateCreated: "2025-06-12",
       attemptIds: ["p-1#exec-1"],
     };
