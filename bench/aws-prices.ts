@@ -11,6 +11,8 @@ export interface PriceSheet {
   readonly dynamoDbPerWriteRequestUnit: number;
   readonly dynamoDbPerReadRequestUnit: number;
   readonly secretsManagerPerApiCall: number;
+  /** Symmetric KMS requests (Encrypt, Decrypt) on the custody key; its $1 a month is not per onboarding. */
+  readonly kmsPerRequest: number;
   /** HTTP API, first 300 million requests a month. */
   readonly httpApiPerRequest: number;
   /** Custom events put on an event bus (each 64 KB chunk). */
@@ -30,6 +32,7 @@ export const US_EAST_1_PRICES: PriceSheet = {
   dynamoDbPerWriteRequestUnit: 0.625 / 1_000_000,
   dynamoDbPerReadRequestUnit: 0.125 / 1_000_000,
   secretsManagerPerApiCall: 0.05 / 10_000,
+  kmsPerRequest: 0.03 / 10_000,
   httpApiPerRequest: 1.0 / 1_000_000,
   eventBridgePerEvent: 1.0 / 1_000_000,
   cloudWatchLogsPerGbIngested: 0.5,
@@ -41,6 +44,7 @@ export const US_EAST_1_PRICES: PriceSheet = {
     dynamoDb:
       "https://aws.amazon.com/dynamodb/pricing/on-demand/ ($0.625 per 1M WRU, $0.125 per 1M RRU since the 2024-11-01 on-demand price cut; the older $1.25 / $0.25 are pre-cut)",
     secretsManager: "https://aws.amazon.com/secrets-manager/pricing/ ($0.05 per 10,000 API calls)",
+    kms: "https://aws.amazon.com/kms/pricing/ ($0.03 per 10,000 symmetric requests; $1 per key-month, not per run)",
     apiGateway: "https://aws.amazon.com/api-gateway/pricing/ (HTTP API $1.00 per 1M requests, first 300M)",
     eventBridge: "https://aws.amazon.com/eventbridge/pricing/ ($1.00 per 1M custom events)",
     cloudWatchLogs: "https://aws.amazon.com/cloudwatch/pricing/ ($0.50 per GB ingested, standard logs)",

@@ -74,6 +74,7 @@ const PROXIED_VARIABLES = [
   "AWS_ENDPOINT_URL_SECRETS_MANAGER",
   "AWS_ENDPOINT_URL_SFN",
   "AWS_ENDPOINT_URL_EVENTBRIDGE",
+  "AWS_ENDPOINT_URL_KMS",
   "OPEN_DENTAL_BASE_URL",
 ] as const;
 
@@ -109,6 +110,8 @@ export async function startBenchStack(options: BenchStackOptions): Promise<Bench
   process.env.AWS_ENDPOINT_URL_SFN = aws.url;
   // The outbox delivery's PutEvents calls: one per invocation that delivers (what its invocations are counted by).
   process.env.AWS_ENDPOINT_URL_EVENTBRIDGE = aws.url;
+  // Key custody: the custody key's Encrypt (create-key) and Decrypt (label) calls, priced per request.
+  process.env.AWS_ENDPOINT_URL_KMS = aws.url;
   process.env.OPEN_DENTAL_BASE_URL = `${portal.url}${new URL(simulator.url).pathname}`;
 
   const outputs = stack.endpoints.outputs;

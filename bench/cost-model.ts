@@ -29,7 +29,7 @@ export interface CostInputs {
 
 export const COST_FORMULA =
   "cost per 1,000 = 1000 × ( T·p_sfn + Σ_tasks n·(p_req + ⌈d_ms⌉/1000 · M_MB/1024 · p_GBs(arch)) " +
-  "+ W·(p_api + p_req + ⌈d_webhook⌉/1000 · M/1024 · p_GBs) + D·(p_req + ⌈d_delivery⌉/1000 · M/1024 · p_GBs) + RRU·p_rru + WRU·p_wru + S·p_sm + E·p_eb + L_bytes/2^30·p_logs )";
+  "+ W·(p_api + p_req + ⌈d_webhook⌉/1000 · M/1024 · p_GBs) + D·(p_req + ⌈d_delivery⌉/1000 · M/1024 · p_GBs) + RRU·p_rru + WRU·p_wru + S·p_sm + K·p_kms + E·p_eb + L_bytes/2^30·p_logs )";
 
 /** Lambda bills each invocation's duration rounded up to the millisecond. */
 function gbSeconds(ms: number, memoryMb: number): number {
@@ -94,6 +94,7 @@ export function costPer1000(inputs: CostInputs): CostBreakdown {
     `${counts.secretsManagerCalls} GetSecretValue`,
     counts.secretsManagerCalls * prices.secretsManagerPerApiCall,
   );
+  add("KMS (key custody)", `${counts.kmsCalls} Encrypt/Decrypt`, counts.kmsCalls * prices.kmsPerRequest);
   add("EventBridge", `${counts.domainEvents} events`, counts.domainEvents * prices.eventBridgePerEvent);
   add(
     "CloudWatch Logs (Lambda logs + EMF)",
@@ -113,6 +114,7 @@ export function reconciliationRunUsd(
     readonly lambdaArchitecture: "arm64" | "x86_64";
     readonly dynamoDb: { readonly readRequestUnits: number; readonly writeRequestUnits: number };
     readonly secretsManagerCalls: number;
+    readonly kmsCalls?: number;
   },
   prices: PriceSheet,
 ): number {
@@ -122,6 +124,7 @@ export function reconciliationRunUsd(
     run.lambdaGbSeconds * prices.lambdaPerGbSecond[run.lambdaArchitecture] +
     run.dynamoDb.readRequestUnits * prices.dynamoDbPerReadRequestUnit +
     run.dynamoDb.writeRequestUnits * prices.dynamoDbPerWriteRequestUnit +
-    run.secretsManagerCalls * prices.secretsManagerPerApiCall
+    run.secretsManagerCalls * prices.secretsManagerPerApiCall +
+    (run.kmsCalls ?? 0) * prices.kmsPerRequest
   );
 }

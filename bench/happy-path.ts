@@ -81,6 +81,7 @@ export interface WorkflowCounts {
   readonly failedInvocations: number;
   readonly dynamoDb: DynamoDbTraffic;
   readonly secretsManagerCalls: number;
+  readonly kmsCalls: number;
   readonly stepFunctionsApiCalls: Record<string, number>;
   readonly domainEvents: number;
   /** The outbox delivery function's invocations per run, their median billed duration, and what it bills by. */
@@ -123,6 +124,7 @@ export function countsOf(
     failedInvocations: sample.failedInvocations,
     dynamoDb: sample.dynamoDb,
     secretsManagerCalls: sample.secretsManagerCalls,
+    kmsCalls: sample.kmsCalls,
     stepFunctionsApiCalls: sample.stepFunctionsApiCalls,
     domainEvents: sample.domainEvents,
     outboxDeliveries: sample.outboxDeliveries.length,

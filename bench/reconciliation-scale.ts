@@ -45,6 +45,8 @@ export interface ReconciliationScaleResult {
   readonly lambdaArchitecture: "arm64" | "x86_64";
   readonly dynamoDb: DynamoDbTraffic;
   readonly secretsManagerCalls: number;
+  /** Encrypt of each candidate's or planned repair's key, Decrypt of each repaired one (the custody key). */
+  readonly kmsCalls: number;
 }
 
 export async function measureReconciliation(
@@ -73,10 +75,12 @@ export async function measureReconciliation(
   for (const proxy of [bench.dynamoDb, bench.aws, bench.portal]) proxy.retain = false;
   const dynamoDb = new DynamoDbTrafficCounter();
   let secretsManagerCalls = 0;
+  let kmsCalls = 0;
   const unobserve = [
     bench.dynamoDb.observe((request) => dynamoDb.add(request)),
     bench.aws.observe((request) => {
       if (request.target?.startsWith("secretsmanager.")) secretsManagerCalls += 1;
+      else if (request.target?.startsWith("TrentService.")) kmsCalls += 1;
     }),
   ];
   const callsBefore = bench.simulator.calls().length;
@@ -122,5 +126,6 @@ export async function measureReconciliation(
     lambdaArchitecture: architectures.has("x86_64") ? "x86_64" : "arm64",
     dynamoDb: dynamoDb.result(),
     secretsManagerCalls,
+    kmsCalls,
   };
 }

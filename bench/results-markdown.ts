@@ -73,6 +73,7 @@ export function renderMarkdown(results: BenchmarkResults): string {
             `${happy.firstInProcess.onboarding.secretsManagerCalls} / ${on.secretsManagerCalls}`,
             `${happy.firstInProcess.offboarding.secretsManagerCalls} / ${off.secretsManagerCalls}`,
           ],
+          ["KMS calls (custody key)", String(on.kmsCalls), String(off.kmsCalls)],
           ["Domain events published", String(on.domainEvents), String(off.domainEvents)],
           [
             "Outbox delivery invocations (table stream)",
@@ -107,7 +108,7 @@ export function renderMarkdown(results: BenchmarkResults): string {
       "",
       costTable(happy.costPer1000.offboarding),
       "",
-      `Formula: \`${happy.costPer1000.onboarding.formula}\` — T state transitions, n invocations of each Task with median duration d and memory M (${happy.webhookFunction.architecture}, from the template), W webhook requests, D invocations of the outbox delivery function (the table stream's outbox item, one per run; its billed duration is taken as its PutEvents call's), S Secrets Manager calls (the first run in a process: warm containers reuse the cached secret for 5 minutes), E events, L log bytes. Prices: ${results.prices.region}, checked ${results.prices.checkedOn}; sources in results.json.`,
+      `Formula: \`${happy.costPer1000.onboarding.formula}\` — T state transitions, n invocations of each Task with median duration d and memory M (${happy.webhookFunction.architecture}, from the template), W webhook requests, D invocations of the outbox delivery function (the table stream's outbox item, one per run; its billed duration is taken as its PutEvents call's), S Secrets Manager calls (the first run in a process: warm containers reuse the cached secret for 5 minutes), K KMS requests on the custody key (Encrypt where a key arrives, Decrypt where one is sent), E events, L log bytes. Prices: ${results.prices.region}, checked ${results.prices.checkedOn}; sources in results.json.`,
       "",
     );
   }

@@ -22,6 +22,8 @@ export interface WorkflowSample {
   readonly webhookInvocations: number;
   readonly dynamoDb: DynamoDbTraffic;
   readonly secretsManagerCalls: number;
+  /** KMS requests on the custody key (Encrypt where a key arrives, Decrypt where one is sent). */
+  readonly kmsCalls: number;
   /** Step Functions API calls by operation (StartExecution is not billed; state transitions are). */
   readonly stepFunctionsApiCalls: Record<string, number>;
   readonly domainEvents: number;
@@ -72,10 +74,12 @@ export function sampleWorkflow(
     .map((call) => `${call.method} ${call.path} → ${call.status ?? "no answer"}`);
   const awsOperations: Record<string, number> = {};
   let secretsManagerCalls = 0;
+  let kmsCalls = 0;
   const outboxDeliveries: number[] = [];
   for (const request of bench.aws.since(mark.awsSeq)) {
     const target = request.target ?? "unknown";
     if (target.startsWith("secretsmanager.")) secretsManagerCalls += 1;
+    else if (target.startsWith("TrentService.")) kmsCalls += 1;
     else if (target === "AWSEvents.PutEvents")
       outboxDeliveries.push((request.endedAt ?? request.startedAt) - request.startedAt);
     else if (target.startsWith("AWSStepFunctions.")) {
@@ -98,6 +102,7 @@ export function sampleWorkflow(
     webhookInvocations: viaWebhook ? 1 : 0,
     dynamoDb: dynamoDbTraffic(bench.dynamoDb.since(mark.dynamoDbSeq)),
     secretsManagerCalls,
+    kmsCalls,
     stepFunctionsApiCalls: awsOperations,
     domainEvents: bench.domainEventsWritten() - mark.domainEvents,
     outboxDeliveries,

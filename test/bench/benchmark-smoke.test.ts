@@ -55,6 +55,16 @@ describe("benchmark (quick configuration)", () => {
     }
   });
 
+  it("counts and prices the custody key's KMS requests: the onboarding encrypts its key once and opens it once to label it, the offboarding opens it once to disable it", () => {
+    expect(happy.onboarding.kmsCalls).toBe(2);
+    expect(happy.offboarding.kmsCalls).toBe(1);
+    const results = assembleResults(QUICK_CONFIG, { happyPath: happy });
+    const kms = results.happyPath!.costPer1000.onboarding.lines.find((line) =>
+      line.service.startsWith("KMS"),
+    );
+    expect(kms?.usdPer1000).toBeCloseTo(2 * US_EAST_1_PRICES.kmsPerRequest * 1000, 10);
+  });
+
   it("reads the portal secret in the first run of a process and not again while it is cached", () => {
     expect(happy.firstInProcess.onboarding.secretsManagerCalls).toBeGreaterThan(0);
     expect(happy.onboarding.secretsManagerCalls).toBe(0);
