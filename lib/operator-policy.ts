@@ -31,8 +31,8 @@ export const OPERATOR_POLICY_SIDS = {
  * practice table (records, audit trail, reconciliation reports) through DynamoDB. Nothing else: no table writes, no
  * secrets, no key administration. `ops --local` is evaluated against exactly this document.
  *
- * Acknowledged until the key-custody issue lands: GetItem/Query return whole practice items, full CustomerKey
- * included (the ops CLI masks it); see docs/ops-cli.md for the projection condition that would keep it out.
+ * GetItem/Query return whole practice items, the CustomerKey only as its `kms1:` ciphertext: this policy has no
+ * action on the custody key, so an operator never opens it (docs/architecture.md §4 invariant 13).
  */
 export class OperatorPolicy extends Construct {
   readonly policy: iam.ManagedPolicy;
