@@ -18,8 +18,9 @@ export interface BenchmarkConfig {
   readonly latencyPortalMaxRps: number;
   /**
    * Section 3: concurrent onboardings at each rate both our limiter and the simulator enforce (one process each).
-   * At 1 req/s, 40: what the deployed functions can queue (PORTAL_MAX_WAIT_MS = 50 s of slots) — 200 would
-   * exhaust Step Functions' 6 retries of PortalThrottled before their slots came round.
+   * 200 at every rate, as the issue asks: at 1 req/s that is 400 s of budget, more than the deployed functions
+   * queue (PORTAL_MAX_WAIT_MS = 50 s of slots); the rest come back through Step Functions' rate-limit retry
+   * (lib/workflow-task.ts RATE_LIMIT_RETRY), so this run takes ~7 minutes.
    */
   readonly throughput: readonly ThroughputRun[];
   /** Section 4: portal key counts to reconcile; empty skips the section. */
@@ -38,7 +39,7 @@ export const FULL_CONFIG: BenchmarkConfig = {
   throughput: [
     { portalMaxRps: 20, onboardings: 200 },
     { portalMaxRps: 5, onboardings: 200 },
-    { portalMaxRps: 1, onboardings: 40 },
+    { portalMaxRps: 1, onboardings: 200 },
   ],
   reconciliationKeys: [1_000, 10_000, 100_000],
   reconciliationPortalMaxRps: 1000,

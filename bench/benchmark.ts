@@ -29,7 +29,7 @@ const program = new Command()
   .option("--runs <n>", "latency runs per portal latency (default 20, quick 3)", positiveInteger)
   .option(
     "--onboardings <n>",
-    "concurrent onboardings for throughput, at every rate (default 200 at 20 and 5 req/s, 40 at 1 req/s; quick 20)",
+    "concurrent onboardings for throughput, at every rate (default 200 at 20, 5 and 1 req/s; quick 20)",
     positiveInteger,
   )
   .option(

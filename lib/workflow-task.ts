@@ -7,9 +7,24 @@ import type { Construct } from "constructs";
 import { RETRYABLE_ERROR_NAMES } from "../contracts/error-names.js";
 import type { HandlerFunction } from "./handler-function.js";
 
+/**
+ * A Task refused a rate-limit slot (`PortalThrottled`: the budget is queued PORTAL_MAX_WAIT_MS ahead already) comes
+ * back until the queue drains: 17 retries from 10 s, ×1.5, capped at 60 s, full jitter — ~7 minutes on average, as
+ * long as a burst of 200 onboardings (400 requests) takes at the default 1 req/s. The transient policy below gave up
+ * after ~1 minute on average, failing most of such a burst. Each retry is a state transition ($0.000025).
+ */
+export const RATE_LIMIT_RETRY = {
+  errors: ["PortalThrottled"],
+  interval: Duration.seconds(10),
+  backoffRate: 1.5,
+  maxAttempts: 17,
+  maxDelay: Duration.seconds(60),
+  jitterStrategy: sfn.JitterType.FULL,
+} as const;
+
 /** Errors a Task is retried on: our retryable domain errors and Lambda's own transient failures. */
 export const ONBOARDING_RETRY_ERRORS: readonly string[] = [
-  ...RETRYABLE_ERROR_NAMES,
+  ...RETRYABLE_ERROR_NAMES.filter((name) => !RATE_LIMIT_RETRY.errors.includes(name as "PortalThrottled")),
   "Lambda.ServiceException",
   "Lambda.TooManyRequestsException",
   "Lambda.SdkClientException",
@@ -36,6 +51,8 @@ export function lambdaStep(
     retryOnServiceExceptions: false,
     taskTimeout: sfn.Timeout.duration(handler.function.timeout!.plus(TASK_TIMEOUT_SLACK)),
   });
+  // Step Functions applies the first retrier whose errors match.
+  task.addRetry({ ...RATE_LIMIT_RETRY, errors: [...RATE_LIMIT_RETRY.errors] });
   task.addRetry({
     errors: [...ONBOARDING_RETRY_ERRORS],
     interval: Duration.seconds(2),

@@ -90,6 +90,37 @@ describe("OnboardingWorkflow state machine", () => {
     }
   });
 
+  it("keeps a Task refused a rate-limit slot retrying for as long as a burst of 200 onboardings at 1 req/s takes", () => {
+    // 200 onboardings send 400 requests: 400 s of budget at the default 1 req/s. A Task whose slot would be more
+    // than PORTAL_MAX_WAIT_MS away throws PortalThrottled; Step Functions must bring it back until the queue has
+    // drained, or a CRM's bulk onboarding fails most practices. Under full jitter a retry waits a uniform
+    // [0, min(Interval × Backoff^k, MaxDelay)] (AWS Step Functions "Retrying after an error"): judged by the mean.
+    const burstSeconds = (2 * 200) / 1;
+    for (const [name, state] of taskStates()) {
+      const retriers = state.Retry as {
+        ErrorEquals: string[];
+        IntervalSeconds: number;
+        BackoffRate: number;
+        MaxAttempts: number;
+        MaxDelaySeconds?: number;
+        JitterStrategy?: string;
+      }[];
+      const throttled = retriers.find((r) => r.ErrorEquals.includes("PortalThrottled"))!;
+      let expectedSeconds = 0;
+      for (let k = 0; k < throttled.MaxAttempts; k += 1) {
+        const delay = Math.min(
+          throttled.IntervalSeconds * throttled.BackoffRate ** k,
+          throttled.MaxDelaySeconds ?? Number.POSITIVE_INFINITY,
+        );
+        expectedSeconds += throttled.JitterStrategy === "FULL" ? delay / 2 : delay;
+      }
+      expect({ name, expectedSeconds: expectedSeconds >= burstSeconds }).toEqual({
+        name,
+        expectedSeconds: true,
+      });
+    }
+  });
+
   it("retries only retryable errors, with capped exponential backoff and full jitter", () => {
     for (const [name, state] of taskStates()) {
       expect({ name, retry: state.Retry }).toEqual({ name, retry: EXPECTED_TASK_RETRY });

@@ -120,8 +120,16 @@ export const validateAsl = createRequire(import.meta.url)("asl-validator") as (
  */
 export const EXPECTED_TASK_RETRY = [
   {
+    ErrorEquals: ["PortalThrottled"],
+    IntervalSeconds: 10,
+    MaxAttempts: 17,
+    BackoffRate: 1.5,
+    MaxDelaySeconds: 60,
+    JitterStrategy: "FULL",
+  },
+  {
     ErrorEquals: [
-      ...RETRYABLE_ERROR_NAMES,
+      ...RETRYABLE_ERROR_NAMES.filter((name) => name !== "PortalThrottled"),
       "Lambda.ServiceException",
       "Lambda.TooManyRequestsException",
       "Lambda.SdkClientException",
