@@ -9,15 +9,16 @@ import type { HandlerFunction } from "./handler-function.js";
 
 /**
  * A Task refused a rate-limit slot (`PortalThrottled`: the budget is queued PORTAL_MAX_WAIT_MS ahead already) comes
- * back until the queue drains: 17 retries from 10 s, ×1.5, capped at 60 s, full jitter — ~7 minutes on average, as
- * long as a burst of 200 onboardings (400 requests) takes at the default 1 req/s. The transient policy below gave up
+ * back until the queue drains: 25 retries from 10 s, ×1.5, capped at 60 s, full jitter — ~11 minutes on average,
+ * well past the ~7 minutes a burst of 200 onboardings (400 requests) takes at the default 1 req/s: with 17 retries
+ * (~7 minutes) one of 200 in the benchmark lost every draw for a slot. The transient policy below gave up
  * after ~1 minute on average, failing most of such a burst. Each retry is a state transition ($0.000025).
  */
 export const RATE_LIMIT_RETRY = {
   errors: ["PortalThrottled"],
   interval: Duration.seconds(10),
   backoffRate: 1.5,
-  maxAttempts: 17,
+  maxAttempts: 25,
   maxDelay: Duration.seconds(60),
   jitterStrategy: sfn.JitterType.FULL,
 } as const;

@@ -122,7 +122,7 @@ export const EXPECTED_TASK_RETRY = [
   {
     ErrorEquals: ["PortalThrottled"],
     IntervalSeconds: 10,
-    MaxAttempts: 17,
+    MaxAttempts: 25,
     BackoffRate: 1.5,
     MaxDelaySeconds: 60,
     JitterStrategy: "FULL",
