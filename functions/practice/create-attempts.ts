@@ -50,7 +50,7 @@ export type OpenCreateAttempt = Pick<
   | "lastAttemptAt"
 >;
 
-const ATTEMPT_ATTRIBUTES = [
+export const ATTEMPT_ATTRIBUTES = [
   "practiceId",
   "executionName",
   "status",

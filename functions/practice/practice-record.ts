@@ -84,7 +84,7 @@ export interface OffboardingDetails {
 }
 
 /** Every attribute of a practice record, in the order of the interface above. */
-const PRACTICE_ATTRIBUTES = [
+export const PRACTICE_ATTRIBUTES = [
   "practiceId",
   "devRefId",
   "status",

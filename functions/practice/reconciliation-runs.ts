@@ -59,7 +59,7 @@ export type RunOutcomeFields = Omit<
   "runId" | "repair" | "graceMinutes" | "notYetAssignedDays" | "startedAt"
 >;
 
-const SUMMARY_ATTRIBUTES = [
+export const SUMMARY_ATTRIBUTES = [
   "runId",
   "status",
   "repair",
