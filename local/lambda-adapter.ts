@@ -68,6 +68,8 @@ export interface LambdaTaskHandlerOptions {
   readonly beginAttempt: (stateName: string) => Promise<TaskAttempt>;
   /** Aborted when the execution ends (timeout, stop): a still-running invocation is abandoned and its timer freed. */
   readonly executionEnded?: AbortSignal;
+  /** Told of every invocation's run, which outlives a stopped execution (as on Lambda): the engine's quiet waits on it. */
+  readonly onInvocation?: (running: Promise<unknown>) => void;
 }
 
 /** A `taskResourceLocalHandlers` function for one Lambda Task of one execution. */
@@ -89,7 +91,14 @@ export function createLambdaTaskHandler(
     let result: unknown;
     try {
       result = jsonCopy(
-        await invokeWithTimeout(options.loadHandler, fn, event, requestId, options.executionEnded),
+        await invokeWithTimeout(
+          options.loadHandler,
+          fn,
+          event,
+          requestId,
+          options.executionEnded,
+          options.onInvocation,
+        ),
       );
     } catch (error) {
       const payload = error instanceof LambdaInvocationFailure ? error.payload : lambdaErrorPayload(error);
@@ -110,6 +119,7 @@ async function invokeWithTimeout(
   event: unknown,
   requestId: string,
   executionEnded: AbortSignal | undefined,
+  onInvocation?: (running: Promise<unknown>) => void,
 ): Promise<unknown> {
   const timeoutMs = fn.timeoutSeconds * 1000;
   const deadline = Date.now() + timeoutMs;
@@ -135,6 +145,7 @@ async function invokeWithTimeout(
   })();
   // The handler cannot be cancelled in-process; after a timeout its late outcome is dropped, as Lambda would.
   run.catch(() => {});
+  onInvocation?.(run);
   try {
     return await Promise.race([run, timedOut]);
   } finally {

@@ -147,6 +147,8 @@ export class LocalWorkflowEngine {
   private readonly machines = new Map<string, LoadedStateMachine>();
   private readonly executions = new Map<string, ExecutionRecord>();
   private readonly handlers = new Map<string, Promise<LambdaHandler>>();
+  /** Handler invocations still running, including those of stopped executions (they run on, as on Lambda). */
+  private readonly invocations = new Set<Promise<unknown>>();
   private readonly restoreEnvironment: () => void;
   private readonly loadHandlerModule: (entry: string) => Promise<Record<string, unknown>>;
 
@@ -292,6 +294,11 @@ export class LocalWorkflowEngine {
     return this.describeExecution(executionArn);
   }
 
+  /** Resolves once no handler invocation is running, those a stopped or timed-out execution left behind included. */
+  async invocationsSettled(): Promise<void> {
+    while (this.invocations.size > 0) await Promise.allSettled([...this.invocations]);
+  }
+
   /** Stops a running execution (ABORTED). The handler running at the time cannot be interrupted in-process. */
   async stopExecution(executionArn: string, reason: { error?: string; cause?: string } = {}): Promise<Date> {
     const record = this.execution(executionArn);
@@ -337,6 +344,13 @@ export class LocalWorkflowEngine {
         loadHandler: (fn) => this.loadHandler(fn),
         beginAttempt: (stateName) => history.beginAttempt(stateName),
         executionEnded: ended.signal,
+        onInvocation: (running) => {
+          this.invocations.add(running);
+          running.then(
+            () => this.invocations.delete(running),
+            () => this.invocations.delete(running),
+          );
+        },
       });
       taskResourceLocalHandlers[binding.stateName] = handler as (input: JsonValue) => Promise<JsonValue>;
     }

@@ -65,7 +65,10 @@ export async function collectExecutions(engine: LocalWorkflowEngine): Promise<Ex
   return out.reverse();
 }
 
-/** Waits until no execution of any state machine is running (new ones may start while others end). */
+/**
+ * Waits until no execution of any state machine is running (new ones may start while others end) and no handler
+ * invocation is either: a stopped execution's invocation runs on, as on Lambda, and may still call the portal.
+ */
 export async function waitForQuiet(engine: LocalWorkflowEngine): Promise<void> {
   for (;;) {
     const running = engine.stateMachines().flatMap(
@@ -76,7 +79,21 @@ export async function waitForQuiet(engine: LocalWorkflowEngine): Promise<void> {
           maxResults: 1000,
         }).executions ?? [],
     );
-    if (running.length === 0) return;
+    if (running.length === 0) {
+      await engine.invocationsSettled();
+      const startedMeanwhile = engine
+        .stateMachines()
+        .some(
+          (machine) =>
+            (engine.listExecutions({
+              stateMachineArn: machine.stateMachineArn,
+              statusFilter: "RUNNING",
+              maxResults: 1,
+            }).executions?.length ?? 0) > 0,
+        );
+      if (!startedMeanwhile) return;
+      continue;
+    }
     await Promise.all(running.map((item) => engine.waitForExecution(item.executionArn!)));
   }
 }

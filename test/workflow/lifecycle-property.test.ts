@@ -215,7 +215,24 @@ describe("lifecycle of one practice under random interleavings (fast-check)", ()
         for (const op of operations) await apply(practiceId, devRefId, op, last);
         expect(await disagreements(practiceId, devRefId)).toEqual([]);
       }),
-      { numRuns: 12, endOnFailure: true },
+      {
+        numRuns: 12,
+        endOnFailure: true,
+        // Failed 1 run in 6 when the check ran before a stopped onboarding's late re-enable was undone (the
+        // invocation runs on after the stop, as on Lambda): the engine's quiet now waits for it.
+        examples: [
+          [
+            [
+              { kind: "onboard" },
+              { kind: "offboard" },
+              { kind: "offboard" },
+              { kind: "stopOnboarding", afterMs: 31, slow: "PUT" },
+              { kind: "onboard" },
+              { kind: "stopOffboarding", afterMs: 206 },
+            ],
+          ],
+        ],
+      },
     );
   });
 });
