@@ -81,16 +81,14 @@ export async function waitForQuiet(engine: LocalWorkflowEngine): Promise<void> {
     );
     if (running.length === 0) {
       await engine.invocationsSettled();
-      const startedMeanwhile = engine
-        .stateMachines()
-        .some(
-          (machine) =>
-            (engine.listExecutions({
-              stateMachineArn: machine.stateMachineArn,
-              statusFilter: "RUNNING",
-              maxResults: 1,
-            }).executions?.length ?? 0) > 0,
-        );
+      const startedMeanwhile = engine.stateMachines().some(
+        (machine) =>
+          (engine.listExecutions({
+            stateMachineArn: machine.stateMachineArn,
+            statusFilter: "RUNNING",
+            maxResults: 1,
+          }).executions?.length ?? 0) > 0,
+      );
       if (!startedMeanwhile) return;
       continue;
     }
