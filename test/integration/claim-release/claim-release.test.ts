@@ -11,12 +11,12 @@ import { claimPracticeForOffboarding } from "../../../functions/offboarding/offb
 import { createPracticeKey } from "../../../functions/onboarding/onboarding-steps.js";
 import { createPortalClient } from "../../../functions/portal/portal-client.js";
 import { DynamoDbRateLimiter } from "../../../functions/portal/portal-rate-limiter.js";
-import { PracticeStore } from "../../../functions/practice/practice-store.js";
+import type { PracticeStore } from "../../../functions/practice/practice-store.js";
 import { type PortalSimulator, startPortalSimulator } from "../../../local/portal-simulator.js";
 import { createTestDocumentTable, type TestDocumentTable } from "../../support/document-client.js";
 import { asEventInput, outboxEvents } from "../../support/outbox-items.js";
-import { testKeyCipher } from "../../support/test-key-cipher.js";
-import { testFingerprinter, testMask } from "../../support/test-key-custody.js";
+import { testMask } from "../../support/test-key-custody.js";
+import { testPracticeStore } from "../../support/test-practice-store.js";
 
 const SECRET = "arn:aws:secretsmanager:us-east-1:000000000000:secret:practice-onboarding/portal-credentials";
 const ONBOARDING_ARN = "arn:aws:states:us-east-1:000000000000:stateMachine:Onboarding";
@@ -38,12 +38,7 @@ let seed = 300;
 
 beforeAll(async () => {
   table = await createTestDocumentTable();
-  store = new PracticeStore({
-    client: table.client,
-    tableName: table.tableName,
-    fingerprint: testFingerprinter,
-    keyCipher: testKeyCipher,
-  });
+  store = testPracticeStore(table);
   const rateLimiter = new DynamoDbRateLimiter({
     client: table.client,
     tableName: table.tableName,

@@ -16,6 +16,7 @@ import { findKeyRuns, keyRuns } from "../../../local/table-key-scan.js";
 import { createTestDocumentTable, type TestDocumentTable } from "../../support/document-client.js";
 import { testKeyCipher } from "../../support/test-key-cipher.js";
 import { testFingerprinter } from "../../support/test-key-custody.js";
+import { testPracticeStore } from "../../support/test-practice-store.js";
 
 const T0 = new Date("2026-03-01T10:00:00.000Z");
 const at = (seconds: number) => new Date(T0.getTime() + seconds * 1000);
@@ -26,12 +27,7 @@ let issued: string[];
 
 beforeEach(async () => {
   table = await createTestDocumentTable();
-  store = new PracticeStore({
-    client: table.client,
-    tableName: table.tableName,
-    fingerprint: testFingerprinter,
-    keyCipher: testKeyCipher,
-  });
+  store = testPracticeStore(table);
   issued = [];
 });
 

@@ -13,11 +13,11 @@ import { createPracticeKey } from "../../../functions/onboarding/onboarding-step
 import { ClaimLost, KeyConflict, PracticeBusy } from "../../../functions/platform/errors.js";
 import { createPortalClient } from "../../../functions/portal/portal-client.js";
 import { DynamoDbRateLimiter } from "../../../functions/portal/portal-rate-limiter.js";
-import { PracticeStore } from "../../../functions/practice/practice-store.js";
+import type { PracticeStore } from "../../../functions/practice/practice-store.js";
 import { type PortalSimulator, startPortalSimulator } from "../../../local/portal-simulator.js";
 import { createTestDocumentTable } from "../../support/document-client.js";
-import { testKeyCipher } from "../../support/test-key-cipher.js";
-import { testFingerprinter, testMask } from "../../support/test-key-custody.js";
+import { testMask } from "../../support/test-key-custody.js";
+import { testPracticeStore } from "../../support/test-practice-store.js";
 
 const SECRET = "arn:aws:secretsmanager:us-east-1:000000000000:secret:practice-onboarding/portal-credentials";
 const REASON = "Churned";
@@ -30,12 +30,7 @@ let seed = 100;
 
 beforeAll(async () => {
   const table = await createTestDocumentTable();
-  store = new PracticeStore({
-    client: table.client,
-    tableName: table.tableName,
-    fingerprint: testFingerprinter,
-    keyCipher: testKeyCipher,
-  });
+  store = testPracticeStore(table);
   // One rate limiter item for the file, shared with every simulator below.
   const rateLimiter = new DynamoDbRateLimiter({
     client: table.client,

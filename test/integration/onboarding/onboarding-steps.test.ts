@@ -9,12 +9,12 @@ import {
 import { describeCaughtError } from "../../../functions/platform/caught-error.js";
 import { createPortalClient } from "../../../functions/portal/portal-client.js";
 import { DynamoDbRateLimiter } from "../../../functions/portal/portal-rate-limiter.js";
-import { PracticeStore } from "../../../functions/practice/practice-store.js";
+import type { PracticeStore } from "../../../functions/practice/practice-store.js";
 import { type PortalSimulator, startPortalSimulator } from "../../../local/portal-simulator.js";
 import { createTestDocumentTable } from "../../support/document-client.js";
 import { offboardPractice } from "../../support/offboard-practice.js";
-import { testKeyCipher } from "../../support/test-key-cipher.js";
-import { testFingerprinter, testMask } from "../../support/test-key-custody.js";
+import { testMask } from "../../support/test-key-custody.js";
+import { testPracticeStore } from "../../support/test-practice-store.js";
 
 const SECRET = "arn:aws:secretsmanager:us-east-1:000000000000:secret:practice-onboarding/portal-credentials";
 
@@ -27,12 +27,7 @@ let seed = 0;
 
 beforeAll(async () => {
   table = await createTestDocumentTable();
-  store = new PracticeStore({
-    client: table.client,
-    tableName: table.tableName,
-    fingerprint: testFingerprinter,
-    keyCipher: testKeyCipher,
-  });
+  store = testPracticeStore(table);
 });
 
 // A simulator per test, each with its own PRNG seed: a reset simulator would hand out the same keys again,

@@ -7,12 +7,12 @@ import {
   type ImportKeysOptions,
   importKeys,
 } from "../../../functions/practice/key-import.js";
-import { PracticeStore } from "../../../functions/practice/practice-store.js";
+import type { PracticeStore } from "../../../functions/practice/practice-store.js";
 import type { PortalSimulator } from "../../../local/portal-simulator.js";
 import { createTestDocumentTable, type TestDocumentTable } from "../../support/document-client.js";
 import { clientFor, useSimulators } from "../../support/portal-harness.js";
-import { testKeyCipher } from "../../support/test-key-cipher.js";
-import { testFingerprinter, testMask } from "../../support/test-key-custody.js";
+import { testMask } from "../../support/test-key-custody.js";
+import { testPracticeStore } from "../../support/test-practice-store.js";
 
 const startSimulator = useSimulators();
 const NOW = new Date("2025-06-12T10:00:00.000Z");
@@ -23,12 +23,7 @@ let sim: PortalSimulator;
 
 beforeEach(async () => {
   table = await createTestDocumentTable();
-  store = new PracticeStore({
-    client: table.client,
-    tableName: table.tableName,
-    fingerprint: testFingerprinter,
-    keyCipher: testKeyCipher,
-  });
+  store = testPracticeStore(table);
   sim = await startSimulator();
 });
 

@@ -12,6 +12,7 @@ import { createTestDocumentTable, type TestDocumentTable } from "../../support/d
 import { migrateInterruptedThenResumed } from "../../support/interrupted-migration.js";
 import { testKeyCipher } from "../../support/test-key-cipher.js";
 import { testFingerprinter, testMask } from "../../support/test-key-custody.js";
+import { testPracticeStore } from "../../support/test-practice-store.js";
 
 const ACTIVE_KEY = "QJXZR4PNK5B8W2HD";
 const OLD_KEY = "565ATSAH4SZD0001";
@@ -82,12 +83,7 @@ async function fillOldShape() {
 
 beforeEach(async () => {
   table = await createTestDocumentTable();
-  store = new PracticeStore({
-    client: table.client,
-    tableName: table.tableName,
-    fingerprint: testFingerprinter,
-    keyCipher: testKeyCipher,
-  });
+  store = testPracticeStore(table);
   await fillOldShape();
 });
 

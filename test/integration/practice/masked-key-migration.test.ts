@@ -10,12 +10,12 @@ import { PK, SK } from "../../../contracts/table-schema.js";
 import { MASKED_KEY_PATTERN } from "../../../functions/key-custody/masked-key.js";
 import type { PortalKey } from "../../../functions/portal/portal-types.js";
 import { releaseCandidateKey } from "../../../functions/practice/candidate-keys.js";
-import { PracticeStore } from "../../../functions/practice/practice-store.js";
+import type { PracticeStore } from "../../../functions/practice/practice-store.js";
 import { createTestDocumentTable, type TestDocumentTable } from "../../support/document-client.js";
 import { migrateInterruptedThenResumed } from "../../support/interrupted-migration.js";
 import { offboardPractice } from "../../support/offboard-practice.js";
-import { testKeyCipher } from "../../support/test-key-cipher.js";
 import { testFingerprinter, testMask } from "../../support/test-key-custody.js";
+import { testPracticeStore } from "../../support/test-practice-store.js";
 
 const KEYS = {
   active: "QJXZR4PNK5B8W2HD",
@@ -130,12 +130,7 @@ const shownStrings = async () =>
 
 beforeEach(async () => {
   table = await createTestDocumentTable();
-  store = new PracticeStore({
-    client: table.client,
-    tableName: table.tableName,
-    fingerprint: testFingerprinter,
-    keyCipher: testKeyCipher,
-  });
+  store = testPracticeStore(table);
   await fillThroughTheStore();
   expect(await ageTheTable()).toBeGreaterThan(10);
 });

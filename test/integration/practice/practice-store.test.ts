@@ -8,6 +8,7 @@ import { createTestDocumentTable, type TestDocumentTable } from "../../support/d
 import { offboardPractice } from "../../support/offboard-practice.js";
 import { testKeyCipher } from "../../support/test-key-cipher.js";
 import { testFingerprinter, testMask } from "../../support/test-key-custody.js";
+import { testPracticeStore } from "../../support/test-practice-store.js";
 
 let table: TestDocumentTable;
 let store: PracticeStore;
@@ -15,12 +16,7 @@ let counter = 0;
 
 beforeAll(async () => {
   table = await createTestDocumentTable();
-  store = new PracticeStore({
-    client: table.client,
-    tableName: table.tableName,
-    fingerprint: testFingerprinter,
-    keyCipher: testKeyCipher,
-  });
+  store = testPracticeStore(table);
 });
 
 /** A practice id unique to the test, so tests share one table without seeing each other. */

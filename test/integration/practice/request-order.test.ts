@@ -3,11 +3,10 @@
 import { UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { beforeAll, describe, expect, it } from "vitest";
 import { keys } from "../../../contracts/table-schema.js";
-import { PracticeStore } from "../../../functions/practice/practice-store.js";
+import type { PracticeStore } from "../../../functions/practice/practice-store.js";
 import { createTestDocumentTable, type TestDocumentTable } from "../../support/document-client.js";
 import { offboardPractice } from "../../support/offboard-practice.js";
-import { testKeyCipher } from "../../support/test-key-cipher.js";
-import { testFingerprinter } from "../../support/test-key-custody.js";
+import { testPracticeStore } from "../../support/test-practice-store.js";
 
 let table: TestDocumentTable;
 let store: PracticeStore;
@@ -15,12 +14,7 @@ let counter = 0;
 
 beforeAll(async () => {
   table = await createTestDocumentTable();
-  store = new PracticeStore({
-    client: table.client,
-    tableName: table.tableName,
-    fingerprint: testFingerprinter,
-    keyCipher: testKeyCipher,
-  });
+  store = testPracticeStore(table);
 });
 
 const T0 = new Date("2025-06-12T10:00:00.000Z");

@@ -4,7 +4,6 @@
 
 import { beforeEach, describe, expect, it } from "vitest";
 import { emptyCounts, type FindingCounts } from "../../../contracts/reconciliation-findings.js";
-import { PracticeStore } from "../../../functions/practice/practice-store.js";
 import { ReconciliationStore } from "../../../functions/practice/reconciliation-store.js";
 import type { ReconciliationDeps } from "../../../functions/reconciliation/reconciliation-deps.js";
 import { finishReconciliation } from "../../../functions/reconciliation/reconciliation-finish-step.js";
@@ -14,6 +13,7 @@ import { createTestDocumentTable } from "../../support/document-client.js";
 import { asEventInput, outboxEvents } from "../../support/outbox-items.js";
 import { testKeyCipher } from "../../support/test-key-cipher.js";
 import { testFingerprinter } from "../../support/test-key-custody.js";
+import { testPracticeStore } from "../../support/test-practice-store.js";
 
 // Real dates: the summary expires (TTL) 90 days after its start, and DynamoDB Local deletes expired items.
 const STARTED = new Date(Math.floor(Date.now() / 1000) * 1000);
@@ -36,12 +36,7 @@ beforeEach(async () => {
   });
   metrics = [];
   deps = {
-    store: new PracticeStore({
-      client: table.client,
-      tableName: table.tableName,
-      fingerprint: testFingerprinter,
-      keyCipher: testKeyCipher,
-    }),
+    store: testPracticeStore(table),
     runs,
     publishMetrics: (counts, needingAttention) => metrics.push({ counts, needingAttention }),
     now: () => FINISHED,

@@ -3,7 +3,7 @@
 
 import { beforeEach, describe, expect, it } from "vitest";
 import type { PortalKey } from "../../../functions/portal/portal-types.js";
-import { PracticeStore } from "../../../functions/practice/practice-store.js";
+import type { PracticeStore } from "../../../functions/practice/practice-store.js";
 import { ReconciliationStore } from "../../../functions/practice/reconciliation-store.js";
 import { scratchKeyOwner } from "../../../functions/practice/stored-customer-key.js";
 import type { ExecutionState } from "../../../functions/reconciliation/reconciliation-classify.js";
@@ -14,6 +14,7 @@ import { startOffboarding } from "../../support/offboard-practice.js";
 import { clientFor, useSimulators } from "../../support/portal-harness.js";
 import { testKeyCipher } from "../../support/test-key-cipher.js";
 import { testFingerprinter, testMask } from "../../support/test-key-custody.js";
+import { testPracticeStore } from "../../support/test-practice-store.js";
 
 const startSimulator = useSimulators();
 const RUN = { runId: "run-1", repair: true, graceMinutes: 0, notYetAssignedDays: 7 };
@@ -26,12 +27,7 @@ let execution: ExecutionState;
 
 beforeEach(async () => {
   const table = await createTestDocumentTable();
-  store = new PracticeStore({
-    client: table.client,
-    tableName: table.tableName,
-    fingerprint: testFingerprinter,
-    keyCipher: testKeyCipher,
-  });
+  store = testPracticeStore(table);
   runs = new ReconciliationStore({
     client: table.client,
     tableName: table.tableName,
