@@ -1,7 +1,7 @@
 // Lost-POST candidates for the ops CLI: which run's report to read, the candidate a masked form names, and
 // whether its attempt's onboarding is still running.
 import { DescribeExecutionCommand } from "@aws-sdk/client-sfn";
-import { currentMaskedKey } from "../functions/key-custody/masked-key.js";
+import { currentMaskedKey, maskByFingerprint } from "../functions/key-custody/masked-key.js";
 import { type RunCandidate, readRunCandidates } from "../functions/practice/candidate-keys.js";
 import type { PracticeTable } from "../functions/practice/practice-table.js";
 import { ReconciliationStore } from "../functions/practice/reconciliation-store.js";
@@ -46,7 +46,7 @@ export function shownCandidate(candidate: RunCandidate): string {
   // Its stored mask: the key itself is the run's ciphertext, which ops cannot open (§4 invariant 13).
   return (
     currentMaskedKey(candidate.maskedKey, candidate.keyFingerprint) ??
-    `… #${candidate.keyFingerprint.slice(0, 6)}`
+    maskByFingerprint(candidate.keyFingerprint)
   );
 }
 

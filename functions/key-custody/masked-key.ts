@@ -19,6 +19,11 @@ export function maskCustomerKey(
   return `${maskKeyTail(customerKey)} #${fingerprint.slice(0, 6)}` as MaskedKey;
 }
 
+/** A key whose characters are not at hand (stored encrypted): its short fingerprint alone, `… #3f9a1c`. */
+export function maskByFingerprint(fingerprint: KeyFingerprint): MaskedKey {
+  return `… #${fingerprint.slice(0, 6)}` as MaskedKey;
+}
+
 /** For values read back (events, records): true only for the masked shape, never for a key. */
 export function isMaskedKey(value: unknown): value is MaskedKey {
   return typeof value === "string" && MASKED_KEY_PATTERN.test(value);

@@ -3,7 +3,7 @@
 import { keys, type PracticeStatus, STATUS_INDEX_PK, STATUS_INDEX_SK } from "../../contracts/table-schema.js";
 import { isEncryptedCustomerKey } from "../key-custody/key-cipher.js";
 import type { KeyFingerprint } from "../key-custody/key-fingerprint.js";
-import { currentMaskedKey, maskCustomerKey } from "../key-custody/masked-key.js";
+import { currentMaskedKey, maskByFingerprint, maskCustomerKey } from "../key-custody/masked-key.js";
 import { ConfigurationError } from "../platform/errors.js";
 import { maskKeyTail, redactCustomerKeys } from "../platform/mask.js";
 import type { KeyInstallation } from "./key-installation.js";
@@ -165,6 +165,6 @@ function shownKey(stored: unknown, key: string | undefined, fingerprint: KeyFing
   if (current) return current;
   if (!key) return "…";
   // A ciphertext has no tail to show: the fingerprint alone tells it apart (§4 invariant 13).
-  if (isEncryptedCustomerKey(key)) return fingerprint ? `… #${fingerprint.slice(0, 6)}` : "(encrypted key)";
+  if (isEncryptedCustomerKey(key)) return fingerprint ? maskByFingerprint(fingerprint) : "(encrypted key)";
   return fingerprint ? maskCustomerKey(key, fingerprint) : maskKeyTail(key);
 }
