@@ -1,5 +1,6 @@
 // HTTP client for the Open Dental Developer Portal `/apikeys` endpoint (docs/architecture.md §3): typed errors, paging,
 // rate limiting, credential refresh on 401, and messages that never carry a full key or credential.
+
 import {
   ConfigurationError,
   InvalidInput,
@@ -11,6 +12,7 @@ import {
   PortalUnavailable,
 } from "../platform/errors.js";
 import { maskKeyTail, redactCustomerKeys, redactSecrets } from "../platform/mask.js";
+import { ColdClientGate } from "./cold-client-gate.js";
 import {
   describeJsonType,
   describeNonJsonBody,
@@ -289,9 +291,9 @@ export function createPortalClient(options: PortalClientOptions): PortalClient {
   /**
    * The client's first request loads and warms the HTTP client and opens its first connection (48–72 ms on an idle
    * machine, 174 ms measured under load), so it reaches the portal late: its reservation keeps the next caller
-   * that much further off. Requests that ask while it is on its way find the loading done by their later slots.
+   * that much further off, and calls started meanwhile send after its answer (cold-client-gate.ts).
    */
-  let firstRequest = true;
+  const coldClient = new ColdClientGate();
 
   /** Sends one operation: rate limit, credentials, one retry after a 401; reports each request to onCall. */
   async function send(op: Operation): Promise<unknown> {
@@ -300,9 +302,15 @@ export function createPortalClient(options: PortalClientOptions): PortalClient {
     seen.push(credentials);
     for (let attempt = 1; ; attempt++) {
       const redact = makeRedactor(op, seen);
-      const request = firstRequest ? { lateByUpToMs: COLD_CLIENT_LATENESS_MS } : undefined;
-      firstRequest = false;
-      await options.rateLimiter?.acquire(request);
+      const pass = await coldClient.enter();
+      try {
+        await options.rateLimiter?.acquire(
+          pass.warming ? { lateByUpToMs: COLD_CLIENT_LATENESS_MS } : undefined,
+        );
+      } catch (error) {
+        pass.settle(false);
+        throw error;
+      }
       const started = performance.now();
       let status: number | undefined;
       let outcome = "ok";
@@ -320,6 +328,7 @@ export function createPortalClient(options: PortalClientOptions): PortalClient {
         outcome = (error as { name?: string })?.name ?? "Error";
         throw error;
       } finally {
+        pass.settle(status !== undefined);
         report(op, attempt, status, outcome, performance.now() - started);
       }
       // The secret may have been rotated since it was cached: read it once more, then try once more.

@@ -484,6 +484,51 @@ describe("PortalClient rate limiter and onCall", () => {
     expect(COLD_CLIENT_LATENESS_MS).toBeGreaterThanOrEqual(174);
   });
 
+  it("sends concurrent first calls of a fresh client after the one declared late, not before it", async () => {
+    // In-process harnesses (and any caller running requests side by side) start many calls on one cold client at
+    // once; the budget may grant the call that declared the lateness a later slot than the others, and then
+    // another request travels the cold client first, late, with an ordinary slot: CI saw it arrive 961 ms
+    // after the one before it under a 1 req/s limit. The calls behind the first wait for its answer instead.
+    const sim = await start();
+    sim.generateKeys(10);
+    const acquired: { lateByUpToMs: number; sentBefore: number }[] = [];
+    const client = clientFor(sim, {
+      rateLimiter: {
+        acquire: async (request) => {
+          // The late-declaring call's reservation is answered last, as a DynamoDB race may order them.
+          if (request?.lateByUpToMs) await new Promise((resolve) => setTimeout(resolve, 50));
+          acquired.push({ lateByUpToMs: request?.lateByUpToMs ?? 0, sentBefore: sim.calls().length });
+        },
+      },
+    });
+    await Promise.all([client.listKeysPage(0), client.listKeysPage(0), client.listKeysPage(0)]);
+    expect(acquired).toEqual([
+      { lateByUpToMs: COLD_CLIENT_LATENESS_MS, sentBefore: 0 },
+      { lateByUpToMs: 0, sentBefore: 1 },
+      { lateByUpToMs: 0, sentBefore: 1 },
+    ]);
+  });
+
+  it("lets the next call warm the client when the first one fails before an answer", async () => {
+    const sim = await start();
+    const lateness: number[] = [];
+    let refuse = true;
+    const client = clientFor(sim, {
+      rateLimiter: {
+        acquire: async (request) => {
+          lateness.push(request?.lateByUpToMs ?? 0);
+          if (refuse) {
+            refuse = false;
+            throw new Error("budget unavailable");
+          }
+        },
+      },
+    });
+    const results = await Promise.allSettled([client.listKeysPage(0), client.listKeysPage(0)]);
+    expect(results.map((r) => r.status)).toEqual(["rejected", "fulfilled"]);
+    expect(lateness).toEqual([COLD_CLIENT_LATENESS_MS, COLD_CLIENT_LATENESS_MS]);
+  });
+
   it("acquires the rate limiter again for the retry after a 401", async () => {
     const sim = await start();
     let acquired = 0;
