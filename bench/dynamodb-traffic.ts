@@ -31,6 +31,12 @@ export interface DynamoDbTraffic {
    * or not, at least 1 RRU (strongly consistent) or 0.5 (eventually consistent); those are raised to it.
    */
   readonly batchReadsRaisedToMinimum: number;
+  /**
+   * TransactWriteItems requests that DynamoDB Local reported below AWS's minimum: AWS bills every item of a
+   * transactional write, a ConditionCheck included, at least 2 WRU (2 per KB); Local sized one onboarding's
+   * 4-item transaction at 6. Those are raised to it.
+   */
+  readonly transactionsRaisedToMinimum: number;
 }
 
 export const EMPTY_TRAFFIC: DynamoDbTraffic = {
@@ -44,6 +50,7 @@ export const EMPTY_TRAFFIC: DynamoDbTraffic = {
   failedConditionalWrites: 0,
   unitsAssumed: 0,
   batchReadsRaisedToMinimum: 0,
+  transactionsRaisedToMinimum: 0,
 };
 
 /** The proxy's request rewrite that asks DynamoDB (Local) to report the capacity each request consumed. */
@@ -87,6 +94,10 @@ export class DynamoDbTrafficCounter {
         traffic.batchReadsRaisedToMinimum += 1;
         units = minimum;
       }
+    }
+    if (operation === "TransactWriteItems" && !failedCondition && units < 2 * items) {
+      traffic.transactionsRaisedToMinimum += 1;
+      units = 2 * items;
     }
     if (isRead) {
       traffic.readRequests += 1;

@@ -38,7 +38,27 @@ describe("dynamoDbTraffic", () => {
       failedConditionalWrites: 0,
       unitsAssumed: 0,
       batchReadsRaisedToMinimum: 0,
+      transactionsRaisedToMinimum: 0,
     });
+  });
+
+  it("bills every item of a transaction at least 2 WRU, as AWS does (DynamoDB Local reported 6 for four items)", () => {
+    // AWS: a transactional write costs 2 WRU per item per KB, a ConditionCheck included; DynamoDB Local sized
+    // one onboarding's 4-item transaction (practice, key, attempt, audit) at 6 units.
+    const traffic = dynamoDbTraffic([
+      recorded(
+        "TransactWriteItems",
+        { TransactItems: [{ Update: {} }, { Put: {} }, { Update: {} }, { Put: {} }] },
+        { ConsumedCapacity: [{ TableName: "t", CapacityUnits: 6 }] },
+      ),
+      recorded(
+        "TransactWriteItems",
+        { TransactItems: [{ ConditionCheck: {} }, { Update: {} }] },
+        { ConsumedCapacity: [{ TableName: "t", CapacityUnits: 6 }] },
+      ),
+    ]);
+    expect(traffic.writeRequestUnits).toBe(8 + 6);
+    expect(traffic.transactionsRaisedToMinimum).toBe(1);
   });
 
   it("bills a write refused by its condition 1 WRU, as DynamoDB does", () => {
