@@ -110,7 +110,7 @@ export async function startBenchStack(options: BenchStackOptions): Promise<Bench
   process.env.AWS_ENDPOINT_URL_SFN = aws.url;
   // The outbox delivery's PutEvents calls: one per invocation that delivers (what its invocations are counted by).
   process.env.AWS_ENDPOINT_URL_EVENTBRIDGE = aws.url;
-  // Key custody: the custody key's Encrypt (create-key) and Decrypt (label) calls, priced per request.
+  // Key custody: the custody key's Encrypt (create-key) and Decrypt (label-and-record) calls, priced per request.
   process.env.AWS_ENDPOINT_URL_KMS = aws.url;
   process.env.OPEN_DENTAL_BASE_URL = `${portal.url}${new URL(simulator.url).pathname}`;
 

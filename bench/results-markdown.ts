@@ -95,7 +95,7 @@ export function renderMarkdown(results: BenchmarkResults): string {
         ],
       ),
       "",
-      `At the default PORTAL_MAX_RPS=1, LabelKey's duration is mostly the wait for its portal slot (the limiter keeps calls ≥ 1.08 s apart, and the PUT follows the POST at once); that wait is billed Lambda time, included above. Failed conditional writes: the limiter's "is the budget idle?" update when a slot is still reserved (DynamoDB bills it 1 WRU); a limiter that last saw the budget busy queues first and skips it. Request units are DynamoDB Local's ConsumedCapacity, raised to AWS's minimum where Local reports less: 2 WRU per item of a transaction (Local sized a 4-item one at 6).`,
+      `At the default PORTAL_MAX_RPS=1, LabelKeyAndRecordActive's duration is mostly the wait for its portal slot (the limiter keeps calls ≥ 1.08 s apart, and the PUT follows the POST at once); that wait is billed Lambda time, included above. Failed conditional writes: the limiter's "is the budget idle?" update when a slot is still reserved (DynamoDB bills it 1 WRU); a limiter that last saw the budget busy queues first and skips it. Request units are DynamoDB Local's ConsumedCapacity, raised to AWS's minimum where Local reports less: 2 WRU per item of a transaction (Local sized a 4-item one at 6).`,
       "",
       on.variesAcrossRuns.length + off.variesAcrossRuns.length > 0
         ? `Counts that varied between runs: onboarding ${on.variesAcrossRuns.join(", ") || "none"}; offboarding ${off.variesAcrossRuns.join(", ") || "none"}.\n`

@@ -46,7 +46,7 @@ export {
 export { ONBOARDING_RETRY_ERRORS, TASK_TIMEOUT_SLACK } from "./workflow-task.js";
 
 /**
- * The onboarding saga as a Standard state machine: claim → (create | re-enable → create) → label → record.
+ * The onboarding saga as a Standard state machine: claim → (create | re-enable → create) → label and record.
  * A failure after the claim runs compensation (disable the key, practice FAILED) and ends in Fail.
  * JSONPath only: the local engine runs exactly this definition and cannot run JSONata.
  */
@@ -57,8 +57,7 @@ export class OnboardingWorkflow extends Construct {
     readonly claim: HandlerFunction;
     readonly createKey: HandlerFunction;
     readonly reenableKey: HandlerFunction;
-    readonly labelKey: HandlerFunction;
-    readonly record: HandlerFunction;
+    readonly labelAndRecord: HandlerFunction;
     readonly compensate: HandlerFunction;
   };
   /** The portal-calling functions' environment: another portal caller given it shares their rate limiter. */
@@ -96,17 +95,12 @@ export class OnboardingWorkflow extends Construct {
         "Onboarding: re-enable a returning practice's key",
         true,
       ),
-      labelKey: fn(
-        "LabelKey",
-        "functions/onboarding/onboarding-label-key.ts",
-        "Onboarding: PUT the DevRefId",
+      // One function, not a label and a record function: one state transition less per onboarding.
+      labelAndRecord: fn(
+        "LabelKeyAndRecordActive",
+        "functions/onboarding/onboarding-label-and-record.ts",
+        "Onboarding: PUT the DevRefId, mark the practice ACTIVE",
         true,
-      ),
-      record: fn(
-        "Record",
-        "functions/onboarding/onboarding-record.ts",
-        "Onboarding: mark the practice ACTIVE",
-        false,
       ),
       compensate: fn(
         "Compensate",
@@ -128,16 +122,15 @@ export class OnboardingWorkflow extends Construct {
       "dynamodb:UpdateItem",
       "dynamodb:ConditionCheckItem",
     );
-    for (const portalFn of [f.reenableKey, f.labelKey, f.compensate]) {
+    for (const portalFn of [f.reenableKey, f.labelAndRecord, f.compensate]) {
       grantItems(portalFn, "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem");
     }
-    grantItems(f.record, "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem");
     for (const handler of Object.values(f)) {
       // Table.grant() covers the table only: items are encrypted with the customer-managed key.
       table.encryptionKey?.grant(handler.function, ...TABLE_KEY_ACTIONS);
       acknowledgeTableKeyActions(handler.function);
     }
-    for (const portalFn of [f.createKey, f.reenableKey, f.labelKey, f.compensate]) {
+    for (const portalFn of [f.createKey, f.reenableKey, f.labelAndRecord, f.compensate]) {
       props.portalCredentials.grantRead(portalFn.function);
     }
 
@@ -166,8 +159,13 @@ export class OnboardingWorkflow extends Construct {
     );
     const createKey = invoke("CreateKey", f.createKey, owned, "$.key");
     const reenableKey = invoke("ReenablePreviousKey", f.reenableKey, owned, "$.reenable");
-    const labelKey = invoke("LabelKey", f.labelKey, { ...owned, "devRefId.$": "$.devRefId" }, "$.label");
-    const recordActive = invoke("RecordActive", f.record, owned, "$.record");
+    // A retry re-sends the PUT: idempotent (same key, same DevRefId); the record after it is conditional.
+    const labelAndRecord = invoke(
+      "LabelKeyAndRecordActive",
+      f.labelAndRecord,
+      { ...owned, "devRefId.$": "$.devRefId" },
+      "$.record",
+    );
     const compensate = invoke(
       "Compensate",
       f.compensate,
@@ -179,14 +177,13 @@ export class OnboardingWorkflow extends Construct {
     const failed = compensatedFailure(this, "OnboardingFailed");
     // Each outcome's event is written in the outcome's own transaction and delivered from the table's stream
     // (lib/domain-event-outbox.ts): no publish state, no event lost between "recorded" and "published".
-    compensateOnFailure(this, [createKey, reenableKey, labelKey, recordActive], compensate, failed);
+    compensateOnFailure(this, [createKey, reenableKey, labelAndRecord], compensate, failed);
 
-    createKey.next(labelKey);
-    labelKey.next(recordActive);
-    recordActive.next(onboarded);
+    createKey.next(labelAndRecord);
+    labelAndRecord.next(onboarded);
     reenableKey.next(
       new sfn.Choice(this, "PreviousKeyReenabled")
-        .when(sfn.Condition.booleanEquals("$.reenable.reenabled", true), labelKey)
+        .when(sfn.Condition.booleanEquals("$.reenable.reenabled", true), labelAndRecord)
         .otherwise(createKey),
     );
     const definition = claim.next(

@@ -286,7 +286,7 @@ export class PracticeOnboardingStack extends Stack {
     // the listing's candidates and planned repairs), opened only to send it to the portal or to the office.
     custody.grantEncrypt(this.onboarding.functions.createKey);
     custody.grantEncrypt(this.reconciliation.functions.listKeys);
-    custody.grantDecrypt(this.onboarding.functions.labelKey);
+    custody.grantDecrypt(this.onboarding.functions.labelAndRecord);
     custody.grantDecrypt(this.onboarding.functions.reenableKey);
     custody.grantDecrypt(this.onboarding.functions.compensate);
     custody.grantDecrypt(this.offboarding.functions.disableKey);

@@ -373,6 +373,31 @@ export async function recordPracticeActive(
   };
 }
 
+/**
+ * Onboarding's last Task: labels the key, then records the practice ACTIVE — one Task, not two, so one state
+ * transition less per onboarding ($0.025 per 1,000). The result is both steps' results in one.
+ */
+export async function labelKeyAndRecordActive(
+  deps: OnboardingDeps,
+  input: OwnedStepInput & { readonly devRefId: string },
+): Promise<{
+  readonly maskedKey: string;
+  readonly devRefId: string;
+  readonly status: "ACTIVE";
+  readonly version: number;
+  readonly event: DomainEventInput;
+}> {
+  // A retry after a refused record re-sends the PUT: idempotent (same key, same DevRefId).
+  const labeled = await labelPracticeKey(deps, input).catch((error: unknown) => {
+    // An attempt whose record committed (its answer lost) left the practice ACTIVE by this execution: the label
+    // is done and recordPracticeActive returns that record again. Any other lost claim it throws itself.
+    if (error instanceof ClaimLost) return undefined;
+    throw error;
+  });
+  const recorded = await recordPracticeActive(deps, input);
+  return { ...recorded, maskedKey: labeled?.maskedKey ?? recorded.maskedKey, devRefId: input.devRefId };
+}
+
 /** The `$.error` a Catch hands over: the error name and, for Lambda errors, a JSON Cause. */
 /**
  * Saga compensation after a failed step: disables the key this execution created or re-enabled (a 404 means

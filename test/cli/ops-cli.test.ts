@@ -87,7 +87,7 @@ describe("ops onboard", () => {
     const lines = run.stdout.split("\n");
     expect(lines[0]).toMatch(/^Following ops-cli-practice-1-\d{8}T\d{9}Z:$/);
     expect(lines).toContainEqual(expect.stringMatching(/^\s+\+\d+\.\d{2} s {2}execution started$/));
-    for (const state of ["ClaimPractice", "CreateKey", "LabelKey", "RecordActive"]) {
+    for (const state of ["ClaimPractice", "CreateKey", "LabelKeyAndRecordActive"]) {
       expect(lines).toContainEqual(expect.stringMatching(new RegExp(`^\\s+\\+\\d+\\.\\d{2} s  → ${state}$`)));
     }
     expect(lines).toContainEqual(
@@ -137,7 +137,7 @@ describe("ops onboard", () => {
     const run = await ops("onboard", "cli-practice-refused", "--wait");
     expect(run.code).toBe(1);
     expect(run.stdout).toMatch(
-      /✗ LabelKey failed \(attempt 1\): PortalRejected: .*DevRefId refused by the portal\./,
+      /✗ LabelKeyAndRecordActive failed \(attempt 1\): PortalRejected: .*DevRefId refused by the portal\./,
     );
     expect(run.stdout).toMatch(
       /Onboarding of cli-practice-refused FAILED in .*\n {2}error: PortalRejected: .*DevRefId refused by the portal\./,

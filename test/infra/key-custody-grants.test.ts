@@ -30,7 +30,7 @@ const ENCRYPTERS = [
   "functions/reconciliation/reconciliation-list-keys.ts",
 ];
 const DECRYPTERS = [
-  "functions/onboarding/onboarding-label-key.ts",
+  "functions/onboarding/onboarding-label-and-record.ts",
   "functions/onboarding/onboarding-reenable-key.ts",
   "functions/onboarding/onboarding-compensate.ts",
   "functions/offboarding/offboarding-disable-key.ts",

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { aslPath } from "../../bench/asl-path.js";
 import {
   EXPECTED_TASK_RETRY,
   functionRole,
@@ -59,7 +60,7 @@ describe("OnboardingWorkflow state machine", () => {
     expect(JSON.stringify(def)).not.toMatch(/JSONata|\{%/);
   });
 
-  it("runs claim, then create, label and record, with the claim outcome deciding the branch", () => {
+  it("runs claim, then create, then label and record in one Task, with the claim outcome deciding the branch", () => {
     const def = definition();
     expect(def.StartAt).toBe("ClaimPractice");
     expect(def.States.ClaimPractice!.Next).toBe("ClaimOutcome");
@@ -72,10 +73,16 @@ describe("OnboardingWorkflow state machine", () => {
     ]);
     // A request issued at or before the practice's last transition is handled, not failed (docs/events.md).
     expect(def.States.Stale).toEqual({ Type: "Succeed" });
-    expect(def.States.CreateKey!.Next).toBe("LabelKey");
-    expect(def.States.LabelKey!.Next).toBe("RecordActive");
-    expect(def.States.RecordActive!.Next).toBe("Onboarded");
+    expect(def.States.CreateKey!.Next).toBe("LabelKeyAndRecordActive");
+    expect(def.States.LabelKeyAndRecordActive!.Next).toBe("Onboarded");
     expect(def.States.ReenablePreviousKey!.Next).toBe("PreviousKeyReenabled");
+    // A re-enabled key is labeled and recorded by the same Task; one that could not be gets a new key.
+    expect(def.States.PreviousKeyReenabled).toMatchObject({
+      Choices: [{ Variable: "$.reenable.reenabled", BooleanEquals: true, Next: "LabelKeyAndRecordActive" }],
+      Default: "CreateKey",
+    });
+    expect(Object.keys(def.States)).not.toContain("LabelKey");
+    expect(Object.keys(def.States)).not.toContain("RecordActive");
   });
 
   it("gives every Task a timeout and an explicit ResultPath, and the execution a timeout", () => {
@@ -139,7 +146,7 @@ describe("OnboardingWorkflow state machine", () => {
 
   it("sends every failure after the claim to compensation, and compensation to a Fail naming the error", () => {
     const def = definition();
-    for (const name of ["CreateKey", "ReenablePreviousKey", "LabelKey", "RecordActive"]) {
+    for (const name of ["CreateKey", "ReenablePreviousKey", "LabelKeyAndRecordActive"]) {
       expect({ name, catch: def.States[name]!.Catch }).toEqual({
         name,
         catch: [{ ErrorEquals: ["States.ALL"], ResultPath: "$.error", Next: "Compensate" }],
@@ -157,8 +164,8 @@ describe("OnboardingWorkflow state machine", () => {
   it("has no publish state: each outcome's event is written with it and delivered from the table's stream", () => {
     const def = definition();
     expect(Object.keys(def.States).filter((name) => /Publish/.test(name))).toEqual([]);
-    // The happy path is six states (claim, choice, create, label, record, succeed): six transitions.
-    const happy = ["ClaimPractice", "ClaimOutcome", "CreateKey", "LabelKey", "RecordActive", "Onboarded"];
+    // The happy path is five states (claim, choice, create, label and record, succeed): five transitions.
+    const happy = ["ClaimPractice", "ClaimOutcome", "CreateKey", "LabelKeyAndRecordActive", "Onboarded"];
     for (const [from, to] of happy.slice(0, -1).map((name, i) => [name, happy[i + 1]!] as const)) {
       const state = def.States[from]!;
       const next =
@@ -168,6 +175,12 @@ describe("OnboardingWorkflow state machine", () => {
         )?.Next;
       expect({ from, next }).toEqual({ from, next: to });
     }
+    // What Step Functions bills along it (bench/asl-path.ts): $0.025 per 1,000 transitions each.
+    expect(aslPath(def, { "$.outcome": "claimed" })).toEqual({
+      states: happy,
+      stateTransitions: 5,
+      lambdaInvocations: 3,
+    });
   });
 
   it("passes practice ids and the execution name to the steps, never a key", () => {
@@ -176,7 +189,7 @@ describe("OnboardingWorkflow state machine", () => {
       "input.$": "$",
       "executionName.$": "$$.Execution.Name",
     });
-    expect(def.States.LabelKey!.Parameters).toEqual({
+    expect(def.States.LabelKeyAndRecordActive!.Parameters).toEqual({
       "practiceId.$": "$.practiceId",
       "requestedBy.$": "$.requestedBy",
       "executionName.$": "$$.Execution.Name",
@@ -188,13 +201,13 @@ describe("OnboardingWorkflow state machine", () => {
 describe("OnboardingWorkflow functions' IAM policies", () => {
   it.each([
     ["functions/onboarding/onboarding-claim.ts", [...ITEM_RW, ...TABLE_KMS, ...XRAY]],
-    ["functions/onboarding/onboarding-record.ts", [...ITEM_RW, ...TABLE_KMS, ...XRAY]],
     [
       "functions/onboarding/onboarding-create-key.ts",
       [...ITEM_RW, "dynamodb:ConditionCheckItem", ...TABLE_KMS, ...SECRET, ...XRAY],
     ],
     ["functions/onboarding/onboarding-reenable-key.ts", [...ITEM_RW, ...TABLE_KMS, ...SECRET, ...XRAY]],
-    ["functions/onboarding/onboarding-label-key.ts", [...ITEM_RW, ...TABLE_KMS, ...SECRET, ...XRAY]],
+    // The label's portal secret and custody-key decrypt (kms:Decrypt, in TABLE_KMS) and the record's item writes.
+    ["functions/onboarding/onboarding-label-and-record.ts", [...ITEM_RW, ...TABLE_KMS, ...SECRET, ...XRAY]],
     ["functions/onboarding/onboarding-compensate.ts", [...ITEM_RW, ...TABLE_KMS, ...SECRET, ...XRAY]],
   ])("%s may do exactly what it needs", (entry, expected) => {
     expect(actionsOf(entry)).toEqual([...expected, BASIC_EXECUTION].sort());

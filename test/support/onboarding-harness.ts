@@ -1,5 +1,6 @@
 // Runs the synthesized Onboarding state machine on the local engine against DynamoDB Local, the local Secrets
 // Manager endpoint and the portal simulator over HTTP, capturing every history event and log line.
+import { AsyncLocalStorage } from "node:async_hooks";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
@@ -27,7 +28,8 @@ import { custodyKeyArnOf, stackKeyCipher } from "./test-key-cipher.js";
 import { putTestFingerprintSecret, testFingerprinter } from "./test-key-custody.js";
 
 export const PORTAL_SECRET_NAME = "practice-onboarding/portal-credentials";
-const RECORD_ENTRY = "functions/onboarding/onboarding-record.ts";
+/** The Task that labels the key, then records the practice ACTIVE: `failRecordWith` fails its record part. */
+const LABEL_AND_RECORD_ENTRY = "functions/onboarding/onboarding-label-and-record.ts";
 
 export interface OnboardingHarnessOptions {
   /** PORTAL_MAX_RPS for the functions. */
@@ -65,7 +67,10 @@ export interface OnboardingHarness {
   deliveriesSettled(): Promise<void>;
   /** Calls the template's policies refused (empty when every grant is there). */
   readonly denials: readonly LocalDenial[];
-  /** When set, the record step's handler throws it instead of running. */
+  /**
+   * When set, the label-and-record step's record part (its `markActive` transaction) throws it instead of
+   * writing: the PUT has labeled the key by then.
+   */
   failRecordWith: Error | undefined;
   /** Starts an execution and resolves with its final description. */
   run(input: unknown, name?: string): Promise<DescribeExecutionOutput & { name: string }>;
@@ -94,13 +99,19 @@ export async function startOnboardingHarness(options: OnboardingHarnessOptions):
     const module = (await import(/* @vite-ignore */ url)) as {
       handler: (e: unknown, c: unknown) => unknown;
     };
-    if (entry !== RECORD_ENTRY) return module;
+    if (entry !== LABEL_AND_RECORD_ENTRY) return module;
     return {
-      handler: async (event: unknown, context: unknown) => {
-        if (harness.failRecordWith) throw harness.failRecordWith;
-        return module.handler(event, context);
-      },
+      handler: (event: unknown, context: unknown) =>
+        inLabelAndRecord.run(true, () => module.handler(event, context)),
     };
+  };
+  // The handlers run in this process on this PracticeStore class: its record write fails only inside the
+  // label-and-record Task (reconciliation's repair marks practices ACTIVE too).
+  const inLabelAndRecord = new AsyncLocalStorage<boolean>();
+  const markActive = PracticeStore.prototype.markActive;
+  PracticeStore.prototype.markActive = function (this: PracticeStore, ...args) {
+    if (harness.failRecordWith && inLabelAndRecord.getStore()) return Promise.reject(harness.failRecordWith);
+    return markActive.apply(this, args);
   };
   const resourceNames = { [tableLogicalId]: table.tableName };
   const enforcement = await startHarnessEnforcement({
@@ -212,6 +223,7 @@ export async function startOnboardingHarness(options: OnboardingHarnessOptions):
       delete process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER;
       delete process.env.AWS_ENDPOINT_URL_EVENTBRIDGE;
       delete process.env.AWS_ENDPOINT_URL_KMS;
+      PracticeStore.prototype.markActive = markActive;
       restoreOutput();
     },
   });

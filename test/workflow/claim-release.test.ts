@@ -24,7 +24,7 @@ const sim = () => h.simulator!;
 const newPracticeId = () => `release-wf-${++practice}`;
 
 /**
- * Starts an execution whose first portal PUT (onboarding's LabelKey, offboarding's DisableKey) the portal never
+ * Starts an execution whose first portal PUT (onboarding's LabelKeyAndRecordActive, offboarding's DisableKey) the portal never
  * answers, and resolves once that PUT has arrived: the execution is then mid-way, holding the practice.
  */
 async function startHangingAtPut(stateMachineArn: string, name: string, input: unknown) {

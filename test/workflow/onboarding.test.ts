@@ -97,16 +97,25 @@ describe("Onboarding workflow", () => {
       requestedBy: "crm-webhook:msg_1",
       outcome: "claimed",
       key: { maskedKey: testMask(key!.CustomerKey), created: true },
-      label: { maskedKey: testMask(key!.CustomerKey), devRefId: "Happy Dental" },
+      // LabelKeyAndRecordActive's one result: the label's and the record's.
       record: {
         status: "ACTIVE",
         maskedKey: testMask(key!.CustomerKey),
+        devRefId: "Happy Dental",
         version: 3,
         event: expect.objectContaining({ type: "PracticeOnboarded" }),
       },
     });
     // No publish state: the event was written with the ACTIVE status and came from the table's stream.
     expect(stateNames(result.executionArn!)).not.toContain("PublishPracticeOnboarded");
+    // Label and record in one Task: five states entered, five transitions.
+    expect(stateNames(result.executionArn!)).toEqual([
+      "ClaimPractice",
+      "ClaimOutcome",
+      "CreateKey",
+      "LabelKeyAndRecordActive",
+      "Onboarded",
+    ]);
     expect(eventsOfExecution(h.eventsFile, result.name)).toEqual([
       [
         "PracticeOnboarded",
@@ -203,7 +212,7 @@ describe("Onboarding workflow", () => {
     ]);
   });
 
-  it("disables the key and records FAILED when the record step fails", async () => {
+  it("disables the key and records FAILED when LabelKeyAndRecordActive's record fails after its label", async () => {
     const practiceId = newPracticeId();
     const denied = Object.assign(new Error("not authorized to perform dynamodb:UpdateItem"), {
       name: "AccessDeniedException",
@@ -222,8 +231,10 @@ describe("Onboarding workflow", () => {
       status: "FAILED",
       failureReason: "AccessDeniedException: not authorized to perform dynamodb:UpdateItem",
     });
+    // Labeled by the same Task before its record failed, then disabled by the compensation.
     const [key] = keysWithDevRefId("Unrecorded Dental");
     expect(key).toMatchObject({ CustomerKey: record!.customerKey, KeyStatus: "DisabledByDeveloper" });
+    expect((await h.store.listAudit(practiceId)).map((e) => e.action)).toContain("KEY_LABELED");
   });
 
   it("succeeds through 5xx and throttling bursts without an extra key", async () => {

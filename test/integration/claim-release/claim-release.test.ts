@@ -107,7 +107,7 @@ function statusChange(
   };
 }
 
-/** A practice ONBOARDING by a fresh execution that created its key, as a run stopped at LabelKey leaves it. */
+/** A practice ONBOARDING by a fresh execution that created its key, as a run stopped at LabelKeyAndRecordActive leaves it. */
 async function onboardingWithKey() {
   counter += 1;
   const owned = { practiceId: `release-${counter}`, executionName: `exec-${counter}`, requestedBy: "crm:m1" };

@@ -139,12 +139,12 @@ describe("a role without the custody key's kms:Decrypt", () => {
     await expect(cipher.decrypt(stored, { practiceId: PRACTICE })).rejects.toBeInstanceOf(KeyCustodyDenied);
   });
 
-  it("a function that reads records but sends no key (onboarding's record step) is refused too; the label step opens it", async () => {
+  it("a function that reads records but sends no key (onboarding's claim step) is refused too; the label-and-record step opens it", async () => {
     const stored = String((await readRecord(LOCAL_CREDENTIALS.accessKeyId)).customerKey);
-    const recordRole = roleAccessKeyId(roleOf("functions/onboarding/onboarding-record.ts"));
-    expect(await decryptAs(recordRole, stored)).toMatchObject({ name: "AccessDeniedException" });
+    const claimRole = roleAccessKeyId(roleOf("functions/onboarding/onboarding-claim.ts"));
+    expect(await decryptAs(claimRole, stored)).toMatchObject({ name: "AccessDeniedException" });
 
-    const labelRole = roleAccessKeyId(roleOf("functions/onboarding/onboarding-label-key.ts"));
+    const labelRole = roleAccessKeyId(roleOf("functions/onboarding/onboarding-label-and-record.ts"));
     const opened = await decryptAs(labelRole, stored);
     expect(typeof opened).toBe("string");
     expect(stack.simulator!.keys().map((key) => key.CustomerKey)).toContain(opened);

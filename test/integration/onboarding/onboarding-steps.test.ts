@@ -2,6 +2,7 @@ import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import {
   compensateOnboarding,
   createPracticeKey,
+  labelKeyAndRecordActive,
   labelPracticeKey,
   type OnboardingDeps,
   reenablePreviousKey,
@@ -131,6 +132,60 @@ describe("labelPracticeKey", () => {
       action: "KEY_LABELED",
       details: { maskedKey: masked(key!.CustomerKey), devRefId: "Sarah's Super Dental" },
     });
+  });
+});
+
+describe("labelKeyAndRecordActive", () => {
+  it("labels the key, then records the practice ACTIVE with its PracticeOnboarded event", async () => {
+    const input = { ...(await claimed()), devRefId: "One Task Dental" };
+    await createPracticeKey(deps, input);
+    const result = await labelKeyAndRecordActive(deps, input);
+    const [key] = simulator.keys();
+    const practice = await store.getPractice(input.practiceId);
+    expect(key).toMatchObject({ DevRefId: "One Task Dental", KeyStatus: "Enabled" });
+    expect(practice).toMatchObject({ status: "ACTIVE", lastExecution: input.executionName });
+    expect(result).toMatchObject({
+      maskedKey: masked(key!.CustomerKey),
+      devRefId: "One Task Dental",
+      status: "ACTIVE",
+      version: practice!.version,
+      event: { type: "PracticeOnboarded", practiceId: input.practiceId, executionName: input.executionName },
+    });
+    expect((await store.listAudit(input.practiceId)).map((e) => e.action).slice(-2)).toEqual([
+      "KEY_LABELED",
+      "ONBOARDING_COMPLETED",
+    ]);
+  });
+
+  it("re-sends the PUT when retried after a refused record, and records then", async () => {
+    const input = { ...(await claimed()), devRefId: "Retried Dental" };
+    await createPracticeKey(deps, input);
+    const refused = Object.assign(new Error("transaction cancelled"), { name: "ConcurrentModification" });
+    const failing = Object.create(store, { markActive: { value: () => Promise.reject(refused) } });
+    await expect(labelKeyAndRecordActive({ ...deps, store: failing }, input)).rejects.toBe(refused);
+    expect((await store.getPractice(input.practiceId))?.status).toBe("ONBOARDING");
+    await labelKeyAndRecordActive(deps, input);
+    expect(portalCalls()).toEqual(["POST 201", "PUT 200", "PUT 200"]);
+    expect((await store.getPractice(input.practiceId))?.status).toBe("ACTIVE");
+  });
+
+  it("returns the same result without a portal call when retried after its record committed", async () => {
+    const input = { ...(await claimed()), devRefId: "Answer Lost Dental" };
+    await createPracticeKey(deps, input);
+    const first = await labelKeyAndRecordActive(deps, input);
+    const calls = portalCalls().length;
+    expect(await labelKeyAndRecordActive(deps, input)).toEqual(first);
+    expect(portalCalls()).toHaveLength(calls);
+  });
+
+  it("fails with ClaimLost, labeling nothing, when another execution holds the practice", async () => {
+    const input = { ...(await claimed()), devRefId: "Taken Dental" };
+    await createPracticeKey(deps, input);
+    await expect(
+      labelKeyAndRecordActive(deps, { ...input, executionName: "someone-else" }),
+    ).rejects.toMatchObject({ name: "ClaimLost" });
+    expect(simulator.keys()[0]!.DevRefId).toBe("");
+    expect((await store.getPractice(input.practiceId))?.status).toBe("ONBOARDING");
   });
 });
 
