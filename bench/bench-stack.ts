@@ -27,6 +27,12 @@ export interface BenchStackOptions {
   readonly portalMaxRps: number;
   /** The simulator's own limit (429 above it). @default none */
   readonly simulatorMaxRps?: number;
+  /**
+   * Put the handlers' DynamoDB, AWS and portal requests through the recording proxies (what sections 1, 2 and 4
+   * count). The throughput phase counts at the simulator alone and leaves them out: on this one-threaded local
+   * stack every proxied request costs the engine's own thread a second HTTP hop. @default true
+   */
+  readonly recordRequests?: boolean;
   readonly log?: (line: string) => void;
 }
 
@@ -105,14 +111,18 @@ export async function startBenchStack(options: BenchStackOptions): Promise<Bench
   // Handlers build their clients and read their configuration on first use, so pointing the standard variables
   // at the proxies now puts every request of every handler through them.
   const saved = Object.fromEntries(PROXIED_VARIABLES.map((name) => [name, process.env[name]]));
-  process.env.AWS_ENDPOINT_URL_DYNAMODB = dynamoDb.url;
-  process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER = aws.url;
-  process.env.AWS_ENDPOINT_URL_SFN = aws.url;
-  // The outbox delivery's PutEvents calls: one per invocation that delivers (what its invocations are counted by).
-  process.env.AWS_ENDPOINT_URL_EVENTBRIDGE = aws.url;
-  // Key custody: the custody key's Encrypt (create-key) and Decrypt (label-and-record) calls, priced per request.
-  process.env.AWS_ENDPOINT_URL_KMS = aws.url;
-  process.env.OPEN_DENTAL_BASE_URL = `${portal.url}${new URL(simulator.url).pathname}`;
+  if (options.recordRequests === false) {
+    process.env.OPEN_DENTAL_BASE_URL = simulator.url;
+  } else {
+    process.env.AWS_ENDPOINT_URL_DYNAMODB = dynamoDb.url;
+    process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER = aws.url;
+    process.env.AWS_ENDPOINT_URL_SFN = aws.url;
+    // The outbox delivery's PutEvents calls: one per invocation that delivers (what its invocations are counted by).
+    process.env.AWS_ENDPOINT_URL_EVENTBRIDGE = aws.url;
+    // Key custody: the custody key's Encrypt (create-key) and Decrypt (label-and-record) calls, priced per request.
+    process.env.AWS_ENDPOINT_URL_KMS = aws.url;
+    process.env.OPEN_DENTAL_BASE_URL = `${portal.url}${new URL(simulator.url).pathname}`;
+  }
 
   const outputs = stack.endpoints.outputs;
   const onboarding = requiredOutput(outputs, STACK_OUTPUTS.onboarding);

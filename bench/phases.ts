@@ -66,7 +66,7 @@ export async function runPhase(
     say(`[${phase}] starting a local stack (PORTAL_MAX_RPS=${portalMaxRps})`);
     const bench = await startBenchStack({
       portalMaxRps,
-      ...(phase === "throughput" ? { simulatorMaxRps: portalMaxRps } : {}),
+      ...(phase === "throughput" ? { simulatorMaxRps: portalMaxRps, recordRequests: false } : {}),
     });
     try {
       switch (phase) {
