@@ -1,6 +1,7 @@
 // The local stack as the benchmark drives it: started in-process, with recording proxies in front of DynamoDB
 // Local, the local AWS endpoint (Secrets Manager, Step Functions) and the portal simulator, so every request the
-// handlers make is counted as it happens on the wire.
+// handlers make is counted as it happens on the wire. The throughput phase runs the simulator in a process of its
+// own instead (simulatorProcess), as the portal runs on its own machine.
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
@@ -11,7 +12,13 @@ import { buildApp } from "../lib/build-app.js";
 import { findFreePort } from "../local/free-port.js";
 import { type LocalStack, STACK_OUTPUTS, startLocalStack } from "../local/local-stack.js";
 import type { PortalSimulator } from "../local/portal-simulator.js";
+import { type SimulatorControl, simulatorControl } from "../local/portal-simulator-control.js";
 import { sendCrmDelivery } from "../local/signed-webhook.js";
+import {
+  SIMULATOR_PROCESS_CREDENTIALS,
+  type SimulatorProcess,
+  startSimulatorProcess,
+} from "../local/simulator-process.js";
 import { requestConsumedCapacity } from "./dynamodb-traffic.js";
 import { type RecordingProxy, startRecordingProxy } from "./recording-proxy.js";
 
@@ -33,6 +40,12 @@ export interface BenchStackOptions {
    * stack every proxied request costs the engine's own thread a second HTTP hop. @default true
    */
   readonly recordRequests?: boolean;
+  /**
+   * Run the simulator in a process of its own (bin/simulator.ts) rather than in this one, as the portal runs on
+   * its own machine: the times it takes arrivals at are then not skewed by the engine's busy thread, and its work
+   * does not compete with it. Read it through `simulatorControl`; `simulator` is then undefined. @default false
+   */
+  readonly simulatorProcess?: boolean;
   readonly log?: (line: string) => void;
 }
 
@@ -46,9 +59,12 @@ export interface WorkflowRun {
   readonly events: HistoryEvent[];
 }
 
-export interface BenchStack {
+export interface BenchStack<Simulator extends PortalSimulator | undefined = PortalSimulator> {
   readonly stack: LocalStack;
-  readonly simulator: PortalSimulator;
+  /** The in-process simulator (sections 1, 2 and 4); undefined with `simulatorProcess`. */
+  readonly simulator: Simulator;
+  /** The simulator's control routes over HTTP, wherever it runs. */
+  readonly simulatorControl: SimulatorControl;
   readonly dynamoDb: RecordingProxy;
   readonly aws: RecordingProxy;
   readonly portal: RecordingProxy;
@@ -84,22 +100,66 @@ const PROXIED_VARIABLES = [
   "OPEN_DENTAL_BASE_URL",
 ] as const;
 
-export async function startBenchStack(options: BenchStackOptions): Promise<BenchStack> {
-  const stateDir = mkdtempSync(path.join(tmpdir(), "bench-stack-"));
+export function startBenchStack(
+  options: BenchStackOptions & { readonly simulatorProcess: true },
+): Promise<BenchStack<undefined>>;
+export function startBenchStack(
+  options: BenchStackOptions & { readonly simulatorProcess?: false },
+): Promise<BenchStack>;
+export async function startBenchStack(
+  options: BenchStackOptions,
+): Promise<BenchStack<PortalSimulator | undefined>> {
+  let portalProcess: SimulatorProcess | undefined;
+  let stateDir: string | undefined;
+  try {
+    if (options.simulatorProcess) {
+      portalProcess = await startSimulatorProcess(
+        options.simulatorMaxRps ? ["--rps", String(options.simulatorMaxRps)] : [],
+      );
+    }
+    stateDir = mkdtempSync(path.join(tmpdir(), "bench-stack-"));
+    return await startWithPortal(options, stateDir, portalProcess);
+  } catch (error) {
+    await portalProcess?.stop();
+    if (stateDir) rmSync(stateDir, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+async function startWithPortal(
+  options: BenchStackOptions,
+  stateDir: string,
+  portalProcess: SimulatorProcess | undefined,
+): Promise<BenchStack<PortalSimulator | undefined>> {
   let profiles = new Map<string, FunctionProfile>();
   const stack = await startLocalStack({
-    config: { port: await findFreePort(), portalMaxRps: options.portalMaxRps },
+    config: {
+      port: await findFreePort(),
+      portalMaxRps: options.portalMaxRps,
+      ...(portalProcess
+        ? {
+            openDentalBaseUrl: portalProcess.url,
+            developerKey: SIMULATOR_PROCESS_CREDENTIALS.developerKey,
+            developerPortalKey: SIMULATOR_PROCESS_CREDENTIALS.developerPortalKey,
+          }
+        : {}),
+    },
     stateDir,
     buildApp: (app) => {
       buildApp(app);
       profiles = functionProfiles(app);
     },
-    ...(options.simulatorMaxRps ? { simulator: { maxRequestsPerSecond: options.simulatorMaxRps } } : {}),
+    ...(options.simulatorMaxRps && !portalProcess
+      ? { simulator: { maxRequestsPerSecond: options.simulatorMaxRps } }
+      : {}),
     ...(options.log ? { log: options.log } : {}),
   });
   const simulator = stack.simulator;
-  if (!simulator)
+  if (!simulator && !portalProcess) {
+    await stack.stop();
     throw new Error("the benchmark needs the built-in portal simulator (unset OPEN_DENTAL_BASE_URL)");
+  }
+  const portalSide = portalProcess ?? simulator!;
 
   const dynamoDb = await startRecordingProxy({
     target: stack.endpoints.dynamoDbEndpoint,
@@ -107,12 +167,12 @@ export async function startBenchStack(options: BenchStackOptions): Promise<Bench
     rewriteBody: requestConsumedCapacity,
   });
   const aws = await startRecordingProxy({ target: stack.endpoints.awsEndpoint });
-  const portal = await startRecordingProxy({ target: simulator.origin, keepResponses: true });
+  const portal = await startRecordingProxy({ target: portalSide.origin, keepResponses: true });
   // Handlers build their clients and read their configuration on first use, so pointing the standard variables
   // at the proxies now puts every request of every handler through them.
   const saved = Object.fromEntries(PROXIED_VARIABLES.map((name) => [name, process.env[name]]));
   if (options.recordRequests === false) {
-    process.env.OPEN_DENTAL_BASE_URL = simulator.url;
+    process.env.OPEN_DENTAL_BASE_URL = portalSide.url;
   } else {
     process.env.AWS_ENDPOINT_URL_DYNAMODB = dynamoDb.url;
     process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER = aws.url;
@@ -121,7 +181,7 @@ export async function startBenchStack(options: BenchStackOptions): Promise<Bench
     process.env.AWS_ENDPOINT_URL_EVENTBRIDGE = aws.url;
     // Key custody: the custody key's Encrypt (create-key) and Decrypt (label-and-record) calls, priced per request.
     process.env.AWS_ENDPOINT_URL_KMS = aws.url;
-    process.env.OPEN_DENTAL_BASE_URL = `${portal.url}${new URL(simulator.url).pathname}`;
+    process.env.OPEN_DENTAL_BASE_URL = `${portal.url}${new URL(portalSide.url).pathname}`;
   }
 
   const outputs = stack.endpoints.outputs;
@@ -172,6 +232,7 @@ export async function startBenchStack(options: BenchStackOptions): Promise<Bench
   return {
     stack,
     simulator,
+    simulatorControl: portalProcess?.control ?? simulatorControl(portalSide.origin),
     dynamoDb,
     aws,
     portal,
@@ -205,13 +266,18 @@ export async function startBenchStack(options: BenchStackOptions): Promise<Bench
       execute(offboarding, { practiceId, reason: "benchmark", requestedBy: "ops:bench" }),
     execute,
     async stop() {
-      await stack.stop();
-      await Promise.all([dynamoDb.close(), aws.close(), portal.close()]);
-      for (const [name, value] of Object.entries(saved)) {
-        if (value === undefined) delete process.env[name];
-        else process.env[name] = value;
+      try {
+        await stack.stop();
+        await Promise.all([dynamoDb.close(), aws.close(), portal.close()]);
+      } finally {
+        // The simulator's process goes even when the stack's shutdown failed.
+        await portalProcess?.stop();
+        for (const [name, value] of Object.entries(saved)) {
+          if (value === undefined) delete process.env[name];
+          else process.env[name] = value;
+        }
+        rmSync(stateDir, { recursive: true, force: true });
       }
-      rmSync(stateDir, { recursive: true, force: true });
     },
   };
 }

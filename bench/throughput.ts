@@ -1,6 +1,7 @@
 // Section 3: many concurrent onboardings under the portal's rate limit, against the limit's floor
 // (every portal call at exactly the limit: calls / rate seconds), after one uncounted warm-up onboarding.
 import { rateLimitIntervalMs } from "../functions/portal/portal-rate-limiter.js";
+import type { PortalSimulator } from "../local/portal-simulator.js";
 import type { BenchStack } from "./bench-stack.js";
 import { executionMetrics } from "./execution-metrics.js";
 import { round } from "./statistics.js";
@@ -33,18 +34,18 @@ export interface ThroughputResult {
   readonly maxRequestsInAnySecond: number;
 }
 
+/** Reads the simulator through its control routes, so it may run in a process of its own (simulatorProcess). */
 export async function measureThroughput(
-  bench: BenchStack,
+  bench: BenchStack<PortalSimulator | undefined>,
   options: ThroughputOptions,
 ): Promise<ThroughputResult> {
-  const { simulator } = bench;
+  const simulator = bench.simulatorControl;
   // One uncounted onboarding first, as sections 1 and 2 warm up: module loading and the first secret fetches
   // are a cold process's, not the rate limit's. Then the budget is left idle again.
   const warmUp = await bench.onboard("bench-tp-warm-up");
   if (warmUp.status !== "SUCCEEDED") throw new Error(`throughput warm-up onboarding ended ${warmUp.status}`);
   await new Promise((resolve) => setTimeout(resolve, rateLimitIntervalMs(options.portalMaxRps) + 1000));
-  const callsBefore = simulator.calls().length;
-  const statsBefore = simulator.stats();
+  const statsBefore = await simulator.stats();
   const startedAt = performance.now();
   let done = 0;
   const runs = await Promise.all(
@@ -56,8 +57,8 @@ export async function measureThroughput(
     }),
   );
   const wallSeconds = (performance.now() - startedAt) / 1000;
-  const statsAfter = simulator.stats();
-  const portalCalls = simulator.calls().length - callsBefore;
+  const statsAfter = await simulator.stats();
+  const portalCalls = statsAfter.requests - statsBefore.requests;
   const floorSeconds = portalCalls / options.portalMaxRps;
   const intervalMs = rateLimitIntervalMs(options.portalMaxRps);
   return {

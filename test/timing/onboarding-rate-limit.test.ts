@@ -5,13 +5,13 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createPortalClient } from "../../functions/portal/portal-client.js";
 import { DynamoDbRateLimiter } from "../../functions/portal/portal-rate-limiter.js";
-import { createTestDocumentTable } from "../support/document-client.js";
-import { type OnboardingHarness, startOnboardingHarness } from "../support/onboarding-harness.js";
 import {
   SIMULATOR_PROCESS_CREDENTIALS,
   type SimulatorProcess,
   startSimulatorProcess,
-} from "../support/simulator-process.js";
+} from "../../local/simulator-process.js";
+import { createTestDocumentTable } from "../support/document-client.js";
+import { type OnboardingHarness, startOnboardingHarness } from "../support/onboarding-harness.js";
 
 let h: OnboardingHarness;
 let portal: SimulatorProcess;
