@@ -111,6 +111,14 @@ export const keys = {
     [SK]: `ATTEMPT#${executionName}`,
   }),
   attemptPrefix: "ATTEMPT#",
+  /**
+   * An execution the claim release has seen end (docs/architecture.md §1): a claim by it that lands later is
+   * refused, so a stop during the claim Lambda cannot leave the practice claimed by an ended execution.
+   */
+  endedExecution: (workflow: "onboarding" | "offboarding", executionName: string) => ({
+    [PK]: `EXECUTION#${executionName}`,
+    [SK]: `ENDED#${workflow}`,
+  }),
   /** The shared portal rate-limiter state. */
   portalRateLimiter: (name = "portal") => ({ [PK]: `RATE#${name}`, [SK]: "LIMITER" }),
   /** A reconciliation run: summary item and its findings, chunked. */

@@ -100,7 +100,13 @@ export class OffboardingWorkflow extends Construct {
       // On the table alone: Table.grant() would add `<table>/index/*`, where item actions mean nothing.
       handler.function.addToRolePolicy(
         new iam.PolicyStatement({
-          actions: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
+          actions: [
+            "dynamodb:GetItem",
+            "dynamodb:PutItem",
+            "dynamodb:UpdateItem",
+            // The claim's transaction checks that the claim release has not recorded its execution as ended.
+            ...(handler === f.claim ? ["dynamodb:ConditionCheckItem"] : []),
+          ],
           resources: [table.tableArn],
         }),
       );

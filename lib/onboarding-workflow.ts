@@ -114,7 +114,14 @@ export class OnboardingWorkflow extends Construct {
     // the table alone: Table.grant() would add `<table>/index/*`, which no onboarding step reads.
     const grantItems = (handler: HandlerFunction, ...actions: string[]) =>
       handler.function.addToRolePolicy(new iam.PolicyStatement({ actions, resources: [table.tableArn] }));
-    grantItems(f.claim, "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem");
+    // The claim's transaction checks that the claim release has not recorded its execution as ended.
+    grantItems(
+      f.claim,
+      "dynamodb:GetItem",
+      "dynamodb:PutItem",
+      "dynamodb:UpdateItem",
+      "dynamodb:ConditionCheckItem",
+    );
     grantItems(
       f.createKey,
       "dynamodb:GetItem",

@@ -122,6 +122,9 @@ export async function releaseClaim(deps: ClaimReleaseDeps, event: unknown): Prom
     });
     return { outcome: "ignored", reason: "not an onboarding or offboarding execution" };
   }
+  // First: no claim by this execution can land from now on (a stop during its claim Lambda lets that invocation
+  // run on). A claim that committed before this write is seen by the reads below and released.
+  await deps.store.recordExecutionEnded(workflow, detail.name);
   const claimedStatus = workflow === "onboarding" ? "ONBOARDING" : "OFFBOARDING";
   // The input names the practice; when the event carries none (Step Functions may leave the input out, e.g. for
   // state machines encrypted with a customer-managed key), the practices in the claimed status are few: look

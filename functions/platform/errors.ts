@@ -154,6 +154,18 @@ export const ClaimLost = named(
 );
 export type ClaimLost = InstanceType<typeof ClaimLost>;
 
+/**
+ * The execution asking to claim the practice has already ended (stopped or timed out while its claim Lambda ran):
+ * the claim release recorded that, and the late claim is refused with nothing written.
+ */
+export const ExecutionEnded = named(
+  class ExecutionEnded extends AppError {
+    readonly retryable = false;
+  },
+  "ExecutionEnded",
+);
+export type ExecutionEnded = InstanceType<typeof ExecutionEnded>;
+
 /** The table refused a key mapping: the key belongs to another practice, or the practice holds another key. */
 export const KeyConflict = named(
   class KeyConflict extends AppError {

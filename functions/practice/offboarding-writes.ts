@@ -12,6 +12,7 @@ import {
   transactOrSettle,
   tryTransaction,
 } from "./conditional-transaction.js";
+import { notEndedCheck, refuseIfEnded } from "./ended-executions.js";
 import { getKeyOwner, ledgerDisable } from "./key-ledger.js";
 import { type Announce, outboxPut } from "./outbox-writes.js";
 import { getPractice } from "./practice-reads.js";
@@ -163,8 +164,12 @@ export function startOffboarding(
           executionName,
           details: { previousStatus: current.status, maskedKey: current.maskedKey ?? null, reason },
         }),
+        notEndedCheck(table, "offboarding", executionName),
       ]);
-      if (!written) return undefined; // changed between our read and write: decide again
+      if (!written) {
+        await refuseIfEnded(table, "offboarding", executionName, practiceId);
+        return undefined; // changed between our read and write: decide again
+      }
       return { outcome: "claimed", version: current.version + 1, previousStatus: current.status, ...masked };
     },
     () => `practice ${practiceId} kept changing while execution ${executionName} tried to offboard it`,

@@ -3,6 +3,7 @@
 import { keys, PK, type PracticeStatus, STATUS_INDEX_PK } from "../../contracts/table-schema.js";
 import { auditPut } from "./audit-trail.js";
 import { inClaimRounds, tryTransaction } from "./conditional-transaction.js";
+import { notEndedCheck, refuseIfEnded } from "./ended-executions.js";
 import { getPractice } from "./practice-reads.js";
 import {
   type OnboardingKind,
@@ -124,8 +125,11 @@ async function claimNew(
       executionName: request.executionName,
       details: { previousStatus: null, devRefId: request.devRefId },
     }),
+    notEndedCheck(table, "onboarding", request.executionName),
   ]);
-  return written ? { outcome: "claimed", version: 1 } : undefined;
+  if (written) return { outcome: "claimed", version: 1 };
+  await refuseIfEnded(table, "onboarding", request.executionName, request.practiceId);
+  return undefined;
 }
 
 async function claimExisting(
@@ -191,8 +195,12 @@ async function claimExisting(
         ...(returningKey ? { previousMaskedKey: returningMasked } : {}),
       },
     }),
+    notEndedCheck(table, "onboarding", request.executionName),
   ]);
-  if (!written) return undefined;
+  if (!written) {
+    await refuseIfEnded(table, "onboarding", request.executionName, request.practiceId);
+    return undefined;
+  }
   return returningKey
     ? { outcome: "returning", version, previousMaskedKey: returningMasked }
     : { outcome: "claimed", version };

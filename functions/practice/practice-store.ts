@@ -11,6 +11,7 @@ import type { PortalKey } from "../portal/portal-types.js";
 import { type AuditEntry, appendAudit, listAudit } from "./audit-trail.js";
 import type { OwnedStep } from "./conditional-transaction.js";
 import { type CreateAttemptRecord, getCreateAttempt, listCreateAttempts } from "./create-attempts.js";
+import { type ClaimingWorkflow, recordExecutionEnded } from "./ended-executions.js";
 import { getKeyOwner, type LedgerEntry } from "./key-ledger.js";
 import { type KeyMigrationCounts, type KeyMigrationOptions, migrateKeys } from "./key-migration.js";
 import {
@@ -127,6 +128,13 @@ export class PracticeStore {
 
   listAudit(practiceId: string, limit = 100): Promise<AuditEntry[]> {
     return listAudit(this.table, practiceId, limit);
+  }
+
+  // ── Claim release (ended-executions.ts) ────
+
+  /** The claim release's first write: a claim by this execution that lands from now on is refused. */
+  recordExecutionEnded(workflow: ClaimingWorkflow, executionName: string): Promise<void> {
+    return recordExecutionEnded(this.table, workflow, executionName);
   }
 
   // ── Onboarding (onboarding-claim-writes.ts, onboarding-key-writes.ts, onboarding-outcome-writes.ts) ────

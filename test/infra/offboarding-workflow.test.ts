@@ -31,14 +31,20 @@ const BASIC_EXECUTION = {
   ],
 };
 
-function expectedFunctionStatements(portal: boolean): Statement[] {
+function expectedFunctionStatements(portal: boolean, claim = false): Statement[] {
   const table = logicalIdOf("AWS::DynamoDB::Table", "Practices");
   const key = logicalIdOf("AWS::KMS::Key", "Encryption");
   const secret = logicalIdOf("AWS::SecretsManager::Secret", "SecretsPortalCredentials");
   return [
     { Action: ["xray:PutTraceSegments", "xray:PutTelemetryRecords"], Effect: "Allow", Resource: "*" },
     {
-      Action: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
+      // The claim's transaction checks the claim release's ended-execution record (ConditionCheck).
+      Action: [
+        "dynamodb:GetItem",
+        "dynamodb:PutItem",
+        "dynamodb:UpdateItem",
+        ...(claim ? ["dynamodb:ConditionCheckItem"] : []),
+      ],
       Effect: "Allow",
       Resource: arnOf(table),
     },
@@ -209,13 +215,13 @@ describe("OffboardingWorkflow state machine", () => {
 
 describe("OffboardingWorkflow IAM", () => {
   it.each([
-    [ENTRIES.claim, false],
-    [ENTRIES.record, false],
-    [ENTRIES.compensate, false],
-    [ENTRIES.disableKey, true],
-  ])("%s may do exactly what it needs and nothing more", (entry, portal) => {
+    [ENTRIES.claim, false, true],
+    [ENTRIES.record, false, false],
+    [ENTRIES.compensate, false, false],
+    [ENTRIES.disableKey, true, false],
+  ])("%s may do exactly what it needs and nothing more", (entry, portal, claim) => {
     const { roleId, managedPolicyArns } = functionRole(entry);
-    expect(roleStatements(roleId)).toEqual(expectedFunctionStatements(portal));
+    expect(roleStatements(roleId)).toEqual(expectedFunctionStatements(portal, claim));
     expect(managedPolicyArns).toEqual([BASIC_EXECUTION]);
   });
 

@@ -200,7 +200,10 @@ describe("OnboardingWorkflow state machine", () => {
 
 describe("OnboardingWorkflow functions' IAM policies", () => {
   it.each([
-    ["functions/onboarding/onboarding-claim.ts", [...ITEM_RW, ...TABLE_KMS, ...XRAY]],
+    [
+      "functions/onboarding/onboarding-claim.ts",
+      [...ITEM_RW, "dynamodb:ConditionCheckItem", ...TABLE_KMS, ...XRAY],
+    ],
     [
       "functions/onboarding/onboarding-create-key.ts",
       [...ITEM_RW, "dynamodb:ConditionCheckItem", ...TABLE_KMS, ...SECRET, ...XRAY],

@@ -324,3 +324,63 @@ describe("releaseClaim", () => {
     expect(await published()).toEqual([]);
   });
 });
+
+// A stop can land while the claim Lambda is in flight; that invocation runs on after it, so its claim may be
+// written after the release looked (docs/architecture.md §1). Before the ended-execution record, the practice was
+// left ONBOARDING/OFFBOARDING by an ended execution until reconciliation finished it.
+describe("a claim that lands after its execution's release", () => {
+  it("is refused for onboarding: no practice record, no audit entry", async () => {
+    counter += 1;
+    const owned = {
+      practiceId: `late-${counter}`,
+      executionName: `late-exec-${counter}`,
+      requestedBy: "crm:m1",
+    };
+    const released = await releaseClaim(
+      deps,
+      statusChange(ONBOARDING_ARN, owned.executionName, "ABORTED", { practiceId: owned.practiceId }),
+    );
+    expect(released).toMatchObject({ outcome: "alreadyReleased", practiceId: owned.practiceId });
+
+    const late = store.claimForOnboarding({ ...owned, devRefId: "Late Dental" });
+
+    await expect(late).rejects.toMatchObject({ name: "ExecutionEnded" });
+    expect(await store.getPractice(owned.practiceId)).toBeUndefined();
+    expect(await auditOf(owned.practiceId)).toEqual([]);
+  });
+
+  it("is refused for a FAILED practice's next onboarding: the practice stays FAILED", async () => {
+    const { practiceId, executionName: first } = await onboardingWithKey();
+    await releaseClaim(deps, statusChange(ONBOARDING_ARN, first, "TIMED_OUT", { practiceId }));
+    const before = await store.getPractice(practiceId);
+    expect(before?.status).toBe("FAILED");
+    const next = `retry-${counter}`;
+    await releaseClaim(deps, statusChange(ONBOARDING_ARN, next, "ABORTED", { practiceId }));
+
+    const late = store.claimForOnboarding({
+      practiceId,
+      executionName: next,
+      requestedBy: "crm:m2",
+      devRefId: "Second Try Dental",
+    });
+
+    await expect(late).rejects.toMatchObject({ name: "ExecutionEnded" });
+    expect(await store.getPractice(practiceId)).toEqual(before);
+  });
+
+  it("is refused for offboarding: the practice stays ACTIVE", async () => {
+    const { practiceId, executionName: onboarding } = await onboardingWithKey();
+    await store.markActive({ practiceId, executionName: onboarding, expectedVersion: 2 });
+    const before = await store.getPractice(practiceId);
+    const executionName = `late-offboard-${counter}`;
+    await releaseClaim(deps, statusChange(OFFBOARDING_ARN, executionName, "ABORTED", { practiceId }));
+
+    const late = claimPracticeForOffboarding(
+      { store },
+      { input: { practiceId, reason: "Churned", requestedBy: "ops:alice" }, executionName },
+    );
+
+    await expect(late).rejects.toMatchObject({ name: "ExecutionEnded" });
+    expect(await store.getPractice(practiceId)).toEqual(before);
+  });
+});
