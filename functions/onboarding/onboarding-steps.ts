@@ -398,7 +398,6 @@ export async function labelKeyAndRecordActive(
   return { ...recorded, maskedKey: labeled?.maskedKey ?? recorded.maskedKey, devRefId: input.devRefId };
 }
 
-/** The `$.error` a Catch hands over: the error name and, for Lambda errors, a JSON Cause. */
 /**
  * Saga compensation after a failed step: disables the key this execution created or re-enabled (a 404 means
  * the portal holds no such key: nothing left enabled), then marks the practice FAILED with the reason.
