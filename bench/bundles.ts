@@ -4,7 +4,7 @@
 import { writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import * as path from "node:path";
-import { parseArgs } from "node:util";
+import { Command } from "commander";
 import { PROJECT_ROOT, RUNTIME_SOURCE_MAPS_NODE_OPTIONS } from "../lib/handler-function.js";
 import {
   closedLocalPort,
@@ -45,15 +45,31 @@ interface InitStats {
   readonly outcomes: Record<string, number>;
 }
 
-const { values: args } = parseArgs({
-  options: { runs: { type: "string", default: "20" }, only: { type: "string", multiple: true } },
-});
+/** Bad usage or a wrong runtime: one line, exit 2, before anything is built. */
+function refuse(message: string): never {
+  process.stderr.write(`npm run bench:bundles: ${message}\n`);
+  process.exit(2);
+}
+
+const args = new Command()
+  .name("npm run bench:bundles --")
+  .description(
+    "Size and cold init of every Lambda bundle, ours against NodejsFunction's defaults (docs/architecture.md §8): " +
+      "builds each handler both ways, times interleaved cold starts, prints a markdown table and PASS/FAIL per " +
+      "target, and writes bench/results-bundles.json. Takes minutes: run it on a quiet machine.",
+  )
+  .option("--runs <n>", "cold starts measured per bundle and kind", "20")
+  .option("--only <handler...>", "measure only these handlers (names as in the table, e.g. crm-webhook)")
+  .showHelpAfterError("(run with --help for usage)")
+  .exitOverride((error) => process.exit(error.exitCode === 0 ? 0 : 2))
+  .parse()
+  .opts<{ runs: string; only?: string[] }>();
 const runs = Number(args.runs);
-if (!Number.isInteger(runs) || runs < 1)
-  throw new Error(`--runs must be a positive integer, got ${args.runs}`);
+if (!/^\d+$/.test(args.runs) || runs < 1)
+  refuse(`--runs must be a positive whole number, got "${args.runs}"`);
 const nodeMajor = Number(process.versions.node.split(".")[0]);
 if (nodeMajor !== 22) {
-  throw new Error(
+  refuse(
     `The Lambdas run on Node 22 but this is Node ${process.versions.node}; run through npm (node_modules/.bin/node)`,
   );
 }
@@ -83,9 +99,15 @@ function initStats(results: readonly ProbeResult[], baseline: readonly ProbeResu
   };
 }
 
-const entries = (await discoverHandlerEntries()).filter(
-  ({ entry }) => !args.only || args.only.includes(handlerName(entry)),
+const allEntries = await discoverHandlerEntries();
+const unknown = (args.only ?? []).filter(
+  (name) => !allEntries.some(({ entry }) => handlerName(entry) === name),
 );
+if (unknown.length > 0)
+  refuse(
+    `--only names no handler: ${unknown.join(", ")} (handlers: ${allEntries.map(({ entry }) => handlerName(entry)).join(", ")})`,
+  );
+const entries = allEntries.filter(({ entry }) => !args.only || args.only.includes(handlerName(entry)));
 log(`Handlers: ${entries.map(({ entry, foundIn }) => `${entry} [${foundIn.join(", ")}]`).join("; ")}`);
 const bundles = await Promise.all(
   entries.map(async ({ entry }) => ({

@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import type { DescribeExecutionOutput } from "@aws-sdk/client-sfn";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { Command } from "commander";
 import { fingerprintCustomerKey } from "../functions/key-custody/key-fingerprint.js";
 import { PracticeStore } from "../functions/practice/practice-store.js";
 import { localDynamoDbClient } from "../local/dynamodb-local.js";
@@ -429,6 +430,18 @@ async function main(): Promise<number> {
   process.stdout.write(`Function logs: ${path.join(stateDir, "lambda.log")}\n`);
   return 1;
 }
+
+new Command()
+  .name("npm run demo --")
+  .description(
+    "A scripted tour of the whole system on a fresh local stack (its own DynamoDB Local, portal simulator and " +
+      "ports; a running npm start is not touched): onboarding through signed webhooks, a duplicate delivery and " +
+      "a concurrent pair, offboarding, an injected fault, drift, and reconciliation with repair, printing what " +
+      "happened after each step. Exit 0 when every expected outcome happened, 1 when one did not, 2 on bad usage.",
+  )
+  .showHelpAfterError("(run with --help for usage)")
+  .exitOverride((error) => process.exit(error.exitCode === 0 ? 0 : 2))
+  .parse();
 
 main().then(
   (code) => process.exit(code),
