@@ -6,9 +6,7 @@ import type { AddressInfo } from "node:net";
 import { maskKeyTail } from "../functions/platform/mask.js";
 import type { PortalCredentials } from "../functions/portal/portal-types.js";
 import {
-  type FaultDecision,
   FaultPlanner,
-  htmlPage,
   mergeFaults,
   mulberry32,
   NO_FAULTS,
@@ -16,6 +14,15 @@ import {
   parseQueuedFaults,
   type QueuedFault,
 } from "./portal-simulator-faults.js";
+import {
+  type Answer,
+  explainAs,
+  faultAnswer,
+  json,
+  RequestRejected,
+  readBody,
+  send,
+} from "./portal-simulator-http.js";
 import {
   formatLikeSeed,
   MAX_PAGE_SIZE,
@@ -48,16 +55,6 @@ export const DEFAULT_SIMULATOR_CREDENTIALS: PortalCredentials = {
 
 export const SIMULATOR_CONTROL_PREFIX = "/_simulator";
 const WINDOW_MS = 1000;
-const MAX_BODY_BYTES = 1_000_000;
-
-interface Answer {
-  status: number;
-  body: string;
-  contentType: string;
-  headers?: Record<string, string>;
-}
-
-class RequestRejected extends Error {}
 
 function normalizeBasePath(basePath: string): string {
   const trimmed = basePath.replace(/\/+$/, "");
@@ -73,17 +70,6 @@ function assertRateLimit(value: number | undefined): void {
 
 function isLoopback(address: string | undefined): boolean {
   return address === "127.0.0.1" || address === "::1" || address === "::ffff:127.0.0.1";
-}
-
-async function readBody(req: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY_BYTES) throw new RequestRejected("The request body is too large.");
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks).toString("utf8");
 }
 
 /** Starts a simulator and resolves once it is listening. */
@@ -132,24 +118,7 @@ export async function startPortalSimulator(options: PortalSimulatorOptions = {})
       timers.add(timer);
     });
 
-  function explain(status: number, explanation: string): Answer {
-    switch (errorBodyStyle) {
-      case "text":
-        return { status, body: explanation, contentType: "text/plain; charset=utf-8" };
-      case "json-object":
-        return {
-          status,
-          body: JSON.stringify({ Message: explanation }),
-          contentType: "application/json; charset=utf-8",
-        };
-      default:
-        return { status, body: JSON.stringify(explanation), contentType: "application/json; charset=utf-8" };
-    }
-  }
-
-  function json(status: number, body: string): Answer {
-    return { status, body, contentType: "application/json; charset=utf-8" };
-  }
+  const explain = (status: number, explanation: string) => explainAs(errorBodyStyle, status, explanation);
 
   /** Counts the arrival; true when the rate limit refuses it. Exact: no more than N in any (t-1000, t]. */
   function overRateLimit(arrivedAt: number): boolean {
@@ -240,51 +209,6 @@ export async function startPortalSimulator(options: PortalSimulatorOptions = {})
     return { answer: explain(outcome.status, outcome.explanation), ...(touched ? { touched } : {}) };
   }
 
-  function faultAnswer(fault: FaultDecision): Answer | undefined {
-    switch (fault.kind) {
-      case "status": {
-        const body = fault.body ?? JSON.stringify(`Simulated ${fault.status} response.`);
-        let contentType = "text/plain; charset=utf-8";
-        try {
-          JSON.parse(body);
-          contentType = "application/json; charset=utf-8";
-        } catch {}
-        const headers = { ...(fault.status === 429 ? { "Retry-After": "1" } : {}), ...fault.headers };
-        return { status: fault.status, body, contentType, headers };
-      }
-      case "html":
-        return {
-          status: fault.status,
-          body: htmlPage(fault.status),
-          contentType: "text/html; charset=utf-8",
-        };
-      case "throttle":
-        return { ...explain(429, "Too many requests. Please slow down."), headers: { "Retry-After": "1" } };
-      case "error":
-        if (fault.textBody) {
-          return {
-            status: fault.status,
-            body: "The server encountered an error.",
-            contentType: "text/plain",
-          };
-        }
-        return json(fault.status, JSON.stringify({ Message: "An error has occurred." }));
-      default:
-        return undefined;
-    }
-  }
-
-  function send(res: ServerResponse, call: SimulatorCall, answer: Answer): void {
-    call.status = answer.status;
-    if (res.destroyed) return;
-    res.writeHead(answer.status, {
-      "Content-Type": answer.contentType,
-      "Content-Length": Buffer.byteLength(answer.body),
-      ...answer.headers,
-    });
-    res.end(answer.body);
-  }
-
   function finish(call: SimulatorCall): void {
     const label = call.status === null ? "none" : String(call.status);
     stats.byStatus[label] = (stats.byStatus[label] ?? 0) + 1;
@@ -363,7 +287,7 @@ export async function startPortalSimulator(options: PortalSimulatorOptions = {})
 
     const fault = planner.next(method);
     if (fault) call.fault = fault.label;
-    const faulted = fault && faultAnswer(fault);
+    const faulted = fault && faultAnswer(errorBodyStyle, fault);
     if (faulted) return send(res, call, faulted);
     if (fault?.kind === "timeout") {
       // Hold the request until the client gives up (or the simulator stops); nothing is applied.
