@@ -5,14 +5,13 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo } from "node:net";
 import { maskKeyTail } from "../functions/platform/mask.js";
 import type { PortalCredentials } from "../functions/portal/portal-types.js";
+import { handleControlRequest, isControlPath } from "./portal-simulator-control-routes.js";
 import {
   FaultPlanner,
   mergeFaults,
   mulberry32,
   NO_FAULTS,
-  type PortalSimulatorFaults,
   parseQueuedFaults,
-  type QueuedFault,
 } from "./portal-simulator-faults.js";
 import {
   type Answer,
@@ -23,12 +22,7 @@ import {
   readBody,
   send,
 } from "./portal-simulator-http.js";
-import {
-  formatLikeSeed,
-  MAX_PAGE_SIZE,
-  SimulatorKeyStore,
-  type SimulatorRawKey,
-} from "./portal-simulator-keys.js";
+import { formatLikeSeed, MAX_PAGE_SIZE, SimulatorKeyStore } from "./portal-simulator-keys.js";
 import type {
   PortalSimulator,
   PortalSimulatorOptions,
@@ -53,7 +47,6 @@ export const DEFAULT_SIMULATOR_CREDENTIALS: PortalCredentials = {
   developerPortalKey: "simdev-portal-key-0001",
 };
 
-export const SIMULATOR_CONTROL_PREFIX = "/_simulator";
 const WINDOW_MS = 1000;
 
 function normalizeBasePath(basePath: string): string {
@@ -66,10 +59,6 @@ function assertRateLimit(value: number | undefined): void {
   if (value !== undefined && (!Number.isInteger(value) || value < 1)) {
     throw new Error(`maxRequestsPerSecond must be a whole number of at least 1, got ${value}`);
   }
-}
-
-function isLoopback(address: string | undefined): boolean {
-  return address === "127.0.0.1" || address === "::1" || address === "::ffff:127.0.0.1";
 }
 
 /** Starts a simulator and resolves once it is listening. */
@@ -217,11 +206,12 @@ export async function startPortalSimulator(options: PortalSimulatorOptions = {})
   async function handleRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const arrivedAt = monotonicNow();
     const url = new URL(req.url ?? "/", "http://simulator");
-    if (
-      url.pathname === SIMULATOR_CONTROL_PREFIX ||
-      url.pathname.startsWith(`${SIMULATOR_CONTROL_PREFIX}/`)
-    ) {
-      await handleControl(req, res, url);
+    if (isControlPath(url.pathname)) {
+      await handleControlRequest(req, res, url, {
+        simulator,
+        queuedFaults: () => planner.queued(),
+        maxRequestsPerSecond: () => maxRequestsPerSecond ?? null,
+      });
       return;
     }
     const method = req.method ?? "GET";
@@ -326,94 +316,6 @@ export async function startPortalSimulator(options: PortalSimulatorOptions = {})
       ...(touched.request ? { request: touched.request } : {}),
       changed: touched.changed,
     });
-  }
-
-  async function handleControl(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
-    const reply = (status: number, value: unknown) => {
-      const body = JSON.stringify(value, null, 2);
-      res.writeHead(status, { "Content-Type": "application/json; charset=utf-8" });
-      res.end(body);
-    };
-    if (!isLoopback(req.socket.remoteAddress)) {
-      return reply(403, { error: "The simulator's control routes answer local requests only." });
-    }
-    try {
-      const route = `${req.method} ${url.pathname.slice(SIMULATOR_CONTROL_PREFIX.length)}`;
-      const text = await readBody(req);
-      let input: unknown = {};
-      if (text.trim() !== "") {
-        try {
-          input = JSON.parse(text);
-        } catch {
-          return reply(400, { error: "The request body is not valid JSON." });
-        }
-      }
-      switch (route) {
-        case "GET /state":
-          return reply(200, simulator.state());
-        case "POST /faults":
-          return reply(200, { faults: simulator.setFaults(input as Partial<PortalSimulatorFaults>) });
-        case "POST /queue": {
-          const list = Array.isArray(input) ? input : [input];
-          simulator.queueFaults(...(list as QueuedFault[]));
-          return reply(200, { queuedFaults: planner.queued() });
-        }
-        case "POST /keys": {
-          const body = input as { generate?: unknown; status?: string; devRefId?: string; keys?: unknown };
-          if (body && typeof body === "object" && "generate" in body) {
-            const count = body.generate;
-            if (typeof count !== "number" || !Number.isInteger(count) || count < 0 || count > 100_000) {
-              return reply(400, { error: "generate must be a whole number from 0 to 100000" });
-            }
-            const options = {
-              ...(body.status === undefined ? {} : { status: body.status }),
-              ...(body.devRefId === undefined ? {} : { devRefId: body.devRefId }),
-            };
-            return reply(200, { keys: simulator.generateKeys(count, options) });
-          }
-          const raw = Array.isArray(input) ? input : body?.keys;
-          if (!Array.isArray(raw)) {
-            return reply(400, { error: "Expected an array of keys, {keys: [...]}, or {generate: n}" });
-          }
-          return reply(200, { keys: simulator.addKeys(raw as Array<Partial<SimulatorRawKey>>) });
-        }
-        case "POST /keys/assign": {
-          const body = input as { customerKey?: unknown; dateTimeAssigned?: unknown };
-          if (typeof body?.customerKey !== "string")
-            return reply(400, { error: "customerKey (a string) is required" });
-          if (body.dateTimeAssigned !== undefined && typeof body.dateTimeAssigned !== "string")
-            return reply(400, { error: "dateTimeAssigned must be a string like 2025-06-01 09:30:00" });
-          simulator.assignKey(body.customerKey, body.dateTimeAssigned);
-          return reply(200, { assigned: true });
-        }
-        case "POST /reset":
-          simulator.reset();
-          return reply(200, { reset: true });
-        case "POST /rate-limit": {
-          const value = (input as { maxRequestsPerSecond?: unknown })?.maxRequestsPerSecond;
-          if (value !== undefined && value !== null && typeof value !== "number") {
-            return reply(400, { error: "maxRequestsPerSecond must be a number or null" });
-          }
-          simulator.setRateLimit(value ?? undefined);
-          return reply(200, { maxRequestsPerSecond: maxRequestsPerSecond ?? null });
-        }
-        default:
-          return reply(404, {
-            error: `Unknown control route ${route}`,
-            routes: [
-              "GET /_simulator/state",
-              "POST /_simulator/faults",
-              "POST /_simulator/queue",
-              "POST /_simulator/keys",
-              "POST /_simulator/keys/assign",
-              "POST /_simulator/reset",
-              "POST /_simulator/rate-limit",
-            ],
-          });
-      }
-    } catch (error) {
-      return reply(400, { error: error instanceof Error ? error.message : String(error) });
-    }
   }
 
   const server = createServer((req, res) => {
