@@ -21,7 +21,7 @@ import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from "./fake-aws.js";
 import { type LambdaHandler, lambdaContext } from "./lambda-adapter.js";
 import type { ExtractedFunction } from "./state-machine-extractor.js";
 import { TemplateResolver } from "./template-resolver.js";
-import type { ExecutionReference } from "./workflow-engine.js";
+import type { ExecutionReference } from "./workflow-execution.js";
 
 /** A rule's event pattern: every leaf is the list of values a field may have. */
 export type EventPattern = { readonly [field: string]: readonly unknown[] | EventPattern };

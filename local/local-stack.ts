@@ -52,7 +52,8 @@ import {
 import { synthesizeTemplates } from "./synthesize.js";
 import { createTablesFromTemplate } from "./tables-from-template.js";
 import { TemplateResolver } from "./template-resolver.js";
-import { type ExecutionReference, LocalWorkflowEngine } from "./workflow-engine.js";
+import { LocalWorkflowEngine } from "./workflow-engine.js";
+import type { ExecutionReference } from "./workflow-execution.js";
 
 // The endpoints contract lives in its own light module so `ops --local` does not load aws-cdk-lib to read it.
 export {

@@ -5,137 +5,49 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo } from "node:net";
 import { maskKeyTail } from "../functions/platform/mask.js";
 import type { PortalCredentials } from "../functions/portal/portal-types.js";
+import { handleControlRequest, isControlPath } from "./portal-simulator-control-routes.js";
 import {
-  type FaultDecision,
   FaultPlanner,
-  htmlPage,
   mergeFaults,
   mulberry32,
   NO_FAULTS,
-  type PortalSimulatorFaults,
   parseQueuedFaults,
-  type QueuedFault,
 } from "./portal-simulator-faults.js";
 import {
-  formatLikeSeed,
-  MAX_PAGE_SIZE,
-  type SimulatorKey,
-  SimulatorKeyStore,
-  type SimulatorRawKey,
-} from "./portal-simulator-keys.js";
+  type Answer,
+  explainAs,
+  faultAnswer,
+  json,
+  RequestRejected,
+  readBody,
+  send,
+} from "./portal-simulator-http.js";
+import { formatLikeSeed, MAX_PAGE_SIZE, SimulatorKeyStore } from "./portal-simulator-keys.js";
+import type {
+  PortalSimulator,
+  PortalSimulatorOptions,
+  SimulatorCall,
+  SimulatorStats,
+} from "./portal-simulator-types.js";
 
 export type { PortalSimulatorFaults, QueuedFault } from "./portal-simulator-faults.js";
 export type { SimulatorKey, SimulatorKeyEvent, SimulatorRawKey } from "./portal-simulator-keys.js";
-
-/** How error explanations are written; the real portal's format is undocumented, so all three are tried. */
-export type ErrorBodyStyle = "json-string" | "text" | "json-object";
-
-export interface PortalSimulatorOptions {
-  /** @default 0 (a free port) */
-  port?: number;
-  /** @default "127.0.0.1" */
-  host?: string;
-  /** Path the API lives under, like the real `/api/v1`. @default "/api/v1" */
-  basePath?: string;
-  /** @default DEFAULT_SIMULATOR_CREDENTIALS */
-  credentials?: PortalCredentials;
-  /** Keys present at start (and after reset), portal-shaped; missing fields get a new key's defaults. */
-  seedKeys?: Array<Partial<SimulatorRawKey>>;
-  /** At most this many requests in any sliding 1-second window; over it, 429. @default unlimited */
-  maxRequestsPerSecond?: number;
-  faults?: Partial<PortalSimulatorFaults>;
-  /** Seed of the PRNG behind generated keys and random faults. @default 1 */
-  random?: number;
-  /** Clock for dates and call times. @default () => new Date() */
-  now?: () => Date;
-  /** Monotonic milliseconds for the rate-limit window, so tests can place requests exactly. @default performance.now */
-  monotonicNow?: () => number;
-  /** @default "json-string" */
-  errorBodyStyle?: ErrorBodyStyle;
-}
-
-/** One request the simulator received (control routes excluded). */
-export interface SimulatorCall {
-  seq: number;
-  /** ISO time of arrival. */
-  at: string;
-  method: string;
-  /** Path and query as received. */
-  path: string;
-  /** Status answered, or null when none was (timeout, drop, client gone). */
-  status: number | null;
-  /** Why the answer was not the normal one: `rateLimit`, `outage`, `queued:timeout`, `random:error 503`… */
-  fault?: string;
-  /** The key the request touched, masked. */
-  keyMasked?: string;
-}
-
-export interface SimulatorStats {
-  requests: number;
-  /** Count per status answered; `"none"` for requests that got no answer. */
-  byStatus: Record<string, number>;
-  /** Requests refused with 429 by the rate limit (not by injected throttling). */
-  rateLimited: number;
-  /** Most requests that arrived in any sliding 1-second window, refused ones included. */
-  maxInAnyWindow: number;
-}
-
-export interface SimulatorState {
-  keys: SimulatorKey[];
-  calls: SimulatorCall[];
-  stats: SimulatorStats;
-  faults: PortalSimulatorFaults;
-  queuedFaults: QueuedFault[];
-  maxRequestsPerSecond: number | null;
-}
-
-export interface GenerateKeysOptions {
-  status?: string;
-  /** `{n}` becomes the key's 1-based number in the batch. */
-  devRefId?: string;
-}
-
-export interface PortalSimulator {
-  /** Base URL of the API, basePath included: `http://127.0.0.1:PORT/api/v1`. */
-  readonly url: string;
-  /** `http://127.0.0.1:PORT`; control routes live at `/_simulator/…` under it. */
-  readonly origin: string;
-  readonly credentials: PortalCredentials;
-  keys(): SimulatorKey[];
-  calls(): SimulatorCall[];
-  stats(): SimulatorStats;
-  state(): SimulatorState;
-  addKeys(raw: Array<Partial<SimulatorRawKey>>): SimulatorRawKey[];
-  generateKeys(count: number, options?: GenerateKeysOptions): SimulatorRawKey[];
-  /** The office installs `customerKey` in Open Dental: DateTimeAssigned becomes `at` (default now, UTC). */
-  assignKey(customerKey: string, at?: string): SimulatorRawKey;
-  setFaults(partial: Partial<PortalSimulatorFaults>): PortalSimulatorFaults;
-  setRateLimit(maxRequestsPerSecond: number | undefined): void;
-  queueFaults(...faults: QueuedFault[]): void;
-  /** Drops the queued faults not yet applied. */
-  clearQueuedFaults(): void;
-  /** Back to the starting state: seed keys (empty history), starting faults and limit, no calls, PRNG reseeded. */
-  reset(): void;
-  stop(): Promise<void>;
-}
+export type {
+  ErrorBodyStyle,
+  GenerateKeysOptions,
+  PortalSimulator,
+  PortalSimulatorOptions,
+  SimulatorCall,
+  SimulatorState,
+  SimulatorStats,
+} from "./portal-simulator-types.js";
 
 export const DEFAULT_SIMULATOR_CREDENTIALS: PortalCredentials = {
   developerKey: "simdev-developer-key-0001",
   developerPortalKey: "simdev-portal-key-0001",
 };
 
-export const SIMULATOR_CONTROL_PREFIX = "/_simulator";
 const WINDOW_MS = 1000;
-const MAX_BODY_BYTES = 1_000_000;
-
-interface Answer {
-  status: number;
-  body: string;
-  contentType: string;
-  headers?: Record<string, string>;
-}
-
-class RequestRejected extends Error {}
 
 function normalizeBasePath(basePath: string): string {
   const trimmed = basePath.replace(/\/+$/, "");
@@ -147,21 +59,6 @@ function assertRateLimit(value: number | undefined): void {
   if (value !== undefined && (!Number.isInteger(value) || value < 1)) {
     throw new Error(`maxRequestsPerSecond must be a whole number of at least 1, got ${value}`);
   }
-}
-
-function isLoopback(address: string | undefined): boolean {
-  return address === "127.0.0.1" || address === "::1" || address === "::ffff:127.0.0.1";
-}
-
-async function readBody(req: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY_BYTES) throw new RequestRejected("The request body is too large.");
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks).toString("utf8");
 }
 
 /** Starts a simulator and resolves once it is listening. */
@@ -210,24 +107,7 @@ export async function startPortalSimulator(options: PortalSimulatorOptions = {})
       timers.add(timer);
     });
 
-  function explain(status: number, explanation: string): Answer {
-    switch (errorBodyStyle) {
-      case "text":
-        return { status, body: explanation, contentType: "text/plain; charset=utf-8" };
-      case "json-object":
-        return {
-          status,
-          body: JSON.stringify({ Message: explanation }),
-          contentType: "application/json; charset=utf-8",
-        };
-      default:
-        return { status, body: JSON.stringify(explanation), contentType: "application/json; charset=utf-8" };
-    }
-  }
-
-  function json(status: number, body: string): Answer {
-    return { status, body, contentType: "application/json; charset=utf-8" };
-  }
+  const explain = (status: number, explanation: string) => explainAs(errorBodyStyle, status, explanation);
 
   /** Counts the arrival; true when the rate limit refuses it. Exact: no more than N in any (t-1000, t]. */
   function overRateLimit(arrivedAt: number): boolean {
@@ -318,51 +198,6 @@ export async function startPortalSimulator(options: PortalSimulatorOptions = {})
     return { answer: explain(outcome.status, outcome.explanation), ...(touched ? { touched } : {}) };
   }
 
-  function faultAnswer(fault: FaultDecision): Answer | undefined {
-    switch (fault.kind) {
-      case "status": {
-        const body = fault.body ?? JSON.stringify(`Simulated ${fault.status} response.`);
-        let contentType = "text/plain; charset=utf-8";
-        try {
-          JSON.parse(body);
-          contentType = "application/json; charset=utf-8";
-        } catch {}
-        const headers = { ...(fault.status === 429 ? { "Retry-After": "1" } : {}), ...fault.headers };
-        return { status: fault.status, body, contentType, headers };
-      }
-      case "html":
-        return {
-          status: fault.status,
-          body: htmlPage(fault.status),
-          contentType: "text/html; charset=utf-8",
-        };
-      case "throttle":
-        return { ...explain(429, "Too many requests. Please slow down."), headers: { "Retry-After": "1" } };
-      case "error":
-        if (fault.textBody) {
-          return {
-            status: fault.status,
-            body: "The server encountered an error.",
-            contentType: "text/plain",
-          };
-        }
-        return json(fault.status, JSON.stringify({ Message: "An error has occurred." }));
-      default:
-        return undefined;
-    }
-  }
-
-  function send(res: ServerResponse, call: SimulatorCall, answer: Answer): void {
-    call.status = answer.status;
-    if (res.destroyed) return;
-    res.writeHead(answer.status, {
-      "Content-Type": answer.contentType,
-      "Content-Length": Buffer.byteLength(answer.body),
-      ...answer.headers,
-    });
-    res.end(answer.body);
-  }
-
   function finish(call: SimulatorCall): void {
     const label = call.status === null ? "none" : String(call.status);
     stats.byStatus[label] = (stats.byStatus[label] ?? 0) + 1;
@@ -371,11 +206,12 @@ export async function startPortalSimulator(options: PortalSimulatorOptions = {})
   async function handleRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const arrivedAt = monotonicNow();
     const url = new URL(req.url ?? "/", "http://simulator");
-    if (
-      url.pathname === SIMULATOR_CONTROL_PREFIX ||
-      url.pathname.startsWith(`${SIMULATOR_CONTROL_PREFIX}/`)
-    ) {
-      await handleControl(req, res, url);
+    if (isControlPath(url.pathname)) {
+      await handleControlRequest(req, res, url, {
+        simulator,
+        queuedFaults: () => planner.queued(),
+        maxRequestsPerSecond: () => maxRequestsPerSecond ?? null,
+      });
       return;
     }
     const method = req.method ?? "GET";
@@ -441,7 +277,7 @@ export async function startPortalSimulator(options: PortalSimulatorOptions = {})
 
     const fault = planner.next(method);
     if (fault) call.fault = fault.label;
-    const faulted = fault && faultAnswer(fault);
+    const faulted = fault && faultAnswer(errorBodyStyle, fault);
     if (faulted) return send(res, call, faulted);
     if (fault?.kind === "timeout") {
       // Hold the request until the client gives up (or the simulator stops); nothing is applied.
@@ -480,94 +316,6 @@ export async function startPortalSimulator(options: PortalSimulatorOptions = {})
       ...(touched.request ? { request: touched.request } : {}),
       changed: touched.changed,
     });
-  }
-
-  async function handleControl(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
-    const reply = (status: number, value: unknown) => {
-      const body = JSON.stringify(value, null, 2);
-      res.writeHead(status, { "Content-Type": "application/json; charset=utf-8" });
-      res.end(body);
-    };
-    if (!isLoopback(req.socket.remoteAddress)) {
-      return reply(403, { error: "The simulator's control routes answer local requests only." });
-    }
-    try {
-      const route = `${req.method} ${url.pathname.slice(SIMULATOR_CONTROL_PREFIX.length)}`;
-      const text = await readBody(req);
-      let input: unknown = {};
-      if (text.trim() !== "") {
-        try {
-          input = JSON.parse(text);
-        } catch {
-          return reply(400, { error: "The request body is not valid JSON." });
-        }
-      }
-      switch (route) {
-        case "GET /state":
-          return reply(200, simulator.state());
-        case "POST /faults":
-          return reply(200, { faults: simulator.setFaults(input as Partial<PortalSimulatorFaults>) });
-        case "POST /queue": {
-          const list = Array.isArray(input) ? input : [input];
-          simulator.queueFaults(...(list as QueuedFault[]));
-          return reply(200, { queuedFaults: planner.queued() });
-        }
-        case "POST /keys": {
-          const body = input as { generate?: unknown; status?: string; devRefId?: string; keys?: unknown };
-          if (body && typeof body === "object" && "generate" in body) {
-            const count = body.generate;
-            if (typeof count !== "number" || !Number.isInteger(count) || count < 0 || count > 100_000) {
-              return reply(400, { error: "generate must be a whole number from 0 to 100000" });
-            }
-            const options = {
-              ...(body.status === undefined ? {} : { status: body.status }),
-              ...(body.devRefId === undefined ? {} : { devRefId: body.devRefId }),
-            };
-            return reply(200, { keys: simulator.generateKeys(count, options) });
-          }
-          const raw = Array.isArray(input) ? input : body?.keys;
-          if (!Array.isArray(raw)) {
-            return reply(400, { error: "Expected an array of keys, {keys: [...]}, or {generate: n}" });
-          }
-          return reply(200, { keys: simulator.addKeys(raw as Array<Partial<SimulatorRawKey>>) });
-        }
-        case "POST /keys/assign": {
-          const body = input as { customerKey?: unknown; dateTimeAssigned?: unknown };
-          if (typeof body?.customerKey !== "string")
-            return reply(400, { error: "customerKey (a string) is required" });
-          if (body.dateTimeAssigned !== undefined && typeof body.dateTimeAssigned !== "string")
-            return reply(400, { error: "dateTimeAssigned must be a string like 2025-06-01 09:30:00" });
-          simulator.assignKey(body.customerKey, body.dateTimeAssigned);
-          return reply(200, { assigned: true });
-        }
-        case "POST /reset":
-          simulator.reset();
-          return reply(200, { reset: true });
-        case "POST /rate-limit": {
-          const value = (input as { maxRequestsPerSecond?: unknown })?.maxRequestsPerSecond;
-          if (value !== undefined && value !== null && typeof value !== "number") {
-            return reply(400, { error: "maxRequestsPerSecond must be a number or null" });
-          }
-          simulator.setRateLimit(value ?? undefined);
-          return reply(200, { maxRequestsPerSecond: maxRequestsPerSecond ?? null });
-        }
-        default:
-          return reply(404, {
-            error: `Unknown control route ${route}`,
-            routes: [
-              "GET /_simulator/state",
-              "POST /_simulator/faults",
-              "POST /_simulator/queue",
-              "POST /_simulator/keys",
-              "POST /_simulator/keys/assign",
-              "POST /_simulator/reset",
-              "POST /_simulator/rate-limit",
-            ],
-          });
-      }
-    } catch (error) {
-      return reply(400, { error: error instanceof Error ? error.message : String(error) });
-    }
   }
 
   const server = createServer((req, res) => {

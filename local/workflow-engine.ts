@@ -19,14 +19,7 @@ import type {
   ListExecutionsOutput,
   StateMachineListItem,
 } from "@aws-sdk/client-sfn";
-import {
-  ExecutionAbortedError,
-  ExecutionError,
-  ExecutionTimeoutError,
-  type RunOptions,
-  StateMachine,
-  type StateMachineDefinition,
-} from "aws-local-stepfunctions";
+import type { StateMachine } from "aws-local-stepfunctions";
 import { PROJECT_ROOT } from "../lib/handler-function.js";
 import {
   ExecutionAlreadyExists,
@@ -38,19 +31,22 @@ import {
   StateMachineDoesNotExist,
 } from "./aws-service-errors.js";
 import type { SynthesizedStack } from "./cloudformation-template.js";
-import { buildContextObject } from "./context-object.js";
-import { ExecutionHistory, type LibraryEvent } from "./execution-history.js";
 import { executionArn as buildExecutionArn } from "./fake-aws.js";
 import { applyProcessEnvironment, mergeFunctionEnvironments } from "./function-environment.js";
-import { createLambdaTaskHandler, handlerNotFound, type LambdaHandler } from "./lambda-adapter.js";
+import { handlerNotFound, type LambdaHandler } from "./lambda-adapter.js";
 import {
   type ExtractedApp,
   type ExtractedFunction,
-  type ExtractedStateMachine,
   extractStateMachines,
 } from "./state-machine-extractor.js";
-
-type JsonValue = Parameters<StateMachine["run"]>[0];
+import {
+  createRunner,
+  type ExecutionRecord,
+  type ExecutionReference,
+  type JsonValue,
+  type LoadedStateMachine,
+  runExecution,
+} from "./workflow-execution.js";
 
 export interface LocalWorkflowEngineOptions {
   /** The synthesized stacks (see synthesizeTemplates). */
@@ -78,12 +74,6 @@ export interface LocalWorkflowEngineOptions {
   readonly environment?: Readonly<Record<string, string | undefined>>;
   /** Called with every history event as it is appended (e.g. tests scanning for leaked secrets). */
   readonly onEvent?: (event: HistoryEvent, execution: ExecutionReference) => void;
-}
-
-export interface ExecutionReference {
-  readonly executionArn: string;
-  readonly stateMachineArn: string;
-  readonly name: string;
 }
 
 export interface StateMachineSummary extends StateMachineListItem {
@@ -114,26 +104,6 @@ export interface GetExecutionHistoryOptions {
   readonly reverseOrder?: boolean;
   readonly maxResults?: number;
   readonly nextToken?: string;
-}
-
-interface ExecutionRecord extends ExecutionReference {
-  readonly machine: LoadedStateMachine;
-  readonly input: string;
-  readonly startDate: Date;
-  readonly history: ExecutionHistory;
-  status: ExecutionStatus;
-  stopDate?: Date;
-  output?: string;
-  error?: string;
-  cause?: string;
-  abort: () => void;
-  done: Promise<void>;
-}
-
-interface LoadedStateMachine {
-  readonly extracted: ExtractedStateMachine;
-  readonly runner: StateMachine;
-  readonly creationDate: Date;
 }
 
 /** Step Functions' limit for a name; the engine also keeps to the characters every AWS API accepts. */
@@ -328,104 +298,20 @@ export class LocalWorkflowEngine {
     input: string,
     parsedInput: JsonValue,
   ): ExecutionRecord {
-    const { extracted } = machine;
-    const reference = { executionArn, stateMachineArn: extracted.stateMachineArn, name };
-    const history = new ExecutionHistory({
-      roleArn: extracted.roleArn,
-      lambdaTasks: extracted.lambdaTasks,
-      onEvent: (event) => this.emit(event, reference),
-    });
-    const startDate = new Date();
-    const ended = new AbortController();
-    const taskResourceLocalHandlers: Record<string, (input: JsonValue) => Promise<JsonValue>> = {};
-    for (const binding of extracted.lambdaTasks.values()) {
-      const handler = createLambdaTaskHandler({
-        binding,
-        loadHandler: (fn) => this.loadHandler(fn),
-        beginAttempt: (stateName) => history.beginAttempt(stateName),
-        executionEnded: ended.signal,
-        onInvocation: (running) => {
-          this.invocations.add(running);
-          running.then(
-            () => this.invocations.delete(running),
-            () => this.invocations.delete(running),
-          );
-        },
-      });
-      taskResourceLocalHandlers[binding.stateName] = handler as (input: JsonValue) => Promise<JsonValue>;
-    }
-    const runOptions: RunOptions = {
-      overrides: {
-        taskResourceLocalHandlers,
-        retryIntervalOverrides: perState(this.options.retryIntervalOverrides, extracted.stateNames) as Record<
-          string,
-          number | number[]
-        >,
-        waitTimeOverrides: perState(this.options.waitTimeOverrides, extracted.stateNames) as Record<
-          string,
-          number
-        >,
+    const reference = { executionArn, stateMachineArn: machine.extracted.stateMachineArn, name };
+    return runExecution(machine, reference, input, parsedInput, {
+      loadHandler: (fn) => this.loadHandler(fn),
+      onInvocation: (running) => {
+        this.invocations.add(running);
+        running.then(
+          () => this.invocations.delete(running),
+          () => this.invocations.delete(running),
+        );
       },
-      context: buildContextObject({
-        executionArn,
-        executionName: name,
-        startTime: startDate.toISOString(),
-        input: parsedInput,
-        roleArn: extracted.roleArn,
-        stateMachineArn: extracted.stateMachineArn,
-        stateMachineName: extracted.name,
-      }),
-    };
-    const execution = machine.runner.run(parsedInput, runOptions);
-    const record: ExecutionRecord = {
-      ...reference,
-      machine,
-      input,
-      startDate,
-      history,
-      status: "RUNNING",
-      abort: execution.abort,
-      done: Promise.resolve(),
-    };
-    const drained = (async () => {
-      for await (const event of execution.eventLogs) history.recordLibraryEvent(event as LibraryEvent);
-    })();
-    const outcome = execution.result.then(
-      (output) => ({ ok: true as const, output }),
-      (error: unknown) => ({ ok: false as const, error }),
-    );
-    record.done = Promise.all([outcome, drained]).then(([result]) => {
-      this.finish(record, result);
-      ended.abort();
+      onEvent: (event, execution) => this.emit(event, execution),
+      retryIntervalOverrides: this.options.retryIntervalOverrides,
+      waitTimeOverrides: this.options.waitTimeOverrides,
     });
-    return record;
-  }
-
-  private finish(
-    record: ExecutionRecord,
-    result: { ok: true; output: JsonValue } | { ok: false; error: unknown },
-  ): void {
-    const terminal = record.history.terminalEvent;
-    record.stopDate = terminal?.timestamp ?? new Date();
-    if (result.ok) {
-      record.status = "SUCCEEDED";
-      record.output = JSON.stringify(result.output);
-    } else if (result.error instanceof ExecutionAbortedError) {
-      record.status = "ABORTED";
-    } else if (result.error instanceof ExecutionTimeoutError) {
-      record.status = "TIMED_OUT";
-    } else {
-      record.status = "FAILED";
-      const failed = terminal?.executionFailedEventDetails;
-      if (failed) {
-        record.error = failed.error;
-        record.cause = failed.cause;
-      } else {
-        const cause = result.error instanceof ExecutionError ? (result.error.cause as Error) : result.error;
-        record.error = cause instanceof Error ? cause.name : "States.Runtime";
-        record.cause = cause instanceof Error ? cause.message : String(cause);
-      }
-    }
   }
 
   private loadHandler(fn: ExtractedFunction): Promise<LambdaHandler> {
@@ -468,21 +354,6 @@ export class LocalWorkflowEngine {
   }
 }
 
-/** Definitions already validated in this process: asl-validator takes ~200 ms per definition. */
-const validatedDefinitions = new Set<string>();
-
-function createRunner(extracted: ExtractedStateMachine): StateMachine {
-  const definition = extracted.runnableDefinition as unknown as StateMachineDefinition;
-  const key = JSON.stringify(definition);
-  const runner = new StateMachine(definition, {
-    validationOptions: validatedDefinitions.has(key)
-      ? { noValidate: true }
-      : { checkPaths: true, checkArn: true },
-  });
-  validatedDefinitions.add(key);
-  return runner;
-}
-
 function parseExecutionInput(input: string): JsonValue {
   if (Buffer.byteLength(input) > MAX_INPUT_BYTES)
     throw new InvalidExecutionInput(
@@ -493,15 +364,6 @@ function parseExecutionInput(input: string): JsonValue {
   } catch (error) {
     throw new InvalidExecutionInput(`Invalid State Machine Execution Input: '${(error as Error).message}'`);
   }
-}
-
-function perState<T>(
-  override: T | Readonly<Record<string, T>> | undefined,
-  stateNames: readonly string[],
-): Record<string, T> | undefined {
-  if (override === undefined) return undefined;
-  if (typeof override === "number") return Object.fromEntries(stateNames.map((name) => [name, override]));
-  return { ...(override as Record<string, T>) };
 }
 
 function paginate<T>(

@@ -20,7 +20,8 @@ import {
   startPortalSimulator,
 } from "../../local/portal-simulator.js";
 import { synthesizeTemplates } from "../../local/synthesize.js";
-import { type ExecutionReference, LocalWorkflowEngine } from "../../local/workflow-engine.js";
+import { LocalWorkflowEngine } from "../../local/workflow-engine.js";
+import type { ExecutionReference } from "../../local/workflow-execution.js";
 import { startHarnessEventDelivery } from "./event-delivery.js";
 import { startHarnessEnforcement } from "./harness-enforcement.js";
 import { createTestPracticeTable } from "./practice-table.js";
