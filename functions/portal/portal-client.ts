@@ -244,7 +244,7 @@ export function createPortalClient(options: PortalClientOptions): PortalClient {
   /** Maps a non-2xx answer to its typed error. 401 is handled by the caller (one refresh and retry). */
   function errorFor(op: Operation, answer: Exchange, redact: (text: string) => string): Error {
     const mutating = op.method !== "GET";
-    const explanation = explanationFromBody(answer.text);
+    const explanation = explanationFromBody(answer.text, redact);
     const head = `${describe(op)}: ${statusLabel(answer.status)}${explanation ? `: ${explanation}` : ""}`;
     const status = answer.status;
     if (status === 400) return new PortalRejected(redact(head));
