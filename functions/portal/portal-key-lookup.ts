@@ -26,9 +26,9 @@ export async function findPortalKey(
     if (found) return found;
     // A full page of keys already listed: the portal ignores Offset (the seed documents no paging), and the walk
     // would go on until the Lambda timed out, spending the shared request budget. listKeys stops the same way.
-    if (page.keys.length === PORTAL_PAGE_SIZE && page.keys.every((key) => seen.has(key.customerKey))) {
+    if (page.nextOffset !== null && page.keys.every((key) => seen.has(key.customerKey))) {
       throw new PortalResponseInvalid(
-        `GET /apikeys?Offset=${offset}&Limit=${PORTAL_PAGE_SIZE} repeated ${PORTAL_PAGE_SIZE} keys from earlier pages; ` +
+        `GET /apikeys?Offset=${offset}&Limit=${PORTAL_PAGE_SIZE} repeated ${page.keys.length} keys from earlier pages; ` +
           "the portal may be ignoring Offset, so the listing cannot be trusted",
       );
     }
