@@ -165,6 +165,16 @@ function failureCode(error: unknown): string | undefined {
   return undefined;
 }
 
+function sameKey(a: PortalKey, b: PortalKey): boolean {
+  return (
+    a.keyStatus === b.keyStatus &&
+    a.dateCreated === b.dateCreated &&
+    a.dateDisabled === b.dateDisabled &&
+    a.dateTimeAssigned === b.dateTimeAssigned &&
+    a.devRefId === b.devRefId
+  );
+}
+
 /** Builds a PortalClient. See PortalClientOptions for what the caller provides. */
 export function createPortalClient(options: PortalClientOptions): PortalClient {
   const fetchImpl = options.fetch ?? globalThis.fetch;
@@ -244,7 +254,7 @@ export function createPortalClient(options: PortalClientOptions): PortalClient {
   /** Maps a non-2xx answer to its typed error. 401 is handled by the caller (one refresh and retry). */
   function errorFor(op: Operation, answer: Exchange, redact: (text: string) => string): Error {
     const mutating = op.method !== "GET";
-    const explanation = explanationFromBody(answer.text);
+    const explanation = explanationFromBody(answer.text, redact);
     const head = `${describe(op)}: ${statusLabel(answer.status)}${explanation ? `: ${explanation}` : ""}`;
     const status = answer.status;
     if (status === 400) return new PortalRejected(redact(head));
@@ -368,8 +378,25 @@ export function createPortalClient(options: PortalClientOptions): PortalClient {
         false,
       );
     }
-    const keys = parsed.value;
-    return { keys, nextOffset: keys.length === PORTAL_PAGE_SIZE ? offset + PORTAL_PAGE_SIZE : null };
+    // A key the page names twice is listed once (its callers write one item per key, and DynamoDB refuses a batch
+    // naming an item twice); twice with different fields, the page cannot say which is true.
+    const keys: PortalKey[] = [];
+    const firstAt = new Map<string, number>();
+    for (const [index, key] of parsed.value.entries()) {
+      const earlier = firstAt.get(key.customerKey);
+      if (earlier === undefined) {
+        firstAt.set(key.customerKey, index);
+        keys.push(key);
+      } else if (!sameKey(parsed.value[earlier]!, key)) {
+        throw new PortalResponseInvalid(
+          `${describe(op)} returned item [${index}] repeating the key of item [${earlier}] with different fields`,
+          false,
+        );
+      }
+    }
+    // Full or not is the portal's count, repeats included.
+    const full = parsed.value.length === PORTAL_PAGE_SIZE;
+    return { keys, nextOffset: full ? offset + PORTAL_PAGE_SIZE : null };
   }
 
   async function listKeys(): Promise<PortalKey[]> {
@@ -384,7 +411,7 @@ export function createPortalClient(options: PortalClientOptions): PortalClient {
       }
       const result: KeyPage = await listKeysPage(offset);
       const repeated = result.keys.filter((k) => seen.has(k.customerKey)).length;
-      if (repeated === PORTAL_PAGE_SIZE) {
+      if (result.nextOffset !== null && repeated === result.keys.length) {
         // A full page of keys already listed: the portal ignores Offset, and following it would loop forever or
         // hide keys. (A few repeats are keys shifting between pages while we list; they are skipped below.)
         throw new PortalResponseInvalid(

@@ -3,7 +3,8 @@
 // walked a page (100 keys) at a time and stops at the page holding the key, so the cost is the key's page number,
 // not the whole listing — still too much for every request at 1 request/s, which is why callers come here only
 // when the portal's answer to a PUT (or its absence) left the status unknown.
-import type { KeyStatus, PortalClient, PortalKey } from "./portal-types.js";
+import { PortalResponseInvalid } from "../platform/errors.js";
+import { type KeyStatus, PORTAL_PAGE_SIZE, type PortalClient, type PortalKey } from "./portal-types.js";
 
 /** Statuses only the practice (in Open Dental) or Open Dental HQ can lift: we never re-enable nor overwrite them. */
 export const REVOKED_KEY_STATUSES: readonly KeyStatus[] = ["DisabledByCustomer", "DisabledByHQ"];
@@ -17,11 +18,21 @@ export async function findPortalKey(
   portal: Pick<PortalClient, "listKeysPage">,
   customerKey: string,
 ): Promise<PortalKey | undefined> {
+  const seen = new Set<string>();
   let offset: number | null = 0;
   while (offset !== null) {
     const page = await portal.listKeysPage(offset);
     const found = page.keys.find((key) => key.customerKey === customerKey);
     if (found) return found;
+    // A full page of keys already listed: the portal ignores Offset (the seed documents no paging), and the walk
+    // would go on until the Lambda timed out, spending the shared request budget. listKeys stops the same way.
+    if (page.nextOffset !== null && page.keys.every((key) => seen.has(key.customerKey))) {
+      throw new PortalResponseInvalid(
+        `GET /apikeys?Offset=${offset}&Limit=${PORTAL_PAGE_SIZE} repeated ${page.keys.length} keys from earlier pages; ` +
+          "the portal may be ignoring Offset, so the listing cannot be trusted",
+      );
+    }
+    for (const key of page.keys) seen.add(key.customerKey);
     offset = page.nextOffset;
   }
   return undefined;

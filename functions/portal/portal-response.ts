@@ -167,22 +167,27 @@ function collapse(text: string): string {
 
 /**
  * The portal's explanation from an error body, whose format is undocumented: plain text, a JSON string or a
- * JSON object (`Message`, `message`, `error`…). One line, capped in length. Not yet redacted.
+ * JSON object (`Message`, `message`, `error`…). One line, capped in length. `redact` runs before the cap: a key
+ * the cap cut in two would no longer look like a key, and its head would be shown unmasked.
  */
-export function explanationFromBody(body: string): string | undefined {
+export function explanationFromBody(
+  body: string,
+  redact: (text: string) => string = (text) => text,
+): string | undefined {
   const text = body.trim();
   if (text === "") return undefined;
+  const shown = (value: string) => collapse(redact(value));
   if (looksLikeHtml(text)) {
     const title = /<title[^>]*>([^<]*)<\/title>/i.exec(text)?.[1]?.trim();
     const heading = /<h1[^>]*>([^<]*)<\/h1>/i.exec(text)?.[1]?.trim();
     const label = title || heading;
-    return label ? `an HTML page "${collapse(label)}"` : "an HTML page";
+    return label ? `an HTML page "${shown(label)}"` : "an HTML page";
   }
   try {
     const fromJson = explanationFromJson(JSON.parse(text));
-    return fromJson?.trim() ? collapse(fromJson) : undefined;
+    return fromJson?.trim() ? shown(fromJson) : undefined;
   } catch {
-    return collapse(text);
+    return shown(text);
   }
 }
 

@@ -2,10 +2,11 @@
 // the practices they map to read in bulk); keys a practice may hold and lost-POST candidates go to the scratch;
 // keys an office installed are recorded and announced (reconciliation-installations.ts).
 
+import { createHash } from "node:crypto";
 import type { Finding } from "../../contracts/reconciliation-findings.js";
 import type { KeyFingerprint } from "../key-custody/key-fingerprint.js";
-import { PortalThrottled } from "../platform/errors.js";
-import type { PortalClient } from "../portal/portal-types.js";
+import { PortalResponseInvalid, PortalThrottled } from "../platform/errors.js";
+import { PORTAL_PAGE_SIZE, type PortalClient } from "../portal/portal-types.js";
 import type { KeyRelease } from "../practice/key-releases.js";
 import type { LostKeyCandidate, SeenKey } from "../practice/reconciliation-scratch.js";
 import { classifyPortalKey, type FingerprintedKey, type InstalledKey } from "./reconciliation-classify.js";
@@ -42,6 +43,15 @@ export async function scanPortalKeys(deps: ReconciliationDeps, state: StepState)
     const fingerprinted: FingerprintedKey[] = [];
     for (const key of listed.keys)
       fingerprinted.push({ ...key, keyFingerprint: await deps.runs.fingerprint(key.customerKey) });
+    // The seed documents no paging: a portal ignoring Offset answers every page with the same keys. Stop at the
+    // first repeat, before anything of it is written, instead of classifying it again up to maxPages times.
+    const fullPage = listed.nextOffset === null ? undefined : pageDigest(fingerprinted);
+    if (fullPage !== undefined && fullPage === progress.keys.lastFullPage) {
+      throw new PortalResponseInvalid(
+        `GET /apikeys?Offset=${progress.keys.nextOffset}&Limit=${PORTAL_PAGE_SIZE} repeated the ${listed.keys.length} keys ` +
+          "of the page before it; the portal may be ignoring Offset, so the listing cannot be trusted",
+      );
+    }
     const ledger = await deps.runs.getLedger(fingerprinted.map((k) => k.keyFingerprint));
     const practices = await deps.runs.getPractices([...ledger.values()].map((entry) => entry.practiceId));
     const batch: Batch = { findings: [], repairs: [], deferred: 0 };
@@ -87,11 +97,17 @@ export async function scanPortalKeys(deps: ReconciliationDeps, state: StepState)
         listed: progress.keys.listed + listed.keys.length,
         pages: progress.keys.pages + 1,
         done: listed.nextOffset === null,
+        ...(fullPage === undefined ? {} : { lastFullPage: fullPage }),
       },
       candidates: { ...progress.candidates, count: progress.candidates.count + undecided.length },
     };
   }
   return progress;
+}
+
+function pageDigest(keys: readonly FingerprintedKey[]): string {
+  const fingerprints = keys.map((key) => key.keyFingerprint).sort();
+  return createHash("sha256").update(fingerprints.join("\n")).digest("hex");
 }
 
 function releasedFinding(release: KeyRelease): Finding {

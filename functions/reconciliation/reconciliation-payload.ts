@@ -14,7 +14,13 @@ const runSchema = z.object({
 const progressSchema = z.object({
   chunk: z.number(),
   counts: z.record(z.string(), z.number()),
-  keys: z.object({ nextOffset: z.number(), listed: z.number(), pages: z.number(), done: z.boolean() }),
+  keys: z.object({
+    nextOffset: z.number(),
+    listed: z.number(),
+    pages: z.number(),
+    done: z.boolean(),
+    lastFullPage: z.optional(z.string()),
+  }),
   practices: z.object({
     status: z.number(),
     after: z.nullable(z.string()),

@@ -26,6 +26,11 @@ export interface Progress {
     readonly listed: number;
     readonly pages: number;
     readonly done: boolean;
+    /**
+     * SHA-256 of the sorted fingerprints of the last page listed, when it was full: a next page holding the same
+     * keys means the portal ignores Offset. A digest of fingerprints, never a key.
+     */
+    readonly lastFullPage?: string;
   };
   readonly practices: {
     /** Index into PRACTICE_STATUSES. */

@@ -5,7 +5,7 @@ import type { PortalCallRecord } from "../../../functions/portal/portal-client.j
 import type { PortalClient, PortalCredentials } from "../../../functions/portal/portal-types.js";
 import type { PortalSimulator, QueuedFault } from "../../../local/portal-simulator.js";
 import { formatLikeSeed } from "../../../local/portal-simulator-keys.js";
-import { clientFor, useSimulators } from "../../support/portal-harness.js";
+import { clientFor, rejectionOf, useSimulators } from "../../support/portal-harness.js";
 
 const start = useSimulators();
 
@@ -196,5 +196,31 @@ describe("PortalClient redaction", () => {
       "PUT /apikeys for key …W2HD: 400 BadRequest: key …W2HD (also …7ZUD) refused for ODFHIR LEAK…cdef/LEAK…xwvu",
     );
     expect(errors).toHaveLength(PATHS.length + 1);
+  });
+});
+
+/** Every run of `length` characters of `secret`: a shown message may hold none of them (the demo's scan). */
+function runsOf(secret: string, length: number): string[] {
+  return Array.from({ length: secret.length - length + 1 }, (_, i) => secret.slice(i, i + length));
+}
+
+describe("PortalClient redaction at the explanation's length cap", () => {
+  it("masks a key the 300-character cap would cut in two, known or not", async () => {
+    const sim = await start({ credentials: CREDENTIALS, seedKeys: [{ CustomerKey: KEY }] });
+    const client = clientFor(sim, { credentials: async () => CREDENTIALS });
+    const shown: string[] = [];
+    // The echoed key starts 10, 4 and 1 characters before the cap: its head would be kept, unmasked.
+    for (const before of [10, 4, 1]) {
+      const padding = "x".repeat(300 - before - 1);
+      sim.queueFaults({ kind: "status", status: 400, body: `${padding} ${KEY} was refused` });
+      shown.push((await rejectionOf(update(client))).message);
+      sim.queueFaults({ kind: "status", status: 400, body: `${padding} ${OTHER_KEY} is unknown` });
+      shown.push((await rejectionOf(client.createKey())).message);
+    }
+    expect(shown.every((message) => message.endsWith("…"))).toBe(true);
+    const leaked = [...runsOf(KEY, 8), ...runsOf(OTHER_KEY, 8)].filter((run) =>
+      shown.some((message) => message.includes(run)),
+    );
+    expect(leaked).toEqual([]);
   });
 });

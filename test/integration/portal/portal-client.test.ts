@@ -132,6 +132,45 @@ describe("PortalClient.listKeysPage", () => {
     expect(page.nextOffset).toBeNull();
   });
 
+  it("lists a key the page repeats once, and still reads a full page as full", async () => {
+    const sim = await start();
+    const generated = sim.generateKeys(99);
+    sim.reset();
+    sim.queueFaults({ kind: "status", status: 200, body: formatLikeSeed([...generated, generated[5]!]) });
+    const page = await clientFor(sim).listKeysPage(0);
+    expect(page.keys.map((k) => k.customerKey)).toEqual(generated.map((k) => k.CustomerKey));
+    expect(page.nextOffset).toBe(100);
+  });
+
+  it("refuses a page that repeats a key with different fields, naming the items only", async () => {
+    const sim = await start();
+    const [a, b] = SEED_GET_RESPONSE.slice(1, 3);
+    sim.queueFaults({
+      kind: "status",
+      status: 200,
+      body: formatLikeSeed([a!, b!, { ...a!, KeyStatus: "DisabledByDeveloper", DateDisabled: "2025-06-12" }]),
+    });
+    const error = await rejectionOf(clientFor(sim).listKeysPage(0));
+    expect(error).toBeInstanceOf(PortalResponseInvalid);
+    expect(error.message).toBe(
+      "GET /apikeys?Offset=0&Limit=100 returned item [2] repeating the key of item [0] with different fields",
+    );
+  });
+
+  it("refuses a listing whose next page repeats a full page that held a key twice", async () => {
+    const sim = await start();
+    const generated = sim.generateKeys(99);
+    sim.reset();
+    const page = formatLikeSeed([...generated, generated[0]!]);
+    sim.queueFaults({ kind: "status", status: 200, body: page, times: 3 });
+    const error = await rejectionOf(clientFor(sim).listKeys());
+    expect(error).toBeInstanceOf(PortalResponseInvalid);
+    expect(error.message).toBe(
+      "GET /apikeys?Offset=100&Limit=100 repeated 99 keys from earlier pages; the portal may be ignoring Offset, so the listing cannot be trusted",
+    );
+    expect(sim.calls()).toHaveLength(2);
+  });
+
   it("refuses a negative offset without calling the portal", async () => {
     const sim = await start();
     const error = await rejectionOf(clientFor(sim).listKeysPage(-100));
