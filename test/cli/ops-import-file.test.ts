@@ -1,0 +1,110 @@
+// `ops import --file <csv>` with the files operators really hand it: Excel's encodings, empty exports, a folder,
+// a huge file, labels the rest of the system would refuse, a row whose practice id swallowed the key. The rule
+// (docs/ops-cli.md): a bad file is one error line with exit 2 before anything is contacted; a bad row rejects the
+// whole file naming its line (exit 1); nothing is written either way, and a CustomerKey is never shown in full.
+
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
+import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { PracticeStore } from "../../functions/practice/practice-store.js";
+import { localDynamoDbClient } from "../../local/dynamodb-local.js";
+import { findFreePort } from "../../local/free-port.js";
+import { readLocalStackConfig } from "../../local/local-config.js";
+import { type LocalStack, STACK_OUTPUTS, startLocalStack } from "../../local/local-stack.js";
+import { type SimulatorControl, simulatorControl } from "../../local/portal-simulator-control.js";
+import { type OpsRun, runOpsCli } from "../support/ops-cli.js";
+import { stackKeyCipher } from "../support/test-key-cipher.js";
+import { localStackFingerprinter } from "../support/test-key-custody.js";
+
+const KEY_ADMINISTRATOR = ["--local-role", "key-administrator"];
+
+let stack: LocalStack;
+let stateDir: string;
+let files: string;
+let store: PracticeStore;
+let simulator: SimulatorControl;
+/** An enabled, unlabeled portal key nobody has imported: every row below names it. */
+let key: string;
+const outputs: OpsRun[] = [];
+
+async function ops(...args: string[]): Promise<OpsRun> {
+  const run = await runOpsCli(["--local", ...KEY_ADMINISTRATOR, ...args], {
+    PRACTICE_ONBOARDING_STATE_DIR: stateDir,
+    PORTAL_MAX_RPS: "20",
+  });
+  outputs.push(run);
+  return run;
+}
+
+function file(name: string, content: string | Buffer): string {
+  const at = path.join(files, name);
+  writeFileSync(at, content);
+  return at;
+}
+
+/** Runs `import --file <at>` and checks the portal was not called and nothing was written. */
+async function importChangingNothing(at: string, ...args: string[]): Promise<OpsRun> {
+  const callsBefore = (await simulator.calls()).length;
+  const run = await ops("import", "--file", at, ...args);
+  expect(await store.getPractice("imp-1")).toBeUndefined();
+  expect(await store.getKeyOwner(await store.fingerprint(key))).toBeUndefined();
+  return Object.assign(run, { portalCalls: (await simulator.calls()).length - callsBefore });
+}
+
+beforeAll(async () => {
+  stateDir = mkdtempSync(path.join(tmpdir(), "ops-import-file-"));
+  files = path.join(stateDir, "files");
+  mkdirSync(files);
+  const port = await findFreePort();
+  stack = await startLocalStack({
+    config: readLocalStackConfig({ LOCAL_PORT: String(port), PORTAL_MAX_RPS: "20" }),
+    stateDir,
+    retryIntervalOverrides: 0,
+  });
+  store = new PracticeStore({
+    client: DynamoDBDocumentClient.from(localDynamoDbClient(stack.endpoints.dynamoDbEndpoint)),
+    tableName: stack.endpoints.outputs[STACK_OUTPUTS.tableName]!,
+    fingerprint: localStackFingerprinter(stateDir),
+    keyCipher: stackKeyCipher({
+      endpoint: stack.endpoints.awsEndpoint,
+      custodyKeyArn: stack.endpoints.outputs[STACK_OUTPUTS.keyCustodyKey]!,
+    }),
+  });
+  simulator = simulatorControl(stack.endpoints.simulatorOrigin!);
+  const [added] = await simulator.addKeys([{ DevRefId: "", KeyStatus: "Enabled" }]);
+  key = added!.CustomerKey;
+}, 180_000);
+
+afterAll(async () => {
+  await stack?.stop();
+  rmSync(stateDir, { recursive: true, force: true });
+});
+
+describe("ops import --file: bad rows reject the whole file, naming the line", () => {
+  it("never echoes a key that landed in the practice id column (a tab-separated export)", async () => {
+    const at = file("tabbed.csv", `imp-1\t${key}\tSmith, Jones Dental\n`);
+    const run = await importChangingNothing(at);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain(`  line 1: practiceId must be 1-64 characters of`);
+    expect(run.stdout).toContain(`…${key.slice(-4)}`);
+    expect(run.stdout).not.toContain(key);
+  });
+});
+
+describe("ops arguments", () => {
+  it("never echoes a key pasted into a practice id argument", async () => {
+    const run = await ops("status", `imp-1 ${key}`);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain("practiceId must be 1-64 characters of");
+    expect(run.stderr).not.toContain(key);
+  });
+});
+
+describe("ops import --file output", () => {
+  it("never contains the key in full", () => {
+    expect(outputs.length).toBeGreaterThan(1);
+    for (const run of outputs) expect(`${run.stdout}${run.stderr}`).not.toContain(key);
+  });
+});
