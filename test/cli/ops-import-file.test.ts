@@ -83,6 +83,29 @@ afterAll(async () => {
 });
 
 describe("ops import --file: bad rows reject the whole file, naming the line", () => {
+  it("refuses a devRefId the portal label may not have (a control character), writing nothing", async () => {
+    const at = file("tab.csv", `practiceId,customerKey,devRefId\nimp-1,${key},"Smith\tDental"\n`);
+    const run = await importChangingNothing(at);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain(
+      "1 bad row(s); nothing was imported:\n  line 2: devRefId must not contain control characters (newline, tab, NUL, …)",
+    );
+  });
+
+  it("refuses a devRefId longer than a portal label, writing nothing", async () => {
+    const at = file("long.csv", `imp-1,${key},${"x".repeat(300)}\n`);
+    const run = await importChangingNothing(at);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain("  line 1: devRefId must be at most 255 characters, got 300");
+  });
+
+  it("refuses a row whose quote is never closed instead of importing what follows it", async () => {
+    const at = file("unterminated.csv", `imp-1,"${key}\n`);
+    const run = await importChangingNothing(at);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain("  line 1: a quoted field is not closed (a quote missing at its end)");
+  });
+
   it("never echoes a key that landed in the practice id column (a tab-separated export)", async () => {
     const at = file("tabbed.csv", `imp-1\t${key}\tSmith, Jones Dental\n`);
     const run = await importChangingNothing(at);
