@@ -3,7 +3,7 @@
 // (docs/ops-cli.md): a bad file is one error line with exit 2 before anything is contacted; a bad row rejects the
 // whole file naming its line (exit 1); nothing is written either way, and a CustomerKey is never shown in full.
 
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, truncateSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
@@ -18,6 +18,7 @@ import { type OpsRun, runOpsCli } from "../support/ops-cli.js";
 import { stackKeyCipher } from "../support/test-key-cipher.js";
 import { localStackFingerprinter } from "../support/test-key-custody.js";
 
+const USAGE_HINT = "(run with --help for usage)";
 const KEY_ADMINISTRATOR = ["--local-role", "key-administrator"];
 
 let stack: LocalStack;
@@ -80,6 +81,70 @@ beforeAll(async () => {
 afterAll(async () => {
   await stack?.stop();
   rmSync(stateDir, { recursive: true, force: true });
+});
+
+describe("ops import --file: a file that cannot be a CSV of rows is a usage error, nothing contacted", () => {
+  it("refuses a directory: exit 2, one line", async () => {
+    const run = await importChangingNothing(files);
+    expect(run).toMatchObject({
+      code: 2,
+      stdout: "",
+      stderr: `error: --file ${files} is a directory, not a CSV file\n${USAGE_HINT}\n`,
+      portalCalls: 0,
+    });
+  });
+
+  it("refuses a file saved in Windows-1252 (Excel's CSV): a label would be stored with its accents replaced", async () => {
+    const at = file("latin1.csv", Buffer.from(`imp-1,${key},Caf\xe9 Dental\n`, "latin1"));
+    const run = await importChangingNothing(at);
+    expect(run).toMatchObject({
+      code: 2,
+      stdout: "",
+      stderr: `error: --file ${at} is not UTF-8 text: save it as CSV UTF-8 (Excel: Save As, "CSV UTF-8")\n${USAGE_HINT}\n`,
+      portalCalls: 0,
+    });
+  });
+
+  it("refuses a UTF-16 file (Excel's Unicode text) with the same one line, not a row error per line", async () => {
+    const at = file("utf16.csv", Buffer.from(`\uFEFFpracticeId,customerKey\r\nimp-1,${key}\r\n`, "utf16le"));
+    const run = await importChangingNothing(at);
+    expect(run).toMatchObject({
+      code: 2,
+      stdout: "",
+      stderr: `error: --file ${at} is not UTF-8 text: save it as CSV UTF-8 (Excel: Save As, "CSV UTF-8")\n${USAGE_HINT}\n`,
+      portalCalls: 0,
+    });
+  });
+
+  it.each([
+    ["empty.csv", ""],
+    ["blank.csv", "\uFEFF\r\n  \r\n\r\n"],
+    ["header-only.csv", "practiceId,customerKey\r\n\r\n"],
+  ])(
+    "refuses %s, which has no rows, instead of reporting a successful import of nothing",
+    async (name, content) => {
+      const at = file(name, content);
+      const run = await importChangingNothing(at);
+      expect(run).toMatchObject({
+        code: 2,
+        stdout: "",
+        stderr: `error: --file ${at} has no rows (practiceId,customerKey[,devRefId])\n${USAGE_HINT}\n`,
+        portalCalls: 0,
+      });
+    },
+  );
+
+  it("refuses a file too large to be a list of practices without reading it", async () => {
+    const at = file("huge.csv", "");
+    truncateSync(at, 64 * 1024 * 1024);
+    const run = await importChangingNothing(at);
+    expect(run).toMatchObject({
+      code: 2,
+      stdout: "",
+      stderr: `error: --file ${at} is 64.0 MiB; a CSV of practices is at most 10 MiB\n${USAGE_HINT}\n`,
+      portalCalls: 0,
+    });
+  });
 });
 
 describe("ops import --file: bad rows reject the whole file, naming the line", () => {
