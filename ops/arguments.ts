@@ -2,12 +2,17 @@
 // error (exit 2) naming what is wrong. Practice ids go through the same schema the webhook and workflows use.
 import { InvalidArgumentError } from "commander";
 import * as z from "zod/mini";
+import { redactCustomerKeys } from "../functions/platform/mask.js";
 import { practiceIdSchema } from "../functions/practice/practice-input.js";
+import { UsageError } from "./errors.js";
 
 export function parsePracticeId(value: string): string {
   const result = z.safeParse(practiceIdSchema, value);
-  if (!result.success) throw new InvalidArgumentError(result.error.issues[0]!.message);
-  return result.data;
+  if (result.success) return result.data;
+  const message = result.error.issues[0]!.message;
+  // commander would quote the value itself ("command-argument value '…' is invalid"): not one holding a key.
+  if (redactCustomerKeys(value) !== value) throw new UsageError(message);
+  throw new InvalidArgumentError(message);
 }
 
 /** A whole number within [min, max]. */

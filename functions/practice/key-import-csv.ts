@@ -2,13 +2,14 @@
 // (docs/architecture.md §4, invariant 9: a key is adopted only when the operator's row and the portal agree).
 //
 // Format: `practiceId,customerKey[,devRefId]`, an optional header line, UTF-8 with or without a BOM, LF or CRLF.
-// Any bad row — wrong shape, a key given twice, a practice given twice, a key the portal does not list or has
-// disabled, a key the portal labels for someone else — rejects the whole file, each named by its line: an
+// Any bad row — wrong shape (a quote not closed, a devRefId the webhook would refuse), a key given twice, a practice
+// given twice, a key the portal does not list or has disabled, a key the portal labels for someone else — rejects
+// the whole file, each named by its line: an
 // operator's file that is wrong in one place may be wrong in others, so nothing of it is trusted.
 import * as z from "zod/mini";
-import { maskKeyTail } from "../platform/mask.js";
+import { maskKeyTail, redactCustomerKeys } from "../platform/mask.js";
 import { isEnabledKeyStatus, type PortalKey } from "../portal/portal-types.js";
-import { practiceIdSchema } from "./practice-input.js";
+import { devRefIdSchema, practiceIdSchema } from "./practice-input.js";
 
 const CUSTOMER_KEY = /^[A-Z0-9]{16}$/;
 
@@ -36,8 +37,11 @@ export interface CsvImportOptions {
   readonly mask?: (customerKey: string) => string;
 }
 
-/** Splits one CSV line into fields, honouring double quotes (`""` inside quotes is a quote). */
-export function csvFields(line: string): string[] {
+/**
+ * Splits one CSV line into fields, honouring double quotes (`""` inside quotes is a quote); undefined when a quote
+ * is opened and never closed (a field cut short or run into the next line: nothing after it can be trusted).
+ */
+export function csvFields(line: string): string[] | undefined {
   const fields: string[] = [];
   let current = "";
   let quoted = false;
@@ -61,12 +65,37 @@ export function csvFields(line: string): string[] {
       current += ch;
     }
   }
+  if (quoted) return undefined;
   fields.push(current.trim());
   return fields;
 }
 
-function isHeader(fields: readonly string[]): boolean {
-  return fields[0]?.toLowerCase() === "practiceid" && fields[1]?.toLowerCase() === "customerkey";
+function isHeader(fields: readonly string[] | undefined): boolean {
+  return fields?.[0]?.toLowerCase() === "practiceid" && fields[1]?.toLowerCase() === "customerkey";
+}
+
+/** A label as messages show it: quoted, a key in it masked (a row's columns may be out of order). */
+function shownLabel(label: string): string {
+  return JSON.stringify(redactCustomerKeys(label));
+}
+
+/**
+ * The rows of a CSV text: its non-blank lines but a header, numbered as an editor shows them (BOM dropped, LF
+ * or CRLF); `fields` undefined for a line whose quote is not closed.
+ */
+export function csvRows(csv: string): Array<{ readonly line: number; readonly fields?: string[] }> {
+  const rows: Array<{ line: number; fields?: string[] }> = [];
+  let seenContent = false;
+  const lines = csv.replace(/^\uFEFF/, "").split(/\r?\n/);
+  for (const [index, raw] of lines.entries()) {
+    if (raw.trim() === "") continue;
+    const fields = csvFields(raw);
+    const first = !seenContent;
+    seenContent = true;
+    if (first && isHeader(fields)) continue;
+    rows.push({ line: index + 1, ...(fields === undefined ? {} : { fields }) });
+  }
+  return rows;
 }
 
 /**
@@ -89,27 +118,32 @@ export function planCsvImport(
   const claims: CsvImportClaim[] = [];
   const lineOfKey = new Map<string, number>();
   const lineOfPractice = new Map<string, number>();
-  let seenContent = false;
-  const lines = csv.replace(/^\uFEFF/, "").split(/\r?\n/);
-  for (const [index, raw] of lines.entries()) {
-    const line = index + 1;
-    if (raw.trim() === "") continue;
-    const fields = csvFields(raw);
-    const first = !seenContent;
-    seenContent = true;
-    if (first && isHeader(fields)) continue;
+  for (const { line, fields } of csvRows(csv)) {
     const fail = (message: string) => errors.push({ line, message });
+    if (fields === undefined) {
+      fail("a quoted field is not closed (a quote missing at its end)");
+      continue;
+    }
     if (fields.length !== 2 && fields.length !== 3) {
       fail(`expected 2 or 3 fields (practiceId,customerKey[,devRefId]), got ${fields.length}`);
       continue;
     }
     const [practiceId, customerKey, devRefIdField] = fields as [string, string, string | undefined];
-    const devRefId = devRefIdField === "" ? undefined : devRefIdField;
     const parsed = z.safeParse(practiceIdSchema, practiceId);
     if (!parsed.success) {
       fail(parsed.error.issues[0]!.message);
       continue;
     }
+    // The label the record (and, after a repair, the portal) will carry: what the webhook and onboard accept.
+    const label =
+      devRefIdField === undefined || devRefIdField === ""
+        ? undefined
+        : z.safeParse(devRefIdSchema, devRefIdField);
+    if (label?.success === false) {
+      fail(label.error.issues[0]!.message);
+      continue;
+    }
+    const devRefId = label?.data;
     if (!CUSTOMER_KEY.test(customerKey)) {
       fail(`customerKey must be 16 upper-case letters or digits, got ${customerKey.length} characters`);
       continue;
@@ -139,8 +173,8 @@ export function planCsvImport(
     const matches = labelMatches(key, practiceId, devRefId);
     if (!matches && options.acceptLabelMismatch !== true) {
       fail(
-        `key ${masked} is labeled ${JSON.stringify(key.devRefId)} in the portal, not ${practiceId}` +
-          `${devRefId === undefined ? "" : ` or ${JSON.stringify(devRefId)}`}` +
+        `key ${masked} is labeled ${shownLabel(key.devRefId)} in the portal, not ${practiceId}` +
+          `${devRefId === undefined ? "" : ` or ${shownLabel(devRefId)}`}` +
           " (give --accept-label-mismatch to import it anyway)",
       );
       continue;

@@ -2,14 +2,20 @@
 // only names practices — the event schema, in every function that writes an event — does not bundle the whole
 // onboarding request's validation (practice-input.ts).
 import * as z from "zod/mini";
+import { redactCustomerKeys } from "../platform/mask.js";
 
 const PRACTICE_ID_PATTERN = /^[A-Za-z0-9._:-]{1,64}$/;
 
-/** Shows a rejected value in an error message without letting it flood or break the message. */
+/**
+ * Shows a rejected value in an error message without letting it flood or break the message, and without a
+ * CustomerKey in it (a practice id column or argument that swallowed the key: `imp-1\tQJXZ…` → `imp-1\t…W2HD`).
+ */
 export function describeValue(value: unknown): string {
   if (typeof value !== "string") return value === null ? "null" : typeof value;
-  const shown = JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
-  return value.length > 40 ? `${shown} (${value.length} characters)` : shown;
+  const redacted = redactCustomerKeys(value);
+  const truncated = redacted.length > 40;
+  const shown = JSON.stringify(truncated ? `${redacted.slice(0, 40)}…` : redacted);
+  return truncated ? `${shown} (${value.length} characters)` : shown;
 }
 
 export function stringRequired(field: string) {

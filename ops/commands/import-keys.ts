@@ -1,7 +1,6 @@
 // `ops import [--match devref | --file <csv> [--accept-label-mismatch]] [--dry-run]`: adopts portal keys created outside this system into
 // the practice table (functions/practice/key-import.ts does the matching and writing; nothing is sent to the
 // portal but one listing). Exit 1 when a CSV row is wrong (nothing written) or a conflict left a key unimported.
-import { readFileSync } from "node:fs";
 import { formatImportResult, importKeys as importPortalKeys } from "../../functions/practice/key-import.js";
 import { STACK_OUTPUTS } from "../../local/local-endpoints.js";
 import type { CommandContext } from "../context.js";
@@ -11,16 +10,6 @@ import { portalClientFor } from "../live-key.js";
 import { missingKeyAdministratorAccess } from "../portal-access.js";
 import type { ImportOptions, ImportSource } from "../requests.js";
 
-function readCsv(path: string): string {
-  try {
-    return readFileSync(path, "utf8");
-  } catch (error) {
-    throw new OperationFailed(
-      `could not read --file ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
-    );
-  }
-}
-
 export async function importKeys(
   context: CommandContext,
   source: ImportSource,
@@ -28,7 +17,7 @@ export async function importKeys(
 ): Promise<ExitCode> {
   const { target } = context;
   const result = await importPortalKeys({
-    mode: source.kind === "devref" ? "devref" : { csv: readCsv(source.path) },
+    mode: source.kind === "devref" ? "devref" : { csv: source.csv },
     dryRun: options.dryRun === true,
     acceptLabelMismatch: options.acceptLabelMismatch === true,
     portal: portalClientFor(target),
