@@ -48,12 +48,37 @@ export function readLocalEndpoints(stateDir = localStateDir()): LocalEndpoints {
     throw new Error(
       `No local stack is running (${path.relative(process.cwd(), file) || file} is missing): start one with \`npm start\``,
     );
-  const endpoints = JSON.parse(readFileSync(file, "utf8")) as LocalEndpoints;
+  const endpoints = parseEndpointsFile(file);
   if (!isAlive(endpoints.pid))
     throw new Error(
       `The local stack that wrote ${file} (pid ${endpoints.pid}) is no longer running: start one with \`npm start\``,
     );
   return endpoints;
+}
+
+/**
+ * The endpoints a stack wrote to `file`; a file that does not parse (a stack killed while writing it) is named,
+ * and `npm start` replaces it.
+ */
+export function parseEndpointsFile(file: string): LocalEndpoints {
+  const text = readFileSync(file, "utf8");
+  try {
+    return JSON.parse(text) as LocalEndpoints;
+  } catch {
+    throw new Error(
+      `${file} is not a local stack's endpoints.json (it does not parse as JSON): start one with \`npm start\`, which replaces it`,
+    );
+  }
+}
+
+/** The endpoints a stack left in `file`, or undefined when there are none or they do not parse. */
+export function leftEndpoints(file: string): LocalEndpoints | undefined {
+  if (!existsSync(file)) return undefined;
+  try {
+    return parseEndpointsFile(file);
+  } catch {
+    return undefined;
+  }
 }
 
 export function isAlive(pid: number): boolean {

@@ -40,6 +40,7 @@ import {
   ENDPOINTS_FILE,
   isAlive,
   type LocalEndpoints,
+  leftEndpoints,
   STACK_OUTPUTS,
 } from "./local-endpoints.js";
 import { localFingerprintSecret } from "./local-key-custody.js";
@@ -443,14 +444,11 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
 
 /** Refuses to start beside a stack that is running, or still starting, from the same state directory. */
 function refuseIfRunning(stateDir: string): void {
-  const endpointsFile = path.join(stateDir, ENDPOINTS_FILE);
-  if (existsSync(endpointsFile)) {
-    const previous = JSON.parse(readFileSync(endpointsFile, "utf8")) as LocalEndpoints;
-    if (isAlive(previous.pid) && previous.pid !== process.pid)
-      throw new LocalStackAlreadyRunning(
-        `A local stack is already running (pid ${previous.pid}, webhook ${previous.httpApiUrl}/webhooks/crm). Stop it (Ctrl-C in its terminal, or kill ${previous.pid}) or use it: npm run ops -- --local status <practiceId>`,
-      );
-  }
+  const previous = leftEndpoints(path.join(stateDir, ENDPOINTS_FILE));
+  if (previous && isAlive(previous.pid) && previous.pid !== process.pid)
+    throw new LocalStackAlreadyRunning(
+      `A local stack is already running (pid ${previous.pid}, webhook ${previous.httpApiUrl}/webhooks/crm). Stop it (Ctrl-C in its terminal, or kill ${previous.pid}) or use it: npm run ops -- --local status <practiceId>`,
+    );
   const lockFile = path.join(stateDir, LOCK_FILE);
   if (existsSync(lockFile)) {
     const pid = Number(readFileSync(lockFile, "utf8").trim());

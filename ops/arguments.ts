@@ -15,6 +15,14 @@ export function parsePracticeId(value: string): string {
   throw new InvalidArgumentError(message);
 }
 
+/** A value that must say something (an empty `--run ''` is not "the latest"). */
+export function nonEmptyParser(name: string): (value: string) => string {
+  return (value) => {
+    if (value.trim() === "") throw new InvalidArgumentError(`${name} must not be empty`);
+    return value.trim();
+  };
+}
+
 /** A whole number within [min, max]. */
 export function integerParser(name: string, min: number, max: number): (value: string) => number {
   return (value) => {

@@ -1,6 +1,7 @@
 // A key's live state in the Open Dental portal, read the way the workflows read it: credentials from the
 // PortalSecretArn secret, the portal at PortalBaseUrl, every call inside the shared DynamoDB rate budget.
 import { GetSecretValueCommand } from "@aws-sdk/client-secrets-manager";
+import { portalMaxRpsFrom } from "../functions/platform/config.js";
 import { createPortalClient } from "../functions/portal/portal-client.js";
 import { portalCredentialsFromSecret } from "../functions/portal/portal-credentials.js";
 import { DynamoDbRateLimiter } from "../functions/portal/portal-rate-limiter.js";
@@ -32,12 +33,6 @@ export function liveKeyView(key: PortalKey, maskedKey: string): LiveKeyView {
   };
 }
 
-/** Requests per second ops may spend on the portal; the same variable the functions read. */
-function portalMaxRps(): number {
-  const value = Number(process.env.PORTAL_MAX_RPS ?? "1");
-  return Number.isFinite(value) && value > 0 ? value : 1;
-}
-
 /** A portal client for this target, sharing the workflows' rate budget in the practice table. */
 export function portalClientFor(target: OpsTarget): PortalClient {
   const secretId = target.output(STACK_OUTPUTS.portalSecret, "portal credentials secret");
@@ -49,7 +44,8 @@ export function portalClientFor(target: OpsTarget): PortalClient {
   const rateLimiter = new DynamoDbRateLimiter({
     client: target.documentClient,
     tableName: target.output(STACK_OUTPUTS.tableName, "practice table"),
-    maxRps: portalMaxRps(),
+    // The same variable the functions read, checked before the run (checkGlobalOptions).
+    maxRps: portalMaxRpsFrom(process.env),
     maxWaitMs: 30_000,
   });
   return createPortalClient({ baseUrl, credentials, rateLimiter });

@@ -6,7 +6,7 @@ import type { ExecutionStatus } from "@aws-sdk/client-sfn";
 import { Command, CommanderError, Option } from "commander";
 import { PRACTICE_STATUSES, type PracticeStatus } from "../contracts/table-schema.js";
 import { parseOlderThan } from "./age-threshold.js";
-import { EXECUTION_STATUSES, integerParser, parsePracticeId } from "./arguments.js";
+import { EXECUTION_STATUSES, integerParser, nonEmptyParser, parsePracticeId } from "./arguments.js";
 import type { CommandContext, OpsIo } from "./context.js";
 import {
   describeFailure,
@@ -16,6 +16,7 @@ import {
   StoppedFollowing,
   UsageError,
 } from "./errors.js";
+import { checkGlobalOptions } from "./global-options.js";
 import { parseLinkLifetime } from "./link-lifetime.js";
 import { type MaskedKeyArgument, parseMaskedKey } from "./masked-key-argument.js";
 import {
@@ -292,7 +293,11 @@ export function buildProgram(
     .description(
       "lost-POST candidates of the latest finished reconciliation: unlabeled keys that may be ours, with the evidence",
     )
-    .option("--run <runId>", "read this run's report instead of the latest finished one")
+    .option(
+      "--run <runId>",
+      "read this run's report instead of the latest finished one",
+      nonEmptyParser("--run"),
+    )
     .addHelpText(
       "after",
       "\nExample:\n  npm run ops -- --local candidates --json\n\nDecide each one with adopt-key (ours) or release-key (not ours).",
@@ -318,7 +323,11 @@ export function buildProgram(
       "the practice whose create attempt lost the key's answer",
       parsePracticeId,
     )
-    .option("--run <runId>", "the run whose report lists the candidate (default: the latest finished)")
+    .option(
+      "--run <runId>",
+      "the run whose report lists the candidate (default: the latest finished)",
+      nonEmptyParser("--run"),
+    )
     .addHelpText(
       "after",
       "\nExample:\n  npm run ops -- --local --local-role key-administrator adopt-key '…W2HD #3f9a1c' --practice practice-001\n\nNeeds KeyAdministratorPolicy. Adopting twice is harmless.",
@@ -346,7 +355,11 @@ export function buildProgram(
       parseMaskedKey,
     )
     .requiredOption("--reason <text>", "why it is not ours (kept with the release)")
-    .option("--run <runId>", "the run whose report lists the candidate (default: the latest finished)")
+    .option(
+      "--run <runId>",
+      "the run whose report lists the candidate (default: the latest finished)",
+      nonEmptyParser("--run"),
+    )
     .addHelpText(
       "after",
       "\nExample:\n  npm run ops -- --local --local-role key-administrator release-key '#3f9a1c' --reason \"made by hand for the lab\"\n\nNeeds KeyAdministratorPolicy. Releasing twice is harmless.",
@@ -384,6 +397,7 @@ function globalArguments(globals: GlobalOptions): string[] {
 export async function runOps(argv: readonly string[], io: OpsIo): Promise<ExitCode> {
   let exitCode: ExitCode = EXIT.ok;
   const program = buildProgram(io, async (globals, work) => {
+    checkGlobalOptions(globals);
     const { createContext } = await import("./context.js");
     const { resolveTarget } = await import("./targets.js");
     const target = await resolveTarget({

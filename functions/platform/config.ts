@@ -70,6 +70,18 @@ export function parseConfig(env: Record<string, string | undefined>): RuntimeCon
   };
 }
 
+/**
+ * PORTAL_MAX_RPS alone, by the same rule (for the ops CLI, which spends the workflows' portal budget and must not
+ * read a typo as some other rate).
+ */
+export function portalMaxRpsFrom(env: Record<string, string | undefined>): number {
+  const value = env.PORTAL_MAX_RPS;
+  const result = z.safeParse(configSchema.shape.PORTAL_MAX_RPS, value === "" ? undefined : value);
+  if (!result.success)
+    throw new ConfigurationError(`environment variable PORTAL_MAX_RPS ${result.error.issues[0]!.message}`);
+  return result.data;
+}
+
 let cached: RuntimeConfig | undefined;
 
 /** The process's configuration, read from `process.env` on first call (so tests can set the env first). */
