@@ -2,6 +2,8 @@
 // portal point at a closed local port, so a handler runs its real cold path (module init, validation, SDK client
 // construction, credentials, signing) up to its first network call, which is refused at once.
 import { readFileSync } from "node:fs";
+import { EVENT_BUS_NAME_ENV } from "../contracts/domain-event-names.js";
+import { OUTBOX_ENTRY_ATTRIBUTE, OUTBOX_PK_PREFIX } from "../contracts/domain-event-outbox.js";
 
 export interface HandlerFixture {
   /** The event, made fresh per run (the webhook's timestamp must be within ±5 minutes). */
@@ -143,5 +145,120 @@ function workflowStepFixture(closedEndpoint: string): HandlerFixture {
 export function fixtureFor(entry: string, closedEndpoint: string): HandlerFixture {
   if (entry === "functions/webhook/crm-webhook.ts") return webhookFixture();
   if (entry === "functions/webhook/provider-webhook.ts") return providerWebhookFixture();
-  return workflowStepFixture(closedEndpoint);
+  const step = workflowStepFixture(closedEndpoint);
+  // The handlers fed by the HTTP API, a table stream or EventBridge get their own event shape: a step payload
+  // would stop them at validation, before the cold path a real event takes.
+  if (entry === "functions/activation/activation-page.ts") return activationPageFixture(step);
+  if (entry === "functions/activation/activation-auto-issue.ts") return practiceOnboardedFixture(step);
+  if (entry === "functions/claim-release/release-claim.ts") return executionFailedFixture(step);
+  if (entry === "functions/domain-events/outbox-stream-handler.ts") return outboxStreamFixture();
+  return step;
+}
+
+/** A practice's activation link opened: the token's lookup in the table is refused. */
+function activationPageFixture(step: HandlerFixture): HandlerFixture {
+  const webhook = webhookFixture();
+  return {
+    environment: step.environment,
+    measures: "init + a GET /activate/{token} and its first DynamoDB request, refused → error page",
+    event: () => {
+      const event = webhook.event() as { requestContext: { http: object } };
+      const token = "Yb3kq8ZrT1mW0pXcV7nL2sQe9uJ4hA6d";
+      return {
+        ...event,
+        routeKey: "GET /activate/{token}",
+        rawPath: `/activate/${token}`,
+        pathParameters: { token },
+        headers: { accept: "text/html", "user-agent": "Mozilla/5.0" },
+        body: undefined,
+        requestContext: {
+          ...event.requestContext,
+          http: { ...event.requestContext.http, method: "GET", path: `/activate/${token}` },
+          routeKey: "GET /activate/{token}",
+        },
+      };
+    },
+  };
+}
+
+/** The PracticeOnboarded rule's delivery: the practice's read is refused. */
+function practiceOnboardedFixture(step: HandlerFixture): HandlerFixture {
+  return {
+    environment: step.environment,
+    measures: "init + a PracticeOnboarded event and its first DynamoDB request, refused → throws",
+    event: () => ({
+      version: "0",
+      id: "bench-event-1",
+      source: "practice-onboarding",
+      "detail-type": "PracticeOnboarded",
+      account: ACCOUNT,
+      region: REGION,
+      time: new Date().toISOString(),
+      resources: [],
+      detail: { practiceId: "PRACTICE-BENCH-1", occurredAt: new Date().toISOString() },
+    }),
+  };
+}
+
+/** Step Functions' status change for a failed onboarding: the claim's read is refused. */
+function executionFailedFixture(step: HandlerFixture): HandlerFixture {
+  const onboarding = step.environment.ONBOARDING_STATE_MACHINE_ARN!;
+  return {
+    environment: step.environment,
+    measures: "init + a FAILED execution status event and its first DynamoDB request, refused → throws",
+    event: () => ({
+      version: "0",
+      id: "bench-event-2",
+      source: "aws.states",
+      "detail-type": "Step Functions Execution Status Change",
+      account: ACCOUNT,
+      region: REGION,
+      time: new Date().toISOString(),
+      resources: [`${onboarding.replace(":stateMachine:", ":execution:")}:bench-execution-1`],
+      detail: {
+        executionArn: `${onboarding.replace(":stateMachine:", ":execution:")}:bench-execution-1`,
+        stateMachineArn: onboarding,
+        name: "bench-execution-1",
+        status: "FAILED",
+        startDate: Date.now() - 5_000,
+        stopDate: Date.now(),
+        input: JSON.stringify({ practiceId: "PRACTICE-BENCH-1", devRefId: "bench-1", requestedBy: "bench" }),
+      },
+    }),
+  };
+}
+
+/** One outbox item from the table stream: its PutEvents is refused (reported as a batch item failure). */
+function outboxStreamFixture(): HandlerFixture {
+  return {
+    environment: { [EVENT_BUS_NAME_ENV]: "bench-domain-events" },
+    measures: "init + one outbox stream record and its PutEvents, refused → batch item failure",
+    event: () => ({
+      Records: [
+        {
+          eventID: "bench-record-1",
+          eventName: "INSERT",
+          eventSource: "aws:dynamodb",
+          awsRegion: REGION,
+          dynamodb: {
+            SequenceNumber: "100000000000000000001",
+            Keys: { pk: { S: `${OUTBOX_PK_PREFIX}bench-1` }, sk: { S: "EVENT" } },
+            NewImage: {
+              pk: { S: `${OUTBOX_PK_PREFIX}bench-1` },
+              sk: { S: "EVENT" },
+              [OUTBOX_ENTRY_ATTRIBUTE]: {
+                S: JSON.stringify({
+                  Source: "practice-onboarding",
+                  DetailType: "PracticeOnboarded",
+                  Detail: JSON.stringify({ eventId: "bench-event-3", practiceId: "PRACTICE-BENCH-1" }),
+                  Time: new Date().toISOString(),
+                }),
+              },
+            },
+            StreamViewType: "NEW_IMAGE",
+          },
+        },
+      ],
+    }),
+  };
 }
