@@ -195,8 +195,10 @@ async function handleDelivery(
   if (!TIMESTAMP_HEADER.test(timestamp)) {
     return rejection(401, "InvalidSignature", "webhook-timestamp must be Unix time in whole seconds");
   }
-  const skewSeconds = Math.abs(deps.now().getTime() / 1000 - Number(timestamp));
-  if (skewSeconds > WEBHOOK_TOLERANCE_SECONDS) {
+  // Whole seconds, as the library compares (verifyTimestamp): a timestamp exactly at the tolerance passes, whatever
+  // the fraction of the current second.
+  const nowSeconds = Math.floor(deps.now().getTime() / 1000);
+  if (Math.abs(nowSeconds - Number(timestamp)) > WEBHOOK_TOLERANCE_SECONDS) {
     return rejection(
       401,
       "InvalidSignature",
