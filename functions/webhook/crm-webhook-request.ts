@@ -111,7 +111,9 @@ function bodyBytes(body: string, isBase64Encoded: boolean): Buffer | null {
   return bytes.length > MAX_WEBHOOK_BODY_BYTES ? null : bytes;
 }
 
-const utf8 = new TextDecoder("utf-8", { fatal: true });
+// ignoreBOM keeps a leading byte order mark in the text: the signature covers the bytes as sent, so a mark the
+// sender did not sign must fail verification, and one it did sign must not.
+const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
 /** Reports which configured secret verified the payload, or why none did. Never exposes a secret. */
 function verifySignature(
@@ -235,6 +237,13 @@ async function handleDelivery(
     return rejection(401, "InvalidSignature", `signature verification failed: ${verified.message}`);
   }
 
+  if (payload.startsWith("\uFEFF")) {
+    return rejection(
+      400,
+      "InvalidBody",
+      "body starts with a byte order mark, which JSON sent over a network must not carry (RFC 8259 §8.1)",
+    );
+  }
   let event: unknown;
   try {
     event = JSON.parse(payload);

@@ -129,6 +129,26 @@ describe("POST /webhooks/crm over HTTP", () => {
     expect(endpoint.callsTo(START)).toHaveLength(1);
   });
 
+  it("rejects a byte order mark added in front of the signed body with 401 and starts nothing", async () => {
+    const body = eventBody();
+
+    const response = await post(signatureHeaders("msg_http_bom_added", body), `\uFEFF${body}`);
+
+    expect(response).toMatchObject({ status: 401, body: { error: "InvalidSignature" } });
+    expect(endpoint.callsTo(START)).toEqual([]);
+  });
+
+  it("verifies a body signed with its byte order mark, then names the mark with 400 and starts nothing", async () => {
+    const body = `\uFEFF${eventBody()}`;
+
+    const response = await post(signatureHeaders("msg_http_bom_signed", body), body);
+
+    expect(response.status).toBe(400);
+    expect(response.body).toMatchObject({ error: "InvalidBody" });
+    expect(String(response.body.message)).toMatch(/byte order mark/);
+    expect(endpoint.callsTo(START)).toEqual([]);
+  });
+
   it("accepts a timestamp exactly five minutes old, as the library does, and rejects one a second older", async () => {
     // Late in a second: the clock's fraction must not count against the sender's whole-second timestamp.
     const now = new Date(Math.floor(Date.now() / 1000) * 1000 + 999);
