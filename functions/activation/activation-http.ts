@@ -167,7 +167,8 @@ export function createActivationHttpHandler(deps: ActivationPageDeps): Activatio
   return async (event) => {
     const route = activationRoute(event);
     if (route.kind === "asset") {
-      const asset = ACTIVATION_ASSETS[route.name];
+      // Own entries only: "constructor" or "__proto__" would otherwise find Object.prototype's members.
+      const asset = Object.hasOwn(ACTIVATION_ASSETS, route.name) ? ACTIVATION_ASSETS[route.name] : undefined;
       return asset ? respond(200, asset.body, asset.contentType) : respond(404, activationUnavailablePage());
     }
     if (route.kind === "other") return respond(404, activationUnavailablePage());

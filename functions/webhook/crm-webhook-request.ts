@@ -111,7 +111,9 @@ function bodyBytes(body: string, isBase64Encoded: boolean): Buffer | null {
   return bytes.length > MAX_WEBHOOK_BODY_BYTES ? null : bytes;
 }
 
-const utf8 = new TextDecoder("utf-8", { fatal: true });
+// ignoreBOM keeps a leading byte order mark in the text: the signature covers the bytes as sent, so a mark the
+// sender did not sign must fail verification, and one it did sign must not.
+const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
 /** Reports which configured secret verified the payload, or why none did. Never exposes a secret. */
 function verifySignature(
@@ -195,8 +197,10 @@ async function handleDelivery(
   if (!TIMESTAMP_HEADER.test(timestamp)) {
     return rejection(401, "InvalidSignature", "webhook-timestamp must be Unix time in whole seconds");
   }
-  const skewSeconds = Math.abs(deps.now().getTime() / 1000 - Number(timestamp));
-  if (skewSeconds > WEBHOOK_TOLERANCE_SECONDS) {
+  // Whole seconds, as the library compares (verifyTimestamp): a timestamp exactly at the tolerance passes, whatever
+  // the fraction of the current second.
+  const nowSeconds = Math.floor(deps.now().getTime() / 1000);
+  if (Math.abs(nowSeconds - Number(timestamp)) > WEBHOOK_TOLERANCE_SECONDS) {
     return rejection(
       401,
       "InvalidSignature",
@@ -233,6 +237,13 @@ async function handleDelivery(
     return rejection(401, "InvalidSignature", `signature verification failed: ${verified.message}`);
   }
 
+  if (payload.startsWith("\uFEFF")) {
+    return rejection(
+      400,
+      "InvalidBody",
+      "body starts with a byte order mark, which JSON sent over a network must not carry (RFC 8259 §8.1)",
+    );
+  }
   let event: unknown;
   try {
     event = JSON.parse(payload);

@@ -273,6 +273,17 @@ describe("headers, assets and rate limit", () => {
     }
   });
 
+  it("answers asset names inherited from Object.prototype with the plain 404 page and its headers", async () => {
+    await start();
+    for (const name of ["constructor", "__proto__", "toString", "hasOwnProperty"]) {
+      const response = await fetch(`${server.url}/activate/assets/${name}`);
+      expect(response.status, name).toBe(404);
+      expect(response.headers.get("content-type"), name).toBe("text/html; charset=utf-8");
+      expectSecurityHeaders(response);
+      expect(await response.text(), name).toContain("cannot be used");
+    }
+  });
+
   it("has no inline script, inline style or external resource in any page (the CSP would block them)", async () => {
     await start();
     const { url } = await server.issue(PRACTICE.practiceId);
