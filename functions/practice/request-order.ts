@@ -30,6 +30,19 @@ export function lastTransitionOf(
     : undefined;
 }
 
+/** How far ahead of the receiving clock a request's time may be: clock skew, as a webhook signature allows. */
+export const MAX_ISSUED_AHEAD_SECONDS = 5 * 60;
+
+/**
+ * Why a received request's time cannot rank it, or undefined: a time ahead of the receiver's clock by more than
+ * the skew would outrank every request really sent after it — and so would any replay of it (undoing an
+ * offboarding). Ordered by the sender's time, a request must not come from the future.
+ */
+export function issuedTooFarAhead(issuedAt: string, now: Date): string | undefined {
+  if (Date.parse(issuedAt) - now.getTime() <= MAX_ISSUED_AHEAD_SECONDS * 1000) return undefined;
+  return `${issuedAt} is ahead of this server's clock (${now.toISOString()}) by more than ${MAX_ISSUED_AHEAD_SECONDS / 60} minutes: check the sender's clock`;
+}
+
 /** A stale request as the claim steps report it: what it was, when issued, and the transition it came after. */
 export interface StaleRequest {
   readonly outcome: "stale";

@@ -5,7 +5,7 @@ import { Webhook } from "standardwebhooks";
 import * as z from "zod/mini";
 import { InvalidInput } from "../platform/errors.js";
 import { type OnboardingRequest, parseOnboardingRequest } from "../practice/practice-input.js";
-import { isStale } from "../practice/request-order.js";
+import { isStale, issuedTooFarAhead } from "../practice/request-order.js";
 import { executionNameForWebhook, sanitizeWebhookId } from "./webhook-execution-name.js";
 
 /** Largest accepted body, in bytes. */
@@ -278,6 +278,8 @@ async function handleDelivery(
     if (!(error instanceof InvalidInput)) throw error;
     return rejection(400, "InvalidBody", `data.${error.message}`);
   }
+  const ahead = issuedTooFarAhead(request.issuedAt!, deps.now());
+  if (ahead) return rejection(400, "InvalidBody", `data.timestamp ${ahead}`);
 
   let started: { executionArn: string; alreadyStarted: boolean };
   try {

@@ -5,6 +5,7 @@ import { readFileSync } from "node:fs";
 import * as z from "zod/mini";
 import { ConfigurationError } from "../../platform/errors.js";
 import { devRefIdSchema, practiceIdSchema } from "../../practice/practice-input.js";
+import { issuedTooFarAhead } from "../../practice/request-order.js";
 import {
   type CrmProvider,
   LIFECYCLE_KINDS,
@@ -227,6 +228,12 @@ export function mapRecord(
         reason: `field ${mapping.issuedAt.field} (issued at) must be an ISO 8601 date-time or epoch milliseconds`,
       };
     }
+  }
+
+  const ahead = issuedAt === undefined ? undefined : issuedTooFarAhead(issuedAt, receivedAt);
+  if (ahead) {
+    const source = mapping.issuedAt ? `field ${mapping.issuedAt.field} (issued at)` : "the event's time";
+    return { outcome: "invalid", deliveryId, reason: `${source} ${ahead}` };
   }
 
   return {

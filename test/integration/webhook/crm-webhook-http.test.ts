@@ -25,10 +25,10 @@ const output = captureProcessOutput();
 const savedEnv: Record<string, string | undefined> = {};
 let api: LocalHttpApi;
 
-function eventBody(practiceId = "practice-http-1"): string {
+function eventBody(practiceId = "practice-http-1", timestamp = "2025-01-31T12:00:00Z"): string {
   return JSON.stringify({
     type: "practice.onboarding.requested",
-    timestamp: "2025-01-31T12:00:00Z",
+    timestamp,
     data: { practiceId, devRefId: "Smile Dental" },
   });
 }
@@ -184,6 +184,24 @@ describe("POST /webhooks/crm over HTTP", () => {
     expect(onEdge.status).toBe(202);
     expect(tooNew).toMatchObject({ status: 401, body: { error: "InvalidSignature" } });
     expect(endpoint.callsTo(START).map((call) => call.body.name)).toEqual(["crm-msg_http_future_edge"]);
+  });
+
+  // The ordering rule ranks requests by this time: one dated ahead would outrank every real request after it (a
+  // replay of it could undo an offboarding). Ahead by the signature's clock tolerance is skew; more is refused.
+  it("refuses an event timestamp more than five minutes ahead of the clock with 400, starting nothing", async () => {
+    const skewed = eventBody("practice-http-skew", new Date(Date.now() + 240_000).toISOString());
+    const ahead = eventBody("practice-http-ahead", new Date(Date.now() + 3_600_000).toISOString());
+    const farAhead = eventBody("practice-http-2099", "2099-01-01T00:00:00Z");
+
+    const accepted = await post(signatureHeaders("msg_http_skewed", skewed), skewed);
+    const refused = await post(signatureHeaders("msg_http_ahead", ahead), ahead);
+    const refusedFar = await post(signatureHeaders("msg_http_2099", farAhead), farAhead);
+
+    expect(accepted.status).toBe(202);
+    expect(refused).toMatchObject({ status: 400, body: { error: "InvalidBody" } });
+    expect(String(refused.body.message)).toMatch(/^data\.timestamp .* is ahead of this server's clock/);
+    expect(refusedFar).toMatchObject({ status: 400, body: { error: "InvalidBody" } });
+    expect(endpoint.callsTo(START).map((call) => call.body.name)).toEqual(["crm-msg_http_skewed"]);
   });
 
   it("never puts the secret or a signature in a response or a log line", async () => {

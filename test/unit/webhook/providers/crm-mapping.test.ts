@@ -244,6 +244,11 @@ describe("mapDelivery", () => {
       { Practice_Id__c: "p-1", LastModifiedDate: "yesterday" },
       "(issued at)",
     ],
+    [
+      "the issued-at field is more than five minutes ahead of the receipt (it would outrank every later request)",
+      { Practice_Id__c: "p-1", LastModifiedDate: "2025-03-04T11:15:30Z" },
+      "field LastModifiedDate (issued at) 2025-03-04T11:15:30.000Z is ahead of this server's clock",
+    ],
   ])("a matched record is invalid (to alarm on) when %s", (_, fields, reason) => {
     const mapped = mapDelivery("salesforce", SHIPPED.salesforce!, [salesforce(fields)], NOW);
     expect(mapped.requests).toEqual([]);
