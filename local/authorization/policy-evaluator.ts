@@ -99,7 +99,10 @@ function matchesPrincipal(principal: PolicyStatement["Principal"], requester: st
   if (requester === undefined) return false;
   for (const [kind, values] of Object.entries(principal ?? {})) {
     for (const value of list(values)) {
-      if (kind === "AWS" && (value === "*" || value === requester)) return true;
+      // A bare 12-digit account id names the account, as its root ARN does:
+      // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html#principal-accounts
+      const aws = /^\d{12}$/.test(value) ? `arn:aws:iam::${value}:root` : value;
+      if (kind === "AWS" && (aws === "*" || aws === requester)) return true;
       if (kind === "Service" && requester === `service:${value}`) return true;
     }
   }

@@ -174,6 +174,19 @@ const DEFAULT_KEY_POLICY = doc({
 });
 
 describe("resource policies and KMS key policies", () => {
+  it("KMS: a key policy naming the account by its bare id delegates to IAM as the root ARN does", () => {
+    // `"AWS": "123456789012"` is the account, the same as `arn:aws:iam::123456789012:root`:
+    // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html#principal-accounts
+    const byId = doc({ Effect: "Allow", Principal: { AWS: "000000000000" }, Action: "kms:*", Resource: "*" });
+    const decrypt = doc({ Effect: "Allow", Action: "kms:Decrypt", Resource: KEY });
+    const request = { principal: "Caller", action: "kms:Decrypt", resource: KEY };
+    expect(new TemplateAuthorizer(permissionsWith([decrypt], [[KEY, byId]])).authorize(request).allowed).toBe(
+      true,
+    );
+    // Delegation only: without the role's own allow, naming the account allows nothing.
+    expect(new TemplateAuthorizer(permissionsWith([], [[KEY, byId]])).authorize(request).allowed).toBe(false);
+  });
+
   it("KMS: the default key policy delegates to IAM, so the role's own policy must allow the key", () => {
     const start = doc({ Effect: "Allow", Action: "states:StartExecution", Resource: MACHINE });
     const without = new TemplateAuthorizer(permissionsWith([start], [[KEY, DEFAULT_KEY_POLICY]]));
