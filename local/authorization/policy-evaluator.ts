@@ -99,7 +99,10 @@ function matchesPrincipal(principal: PolicyStatement["Principal"], requester: st
   if (requester === undefined) return false;
   for (const [kind, values] of Object.entries(principal ?? {})) {
     for (const value of list(values)) {
-      if (kind === "AWS" && (value === "*" || value === requester)) return true;
+      // A bare 12-digit account id names the account, as its root ARN does:
+      // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html#principal-accounts
+      const aws = /^\d{12}$/.test(value) ? `arn:aws:iam::${value}:root` : value;
+      if (kind === "AWS" && (aws === "*" || aws === requester)) return true;
       if (kind === "Service" && requester === `service:${value}`) return true;
     }
   }
@@ -156,9 +159,12 @@ function conditionHolds(operator: string, key: string, expected: unknown, contex
   const compare = comparator(name);
   const negated = /Not(Equals|Like)/.test(name);
   if (actual === undefined || actual.length === 0) {
-    // A missing key: IfExists makes the condition hold; ForAllValues holds vacuously; a negated operator holds
-    // (nothing equals the values); every other operator fails.
-    return ifExists || quantifier === "ForAllValues" || negated;
+    // A missing key: IfExists makes the condition hold; ForAllValues holds vacuously and ForAnyValue fails, whatever
+    // the operator; otherwise a negated operator holds (nothing equals the values) and every other one fails.
+    // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_multi-value-conditions.html
+    if (ifExists || quantifier === "ForAllValues") return true;
+    if (quantifier === "ForAnyValue") return false;
+    return negated;
   }
   // Several values in the policy: a positive operator matches any of them, a negated one must differ from all.
   const matchesExpected = (value: string) =>
@@ -173,10 +179,8 @@ function conditionHolds(operator: string, key: string, expected: unknown, contex
 function comparator(operator: string): (actual: string, expected: string) => boolean {
   switch (operator) {
     case "StringEquals":
-    case "ArnEquals":
       return (actual, expected) => actual === expected;
     case "StringNotEquals":
-    case "ArnNotEquals":
       return (actual, expected) => actual !== expected;
     case "StringEqualsIgnoreCase":
       return (actual, expected) => actual.toLowerCase() === expected.toLowerCase();
@@ -186,8 +190,12 @@ function comparator(operator: string): (actual: string, expected: string) => boo
       return (actual, expected) => wildcardMatch(expected, actual);
     case "StringNotLike":
       return (actual, expected) => !wildcardMatch(expected, actual);
+    // "The ArnEquals and ArnLike condition operators behave identically" (and ArnNotEquals/ArnNotLike):
+    // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html#Conditions_ARN
+    case "ArnEquals":
     case "ArnLike":
       return (actual, expected) => arnLike(expected, actual);
+    case "ArnNotEquals":
     case "ArnNotLike":
       return (actual, expected) => !arnLike(expected, actual);
     case "Bool":

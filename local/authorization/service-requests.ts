@@ -62,11 +62,51 @@ function leadingKeys(body: Body, attribute: string | undefined): Record<string, 
   return typeof value === "string" ? { "dynamodb:LeadingKeys": [value] } : {};
 }
 
+/** The top-level attribute names a projection names (`#n` resolved, nested paths by their first element). */
+function projectedAttributes(body: Body): string[] | undefined {
+  if (Array.isArray(body.AttributesToGet)) return (body.AttributesToGet as unknown[]).map(String);
+  const projection = text(body, "ProjectionExpression");
+  if (!projection) return undefined;
+  const names = (body.ExpressionAttributeNames ?? {}) as Record<string, string>;
+  return projection
+    .split(",")
+    .map((path) => path.trim().split(/[.[]/)[0]!.trim())
+    .filter((name) => name !== "")
+    .map((name) => (name.startsWith("#") ? (names[name] ?? name) : name));
+}
+
+const READS_WITH_SELECT = new Set(["GetItem", "BatchGetItem", "Query", "Scan"]);
+
+/**
+ * `dynamodb:Select` and `dynamodb:Attributes` of a read. A read always has a Select: the request's, else
+ * SPECIFIC_ATTRIBUTES when it projects, else ALL_ATTRIBUTES (ALL_PROJECTED_ATTRIBUTES for an index, as the API
+ * defaults). Attributes are the names the request gives: its Key's and its projection's. Condition, filter and key
+ * condition expressions are not parsed: no policy of the template conditions those actions on dynamodb:Attributes.
+ * https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/specifying-conditions.html
+ */
+function readAttributes(action: string, body: Body, index: boolean): Record<string, string | string[]> {
+  if (!READS_WITH_SELECT.has(action)) return {};
+  const projected = projectedAttributes(body);
+  const select =
+    text(body, "Select") ||
+    (projected ? "SPECIFIC_ATTRIBUTES" : index ? "ALL_PROJECTED_ATTRIBUTES" : "ALL_ATTRIBUTES");
+  const named = [...Object.keys((body.Key as Body | undefined) ?? {}), ...(projected ?? [])];
+  return {
+    "dynamodb:Select": select,
+    ...(named.length ? { "dynamodb:Attributes": [...new Set(named)] } : {}),
+  };
+}
+
 function onTable(action: string, body: Body, partitionKeyOf?: PartitionKeyOf): IamRequest {
   const table = dynamoDbTableArn(text(body, "TableName"));
   const index = text(body, "IndexName");
-  if (index) return { action: `dynamodb:${action}`, resource: `${table}/index/${index}` };
-  const context = leadingKeys(body, partitionKeyOf?.(table));
+  if (index)
+    return {
+      action: `dynamodb:${action}`,
+      resource: `${table}/index/${index}`,
+      context: readAttributes(action, body, true),
+    };
+  const context = { ...leadingKeys(body, partitionKeyOf?.(table)), ...readAttributes(action, body, false) };
   return {
     action: `dynamodb:${action}`,
     resource: table,
@@ -88,10 +128,16 @@ export function dynamoDbRequests(
 ): IamRequest[] {
   switch (operation) {
     case "BatchGetItem":
-      return Object.keys((body.RequestItems as Body) ?? {}).map((table) => ({
-        action: "dynamodb:BatchGetItem",
-        resource: dynamoDbTableArn(table),
-      }));
+      return Object.entries((body.RequestItems as Record<string, Body>) ?? {}).map(([table, items]) => {
+        const keyNames = ((items.Keys as Body[] | undefined) ?? []).flatMap((key) => Object.keys(key));
+        const read = readAttributes("BatchGetItem", { ...items, Key: undefined }, false);
+        const named = [...keyNames, ...((read["dynamodb:Attributes"] as string[] | undefined) ?? [])];
+        return {
+          action: "dynamodb:BatchGetItem",
+          resource: dynamoDbTableArn(table),
+          context: { ...read, ...(named.length ? { "dynamodb:Attributes": [...new Set(named)] } : {}) },
+        };
+      });
     case "BatchWriteItem":
       return Object.keys((body.RequestItems as Body) ?? {}).map((table) => ({
         action: "dynamodb:BatchWriteItem",
@@ -104,6 +150,7 @@ export function dynamoDbRequests(
         ),
       );
     case "TransactGetItems":
+      // Each Get is authorized as a GetItem, with that Get's key and projection.
       return ((body.TransactItems as Body[]) ?? []).map((item) =>
         onTable("GetItem", (item.Get as Body) ?? {}, partitionKeyOf),
       );

@@ -94,6 +94,45 @@ describe("policy evaluation (documented decisions)", () => {
     expect(evaluatePolicies([notEquals], request({ "kms:ViaService": "b" })).decision).toBe("NotApplicable");
   });
 
+  it("ArnEquals behaves as ArnLike and ArnNotEquals as ArnNotLike: wildcards by ARN part", () => {
+    // "The ArnEquals and ArnLike condition operators behave identically." (condition operators, ARN section)
+    const request = (sourceArn: string) => ({
+      action: "kms:Decrypt",
+      resource: KEY,
+      context: { "aws:SourceArn": sourceArn },
+    });
+    const rule = "arn:aws:events:us-east-1:000000000000:rule/R";
+    const equals = statementWith({ ArnEquals: { "aws:SourceArn": "arn:aws:events:*:000000000000:rule/*" } });
+    expect(evaluatePolicies([equals], request(rule)).decision).toBe("Allow");
+    expect(evaluatePolicies([equals], request("arn:aws:events:us-east-1:111111111111:rule/R")).decision).toBe(
+      "NotApplicable",
+    );
+    const notEquals = statementWith({
+      ArnNotEquals: { "aws:SourceArn": "arn:aws:events:*:000000000000:rule/*" },
+    });
+    expect(evaluatePolicies([notEquals], request(rule)).decision).toBe("NotApplicable");
+  });
+
+  it("ForAnyValue on a missing or empty key is false, negated operator or not; ForAllValues is true", () => {
+    // "If the key values in the request resolve to an empty data set … ForAllValues returns true, and … ForAnyValue
+    // returns false." https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_multi-value-conditions.html
+    const request = (context: Record<string, string[]>) => ({
+      action: "kms:Decrypt",
+      resource: KEY,
+      context,
+    });
+    const anyNot = statementWith({ "ForAnyValue:StringNotEquals": { "kms:EncryptionContextKeys": ["a"] } });
+    expect(evaluatePolicies([anyNot], request({})).decision).toBe("NotApplicable");
+    expect(evaluatePolicies([anyNot], request({ "kms:EncryptionContextKeys": [] })).decision).toBe(
+      "NotApplicable",
+    );
+    expect(evaluatePolicies([anyNot], request({ "kms:EncryptionContextKeys": ["b"] })).decision).toBe(
+      "Allow",
+    );
+    const allNot = statementWith({ "ForAllValues:StringNotEquals": { "kms:EncryptionContextKeys": ["a"] } });
+    expect(evaluatePolicies([allNot], request({})).decision).toBe("Allow");
+  });
+
   it("refuses to guess: an operator it does not implement is an error, not a skipped statement", () => {
     const policy = statementWith({ NumericLessThan: { "aws:MultiFactorAuthAge": "3600" } });
     expect(() => evaluatePolicies([policy], { action: "kms:Decrypt", resource: KEY, context: {} })).toThrow(
@@ -135,6 +174,19 @@ const DEFAULT_KEY_POLICY = doc({
 });
 
 describe("resource policies and KMS key policies", () => {
+  it("KMS: a key policy naming the account by its bare id delegates to IAM as the root ARN does", () => {
+    // `"AWS": "123456789012"` is the account, the same as `arn:aws:iam::123456789012:root`:
+    // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html#principal-accounts
+    const byId = doc({ Effect: "Allow", Principal: { AWS: "000000000000" }, Action: "kms:*", Resource: "*" });
+    const decrypt = doc({ Effect: "Allow", Action: "kms:Decrypt", Resource: KEY });
+    const request = { principal: "Caller", action: "kms:Decrypt", resource: KEY };
+    expect(new TemplateAuthorizer(permissionsWith([decrypt], [[KEY, byId]])).authorize(request).allowed).toBe(
+      true,
+    );
+    // Delegation only: without the role's own allow, naming the account allows nothing.
+    expect(new TemplateAuthorizer(permissionsWith([], [[KEY, byId]])).authorize(request).allowed).toBe(false);
+  });
+
   it("KMS: the default key policy delegates to IAM, so the role's own policy must allow the key", () => {
     const start = doc({ Effect: "Allow", Action: "states:StartExecution", Resource: MACHINE });
     const without = new TemplateAuthorizer(permissionsWith([start], [[KEY, DEFAULT_KEY_POLICY]]));
