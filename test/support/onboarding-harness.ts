@@ -72,6 +72,11 @@ export interface OnboardingHarness {
    * writing: the PUT has labeled the key by then.
    */
   failRecordWith: Error | undefined;
+  /**
+   * Refuses the next `times` KMS requests of `action` (`Decrypt`, `Encrypt`) as KMS refuses a request over its
+   * quota: HTTP 400 `ThrottlingException`, which the SDK retries before the function sees it.
+   */
+  throttleKms(action: string, times: number): void;
   /** Starts an execution and resolves with its final description. */
   run(input: unknown, name?: string): Promise<DescribeExecutionOutput & { name: string }>;
   close(): Promise<void>;
@@ -120,6 +125,16 @@ export async function startOnboardingHarness(options: OnboardingHarnessOptions):
     dynamoDbLocalEndpoint: table.endpoint,
     ...(options.iam === false ? { iam: false } : {}),
   });
+  const kmsThrottles = new Map<string, number>();
+  const authorize = enforcement.endpointOptions.authorize;
+  const throttlingAuthorize: typeof authorize = (target, body, headers) => {
+    const left = kmsThrottles.get(target) ?? 0;
+    if (left > 0) {
+      kmsThrottles.set(target, left - 1);
+      return { statusCode: 400, errorType: "ThrottlingException", message: "Rate exceeded" };
+    }
+    return authorize?.(target, body, headers);
+  };
   const engine = new LocalWorkflowEngine({
     templates,
     resourceNames,
@@ -165,6 +180,7 @@ export async function startOnboardingHarness(options: OnboardingHarnessOptions):
     engine,
     secrets,
     ...enforcement.endpointOptions,
+    authorize: throttlingAuthorize,
     services: [eventBus.service, ...(enforcement.endpointOptions.services ?? [])],
   });
   // The handlers build their SDK clients on first use, so the endpoint only has to be known by then.
@@ -195,6 +211,9 @@ export async function startOnboardingHarness(options: OnboardingHarnessOptions):
     streams,
     eventBus,
     failRecordWith: undefined,
+    throttleKms(action: string, times: number) {
+      kmsThrottles.set(`TrentService.${action}`, times);
+    },
     denials: enforcement.denials,
     deliveries,
     async deliveriesSettled() {

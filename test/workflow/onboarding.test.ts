@@ -260,6 +260,28 @@ describe("Onboarding workflow", () => {
     expect((await openedRecord(practiceId))?.status).toBe("ACTIVE");
   });
 
+  it("retries a step KMS throttled past the SDK's own retries (KeyCustodyUnavailable), as it retries a portal 5xx", async () => {
+    const practiceId = newPracticeId();
+    // The label step opens the key first: more Decrypts are refused than the SDK attempts in one invocation.
+    h.throttleKms("Decrypt", 8);
+    let result: Awaited<ReturnType<OnboardingHarness["run"]>>;
+    try {
+      result = await h.run({ practiceId, devRefId: "Throttled Custody Dental" });
+    } finally {
+      h.throttleKms("Decrypt", 0);
+    }
+    const failures = h.engine
+      .getExecutionHistory(result.executionArn!, { maxResults: 1000 })
+      .events!.filter((e) => e.type === "LambdaFunctionFailed")
+      .map((e) => e.lambdaFunctionFailedEventDetails!.error);
+    expect(failures.length).toBeGreaterThan(0);
+    expect(new Set(failures)).toEqual(new Set(["KeyCustodyUnavailable"]));
+    expect(result.status).toBe("SUCCEEDED");
+    expect(stateNames(result.executionArn!)).not.toContain("Compensate");
+    expect(keysWithDevRefId("Throttled Custody Dental")).toMatchObject([{ KeyStatus: "Enabled" }]);
+    expect((await openedRecord(practiceId))?.status).toBe("ACTIVE");
+  });
+
   it("fails fast on 401 with no retries, naming the secret to check", async () => {
     const practiceId = newPracticeId();
     const before = sim().calls().length;
