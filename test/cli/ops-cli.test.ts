@@ -3,18 +3,16 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir, userInfo } from "node:os";
 import * as path from "node:path";
-import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { PracticeStore } from "../../functions/practice/practice-store.js";
-import { localDynamoDbClient } from "../../local/dynamodb-local.js";
+import type { PracticeStore } from "../../functions/practice/practice-store.js";
 import { findFreePort } from "../../local/free-port.js";
 import { readLocalStackConfig } from "../../local/local-config.js";
 import { type LocalStack, STACK_OUTPUTS, startLocalStack } from "../../local/local-stack.js";
 import { type FakeCloudFormation, startFakeCloudFormation } from "../support/fake-cloudformation.js";
 import { type OpsRun, runOpsCli, startOpsCli } from "../support/ops-cli.js";
 import { activePractice, HOURS_AGO, onboardingWithKey } from "../support/reconciliation-drift.js";
-import { stackKeyCipher } from "../support/test-key-cipher.js";
-import { localStackFingerprinter, localStackMask } from "../support/test-key-custody.js";
+import { localStackMask } from "../support/test-key-custody.js";
+import { localStackPracticeStore } from "../support/test-practice-store.js";
 
 const USAGE_HINT = "(run with --help for usage)";
 const ME = `ops:${userInfo().username}`;
@@ -63,15 +61,7 @@ beforeAll(async () => {
     stateDir,
     retryIntervalOverrides: 0,
   });
-  store = new PracticeStore({
-    client: DynamoDBDocumentClient.from(localDynamoDbClient(stack.endpoints.dynamoDbEndpoint)),
-    tableName: stack.endpoints.outputs[STACK_OUTPUTS.tableName]!,
-    fingerprint: localStackFingerprinter(stateDir),
-    keyCipher: stackKeyCipher({
-      endpoint: stack.endpoints.awsEndpoint,
-      custodyKeyArn: stack.endpoints.outputs[STACK_OUTPUTS.keyCustodyKey]!,
-    }),
-  });
+  store = localStackPracticeStore(stack.endpoints, stateDir);
 }, 180_000);
 
 afterAll(async () => {

@@ -7,15 +7,14 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { PracticeStore } from "../../functions/practice/practice-store.js";
+import type { PracticeStore } from "../../functions/practice/practice-store.js";
 import { localDynamoDbClient } from "../../local/dynamodb-local.js";
 import { findFreePort } from "../../local/free-port.js";
 import { readLocalStackConfig } from "../../local/local-config.js";
-import { type LocalStack, STACK_OUTPUTS, startLocalStack } from "../../local/local-stack.js";
+import { type LocalStack, startLocalStack } from "../../local/local-stack.js";
 import { type OpsRun, runOpsCli } from "../support/ops-cli.js";
 import { activePractice, HOURS_AGO } from "../support/reconciliation-drift.js";
-import { stackKeyCipher } from "../support/test-key-cipher.js";
-import { localStackFingerprinter } from "../support/test-key-custody.js";
+import { localStackPracticeStore } from "../support/test-practice-store.js";
 
 const USAGE_HINT = "(run with --help for usage)";
 
@@ -79,16 +78,7 @@ beforeAll(async () => {
     retryIntervalOverrides: 0,
   });
   client = DynamoDBDocumentClient.from(localDynamoDbClient(stack.endpoints.dynamoDbEndpoint));
-  store = new PracticeStore({
-    client,
-    tableName: stack.endpoints.outputs[STACK_OUTPUTS.tableName]!,
-    // Addresses the ledger as the stack's functions do (key custody: the state dir's fingerprint secret).
-    fingerprint: localStackFingerprinter(stateDir),
-    keyCipher: stackKeyCipher({
-      endpoint: stack.endpoints.awsEndpoint,
-      custodyKeyArn: stack.endpoints.outputs[STACK_OUTPUTS.keyCustodyKey]!,
-    }),
-  });
+  store = localStackPracticeStore(stack.endpoints, stateDir, client);
 }, 180_000);
 
 afterAll(async () => {

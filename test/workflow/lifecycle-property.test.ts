@@ -10,18 +10,16 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
-import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { waitForQuiet } from "../../bench/chaos/chaos-evidence.js";
-import { PracticeStore } from "../../functions/practice/practice-store.js";
-import { localDynamoDbClient } from "../../local/dynamodb-local.js";
+import type { PracticeStore } from "../../functions/practice/practice-store.js";
 import { findFreePort } from "../../local/free-port.js";
 import { type LocalStack, STACK_OUTPUTS, startLocalStack } from "../../local/local-stack.js";
 import type { PortalSimulator } from "../../local/portal-simulator.js";
 import { type CrmDeliveryRequest, sendCrmDelivery } from "../../local/signed-webhook.js";
-import { stackKeyCipher } from "../support/test-key-cipher.js";
-import { localStackFingerprinter, testMask } from "../support/test-key-custody.js";
+import { testMask } from "../support/test-key-custody.js";
+import { localStackPracticeStore } from "../support/test-practice-store.js";
 
 type Operation =
   | { readonly kind: "onboard" }
@@ -82,15 +80,7 @@ beforeAll(async () => {
   };
   webhookUrl = `${stack.endpoints.httpApiUrl.replace(/\/+$/, "")}/webhooks/crm`;
   simulator = stack.simulator!;
-  store = new PracticeStore({
-    client: DynamoDBDocumentClient.from(localDynamoDbClient(stack.endpoints.dynamoDbEndpoint)),
-    tableName: outputs[STACK_OUTPUTS.tableName]!,
-    fingerprint: localStackFingerprinter(stateDir),
-    keyCipher: stackKeyCipher({
-      endpoint: stack.endpoints.awsEndpoint,
-      custodyKeyArn: stack.endpoints.outputs[STACK_OUTPUTS.keyCustodyKey]!,
-    }),
-  });
+  store = localStackPracticeStore(stack.endpoints, stateDir);
 }, 120_000);
 
 afterAll(async () => {
