@@ -18,10 +18,10 @@ const positiveInteger = (value: string) => {
 const program = new Command()
   .name("npm run bench --")
   .description(
-    "Benchmark the workflows on the local stack (DynamoDB Local, the portal simulator, the synthesized state\n" +
-      "machines): per-run portal calls, Lambda invocations, state transitions, DynamoDB reads/writes and Secrets\n" +
-      "Manager calls, counted on the wire, and the AWS cost per 1,000 runs at published us-east-1 prices; the\n" +
-      "end-to-end latency of one onboarding against the floor of its own requests replayed in sequence; the\n" +
+    "Benchmark the workflows on the local stack (DynamoDB Local, the portal simulator, the synthesized state " +
+      "machines): per-run portal calls, Lambda invocations, state transitions, DynamoDB reads/writes and Secrets " +
+      "Manager calls, counted on the wire, and the AWS cost per 1,000 runs at published us-east-1 prices; the " +
+      "end-to-end latency of one onboarding against the floor of its own requests replayed in sequence; the " +
       "throughput of concurrent onboardings under the portal rate limit. Each phase runs in a fresh process.",
   )
   .option("--quick", "small sizes (what the smoke test runs): 2 counted runs, 3 latency runs, 20 onboardings")
