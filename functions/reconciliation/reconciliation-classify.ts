@@ -8,9 +8,11 @@
 //       unset (no practice ever installed it); DateCreated within [first attempt date − 1, last attempt date + 1]
 //       of an open create attempt with an unknown outcome (a POST sent whose answer never arrived: attempts −
 //       (CREATED ? 1 : 0) − refusals > 0, where a refusal — 429, 4xx, throttled before sending, connection refused
-//       — certainly created nothing); the day of slack is for the portal's time zone); and the run found no more such keys than those attempts'
-//       unaccounted POSTs, in total. More candidates than lost POSTs means we cannot tell which are ours: all of
-//       them are reported FOREIGN (`possiblyOurs: true`) and left alone.
+//       — certainly created nothing); the day of slack is for the portal's time zone); and every such key the run
+//       found can be given a lost POST of its own, of an attempt it is dated near (counted attempt by attempt,
+//       not in total: two keys near an attempt that lost one POST are too many, whatever other attempts lost).
+//       More candidates than lost POSTs means we cannot tell which are ours: all of them are reported FOREIGN
+//       (`possiblyOurs: true`) and left alone.
 // Anything else is FOREIGN and is never changed. A key created before our first lost POST can never match (b).
 // A candidate is adopted only once its attempt's execution has ended (a running one may still record it).
 // Residual risk, accepted and documented: a key made by hand, unlabeled and never installed, within a day of a
@@ -403,16 +405,32 @@ export function classifyPractice(practice: PracticeRecord, context: PracticeCont
 }
 
 /**
- * Whether the run's lost-POST candidates are ours: only when there are no more of them than the unaccounted
- * POSTs of the attempts they match (see the rule at the top of this file).
+ * Whether the run's lost-POST candidates are ours: only when each of them can be the answer of its own lost POST
+ * of an attempt it is dated near (see the rule at the top of this file). Counted attempt by attempt, not in total:
+ * two keys dated near an attempt that lost one POST cannot both be ours, whatever POSTs another attempt, on
+ * another day, left unaccounted. A maximum matching of candidates to lost POSTs (a handful of each).
  */
 export function candidatesAreOurs(
   candidates: readonly LostKeyCandidate[],
   openAttempts: readonly OpenCreateAttempt[],
 ): boolean {
-  const matched = new Set(candidates.flatMap((c) => c.attemptIds));
-  const lostPosts = openAttempts
-    .filter((attempt) => matched.has(attemptId(attempt)))
-    .reduce((sum, attempt) => sum + unaccountedPosts(attempt), 0);
-  return candidates.length <= lostPosts;
+  const lostPosts = new Map(openAttempts.map((attempt) => [attemptId(attempt), unaccountedPosts(attempt)]));
+  // postOwner: "attemptId#n" (the n-th lost POST of an attempt) → index of the candidate it answers.
+  const postOwner = new Map<string, number>();
+  const assign = (candidate: number, visited: Set<string>): boolean => {
+    for (const id of new Set(candidates[candidate]!.attemptIds)) {
+      for (let n = 0; n < (lostPosts.get(id) ?? 0); n++) {
+        const post = `${id}#${n}`;
+        if (visited.has(post)) continue;
+        visited.add(post);
+        const holder = postOwner.get(post);
+        if (holder === undefined || assign(holder, visited)) {
+          postOwner.set(post, candidate);
+          return true;
+        }
+      }
+    }
+    return false;
+  };
+  return candidates.every((_, index) => assign(index, new Set()));
 }

@@ -135,6 +135,14 @@ describe("the 'ours' rule for keys outside the ledger", () => {
     expect(candidatesAreOurs([one, two], [attempt({ attempts: 2, lostResponses: 2 })])).toBe(true);
     // An attempt no candidate matches lends its lost POSTs to no one.
     expect(candidatesAreOurs([one, two], [attempt(), attempt({ executionName: "exec-2" })])).toBe(false);
+    // Counted attempt by attempt: exec-2's two lost POSTs cannot answer for a second key dated near exec-1 only.
+    const late = { ...one, customerKey: "C".repeat(16), attemptIds: ["p-1#exec-2"] };
+    const exec2 = attempt({ executionName: "exec-2", attempts: 2, lostResponses: 2 });
+    expect(candidatesAreOurs([one, two, late], [attempt(), exec2])).toBe(false);
+    expect(candidatesAreOurs([one, late], [attempt(), exec2])).toBe(true);
+    // A key dated near both lends its choice to the others.
+    const both = { ...one, customerKey: "D".repeat(16), attemptIds: ["p-1#exec-1", "p-1#exec-2"] };
+    expect(candidatesAreOurs([both, one, late], [attempt(), exec2])).toBe(true);
   });
 });
 
