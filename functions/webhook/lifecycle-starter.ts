@@ -18,6 +18,11 @@ export interface LifecycleStarterDeps {
   startOffboardingRequest: (name: string, input: OffboardingRequestInput) => Promise<StartedExecution>;
   /** Stops the practice's running requests issued before `before`; returns the stopped executions' ARNs. */
   cancelOffboardingRequests: (practiceId: string, before: string, cause: string) => Promise<string[]>;
+  /**
+   * When the practice was last won back, as recorded by the requests a win-back stopped (wonBackCause), or
+   * undefined. A churn issued at or before it is stale: a redelivery of a churn the win-back already cancelled.
+   */
+  latestWinBack?: (practiceId: string) => Promise<string | undefined>;
   graceSeconds: number;
   requiresApproval: boolean;
   now: () => Date;
@@ -25,7 +30,16 @@ export interface LifecycleStarterDeps {
 
 export type LifecycleResult =
   | { readonly kind: "onboard" | "churn"; readonly executionArn: string; readonly alreadyStarted: boolean }
-  | { readonly kind: "win-back"; readonly cancelled: string[] };
+  | { readonly kind: "win-back"; readonly cancelled: string[] }
+  /** A churn issued at or before the practice's last win-back: nothing started (the ordering rule). */
+  | { readonly kind: "churn"; readonly stale: true; readonly wonBackAt: string };
+
+/** The cause a win-back stops a request with; it carries the win-back's issuedAt for latestWinBack to read. */
+const WON_BACK_CAUSE = /^won back at (\S+) \(/;
+
+export function wonBackCause(issuedAt: string, requestedBy: string): string {
+  return `won back at ${issuedAt} (${requestedBy})`;
+}
 
 /** The audit actor of a delivery: provider and (sanitized, bounded) delivery id. */
 export function crmActor(request: LifecycleRequest): string {
@@ -49,6 +63,10 @@ export async function startLifecycleRequest(
       return { kind: "onboard", ...started };
     }
     case "churn": {
+      const wonBackAt = await deps.latestWinBack?.(request.practiceId);
+      if (wonBackAt !== undefined && Date.parse(request.issuedAt) <= Date.parse(wonBackAt)) {
+        return { kind: "churn", stale: true, wonBackAt };
+      }
       const started = await deps.startOffboardingRequest(name, {
         practiceId: request.practiceId,
         reason: `${request.provider} reported the customer churned`,
@@ -63,7 +81,7 @@ export async function startLifecycleRequest(
       const cancelled = await deps.cancelOffboardingRequests(
         request.practiceId,
         request.issuedAt,
-        `won back (${requestedBy})`,
+        wonBackCause(request.issuedAt, requestedBy),
       );
       return { kind: "win-back", cancelled };
     }
@@ -133,5 +151,42 @@ export function createOffboardingRequestCanceller(
       cancelled.push(request.executionArn);
     }
     return cancelled;
+  };
+}
+
+/**
+ * The latest win-back of the practice: the newest issuedAt among the win-back causes of its stopped requests. A
+ * win-back that found nothing pending leaves no trace here (reported, not covered).
+ */
+export function createLatestWinBackReader(
+  client: Pick<SFNClient, "send">,
+  stateMachineArn: string,
+): NonNullable<LifecycleStarterDeps["latestWinBack"]> {
+  return async (practiceId) => {
+    let latest: string | undefined;
+    let nextToken: string | undefined;
+    do {
+      const page = await client.send(
+        new ListExecutionsCommand({ stateMachineArn, statusFilter: "ABORTED", maxResults: 100, nextToken }),
+      );
+      for (const execution of page.executions ?? []) {
+        if (!execution.executionArn) continue;
+        const described = await client.send(
+          new DescribeExecutionCommand({ executionArn: execution.executionArn }),
+        );
+        const wonBackAt = WON_BACK_CAUSE.exec(described.cause ?? "")?.[1];
+        if (wonBackAt === undefined || Number.isNaN(Date.parse(wonBackAt))) continue;
+        let input: { practiceId?: unknown } | undefined;
+        try {
+          input = JSON.parse(described.input ?? "null") as { practiceId?: unknown };
+        } catch {
+          input = undefined;
+        }
+        if (input?.practiceId !== practiceId) continue;
+        if (latest === undefined || Date.parse(wonBackAt) > Date.parse(latest)) latest = wonBackAt;
+      }
+      nextToken = page.nextToken;
+    } while (nextToken);
+    return latest;
   };
 }

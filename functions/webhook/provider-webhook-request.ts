@@ -109,7 +109,9 @@ export async function handleProviderDelivery(
         practiceId: request.practiceId,
         ...("executionArn" in result
           ? { executionArn: result.executionArn, alreadyStarted: result.alreadyStarted }
-          : { cancelled: result.cancelled.length }),
+          : "cancelled" in result
+            ? { cancelled: result.cancelled.length }
+            : { stale: true, wonBackAt: result.wonBackAt }),
       });
     }
   } catch (error) {

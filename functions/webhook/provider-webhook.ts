@@ -6,7 +6,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context
 import { DIMENSION, METRIC } from "../../contracts/metric-names.js";
 import { logger, metrics } from "../platform/observability.js";
 import { createCrmProviderSecretsReader } from "./crm-provider-secrets.js";
-import { createOffboardingRequestCanceller } from "./lifecycle-starter.js";
+import { createLatestWinBackReader, createOffboardingRequestCanceller } from "./lifecycle-starter.js";
 import { createOnboardingStarter } from "./onboarding-starter.js";
 import { readProviderWebhookConfig } from "./provider-webhook-config.js";
 import { handleProviderDelivery, type ProviderWebhookOutcome } from "./provider-webhook-request.js";
@@ -21,6 +21,7 @@ const deps = {
   startOnboarding: createOnboardingStarter(sfn, config.onboardingStateMachineArn),
   startOffboardingRequest: (name: string, input: object) => startOffboardingRequest(name, input),
   cancelOffboardingRequests: createOffboardingRequestCanceller(sfn, config.offboardingRequestStateMachineArn),
+  latestWinBack: createLatestWinBackReader(sfn, config.offboardingRequestStateMachineArn),
   graceSeconds: config.graceSeconds,
   requiresApproval: config.requiresApproval,
   now: () => new Date(),

@@ -286,6 +286,32 @@ describe("Salesforce", () => {
     expect(offboardingsOf("sf-winback-1")).toEqual([]);
   }, 60_000);
 
+  it("a 'Churned' redelivered under a new notification id after a 'Won Back' does not offboard the won-back practice", async () => {
+    await onboardThroughSalesforce("sf-winback-3");
+    const churnedAt = new Date();
+    await sendProviderDelivery(
+      salesforceDelivery([salesforceNotification("sf-winback-3", "Churned", churnedAt)]),
+    );
+    await sendProviderDelivery(
+      salesforceDelivery([
+        salesforceNotification("sf-winback-3", "Won Back", new Date(churnedAt.getTime() + 1000)),
+      ]),
+    );
+    // Salesforce retries an unacknowledged message with a new notification id: the same churn, issued before
+    // the win-back, arrives again after it.
+    const redelivered = await sendProviderDelivery(
+      salesforceDelivery([salesforceNotification("sf-winback-3", "Churned", churnedAt)]),
+    );
+    expect(redelivered.status).toBe(200);
+    for (const request of requestsFor("sf-winback-3"))
+      await stack.engine.waitForExecution(request.executionArn!);
+    for (const offboarding of offboardingsOf("sf-winback-3"))
+      await stack.engine.waitForExecution(offboarding.executionArn!);
+    await stack.executionStatusEvents.idle();
+    expect((await store.getPractice("sf-winback-3"))?.status).toBe("ACTIVE");
+    expect(offboardingsOf("sf-winback-3")).toEqual([]);
+  }, 90_000);
+
   it("a 'Won Back' the CRM issued before the churn cancels nothing (the ordering rule)", async () => {
     await onboardThroughSalesforce("sf-winback-2");
     const churnedAt = new Date();
