@@ -22,7 +22,7 @@ export interface LifecycleStarterDeps {
    * When the practice was last won back, as recorded by the requests a win-back stopped (wonBackCause), or
    * undefined. A churn issued at or before it is stale: a redelivery of a churn the win-back already cancelled.
    */
-  latestWinBack?: (practiceId: string) => Promise<string | undefined>;
+  latestWinBack?: (practiceId: string, issuedAfter: string) => Promise<string | undefined>;
   graceSeconds: number;
   requiresApproval: boolean;
   now: () => Date;
@@ -33,6 +33,9 @@ export type LifecycleResult =
   | { readonly kind: "win-back"; readonly cancelled: string[] }
   /** A churn issued at or before the practice's last win-back: nothing started (the ordering rule). */
   | { readonly kind: "churn"; readonly stale: true; readonly wonBackAt: string };
+
+/** Clock skew allowed between a CRM's issue times and our clock (as for webhook timestamps). */
+const CLOCK_SKEW_MS = 5 * 60_000;
 
 /** The cause a win-back stops a request with; it carries the win-back's issuedAt for latestWinBack to read. */
 const WON_BACK_CAUSE = /^won back at (\S+) \(/;
@@ -63,7 +66,7 @@ export async function startLifecycleRequest(
       return { kind: "onboard", ...started };
     }
     case "churn": {
-      const wonBackAt = await deps.latestWinBack?.(request.practiceId);
+      const wonBackAt = await deps.latestWinBack?.(request.practiceId, request.issuedAt);
       if (wonBackAt !== undefined && Date.parse(request.issuedAt) <= Date.parse(wonBackAt)) {
         return { kind: "churn", stale: true, wonBackAt };
       }
@@ -155,14 +158,17 @@ export function createOffboardingRequestCanceller(
 }
 
 /**
- * The latest win-back of the practice: the newest issuedAt among the win-back causes of its stopped requests. A
+ * The latest win-back of the practice issued after `issuedAfter`: the newest issuedAt among the win-back causes of
+ * its stopped requests. Only requests stopped after that time can hold one (a win-back is received after it is
+ * issued; 5 minutes allow for clock skew), so older stopped requests — 90 days of them — are not described. A
  * win-back that found nothing pending leaves no trace here (reported, not covered).
  */
 export function createLatestWinBackReader(
   client: Pick<SFNClient, "send">,
   stateMachineArn: string,
 ): NonNullable<LifecycleStarterDeps["latestWinBack"]> {
-  return async (practiceId) => {
+  return async (practiceId, issuedAfter) => {
+    const stoppedSince = Date.parse(issuedAfter) - CLOCK_SKEW_MS;
     let latest: string | undefined;
     let nextToken: string | undefined;
     do {
@@ -171,6 +177,7 @@ export function createLatestWinBackReader(
       );
       for (const execution of page.executions ?? []) {
         if (!execution.executionArn) continue;
+        if (execution.stopDate && new Date(execution.stopDate).getTime() < stoppedSince) continue;
         const described = await client.send(
           new DescribeExecutionCommand({ executionArn: execution.executionArn }),
         );
