@@ -22,6 +22,8 @@ function sourceFiles(dir: string): string[] {
   const out: string[] = [];
   for (const entry of readdirSync(path.join(projectRoot, dir), { withFileTypes: true })) {
     const relative = path.join(dir, entry.name);
+    // Generated, not source: `npm run bench:bundles` leaves its bundles in bench/.work (gitignored).
+    if (entry.isDirectory() && entry.name.startsWith(".")) continue;
     if (entry.isDirectory()) out.push(...sourceFiles(relative));
     else if (/\.(ts|mts|js|mjs)$/.test(entry.name)) out.push(relative);
   }
