@@ -129,7 +129,15 @@ export class OnboardingWorkflow extends Construct {
       "dynamodb:UpdateItem",
       "dynamodb:ConditionCheckItem",
     );
-    for (const portalFn of [f.reenableKey, f.labelAndRecord, f.compensate]) {
+    // The ACTIVE record checks it too: labeling and recording are one invocation, which runs on after a stop.
+    grantItems(
+      f.labelAndRecord,
+      "dynamodb:GetItem",
+      "dynamodb:PutItem",
+      "dynamodb:UpdateItem",
+      "dynamodb:ConditionCheckItem",
+    );
+    for (const portalFn of [f.reenableKey, f.compensate]) {
       grantItems(portalFn, "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem");
     }
     for (const handler of Object.values(f)) {

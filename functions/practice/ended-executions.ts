@@ -33,7 +33,10 @@ export async function recordExecutionEnded(
   );
 }
 
-/** The condition every claim transaction carries: its execution has not been recorded as ended. */
+/**
+ * The condition every claim transaction carries, and onboarding's ACTIVE record (written by the invocation that
+ * labels, so it may run on after a stop): its execution has not been recorded as ended.
+ */
 export function notEndedCheck(
   table: PracticeTable,
   workflow: ClaimingWorkflow,
@@ -58,6 +61,8 @@ export async function refuseIfEnded(
   workflow: ClaimingWorkflow,
   executionName: string,
   practiceId: string,
+  /** What was refused, for the message. @default "claim" */
+  write = "claim",
 ): Promise<void> {
   const { Item } = await table.client.send(
     new GetCommand({
@@ -68,7 +73,7 @@ export async function refuseIfEnded(
   );
   if (Item) {
     throw new ExecutionEnded(
-      `execution ${executionName} ended before its claim of practice ${practiceId} was written; nothing changed`,
+      `execution ${executionName} ended before its ${write} of practice ${practiceId} was written; nothing changed`,
     );
   }
 }

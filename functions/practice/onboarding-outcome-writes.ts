@@ -9,6 +9,7 @@ import {
   type TransactItems,
   transactOrSettle,
 } from "./conditional-transaction.js";
+import { notEndedCheck, refuseIfEnded } from "./ended-executions.js";
 import { ledgerConfirm, ledgerDisable } from "./key-ledger.js";
 import { type Announce, outboxPut } from "./outbox-writes.js";
 import { getPractice } from "./practice-reads.js";
@@ -23,7 +24,8 @@ import type { PracticeTable } from "./practice-table.js";
 /**
  * Onboarding done: practice ACTIVE and its key item confirmed, one transaction, only if the practice is still
  * ONBOARDING by this execution at `expectedVersion` and holds a key. Repeating it after success is a no-op.
- * @throws ConcurrentModification when the version moved (retry re-reads); ClaimLost when the claim is gone.
+ * @throws ConcurrentModification when the version moved (retry re-reads); ClaimLost when the claim is gone;
+ * ExecutionEnded when the claim release has recorded the execution as ended.
  */
 export async function markActive(
   table: PracticeTable,
@@ -93,9 +95,13 @@ export async function markActive(
         details: { maskedKey: current.maskedKey ?? null, devRefId: current.devRefId },
       }),
       ...(step.announce ? [outboxPut(table, step.announce(active), at)] : []),
+      // Labeling and this record are one invocation, which runs on after a stop: once the claim release has
+      // recorded the execution as ended (it then disables the key and marks FAILED), this must not commit.
+      notEndedCheck(table, "onboarding", step.executionName),
     ],
-    (latest) => {
+    async (latest) => {
       if (latest?.status === "ACTIVE" && latest.lastExecution === step.executionName) return latest;
+      await refuseIfEnded(table, "onboarding", step.executionName, step.practiceId, "ACTIVE record");
       if (latest?.status === "ONBOARDING" && latest.lastExecution === step.executionName) {
         throw new ConcurrentModification(
           `practice ${step.practiceId} is at version ${latest.version}, expected ${step.expectedVersion}`,

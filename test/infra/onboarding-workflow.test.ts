@@ -209,8 +209,12 @@ describe("OnboardingWorkflow functions' IAM policies", () => {
       [...ITEM_RW, "dynamodb:ConditionCheckItem", ...TABLE_KMS, ...SECRET, ...XRAY],
     ],
     ["functions/onboarding/onboarding-reenable-key.ts", [...ITEM_RW, ...TABLE_KMS, ...SECRET, ...XRAY]],
-    // The label's portal secret and custody-key decrypt (kms:Decrypt, in TABLE_KMS) and the record's item writes.
-    ["functions/onboarding/onboarding-label-and-record.ts", [...ITEM_RW, ...TABLE_KMS, ...SECRET, ...XRAY]],
+    // The label's portal secret and custody-key decrypt (kms:Decrypt, in TABLE_KMS) and the record's item writes,
+    // whose transaction checks the claim release's ended-execution record.
+    [
+      "functions/onboarding/onboarding-label-and-record.ts",
+      [...ITEM_RW, "dynamodb:ConditionCheckItem", ...TABLE_KMS, ...SECRET, ...XRAY],
+    ],
     ["functions/onboarding/onboarding-compensate.ts", [...ITEM_RW, ...TABLE_KMS, ...SECRET, ...XRAY]],
   ])("%s may do exactly what it needs", (entry, expected) => {
     expect(actionsOf(entry)).toEqual([...expected, BASIC_EXECUTION].sort());

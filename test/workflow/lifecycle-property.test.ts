@@ -227,6 +227,15 @@ describe("lifecycle of one practice under random interleavings (fast-check)", ()
           // Left ONBOARDING by a stopped execution whose claim landed after its release, before the release
           // recorded the execution as ended.
           [[{ kind: "offboard" }, { kind: "stopOnboarding", afterMs: 1, slow: "POST" }]],
+          // ACTIVE with its key disabled: stopped during its label PUT, the onboarding recorded ACTIVE after the
+          // claim release had disabled the key (label and record are one invocation since 8264b52).
+          [
+            [
+              { kind: "stopOnboarding", afterMs: 5, slow: "PUT" },
+              { kind: "stopOnboarding", afterMs: 393, slow: "PUT" },
+              { kind: "stopOffboarding", afterMs: 60 },
+            ],
+          ],
         ],
       },
     );

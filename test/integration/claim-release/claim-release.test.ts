@@ -383,4 +383,24 @@ describe("a claim that lands after its execution's release", () => {
     await expect(late).rejects.toMatchObject({ name: "ExecutionEnded" });
     expect(await store.getPractice(practiceId)).toEqual(before);
   });
+
+  // Onboarding labels and records ACTIVE in one invocation: stopped during its label PUT, it runs on and records
+  // ACTIVE — after the release, which had read ONBOARDING, disabled the key and was about to mark FAILED. The
+  // lifecycle property found it: ACTIVE with its key disabled.
+  it("is refused for an onboarding's ACTIVE record: the release marks it FAILED, its key disabled", async () => {
+    const { practiceId, executionName } = await onboardingWithKey();
+    const [key] = simulator.keys().slice(-1);
+    await store.recordExecutionEnded("onboarding", executionName);
+    const claimed = await store.getPractice(practiceId);
+
+    const late = store.markActive({ practiceId, executionName, expectedVersion: claimed!.version });
+
+    await expect(late).rejects.toMatchObject({ name: "ExecutionEnded" });
+    expect(await store.getPractice(practiceId)).toEqual(claimed);
+    await releaseClaim(deps, statusChange(ONBOARDING_ARN, executionName, "ABORTED", { practiceId }));
+    expect((await store.getPractice(practiceId))?.status).toBe("FAILED");
+    expect(simulator.keys().find((k) => k.CustomerKey === key!.CustomerKey)?.KeyStatus).toBe(
+      "DisabledByDeveloper",
+    );
+  });
 });
