@@ -8,6 +8,7 @@ import {
   type SFNClient,
   StopExecutionCommand,
 } from "@aws-sdk/client-sfn";
+import { MAX_ISSUED_AHEAD_SECONDS } from "../practice/request-order.js";
 import { type OffboardingRequestInput, runAtAfter } from "./offboarding-request.js";
 import type { StartedExecution } from "./onboarding-starter.js";
 import type { LifecycleRequest } from "./providers/lifecycle-request.js";
@@ -33,9 +34,6 @@ export type LifecycleResult =
   | { readonly kind: "win-back"; readonly cancelled: string[] }
   /** A churn issued at or before the practice's last win-back: nothing started (the ordering rule). */
   | { readonly kind: "churn"; readonly stale: true; readonly wonBackAt: string };
-
-/** Clock skew allowed between a CRM's issue times and our clock (as for webhook timestamps). */
-const CLOCK_SKEW_MS = 5 * 60_000;
 
 /** The cause a win-back stops a request with; it carries the win-back's issuedAt for latestWinBack to read. */
 const WON_BACK_CAUSE = /^won back at (\S+) \(/;
@@ -99,6 +97,38 @@ export interface PendingOffboardingRequest {
   readonly input: OffboardingRequestInput;
 }
 
+/**
+ * Each execution of the state machine with `status`, described, with its input parsed (undefined when it is not
+ * JSON); `skip` passes over a listed execution before it costs a DescribeExecution.
+ */
+async function* describedExecutions(
+  client: Pick<SFNClient, "send">,
+  stateMachineArn: string,
+  status: "RUNNING" | "ABORTED",
+  skip: (listed: { readonly stopDate?: Date }) => boolean = () => false,
+) {
+  let nextToken: string | undefined;
+  do {
+    const page = await client.send(
+      new ListExecutionsCommand({ stateMachineArn, statusFilter: status, maxResults: 100, nextToken }),
+    );
+    for (const execution of page.executions ?? []) {
+      if (!execution.executionArn || skip(execution)) continue;
+      const described = await client.send(
+        new DescribeExecutionCommand({ executionArn: execution.executionArn }),
+      );
+      let input: Partial<OffboardingRequestInput> | undefined;
+      try {
+        input = JSON.parse(described.input ?? "null") as Partial<OffboardingRequestInput>;
+      } catch {
+        input = undefined;
+      }
+      yield { executionArn: execution.executionArn, name: execution.name ?? "", described, input };
+    }
+    nextToken = page.nextToken;
+  } while (nextToken);
+}
+
 /** Running requests of one practice (List RUNNING, then each one's input: requests are few). */
 export async function findPendingOffboardingRequests(
   client: Pick<SFNClient, "send">,
@@ -106,32 +136,19 @@ export async function findPendingOffboardingRequests(
   practiceId: string,
 ): Promise<PendingOffboardingRequest[]> {
   const pending: PendingOffboardingRequest[] = [];
-  let nextToken: string | undefined;
-  do {
-    const page = await client.send(
-      new ListExecutionsCommand({ stateMachineArn, statusFilter: "RUNNING", maxResults: 100, nextToken }),
-    );
-    for (const execution of page.executions ?? []) {
-      if (!execution.executionArn) continue;
-      const described = await client.send(
-        new DescribeExecutionCommand({ executionArn: execution.executionArn }),
-      );
-      let input: OffboardingRequestInput | undefined;
-      try {
-        input = JSON.parse(described.input ?? "null") as OffboardingRequestInput;
-      } catch {
-        input = undefined;
-      }
-      if (described.status !== "RUNNING" || input?.practiceId !== practiceId) continue;
-      pending.push({
-        executionArn: execution.executionArn,
-        name: execution.name ?? "",
-        ...(described.startDate ? { startDate: new Date(described.startDate).toISOString() } : {}),
-        input,
-      });
-    }
-    nextToken = page.nextToken;
-  } while (nextToken);
+  for await (const { executionArn, name, described, input } of describedExecutions(
+    client,
+    stateMachineArn,
+    "RUNNING",
+  )) {
+    if (described.status !== "RUNNING" || input?.practiceId !== practiceId) continue;
+    pending.push({
+      executionArn,
+      name,
+      ...(described.startDate ? { startDate: new Date(described.startDate).toISOString() } : {}),
+      input: input as OffboardingRequestInput,
+    });
+  }
   return pending;
 }
 
@@ -168,32 +185,21 @@ export function createLatestWinBackReader(
   stateMachineArn: string,
 ): NonNullable<LifecycleStarterDeps["latestWinBack"]> {
   return async (practiceId, issuedAfter) => {
-    const stoppedSince = Date.parse(issuedAfter) - CLOCK_SKEW_MS;
+    const stoppedSince = Date.parse(issuedAfter) - MAX_ISSUED_AHEAD_SECONDS * 1000;
     let latest: string | undefined;
-    let nextToken: string | undefined;
-    do {
-      const page = await client.send(
-        new ListExecutionsCommand({ stateMachineArn, statusFilter: "ABORTED", maxResults: 100, nextToken }),
-      );
-      for (const execution of page.executions ?? []) {
-        if (!execution.executionArn) continue;
-        if (execution.stopDate && new Date(execution.stopDate).getTime() < stoppedSince) continue;
-        const described = await client.send(
-          new DescribeExecutionCommand({ executionArn: execution.executionArn }),
-        );
-        const wonBackAt = WON_BACK_CAUSE.exec(described.cause ?? "")?.[1];
-        if (wonBackAt === undefined || Number.isNaN(Date.parse(wonBackAt))) continue;
-        let input: { practiceId?: unknown } | undefined;
-        try {
-          input = JSON.parse(described.input ?? "null") as { practiceId?: unknown };
-        } catch {
-          input = undefined;
-        }
-        if (input?.practiceId !== practiceId) continue;
-        if (latest === undefined || Date.parse(wonBackAt) > Date.parse(latest)) latest = wonBackAt;
-      }
-      nextToken = page.nextToken;
-    } while (nextToken);
+    const stoppedBefore = (listed: { readonly stopDate?: Date }) =>
+      listed.stopDate !== undefined && new Date(listed.stopDate).getTime() < stoppedSince;
+    for await (const { described, input } of describedExecutions(
+      client,
+      stateMachineArn,
+      "ABORTED",
+      stoppedBefore,
+    )) {
+      const wonBackAt = WON_BACK_CAUSE.exec(described.cause ?? "")?.[1];
+      if (wonBackAt === undefined || Number.isNaN(Date.parse(wonBackAt))) continue;
+      if (input?.practiceId !== practiceId) continue;
+      if (latest === undefined || Date.parse(wonBackAt) > Date.parse(latest)) latest = wonBackAt;
+    }
     return latest;
   };
 }
